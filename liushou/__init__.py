@@ -1,0 +1,27 @@
+"""liushou: 三留守 service management for a township office."""
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Build the app: configuration layers, database, extensions, blueprints, CLI, errors."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LIUSHOU_INSTANCE") or os.path.join(root, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    from .config import load_config
+    load_config(app, test_config)
+
+    from . import db, web, cli
+    db.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    if app.config.get("MIGRATE_ON_START"):
+        from .migrations import migrate
+        with db.database.connection_context():
+            migrate()
+    return app

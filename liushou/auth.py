@@ -1,0 +1,73 @@
+"""Who is logged in, idle expiry, read-only roles, and the decorators views use."""
+import time
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from . import settings
+from .models import User
+from .scope import Scope
+from .services import Actor
+
+# Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Endpoints a read-only role may POST to.
+READ_ONLY_POSTS = {"auth.login", "auth.logout", "account.password"}
+
+
+def current_actor():
+    """The acting user and his address, for services and the audit log."""
+    return Actor(g.get("user"), request.remote_addr or "")
+
+
+def login_user(user):
+    """Start a fresh session for `user` (a new cookie: nothing of the old session survives)."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["seen"] = int(time.time())
+
+
+def load_user():
+    """before_request: find the user, expire idle sessions, send strangers to /login."""
+    g.user = None
+    uid = session.get("uid")
+    if uid:
+        idle = int(settings.get("session_idle_minutes") or 30) * 60
+        now = int(time.time())
+        if now - int(session.get("seen", 0)) > idle:
+            session.clear()
+            session["expired"] = True
+        else:
+            user = User.get_or_none((User.id == uid) & (User.active == True))  # noqa: E712
+            if user is None:
+                session.clear()
+            else:
+                g.user = user
+                if now - int(session.get("seen", 0)) > 30:
+                    session["seen"] = now  # rewrite the cookie at most every 30 s
+    g.scope = Scope.for_user(g.user)
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if g.user is None:
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login"))
+    if g.user.read_only and request.method == "POST" and request.endpoint not in READ_ONLY_POSTS:
+        abort(403)
+    return None
+
+
+def roles_required(*roles):
+    """Allow the view only to the given roles (403 for the others)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user is None or g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+admin_required = roles_required("admin")

@@ -1,0 +1,99 @@
+"""`flask --app app ...` commands: init-db, create-user, places, demo."""
+import sys
+
+import click
+from flask import current_app
+
+from .db import database
+from .services import SYSTEM, ValidationError
+
+
+def init_app(app):
+    for command in (init_db, create_user, places, demo):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db():
+    """Create the database or bring it up to the latest schema."""
+    from .migrations import LATEST, migrate
+    with database.connection_context():
+        applied = migrate()
+    click.echo(f"数据库 {current_app.config['DATABASE']}：版本 {LATEST}"
+               + (f"，本次升级 {applied}" if applied else "，已是最新"))
+
+
+def _read_password(prompt="密码"):
+    if sys.stdin is not None and not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "township", "village", "grid", "leader"]))
+@click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
+@click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
+@click.option("--display-name", default="", help="姓名")
+def create_user(name, role, village_code, grid_codes, display_name):
+    """Create an account; the password is read from a hidden prompt or piped stdin."""
+    from .models import Grid, Village
+    from .services.accounts import create_user as create
+    with database.connection_context():
+        village = Village.get_or_none(Village.code == village_code) if village_code else None
+        if village_code and village is None:
+            raise click.ClickException(f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看")
+        grids = []
+        for code in grid_codes:
+            grid = Grid.get_or_none(Grid.code == code)
+            if grid is None:
+                raise click.ClickException(f"没有编码为 {code} 的网格")
+            grids.append(grid)
+        if grids and village is None:
+            village = grids[0].village
+        password = _read_password()
+        try:
+            user = create(SYSTEM, {"username": name, "display_name": display_name or name,
+                                   "role": role, "village": village.id if village else None,
+                                   "grids": [g.id for g in grids]}, password)
+        except ValidationError as e:
+            raise click.ClickException("；".join(e.errors.values()))
+    click.echo(f"已创建账号 {user.username}（{user.role_label}）")
+
+
+@click.command("places")
+def places():
+    """List the villages and grids with their codes."""
+    from .models import Grid, Village
+    with database.connection_context():
+        for v in Village.ordered():
+            click.echo(f"{v.code}\t{v.name}{'' if v.active else '（停用）'}")
+            for g in Grid.select().where(Grid.village == v).order_by(Grid.sort_order, Grid.code):
+                click.echo(f"  {g.code}\t{g.name}{'' if g.active else '（停用）'}")
+
+
+@click.command("demo")
+@click.option("--persons", default=300, show_default=True, help="人员数量")
+@click.option("--seed", default=1, show_default=True, help="随机种子：同一种子生成同样的数据")
+@click.option("--password", default=None, help="演示账号的密码（不填则随机生成并显示）")
+@click.option("--if-empty", is_flag=True, help="数据库已有村（社区）时什么也不做")
+def demo(persons, seed, password, if_empty):
+    """Build a believable demo township."""
+    from .demo import build
+    from .migrations import migrate
+    with database.connection_context():
+        migrate()
+        from .models import Village
+        if Village.select().exists():
+            if if_empty:
+                click.echo("数据库已有数据，未生成演示数据。")
+                return
+            raise click.ClickException("数据库已有数据；演示数据只能生成到空数据库（可用 LIUSHOU_DATABASE 指定新文件）")
+        result = build(persons=persons, seed=seed, password=password)
+    click.echo(f"已生成演示乡镇：{result['villages']} 个村（社区），{result['grids']} 个网格，"
+               f"{result.get('persons', 0)} 人")
+    click.echo("演示账号（登录名 / 角色）：")
+    for username, label in result["users"]:
+        click.echo(f"  {username}\t{label}")
+    click.echo(f"密码：{result['password']}")

@@ -1,0 +1,66 @@
+"""User accounts, their roles and the grids a grid worker serves."""
+from datetime import datetime
+
+from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField)
+
+from ..db import BaseModel
+from .places import Grid, Village
+
+# role code -> Chinese label; the codes are what `create-user --role` takes.
+ROLES = {
+    "admin": "管理员",
+    "township": "乡镇干部",
+    "village": "村干部",
+    "grid": "网格员",
+    "leader": "领导",
+}
+ALL_AREA_ROLES = ("admin", "township", "leader")
+READ_ONLY_ROLES = ("leader",)
+
+
+class User(BaseModel):
+    """A person who logs in; the role and village/grids decide what he sees."""
+
+    username = CharField(unique=True, max_length=64)
+    display_name = CharField(max_length=64)
+    role = CharField(max_length=16)
+    village = ForeignKeyField(Village, null=True, backref="users", on_delete="RESTRICT")
+    phone = CharField(max_length=32, default="")
+    password_hash = CharField(max_length=256)
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_login_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=datetime.now)
+
+    class Meta:
+        table_name = "app_user"
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @property
+    def role_label(self):
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def read_only(self):
+        return self.role in READ_ONLY_ROLES
+
+    @property
+    def grid_ids(self):
+        return [ug.grid_id for ug in UserGrid.select().where(UserGrid.user == self)]
+
+    def is_locked(self, now=None):
+        return bool(self.locked_until and self.locked_until > (now or datetime.now()))
+
+
+class UserGrid(BaseModel):
+    """A grid served by a grid worker (网格员)."""
+
+    user = ForeignKeyField(User, backref="grid_links", on_delete="CASCADE")
+    grid = ForeignKeyField(Grid, backref="user_links", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "user_grid"
+        indexes = ((("user", "grid"), True),)

@@ -1,0 +1,51 @@
+"""Villages/communities and their grids."""
+from datetime import datetime
+
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+
+from ..db import BaseModel
+
+VILLAGE_KINDS = ("村", "社区")
+
+
+class Village(BaseModel):
+    """A village (村) or community (社区) of the township."""
+
+    __scope__ = ("id", None)
+
+    code = CharField(unique=True, max_length=32)
+    name = CharField(max_length=64)
+    kind = CharField(max_length=8, default="村")
+    sort_order = IntegerField(default=0)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=datetime.now)
+
+    class Meta:
+        table_name = "village"
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def ordered(cls):
+        """Villages in the township's own order."""
+        return cls.select().order_by(cls.sort_order, cls.code)
+
+
+class Grid(BaseModel):
+    """A grid (网格): a lane, hamlet or 村民小组 inside one village."""
+
+    __scope__ = ("village", "id")
+
+    village = ForeignKeyField(Village, backref="grids", on_delete="RESTRICT")
+    code = CharField(unique=True, max_length=32)
+    name = CharField(max_length=64)
+    sort_order = IntegerField(default=0)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=datetime.now)
+
+    class Meta:
+        table_name = "grid"
+
+    def __str__(self):
+        return f"{self.village.name}·{self.name}"

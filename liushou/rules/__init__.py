@@ -1,0 +1,1 @@
+"""Pure domain rules: plain values in, plain values out. No Flask, no database."""

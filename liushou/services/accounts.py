@@ -1,0 +1,156 @@
+"""Accounts: creating users, logging in with lockout, changing passwords."""
+from datetime import datetime, timedelta
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import database
+from ..models import ROLES, Grid, User, UserGrid, Village
+from ..rules.text import clean, normalize_phone, password_problem, phone_problem
+from . import ValidationError, diff
+from .audit import record
+
+# scrypt by default; tests lower the cost through this name.
+HASH_METHOD = "scrypt"
+
+# A hash to compare against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-1")
+
+
+def _validate(values, *, creating, password=None):
+    errors = {}
+    username = clean(values.get("username"), 64)
+    if creating:
+        if not username:
+            errors["username"] = "请填写登录名"
+        elif User.select().where(User.username == username).exists():
+            errors["username"] = "该登录名已被使用"
+    role = values.get("role")
+    if role not in ROLES:
+        errors["role"] = "请选择角色"
+    village = None
+    if values.get("village"):
+        village = Village.get_or_none(Village.id == values["village"])
+    if role in ("village", "grid") and village is None:
+        errors["village"] = "村干部和网格员须选择所属村（社区）"
+    grids = list(Grid.select().where(Grid.id.in_(values.get("grids") or [])))
+    if role == "grid":
+        if not grids:
+            errors["grids"] = "网格员须至少选择一个网格"
+        elif village and any(g.village_id != village.id for g in grids):
+            errors["grids"] = "所选网格须属于所选的村（社区）"
+    phone = normalize_phone(values.get("phone"))
+    if phone_problem(phone):
+        errors["phone"] = phone_problem(phone)
+    if creating or password:
+        problem = password_problem(password)
+        if problem:
+            errors["password"] = problem
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "username": username,
+        "display_name": clean(values.get("display_name"), 64) or username,
+        "role": role,
+        "village": village.id if village and role in ("village", "grid") else None,
+        "phone": phone,
+    }, (grids if role == "grid" else [])
+
+
+def create_user(actor, values, password):
+    """Create an account; `values` has username, display_name, role, village, grids, phone."""
+    data, grids = _validate(values, creating=True, password=password)
+    with database.atomic():
+        user = User.create(password_hash=generate_password_hash(password, method=HASH_METHOD), **data)
+        for g in grids:
+            UserGrid.create(user=user, grid=g)
+        record(actor, "create", user, changes=[(k, None, v) for k, v in data.items()])
+    return user
+
+
+def update_user(actor, user, values, password=None, active=True):
+    """Change role, area, name, phone, active flag and (optionally) the password."""
+    data, grids = _validate({**values, "username": user.username}, creating=False,
+                            password=password)
+    data.pop("username")
+    data["active"] = bool(active)
+    changes = diff(user, data)
+    old_grids = sorted(user.grid_ids)
+    new_grids = sorted(g.id for g in grids)
+    if old_grids != new_grids:
+        changes.append(("grids", old_grids, new_grids))
+    if password:
+        changes.append(("password", "***", "***"))
+    with database.atomic():
+        for k, v in data.items():
+            setattr(user, k, v)
+        if password:
+            user.password_hash = generate_password_hash(password, method=HASH_METHOD)
+            user.failed_logins = 0
+            user.locked_until = None
+        user.save()
+        if old_grids != new_grids:
+            UserGrid.delete().where(UserGrid.user == user).execute()
+            for g in grids:
+                UserGrid.create(user=user, grid=g)
+        if changes:
+            record(actor, "update", user, changes=changes)
+    return user
+
+
+def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, now=None):
+    """The user if the password is right and the account is open; ValidationError otherwise.
+
+    After `max_failures` wrong passwords in a row the account is locked for `lock_minutes`,
+    and while locked even the right password is refused.
+    """
+    from . import Actor
+    now = now or datetime.now()
+    username = clean(username, 64)
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        record(Actor(None, ip), "login_failed", object_type="app_user", label=username)
+        raise ValidationError({"password": "登录名或密码不正确"})
+    actor = Actor(user, ip)
+    # The failure is written first and the error raised after the commit: raising inside
+    # atomic() would roll back the failure count and the audit row.
+    problem = None
+    with database.atomic():
+        if user.is_locked(now):
+            record(actor, "login_failed", user, label=f"{user.username}（已锁定）")
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            problem = f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试"
+        elif not user.active:
+            record(actor, "login_failed", user, label=f"{user.username}（已停用）")
+            problem = "该账号已停用，请联系管理员"
+        elif not check_password_hash(user.password_hash, password or ""):
+            user.failed_logins += 1
+            problem = "登录名或密码不正确"
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+                problem = f"连续输错 {max_failures} 次，账号已锁定 {lock_minutes} 分钟"
+            user.save()
+            record(actor, "login_failed", user)
+        else:
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+            user.save()
+            record(actor, "login", user)
+    if problem:
+        raise ValidationError({"password": problem})
+    return user
+
+
+def change_password(actor, user, old, new):
+    """A user changes his own password."""
+    if not check_password_hash(user.password_hash, old or ""):
+        raise ValidationError({"old": "原密码不正确"})
+    problem = password_problem(new)
+    if problem:
+        raise ValidationError({"new": problem})
+    with database.atomic():
+        user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+        user.save()
+        record(actor, "update", user, changes=[("password", "***", "***")])

@@ -1,0 +1,53 @@
+"""Changing settings: each change is a new dated row, audited."""
+import json
+from datetime import date
+
+from ..db import database
+from ..models import Setting
+from ..rules.text import clean, normalize_phone, phone_problem
+from ..settings import DEFINITIONS, get
+from . import ValidationError
+from .audit import record
+
+
+def _parse(definition, raw, errors):
+    if definition.kind == "int":
+        text = clean(raw)
+        if not text.isdigit() or not 1 <= int(text) <= 100000:
+            errors[definition.key] = "请填写正整数"
+            return None
+        return int(text)
+    if definition.kind == "phone":
+        phone = normalize_phone(raw)
+        problem = phone_problem(phone, allow_short=True)
+        if problem:
+            errors[definition.key] = problem
+        return phone
+    if definition.kind == "url":
+        text = clean(raw, 200)
+        if text and not text.startswith(("http://", "https://")):
+            errors[definition.key] = "地址须以 http:// 或 https:// 开头"
+        return text.rstrip("/")
+    return clean(raw, 200)
+
+
+def update_settings(actor, form, valid_from=None):
+    """Store every changed value from `form` as of `valid_from` (default today)."""
+    valid_from = valid_from or date.today()
+    errors, changes = {}, []
+    for d in DEFINITIONS:
+        if d.key not in form:
+            continue
+        value = _parse(d, form[d.key], errors)
+        if d.key not in errors and value != get(d.key, valid_from):
+            changes.append((d, value))
+    if errors:
+        raise ValidationError(errors)
+    with database.atomic():
+        for d, value in changes:
+            before = get(d.key, valid_from)
+            Setting.create(key=d.key, value=json.dumps(value, ensure_ascii=False),
+                           valid_from=valid_from, created_by=actor.user_id)
+            record(actor, "settings", object_type="setting", label=d.label,
+                   changes=[(d.key, before, value)])
+    return [d.key for d, _ in changes]

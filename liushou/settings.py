@@ -1,0 +1,40 @@
+"""The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
+from dataclasses import dataclass
+
+from .models import Setting
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    label: str
+    group: str
+    default: object
+    kind: str = "text"  # text | phone | int | url
+    help: str = ""
+
+
+DEFINITIONS = [
+    Definition("township_name", "乡镇（街道）名称", "乡镇信息", "示范镇"),
+    Definition("township_address", "乡镇地址", "乡镇信息", ""),
+    Definition("office_phone", "办公室电话", "乡镇信息", "", "phone"),
+    Definition("medical_phone", "医疗求助电话", "便民卡号码", "120", "phone",
+               "印在便民服务联系卡上"),
+    Definition("emergency_phone", "应急求助电话", "便民卡号码", "110", "phone"),
+    Definition("police_phone", "派出所电话", "便民卡号码", "110", "phone"),
+    Definition("family_hotline", "亲情热线", "便民卡号码", "12345", "phone"),
+    Definition("base_url", "本系统内网地址", "系统", "http://192.168.1.10:8080", "url",
+               "打印二维码时使用，如 http://192.168.1.10:8080"),
+    Definition("session_idle_minutes", "无操作自动退出（分钟）", "系统", 30, "int"),
+]
+BY_KEY = {d.key: d for d in DEFINITIONS}
+
+
+def get(key, on=None):
+    """The value in force (on a date), falling back to the built-in default."""
+    value = Setting.value_on(key, on)
+    return BY_KEY[key].default if value is None else value
+
+
+def all_current():
+    return {d.key: get(d.key) for d in DEFINITIONS}

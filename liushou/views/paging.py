@@ -1,0 +1,27 @@
+"""Paging for long lists (GET ?page=N), the same for every list."""
+from dataclasses import dataclass
+
+from flask import request, url_for
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self):
+        return self.number > 1
+
+    def url(self, number):
+        args = {**request.args, "page": number}
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def paginate(query, number, per_page=50):
+    """Fetch one page plus one row to know whether another page follows (no COUNT needed)."""
+    number = max(1, number or 1)
+    rows = list(query.limit(per_page + 1).offset((number - 1) * per_page))
+    return Page(rows[:per_page], number, per_page, len(rows) > per_page)

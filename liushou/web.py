@@ -1,0 +1,93 @@
+"""Wiring the web side: extensions, blueprints, template helpers, headers, error pages."""
+import hashlib
+import os
+from datetime import date, datetime
+
+from flask import flash, g, render_template, request
+from flask_compress import Compress
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+
+from . import auth, settings
+from .rules.text import mask_id_number, mask_phone
+
+csrf = CSRFProtect()
+compress = Compress()
+htmx = Htmx()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
+       "frame-ancestors 'none'; object-src 'none'")
+
+ERRORS = {
+    400: ("请求有误", "提交的内容无法处理。请返回上一页重试。"),
+    403: ("没有权限", "您的账号不能进行此操作。如需权限请联系管理员。"),
+    404: ("找不到页面", "您要找的内容不存在，或不在您负责的范围内。"),
+    405: ("请求方式不对", "请从页面上的按钮或链接进入。"),
+    500: ("系统出错", "系统暂时出了问题，您刚才的操作没有保存。请稍后重试，或联系管理员。"),
+}
+
+
+def init_app(app):
+    csrf.init_app(app)
+    compress.init_app(app)
+    htmx.init_app(app)
+    app.before_request(auth.load_user)
+    app.after_request(_headers)
+
+    from .views import account, admin, auth as auth_views, home
+    for module in (auth_views, home, account, admin):
+        app.register_blueprint(module.bp)
+
+    _asset_versions = {}
+
+    def asset(filename):
+        """A static URL with a content hash, so it can be cached for a year."""
+        version = _asset_versions.get(filename)
+        if version is None or app.debug:
+            path = os.path.join(app.static_folder, filename)
+            with open(path, "rb") as fh:
+                version = hashlib.sha256(fh.read()).hexdigest()[:10]
+            _asset_versions[filename] = version
+        from flask import url_for
+        return url_for("static", filename=filename, v=version)
+
+    app.jinja_env.globals.update(asset=asset, setting=settings.get, today=date.today)
+    app.jinja_env.filters.update(mask_phone=mask_phone, mask_id=mask_id_number,
+                                 dt=_fmt_dt, d=_fmt_d)
+
+    for code in ERRORS:
+        app.register_error_handler(code, _error_page)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(e):
+        return render_template("errors/error.html", code=400, title="页面已过期",
+                               message="页面停留时间过长或已在别处退出登录，请刷新页面后重新提交。"), 400
+
+
+def _error_page(e):
+    code = getattr(e, "code", 500) or 500
+    title, message = ERRORS.get(code, ERRORS[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static" and g.get("user") is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _fmt_dt(value):
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else (value or "")
+
+
+def _fmt_d(value):
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else (value or "")
+
+
+def flash_ok(message):
+    flash(message, "ok")

@@ -1,0 +1,135 @@
+"""Fixtures: an app on a file database under tmp_path, its client and CLI runner, users and logins."""
+import re
+import shutil
+
+import pytest
+
+from liushou import create_app
+from liushou.db import database
+from liushou.services import SYSTEM
+
+PASSWORD = "test1234pw"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
+    from liushou.services import accounts
+    accounts.HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def make_app(tmp_path, **extra):
+    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "test.sqlite3"),
+                       "SECRET_KEY": "test", "BACKUP_DIR": str(tmp_path / "backups"), **extra})
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
+    app = make_app(tmp_path)
+    database.connect(reuse_if_open=True)
+    yield app
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def places(app):
+    """Two villages with two grids each: V01 (V01-G1, V01-G2) and V02 (V02-G1, V02-G2)."""
+    from liushou.services.places import save_grid, save_village
+    out = {}
+    for i in (1, 2):
+        v = save_village(SYSTEM, {"code": f"V0{i}", "name": f"第{i}村", "sort_order": i})
+        out[v.code] = v
+        for j in (1, 2):
+            g = save_grid(SYSTEM, {"village": v.id, "code": f"V0{i}-G{j}", "name": f"{j}组"})
+            out[g.code] = g
+    return out
+
+
+@pytest.fixture
+def users(app, places):
+    """One account of every role; village/grid users in V01 (grid worker on V01-G1)."""
+    from liushou.services.accounts import create_user
+    spec = {
+        "admin": ("admin", None, []),
+        "township": ("township", None, []),
+        "leader": ("leader", None, []),
+        "cun1": ("village", "V01", []),
+        "cun2": ("village", "V02", []),
+        "grid1": ("grid", "V01", ["V01-G1"]),
+        "grid2": ("grid", "V01", ["V01-G2"]),
+    }
+    out = {}
+    for name, (role, vcode, gcodes) in spec.items():
+        out[name] = create_user(SYSTEM, {
+            "username": name, "display_name": name, "role": role,
+            "village": places[vcode].id if vcode else None,
+            "grids": [places[c].id for c in gcodes]}, PASSWORD)
+    return out
+
+
+def csrf_token(client, url="/login"):
+    html = client.get(url).get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, username, password=PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})
+
+
+def post(client, url, data=None, token_url="/"):
+    """POST with a valid CSRF token taken from a page the session can see."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_url))
+    return client.post(url, data=data)
+
+
+@pytest.fixture
+def login_as(client, users):
+    """login_as('cun1') logs the test client in as that user and returns the client."""
+    def _login(name):
+        response = login(client, name)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+    return _login
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """A demo township built once per test run; copy it before writing to it."""
+    base = tmp_path_factory.mktemp("demo")
+    app = create_app({"TESTING": True, "DATABASE": str(base / "demo.sqlite3"), "SECRET_KEY": "t"})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    if not database.is_closed():
+        database.close()
+    return base / "demo.sqlite3"
+
+
+@pytest.fixture
+def demo_app(demo_db, tmp_path, monkeypatch):
+    """An app on a private copy of the demo database."""
+    monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_db, path)
+    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
+    yield app
+    if not database.is_closed():
+        database.close()

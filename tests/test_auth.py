@@ -1,0 +1,123 @@
+"""Logging in: passwords, lockout after 5 failures, idle expiry, CSRF, roles."""
+from datetime import datetime, timedelta
+
+from liushou.models import AuditLog, User
+from tests.conftest import PASSWORD, csrf_token, login, post
+
+
+def test_login_and_logout(client, users):
+    response = login(client, "cun1")
+    assert response.status_code == 303 and response.location == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "cun1" in page and "第1村" in page
+    response = post(client, "/logout")
+    assert response.status_code == 303
+    assert client.get("/").status_code == 302
+
+
+def test_login_page_redirect_keeps_target(client, users):
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=/admin/users")
+    token = csrf_token(client, response.location)
+    response = client.post("/login?next=/admin/users", data={
+        "username": "admin", "password": PASSWORD, "csrf_token": token})
+    assert response.location == "/admin/users"
+
+
+def test_open_redirect_refused(client, users):
+    token = csrf_token(client)
+    response = client.post("/login?next=//evil.example/", data={
+        "username": "admin", "password": PASSWORD, "csrf_token": token})
+    assert response.location == "/"
+
+
+def test_wrong_password_message_next_to_field(client, users):
+    response = login(client, "cun1", "wrong-pass1")
+    assert response.status_code == 422
+    assert "登录名或密码不正确" in response.get_data(as_text=True)
+
+
+def test_lockout_after_five_failures_refuses_right_password(client, users):
+    for _ in range(5):
+        assert login(client, "cun1", "wrong-pass1").status_code == 422
+    response = login(client, "cun1", PASSWORD)
+    assert response.status_code == 422
+    assert "已锁定" in response.get_data(as_text=True)
+    user = User.get(User.username == "cun1")
+    assert user.locked_until > datetime.now() + timedelta(minutes=29)
+    failed = AuditLog.select().where((AuditLog.action == "login_failed")
+                                     & (AuditLog.username == "cun1")).count()
+    assert failed == 6
+    # The audit page shows the attempts to an admin.
+    login(client, "admin")
+    page = client.get("/admin/audit?action=login_failed").get_data(as_text=True)
+    assert page.count("登录失败") >= 6
+
+
+def test_lock_expires_after_thirty_minutes(client, users):
+    user = users["cun1"]
+    user.locked_until = datetime.now() - timedelta(seconds=1)
+    user.save()
+    assert login(client, "cun1").status_code == 303
+
+
+def test_unknown_user_is_audited_without_revealing(client, users):
+    response = login(client, "nobody", "whatever1")
+    assert "登录名或密码不正确" in response.get_data(as_text=True)
+    assert AuditLog.select().where(AuditLog.object_label == "nobody").exists()
+
+
+def test_post_without_csrf_token_is_refused(client, users):
+    response = client.post("/login", data={"username": "cun1", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "页面已过期" in response.get_data(as_text=True)
+
+
+def test_idle_session_expires(app, client, users):
+    login(client, "cun1")
+    with client.session_transaction() as s:
+        s["seen"] -= 31 * 60
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "自动退出" in client.get("/login").get_data(as_text=True)
+
+
+def test_session_renewed_at_login(client, users):
+    client.get("/login")
+    with client.session_transaction() as s:
+        s["planted"] = "attacker"
+    login(client, "cun1")
+    with client.session_transaction() as s:
+        assert "planted" not in s
+
+
+def test_cookie_flags(client, users):
+    response = login(client, "cun1")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_leader_is_read_only(login_as, places):
+    client = login_as("leader")
+    assert client.get("/").status_code == 200
+    response = post(client, "/account/password", {"old": "x", "new": "y"})
+    assert response.status_code == 422  # a leader may still change his own password
+    assert client.get("/admin/places").status_code == 403
+
+
+def test_non_admin_cannot_reach_admin_pages(login_as):
+    client = login_as("township")
+    for url in ("/admin/users", "/admin/places", "/admin/settings", "/admin/audit"):
+        assert client.get(url).status_code == 403
+    assert post(client, "/admin/places/villages/new", {"name": "x", "code": "X"}).status_code == 403
+
+
+def test_change_own_password(login_as, client):
+    login_as("cun1")
+    response = post(client, "/account/password", {"old": PASSWORD, "new": "short"})
+    assert "至少 8 位" in response.get_data(as_text=True)
+    response = post(client, "/account/password", {"old": PASSWORD, "new": "newpass123"})
+    assert response.status_code == 303
+    post(client, "/logout")
+    assert login(client, "cun1", "newpass123").status_code == 303
