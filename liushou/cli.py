@@ -3,6 +3,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .db import database
 from .services import SYSTEM, ValidationError
@@ -14,6 +15,7 @@ def init_app(app):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create the database or bring it up to the latest schema."""
     from .migrations import LATEST, migrate
@@ -31,6 +33,7 @@ def _read_password(prompt="密码"):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["admin", "township", "village", "grid", "leader"]))
 @click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
@@ -63,6 +66,7 @@ def create_user(name, role, village_code, grid_codes, display_name):
 
 
 @click.command("places")
+@with_appcontext
 def places():
     """List the villages and grids with their codes."""
     from .models import Grid, Village
@@ -74,6 +78,7 @@ def places():
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--persons", default=300, show_default=True, help="人员数量")
 @click.option("--seed", default=1, show_default=True, help="随机种子：同一种子生成同样的数据")
 @click.option("--password", default=None, help="演示账号的密码（不填则随机生成并显示）")
