@@ -13,5 +13,11 @@ if __name__ == "__main__":
     args = parser.parse_args()
     from waitress import serve
 
+    from liushou.printing import doctor
+
+    for ok, message in doctor():
+        if not ok:
+            print(f"警告：{message}", flush=True)
+
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

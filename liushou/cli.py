@@ -10,7 +10,7 @@ from .services import SYSTEM, ValidationError
 
 
 def init_app(app):
-    for command in (init_db, create_user, places, demo):
+    for command in (init_db, create_user, places, demo, doctor):
         app.cli.add_command(command)
 
 
@@ -102,3 +102,15 @@ def demo(persons, seed, password, if_empty):
     for username, label in result["users"]:
         click.echo(f"  {username}\t{label}")
     click.echo(f"密码：{result['password']}")
+
+
+@click.command("doctor")
+def doctor():
+    """Check what printing needs: a CJK font through fontconfig and HarfBuzz's subsetter."""
+    from .printing import doctor as checks
+    bad = 0
+    for ok, message in checks():
+        click.echo(("✓ " if ok else "✗ ") + message)
+        bad += not ok
+    if bad:
+        raise SystemExit(1)

@@ -1,0 +1,58 @@
+"""The printing module: Chinese fonts embedded, footer, local resources only, doctor."""
+import io
+
+import pytest
+from flask import g
+from pypdf import PdfReader
+
+from liushou import printing
+
+
+def _fonts(pdf):
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            names.add(str(font.get("/BaseFont")))
+    return names
+
+
+@pytest.fixture
+def sheet(app, tmp_path):
+    (tmp_path / "print").mkdir()
+    app.jinja_loader.searchpath.append(str(tmp_path))
+    (tmp_path / "print" / "probe.html").write_text(
+        '{% extends "print/_sheet.html" %}{% block body %}<h1>留守儿童台账 骨角直</h1>'
+        '<table><thead><tr><th>姓名</th></tr></thead><tbody>'
+        '{% for i in range(80) %}<tr><td>张三{{ i }}</td></tr>{% endfor %}</tbody></table>'
+        '{% endblock %}', encoding="utf-8")
+    return "probe.html"
+
+
+def test_pdf_embeds_a_cjk_font_with_footer(app, sheet):
+    with app.test_request_context():
+        g.user = None
+        html = printing.render_html(sheet)
+        pdf = printing.html_to_pdf(html)
+    assert pdf.startswith(b"%PDF")
+    fonts = _fonts(pdf)
+    assert any("Noto-Sans-CJK-SC" in f for f in fonts), fonts
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    text = reader.pages[0].extract_text()
+    assert "第 1 页 / 共" in text and "示范镇" in text
+
+
+def test_external_resources_are_refused(app):
+    with app.test_request_context():
+        with pytest.raises(Exception):
+            printing.local_fetcher().fetch("http://127.0.0.1:9/x.png")
+        pdf = printing.html_to_pdf('<img src="http://127.0.0.1:9/x.png"><p>仍可打印</p>')
+        assert pdf.startswith(b"%PDF")
+
+
+def test_doctor_reports_fonts_and_harfbuzz(runner):
+    result = runner.invoke(args=["doctor"])
+    assert "Noto Sans CJK SC已安装" in result.output, result.output
+    assert "HarfBuzz 字体子集库已安装" in result.output
+    assert result.exit_code == 0
