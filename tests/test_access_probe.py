@@ -1,0 +1,117 @@
+"""Access probes over the whole URL map: outside a user's area nothing is shown or changed.
+
+Every URL rule is tried as a village cadre of another village, as a grid worker of another grid
+(GET and POST with valid CSRF tokens) and logged out. New routes are covered automatically; a
+route with a parameter the probe does not know fails here until `AREA_OBJECTS` learns it.
+"""
+import hashlib
+import re
+
+import pytest
+
+from liushou.db import database
+from tests.conftest import csrf_token, login
+
+MARK = "探针"
+SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout"}
+
+
+def _area_objects(places, users):
+    """Objects in village V01, grid V01-G1, keyed by the URL parameter that names them."""
+    from liushou.services import SYSTEM
+    from liushou.services.places import save_grid
+    grid = save_grid(SYSTEM, {"village": places["V01"].id, "code": "V01-G9", "name": MARK + "网格"})
+    objects = {
+        "village_id": places["V01"].id,
+        "grid_id": grid.id,
+        "user_id": users["grid1"].id,
+    }
+    for factory in EXTRA_FACTORIES:
+        objects.update(factory(places, users))
+    return objects
+
+
+# Later areas append a function (places, users) -> {param: id} creating marked objects in V01-G1.
+EXTRA_FACTORIES = []
+
+
+def _urls(app, objects):
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        args = {}
+        for name in rule.arguments:
+            if rule.defaults and name in rule.defaults:
+                continue
+            assert name in objects, f"access probe does not know URL parameter <{name}> of {rule.rule}"
+            args[name] = objects[name]
+        with app.test_request_context():
+            from flask import url_for
+            url = url_for(rule.endpoint, **args)
+        out.append((rule, url))
+    return out
+
+
+def _fingerprint():
+    """A hash of every table but the audit log and login bookkeeping."""
+    digest = hashlib.sha256()
+    tables = [r[0] for r in database.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    for table in tables:
+        if table == "audit_log":
+            continue
+        if table == "app_user":
+            rows = database.execute_sql("SELECT id, username, role, village_id, password_hash, active "
+                                        "FROM app_user ORDER BY id")
+        else:
+            rows = database.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1')
+        digest.update(repr(list(rows)).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def probe(app, places, users):
+    objects = _area_objects(places, users)
+    return _urls(app, objects)
+
+
+@pytest.mark.parametrize("username", ["cun2", "grid2"])
+def test_outsiders_see_and_change_nothing(app, probe, username):
+    client = app.test_client()
+    assert login(client, username).status_code == 303
+    token = csrf_token(client, "/")
+    before = _fingerprint()
+    for rule, url in probe:
+        if "GET" in rule.methods:
+            response = client.get(url)
+            text = response.get_data(as_text=True)
+            if rule.arguments - set(rule.defaults or {}):
+                assert response.status_code in (403, 404), (username, "GET", url, response.status_code)
+            else:
+                assert response.status_code in (200, 302, 303, 403, 404), (username, url)
+            assert MARK not in text, (username, "GET", url)
+        if "POST" in rule.methods and rule.endpoint != "account.password":
+            response = client.post(url, data={"csrf_token": token, "name": "改名测试"})
+            if rule.arguments - set(rule.defaults or {}):
+                assert response.status_code in (403, 404), (username, "POST", url, response.status_code)
+            assert MARK not in response.get_data(as_text=True), (username, "POST", url)
+    assert _fingerprint() == before, f"{username} changed data outside his area"
+
+
+def test_logged_out_client_is_sent_to_login(app, probe):
+    client = app.test_client()
+    before = _fingerprint()
+    for rule, url in probe:
+        for method in ("GET", "POST") if "POST" in rule.methods else ("GET",):
+            response = client.open(url, method=method)
+            assert response.status_code in (302, 303, 400), (method, url, response.status_code)
+            if response.status_code != 400:  # POST without a session has no CSRF token
+                assert response.location.startswith("/login"), (method, url)
+            assert MARK not in response.get_data(as_text=True)
+    assert _fingerprint() == before
+
+
+def test_unknown_parameters_fail_loudly(app):
+    with pytest.raises(AssertionError, match="does not know URL parameter"):
+        _urls(app, {})
