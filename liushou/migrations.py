@@ -11,6 +11,7 @@ STEPS = {}
 def step(number):
     """Register a migration function under its number."""
     def wrap(fn):
+        assert number not in STEPS, f"migration step {number} defined twice"
         STEPS[number] = fn
         return fn
     return wrap
@@ -56,6 +57,24 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER "audit_log_keep_180_days" BEFORE DELETE ON "audit_log"
 WHEN old."at" > datetime('now', 'localtime', '-180 days')
 BEGIN SELECT RAISE(ABORT, 'audit_log rows are kept 180 days'); END;
+""")
+
+
+@step(3)
+def helpers():
+    _script("""
+CREATE TABLE "helper" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(64) NOT NULL, "kind" VARCHAR(16) NOT NULL, "unit" VARCHAR(64) NOT NULL, "position" VARCHAR(64) NOT NULL, "phone" VARCHAR(32) NOT NULL, "village_id" INTEGER, "user_id" INTEGER, "active" INTEGER NOT NULL, "notes" TEXT NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("user_id") REFERENCES "app_user" ("id") ON DELETE SET NULL);
+CREATE INDEX "helper_village_id" ON "helper" ("village_id");
+CREATE INDEX "helper_user_id" ON "helper" ("user_id");
+CREATE TABLE "helper_area" ("id" INTEGER NOT NULL PRIMARY KEY, "helper_id" INTEGER NOT NULL, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE CASCADE, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT);
+CREATE INDEX "helper_area_helper_id" ON "helper_area" ("helper_id");
+CREATE INDEX "helper_area_village_id" ON "helper_area" ("village_id");
+CREATE INDEX "helper_area_grid_id" ON "helper_area" ("grid_id");
+CREATE UNIQUE INDEX "helper_area_helper_id_village_id_grid_id" ON "helper_area" ("helper_id", "village_id", "grid_id");
+CREATE TABLE "village_post" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER NOT NULL, "post" VARCHAR(16) NOT NULL, "helper_id" INTEGER NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT);
+CREATE INDEX "village_post_village_id" ON "village_post" ("village_id");
+CREATE INDEX "village_post_helper_id" ON "village_post" ("helper_id");
+CREATE UNIQUE INDEX "village_post_village_id_post" ON "village_post" ("village_id", "post");
 """)
 
 

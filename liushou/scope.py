@@ -2,7 +2,8 @@
 
 Every view reads area-bound rows through `Scope.query(Model)` or `Scope.get(Model, id)`; a row
 outside the user's area simply does not exist for him (404 for reads and writes alike).
-A model declares its area with `__scope__ = (village_field, grid_field)`.
+A model declares its area with `__scope__ = (village_field, grid_field)`, or names a foreign key
+(`__scope__ = "person"`) to be in the area of the row it points to.
 """
 from dataclasses import dataclass, field
 
@@ -42,6 +43,13 @@ class Scope:
         """A peewee expression true for the rows of `model` inside this scope (None: all rows)."""
         if self.everything or model.__scope__ is None:
             return None
+        if isinstance(model.__scope__, str):
+            fk = getattr(model, model.__scope__)
+            related = fk.rel_model
+            inner = self.condition(related)
+            if inner is None:
+                return None
+            return fk.in_(related.select(related._meta.primary_key).where(inner))
         village_name, grid_name = model.__scope__
         cond = self._field(model, village_name).in_(list(self.village_ids) or [0])
         if self.grid_ids is not None:

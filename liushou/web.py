@@ -35,8 +35,8 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import account, admin, auth as auth_views, home
-    for module in (auth_views, home, account, admin):
+    from .views import account, admin, auth as auth_views, helpers, home
+    for module in (auth_views, home, account, admin, helpers):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

@@ -104,6 +104,7 @@ def post(client, url, data=None, token_url="/"):
 def login_as(client, users):
     """login_as('cun1') logs the test client in as that user and returns the client."""
     def _login(name):
+        client.get("/logout")  # whoever was logged in before
         response = login(client, name)
         assert response.status_code == 303, response.get_data(as_text=True)
         return client

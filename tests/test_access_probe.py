@@ -12,7 +12,9 @@ import pytest
 from liushou.db import database
 from tests.conftest import csrf_token, login
 
-MARK = "探针"
+MARK = "探针"  # every probe object's name starts with it
+VILLAGE_MARK = MARK + "村级"  # objects of village V01 as a whole: grid workers of V01 may see them
+GRID_MARK = MARK + "格级"  # objects of grid V01-G1 only
 SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout"}
 
 
@@ -20,36 +22,45 @@ def _area_objects(places, users):
     """Objects in village V01, grid V01-G1, keyed by the URL parameter that names them."""
     from liushou.services import SYSTEM
     from liushou.services.places import save_grid
-    grid = save_grid(SYSTEM, {"village": places["V01"].id, "code": "V01-G9", "name": MARK + "网格"})
+    grid = save_grid(SYSTEM, {"village": places["V01"].id, "code": "V01-G9", "name": GRID_MARK + "网格"})
+    from liushou.scope import Scope
+    from liushou.services.helpers import save_helper
+    helper = save_helper(SYSTEM, Scope(everything=True), {
+        "name": VILLAGE_MARK + "干部", "kind": "村干部", "village": places["V01"].id,
+        "areas": [f"g:{places['V01-G1'].id}"]})
     objects = {
-        "village_id": places["V01"].id,
-        "grid_id": grid.id,
-        "user_id": users["grid1"].id,
+        "village_id": (places["V01"].id, "village"),
+        "grid_id": (grid.id, "grid"),
+        "user_id": (users["grid1"].id, "grid"),
+        "helper_id": (helper.id, "village"),
     }
     for factory in EXTRA_FACTORIES:
         objects.update(factory(places, users))
     return objects
 
 
-# Later areas append a function (places, users) -> {param: id} creating marked objects in V01-G1.
+# Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
+# objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
 EXTRA_FACTORIES = []
 
 
 def _urls(app, objects):
+    """[(rule, url, level)]: level is the narrowest area of the objects in the URL (or None)."""
     out = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS:
             continue
-        args = {}
+        args, level = {}, None
         for name in rule.arguments:
             if rule.defaults and name in rule.defaults:
                 continue
             assert name in objects, f"access probe does not know URL parameter <{name}> of {rule.rule}"
-            args[name] = objects[name]
+            args[name], obj_level = objects[name]
+            level = "grid" if "grid" in (level, obj_level) else obj_level
         with app.test_request_context():
             from flask import url_for
             url = url_for(rule.endpoint, **args)
-        out.append((rule, url))
+        out.append((rule, url, level))
     return out
 
 
@@ -76,33 +87,40 @@ def probe(app, places, users):
     return _urls(app, objects)
 
 
-@pytest.mark.parametrize("username", ["cun2", "grid2"])
-def test_outsiders_see_and_change_nothing(app, probe, username):
+@pytest.mark.parametrize("username, hidden", [
+    ("cun2", ("village", "grid")),  # a cadre of another village sees nothing of V01
+    ("grid2", ("grid",)),  # a grid worker of V01-G2 sees V01's village-wide objects, not V01-G1's
+])
+def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
     client = app.test_client()
     assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
+    marks = [GRID_MARK] + ([VILLAGE_MARK] if "village" in hidden else [])
     before = _fingerprint()
-    for rule, url in probe:
+    for rule, url, level in probe:
+        guarded = level in hidden
         if "GET" in rule.methods:
             response = client.get(url)
             text = response.get_data(as_text=True)
-            if rule.arguments - set(rule.defaults or {}):
+            if guarded:
                 assert response.status_code in (403, 404), (username, "GET", url, response.status_code)
             else:
                 assert response.status_code in (200, 302, 303, 403, 404), (username, url)
-            assert MARK not in text, (username, "GET", url)
+            for mark in marks:
+                assert mark not in text, (username, "GET", url)
         if "POST" in rule.methods and rule.endpoint != "account.password":
             response = client.post(url, data={"csrf_token": token, "name": "改名测试"})
-            if rule.arguments - set(rule.defaults or {}):
+            if guarded:
                 assert response.status_code in (403, 404), (username, "POST", url, response.status_code)
-            assert MARK not in response.get_data(as_text=True), (username, "POST", url)
+            for mark in marks:
+                assert mark not in response.get_data(as_text=True), (username, "POST", url)
     assert _fingerprint() == before, f"{username} changed data outside his area"
 
 
 def test_logged_out_client_is_sent_to_login(app, probe):
     client = app.test_client()
     before = _fingerprint()
-    for rule, url in probe:
+    for rule, url, _level in probe:
         for method in ("GET", "POST") if "POST" in rule.methods else ("GET",):
             response = client.open(url, method=method)
             assert response.status_code in (302, 303, 400), (method, url, response.status_code)
