@@ -26,6 +26,13 @@ DEFINITIONS = [
     Definition("base_url", "本系统内网地址", "系统", "http://192.168.1.10:8080", "url",
                "打印二维码时使用，如 http://192.168.1.10:8080"),
     Definition("session_idle_minutes", "无操作自动退出（分钟）", "系统", 30, "int"),
+    Definition("visit_high_age", "高风险：独居老人年龄（周岁以上）", "走访等级", 80, "int",
+               "独居且达到此年龄，或失能、儿童无合格照护人，列为高风险"),
+    Definition("visit_key_age", "重点：独居老人年龄（周岁以上）", "走访等级", 70, "int",
+               "独居且达到此年龄，或残疾、特困、困境儿童，列为重点"),
+    Definition("visit_high_days", "高风险走访间隔（天）", "走访等级", 7, "int"),
+    Definition("visit_key_days", "重点走访间隔（天）", "走访等级", 30, "int"),
+    Definition("visit_general_days", "一般走访间隔（天）", "走访等级", 90, "int"),
 ]
 BY_KEY = {d.key: d for d in DEFINITIONS}
 
