@@ -72,6 +72,11 @@ def _error_page(e):
 
 
 def _headers(response):
+    # Runs before Flask-Compress (after_request order is reversed). Static files are sent as
+    # file streams, which it will not gzip; our few small assets are read into memory instead.
+    if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
+        response.direct_passthrough = False
+        response.set_data(response.get_data())
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
