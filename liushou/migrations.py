@@ -78,6 +78,56 @@ CREATE UNIQUE INDEX "village_post_village_id_post" ON "village_post" ("village_i
 """)
 
 
+@step(4)
+def registry():
+    _script("""
+CREATE TABLE "household" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "address" VARCHAR(128) NOT NULL, "head_name" VARCHAR(64) NOT NULL, "phone" VARCHAR(32) NOT NULL, "phone2" VARCHAR(32) NOT NULL, "economic_sources" VARCHAR(200) NOT NULL, "dibao" INTEGER NOT NULL, "dibao_since" DATE, "tekun" INTEGER NOT NULL, "tekun_since" DATE, "monitored" INTEGER NOT NULL, "monitored_since" DATE, "notes" TEXT NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT);
+CREATE INDEX "household_village_id" ON "household" ("village_id");
+CREATE INDEX "household_grid_id" ON "household" ("grid_id");
+CREATE TABLE "family_away" ("id" INTEGER NOT NULL PRIMARY KEY, "household_id" INTEGER NOT NULL, "name" VARCHAR(64) NOT NULL, "relation" VARCHAR(16) NOT NULL, "province" VARCHAR(32) NOT NULL, "city" VARCHAR(32) NOT NULL, "phone" VARCHAR(32) NOT NULL, "away_since" DATE, "expected_return" VARCHAR(32) NOT NULL, "returned_on" DATE, "notes" VARCHAR(200) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("household_id") REFERENCES "household" ("id") ON DELETE RESTRICT);
+CREATE INDEX "family_away_household_id" ON "family_away" ("household_id");
+CREATE TABLE "person" ("id" INTEGER NOT NULL PRIMARY KEY, "household_id" INTEGER NOT NULL, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "name" VARCHAR(64) NOT NULL, "name_initials" VARCHAR(32) NOT NULL, "name_pinyin" VARCHAR(128) NOT NULL, "sex" VARCHAR(2) NOT NULL, "ethnicity" VARCHAR(16) NOT NULL, "id_number" VARCHAR(18), "birth_date" DATE NOT NULL, "phone" VARCHAR(32) NOT NULL, "relation_to_head" VARCHAR(16) NOT NULL, "health" VARCHAR(100) NOT NULL, "disability_kind" VARCHAR(8) NOT NULL, "disability_grade" VARCHAR(8) NOT NULL, "risk_level" VARCHAR(4) NOT NULL, "notes" TEXT NOT NULL, "school" VARCHAR(64) NOT NULL, "grade" VARCHAR(16) NOT NULL, "boarding" INTEGER NOT NULL, "father_status" VARCHAR(8) NOT NULL, "mother_status" VARCHAR(8) NOT NULL, "difficulty_kinds" VARCHAR(100) NOT NULL, "carer_name" VARCHAR(64) NOT NULL, "carer_relation" VARCHAR(16) NOT NULL, "carer_phone" VARCHAR(32) NOT NULL, "carer_id_number" VARCHAR(18) NOT NULL, "carer_address" VARCHAR(128) NOT NULL, "carer_capable" INTEGER, "carer_disqualifiers" VARCHAR(200) NOT NULL, "agreement_signed_on" DATE, "husband_away_since" DATE, "training_need" VARCHAR(100) NOT NULL, "employment_need" VARCHAR(100) NOT NULL, "living_arrangement" VARCHAR(8) NOT NULL, "self_care" VARCHAR(4) NOT NULL, "chronic_illnesses" VARCHAR(100) NOT NULL, "children_away" INTEGER NOT NULL, "children_away_since" DATE, "supporters" VARCHAR(200) NOT NULL, "groups" VARCHAR(64) NOT NULL, "group_reasons" TEXT NOT NULL, "needs_review" INTEGER NOT NULL, "review_note" VARCHAR(200) NOT NULL, "exited_on" DATE, "exit_reason" VARCHAR(200) NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("household_id") REFERENCES "household" ("id") ON DELETE RESTRICT, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT);
+CREATE INDEX "person_household_id" ON "person" ("household_id");
+CREATE INDEX "person_village_id" ON "person" ("village_id");
+CREATE INDEX "person_grid_id" ON "person" ("grid_id");
+CREATE INDEX "person_name_initials" ON "person" ("name_initials");
+CREATE INDEX "person_name_pinyin" ON "person" ("name_pinyin");
+CREATE UNIQUE INDEX "person_id_number" ON "person" ("id_number");
+CREATE INDEX "person_groups" ON "person" ("groups");
+CREATE INDEX "person_needs_review" ON "person" ("needs_review");
+CREATE INDEX "person_exited_on" ON "person" ("exited_on");
+""")
+
+
+@step(5)
+def pairing_and_visits():
+    _script("""
+CREATE TABLE "pairing" ("id" INTEGER NOT NULL PRIMARY KEY, "helper_id" INTEGER NOT NULL, "person_id" INTEGER NOT NULL, "primary" INTEGER NOT NULL, "started_on" DATE NOT NULL, "ended_on" DATE, "end_reason" VARCHAR(200) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "pairing_helper_id" ON "pairing" ("helper_id");
+CREATE INDEX "pairing_person_id" ON "pairing" ("person_id");
+CREATE INDEX "pairing_person_id_ended_on" ON "pairing" ("person_id", "ended_on");
+CREATE INDEX "pairing_helper_id_ended_on" ON "pairing" ("helper_id", "ended_on");
+CREATE TABLE "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "household_id" INTEGER, "visited_on" DATE NOT NULL, "method" VARCHAR(8) NOT NULL, "life" TEXT NOT NULL, "health" TEXT NOT NULL, "mind" TEXT NOT NULL, "safety" TEXT NOT NULL, "study" TEXT NOT NULL, "needs" TEXT NOT NULL, "next_on" DATE, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT, FOREIGN KEY ("household_id") REFERENCES "household" ("id") ON DELETE RESTRICT);
+CREATE INDEX "visit_village_id" ON "visit" ("village_id");
+CREATE INDEX "visit_grid_id" ON "visit" ("grid_id");
+CREATE INDEX "visit_household_id" ON "visit" ("household_id");
+CREATE INDEX "visit_visited_on" ON "visit" ("visited_on");
+CREATE TABLE "visit_person" ("id" INTEGER NOT NULL PRIMARY KEY, "visit_id" INTEGER NOT NULL, "person_id" INTEGER NOT NULL, FOREIGN KEY ("visit_id") REFERENCES "visit" ("id") ON DELETE CASCADE, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "visit_person_visit_id" ON "visit_person" ("visit_id");
+CREATE INDEX "visit_person_person_id" ON "visit_person" ("person_id");
+CREATE UNIQUE INDEX "visit_person_visit_id_person_id" ON "visit_person" ("visit_id", "person_id");
+CREATE INDEX "visit_person_person_id_visit_id" ON "visit_person" ("person_id", "visit_id");
+CREATE TABLE "visit_helper" ("id" INTEGER NOT NULL PRIMARY KEY, "visit_id" INTEGER NOT NULL, "helper_id" INTEGER NOT NULL, FOREIGN KEY ("visit_id") REFERENCES "visit" ("id") ON DELETE CASCADE, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT);
+CREATE INDEX "visit_helper_visit_id" ON "visit_helper" ("visit_id");
+CREATE INDEX "visit_helper_helper_id" ON "visit_helper" ("helper_id");
+CREATE UNIQUE INDEX "visit_helper_visit_id_helper_id" ON "visit_helper" ("visit_id", "helper_id");
+CREATE INDEX "visit_helper_helper_id_visit_id" ON "visit_helper" ("helper_id", "visit_id");
+CREATE TABLE "visit_state" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "tier" VARCHAR(8) NOT NULL, "tier_reason" VARCHAR(64) NOT NULL, "override" VARCHAR(8) NOT NULL, "override_reason" VARCHAR(200) NOT NULL, "last_visit_on" DATE, "last_summary" TEXT NOT NULL, "due_on" DATE NOT NULL, "refreshed_on" DATE, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE CASCADE);
+CREATE UNIQUE INDEX "visit_state_person_id" ON "visit_state" ("person_id");
+CREATE INDEX "visit_state_due_on" ON "visit_state" ("due_on");
+""")
+
+
 LATEST = max(STEPS)
 
 

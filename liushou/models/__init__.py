@@ -2,7 +2,11 @@
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .helpers import Helper, HelperArea, VillagePost
+from .households import FamilyAway, Household
+from .persons import Person
+from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from .places import Grid, Village
 from .settings import Setting
 
-ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost]
+ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost,
+              Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState]

@@ -18,5 +18,5 @@ def record(actor, action, obj=None, *, changes=None, object_type=None, label=Non
         object_type=object_type or "",
         object_id=object_id,
         object_label=(label or "")[:128],
-        changes=json.dumps(changes, ensure_ascii=False) if changes else "",
+        changes=json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
     )

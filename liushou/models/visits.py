@@ -1,0 +1,124 @@
+"""Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
+from datetime import date, datetime
+
+from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
+                    IntegerField, TextField)
+
+from ..db import BaseModel
+from .helpers import Helper
+from .households import Household
+from .persons import Person
+from .places import Grid, Village
+
+VISIT_METHODS = ("上门", "电话", "视频", "在校", "其他")
+# (field name, label) of the aspects a visit looks at.
+ASPECTS = (("life", "生活"), ("health", "健康"), ("mind", "心理"), ("safety", "安全"),
+           ("study", "学习/就业"))
+
+
+class Pairing(BaseModel):
+    """A helper paired with a person from `started_on` until `ended_on` (kept after it ends)."""
+
+    __scope__ = "person"
+
+    helper = ForeignKeyField(Helper, backref="pairings", on_delete="RESTRICT")
+    person = ForeignKeyField(Person, backref="pairings", on_delete="RESTRICT")
+    primary = BooleanField(default=False)
+    started_on = DateField(default=date.today)
+    ended_on = DateField(null=True)
+    end_reason = CharField(max_length=200, default="")
+    created_by = IntegerField(null=True)
+    created_at = DateTimeField(default=datetime.now)
+
+    class Meta:
+        table_name = "pairing"
+        indexes = ((("person", "ended_on"), False), (("helper", "ended_on"), False))
+
+    @property
+    def active(self):
+        return self.ended_on is None
+
+    @classmethod
+    def current(cls):
+        return cls.select().where(cls.ended_on.is_null())
+
+
+class Visit(BaseModel):
+    """One visit to one person, or to several members of one household, by one or more helpers."""
+
+    __scope__ = ("village", "grid")
+
+    village = ForeignKeyField(Village, on_delete="RESTRICT")
+    grid = ForeignKeyField(Grid, null=True, on_delete="RESTRICT")
+    household = ForeignKeyField(Household, null=True, on_delete="RESTRICT")
+    visited_on = DateField(index=True)
+    method = CharField(max_length=8)
+    life = TextField(default="")
+    health = TextField(default="")
+    mind = TextField(default="")
+    safety = TextField(default="")
+    study = TextField(default="")
+    needs = TextField(default="")
+    next_on = DateField(null=True)
+    created_by = IntegerField(null=True)
+    created_at = DateTimeField(default=datetime.now)
+
+    class Meta:
+        table_name = "visit"
+
+    def __str__(self):
+        return f"{self.visited_on} {self.method}"
+
+    @property
+    def summary(self):
+        """The findings in one line."""
+        parts = [f"{label}：{getattr(self, name)}" for name, label in ASPECTS if getattr(self, name)]
+        if self.needs:
+            parts.append(f"需求：{self.needs}")
+        return "；".join(parts)
+
+
+class VisitPerson(BaseModel):
+    """A person seen in a visit."""
+
+    visit = ForeignKeyField(Visit, backref="person_links", on_delete="CASCADE")
+    person = ForeignKeyField(Person, backref="visit_links", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "visit_person"
+        indexes = ((("visit", "person"), True), (("person", "visit"), False))
+
+
+class VisitHelper(BaseModel):
+    """A helper who made a visit."""
+
+    visit = ForeignKeyField(Visit, backref="helper_links", on_delete="CASCADE")
+    helper = ForeignKeyField(Helper, backref="visit_links", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "visit_helper"
+        indexes = ((("visit", "helper"), True), (("helper", "visit"), False))
+
+
+class VisitState(BaseModel):
+    """Per person: tier (by rule or overridden), last visit and next due date, kept current on
+    every visit and person change so the worklist is one indexed query."""
+
+    __scope__ = "person"
+
+    person = ForeignKeyField(Person, unique=True, on_delete="CASCADE")
+    tier = CharField(max_length=8, default="general")
+    tier_reason = CharField(max_length=64, default="")
+    override = CharField(max_length=8, default="")
+    override_reason = CharField(max_length=200, default="")
+    last_visit_on = DateField(null=True)
+    last_summary = TextField(default="")
+    due_on = DateField(index=True)
+    refreshed_on = DateField(null=True)
+
+    class Meta:
+        table_name = "visit_state"
+
+    @property
+    def effective_tier(self):
+        return self.override or self.tier

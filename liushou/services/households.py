@@ -1,0 +1,110 @@
+"""Households and family members working away: create, update, mark returned. No deletes."""
+from datetime import date, datetime
+
+from ..db import database
+from ..models import Grid, Village
+from ..models.households import AWAY_RELATIONS, FamilyAway, Household
+from ..models.persons import Person
+from . import ValidationError, diff
+from .audit import record
+from .forms import Reader
+
+
+def place_of(scope, values, errors):
+    """The (village, grid) chosen in a form, checked against the user's area."""
+    village = Village.get_or_none(Village.id == (_int(values.get("village"))))
+    grid = Grid.get_or_none(Grid.id == _int(values.get("grid"))) if values.get("grid") else None
+    if village is None:
+        errors["village"] = "请选择村（社区）"
+        return None, None
+    if grid is not None and grid.village_id != village.id:
+        errors["grid"] = "所选网格不属于该村（社区）"
+        return village, None
+    if not scope.allows_grid(village.id, grid.id if grid else None):
+        if grid is None and scope.grid_ids is not None:
+            errors["grid"] = "请选择您负责的网格"
+        else:
+            errors["village"] = "只能选择您负责的村（社区）或网格"
+    return village, grid
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def save_household(actor, scope, values, household=None, today=None):
+    """Create or update a household; moving it moves its members' village and grid too."""
+    r = Reader(values)
+    village, grid = place_of(scope, values, r.errors)
+    data = {
+        "village": village.id if village else None,
+        "grid": grid.id if grid else None,
+        "address": r.text("address", 128),
+        "head_name": r.text("head_name", 64, "请填写户主姓名"),
+        "phone": r.phone("phone"),
+        "phone2": r.phone("phone2"),
+        "economic_sources": r.text("economic_sources", 200),
+        "notes": r.text("notes", 1000),
+    }
+    for flag in ("dibao", "tekun", "monitored"):
+        data[flag] = r.flag(flag)
+        since = r.date(f"{flag}_since", not_future=True, today=today)
+        data[f"{flag}_since"] = since if data[flag] else None
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        if household is None:
+            household = Household.create(**data)
+            record(actor, "create", household, changes=[(k, None, v) for k, v in data.items() if v])
+        else:
+            changes = diff(household, data)
+            if changes:
+                for k, v in data.items():
+                    setattr(household, k, v)
+                household.updated_at = datetime.now()
+                household.save()
+                record(actor, "update", household, changes=changes)
+                (Person.update(village=household.village_id, grid=household.grid_id)
+                 .where(Person.household == household).execute())
+    return household
+
+
+def save_away(actor, household, values, away=None, today=None):
+    """Add or update a family member working away."""
+    r = Reader(values)
+    data = {
+        "name": r.text("name", 64, "请填写姓名"),
+        "relation": r.choice("relation", AWAY_RELATIONS, "请选择与户主或儿童的关系"),
+        "province": r.text("province", 32),
+        "city": r.text("city", 32),
+        "phone": r.phone("phone"),
+        "away_since": r.date("away_since", not_future=True, today=today),
+        "expected_return": r.text("expected_return", 32),
+        "returned_on": r.date("returned_on", not_future=True, today=today),
+        "notes": r.text("notes", 200),
+    }
+    if data["returned_on"] and data["away_since"] and data["returned_on"] < data["away_since"]:
+        r.errors["returned_on"] = "返乡日期不能早于外出日期"
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        if away is None:
+            away = FamilyAway.create(household=household, **data)
+            record(actor, "create", away, label=f"{household} 外出：{away}",
+                   changes=[(k, None, v) for k, v in data.items() if v])
+        else:
+            changes = diff(away, data)
+            if changes:
+                for k, v in data.items():
+                    setattr(away, k, v)
+                away.save()
+                record(actor, "update", away, label=f"{household} 外出：{away}", changes=changes)
+    return away
+
+
+def current_away(household, on=None):
+    on = on or date.today()
+    return [a for a in household.away if a.returned_on is None or a.returned_on > on]
