@@ -71,3 +71,11 @@ def roles_required(*roles):
 
 
 admin_required = roles_required("admin")
+
+
+# Roles that may see a full ID number on a person's page (lists and exports are always masked).
+FULL_ID_ROLES = ("admin", "township", "village")
+
+
+def can_see_full_id(user):
+    return user is not None and user.role in FULL_ID_ROLES

@@ -35,8 +35,8 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import account, admin, auth as auth_views, helpers, home
-    for module in (auth_views, home, account, admin, helpers):
+    from .views import account, admin, auth as auth_views, helpers, home, households, persons
+    for module in (auth_views, home, account, admin, helpers, persons, households):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

@@ -6,6 +6,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKe
 
 from ..db import BaseModel
 from ..rules.categories import age_on
+from ..rules.pinyin import prefix_range
 from .households import Household
 from .places import Grid, Village
 
@@ -115,3 +116,19 @@ class Person(BaseModel):
     @classmethod
     def active(cls):
         return cls.select().where(cls.exited_on.is_null())
+
+    @classmethod
+    def search(cls, query, text):
+        """Narrow `query` by what a cadre types: pinyin initials or full pinyin (zs, zhangsan),
+        a part of the name (张三), or the tail of an ID number (1234, 002X)."""
+        text = (text or "").strip()
+        if not text:
+            return query
+        if text.isascii() and text.isalpha():
+            low, high = prefix_range(text.lower())
+            return query.where(((cls.name_initials >= low) & (cls.name_initials < high))
+                               | ((cls.name_pinyin >= low) & (cls.name_pinyin < high)))
+        digits = text.upper()
+        if digits.isdigit() or (digits[:-1].isdigit() and digits.endswith("X")):
+            return query.where(cls.id_number.endswith(digits) | (cls.phone == digits))
+        return query.where(cls.name.contains(text))

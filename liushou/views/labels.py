@@ -1,0 +1,21 @@
+"""Chinese names of stored fields, for history and audit pages."""
+FIELD_LABELS = {
+    "name": "姓名", "sex": "性别", "ethnicity": "民族", "id_number": "身份证号",
+    "birth_date": "出生日期", "phone": "电话", "relation_to_head": "与户主关系", "health": "健康状况",
+    "disability_kind": "残疾类别", "disability_grade": "残疾等级", "risk_level": "风险等级",
+    "notes": "备注", "school": "学校", "grade": "年级", "boarding": "寄宿",
+    "father_status": "父亲状况", "mother_status": "母亲状况", "difficulty_kinds": "困境类型",
+    "carer_name": "监护（照护）人", "carer_relation": "照护人关系", "carer_phone": "照护人电话",
+    "carer_id_number": "照护人身份证号", "carer_address": "照护人住址",
+    "carer_capable": "照护人具备能力", "carer_disqualifiers": "照护人不符合情形",
+    "agreement_signed_on": "委托照护确认书签订日期", "husband_away_since": "丈夫外出时间",
+    "training_need": "培训需求", "employment_need": "就业需求", "living_arrangement": "居住情况",
+    "self_care": "自理能力", "chronic_illnesses": "慢性病", "children_away": "子女均在外",
+    "children_away_since": "子女外出时间", "supporters": "赡养人及去向", "groups": "类别",
+    "needs_review": "待核实", "review_note": "核实说明", "exited_on": "退出日期",
+    "exit_reason": "退出原因", "household": "所在户", "village": "村（社区）", "grid": "网格",
+    "head_name": "户主", "address": "住址", "phone2": "电话2", "economic_sources": "经济来源",
+    "dibao": "低保", "dibao_since": "低保起始", "tekun": "特困", "tekun_since": "特困起始",
+    "monitored": "防返贫监测", "monitored_since": "监测起始", "visit_tier": "走访等级",
+    "visit_tier_reason": "等级调整原因", "password": "密码", "role": "角色", "active": "启用",
+}
