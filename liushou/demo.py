@@ -56,5 +56,7 @@ def build(persons=300, seed=1, password=None):
             add(f"cun{v.code[1:]}", "village", v)
             vgrids = [g for g in grids if g.village_id == v.id]
             add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
+        from .demo_registry import build_registry
+        made = build_registry(rng, villages, grids, persons)
     return {"villages": len(villages), "grids": len(grids), "users": users,
-            "password": password, "persons": 0, "rng": rng}
+            "password": password, "persons": made}
