@@ -66,6 +66,12 @@ def test_every_navigation_page_within_budget(demo_app, username):
     for url in dict.fromkeys(_parse(home).nav):
         pages[url], html = _gz_size(client, url)
         assert not _external(_parse(html).urls), url
+    # The pages one level down: a person's page and a household's page from the lists.
+    persons_page = client.get("/persons").get_data(as_text=True)
+    for pattern in (r'href="(/persons/\d+)"', r'href="(/households/\d+)"'):
+        match = re.search(pattern, persons_page + client.get("/households").get_data(as_text=True))
+        if match:
+            pages[match.group(1)], _ = _gz_size(client, match.group(1))
     assert len(pages) >= 2
     over = {url: size for url, size in pages.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

@@ -137,3 +137,13 @@ def test_woman_and_elder(household):
                                       "birth_date": "1950-01-01", "sex": "男", "children_away": "1",
                                       "children_away_since": "2020-01-01", "living_arrangement": "独居"})
     assert elder.group_list == ["留守老人"]
+
+
+def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
+    from liushou.services.persons import daily_recheck
+    person = save_person(SYSTEM, ALL, child_values(household), today=date(2031, 3, 5))
+    assert daily_recheck(date(2031, 3, 6)) == 0
+    assert daily_recheck(date(2031, 3, 6)) is None  # already done today
+    assert daily_recheck(date(2031, 3, 7)) == 1
+    person = Person.get_by_id(person.id)
+    assert person.needs_review and person.groups == ""

@@ -248,3 +248,17 @@ def reenter_person(actor, person, today=None):
         for hook in AFTER_SAVE:
             hook(person)
     return person
+
+
+def daily_recheck(today=None):
+    """Once a day, re-derive every active person's categories (a child turns 16, months away
+    pass a threshold); returns the number flagged, or None when already done today."""
+    from ..models import Setting
+    today = today or date.today()
+    if Setting.value_on("categories_checked_on", today) == today.isoformat():
+        return None
+    changed = recheck(Person.active().iterator(), today)
+    with database.atomic():
+        Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
+                       valid_from=today, created_by=None)
+    return len(changed)

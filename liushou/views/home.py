@@ -2,14 +2,22 @@
 from flask import Blueprint, g, render_template
 
 from ..models import Grid, Village
+from ..models.persons import Person
+from ..rules.categories import GROUPS
+from ..services.persons import daily_recheck
 
 bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
 def index():
-    """Home: the user's area at a glance (later issues add the worklist and figures)."""
+    """Home: what needs attention first, then the user's area at a glance."""
+    daily_recheck()
     villages = list(g.scope.query(Village).where(Village.active == True)  # noqa: E712
                     .order_by(Village.sort_order, Village.code))
     grids = g.scope.query(Grid).where(Grid.active == True).count()  # noqa: E712
-    return render_template("home.html", villages=villages, grid_count=grids)
+    active = g.scope.filter(Person.active(), Person)
+    review = active.where(Person.needs_review == True).count()  # noqa: E712
+    counts = {group: active.where(Person.groups.contains(group)).count() for group in GROUPS}
+    return render_template("home.html", villages=villages, grid_count=grids, review=review,
+                           counts=counts, total=active.count())
