@@ -35,8 +35,9 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import account, admin, auth as auth_views, helpers, home, households, persons
-    for module in (auth_views, home, account, admin, helpers, persons, households):
+    from .views import (account, admin, auth as auth_views, helpers, home, households, pairings,
+                        persons, visits)
+    for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

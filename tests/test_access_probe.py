@@ -51,8 +51,17 @@ def _registry(places, users):
         "household": household.id, "name": GRID_MARK + "儿童", "id_number": "620102201503070014",
         "father_status": "外出务工", "mother_status": "外出务工"})
     away = save_away(SYSTEM, household, {"name": GRID_MARK + "父亲", "relation": "父亲"})
+    from liushou.models.helpers import Helper
+    from liushou.services.visits import record_visit
+    helper = Helper.get(Helper.name == VILLAGE_MARK + "干部")
+    visit = record_visit(SYSTEM, everything, [person], {
+        "visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id],
+        "life": GRID_MARK + "生活"})
+    from liushou.services.visits import pair
+    pairing = pair(SYSTEM, everything, helper, [person])[0]
     return {"household_id": (household.id, "grid"), "person_id": (person.id, "grid"),
-            "away_id": (away.id, "grid")}
+            "away_id": (away.id, "grid"), "visit_id": (visit.id, "grid"),
+            "pairing_id": (pairing.id, "grid")}
 
 
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating

@@ -14,8 +14,6 @@ from . import ValidationError, diff
 from .audit import record
 from .forms import Reader
 
-# Hooks run after a person is written (the visits area keeps its due dates current this way).
-AFTER_SAVE = []
 
 
 def thresholds(on=None):
@@ -165,8 +163,7 @@ def save_person(actor, scope, values, person=None, today=None):
                 person.updated_at = datetime.now()
                 person.save()
                 record(actor, "update", person, changes=changes)
-        for hook in AFTER_SAVE:
-            hook(person)
+        _visit_state(person)
     return person
 
 
@@ -201,6 +198,7 @@ def recheck(persons, on=None):
                 changed.append(person)
             person.groups, person.group_reasons = groups, reasons
             person.save()
+            _visit_state(person)
     return changed
 
 
@@ -229,8 +227,7 @@ def exit_person(actor, person, values, today=None):
         person.groups, person.group_reasons = derive(person.__data__, today)
         person.needs_review, person.review_note = False, ""
         person.save()
-        for hook in AFTER_SAVE:
-            hook(person)
+        _visit_state(person)
     return person
 
 
@@ -245,8 +242,7 @@ def reenter_person(actor, person, today=None):
         person.exited_on, person.exit_reason = None, ""
         person.groups, person.group_reasons = derive(person.__data__, today)
         person.save()
-        for hook in AFTER_SAVE:
-            hook(person)
+        _visit_state(person)
     return person
 
 
@@ -262,3 +258,9 @@ def daily_recheck(today=None):
         Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
                        valid_from=today, created_by=None)
     return len(changed)
+
+
+def _visit_state(person):
+    """A person's facts decide his visit tier and due date: keep them current."""
+    from .visits import refresh_state
+    refresh_state(person)

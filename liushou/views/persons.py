@@ -8,6 +8,7 @@ from peewee import JOIN
 
 from ..auth import can_see_full_id, current_actor
 from ..models import AuditLog, Grid, Village
+from ..models.helpers import Helper
 from ..models.households import Household
 from ..models.persons import (CARER_DISQUALIFIERS, DISABILITY_GRADES, DISABILITY_KINDS, EXIT_REASONS,
                               LIVING, RISK_LEVELS, SELF_CARE, SEXES, Person)
@@ -121,7 +122,7 @@ def detail(person_id):
                                        & AuditLog.action.in_(("create", "update", "exit", "reenter")))
                .order_by(AuditLog.id.desc()).limit(100))
     live = service.derive(person.__data__)
-    return render_template("persons/detail.html", person=person, history=history,
+    return render_template("persons/detail.html", person=person, history=history, care=_care(person),
                            labels=FIELD_LABELS, full_id=can_see_full_id(g.user),
                            live_reasons=json.loads(live[1]),
                            exit_reasons=EXIT_REASONS, today=date.today())
@@ -163,3 +164,19 @@ def review(person_id):
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 
+
+
+def _care(person):
+    """What the person page shows about pairing and visits."""
+    from ..models.visits import Pairing, Visit, VisitPerson, VisitState
+    from ..rules.visits import TIERS
+    from .helpers import visible_helpers
+    return {
+        "pairings": Pairing.select().where(Pairing.person == person)
+        .order_by(Pairing.ended_on.is_null(False), Pairing.primary.desc(), Pairing.started_on),
+        "state": VisitState.get_or_none(VisitState.person == person),
+        "visits": Visit.select().join(VisitPerson).where(VisitPerson.person == person)
+        .order_by(Visit.visited_on.desc()).limit(10),
+        "helpers": visible_helpers().where(Helper.active == True).order_by(Helper.name),  # noqa: E712
+        "tiers": TIERS, "can_tier": g.user.role in ("admin", "township", "village"),
+    }

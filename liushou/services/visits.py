@@ -1,0 +1,199 @@
+"""Pairing helpers with persons, recording visits, keeping each person's visit state current."""
+from datetime import date
+
+from ..db import database
+from ..models.helpers import Helper
+from ..models.visits import ASPECTS, VISIT_METHODS, Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..rules import visits as rules
+from ..rules.text import clean
+from . import ValidationError
+from .audit import record
+from .. import settings
+
+
+def tier_rules(on=None):
+    """The visit-tier thresholds in force (dated settings)."""
+    return rules.TierRules(
+        high_age=int(settings.get("visit_high_age", on)),
+        key_age=int(settings.get("visit_key_age", on)),
+        high_days=int(settings.get("visit_high_days", on)),
+        key_days=int(settings.get("visit_key_days", on)),
+        general_days=int(settings.get("visit_general_days", on)),
+    )
+
+
+def _first_pairing_start(person):
+    row = (Pairing.select(Pairing.started_on).where(Pairing.person == person)
+           .order_by(Pairing.started_on).first())
+    return row.started_on if row else None
+
+
+def tier_facts(person, on):
+    """The facts the visit tier depends on, read from a person and his household."""
+    from ..rules.categories import age_on
+    return rules.TierFacts(
+        age=age_on(person.birth_date, on), groups=frozenset(person.group_list),
+        living_alone=person.living_arrangement == "独居", self_care=person.self_care,
+        disabled=bool(person.disability_kind), tekun=bool(person.household.tekun),
+        carer_qualified=person.carer_qualified)
+
+
+def refresh_state(person, on=None, rules_in_force=None):
+    """Recompute one person's tier and due date from his facts and his last visit."""
+    on = on or date.today()
+    tr = rules_in_force or tier_rules(on)
+    tier, reason = rules.tier_for(tier_facts(person, on), tr)
+    state = VisitState.get_or_none(VisitState.person == person)
+    last = (Visit.select(Visit).join(VisitPerson).where(VisitPerson.person == person)
+            .order_by(Visit.visited_on.desc(), Visit.id.desc()).first())
+    effective = (state.override if state and state.override else tier)
+    due = rules.next_due(last.visited_on if last else None, effective, tr,
+                         since=_first_pairing_start(person) or on,
+                         asked=last.next_on if last else None)
+    values = {"tier": tier, "tier_reason": reason, "due_on": due, "refreshed_on": on,
+              "last_visit_on": last.visited_on if last else None,
+              "last_summary": last.summary[:300] if last else ""}
+    if state is None:
+        state = VisitState.create(person=person, **values)
+    else:
+        for k, v in values.items():
+            setattr(state, k, v)
+        state.save()
+    return state
+
+
+def override_tier(actor, person, tier, reason):
+    """A user with the right role sets a person's tier by hand, with a reason ('' clears it)."""
+    if tier and tier not in rules.TIERS:
+        raise ValidationError({"tier": "请选择走访等级"})
+    reason = clean(reason, 200)
+    if tier and not reason:
+        raise ValidationError({"override_reason": "请说明调整等级的原因"})
+    with database.atomic():
+        state = refresh_state(person)
+        before = (state.override, state.override_reason)
+        state.override, state.override_reason = tier, reason if tier else ""
+        state.save()
+        state = refresh_state(person)
+        record(actor, "update", person, changes=[("visit_tier", before[0] or None, tier or None),
+                                                 ("visit_tier_reason", before[1], reason)])
+    return state
+
+
+def pair(actor, scope, helper, persons, *, primary=False, started_on=None):
+    """Pair one helper with one or more persons (skipping those already paired with him)."""
+    started_on = started_on or date.today()
+    if started_on > date.today():
+        raise ValidationError({"started_on": "开始日期不能晚于今天"})
+    if not persons:
+        raise ValidationError({"persons": "请至少选择一人"})
+    created = []
+    with database.atomic():
+        for person in persons:
+            if not scope.allows_grid(person.village_id, person.grid_id):
+                continue
+            exists = Pairing.current().where((Pairing.helper == helper)
+                                             & (Pairing.person == person)).exists()
+            if exists:
+                continue
+            has_primary = Pairing.current().where((Pairing.person == person)
+                                                  & (Pairing.primary == True)).exists()  # noqa: E712
+            p = Pairing.create(helper=helper, person=person, started_on=started_on,
+                               primary=not has_primary, created_by=actor.user_id)
+            if primary and has_primary:
+                set_primary(actor, p)
+            record(actor, "create", p, label=f"{helper.name} 结对 {person.name}",
+                   changes=[("helper", None, helper.id), ("person", None, person.id),
+                            ("primary", None, p.primary)])
+            refresh_state(person)
+            created.append(p)
+    return created
+
+
+def set_primary(actor, pairing):
+    """Make this pairing the person's one primary pairing."""
+    with database.atomic():
+        (Pairing.update(primary=False)
+         .where((Pairing.person == pairing.person_id) & (Pairing.id != pairing.id)).execute())
+        pairing.primary = True
+        pairing.save()
+        record(actor, "update", pairing, changes=[("primary", False, True)],
+               label=f"{pairing.helper.name} 为主要帮扶人")
+
+
+def end_pairing(actor, pairing, ended_on=None, reason=""):
+    """End a pairing; it stays in the history. Another current pairing becomes primary."""
+    ended_on = ended_on or date.today()
+    if ended_on < pairing.started_on:
+        raise ValidationError({"ended_on": "结束日期不能早于开始日期"})
+    if ended_on > date.today():
+        raise ValidationError({"ended_on": "结束日期不能晚于今天"})
+    with database.atomic():
+        pairing.ended_on = ended_on
+        pairing.end_reason = clean(reason, 200)
+        was_primary, pairing.primary = pairing.primary, False
+        pairing.save()
+        if was_primary:
+            other = Pairing.current().where(Pairing.person == pairing.person_id).first()
+            if other:
+                other.primary = True
+                other.save()
+        record(actor, "update", pairing, label=f"{pairing.helper.name} 结束结对",
+               changes=[("ended_on", None, str(ended_on)), ("end_reason", "", pairing.end_reason)])
+    return pairing
+
+
+def record_visit(actor, scope, persons, values, today=None):
+    """Record one visit to one person or several members of one household.
+
+    `values` (strings as a form sends them, or dates): visited_on, method, helpers (ids),
+    the aspects (life, health, mind, safety, study), needs, next_on.
+    """
+    from .forms import Reader
+    today = today or date.today()
+    r = Reader(values)
+    visited_on = r.date("visited_on", required_msg="请填写走访日期")
+    if visited_on and visited_on > today:
+        r.errors["visited_on"] = "走访日期不能晚于今天"
+    method = r.choice("method", VISIT_METHODS, "请选择走访方式")
+    next_on = r.date("next_on")
+    if next_on and visited_on and next_on <= visited_on:
+        r.errors["next_on"] = "下次走访日期应晚于本次走访日期"
+    persons = [p for p in persons if scope.allows_grid(p.village_id, p.grid_id)]
+    if not persons:
+        r.errors["persons"] = "请选择走访对象"
+    elif len({p.household_id for p in persons}) > 1:
+        r.errors["persons"] = "一条走访记录只能包含同一户的成员"
+    helper_ids = [int(h) for h in (values.get("helpers") or []) if str(h).isdigit()]
+    helpers = list(Helper.select().where(Helper.id.in_(helper_ids or [0])))
+    if not helpers:
+        r.errors["helpers"] = "请选择走访人"
+    text = {name: r.text(name, 500) for name, _ in ASPECTS}
+    needs = r.text("needs", 500)
+    if r.errors:
+        raise ValidationError(r.errors)
+    first = persons[0]
+    with database.atomic():
+        visit = Visit.create(village=first.village_id, grid=first.grid_id,
+                             household=first.household_id, visited_on=visited_on, method=method,
+                             needs=needs, next_on=next_on, created_by=actor.user_id, **text)
+        for p in persons:
+            VisitPerson.create(visit=visit, person=p)
+        for h in helpers:
+            VisitHelper.create(visit=visit, helper=h)
+        record(actor, "create", visit, label="、".join(p.name for p in persons) + f" {visited_on} {method}",
+               changes=[("visited_on", None, str(visited_on)), ("method", None, method),
+                        ("helpers", None, [h.name for h in helpers])])
+        for p in persons:
+            refresh_state(p, today)
+    return visit
+
+
+def ensure_states(persons, on=None):
+    """Create or refresh the visit state of persons that have none or an old one."""
+    on = on or date.today()
+    tr = tier_rules(on)
+    with database.atomic():
+        for person in persons:
+            refresh_state(person, on, tr)
+
