@@ -63,12 +63,16 @@ def build_care(rng, villages, grids, name_of, today=None):
 def _visits(rng, persons, helpers_by_village, today):
     """Visits written directly (a year of them for every person would take long through the
     service, which also refreshes states per visit); states are computed once at the end."""
+    seen = {}
     for person in persons:
         made = helpers_by_village[person.village_id]
+        seen[person.village_id] = seen.get(person.village_id, 0) + 1
         interval = rng.choice((7, 14, 30, 45, 90))
         day = today - timedelta(days=365 - rng.randint(0, 30))
         # Leave about one person in six overdue: stop visiting some weeks or months ago.
-        stop = today - timedelta(days=rng.randint(interval + 5, interval + 60)) if rng.random() < 0.17 else today
+        # (the first persons of every village among them, so each cadre's worklist shows some).
+        late = seen[person.village_id] <= 3 or rng.random() < 0.15
+        stop = today - timedelta(days=rng.randint(interval + 95, interval + 150)) if late else today
         while day <= stop:
             visit = Visit.create(village=person.village_id, grid=person.grid_id,
                                  household=person.household_id, visited_on=day,
