@@ -36,8 +36,9 @@ def init_app(app):
     app.after_request(_headers)
 
     from .views import (account, admin, auth as auth_views, helpers, home, households, pairings,
-                        persons, visits)
-    for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings):
+                        persons, printouts, visits)
+    for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings,
+                   printouts):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

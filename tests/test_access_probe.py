@@ -33,6 +33,9 @@ def _area_objects(places, users):
         "grid_id": (grid.id, "grid"),
         "user_id": (users["grid1"].id, "grid"),
         "helper_id": (helper.id, "village"),
+        # Not objects: the printout format and a group name.
+        "ext": ("html", None),
+        "group": ("留守儿童", None),
     }
     for factory in EXTRA_FACTORIES:
         objects.update(factory(places, users))
@@ -81,7 +84,8 @@ def _urls(app, objects):
                 continue
             assert name in objects, f"access probe does not know URL parameter <{name}> of {rule.rule}"
             args[name], obj_level = objects[name]
-            level = "grid" if "grid" in (level, obj_level) else obj_level
+            if obj_level:
+                level = "grid" if "grid" in (level, obj_level) else obj_level
         with app.test_request_context():
             from flask import url_for
             url = url_for(rule.endpoint, **args)

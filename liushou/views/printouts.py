@@ -1,0 +1,142 @@
+"""Printouts: contact cards, one-person archives, village ledgers, visit route sheets.
+
+Every printout answers as PDF at `…pdf` and as an HTML preview at the same URL ending `.html`.
+"""
+from datetime import date
+
+from flask import Blueprint, abort, g, request
+
+from .. import printing
+from ..auth import can_see_full_id, current_actor
+from ..cards import cards_for, sheets, township_numbers
+from ..models import Grid, Village
+from ..models.households import Household
+from ..models.persons import Person
+from ..rules.categories import GROUPS
+
+bp = Blueprint("printouts", __name__)
+FORMATS = ("pdf", "html")
+
+
+def _fmt(ext):
+    if ext not in FORMATS:
+        abort(404)
+    return ext == "html"
+
+
+@bp.route("/households/<int:household_id>/card.<ext>")
+def household_card(household_id, ext):
+    """One household's contact card (a sheet with the one card)."""
+    household = g.scope.get(Household, household_id)
+    return printing.respond("cards.html", f"便民服务联系卡-{household.head_name}.pdf",
+                            preview=_fmt(ext), actor=current_actor(), obj=household,
+                            sheets=sheets(cards_for([household])), numbers=township_numbers())
+
+
+@bp.route("/print/cards.<ext>")
+def cards(ext):
+    """Cards for a village, a grid, or chosen households (?village=ID | ?grid=ID | ?household=ID…)."""
+    query = g.scope.query(Household).join(Village).switch(Household)
+    label = ""
+    if request.args.get("grid"):
+        grid = g.scope.get(Grid, request.args["grid"])
+        query, label = query.where(Household.grid == grid), str(grid)
+    elif request.args.get("village"):
+        village = g.scope.get(Village, request.args["village"])
+        query, label = query.where(Household.village == village), village.name
+    elif request.args.getlist("household"):
+        ids = [int(i) for i in request.args.getlist("household") if i.isdigit()]
+        query, label = query.where(Household.id.in_(ids or [0])), f"{len(ids)} 户"
+    else:
+        abort(404)
+    # Only households with someone in a group get a card.
+    query = query.where(Household.id.in_(Person.active().select(Person.household)
+                                         .where(Person.groups != ""))).order_by(Household.grid, Household.id)
+    households = list(query)
+    return printing.respond("cards.html", f"便民服务联系卡-{label}.pdf", preview=_fmt(ext),
+                            actor=current_actor(), object_type="household", label=f"联系卡 {label}",
+                            sheets=sheets(cards_for(households)), numbers=township_numbers())
+
+
+@bp.route("/persons/<int:person_id>/archive.<ext>")
+def archive(person_id, ext):
+    """一人一档: everything about one person on paper."""
+    from .persons import _care, FIELD_LABELS
+    from ..models import AuditLog
+    from ..services.persons import derive
+    import json
+    person = g.scope.get(Person, person_id)
+    care = _care(person)
+    from ..models.visits import Visit, VisitPerson
+    care["visits"] = (Visit.select().join(VisitPerson).where(VisitPerson.person == person)
+                      .order_by(Visit.visited_on.desc()))
+    history = (AuditLog.select().where((AuditLog.object_type == "person") & (AuditLog.object_id == person.id)
+                                       & AuditLog.action.in_(("create", "update", "exit", "reenter")))
+               .order_by(AuditLog.id))
+    return printing.respond("archive.html", f"一人一档-{person.name}.pdf", preview=_fmt(ext),
+                            actor=current_actor(), obj=person, person=person, care=care,
+                            history=history, labels=FIELD_LABELS, full_id=can_see_full_id(g.user),
+                            reasons=json.loads(derive(person.__data__)[1]), extras=archive_extras(person))
+
+
+def archive_extras(person):
+    """Sections other areas add to the archive: [(title, [(label, text)])]."""
+    return []
+
+
+@bp.route("/villages/<int:village_id>/ledger/<group>.<ext>")
+def ledger(village_id, group, ext):
+    """村级台账 for one group: landscape A4, header repeated, signature lines."""
+    village = g.scope.get(Village, village_id)
+    if group not in GROUPS:
+        abort(404)
+    persons = list(g.scope.filter(Person.active().where((Person.village == village)
+                                                        & Person.groups.contains(group)), Person)
+                   .order_by(Person.grid, Person.name_pinyin))
+    away = {}
+    from ..models.households import FamilyAway
+    for a in FamilyAway.select().where(FamilyAway.household.in_({p.household_id for p in persons} or {0})
+                                       & FamilyAway.returned_on.is_null()):
+        away.setdefault(a.household_id, []).append(a)
+    return printing.respond("ledger.html", f"{village.name}{group}台账.pdf", preview=_fmt(ext),
+                            actor=current_actor(), obj=village, label=f"{village.name}{group}台账",
+                            village=village, group=group, persons=persons, away=away,
+                            full_id=can_see_full_id(g.user), today=date.today())
+
+
+@bp.route("/helpers/<int:helper_id>/route.<ext>")
+def route_sheet(helper_id, ext):
+    """A helper's visit route sheet: due and overdue persons, blank lines, a QR per person."""
+    from .. import settings
+    from ..models.visits import worklist_query
+    from ..rules.visits import bucket
+    from .helpers import _get_helper
+    import segno
+    import io
+    import base64
+    helper = _get_helper(helper_id)
+    states = list(g.scope.filter(worklist_query(date.today(), 7, [helper.id]), Person))
+    base = str(settings.get("base_url")).rstrip("/")
+    qrs = {}
+    for s in states:
+        buf = io.BytesIO()
+        segno.make(f"{base}/persons/{s.person_id}/visits/new", error="l").save(buf, kind="png", scale=3, border=1)
+        qrs[s.person_id] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return printing.respond("route.html", f"走访路线单-{helper.name}.pdf", preview=_fmt(ext),
+                            actor=current_actor(), obj=helper, helper=helper, states=states, qrs=qrs,
+                            today=date.today(), bucket=bucket)
+
+
+
+
+@bp.route("/print")
+def index():
+    """What can be printed for the user's area."""
+    from flask import render_template
+    from ..models.helpers import Helper
+    from .helpers import visible_helpers
+    villages = g.scope.query(Village).where(Village.active == True).order_by(Village.sort_order)  # noqa: E712
+    grids = g.scope.query(Grid).where(Grid.active == True).order_by(Grid.village, Grid.sort_order)  # noqa: E712
+    helpers = visible_helpers().where(Helper.active == True).order_by(Helper.kind, Helper.name)  # noqa: E712
+    return render_template("print_index.html", villages=villages, grids=grids, helpers=helpers,
+                           groups=GROUPS)
