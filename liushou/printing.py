@@ -4,6 +4,7 @@ Fonts come from fontconfig (Debian's fonts-noto-cjk), never from @font-face: the
 first face is the Japanese one. HarfBuzz's subsetter (libharfbuzz-subset0) makes writing fast.
 """
 import ctypes.util
+import io
 import shutil
 import subprocess
 from datetime import datetime
@@ -15,6 +16,8 @@ from . import settings
 from .services.audit import record
 
 CJK_FAMILY = "Noto Sans CJK SC"
+# Card batches are laid out in chunks of this many A4 sheets (10 cards each), two at a time.
+CARD_SHEETS_PER_CHUNK = 10
 
 
 def render_html(template, **context):
@@ -37,8 +40,53 @@ def html_to_pdf(html):
     return HTML(string=html, base_url=base, url_fetcher=local_fetcher()).write_pdf()
 
 
-def respond(template, filename, *, preview, actor, obj=None, label="", object_type="", **context):
-    """The PDF (or the HTML preview) of a printout; every print is audited."""
+def _render_chunk(html, base):
+    """Worker: one chunk of a long printout to PDF bytes (runs in a separate process)."""
+    from weasyprint import HTML
+    return HTML(string=html, base_url=base, url_fetcher=local_fetcher()).write_pdf()
+
+
+def chunks_to_pdf(htmls, workers=2):
+    """Render independent HTML chunks in worker processes and join the PDFs in order.
+
+    Layout is CPU-bound and WeasyPrint holds the GIL, so long batches (hundreds of cards) use
+    the second core this way, and each process only holds its own chunk's boxes in memory.
+    """
+    if len(htmls) == 1:
+        return html_to_pdf(htmls[0])
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from pypdf import PdfWriter
+    base = Path(current_app.static_folder).as_uri() + "/"
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_render_chunk, htmls, [base] * len(htmls)))
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(io.BytesIO(part))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def respond(template, filename, *, preview, actor, obj=None, label="", object_type="",
+            chunks=None, **context):
+    """The PDF (or the HTML preview) of a printout; every print is audited.
+
+    `chunks`: for long batches, a list of context overrides rendered separately (in parallel)
+    and joined; the preview shows them all in one page.
+    """
+    if chunks and not preview and len(chunks) > 1:
+        record(actor, "print", obj, object_type=object_type or None,
+               label=label or (str(obj) if obj is not None else filename))
+        pdf = chunks_to_pdf([render_html(template, preview=False, **{**context, **c}) for c in chunks])
+        return _pdf_response(pdf, filename)
+    if chunks:
+        merged = {}
+        for c in chunks:
+            for k, v in c.items():
+                merged[k] = merged.get(k, []) + list(v)
+        context.update(merged)
     html = render_html(template, preview=preview, **context)
     record(actor, "print", obj, object_type=object_type or None,
            label=label or (str(obj) if obj is not None else filename))
@@ -49,9 +97,12 @@ def respond(template, filename, *, preview, actor, obj=None, label="", object_ty
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "script-src 'none'; frame-ancestors 'none'")
         return response
-    pdf = html_to_pdf(html)
-    response = Response(pdf, mimetype="application/pdf")
+    return _pdf_response(html_to_pdf(html), filename)
+
+
+def _pdf_response(pdf, filename):
     from urllib.parse import quote
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     return response
 

@@ -56,3 +56,12 @@ def test_doctor_reports_fonts_and_harfbuzz(runner):
     assert "Noto Sans CJK SC已安装" in result.output, result.output
     assert "HarfBuzz 字体子集库已安装" in result.output
     assert result.exit_code == 0
+
+
+def test_long_batches_render_in_parallel_chunks_joined_in_order(app, sheet):
+    with app.test_request_context():
+        g.user = None
+        htmls = [f'<html style="font-family:Noto Sans CJK SC"><p>第{i}块 张三</p></html>' for i in range(3)]
+        pdf = printing.chunks_to_pdf(htmls)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert [p.extract_text().strip() for p in reader.pages] == ["第0块 张三", "第1块 张三", "第2块 张三"]

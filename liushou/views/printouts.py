@@ -52,10 +52,13 @@ def cards(ext):
     # Only households with someone in a group get a card.
     query = query.where(Household.id.in_(Person.active().select(Person.household)
                                          .where(Person.groups != ""))).order_by(Household.grid, Household.id)
-    households = list(query)
+    all_sheets = sheets(cards_for(list(query)))
+    # Long batches are laid out in parallel chunks (see printing.CARD_SHEETS_PER_CHUNK).
+    size = printing.CARD_SHEETS_PER_CHUNK
+    chunks = [{"sheets": all_sheets[i:i + size]} for i in range(0, len(all_sheets), size)] or [{"sheets": []}]
     return printing.respond("cards.html", f"便民服务联系卡-{label}.pdf", preview=_fmt(ext),
                             actor=current_actor(), object_type="household", label=f"联系卡 {label}",
-                            sheets=sheets(cards_for(households)), numbers=township_numbers())
+                            chunks=chunks, numbers=township_numbers())
 
 
 @bp.route("/persons/<int:person_id>/archive.<ext>")
