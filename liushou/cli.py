@@ -10,7 +10,7 @@ from .services import SYSTEM, ValidationError
 
 
 def init_app(app):
-    for command in (init_db, create_user, places, demo, doctor):
+    for command in (init_db, create_user, places, demo, doctor, import_xlsx):
         app.cli.add_command(command)
 
 
@@ -114,3 +114,38 @@ def doctor():
         bad += not ok
     if bad:
         raise SystemExit(1)
+
+
+@click.command("import-xlsx")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--village", "village_code", required=True, help="村（社区）编码")
+@click.option("--dry-run", is_flag=True, help="只预览，不写入")
+def import_xlsx(file, village_code, dry_run):
+    """Import a village ledger workbook, as the import page does."""
+    from pathlib import Path
+
+    from .models import Village
+    from .scope import Scope
+    from .services.importing import apply, plan
+    from .xlsx_io import WorkbookError, read_rows
+    with database.connection_context():
+        village = Village.get_or_none(Village.code == village_code)
+        if village is None:
+            raise click.ClickException(f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看")
+        try:
+            the_plan = plan(read_rows(Path(file).read_bytes()), village, Scope(everything=True))
+        except WorkbookError as e:
+            raise click.ClickException(str(e))
+        except ValidationError as e:
+            raise click.ClickException("；".join(e.errors.values()))
+        labels = {"new": "新增", "update": "更新", "skip": "跳过", "error": "错误"}
+        for row in the_plan.rows:
+            problems = "；".join(f"{c}：{m}" for c, m in row.errors + row.warnings)
+            click.echo(f"第{row.number}行\t{row.name}\t{labels[row.action]}\t{problems}")
+        summary = "，".join(f"{labels[a]} {the_plan.count(a)}" for a in labels)
+        if dry_run:
+            click.echo(f"预览（未写入）：{summary}")
+            return
+        done = apply(SYSTEM, Scope(everything=True), village, the_plan, Path(file).name)
+        click.echo(f"已导入：新增 {done['new']}，更新 {done['update']}；{summary}")

@@ -35,10 +35,10 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import (account, admin, auth as auth_views, helpers, home, households, pairings,
-                        persons, printouts, visits)
+    from .views import (account, admin, auth as auth_views, helpers, home, households, imports,
+                        pairings, persons, printouts, visits)
     for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings,
-                   printouts):
+                   printouts, imports):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

@@ -50,6 +50,11 @@ def derive(data, on=None):
     return ",".join(ordered), json.dumps({g: result[g] for g in ordered}, ensure_ascii=False)
 
 
+def validate(values, today=None):
+    """(typed values, errors) for a person's raw values, without touching the database."""
+    return _read(values, today or date.today())
+
+
 def _read(values, today):
     r = Reader(values)
     data = {
