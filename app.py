@@ -19,5 +19,8 @@ if __name__ == "__main__":
         if not ok:
             print(f"警告：{message}", flush=True)
 
+    from liushou.backup import start_nightly
+
+    start_nightly(app.config["DATABASE"], app.config["BACKUP_DIR"])
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

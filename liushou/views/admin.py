@@ -136,8 +136,13 @@ def settings_page():
         else:
             flash("设置已保存" if changed else "没有改动", "ok")
             return redirect(url_for("admin.settings_page"), 303)
+    from datetime import datetime, timedelta
+    from flask import current_app
+    from ..backup import last_backup
+    last = last_backup(current_app.config["BACKUP_DIR"])
+    stale = last is None or last < datetime.now() - timedelta(days=2)
     return render_template("admin/settings.html", definitions=DEFINITIONS, form=form,
-                           errors=errors), (422 if errors else 200)
+                           errors=errors, last_backup=last, backup_stale=stale), (422 if errors else 200)
 
 
 @bp.route("/audit")
