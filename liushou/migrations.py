@@ -128,6 +128,29 @@ CREATE INDEX "visit_state_due_on" ON "visit_state" ("due_on");
 """)
 
 
+@step(6)
+def care_records():
+    _script("""
+CREATE TABLE "need" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "kind" VARCHAR(8) NOT NULL, "description" TEXT NOT NULL, "raised_on" DATE NOT NULL, "raised_by" VARCHAR(64) NOT NULL, "visit_id" INTEGER, "helper_id" INTEGER, "unit" VARCHAR(64) NOT NULL, "due_on" DATE, "status" VARCHAR(8) NOT NULL, "status_reason" VARCHAR(200) NOT NULL, "closed_on" DATE, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("visit_id") REFERENCES "visit" ("id") ON DELETE RESTRICT, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT);
+CREATE INDEX "need_person_id" ON "need" ("person_id");
+CREATE INDEX "need_visit_id" ON "need" ("visit_id");
+CREATE INDEX "need_helper_id" ON "need" ("helper_id");
+CREATE INDEX "need_due_on" ON "need" ("due_on");
+CREATE INDEX "need_status" ON "need" ("status");
+CREATE TABLE "service" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "need_id" INTEGER, "kind" VARCHAR(8) NOT NULL, "served_on" DATE NOT NULL, "helper_id" INTEGER, "description" TEXT NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("need_id") REFERENCES "need" ("id") ON DELETE RESTRICT, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT);
+CREATE INDEX "service_person_id" ON "service" ("person_id");
+CREATE INDEX "service_need_id" ON "service" ("need_id");
+CREATE INDEX "service_served_on" ON "service" ("served_on");
+CREATE INDEX "service_helper_id" ON "service" ("helper_id");
+CREATE TABLE "emergency" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "kind" VARCHAR(8) NOT NULL, "happened_at" DATETIME, "discovered_at" DATETIME NOT NULL, "reported_by" VARCHAR(64) NOT NULL, "description" TEXT NOT NULL, "closed_at" DATETIME, "summary" TEXT NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "emergency_person_id" ON "emergency" ("person_id");
+CREATE INDEX "emergency_closed_at" ON "emergency" ("closed_at");
+CREATE TABLE "emergency_step" ("id" INTEGER NOT NULL PRIMARY KEY, "emergency_id" INTEGER NOT NULL, "code" VARCHAR(16) NOT NULL, "label" VARCHAR(32) NOT NULL, "due_at" DATETIME NOT NULL, "done_at" DATETIME, "done_by" VARCHAR(64) NOT NULL, "how" VARCHAR(16) NOT NULL, "note" VARCHAR(200) NOT NULL, FOREIGN KEY ("emergency_id") REFERENCES "emergency" ("id") ON DELETE CASCADE);
+CREATE INDEX "emergency_step_emergency_id" ON "emergency_step" ("emergency_id");
+CREATE INDEX "emergency_step_due_at" ON "emergency_step" ("due_at");
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -35,10 +35,10 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import (account, admin, auth as auth_views, helpers, home, households, imports,
-                        pairings, persons, printouts, visits)
+    from .views import (account, admin, auth as auth_views, care, helpers, home, households,
+                        imports, pairings, persons, printouts, visits)
     for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings,
-                   printouts, imports):
+                   printouts, imports, care):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}
@@ -54,7 +54,8 @@ def init_app(app):
         from flask import url_for
         return url_for("static", filename=filename, v=version)
 
-    app.jinja_env.globals.update(asset=asset, setting=settings.get, today=date.today)
+    app.jinja_env.globals.update(asset=asset, setting=settings.get, today=date.today,
+                                 emergency_alerts=_emergency_alerts)
     app.jinja_env.filters.update(mask_phone=mask_phone, mask_id=mask_id_number,
                                  dt=_fmt_dt, d=_fmt_d)
 
@@ -98,3 +99,11 @@ def _fmt_d(value):
 
 def flash_ok(message):
     flash(message, "ok")
+
+
+def _emergency_alerts():
+    """Reporting steps past their deadline in the user's area: shown in red on every page."""
+    if g.get("user") is None:
+        return []
+    from .services.care import overdue_steps
+    return list(overdue_steps(g.scope).limit(5))

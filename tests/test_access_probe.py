@@ -70,7 +70,13 @@ def _registry(places, users):
     store.mkdir(parents=True, exist_ok=True)
     (store / f"{users['grid1'].id}-probe0token.xlsx").write_bytes(ledger_bytes([[
         1, GRID_MARK + "导入", "男", None, "2015-01-01", "1组", "留守儿童", None, None, None, None]]))
-    return {"token": ("probe0token", "grid"),
+    from liushou.services.care import open_emergency, save_need
+    emergency = open_emergency(SYSTEM, person, {"kind": "走失", "discovered_at": "2026-01-05 08:00",
+                                                "reported_by": GRID_MARK + "报告人"})
+    need = save_need(SYSTEM, person, {"kind": "课业辅导", "description": GRID_MARK + "需求"})
+    return {"emergency_id": (emergency.id, "grid"), "step_id": (emergency.steps[0].id, "grid"),
+            "need_id": (need.id, "grid"),
+            "token": ("probe0token", "grid"),
             "household_id": (household.id, "grid"), "person_id": (person.id, "grid"),
             "away_id": (away.id, "grid"), "visit_id": (visit.id, "grid"),
             "pairing_id": (pairing.id, "grid")}

@@ -1,6 +1,7 @@
 """Peewee models. No Flask in here."""
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
+from .care import Emergency, EmergencyStep, Need, Service
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .persons import Person
@@ -9,4 +10,5 @@ from .places import Grid, Village
 from .settings import Setting
 
 ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost,
-              Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState]
+              Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState,
+              Need, Service, Emergency, EmergencyStep]

@@ -11,10 +11,11 @@ from .audit import record
 
 
 def _parse(definition, raw, errors):
-    if definition.kind == "int":
+    if definition.kind in ("int", "int0"):
         text = clean(raw)
-        if not text.isdigit() or not 1 <= int(text) <= 100000:
-            errors[definition.key] = "请填写正整数"
+        low = 0 if definition.kind == "int0" else 1
+        if not text.isdigit() or not low <= int(text) <= 100000:
+            errors[definition.key] = "请填写正整数" if low else "请填写 0 或正整数"
             return None
         return int(text)
     if definition.kind == "phone":

@@ -184,6 +184,13 @@ def record_visit(actor, scope, persons, values, today=None):
         record(actor, "create", visit, label="、".join(p.name for p in persons) + f" {visited_on} {method}",
                changes=[("visited_on", None, str(visited_on)), ("method", None, method),
                         ("helpers", None, [h.name for h in helpers])])
+        if needs:
+            # A need raised in a visit is registered, to be followed to a service.
+            from ..models.care import Need
+            need = Need.create(person=first, kind="其他", description=needs, raised_on=visited_on,
+                               raised_by=helpers[0].name, visit=visit, helper=helpers[0],
+                               created_by=actor.user_id)
+            record(actor, "create", need, label=f"{first.name} 走访中提出需求：{needs[:40]}")
         for p in persons:
             refresh_state(p, today)
     return visit

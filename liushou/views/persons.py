@@ -123,6 +123,7 @@ def detail(person_id):
                .order_by(AuditLog.id.desc()).limit(100))
     live = service.derive(person.__data__)
     return render_template("persons/detail.html", person=person, history=history, care=_care(person),
+                           records=_records(person),
                            labels=FIELD_LABELS, full_id=can_see_full_id(g.user),
                            live_reasons=json.loads(live[1]),
                            exit_reasons=EXIT_REASONS, today=date.today())
@@ -179,4 +180,14 @@ def _care(person):
         .order_by(Visit.visited_on.desc()).limit(10),
         "helpers": visible_helpers().where(Helper.active == True).order_by(Helper.name),  # noqa: E712
         "tiers": TIERS, "can_tier": g.user.role in ("admin", "township", "village"),
+    }
+
+
+def _records(person):
+    """Needs, services and emergencies of a person, for his page and archive."""
+    from ..models.care import Emergency, Need, Service
+    return {
+        "needs": Need.select().where(Need.person == person).order_by(Need.raised_on.desc()),
+        "services": Service.select().where(Service.person == person).order_by(Service.served_on.desc()).limit(20),
+        "emergencies": Emergency.select().where(Emergency.person == person).order_by(Emergency.discovered_at.desc()),
     }
