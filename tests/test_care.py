@@ -114,3 +114,17 @@ def test_need_form_errors(child, login_as):
     assert Need.select().count() == 0
     save_need(SYSTEM, child, {"kind": "心理抚慰", "description": "想念父母"})
     assert Need.select().count() == 1
+
+
+def test_emergency_timeline_prints_on_the_archive(child, frozen, login_as):
+    import io
+    from pypdf import PdfReader
+    emergency = open_emergency(SYSTEM, child, {"kind": "走失", "discovered_at": "2026-11-22 08:00",
+                                               "reported_by": "村医"})
+    frozen["now"] = START + timedelta(minutes=5)
+    complete_step(SYSTEM, emergency.steps.order_by(EmergencyStep.due_at).first(),
+                  {"how": "电话", "done_by": "李干部", "done_at": "2026-11-22 08:03"})
+    pdf = login_as("cun1").get(f"/persons/{child.id}/archive.pdf").get_data()
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "突发事件" in text and "向公安机关报告" in text and "08:03李干部电话（超时）" in text
+    assert "告知外出务工的父母" in text and "未完成" in text

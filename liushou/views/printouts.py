@@ -83,8 +83,22 @@ def archive(person_id, ext):
 
 
 def archive_extras(person):
-    """Sections other areas add to the archive: [(title, [(label, text)])]."""
-    return []
+    """Needs, services and emergencies (with each reporting step) as archive sections."""
+    from ..models.care import Emergency, EmergencyStep, Need, Service
+    needs = [(f"{n.raised_on:%Y-%m-%d} {n.kind}", f"{n.description}（{n.status}{'：' + n.status_reason if n.status_reason else ''}）")
+             for n in Need.select().where(Need.person == person).order_by(Need.raised_on)]
+    services = [(f"{s.served_on:%Y-%m-%d} {s.kind}", s.description)
+                for s in Service.select().where(Service.person == person).order_by(Service.served_on)]
+    emergencies = []
+    for e in Emergency.select().where(Emergency.person == person).order_by(Emergency.discovered_at):
+        emergencies.append((f"{e.discovered_at:%Y-%m-%d %H:%M} {e.kind}", f"报告人 {e.reported_by}；{e.description}"))
+        for st in e.steps.order_by(EmergencyStep.due_at):
+            done = f"{st.done_at:%H:%M} {st.done_by} {st.how}" if st.done_at else "未完成"
+            late = "（超时）" if (st.done_at and st.done_at > st.due_at) else ""
+            emergencies.append((f"　{st.label}", f"时限 {st.due_at:%H:%M}；{done}{late}"))
+        if e.closed_at:
+            emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}"))
+    return [("需求", needs), ("服务记录", services), ("突发事件", emergencies)]
 
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.<ext>")
