@@ -151,6 +151,27 @@ CREATE INDEX "emergency_step_due_at" ON "emergency_step" ("due_at");
 """)
 
 
+@step(7)
+def benefits_health_activities_sites():
+    _script("""
+CREATE TABLE "benefit" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "kind" VARCHAR(8) NOT NULL, "amount" DECIMAL(10, 2), "period" VARCHAR(8) NOT NULL, "start_on" DATE NOT NULL, "end_on" DATE, "status" VARCHAR(8) NOT NULL, "notes" VARCHAR(200) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "benefit_person_id" ON "benefit" ("person_id");
+CREATE TABLE "checkup" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "checked_on" DATE NOT NULL, "checked_by" VARCHAR(64) NOT NULL, "bp_high" INTEGER, "bp_low" INTEGER, "sugar" DECIMAL(5, 1), "weight" DECIMAL(5, 1), "notes" VARCHAR(200) NOT NULL, "activity" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "checkup_person_id" ON "checkup" ("person_id");
+CREATE TABLE "site" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER NOT NULL, "kind" VARCHAR(16) NOT NULL, "name" VARCHAR(64) NOT NULL, "address" VARCHAR(128) NOT NULL, "keeper" VARCHAR(64) NOT NULL, "phone" VARCHAR(32) NOT NULL, "hours" VARCHAR(64) NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT);
+CREATE INDEX "site_village_id" ON "site" ("village_id");
+CREATE TABLE "activity" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER NOT NULL, "site_id" INTEGER, "kind" VARCHAR(16) NOT NULL, "title" VARCHAR(100) NOT NULL, "held_on" DATE NOT NULL, "organiser" VARCHAR(64) NOT NULL, "helpers" VARCHAR(200) NOT NULL, "notes" TEXT NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("site_id") REFERENCES "site" ("id") ON DELETE RESTRICT);
+CREATE INDEX "activity_village_id" ON "activity" ("village_id");
+CREATE INDEX "activity_site_id" ON "activity" ("site_id");
+CREATE INDEX "activity_held_on" ON "activity" ("held_on");
+CREATE TABLE "attendance" ("id" INTEGER NOT NULL PRIMARY KEY, "activity_id" INTEGER NOT NULL, "person_id" INTEGER NOT NULL, "attended" INTEGER NOT NULL, FOREIGN KEY ("activity_id") REFERENCES "activity" ("id") ON DELETE CASCADE, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "attendance_activity_id" ON "attendance" ("activity_id");
+CREATE INDEX "attendance_person_id" ON "attendance" ("person_id");
+CREATE UNIQUE INDEX "attendance_activity_id_person_id" ON "attendance" ("activity_id", "person_id");
+CREATE INDEX "attendance_person_id_activity_id" ON "attendance" ("person_id", "activity_id");
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -40,6 +40,8 @@ DEFINITIONS = [
     Definition("emergency_township_minutes", "报告乡镇政府和教育部门（分钟）", "突发事件报告时限", 15, "int"),
     Definition("emergency_carer_minutes", "告知委托照护人（分钟）", "突发事件报告时限", 30, "int"),
     Definition("emergency_parents_minutes", "告知外出务工的父母（分钟）", "突发事件报告时限", 60, "int"),
+    Definition("elder_subsidy_bands", "高龄补贴标准（年龄段:元/月）", "高龄补贴",
+               "80-89:25, 90-99:120, 100-:350", "bands", "如 80-89:25, 90-99:120, 100-:350；新标准从生效日起执行，以前月份按旧标准"),
     Definition("visit_high_age", "高风险：独居老人年龄（周岁以上）", "走访等级", 80, "int",
                "独居且达到此年龄，或失能、儿童无合格照护人，列为高风险"),
     Definition("visit_key_age", "重点：独居老人年龄（周岁以上）", "走访等级", 70, "int",

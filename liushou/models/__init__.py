@@ -7,8 +7,9 @@ from .households import FamilyAway, Household
 from .persons import Person
 from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from .places import Grid, Village
+from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
 
 ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost,
               Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState,
-              Need, Service, Emergency, EmergencyStep]
+              Need, Service, Emergency, EmergencyStep, Benefit, CheckUp, Site, Activity, Attendance]

@@ -24,6 +24,14 @@ def _parse(definition, raw, errors):
         if problem:
             errors[definition.key] = problem
         return phone
+    if definition.kind == "bands":
+        from ..rules.subsidy import parse_bands
+        text = clean(raw, 200)
+        try:
+            parse_bands(text)
+        except ValueError as e:
+            errors[definition.key] = str(e)
+        return text
     if definition.kind == "url":
         text = clean(raw, 200)
         if text and not text.startswith(("http://", "https://")):

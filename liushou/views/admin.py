@@ -130,7 +130,8 @@ def settings_page():
     if request.method == "POST":
         form = dict(request.form.items())
         try:
-            changed = settings_service.update_settings(current_actor(), request.form)
+            changed = settings_service.update_settings(current_actor(), request.form,
+                                                       _date(request.form.get("valid_from")))
         except ValidationError as e:
             errors = e.errors
         else:

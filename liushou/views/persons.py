@@ -123,7 +123,7 @@ def detail(person_id):
                .order_by(AuditLog.id.desc()).limit(100))
     live = service.derive(person.__data__)
     return render_template("persons/detail.html", person=person, history=history, care=_care(person),
-                           records=_records(person),
+                           records=_records(person), more=_more(person),
                            labels=FIELD_LABELS, full_id=can_see_full_id(g.user),
                            live_reasons=json.loads(live[1]),
                            exit_reasons=EXIT_REASONS, today=date.today())
@@ -190,4 +190,18 @@ def _records(person):
         "needs": Need.select().where(Need.person == person).order_by(Need.raised_on.desc()),
         "services": Service.select().where(Service.person == person).order_by(Service.served_on.desc()).limit(20),
         "emergencies": Emergency.select().where(Emergency.person == person).order_by(Emergency.discovered_at.desc()),
+    }
+
+
+def _more(person):
+    """Benefits (with this month's amount), check-ups and activities of a person."""
+    from ..models.records import Activity, Attendance, Benefit, CheckUp
+    from ..services.records import monthly_amount
+    month = date.today().replace(day=1)
+    return {
+        "benefits": [(b, monthly_amount(b, month)) for b in
+                     Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on.desc())],
+        "checkups": CheckUp.select().where(CheckUp.person == person).order_by(CheckUp.checked_on.desc()).limit(10),
+        "attendance": (Attendance.select(Attendance, Activity).join(Activity)
+                       .where(Attendance.person == person).order_by(Activity.held_on.desc()).limit(20)),
     }

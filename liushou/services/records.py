@@ -1,0 +1,154 @@
+"""Benefits (with 高龄补贴 by dated bands), check-ups, activities with attendance, service sites."""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from .. import settings
+from ..db import database
+from ..models.persons import Person
+from ..models.records import (ACTIVITY_KINDS, BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, SITE_KINDS,
+                              Activity, Attendance, Benefit, CheckUp, Site)
+from ..rules.subsidy import band_in_month, parse_bands
+from . import ValidationError
+from .audit import record
+from .forms import Reader
+
+
+def bands(on=None):
+    return parse_bands(settings.get("elder_subsidy_bands", on))
+
+
+def _money(r, name, required_msg=None):
+    raw = str(r.raw(name)).strip()
+    if not raw:
+        if required_msg:
+            r.errors[name] = required_msg
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        r.errors[name] = "金额应为数字（元）"
+        return None
+    if value < 0 or value > 1000000:
+        r.errors[name] = "金额不合理"
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def save_benefit(actor, person, values, today=None):
+    """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
+    today = today or date.today()
+    r = Reader(values)
+    kind = r.choice("kind", BENEFIT_KINDS, "请选择救助补贴类别")
+    data = {
+        "kind": kind,
+        "amount": None if kind == "高龄补贴" else _money(r, "amount", "请填写金额"),
+        "period": r.choice("period", PERIODS, default="每月"),
+        "start_on": r.date("start_on", required_msg="请填写开始日期"),
+        "end_on": r.date("end_on"),
+        "status": r.choice("status", BENEFIT_STATUSES, default="享受中"),
+        "notes": r.text("notes", 200),
+    }
+    if data["end_on"] and data["start_on"] and data["end_on"] < data["start_on"]:
+        r.errors["end_on"] = "结束日期不能早于开始日期"
+    if kind == "高龄补贴" and data["start_on"] and band_in_month(
+            person.birth_date, data["start_on"].replace(day=1), bands(data["start_on"])) is None:
+        r.errors["kind"] = "按现行标准，此人在开始月份还不满高龄补贴年龄"
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        benefit = Benefit.create(person=person, created_by=actor.user_id, **data)
+        record(actor, "create", benefit, label=f"{person.name} {kind}",
+               changes=[(k, None, v) for k, v in data.items() if v])
+    return benefit
+
+
+def monthly_amount(benefit, month_start):
+    """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force."""
+    month_end = (month_start.replace(day=28) + (date.resolution * 4)).replace(day=1) - date.resolution
+    if benefit.status == "待审核" or benefit.start_on > month_end:
+        return Decimal("0")
+    if benefit.end_on and benefit.end_on < month_start:
+        return Decimal("0")
+    if benefit.period == "一次性":
+        return benefit.amount if month_start <= benefit.start_on <= month_end else Decimal("0")
+    if benefit.kind == "高龄补贴":
+        band = band_in_month(benefit.person.birth_date, month_start, bands(month_start))
+        return Decimal(str(band[2])).quantize(Decimal("0.01")) if band else Decimal("0")
+    return benefit.amount or Decimal("0")
+
+
+def save_checkup(actor, person, values, today=None):
+    r = Reader(values)
+
+    def number(name, low, high, cast=int):
+        raw = str(r.raw(name)).strip()
+        if not raw:
+            return None
+        try:
+            value = cast(raw)
+        except (ValueError, InvalidOperation):
+            r.errors[name] = "请填写数字"
+            return None
+        if not low <= value <= high:
+            r.errors[name] = f"数值应在 {low}–{high} 之间"
+            return None
+        return value
+    data = {"checked_on": r.date("checked_on", required_msg="请填写检查日期", not_future=True, today=today),
+            "checked_by": r.text("checked_by", 64),
+            "bp_high": number("bp_high", 50, 300), "bp_low": number("bp_low", 30, 200),
+            "sugar": number("sugar", Decimal("1"), Decimal("40"), Decimal),
+            "weight": number("weight", Decimal("2"), Decimal("300"), Decimal),
+            "notes": r.text("notes", 200), "activity": values.get("activity")}
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        checkup = CheckUp.create(person=person, **data)
+        record(actor, "create", checkup, label=f"{person.name} 体检 {data['checked_on']}")
+    return checkup
+
+
+def save_site(actor, scope, values):
+    r = Reader(values)
+    from ..models import Village
+    village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
+    if village is None or not scope.allows_village(village.id):
+        r.errors["village"] = "请选择您负责的村（社区）"
+    data = {"kind": r.choice("kind", SITE_KINDS, "请选择阵地类型"), "name": r.text("name", 64, "请填写名称"),
+            "address": r.text("address", 128), "keeper": r.text("keeper", 64), "phone": r.phone("phone"),
+            "hours": r.text("hours", 64)}
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        site = Site.create(village=village, **data)
+        record(actor, "create", site, changes=[(k, None, v) for k, v in data.items() if v])
+    return site
+
+
+def save_activity(actor, scope, values, today=None):
+    """An activity with its participants (ids in values['persons']) and who attended."""
+    today = today or date.today()
+    r = Reader(values)
+    from ..models import Village
+    village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
+    if village is None or not (scope.everything or village.id in scope.village_ids):
+        r.errors["village"] = "请选择您负责的村（社区）"
+    data = {"kind": r.choice("kind", ACTIVITY_KINDS, "请选择活动类型"),
+            "title": r.text("title", 100, "请填写活动名称"),
+            "held_on": r.date("held_on", required_msg="请填写活动日期", not_future=True, today=today),
+            "organiser": r.text("organiser", 64), "helpers": r.text("helpers", 200),
+            "notes": r.text("notes", 1000)}
+    site = Site.get_or_none(Site.id == values.get("site")) if str(values.get("site") or "").isdigit() else None
+    invited = [int(i) for i in values.get("persons") or [] if str(i).isdigit()]
+    attended = {int(i) for i in values.get("attended") or [] if str(i).isdigit()}
+    persons = list(scope.filter(Person.select(), Person).where(Person.id.in_(invited or [0])))
+    if not persons:
+        r.errors["persons"] = "请选择参加人员"
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        activity = Activity.create(village=village, site=site, created_by=actor.user_id, **data)
+        for p in persons:
+            Attendance.create(activity=activity, person=p, attended=p.id in attended)
+        record(actor, "create", activity, changes=[(k, None, v) for k, v in data.items() if v]
+               + [("attendance", None, f"{len(attended & {p.id for p in persons})}/{len(persons)}")])
+    return activity
