@@ -58,7 +58,8 @@ def build(persons=300, seed=1, password=None):
             add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
         from .demo_registry import build_registry
         made = build_registry(rng, villages, grids, persons)
-        from .demo_care import build_care
+        from .demo_care import build_care, build_records
         build_care(rng, villages, grids, person_name)
+        build_records(rng, villages)
     return {"villages": len(villages), "grids": len(grids), "users": users,
             "password": password, "persons": made}

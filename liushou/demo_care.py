@@ -1,5 +1,5 @@
 """Demo helpers, village posts, pairings and a year of visits (some persons left overdue)."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from .db import database
 from .models import User
@@ -82,3 +82,61 @@ def _visits(rng, persons, helpers_by_village, today):
             VisitPerson.create(visit=visit, person=person)
             VisitHelper.create(visit=visit, helper=made[rng.choice(("村干部", "网格员", "儿童主任"))])
             day += timedelta(days=interval + rng.randint(-3, 3))
+
+
+def build_records(rng, villages, today=None):
+    """Needs and services, benefits (高龄补贴 by band, 低保), check-ups, sites, activities and one
+    closed emergency, so every page of the demo has something to show."""
+    from .models.households import Household
+    from .services.care import close_emergency, complete_step, open_emergency, save_need, save_service
+    from .services.records import bands, save_activity, save_benefit, save_checkup, save_site
+    from .rules.subsidy import band_in_month
+    today = today or date.today()
+    month = today.replace(day=1)
+    persons = list(Person.active().where(Person.groups != ""))
+    kinds = ("课业辅导", "心理抚慰", "生活照料", "健康保健", "帮扶救助")
+    with database.atomic():
+        for person in persons:
+            if rng.random() < 0.15:
+                need = save_need(SYSTEM, person, {
+                    "kind": rng.choice(kinds), "description": rng.choice(("需要课业辅导", "想念父母，情绪低落",
+                                                                        "冬季取暖困难", "需要定期测血压")),
+                    "raised_on": (today - timedelta(days=rng.randint(5, 120))).isoformat(),
+                    "due_on": (today + timedelta(days=rng.randint(-20, 40))).isoformat()})
+                if rng.random() < 0.6:
+                    save_service(SYSTEM, person, {"need": need.id, "kind": need.kind,
+                                                  "served_on": (today - timedelta(days=rng.randint(0, 4))).isoformat(),
+                                                  "description": "上门服务"})
+                    if rng.random() < 0.5:
+                        save_need(SYSTEM, person, {**need.__data__, "status": "已解决"}, need)
+            if band_in_month(person.birth_date, month, bands(month)):
+                save_benefit(SYSTEM, person, {"kind": "高龄补贴", "start_on": month.isoformat()})
+            if Household.get_by_id(person.household_id).dibao and rng.random() < 0.7:
+                save_benefit(SYSTEM, person, {"kind": "低保", "amount": str(rng.choice((380, 450, 520))),
+                                              "start_on": "2024-03-01"})
+            if "留守老人" in person.groups and rng.random() < 0.3:
+                save_checkup(SYSTEM, person, {"checked_on": (today - timedelta(days=rng.randint(1, 200))).isoformat(),
+                                              "checked_by": "乡镇卫生院", "bp_high": str(rng.randint(110, 170)),
+                                              "bp_low": str(rng.randint(65, 100)), "weight": str(rng.randint(45, 75))})
+        for v in villages:
+            site = save_site(SYSTEM, EVERYWHERE, {"village": v.id, "kind": "留守儿童之家",
+                                                  "name": f"{v.name}留守儿童之家", "hours": "周末 9:00-17:00"})
+            locals_ = [p for p in persons if p.village_id == v.id]
+            for kind, title in (("四点半课堂", "四点半课堂"), ("生日会", "集体生日会"), ("义诊体检", "义诊进村")):
+                invited = rng.sample(locals_, min(len(locals_), 8))
+                if invited:
+                    save_activity(SYSTEM, EVERYWHERE, {
+                        "village": v.id, "site": site.id, "kind": kind, "title": title, "organiser": "村委会",
+                        "held_on": (today - timedelta(days=rng.randint(1, 300))).isoformat(),
+                        "persons": [p.id for p in invited],
+                        "attended": [p.id for p in invited if rng.random() < 0.8]})
+        child = next((p for p in persons if "留守儿童" in p.groups), None)
+        if child is not None:
+            found = datetime.combine(today - timedelta(days=20), datetime.min.time()).replace(hour=18)
+            emergency = open_emergency(SYSTEM, child, {"kind": "意外伤害", "reported_by": "村医",
+                                                       "discovered_at": found.strftime("%Y-%m-%d %H:%M"),
+                                                       "description": "放学路上摔伤手臂"})
+            for i, step in enumerate(emergency.steps):
+                complete_step(SYSTEM, step, {"how": "电话", "done_by": "村干部",
+                                             "done_at": (found + timedelta(minutes=10 + 15 * i)).strftime("%Y-%m-%d %H:%M")})
+            close_emergency(SYSTEM, emergency, {"summary": "已送镇卫生院包扎，无大碍，已告知父母"})

@@ -36,9 +36,9 @@ def init_app(app):
     app.after_request(_headers)
 
     from .views import (account, admin, auth as auth_views, care, helpers, home, households,
-                        imports, pairings, persons, printouts, records, visits)
+                        imports, pairings, persons, printouts, records, reminders, reports, visits)
     for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings,
-                   printouts, imports, care, records):
+                   printouts, imports, care, records, reminders, reports):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}

@@ -36,6 +36,7 @@ def _area_objects(places, users):
         # Not objects: the printout format and a group name.
         "ext": ("html", None),
         "group": ("留守儿童", None),
+        "kind": ("overdue", None),
     }
     for factory in EXTRA_FACTORIES:
         objects.update(factory(places, users))

@@ -29,5 +29,23 @@ def index():
         page.items, page.has_next, page.number = page.items[:10], False, 1
         work = {"page": page, "counts": work_counts, "today": date.today(), "bucket": bucket,
                 "tiers": TIERS}
+    from ..indicators import home_figures
+    from .reminders import reminder_counts
+    figures = home_figures(g.scope)
     return render_template("home.html", villages=villages, grid_count=grids, review=review,
-                           counts=counts, total=active.count(), work=work)
+                           counts=counts, total=active.count(), work=work, figures=figures,
+                           charts=_charts(figures), reminders=reminder_counts())
+
+
+def _charts(f):
+    """Rows for the SVG charts: (label, value, link)."""
+    from flask import url_for
+    totals = []
+    for v in f["villages"]:
+        groups = f["by_village"].get(v.id, {})
+        totals.append((v.name, sum(groups.values()), url_for("persons.list", village=v.id)))
+    coverage = [(v.name, round(rate * 100) if rate is not None else 0,
+                 url_for("pairings.unpaired", village=v.id)) for v, n, p, rate in f["coverage_rows"]]
+    months = [(f"{m.month}月", n) for m, n in f["per_month"]]
+    return {"villages": totals, "villages_max": max([t[1] for t in totals] or [1]) or 1,
+            "coverage": coverage, "months": months}

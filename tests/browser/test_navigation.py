@@ -75,3 +75,16 @@ def test_village_cadre_sees_no_admin_links(context_factory, server):
     response = page.goto(server + "/admin/users")
     assert response.status == 403
     assert "没有权限" in page.locator("h1").inner_text()
+
+
+def test_charts_render_on_a_360px_screen(context_factory, server, tmp_path):
+    page = context_factory(viewport={"width": 360, "height": 740}).new_page()
+    log_in(page, server, "xiangzhen")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        assert 250 <= box["width"] <= 360 and box["height"] > 60
+    assert charts.first.locator("rect").count() >= 8  # one bar per village
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "home-360.png"), full_page=True)  # for a look when it fails

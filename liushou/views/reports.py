@@ -1,0 +1,80 @@
+"""Reports for a month, a quarter or a year, for a village or the township: screen, PDF, xlsx."""
+from calendar import monthrange
+from datetime import date
+
+from flask import Blueprint, abort, g, render_template, request
+
+from .. import printing
+from ..auth import current_actor
+from ..indicators import report
+from ..models import Village
+from ..rules.categories import GROUPS
+from ..services.audit import record
+
+bp = Blueprint("reports", __name__)
+
+
+def period(args, today=None):
+    """(start, end, label) from ?period=month|quarter|year&year=2026&n=11."""
+    today = today or date.today()
+    kind = args.get("period", "month")
+    year = args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    if kind == "year":
+        return date(year, 1, 1), date(year, 12, 31), f"{year}年"
+    if kind == "quarter":
+        q = args.get("n", type=int) or (today.month - 1) // 3 + 1
+        if not 1 <= q <= 4:
+            abort(404)
+        start = date(year, 3 * q - 2, 1)
+        return start, date(year, 3 * q, monthrange(year, 3 * q)[1]), f"{year}年第{q}季度"
+    month = args.get("n", type=int) or today.month
+    if not 1 <= month <= 12:
+        abort(404)
+    return date(year, month, 1), date(year, month, monthrange(year, month)[1]), f"{year}年{month}月"
+
+
+def _data():
+    start, end, label = period(request.args)
+    village = g.scope.get(Village, request.args["village"]) if request.args.get("village") else None
+    if village is None and not g.scope.everything:
+        villages = list(g.scope.query(Village))
+        village = villages[0] if len(villages) == 1 else None
+    data = report(g.scope, start, end, village.id if village else None)
+    return data, label, village
+
+
+@bp.route("/reports", endpoint="show")
+def show():
+    """The report on screen, with links to the PDF and the workbook."""
+    data, label, village = _data()
+    return render_template("reports.html", r=data, label=label, village=village, groups=GROUPS,
+                           villages=g.scope.query(Village).order_by(Village.sort_order))
+
+
+@bp.route("/reports/report.<ext>")
+def download(ext):
+    """The same report as PDF (printing module) or .xlsx; audited."""
+    data, label, village = _data()
+    where = village.name if village else "全乡镇"
+    title = f"{where}三留守关爱服务统计（{label}）"
+    if ext in ("pdf", "html"):
+        return printing.respond("report.html", f"{title}.pdf", preview=ext == "html", actor=current_actor(),
+                                object_type="report", label=title, r=data, title=title, groups=GROUPS)
+    if ext != "xlsx":
+        abort(404)
+    from .imports import _xlsx
+    from ..xlsx_io import workbook
+    rows = [[f"期初{g_}", data["groups_at"]["start"][g_]] for g_ in GROUPS]
+    rows += [[f"期末{g_}", data["groups_at"]["end"][g_]] for g_ in GROUPS]
+    rows += [["新增登记", data["entered"]]] + [[f"退出：{k or '未填原因'}", v] for k, v in data["exits"].items()]
+    rows += [["走访次数", data["visits"]]] + [[f"需求：{k}", v] for k, v in data["needs"].items()]
+    rows += [[f"服务：{k}", v] for k, v in data["services"].items()]
+    rows += [[f"突发事件：{k}", v] for k, v in data["emergencies"].items()]
+    rows += [[f"活动：{k}", v] for k, v in data["activities"].items()] + [["活动参加人次", data["attended"]]]
+    rows += [[f"救助补贴（元）：{k}", float(v)] for k, v in data["benefits"].items()]
+    rows += [["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
+             ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"]]
+    record(current_actor(), "export", object_type="report", label=title)
+    return _xlsx(workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx")
