@@ -31,6 +31,12 @@ PAGES = [
     ("home (admin)", "admin", "/"),
     ("home (village)", "cun01", "/"),
     ("helpers", "cun01", "/helpers"),
+    ("worklist", "cun01", "/visits/due"),
+    ("persons list", "cun01", "/persons"),
+    ("search zs", "admin", "/persons?q=zs"),
+    ("person page", "cun01", "/persons/1"),
+    ("needs", "admin", "/needs"),
+    ("report year", "admin", "/reports?period=year"),
     ("audit log", "admin", "/admin/audit"),
     ("places", "admin", "/admin/places"),
 ]

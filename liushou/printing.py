@@ -5,6 +5,7 @@ first face is the Japanese one. HarfBuzz's subsetter (libharfbuzz-subset0) makes
 """
 import ctypes.util
 import io
+import threading
 import shutil
 import subprocess
 from datetime import datetime
@@ -34,10 +35,36 @@ def local_fetcher():
     return URLFetcher(allowed_protocols={"file", "data"})
 
 
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    """Two long-lived worker processes for PDF layout: WeasyPrint holds the GIL, and in the
+    server's own process one print would stall every other user's page."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            _POOL = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+            import atexit
+            atexit.register(_POOL.shutdown, wait=True, cancel_futures=True)
+        return _POOL
+
+
 def html_to_pdf(html):
-    from weasyprint import HTML
     base = Path(current_app.static_folder).as_uri() + "/"
-    return HTML(string=html, base_url=base, url_fetcher=local_fetcher()).write_pdf()
+    if current_app.config.get("PDF_IN_PROCESS"):
+        return _render_chunk(html, base)
+    try:
+        return _pool().submit(_render_chunk, html, base).result(timeout=600)
+    except Exception as e:  # a broken pool (worker killed): start afresh next time
+        from concurrent.futures.process import BrokenProcessPool
+        if isinstance(e, BrokenProcessPool):
+            global _POOL
+            _POOL = None
+        raise
 
 
 def _render_chunk(html, base):
@@ -46,7 +73,7 @@ def _render_chunk(html, base):
     return HTML(string=html, base_url=base, url_fetcher=local_fetcher()).write_pdf()
 
 
-def chunks_to_pdf(htmls, workers=2):
+def chunks_to_pdf(htmls):
     """Render independent HTML chunks in worker processes and join the PDFs in order.
 
     Layout is CPU-bound and WeasyPrint holds the GIL, so long batches (hundreds of cards) use
@@ -54,13 +81,9 @@ def chunks_to_pdf(htmls, workers=2):
     """
     if len(htmls) == 1:
         return html_to_pdf(htmls[0])
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from pypdf import PdfWriter
     base = Path(current_app.static_folder).as_uri() + "/"
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        parts = list(pool.map(_render_chunk, htmls, [base] * len(htmls)))
+    parts = list(_pool().map(_render_chunk, htmls, [base] * len(htmls)))
     writer = PdfWriter()
     for part in parts:
         writer.append(io.BytesIO(part))

@@ -1,5 +1,6 @@
 """Persons: register, update (every change kept), categories by rule, review flags, exit, re-entry."""
 import json
+import threading
 from datetime import date, datetime
 
 from .. import settings
@@ -251,18 +252,29 @@ def reenter_person(actor, person, today=None):
     return person
 
 
+_RECHECK_LOCK = threading.Lock()
+
+
 def daily_recheck(today=None):
     """Once a day, re-derive every active person's categories (a child turns 16, months away
-    pass a threshold); returns the number flagged, or None when already done today."""
+    pass a threshold); returns the number flagged, or None when already done today (or being
+    done right now by another request: only one thread does the work)."""
     from ..models import Setting
     today = today or date.today()
     if Setting.value_on("categories_checked_on", today) == today.isoformat():
         return None
-    changed = recheck(Person.active().iterator(), today)
-    with database.atomic():
-        Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
-                       valid_from=today, created_by=None)
-    return len(changed)
+    if not _RECHECK_LOCK.acquire(blocking=False):
+        return None
+    try:
+        if Setting.value_on("categories_checked_on", today) == today.isoformat():
+            return None
+        changed = recheck(Person.active().iterator(), today)
+        with database.atomic():
+            Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
+                           valid_from=today, created_by=None)
+        return len(changed)
+    finally:
+        _RECHECK_LOCK.release()
 
 
 def _visit_state(person):

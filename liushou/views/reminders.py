@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, g, render_template
+from peewee import fn
 
 from ..models.persons import Person
 from ..models.visits import Pairing, VisitState
@@ -42,12 +43,11 @@ def _people(kind, today):
                             & (Person.groups.contains("儿童")))
     if kind == "subsidy":
         start = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return [p for years in (80, 90, 100) for p in active.where(
-            (Person.birth_date.year == start.year - years) & (Person.birth_date.month == start.month))]
+        months = [f"{start.year - years}-{start.month:02d}" for years in (80, 90, 100)]
+        return active.where(fn.strftime("%Y-%m", Person.birth_date).in_(months))
     if kind == "birthdays":
-        days = [(today + timedelta(days=i)) for i in range(7)]
-        return [p for p in active.where(Person.groups != "")
-                if any((p.birth_date.month, p.birth_date.day) == (d.month, d.day) for d in days)]
+        days = [(today + timedelta(days=i)).strftime("%m-%d") for i in range(7)]
+        return active.where((Person.groups != "") & fn.strftime("%m-%d", Person.birth_date).in_(days))
     abort(404)
 
 
