@@ -73,6 +73,8 @@ class Scope:
             pk = int(pk)
         except (TypeError, ValueError):
             raise NotFound()
+        if not 0 < pk < 2 ** 63:
+            raise NotFound()
         row = self.query(model).where(model._meta.primary_key == pk).first()
         if row is None:
             raise NotFound()

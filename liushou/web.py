@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask import flash, g, render_template, request
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import NotFound
 from htmx_flask import Htmx
 
 from . import auth, settings
@@ -61,6 +62,11 @@ def init_app(app):
 
     for code in ERRORS:
         app.register_error_handler(code, _error_page)
+
+    @app.errorhandler(OverflowError)
+    def _id_out_of_range(e):
+        # An id too large for SQLite (a typed or forged URL/form value): no such object.
+        return _error_page(NotFound())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):

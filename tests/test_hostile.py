@@ -95,3 +95,11 @@ def test_control_and_bidi_characters_are_stripped_from_names(app, places):
     household = save_household(SYSTEM, everything, {"village": places["V01"].id, "head_name": "户\u202e主\x07"})
     assert household.head_name == "户主"
     assert AuditLog.select().count() >= 1
+
+
+def test_ids_too_large_for_sqlite_answer_404(app, target):
+    client, token = _client(app)
+    huge = "9" * 40
+    assert client.get(f"/persons/{huge}").status_code == 404
+    assert client.get(f"/persons?village={huge}").status_code in (200, 404)
+    assert client.post("/import", data={"csrf_token": token, "village": huge}).status_code == 404
