@@ -52,10 +52,11 @@ def emergencies_open(scope):
 
 def benefits_in_month(scope, month_start):
     """Total yuan paid in a month (高龄补贴 by the bands in force that month)."""
-    from .services.records import monthly_amount
+    from .services.records import bands, monthly_amount
+    table = bands(month_start)
     benefits = (scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit)
                 .where((Benefit.status == "享受中") & Person.exited_on.is_null()))
-    return sum((monthly_amount(b, month_start) for b in benefits), start=0)
+    return sum((monthly_amount(b, month_start, table) for b in benefits), start=0)
 
 
 def visits_per_month(scope, months=12, today=None):
@@ -129,13 +130,14 @@ def report(scope, start, end, village_id=None):
     activities = dict(acts.select(Activity.kind, fn.COUNT(Activity.id)).group_by(Activity.kind).tuples())
     attended = (Attendance.select().where(Attendance.activity.in_(acts.select(Activity.id))
                                           & (Attendance.attended == True)).count())  # noqa: E712
-    from .services.records import monthly_amount
+    from .services.records import bands, monthly_amount
     benefit_totals = {}
     month = start.replace(day=1)
     benefits = list(narrow(Benefit.select(Benefit, Person).join(Person), Benefit).where(Benefit.status == "享受中"))
     while month <= end:
+        table = bands(month)
         for b in benefits:
-            amount = monthly_amount(b, month)
+            amount = monthly_amount(b, month, table)
             if amount:
                 benefit_totals[b.kind] = benefit_totals.get(b.kind, 0) + amount
         month = month_after(month)

@@ -62,8 +62,9 @@ def save_benefit(actor, person, values, today=None):
     return benefit
 
 
-def monthly_amount(benefit, month_start):
-    """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force."""
+def monthly_amount(benefit, month_start, bands_in_force=None):
+    """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force
+    (pass them in when summing many benefits: they are one settings lookup per month)."""
     month_end = (month_start.replace(day=28) + (date.resolution * 4)).replace(day=1) - date.resolution
     if benefit.status == "待审核" or benefit.start_on > month_end:
         return Decimal("0")
@@ -72,7 +73,8 @@ def monthly_amount(benefit, month_start):
     if benefit.period == "一次性":
         return benefit.amount if month_start <= benefit.start_on <= month_end else Decimal("0")
     if benefit.kind == "高龄补贴":
-        band = band_in_month(benefit.person.birth_date, month_start, bands(month_start))
+        table = bands_in_force if bands_in_force is not None else bands(month_start)
+        band = band_in_month(benefit.person.birth_date, month_start, table)
         return Decimal(str(band[2])).quantize(Decimal("0.01")) if band else Decimal("0")
     return benefit.amount or Decimal("0")
 

@@ -91,7 +91,7 @@ def emergency_close(emergency_id):
 def needs():
     """Open needs (overdue first) of the area, with counts per village."""
     today = date.today()
-    base = g.scope.query(Need).join(Person).where(Need.status.not_in(CLOSED_STATUSES))
+    base = g.scope.filter(Need.select(Need, Person).join(Person), Need).where(Need.status.not_in(CLOSED_STATUSES))
     if request.args.get("village", type=int):
         base = base.where(Person.village == request.args.get("village", type=int))
     if request.args.get("overdue") == "1":

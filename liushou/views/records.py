@@ -29,8 +29,9 @@ def benefits():
     active = (g.scope.query(Benefit).join(Person)
               .where((Benefit.status == "享受中") & Person.exited_on.is_null()))
     totals = {}
-    for b in active:
-        amount = service.monthly_amount(b, month)
+    table = service.bands(month)
+    for b in active.select(Benefit, Person):
+        amount = service.monthly_amount(b, month, table)
         if amount:
             row = totals.setdefault(b.person.village_id, {})
             row[b.kind] = row.get(b.kind, 0) + amount
