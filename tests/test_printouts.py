@@ -77,7 +77,8 @@ def test_archive_has_every_section_and_masks_id_for_grid_worker(demo_app):
     with demo_app.app_context():
         person = Person.select().where(Person.groups.contains("留守儿童") & (Person.village == 1)).first()
     text = _text(_pdf(client, f"/persons/{person.id}/archive.pdf"))
-    for section in ("基本信息", "儿童情况", "结对帮扶", "走访记录", "变更记录"):
+    for section in ("基本信息", "儿童情况", "结对帮扶", "走访记录", "需求", "服务记录", "救助补贴", "健康体检",
+                    "参加活动", "突发事件", "变更记录"):
         assert section in text
     assert person.id_number in text
     with demo_app.app_context():

@@ -109,3 +109,22 @@ def test_sites(login_as, places):
     assert "第1村儿童之家" in client.get("/sites").get_data(as_text=True)
     response = post(client, "/sites", {"village": places["V02"].id, "kind": "留守儿童之家", "name": "越权"})
     assert response.status_code == 422 and Site.select().count() == 1
+
+
+def test_yizhen_records_checkups_for_its_attendees(elders, login_as, places):
+    from liushou.models.records import Activity
+    old, young = elders
+    client = login_as("cun1")
+    post(client, "/activities/new", {"village": places["V01"].id, "kind": "义诊体检", "title": "义诊进村",
+                                     "held_on": "2026-10-20", "organiser": "镇卫生院",
+                                     "persons": [old.id, young.id], "attended": [old.id]})
+    activity = Activity.get()
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert page.count("记录体检") == 1  # only the one who came
+    form = client.get(f"/persons/{old.id}/checkups/new?activity={activity.id}").get_data(as_text=True)
+    assert 'value="2026-10-20"' in form and 'value="镇卫生院"' in form
+    response = post(client, f"/persons/{old.id}/checkups/new?activity={activity.id}",
+                    {"checked_on": "2026-10-20", "checked_by": "镇卫生院", "bp_high": "140", "bp_low": "85"})
+    assert response.status_code == 303 and response.location == f"/activities/{activity.id}"
+    assert CheckUp.get().activity == activity.id
+    assert "已体检" in client.get(f"/activities/{activity.id}").get_data(as_text=True)

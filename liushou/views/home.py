@@ -40,12 +40,13 @@ def index():
 def _charts(f):
     """Rows for the SVG charts: (label, value, link)."""
     from flask import url_for
+    from ..rules.categories import GROUPS
     totals = []
     for v in f["villages"]:
         groups = f["by_village"].get(v.id, {})
-        totals.append((v.name, sum(groups.values()), url_for("persons.list", village=v.id)))
+        totals.append((v.name, [groups.get(gr, 0) for gr in GROUPS], url_for("persons.list", village=v.id)))
     coverage = [(v.name, round(rate * 100) if rate is not None else 0,
                  url_for("pairings.unpaired", village=v.id)) for v, n, p, rate in f["coverage_rows"]]
     months = [(f"{m.month}月", n) for m, n in f["per_month"]]
-    return {"villages": totals, "villages_max": max([t[1] for t in totals] or [1]) or 1,
+    return {"villages": totals, "groups": GROUPS, "villages_max": max([sum(t[1]) for t in totals] or [1]) or 1,
             "coverage": coverage, "months": months}

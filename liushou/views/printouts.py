@@ -98,7 +98,20 @@ def archive_extras(person):
             emergencies.append((f"　{st.label}", f"时限 {st.due_at:%H:%M}；{done}{late}"))
         if e.closed_at:
             emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}"))
-    return [("需求", needs), ("服务记录", services), ("突发事件", emergencies)]
+    from ..models.records import Activity, Attendance, Benefit, CheckUp
+    benefits = [(f"{b.kind}（{b.period}）", f"{'按年龄段标准' if b.kind == '高龄补贴' else str(b.amount) + ' 元'}；"
+                 f"{b.start_on:%Y-%m-%d} 起{'至 ' + b.end_on.strftime('%Y-%m-%d') if b.end_on else ''}；{b.status}")
+                for b in Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on)]
+    checkups = [(f"{c.checked_on:%Y-%m-%d} {c.checked_by}",
+                 "；".join(x for x in (f"血压 {c.bp_high}/{c.bp_low}" if c.bp_high else "",
+                                       f"血糖 {c.sugar}" if c.sugar else "", f"体重 {c.weight}kg" if c.weight else "",
+                                       c.notes) if x))
+                for c in CheckUp.select().where(CheckUp.person == person).order_by(CheckUp.checked_on)]
+    activities = [(f"{a.activity.held_on:%Y-%m-%d} {a.activity.kind}", f"{a.activity.title}（{'到场' if a.attended else '未到'}）")
+                  for a in Attendance.select(Attendance, Activity).join(Activity)
+                  .where(Attendance.person == person).order_by(Activity.held_on)]
+    return [("需求", needs), ("服务记录", services), ("救助补贴", benefits), ("健康体检", checkups),
+            ("参加活动", activities), ("突发事件", emergencies)]
 
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.<ext>")

@@ -69,17 +69,26 @@ def benefit_new(person_id):
 @bp.route("/persons/<int:person_id>/checkups/new", methods=["GET", "POST"])
 def checkup_new(person_id):
     person = g.scope.get(Person, person_id)
-    errors, form = {}, {"checked_on": date.today().isoformat()}
+    activity = None
+    if request.values.get("activity"):  # recording the check-ups of a 义诊 for its attendees
+        activity = g.scope.get(Activity, request.values["activity"])
+    errors, form = {}, {"checked_on": (activity.held_on if activity else date.today()).isoformat(),
+                        "checked_by": activity.organiser if activity else "",
+                        "activity": activity.id if activity else ""}
     if request.method == "POST":
         form = request.form.to_dict()
+        form["activity"] = activity.id if activity else None
         try:
             service.save_checkup(current_actor(), person, form)
         except ValidationError as e:
             errors = e.errors
         else:
-            flash("已记录体检", "ok")
+            flash(f"已记录 {person.name} 的体检", "ok")
+            if activity:
+                return redirect(url_for("records.activity", activity_id=activity.id), 303)
             return redirect(url_for("persons.detail", person_id=person.id) + "#more", 303)
-    return render_template("records/checkup_new.html", person=person, form=form, errors=errors), \
+    return render_template("records/checkup_new.html", person=person, form=form, errors=errors,
+                           activity=activity), \
         (422 if errors else 200)
 
 
@@ -120,7 +129,9 @@ def activity(activity_id):
     rows = (Attendance.select(Attendance, Person).join(Person)
             .where(Attendance.activity == item).order_by(Person.name_pinyin))
     rows = [a for a in rows if g.scope.allows_grid(a.person.village_id, a.person.grid_id)]
-    return render_template("records/activity.html", activity=item, rows=rows)
+    from ..models.records import CheckUp
+    checked = {c.person_id for c in CheckUp.select().where(CheckUp.activity == item.id)}
+    return render_template("records/activity.html", activity=item, rows=rows, checked=checked)
 
 
 @bp.route("/sites", methods=["GET", "POST"])
