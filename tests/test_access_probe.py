@@ -37,6 +37,7 @@ def _area_objects(places, users):
         "ext": ("html", None),
         "group": ("留守儿童", None),
         "kind": ("overdue", None),
+        "job_id": ("0123456789abcdef", "grid"),  # nobody's job: 404 for everyone but its owner
     }
     for factory in EXTRA_FACTORIES:
         objects.update(factory(places, users))

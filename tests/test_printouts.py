@@ -146,3 +146,24 @@ def test_print_pages_for_a_village_cadre(demo_app, url):
     client = _client(demo_app, "cun01")
     assert client.get(url).status_code == 200
     assert client.get("/print/cards.html?village=2").status_code == 404
+
+
+def test_long_card_batch_runs_as_a_job_with_a_progress_page(demo_app):
+    import time as _time
+    client = _client(demo_app, "cun01")
+    token = csrf_token(client, "/print")
+    response = client.post("/print/jobs", data={"csrf_token": token, "village": 1})
+    assert response.status_code == 303
+    url = response.location
+    page = client.get(url).get_data(as_text=True)
+    assert "便民服务联系卡" in page
+    for _ in range(60):
+        page = client.get(url).get_data(as_text=True)
+        if "下载 PDF" in page:
+            break
+        assert 'http-equiv="refresh"' in page and "正在生成" in page
+        _time.sleep(0.5)
+    reader = PdfReader(io.BytesIO(client.get(url + ".pdf").get_data()))
+    assert "便民服务联系卡" in reader.pages[0].extract_text()
+    other = _client(demo_app, "cun02")
+    assert other.get(url).status_code == 404 and other.get(url + ".pdf").status_code == 404

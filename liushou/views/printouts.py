@@ -170,3 +170,48 @@ def index():
     helpers = visible_helpers().where(Helper.active == True).order_by(Helper.kind, Helper.name)  # noqa: E712
     return render_template("print_index.html", villages=villages, grids=grids, helpers=helpers,
                            groups=GROUPS)
+
+
+@bp.route("/print/jobs", methods=["POST"])
+def job_start():
+    """Start a long card batch in the background (a village or a grid) and show its progress."""
+    from flask import current_app, redirect, url_for
+    from pathlib import Path
+    from .. import print_jobs
+    if request.form.get("grid"):
+        grid = g.scope.get(Grid, request.form["grid"])
+        query, label = g.scope.query(Household).where(Household.grid == grid), str(grid)
+    else:
+        village = g.scope.get(Village, request.form.get("village"))
+        query, label = g.scope.query(Household).where(Household.village == village), village.name
+    query = query.where(Household.id.in_(Person.active().select(Person.household).where(Person.groups != "")))
+    all_sheets = sheets(cards_for(list(query.order_by(Household.grid, Household.id))))
+    size = printing.CARD_SHEETS_PER_CHUNK
+    numbers = township_numbers()
+    htmls = [printing.render_html("cards.html", preview=False, sheets=all_sheets[i:i + size], numbers=numbers)
+             for i in range(0, len(all_sheets), size)] or [printing.render_html("cards.html", sheets=[], numbers=numbers)]
+    from ..services.audit import record
+    record(current_actor(), "print", object_type="household", label=f"联系卡 {label}（后台生成）")
+    base = Path(current_app.static_folder).as_uri() + "/"
+    job_id = print_jobs.start(g.user.id, f"便民服务联系卡-{label}", htmls, base,
+                              Path(current_app.instance_path) / "prints")
+    return redirect(url_for("printouts.job", job_id=job_id), 303)
+
+
+@bp.route("/print/jobs/<job_id>")
+def job(job_id):
+    """The job's progress; the page refreshes itself every two seconds until the PDF is ready."""
+    from flask import render_template
+    from .. import print_jobs
+    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    return render_template("print_job.html", job=item, job_id=job_id)
+
+
+@bp.route("/print/jobs/<job_id>.pdf")
+def job_pdf(job_id):
+    from flask import send_file
+    from .. import print_jobs
+    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    if not item["path"]:
+        abort(404)
+    return send_file(item["path"], mimetype="application/pdf", download_name=f"{item['label']}.pdf")
