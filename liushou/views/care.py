@@ -12,6 +12,7 @@ from ..models.persons import Person
 from ..rules import emergency as rules
 from ..services import ValidationError
 from ..services import care as service
+from .actions import run
 from .helpers import visible_helpers
 from .paging import paginate
 
@@ -65,12 +66,7 @@ def emergency_step(emergency_id, step_id):
     if step is None:
         from flask import abort
         abort(404)
-    try:
-        service.complete_step(current_actor(), step, request.form.to_dict())
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash(f"已记录：{step.label}", "ok")
+    run(lambda: service.complete_step(current_actor(), step, request.form.to_dict()), f"已记录：{step.label}")
     return redirect(url_for("care.emergency", emergency_id=item.id), 303)
 
 
@@ -78,12 +74,7 @@ def emergency_step(emergency_id, step_id):
 def emergency_close(emergency_id):
     """Close with a summary."""
     item = g.scope.get(Emergency, emergency_id)
-    try:
-        service.close_emergency(current_actor(), item, request.form.to_dict())
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash("已结案", "ok")
+    run(lambda: service.close_emergency(current_actor(), item, request.form.to_dict()), "已结案")
     return redirect(url_for("care.emergency", emergency_id=item.id), 303)
 
 

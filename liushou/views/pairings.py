@@ -11,6 +11,7 @@ from ..models.visits import Pairing
 from ..queries import coverage_by_village, unpaired_persons
 from ..services import ValidationError
 from ..services import visits as service
+from .actions import run
 from .helpers import visible_helpers
 
 bp = Blueprint("pairings", __name__)
@@ -30,13 +31,8 @@ def add(person_id):
     """Pair a helper with this person."""
     person = g.scope.get(Person, person_id)
     helper = _helper(request.form.get("helper", type=int) or 0)
-    try:
-        service.pair(current_actor(), g.scope, helper, [person],
-                     primary=request.form.get("primary") == "1")
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash(f"已结对：{helper.name}", "ok")
+    run(lambda: service.pair(current_actor(), g.scope, helper, [person],
+                             primary=request.form.get("primary") == "1"), f"已结对：{helper.name}")
     return _back(person.id)
 
 
@@ -48,12 +44,7 @@ def _pairing(pairing_id):
 def end(pairing_id):
     """End a pairing (it stays in the history)."""
     pairing = _pairing(pairing_id)
-    try:
-        service.end_pairing(current_actor(), pairing, reason=request.form.get("reason", ""))
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash("已结束结对", "ok")
+    run(lambda: service.end_pairing(current_actor(), pairing, reason=request.form.get("reason", "")), "已结束结对")
     return _back(pairing.person_id)
 
 
@@ -73,13 +64,8 @@ def tier(person_id):
     person = g.scope.get(Person, person_id)
     if g.user.role not in TIER_ROLES:
         abort(403)
-    try:
-        service.override_tier(current_actor(), person, request.form.get("tier", ""),
-                              request.form.get("override_reason", ""))
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash("走访等级已调整", "ok")
+    run(lambda: service.override_tier(current_actor(), person, request.form.get("tier", ""),
+                                      request.form.get("override_reason", "")), "走访等级已调整")
     return _back(person.id)
 
 

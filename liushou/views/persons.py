@@ -16,6 +16,7 @@ from ..rules.categories import GROUPS, PARENT_STATUSES
 from ..services import ValidationError
 from ..services import persons as service
 from ..services.audit import record
+from .actions import run
 from .labels import FIELD_LABELS
 from .paging import paginate
 
@@ -133,12 +134,8 @@ def detail(person_id):
 def exit_view(person_id):
     """退出: the person leaves the registry with a reason and a date."""
     person = g.scope.get(Person, person_id)
-    try:
-        service.exit_person(current_actor(), person, request.form.to_dict())
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash(f"{person.name} 已退出登记", "ok")
+    run(lambda: service.exit_person(current_actor(), person, request.form.to_dict()),
+        f"{person.name} 已退出登记")
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 
@@ -146,12 +143,7 @@ def exit_view(person_id):
 def reenter(person_id):
     """Bring an exited person back."""
     person = g.scope.get(Person, person_id)
-    try:
-        service.reenter_person(current_actor(), person)
-    except ValidationError as e:
-        flash("；".join(e.errors.values()), "error")
-    else:
-        flash(f"{person.name} 已重新登记", "ok")
+    run(lambda: service.reenter_person(current_actor(), person), f"{person.name} 已重新登记")
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 
