@@ -128,3 +128,16 @@ def test_yizhen_records_checkups_for_its_attendees(elders, login_as, places):
     assert response.status_code == 303 and response.location == f"/activities/{activity.id}"
     assert CheckUp.get().activity == activity.id
     assert "已体检" in client.get(f"/activities/{activity.id}").get_data(as_text=True)
+
+
+def test_household_page_joins_cases_benefits_and_activities(elders, login_as, places):
+    from liushou.services.care import save_need
+    old, young = elders
+    save_need(SYSTEM, young, {"kind": "心理抚慰", "description": "想念子女"})
+    save_benefit(SYSTEM, young, {"kind": "低保", "amount": "450", "start_on": "2025-01-01"})
+    client = login_as("cun1")
+    post(client, "/activities/new", {"village": places["V01"].id, "kind": "节日慰问", "title": "中秋慰问",
+                                     "held_on": "2026-09-25", "persons": [old.id], "attended": [old.id]})
+    page = client.get(f"/households/{old.household_id}").get_data(as_text=True)
+    assert "需求 · 王七十" in page and "想念子女" in page
+    assert "救助补贴 · 王七十：低保" in page and "活动 · 王九十" in page and "中秋慰问" in page

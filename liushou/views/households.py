@@ -60,6 +60,7 @@ def detail(household_id):
     household = g.scope.get(Household, household_id)
     members = Person.select().where(Person.household == household).order_by(Person.exited_on.is_null(False), Person.birth_date)
     return render_template("households/detail.html", household=household, members=members,
+                           records=_household_records(household),
                            away=household.away.order_by(FamilyAway.returned_on.is_null(False).desc(),
                                                         FamilyAway.id))
 
@@ -86,3 +87,20 @@ def away_form(household_id, away_id):
             return redirect(url_for("households.detail", household_id=household.id), 303)
     return render_template("households/away_form.html", household=household, away=away, form=form,
                            errors=errors, relations=AWAY_RELATIONS), (422 if errors else 200)
+
+
+def _household_records(household):
+    """The household's cases, benefits and activities across its members, in one view."""
+    from ..models.care import Emergency, Need
+    from ..models.records import Activity, Attendance, Benefit
+    members = Person.select(Person.id).where(Person.household == household)
+    return {
+        "needs": Need.select(Need, Person).join(Person).where(Need.person.in_(members))
+        .order_by(Need.raised_on.desc()).limit(20),
+        "emergencies": Emergency.select(Emergency, Person).join(Person).where(Emergency.person.in_(members))
+        .order_by(Emergency.discovered_at.desc()).limit(10),
+        "benefits": Benefit.select(Benefit, Person).join(Person).where(Benefit.person.in_(members))
+        .order_by(Benefit.start_on.desc()),
+        "activities": Attendance.select(Attendance, Activity, Person).join(Activity).switch(Attendance)
+        .join(Person).where(Attendance.person.in_(members)).order_by(Activity.held_on.desc()).limit(20),
+    }
