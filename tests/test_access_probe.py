@@ -76,11 +76,12 @@ def _registry(places, users):
     emergency = open_emergency(SYSTEM, person, {"kind": "走失", "discovered_at": "2026-01-05 08:00",
                                                 "reported_by": GRID_MARK + "报告人"})
     need = save_need(SYSTEM, person, {"kind": "课业辅导", "description": GRID_MARK + "需求"})
-    from liushou.services.records import save_activity
+    from liushou.services.records import save_activity, save_benefit
+    benefit = save_benefit(SYSTEM, person, {"kind": "助学金", "amount": "100", "start_on": "2025-01-01"})
     activity = save_activity(SYSTEM, everything, {
         "village": places["V01"].id, "kind": "生日会", "title": VILLAGE_MARK + "生日会",
         "held_on": "2026-01-05", "persons": [person.id], "attended": [person.id]})
-    return {"activity_id": (activity.id, "village"),
+    return {"activity_id": (activity.id, "village"), "benefit_id": (benefit.id, "grid"),
             "emergency_id": (emergency.id, "grid"), "step_id": (emergency.steps[0].id, "grid"),
             "need_id": (need.id, "grid"),
             "token": ("probe0token", "grid"),

@@ -141,3 +141,18 @@ def test_household_page_joins_cases_benefits_and_activities(elders, login_as, pl
     page = client.get(f"/households/{old.household_id}").get_data(as_text=True)
     assert "需求 · 王七十" in page and "想念子女" in page
     assert "救助补贴 · 王七十：低保" in page and "活动 · 王九十" in page and "中秋慰问" in page
+
+
+def test_stop_a_benefit_keeps_it(elders, login_as):
+    _, young = elders
+    benefit = save_benefit(SYSTEM, young, {"kind": "低保", "amount": "450", "start_on": "2025-01-01"})
+    client = login_as("cun1")
+    response = post(client, f"/benefits/{benefit.id}/stop", {"end_on": "2024-01-01"})
+    assert Benefit.get_by_id(benefit.id).status == "享受中"
+    response = post(client, f"/benefits/{benefit.id}/stop", {"end_on": "2025-06-30", "notes": "家庭收入提高"})
+    assert response.status_code == 303
+    stopped = Benefit.get_by_id(benefit.id)
+    assert stopped.status == "已停发" and stopped.end_on.isoformat() == "2025-06-30"
+    assert monthly_amount(stopped, date(2025, 6, 1)) == Decimal("450.00")
+    assert monthly_amount(stopped, date(2025, 7, 1)) == Decimal("0")
+    assert login_as("cun2").post(f"/benefits/{benefit.id}/stop").status_code in (400, 404)

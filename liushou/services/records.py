@@ -62,6 +62,28 @@ def save_benefit(actor, person, values, today=None):
     return benefit
 
 
+def stop_benefit(actor, benefit, values, today=None):
+    """Stop paying a benefit from a date (kept, with its history)."""
+    today = today or date.today()
+    r = Reader(values)
+    end_on = r.date("end_on", required_msg="请填写停发日期")
+    if end_on and end_on < benefit.start_on:
+        r.errors["end_on"] = "停发日期不能早于开始日期"
+    reason = r.text("notes", 200)
+    if benefit.status == "已停发":
+        r.errors["end_on"] = "已停发"
+    if r.errors:
+        raise ValidationError(r.errors)
+    with database.atomic():
+        record(actor, "update", benefit, label=f"{benefit.person.name} {benefit.kind} 停发",
+               changes=[("status", benefit.status, "已停发"), ("end_on", benefit.end_on, end_on),
+                        ("notes", benefit.notes, reason or benefit.notes)])
+        benefit.status, benefit.end_on = "已停发", end_on
+        benefit.notes = reason or benefit.notes
+        benefit.save()
+    return benefit
+
+
 def monthly_amount(benefit, month_start, bands_in_force=None):
     """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force
     (pass them in when summing many benefits: they are one settings lookup per month)."""

@@ -191,6 +191,7 @@ def _more(person):
     from ..services.records import monthly_amount
     month = date.today().replace(day=1)
     return {
+        "today": date.today(),
         "benefits": [(b, monthly_amount(b, month)) for b in
                      Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on.desc())],
         "checkups": CheckUp.select().where(CheckUp.person == person).order_by(CheckUp.checked_on.desc()).limit(10),

@@ -66,6 +66,15 @@ def benefit_new(person_id):
         (422 if errors else 200)
 
 
+@bp.route("/benefits/<int:benefit_id>/stop", methods=["POST"])
+def benefit_stop(benefit_id):
+    """Stop a benefit from a date; it stays on the person's page as 已停发."""
+    from .actions import run
+    benefit = g.scope.get(Benefit, benefit_id)
+    run(lambda: service.stop_benefit(current_actor(), benefit, request.form.to_dict()), f"{benefit.kind}已停发")
+    return redirect(url_for("persons.detail", person_id=benefit.person_id) + "#more", 303)
+
+
 @bp.route("/persons/<int:person_id>/checkups/new", methods=["GET", "POST"])
 def checkup_new(person_id):
     person = g.scope.get(Person, person_id)
