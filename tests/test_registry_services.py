@@ -147,3 +147,13 @@ def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
     assert daily_recheck(date(2031, 3, 7)) == 1
     person = Person.get_by_id(person.id)
     assert person.needs_review and person.groups == ""
+
+
+def test_recheck_in_background_thread(household):
+    from liushou.models import Setting
+    from liushou.services.persons import daily_recheck_in_background
+    save_person(SYSTEM, ALL, child_values(household))
+    thread = daily_recheck_in_background()
+    thread.join(timeout=30)
+    assert Setting.value_on("categories_checked_on") == date.today().isoformat()
+    assert daily_recheck_in_background() is None  # done for today

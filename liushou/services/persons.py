@@ -281,3 +281,21 @@ def _visit_state(person):
     """A person's facts decide his visit tier and due date: keep them current."""
     from .visits import refresh_state
     refresh_state(person)
+
+
+def daily_recheck_in_background(today=None):
+    """Start today's recheck in a thread if it has not run yet, so the page that noticed it does
+    not wait (at 100k persons it takes many seconds). The flags appear once it is done."""
+    from ..db import database
+    from ..models import Setting
+    today = today or date.today()
+    if Setting.value_on("categories_checked_on", today) == today.isoformat() or _RECHECK_LOCK.locked():
+        return None
+
+    def work():
+        with database.connection_context():
+            daily_recheck(today)
+
+    thread = threading.Thread(target=work, name="daily-recheck", daemon=True)
+    thread.start()
+    return thread
