@@ -33,13 +33,13 @@ def build_care(rng, villages, grids, name_of, today=None):
             if kind == "村干部":
                 user = User.get_or_none(User.username == f"cun{v.code[1:]}")
             made[kind] = save_helper(SYSTEM, EVERYWHERE, {
-                "name": name_of(rng), "kind": kind, "position": position, "unit": v.name,
+                "name": user.display_name if user else name_of(rng), "kind": kind, "position": position, "unit": v.name,
                 "phone": f"13{rng.randint(100000000, 999999999)}", "village": v.id,
                 "user": user.id if user else None, "areas": [f"v:{v.id}"]})
         vgrids = [g for g in grids if g.village_id == v.id]
         grid_user = User.get_or_none(User.username == f"wangge{v.code[1:]}")
         made["网格员"] = save_helper(SYSTEM, EVERYWHERE, {
-            "name": name_of(rng), "kind": "网格员", "position": "网格员", "village": v.id,
+            "name": grid_user.display_name if grid_user else name_of(rng), "kind": "网格员", "position": "网格员", "village": v.id,
             "phone": f"15{rng.randint(100000000, 999999999)}",
             "user": grid_user.id if grid_user else None, "areas": [f"g:{vgrids[0].id}"]})
         set_village_posts(SYSTEM, EVERYWHERE, v, {k: made[k].id for k in
