@@ -1,18 +1,22 @@
 """Measure liushou's pages under concurrent load beside a bare Flask+waitress page, same run.
 
-    .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 300]
-                                       [--concurrency 16] [--threads 8]
+    .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
+                                       [--concurrency 16] [--threads 8] [--seconds 60]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
-on free loopback ports, logs in through the form, then requests each URL of PAGES with
-`concurrency` keep-alive clients. Loopback only; bounded in requests and time; stops by itself.
+on free loopback ports, logs in through the form (keeping the session cookie), then requests each
+URL of PAGES with `concurrency` keep-alive clients. The bare page is measured before and after the
+app's pages and the ratio is taken to the mean of both, so drift in the machine shows. Loopback
+only; at most `requests` per URL and `seconds` for the whole load phase; stops by itself.
 Prints a table and writes JSON to benchmarks/out/.
 """
 import argparse
+import gzip
 import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -25,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench12345"
-# (label, user, URL). Later issues add their pages here.
+# (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
     ("login", None, "/login"),
     ("home (admin)", "admin", "/"),
@@ -40,12 +44,12 @@ PAGES = [
     ("audit log", "admin", "/admin/audit"),
     ("places", "admin", "/admin/places"),
 ]
-TIME_LIMIT = 240  # seconds for the whole load phase
+HOST = "127.0.0.1"  # loopback only, never anything else
 
 
 def free_port():
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((HOST, 0))
         return s.getsockname()[1]
 
 
@@ -55,7 +59,7 @@ def wait_up(port, proc, path="/"):
         if proc.poll() is not None:
             raise SystemExit("server exited early")
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c = http.client.HTTPConnection(HOST, port, timeout=2)
             c.request("GET", path)
             c.getresponse().read()
             return
@@ -65,8 +69,8 @@ def wait_up(port, proc, path="/"):
 
 
 def login(port, username):
-    """A session cookie for `username`, logged in through the real form."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    """A session cookie for `username`, logged in through the real form with its CSRF token."""
+    c = http.client.HTTPConnection(HOST, port, timeout=10)
     c.request("GET", "/login")
     r = c.getresponse()
     html = r.read().decode()
@@ -77,21 +81,34 @@ def login(port, username):
                                         "Content-Type": "application/x-www-form-urlencoded"})
     r = c.getresponse()
     r.read()
-    assert r.status == 303, f"login {username}: {r.status}"
+    if r.status != 303:
+        raise SystemExit(f"login as {username} failed: HTTP {r.status}")
     return r.getheader("Set-Cookie").split(";")[0]
 
 
-def hammer(port, path, cookie, total, concurrency, deadline):
-    """Issue `total` GETs over `concurrency` keep-alive connections; latencies in ms."""
+def page_size(port, path, cookie):
+    """(status, bytes as sent with gzip, bytes decoded) of one request."""
+    c = http.client.HTTPConnection(HOST, port, timeout=30)
+    c.request("GET", path, headers={"Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})})
+    r = c.getresponse()
+    body = r.read()
+    raw = gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
+    c.close()
+    return r.status, len(body), len(raw)
+
+
+def hammer(port, path, cookie, total, concurrency, seconds):
+    """Up to `total` GETs over `concurrency` keep-alive connections for at most `seconds`."""
     latencies, errors, lock = [], [], threading.Lock()
     counter = iter(range(total))
+    deadline = time.time() + seconds
+    headers = {"Accept-Encoding": "gzip"}
+    if cookie:
+        headers["Cookie"] = cookie
 
     def worker():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Accept-Encoding": "gzip"}
-        if cookie:
-            headers["Cookie"] = cookie
-        for _ in counter:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        for _ in counter:  # shared iterator: the threads together issue `total` requests
             if time.time() > deadline:
                 break
             t = time.perf_counter()
@@ -99,13 +116,18 @@ def hammer(port, path, cookie, total, concurrency, deadline):
                 conn.request("GET", path, headers=headers)
                 r = conn.getresponse()
                 r.read()
-                ok = r.status == 200
-            except OSError as e:
-                ok, conn = False, http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                r = e
+                outcome = None if r.status == 200 else f"HTTP {r.status}"
+            except (OSError, http.client.HTTPException) as e:
+                outcome = type(e).__name__
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
             ms = (time.perf_counter() - t) * 1000
             with lock:
-                (latencies if ok else errors).append(ms if ok else str(getattr(r, "status", r)))
+                if outcome is None:
+                    latencies.append(ms)
+                else:
+                    errors.append(outcome)
+        conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -113,29 +135,52 @@ def hammer(port, path, cookie, total, concurrency, deadline):
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed
+    return latencies, errors, time.perf_counter() - start
 
 
 def stats(latencies, errors, elapsed):
-    if not latencies:
-        return {"requests": 0, "errors": len(errors)}
-    q = statistics.quantiles(latencies, n=100)
-    return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
-            "p50": q[49], "p95": q[94], "p99": q[98]}
+    out = {"requests": len(latencies), "errors": len(errors), "seconds": round(elapsed, 2)}
+    if errors:
+        out["first_error"] = errors[0]
+    if len(latencies) >= 2:
+        q = statistics.quantiles(latencies, n=100, method="inclusive")
+        out.update(rps=len(latencies) / elapsed, p50=q[49], p95=q[94], p99=q[98])
+    return out
+
+
+def start(cmd, env=None):
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def table(results, bare_rps):
+    lines = [f"{'page':<20}{'KB gz':>7}{'KB':>6}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+             f"{'p99 ms':>9}{'n':>6}{'err':>5}{'x bare':>8}"]
+    for label, s in results.items():
+        size = f"{s['gzip_bytes'] / 1024:7.1f}{s['bytes'] / 1024:6.1f}"
+        if "rps" not in s:
+            lines.append(f"{label:<20}{size}  no timings: {s['requests']} ok, {s['errors']} errors "
+                         f"({s.get('first_error', 'time budget used up')})")
+            continue
+        ratio = s["rps"] / bare_rps if bare_rps else float("nan")
+        lines.append(f"{label:<20}{size}{s['rps']:8.0f}{s['p50']:9.1f}{s['p95']:9.1f}"
+                     f"{s['p99']:9.1f}{s['requests']:6d}{s['errors']:5d}{ratio:8.2f}")
+    return "\n".join(lines)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--persons", type=int, default=2000)
-    ap.add_argument("--db")
-    ap.add_argument("--requests", type=int, default=300)
-    ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--threads", type=int, default=8)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--persons", type=int, default=2000, help="demo size when building a database")
+    ap.add_argument("--db", help="use this database (a copy is wiser: logins are audited)")
+    ap.add_argument("--requests", type=int, default=200, help="at most this many per URL")
+    ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
+    ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
+    ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (database, instance)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
-    db = Path(args.db) if args.db else work / "bench.sqlite3"
+    db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
     env = {**os.environ, "LIUSHOU_DATABASE": str(db), "LIUSHOU_INSTANCE": str(work / "instance")}
     if not args.db:
         t = time.time()
@@ -144,46 +189,53 @@ def main():
                        stdout=subprocess.DEVNULL)
         print(f"demo database with {args.persons} persons built in {time.time() - t:.1f} s")
     app_port, bare_port = free_port(), free_port()
-    procs = [
-        subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(app_port),
-                          "--threads", str(args.threads)], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "bare_app.py"), str(bare_port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-    ]
+    app = start([sys.executable, "app.py", "--host", HOST, "--port", str(app_port),
+                 "--threads", str(args.threads)], env)
+    bare = start([sys.executable, str(ROOT / "benchmarks" / "bare_app.py"), str(bare_port),
+                  "--threads", str(args.threads)])
     try:
-        wait_up(app_port, procs[0], "/login")
-        wait_up(bare_port, procs[1])
-        deadline = time.time() + TIME_LIMIT
-        results = {}
-        bare = stats(*hammer(bare_port, "/", None, args.requests, args.concurrency, deadline))
-        results["bare flask page"] = bare
+        wait_up(app_port, app, "/login")
+        wait_up(bare_port, bare)
+        # Every URL, and the bare page twice, gets an equal share of the time budget.
+        share = args.seconds / (len(PAGES) + 2)
+        runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
         for label, user, path in PAGES:
             if user and user not in cookies:
                 cookies[user] = login(app_port, user)
-            results[label] = stats(*hammer(app_port, path, cookies.get(user), args.requests,
-                                           args.concurrency, deadline))
-        print(f"\n{'page':<22}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}")
-        for label, s in results.items():
-            if not s.get("requests"):
-                print(f"{label:<22} no successful requests, {s['errors']} errors")
-                continue
-            ratio = s["rps"] / bare["rps"] if bare.get("rps") else 0
-            print(f"{label:<22}{s['rps']:8.0f}{s['p50']:9.1f}{s['p95']:9.1f}{s['p99']:9.1f}"
-                  f"{s['errors']:8d}{ratio:9.2f}")
+            runs.append((label, app_port, cookies.get(user), path))
+        runs.append(("bare page (after)", bare_port, None, "/"))
+        results = {}
+        for label, port, cookie, path in runs:
+            status, sent, raw = page_size(port, path, cookie)
+            if status != 200:
+                print(f"warning: {label} {path} answers HTTP {status}", file=sys.stderr)
+            s = stats(*hammer(port, path, cookie, args.requests, args.concurrency, share))
+            results[label] = {"url": path, "bytes": raw, "gzip_bytes": sent, **s}
+        bare_rps = statistics.mean(results[k].get("rps", 0) for k in
+                                   ("bare page (before)", "bare page (after)"))
+        for s in results.values():
+            s["ratio_to_bare"] = s["rps"] / bare_rps if bare_rps and "rps" in s else None
+        print(f"\n{args.concurrency} connections, {args.threads} server threads, "
+              f"up to {args.requests} requests or {share:.1f} s per URL\n")
+        print(table(results, bare_rps))
         out = ROOT / "benchmarks" / "out"
         out.mkdir(exist_ok=True)
         path = out / f"pages-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
-        print(f"\nwritten {path}")
+        path.write_text(json.dumps({"args": vars(args), "bare_rps": bare_rps,
+                                    "results": results}, indent=2))
+        print(f"\nwritten {path.relative_to(ROOT)}")
     finally:
-        for p in procs:
+        for p in (app, bare):
             p.terminate()
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if args.keep:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

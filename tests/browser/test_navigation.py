@@ -1,4 +1,6 @@
 """Real browser: log in, walk the navigation with JavaScript off and on, small screens."""
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.browser.conftest import log_in
@@ -36,42 +38,68 @@ def test_javascript_off_walk_navigation_and_submit_a_form(context_factory, serve
     assert "该编码已被使用" in page.locator(".field.bad .err").inner_text()
 
 
+def _same_origin(url, server):
+    """True for requests to the test server itself (scheme, host and port all equal)."""
+    a, b = urlsplit(url), urlsplit(server)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
 def test_javascript_on_boosted_navigation_stays_on_this_host(context_factory, server):
     page = context_factory().new_page()
-    errors, foreign = [], []
+    errors, requests = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
+    page.on("request", lambda r: requests.append(r.url))
     log_in(page, server, "admin")
     assert page.evaluate("typeof htmx") == "object"
+    before = page.locator("h1").inner_text()
+    # A full page load would wipe this marker; a boosted (htmx) swap keeps the window.
+    page.evaluate("window.__noReload = 1")
     page.locator("header nav a", has_text="账号").click()
     page.wait_for_url(server + "/admin/users")
-    assert page.locator("h1").inner_text() == "账号管理"
-    # hx-boost swapped the body without a full load: the htmx object survives.
-    assert page.evaluate("typeof htmx") == "object"
+    assert page.locator("h1").inner_text() == "账号管理" != before
+    assert page.evaluate("window.__noReload") == 1, "the nav link did a full load, not hx-boost"
+    page.locator("header nav a", has_text="村与网格").click()
+    page.wait_for_url(server + "/admin/places")
+    assert page.locator("h1").inner_text() != "账号管理"
     page.go_back()
-    page.wait_for_url(server + "/")
-    assert errors == [] and foreign == []
+    page.wait_for_url(server + "/admin/users")
+    assert page.locator("h1").inner_text() == "账号管理"
+    assert len(requests) > 3
+    assert [u for u in requests if not _same_origin(u, server)] == []
+    assert errors == []
+
+
+SMALL_SCREEN_PAGES = {
+    "admin": ("/", "/admin/users", "/admin/places", "/admin/settings", "/admin/audit", "/helpers"),
+    "cun01": ("/", "/visits/due", "/persons"),
+}
 
 
 @pytest.mark.parametrize("width", [320, 360])
-def test_small_screen_no_horizontal_scroll_and_big_tap_targets(context_factory, server, width):
+@pytest.mark.parametrize("user", SMALL_SCREEN_PAGES)
+def test_small_screen_no_horizontal_scroll_and_big_tap_targets(context_factory, server, width,
+                                                               user):
     page = context_factory(viewport={"width": width, "height": 700}).new_page()
-    log_in(page, server, "admin")
-    for url in ("/", "/admin/users", "/admin/places", "/admin/settings", "/admin/audit", "/helpers"):
+    log_in(page, server, user)
+    for url in SMALL_SCREEN_PAGES[user]:
         page.goto(server + url)
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, (url, scroll)
-        for box in [el.bounding_box() for el in page.locator("header nav a, main button").all()]:
-            if box:
-                assert box["height"] >= 44, (url, box)
+        targets = page.locator("header a, header button, main button, main .btn").all()
+        assert len(targets) > 5, url
+        for el in targets:
+            box = el.bounding_box()
+            if box:  # None when hidden, e.g. inside a closed <details>
+                assert box["height"] >= 44, (url, el.inner_text(), box)
 
 
 def test_village_cadre_sees_no_admin_links(context_factory, server):
     page = context_factory().new_page()
     log_in(page, server, "cun01")
     texts = [t for t, _ in _nav_links(page)]
-    assert "账号" not in texts and "设置" not in texts
+    assert texts and "账号" not in texts and "设置" not in texts and "日志" not in texts
+    assert page.locator('a[href^="/admin"]').count() == 0
     response = page.goto(server + "/admin/users")
     assert response.status == 403
     assert "没有权限" in page.locator("h1").inner_text()
