@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; LIUSHOU_CHROMIUM names another system build (never a downloaded one).
+CHROMIUM = os.environ.get("LIUSHOU_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "browser1234"
 # Without the background-networking switches Chromium keeps calling home, which a closed office
 # network (and our "no foreign request" test) would see.
