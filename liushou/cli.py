@@ -5,15 +5,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import cli_backup
 from .db import database
 from .services import SYSTEM, ValidationError
 
 
 def init_app(app):
-    for command in (init_db, create_user, places, demo, doctor, import_xlsx):
+    for command in (init_db, create_user, places, demo, doctor, import_xlsx, backup, restore):
         app.cli.add_command(command)
-    cli_backup.init_app(app)
 
 
 @click.command("init-db")
@@ -151,3 +149,37 @@ def import_xlsx(file, village_code, dry_run):
             return
         done = apply(SYSTEM, Scope(everything=True), village, the_plan, Path(file).name)
         click.echo(f"已导入：新增 {done['new']}，更新 {done['update']}；{summary}")
+
+
+@click.command("backup")
+@with_appcontext
+def backup():
+    """Online backup into BACKUP_DIR (30 daily and 12 monthly copies kept)."""
+    from . import backup as backups
+    try:
+        path = backups.backup(current_app.config["DATABASE"], current_app.config["BACKUP_DIR"])
+    except backups.BackupError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"已备份到 {path}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="不再询问，直接恢复")
+def restore(file, yes):
+    """Replace the database with a backup (the current file is kept aside). Stop the server first."""
+    from . import backup as backups
+    from .migrations import LATEST, migrate
+    try:
+        version = backups.check(file, LATEST)
+    except backups.BackupError as e:
+        raise click.ClickException(str(e))
+    if not yes and not click.confirm(f"用 {file}（数据库版本 {version}）替换当前数据库？当前数据库会另存保留"):
+        raise click.ClickException("已取消")
+    if not database.is_closed():
+        database.close()
+    aside = backups.restore(file, current_app.config["DATABASE"], LATEST)
+    with database.connection_context():
+        migrate()
+    click.echo(f"已恢复。原数据库另存为 {aside}")
