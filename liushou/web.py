@@ -111,5 +111,5 @@ def _emergency_alerts():
     """Reporting steps past their deadline in the user's area: shown in red on every page."""
     if g.get("user") is None:
         return []
-    from .services.care import overdue_steps
+    from .queries.care import overdue_steps
     return list(overdue_steps(g.scope).limit(5))

@@ -7,7 +7,8 @@ from liushou import clock
 from liushou.models.care import EmergencyStep, Need, Service
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
-from liushou.services.care import close_emergency, complete_step, open_emergency, overdue_steps, save_need
+from liushou.queries.care import overdue_steps
+from liushou.services.care import close_emergency, complete_step, open_emergency, save_need
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from tests.conftest import post

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from liushou import indicators
-from liushou.queries import coverage_by_village, visits_in_month
+from liushou.queries import indicators
+from liushou.queries.visits import coverage_by_village, visits_in_month
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.care import open_emergency, save_need

@@ -14,8 +14,11 @@ ROLES = {
     "grid": "网格员",
     "leader": "领导",
 }
-ALL_AREA_ROLES = ("admin", "township", "leader")
-READ_ONLY_ROLES = ("leader",)
+ALL_AREA_ROLES = ("admin", "township", "leader")  # see every village
+READ_ONLY_ROLES = ("leader",)  # change nothing
+FULL_ID_ROLES = ("admin", "township", "village")  # may see full ID numbers where a page shows them
+TIER_ROLES = ("admin", "township", "village")  # may override a person's visit tier
+WORKLIST_ROLES = ("village", "grid")  # open on their visit worklist
 
 
 class User(BaseModel):

@@ -123,17 +123,3 @@ class VisitState(BaseModel):
     def effective_tier(self):
         return self.override or self.tier
 
-
-def worklist_query(today, horizon_days=7, helper_ids=None):
-    """Visit states due within `horizon_days` (overdue first), of active persons, optionally only
-    of persons currently paired with the given helpers. Callers add the area scope."""
-    from datetime import timedelta
-    query = (VisitState.select(VisitState, Person, Household)
-             .join(Person).join(Household)
-             .where(Person.exited_on.is_null() & (VisitState.due_on <= today + timedelta(days=horizon_days)))
-             .order_by(VisitState.due_on, Person.name_pinyin))
-    if helper_ids is not None:
-        paired = (Pairing.select(Pairing.person)
-                  .where(Pairing.ended_on.is_null() & Pairing.helper.in_(list(helper_ids) or [0])))
-        query = query.where(Person.id.in_(paired))
-    return query

@@ -177,13 +177,3 @@ def close_emergency(actor, emergency, values, now=None):
         emergency.save()
         record(actor, "update", emergency, changes=[("closed_at", None, str(now)), ("summary", "", summary)])
     return emergency
-
-
-def overdue_steps(scope, now=None):
-    """Open emergencies' steps past their deadline and not done, in the user's area."""
-    now = now or clock.now()
-    query = (EmergencyStep.select(EmergencyStep, Emergency).join(Emergency)
-             .where(EmergencyStep.done_at.is_null() & (EmergencyStep.due_at < now)
-                    & Emergency.closed_at.is_null()).order_by(EmergencyStep.due_at))
-    cond = scope.condition(Emergency)
-    return query.where(cond) if cond is not None else query

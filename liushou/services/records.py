@@ -7,14 +7,11 @@ from ..db import database
 from ..models.persons import Person
 from ..models.records import (ACTIVITY_KINDS, BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, SITE_KINDS,
                               Activity, Attendance, Benefit, CheckUp, Site)
-from ..rules.subsidy import band_in_month, parse_bands
+from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
+from ..rules.subsidy import band_in_month
 from . import ValidationError
 from .audit import record
 from .forms import Reader
-
-
-def bands(on=None):
-    return parse_bands(settings.get("elder_subsidy_bands", on))
 
 
 def _money(r, name, required_msg=None):
@@ -82,23 +79,6 @@ def stop_benefit(actor, benefit, values, today=None):
         benefit.notes = reason or benefit.notes
         benefit.save()
     return benefit
-
-
-def monthly_amount(benefit, month_start, bands_in_force=None):
-    """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force
-    (pass them in when summing many benefits: they are one settings lookup per month)."""
-    month_end = (month_start.replace(day=28) + (date.resolution * 4)).replace(day=1) - date.resolution
-    if benefit.status == "待审核" or benefit.start_on > month_end:
-        return Decimal("0")
-    if benefit.end_on and benefit.end_on < month_start:
-        return Decimal("0")
-    if benefit.period == "一次性":
-        return benefit.amount if month_start <= benefit.start_on <= month_end else Decimal("0")
-    if benefit.kind == "高龄补贴":
-        table = bands_in_force if bands_in_force is not None else bands(month_start)
-        band = band_in_month(benefit.person.birth_date, month_start, table)
-        return Decimal(str(band[2])).quantize(Decimal("0.01")) if band else Decimal("0")
-    return benefit.amount or Decimal("0")
 
 
 def save_checkup(actor, person, values, today=None):

@@ -38,6 +38,11 @@ def tier_facts(person, on):
         carer_qualified=person.carer_qualified)
 
 
+def tier_for(person, on):
+    """The tier the rules give a person on a date (without his override; nothing is written)."""
+    return rules.tier_for(tier_facts(person, on), tier_rules(on))[0]
+
+
 def refresh_state(person, on=None, rules_in_force=None):
     """Recompute one person's tier and due date from his facts and his last visit."""
     on = on or date.today()

@@ -1,22 +1,25 @@
 """Excel in and out: import a village ledger with a preview, the error workbook, the template,
 and ledger exports."""
 import secrets
-from datetime import date
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from .. import clock
 from ..auth import can_see_full_id, current_actor
 from ..models import Village
+from ..queries import persons as person_queries
+from ..queries import places
+from ..rules.categories import GROUPS
 from ..rules.cells import COLUMNS, LABELS
+from ..rules.text import mask_id_number, mask_phone
 from ..services import ValidationError
 from ..services import importing
 from ..services.audit import record
 from ..xlsx_io import WorkbookError, read_rows, workbook
+from .downloads import xlsx_response
 
 bp = Blueprint("imports", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _store():
@@ -59,7 +62,7 @@ def upload():
 
 
 def _villages():
-    return g.scope.query(Village).where(Village.active == True).order_by(Village.sort_order)  # noqa: E712
+    return places.villages(g.scope, active_only=True)
 
 
 def _plan(token):
@@ -107,7 +110,7 @@ def error_rows(token):
             cells = [row.cells[i] if i < len(row.cells) else None for i in sorted(plan.columns)]
             rows.append(cells + ["；".join(f"{c}：{m}" for c, m in row.errors)])
     record(current_actor(), "export", village, label=f"导入错误行 {len(rows)} 行")
-    return _xlsx(workbook(f"{village.name} 导入错误行（改正后可重新导入）", header, rows), "导入错误行.xlsx")
+    return xlsx_response(workbook(f"{village.name} 导入错误行（改正后可重新导入）", header, rows), "导入错误行.xlsx")
 
 
 @bp.route("/import/template.xlsx")
@@ -121,30 +124,18 @@ def template():
              "4. 类别可填 留守儿童、留守妇女、留守老人、困境儿童；系统会按规则重新判定，并说明理由。",
              "5. 父亲/母亲务工地点写到省市，如“广东省深圳市”。组（网格）填本村的网格名称。",
              "6. 导入前会先预览每一行的结果，确认后才写入；有错误的行可下载后改正再导入。"]
-    return _xlsx(workbook("留守人员信息导入模板", header, [], sheet_name="人员", notes=notes),
+    return xlsx_response(workbook("留守人员信息导入模板", header, [], sheet_name="人员", notes=notes),
                  "留守人员导入模板.xlsx")
-
-
-def _xlsx(data, filename):
-    from urllib.parse import quote
-    response = Response(data, mimetype=XLSX)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.xlsx")
 def ledger_xlsx(village_id, group):
     """The village ledger of a group as .xlsx; IDs and phones masked unless the role may see them."""
-    from ..models.persons import Person
-    from ..rules.categories import GROUPS
-    from ..rules.text import mask_id_number, mask_phone
     village = g.scope.get(Village, village_id)
     if group not in GROUPS:
         abort(404)
     full = can_see_full_id(g.user)
-    persons = (g.scope.filter(Person.active().where((Person.village == village)
-                                                   & Person.groups.contains(group)), Person)
-               .order_by(Person.grid, Person.name_pinyin))
+    persons = person_queries.ledger(g.scope, village, group)
     header = ["序号", "姓名", "性别", "民族", "身份证号", "出生日期", "年龄", "组（网格）", "家庭住址",
               "联系电话", "类别", "认定理由", "监护（照护）人", "照护人电话", "备注"]
     rows = []
@@ -156,5 +147,5 @@ def ledger_xlsx(village_id, group):
                      p.reasons.get(group, ""), p.carer_name,
                      p.carer_phone if full else mask_phone(p.carer_phone), p.notes])
     record(current_actor(), "export", village, label=f"{village.name}{group}台账 {len(rows)} 人")
-    title = f"{village.name}{group}信息台账（{date.today():%Y年%m月%d日}）"
-    return _xlsx(workbook(title, header, rows), f"{village.name}{group}台账.xlsx")
+    title = f"{village.name}{group}信息台账（{clock.today():%Y年%m月%d日}）"
+    return xlsx_response(workbook(title, header, rows), f"{village.name}{group}台账.xlsx")

@@ -1,36 +1,32 @@
 """Pairing (结对帮扶): pair, end, primary, bulk pairing, unpaired lists, coverage; visit tiers."""
-from datetime import date
-
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from .. import clock
 from ..auth import current_actor
-from ..models import Grid, Village
+from ..models import Grid
+from ..models.accounts import TIER_ROLES
 from ..models.helpers import Helper
 from ..models.persons import Person
 from ..models.visits import Pairing
-from ..queries import coverage_by_village, unpaired_persons
-from ..services import ValidationError
+from ..queries import helpers as helper_queries
+from ..queries import persons as person_queries
+from ..queries import places
+from ..queries import visits as queries
 from ..services import visits as service
-from .actions import run
-from .helpers import visible_helpers
+from .forms import run
 
 bp = Blueprint("pairings", __name__)
-TIER_ROLES = ("admin", "township", "village")
 
 
 def _back(person_id):
     return redirect(url_for("persons.detail", person_id=person_id) + "#care", 303)
 
 
-def _helper(helper_id):
-    return visible_helpers().where(Helper.id == helper_id).first() or abort(404)
-
-
 @bp.route("/persons/<int:person_id>/pairings", methods=["POST"])
 def add(person_id):
     """Pair a helper with this person."""
     person = g.scope.get(Person, person_id)
-    helper = _helper(request.form.get("helper", type=int) or 0)
+    helper = helper_queries.get(g.scope, request.form.get("helper"))
     run(lambda: service.pair(current_actor(), g.scope, helper, [person],
                              primary=request.form.get("primary") == "1"), f"已结对：{helper.name}")
     return _back(person.id)
@@ -72,30 +68,17 @@ def tier(person_id):
 @bp.route("/pairings/bulk", methods=["GET", "POST"])
 def bulk():
     """Pick a helper, tick the persons of a grid, pair them all at once."""
-    helpers = visible_helpers().where(Helper.active == True).order_by(Helper.name)  # noqa: E712
-    grids = g.scope.query(Grid).where(Grid.active == True).order_by(Grid.village, Grid.sort_order)  # noqa: E712
+    helpers = helper_queries.visible(g.scope, active_only=True).order_by(Helper.name)
+    grids = places.grids(g.scope, active_only=True)
     grid = g.scope.get(Grid, request.values.get("grid")) if request.values.get("grid") else None
     helper_id = request.values.get("helper", type=int)
     if request.method == "POST":
-        helper = _helper(helper_id or 0)
-        persons = list(g.scope.query(Person).where(Person.id.in_(
-            [int(i) for i in request.form.getlist("persons") if i.isdigit()] or [0])))
-        try:
-            made = service.pair(current_actor(), g.scope, helper, persons)
-        except ValidationError as e:
-            flash("；".join(e.errors.values()), "error")
-        else:
-            flash(f"{helper.name} 新结对 {len(made)} 人", "ok")
+        helper = helper_queries.get(g.scope, helper_id)
+        persons = list(person_queries.by_ids(g.scope, request.form.getlist("persons")))
+        run(lambda: service.pair(current_actor(), g.scope, helper, persons),
+            lambda made: f"{helper.name} 新结对 {len(made)} 人")
         return redirect(url_for("pairings.bulk", helper=helper.id, grid=grid.id if grid else ""), 303)
-    persons = []
-    if grid is not None:
-        persons = list(Person.active().where((Person.grid == grid) & (Person.groups != ""))
-                       .order_by(Person.name_pinyin))
-        current = {}
-        for p in Pairing.current().where(Pairing.person.in_([p.id for p in persons] or [0])):
-            current.setdefault(p.person_id, []).append(p.helper_id)
-        for p in persons:
-            p.helper_ids = current.get(p.id, [])
+    persons = queries.grid_for_pairing(grid) if grid is not None else []
     return render_template("pairings/bulk.html", helpers=helpers, grids=grids, grid=grid,
                            helper_id=helper_id, persons=persons)
 
@@ -104,13 +87,12 @@ def bulk():
 def unpaired():
     """Persons in a group without any current pairing, by village."""
     village = request.args.get("village", type=int)
-    persons = unpaired_persons(g.scope, village)
-    return render_template("pairings/unpaired.html", persons=persons,
-                           villages=g.scope.query(Village).order_by(Village.sort_order), village=village)
+    return render_template("pairings/unpaired.html", persons=queries.unpaired_persons(g.scope, village),
+                           villages=places.villages(g.scope), village=village)
 
 
 @bp.route("/pairings/coverage")
 def coverage():
     """Pairing coverage (结对帮扶率) per village and for the township."""
-    rows, total = coverage_by_village(g.scope, date.today())
+    rows, total = queries.coverage_by_village(g.scope, clock.today())
     return render_template("pairings/coverage.html", rows=rows, total=total)

@@ -64,12 +64,13 @@ def cards(ext):
 @bp.route("/persons/<int:person_id>/archive.<ext>")
 def archive(person_id, ext):
     """一人一档: everything about one person on paper."""
-    from .persons import _care, FIELD_LABELS
+    from ..queries.persons import care as person_care
+    from .labels import FIELD_LABELS
     from ..models import AuditLog
     from ..services.persons import derive
     import json
     person = g.scope.get(Person, person_id)
-    care = _care(person)
+    care = person_care(g.scope, person)
     from ..models.visits import Visit, VisitPerson
     care["visits"] = (Visit.select().join(VisitPerson).where(VisitPerson.person == person)
                       .order_by(Visit.visited_on.desc()))
@@ -138,13 +139,13 @@ def ledger(village_id, group, ext):
 def route_sheet(helper_id, ext):
     """A helper's visit route sheet: due and overdue persons, blank lines, a QR per person."""
     from .. import settings
-    from ..models.visits import worklist_query
+    from ..queries.visits import worklist_query
     from ..rules.visits import bucket
-    from .helpers import _get_helper
+    from ..queries.helpers import get as get_helper
     import segno
     import io
     import base64
-    helper = _get_helper(helper_id)
+    helper = get_helper(g.scope, helper_id)
     states = list(g.scope.filter(worklist_query(date.today(), 7, [helper.id]), Person))
     base = str(settings.get("base_url")).rstrip("/")
     qrs = {}
@@ -164,10 +165,10 @@ def index():
     """What can be printed for the user's area."""
     from flask import render_template
     from ..models.helpers import Helper
-    from .helpers import visible_helpers
+    from ..queries.helpers import visible as visible_helpers
     villages = g.scope.query(Village).where(Village.active == True).order_by(Village.sort_order)  # noqa: E712
     grids = g.scope.query(Grid).where(Grid.active == True).order_by(Grid.village, Grid.sort_order)  # noqa: E712
-    helpers = visible_helpers().where(Helper.active == True).order_by(Helper.kind, Helper.name)  # noqa: E712
+    helpers = visible_helpers(g.scope).where(Helper.active == True).order_by(Helper.kind, Helper.name)  # noqa: E712
     return render_template("print_index.html", villages=villages, grids=grids, helpers=helpers,
                            groups=GROUPS)
 

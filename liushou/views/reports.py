@@ -4,19 +4,22 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import printing
+from .. import clock, printing
 from ..auth import current_actor
-from ..indicators import report
 from ..models import Village
+from ..queries import places
+from ..queries.indicators import report
 from ..rules.categories import GROUPS
 from ..services.audit import record
+from ..xlsx_io import workbook
+from .downloads import xlsx_response
 
 bp = Blueprint("reports", __name__)
 
 
 def period(args, today=None):
     """(start, end, label) from ?period=month|quarter|year&year=2026&n=11."""
-    today = today or date.today()
+    today = today or clock.today()
     kind = args.get("period", "month")
     year = args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
@@ -39,7 +42,7 @@ def _data():
     start, end, label = period(request.args)
     village = g.scope.get(Village, request.args["village"]) if request.args.get("village") else None
     if village is None and not g.scope.everything:
-        villages = list(g.scope.query(Village))
+        villages = list(places.villages(g.scope))
         village = villages[0] if len(villages) == 1 else None
     data = report(g.scope, start, end, village.id if village else None)
     return data, label, village
@@ -50,7 +53,7 @@ def show():
     """The report on screen, with links to the PDF and the workbook."""
     data, label, village = _data()
     return render_template("reports.html", r=data, label=label, village=village, groups=GROUPS,
-                           villages=g.scope.query(Village).order_by(Village.sort_order))
+                           villages=places.villages(g.scope))
 
 
 @bp.route("/reports/report.<ext>")
@@ -64,8 +67,6 @@ def download(ext):
                                 object_type="report", label=title, r=data, title=title, groups=GROUPS)
     if ext != "xlsx":
         abort(404)
-    from .imports import _xlsx
-    from ..xlsx_io import workbook
     rows = [[f"期初{g_}", data["groups_at"]["start"][g_]] for g_ in GROUPS]
     rows += [[f"期末{g_}", data["groups_at"]["end"][g_]] for g_ in GROUPS]
     rows += [["新增登记", data["entered"]]] + [[f"退出：{k or '未填原因'}", v] for k, v in data["exits"].items()]
@@ -77,4 +78,4 @@ def download(ext):
     rows += [["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
              ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"]]
     record(current_actor(), "export", object_type="report", label=title)
-    return _xlsx(workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx")
+    return xlsx_response(workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx")

@@ -1,12 +1,15 @@
-"""Named read queries for lists and figures; each takes the user's scope."""
+"""Pairing coverage, the visit worklist and visit figures, within a user's area."""
 from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
-from .models import Village
-from .models.helpers import Helper
-from .models.persons import Person
-from .models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from .. import clock
+from ..models import Village
+from ..models.helpers import Helper
+from ..models.households import Household
+from ..models.persons import Person
+from ..models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..rules.dates import month_after
 
 
 def in_groups(scope):
@@ -33,7 +36,7 @@ def coverage_by_village(scope, on=None):
     paired = dict(base.select(Person.village, fn.COUNT(Person.id))
                   .where(Person.id.in_(_paired_ids())).group_by(Person.village).tuples())
     rows = []
-    for village in scope.query(Village).order_by(Village.sort_order):
+    for village in scope.filter(Village.ordered(), Village):
         n, p = totals.get(village.id, 0), paired.get(village.id, 0)
         rows.append((village, n, p, (p / n) if n else None))
     n, p = sum(totals.values()), sum(paired.values())
@@ -43,7 +46,7 @@ def coverage_by_village(scope, on=None):
 def visits_in_month(scope, month_start):
     """(done, due) for a month: persons visited in it, and persons whose visit fell due by its
     end (a person visited in the month counts as due too)."""
-    next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    next_month = month_after(month_start)
     visited = (VisitPerson.select(VisitPerson.person).join(Visit)
                .where((Visit.visited_on >= month_start) & (Visit.visited_on < next_month)))
     population = in_groups(scope)
@@ -55,28 +58,28 @@ def visits_in_month(scope, month_start):
 
 def visits_by_village(scope, month_start):
     """[(village, visits this month, persons visited, persons due)]."""
-    next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    next_month = month_after(month_start)
     in_month = (Visit.visited_on >= month_start) & (Visit.visited_on < next_month)
     counts = dict(scope.filter(Visit.select(Visit.village, fn.COUNT(Visit.id)), Visit)
                   .where(in_month).group_by(Visit.village).tuples())
     seen = dict(scope.filter(Person.select(Person.village, fn.COUNT(fn.DISTINCT(Person.id))), Person)
                 .join(VisitPerson).join(Visit).where(in_month).group_by(Person.village).tuples())
     overdue = dict(scope.filter(Person.active().select(Person.village, fn.COUNT(Person.id)), Person)
-                   .join(VisitState).where(VisitState.due_on < date.today())
+                   .join(VisitState).where(VisitState.due_on < clock.today())
                    .group_by(Person.village).tuples())
     return [(v, counts.get(v.id, 0), seen.get(v.id, 0), overdue.get(v.id, 0))
-            for v in scope.query(Village).order_by(Village.sort_order)]
+            for v in scope.filter(Village.ordered(), Village)]
 
 
 def visits_by_helper(scope, month_start):
     """[(helper, visits this month)] for the helpers of the area."""
-    next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    next_month = month_after(month_start)
     query = (Helper.select(Helper, fn.COUNT(Visit.id).alias("n"))
              .join(VisitHelper, JOIN.LEFT_OUTER).join(Visit, JOIN.LEFT_OUTER,
                                                       on=((VisitHelper.visit == Visit.id)
                                                           & (Visit.visited_on >= month_start)
                                                           & (Visit.visited_on < next_month)))
-             .where(Helper.active == True).group_by(Helper).order_by(fn.COUNT(Visit.id).desc()))  # noqa: E712
+             .where(Helper.active).group_by(Helper).order_by(fn.COUNT(Visit.id).desc()))
     cond = scope.condition(Helper)
     if cond is not None:
         query = query.where(cond)
@@ -87,3 +90,49 @@ def never_visited(scope):
     """Active persons in a group who have no visit at all."""
     return (in_groups(scope).where(Person.id.not_in(VisitPerson.select(VisitPerson.person)))
             .order_by(Person.village, Person.name_pinyin))
+
+
+def worklist_query(today, horizon_days=7, helper_ids=None):
+    """Visit states due within `horizon_days` (overdue first), of active persons, optionally only
+    of persons currently paired with the given helpers. Callers add the area scope."""
+    query = (VisitState.select(VisitState, Person, Household)
+             .join(Person).join(Household)
+             .where(Person.exited_on.is_null()
+                    & (VisitState.due_on <= today + timedelta(days=horizon_days)))
+             .order_by(VisitState.due_on, Person.name_pinyin))
+    if helper_ids is not None:
+        paired = (Pairing.select(Pairing.person)
+                  .where(Pairing.ended_on.is_null() & Pairing.helper.in_(list(helper_ids) or [0])))
+        query = query.where(Person.id.in_(paired))
+    return query
+
+
+def worklist(scope, today, helper_ids=None):
+    """(query of due visit states, counts by bucket) for a user: his paired persons when he is
+    a helper (`helper_ids`), else his area. Read only: the states are kept current by the writes
+    that change them and by the nightly job."""
+    query = scope.filter(worklist_query(today, 7, helper_ids), Person)
+    counts = {
+        "overdue": query.where(VisitState.due_on < today).count(),
+        "today": query.where(VisitState.due_on == today).count(),
+    }
+    counts["week"] = query.count() - counts["overdue"] - counts["today"]
+    return query, counts
+
+
+def state(person):
+    """A person's visit state (tier, last visit, due date), or None before his first refresh."""
+    return VisitState.get_or_none(VisitState.person == person)
+
+
+def grid_for_pairing(grid):
+    """Active persons in a group of one grid (already resolved through the scope), each with
+    `helper_ids`: the helpers currently paired with him."""
+    persons = list(Person.active().where((Person.grid == grid) & (Person.groups != ""))
+                   .order_by(Person.name_pinyin))
+    current = {}
+    for p in Pairing.current().where(Pairing.person.in_([p.id for p in persons] or [0])):
+        current.setdefault(p.person_id, []).append(p.helper_id)
+    for p in persons:
+        p.helper_ids = current.get(p.id, [])
+    return persons

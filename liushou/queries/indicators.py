@@ -7,17 +7,16 @@ from datetime import date, timedelta
 
 from peewee import fn
 
-from .models import Village
-from .models.care import CLOSED_STATUSES, Emergency, Need, Service
-from .models.persons import Person
-from .models.records import Activity, Attendance, Benefit
-from .models.visits import Pairing, Visit, VisitPerson
-from .queries import coverage_by_village, in_groups, visits_in_month
-from .rules.categories import GROUPS
-
-
-def month_after(month_start):
-    return (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+from .. import clock
+from ..models import Grid, Village
+from ..models.care import CLOSED_STATUSES, Emergency, Need, Service
+from ..models.persons import Person
+from ..models.records import Activity, Attendance, Benefit
+from ..models.visits import Pairing, Visit, VisitPerson
+from ..rules.dates import month_after, month_before, month_start
+from .records import bands, monthly_amount
+from .visits import coverage_by_village, in_groups, visits_in_month
+from ..rules.categories import GROUPS
 
 
 def persons_by_village_and_group(scope):
@@ -41,7 +40,7 @@ def agreement_rate(scope):
 
 def needs_open(scope, today=None):
     """(open, overdue) needs."""
-    today = today or date.today()
+    today = today or clock.today()
     base = scope.filter(Need.select(), Need).where(Need.status.not_in(CLOSED_STATUSES))
     return base.count(), base.where(Need.due_on < today).count()
 
@@ -52,7 +51,6 @@ def emergencies_open(scope):
 
 def benefits_in_month(scope, month_start):
     """Total yuan paid in a month (高龄补贴 by the bands in force that month)."""
-    from .services.records import bands, monthly_amount
     table = bands(month_start)
     benefits = (scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit)
                 .where((Benefit.status == "享受中") & Person.exited_on.is_null()))
@@ -61,10 +59,10 @@ def benefits_in_month(scope, month_start):
 
 def visits_per_month(scope, months=12, today=None):
     """[(month start, visits)] for the last `months` months, oldest first."""
-    today = today or date.today()
-    start = today.replace(day=1)
+    today = today or clock.today()
+    start = month_start(today)
     for _ in range(months - 1):
-        start = (start - timedelta(days=1)).replace(day=1)
+        start = month_before(start)
     key = fn.strftime("%Y-%m", Visit.visited_on)
     counts = dict(scope.filter(Visit.select(key, fn.COUNT(Visit.id)), Visit)
                   .where(Visit.visited_on >= start).group_by(key).tuples())
@@ -77,9 +75,10 @@ def visits_per_month(scope, months=12, today=None):
 
 def home_figures(scope, today=None):
     """Everything the home page shows, computed once per request."""
-    today = today or date.today()
-    month = today.replace(day=1)
+    today = today or clock.today()
+    month = month_start(today)
     rows, total = coverage_by_village(scope)
+    active = scope.filter(Person.active(), Person)
     done, due = visits_in_month(scope, month)
     signed, children = agreement_rate(scope)
     open_needs, overdue_needs = needs_open(scope, today)
@@ -89,7 +88,11 @@ def home_figures(scope, today=None):
         "needs": (open_needs, overdue_needs), "emergencies": emergencies_open(scope),
         "benefits": benefits_in_month(scope, month),
         "by_village": persons_by_village_and_group(scope),
-        "villages": list(scope.query(Village).where(Village.active == True).order_by(Village.sort_order)),  # noqa: E712
+        "villages": list(scope.filter(Village.ordered(), Village).where(Village.active)),
+        "grids": scope.query(Grid).where(Grid.active).count(),
+        "groups": {group: active.where(Person.groups.contains(group)).count() for group in GROUPS},
+        "total": active.count(),
+        "review": active.where(Person.needs_review).count(),
         "per_month": visits_per_month(scope, 12, today),
     }
 
@@ -129,8 +132,7 @@ def report(scope, start, end, village_id=None):
         acts = acts.where(Activity.village == village_id)
     activities = dict(acts.select(Activity.kind, fn.COUNT(Activity.id)).group_by(Activity.kind).tuples())
     attended = (Attendance.select().where(Attendance.activity.in_(acts.select(Activity.id))
-                                          & (Attendance.attended == True)).count())  # noqa: E712
-    from .services.records import bands, monthly_amount
+                                          & Attendance.attended).count())
     benefit_totals = {}
     month = start.replace(day=1)
     benefits = list(narrow(Benefit.select(Benefit, Person).join(Person), Benefit).where(Benefit.status == "享受中"))
