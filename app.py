@@ -22,5 +22,8 @@ if __name__ == "__main__":
     from liushou.backup import start_nightly
 
     start_nightly(app.config["DATABASE"], app.config["BACKUP_DIR"])
+    from liushou.jobs import start_daily
+
+    start_daily()
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

@@ -1,5 +1,5 @@
 """Registry services: households, persons, categories, history, review flags, exit."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -149,11 +149,13 @@ def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
     assert person.needs_review and person.groups == ""
 
 
-def test_recheck_in_background_thread(household):
-    from liushou.models import Setting
-    from liushou.services.persons import daily_recheck_in_background
-    save_person(SYSTEM, ALL, child_values(household))
-    thread = daily_recheck_in_background()
-    thread.join(timeout=30)
-    assert Setting.value_on("categories_checked_on") == date.today().isoformat()
-    assert daily_recheck_in_background() is None  # done for today
+def test_daily_job_brings_visit_states_up_to_the_day(household):
+    from liushou import jobs
+    from liushou.models import Setting, VisitState
+    person = save_person(SYSTEM, ALL, child_values(household))
+    assert VisitState.get(VisitState.person == person).refreshed_on == date.today()
+    later = date.today() + timedelta(days=3)
+    assert jobs.run_daily(later) == 0
+    assert Setting.value_on("categories_checked_on", later) == later.isoformat()
+    assert VisitState.get(VisitState.person == person).refreshed_on == later
+    assert jobs.run_daily(later) is None  # done for that day

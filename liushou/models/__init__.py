@@ -5,11 +5,13 @@ from .care import Emergency, EmergencyStep, Need, Service
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .persons import Person
-from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
+from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost,
               Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState,
               Need, Service, Emergency, EmergencyStep, Benefit, CheckUp, Site, Activity, Attendance]
+
+__all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

@@ -1,9 +1,10 @@
 """The append-only audit log."""
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from peewee import CharField, DateTimeField, IntegerField, TextField
 
+from .. import clock
 from ..db import BaseModel
 
 ACTIONS = {
@@ -26,7 +27,7 @@ RETENTION_DAYS = 180
 class AuditLog(BaseModel):
     """One thing someone did; never updated, never deleted before RETENTION_DAYS (triggers enforce it)."""
 
-    at = DateTimeField(default=datetime.now, index=True)
+    at = DateTimeField(default=clock.now, index=True)
     user_id = IntegerField(null=True, index=True)
     username = CharField(max_length=64, default="")
     ip = CharField(max_length=64, default="")

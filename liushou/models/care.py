@@ -1,8 +1,8 @@
 """Care records: needs and services, child emergencies with their reporting steps."""
-from datetime import datetime
 
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from .. import clock
 from ..db import BaseModel
 from .helpers import Helper
 from .persons import Person
@@ -32,7 +32,7 @@ class Need(BaseModel):
     status_reason = CharField(max_length=200, default="")
     closed_on = DateField(null=True)
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "need"
@@ -57,7 +57,7 @@ class Service(BaseModel):
     helper = ForeignKeyField(Helper, null=True, backref="services", on_delete="RESTRICT")
     description = TextField(default="")
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "service"
@@ -80,7 +80,7 @@ class Emergency(BaseModel):
     closed_at = DateTimeField(null=True, index=True)
     summary = TextField(default="")
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "emergency"

@@ -1,8 +1,8 @@
 """Helpers (帮扶人): cadres, party members, doctors, volunteers … and the village posts they hold."""
-from datetime import datetime
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
 
+from .. import clock
 from ..db import BaseModel
 from .accounts import User
 from .places import Grid, Village
@@ -27,7 +27,7 @@ class Helper(BaseModel):
     user = ForeignKeyField(User, null=True, backref="helpers", on_delete="SET NULL")
     active = BooleanField(default=True)
     notes = TextField(default="")
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "helper"

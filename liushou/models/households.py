@@ -1,8 +1,8 @@
 """Households (户) and their family members working away (外出务工人员)."""
-from datetime import datetime
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField)
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
 
+from .. import clock
 from ..db import BaseModel
 from .places import Grid, Village
 
@@ -28,8 +28,8 @@ class Household(BaseModel):
     monitored = BooleanField(default=False)  # 防返贫监测
     monitored_since = DateField(null=True)
     notes = TextField(default="")
-    created_at = DateTimeField(default=datetime.now)
-    updated_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "household"
@@ -53,7 +53,7 @@ class FamilyAway(BaseModel):
     expected_return = CharField(max_length=32, default="")
     returned_on = DateField(null=True)
     notes = CharField(max_length=200, default="")
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "family_away"

@@ -1,9 +1,9 @@
 """Persons in the registry: the common record plus the child, woman and elder details."""
 import json
-from datetime import date, datetime
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField)
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
 
+from .. import clock
 from ..db import BaseModel
 from ..rules.categories import age_on
 from ..rules.pinyin import prefix_range
@@ -77,8 +77,8 @@ class Person(BaseModel):
     review_note = CharField(max_length=200, default="")
     exited_on = DateField(null=True, index=True)
     exit_reason = CharField(max_length=200, default="")
-    created_at = DateTimeField(default=datetime.now)
-    updated_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "person"
@@ -88,7 +88,7 @@ class Person(BaseModel):
 
     @property
     def age(self):
-        return age_on(self.birth_date, date.today()) if self.birth_date else None
+        return age_on(self.birth_date, clock.today()) if self.birth_date else None
 
     @property
     def group_list(self):

@@ -1,8 +1,8 @@
 """Villages/communities and their grids."""
-from datetime import datetime
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
+from .. import clock
 from ..db import BaseModel
 
 VILLAGE_KINDS = ("村", "社区")
@@ -18,7 +18,7 @@ class Village(BaseModel):
     kind = CharField(max_length=8, default="村")
     sort_order = IntegerField(default=0)
     active = BooleanField(default=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "village"
@@ -42,7 +42,7 @@ class Grid(BaseModel):
     name = CharField(max_length=64)
     sort_order = IntegerField(default=0)
     active = BooleanField(default=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "grid"

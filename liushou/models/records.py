@@ -1,9 +1,17 @@
 """Benefits (救助与补贴), health check-ups, group activities with attendance, service sites."""
-from datetime import datetime
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, DecimalField,
-                    ForeignKeyField, IntegerField, TextField)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
+from .. import clock
 from ..db import BaseModel
 from .persons import Person
 from .places import Village
@@ -29,7 +37,7 @@ class Benefit(BaseModel):
     status = CharField(max_length=8, default="享受中")
     notes = CharField(max_length=200, default="")
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "benefit"
@@ -52,7 +60,7 @@ class CheckUp(BaseModel):
     weight = DecimalField(max_digits=5, decimal_places=1, null=True)
     notes = CharField(max_length=200, default="")
     activity = IntegerField(null=True)  # the 义诊 it was recorded at
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "checkup"
@@ -71,7 +79,7 @@ class Site(BaseModel):
     phone = CharField(max_length=32, default="")
     hours = CharField(max_length=64, default="")
     active = BooleanField(default=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "site"
@@ -94,7 +102,7 @@ class Activity(BaseModel):
     helpers = CharField(max_length=200, default="")
     notes = TextField(default="")
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "activity"

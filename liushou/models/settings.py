@@ -1,9 +1,10 @@
 """Dated settings: each change is a new row valid from a date, so the past keeps its values."""
 import json
-from datetime import date, datetime
+from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, IntegerField, TextField
 
+from .. import clock
 from ..db import BaseModel
 
 
@@ -13,7 +14,7 @@ class Setting(BaseModel):
     key = CharField(max_length=64)
     value = TextField()  # JSON
     valid_from = DateField(default=date.today)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
     created_by = IntegerField(null=True)
 
     class Meta:
@@ -23,7 +24,7 @@ class Setting(BaseModel):
     @classmethod
     def value_on(cls, key, on=None):
         """The JSON-decoded value in force on a date, or None if never set."""
-        row = (cls.select().where((cls.key == key) & (cls.valid_from <= (on or date.today())))
+        row = (cls.select().where((cls.key == key) & (cls.valid_from <= (on or clock.today())))
                .order_by(cls.valid_from.desc(), cls.id.desc()).first())
         return json.loads(row.value) if row else None
 

@@ -1,9 +1,17 @@
 """Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
-from datetime import date, datetime
+from datetime import date
 
-from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField,
-                    IntegerField, TextField)
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
+from .. import clock
 from ..db import BaseModel
 from .helpers import Helper
 from .households import Household
@@ -28,7 +36,7 @@ class Pairing(BaseModel):
     ended_on = DateField(null=True)
     end_reason = CharField(max_length=200, default="")
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "pairing"
@@ -61,7 +69,7 @@ class Visit(BaseModel):
     needs = TextField(default="")
     next_on = DateField(null=True)
     created_by = IntegerField(null=True)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "visit"

@@ -3,7 +3,7 @@
 Each takes the scope (and dates) and returns plain numbers or rows; tests check them against
 hand counts, and benchmarks time them at 100k persons.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from peewee import fn
 
@@ -13,10 +13,10 @@ from ..models.care import CLOSED_STATUSES, Emergency, Need, Service
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
+from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_start
 from .records import bands, monthly_amount
 from .visits import coverage_by_village, in_groups, visits_in_month
-from ..rules.categories import GROUPS
 
 
 def persons_by_village_and_group(scope):

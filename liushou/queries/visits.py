@@ -1,5 +1,5 @@
 """Pairing coverage, the visit worklist and visit figures, within a user's area."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from peewee import JOIN, fn
 
@@ -136,3 +136,11 @@ def grid_for_pairing(grid):
     for p in persons:
         p.helper_ids = current.get(p.id, [])
     return persons
+
+
+def stale_states(today):
+    """Active persons without a visit state brought up to `today` (the nightly job's work)."""
+    return (Person.select().join(VisitState, JOIN.LEFT_OUTER)
+            .where(Person.exited_on.is_null()
+                   & (VisitState.id.is_null() | VisitState.refreshed_on.is_null()
+                      | (VisitState.refreshed_on < today))))

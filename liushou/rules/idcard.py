@@ -3,6 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .. import clock
 from .text import halfwidth
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,7 +37,7 @@ def parse(raw, today=None):
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None, f"身份证号中的出生日期 {number[6:14]} 不存在"
-    if born > (today or date.today()) or born.year < 1890:
+    if born > (today or clock.today()) or born.year < 1890:
         return None, f"身份证号中的出生日期 {born:%Y-%m-%d} 不合理"
     if check_digit(number[:17]) != number[17]:
         return None, "身份证号校验位不对，请逐位核对"

@@ -1,10 +1,16 @@
 """Needs, services and child emergencies: validate, write atomically, audit."""
-from datetime import date
 
 from .. import clock, settings
 from ..db import database
-from ..models.care import (CLOSED_STATUSES, NEED_KINDS, NEED_STATUSES, Emergency, EmergencyStep,
-                           Need, Service)
+from ..models.care import (
+    CLOSED_STATUSES,
+    NEED_KINDS,
+    NEED_STATUSES,
+    Emergency,
+    EmergencyStep,
+    Need,
+    Service,
+)
 from ..models.helpers import Helper
 from ..rules import emergency as rules
 from . import ValidationError, diff
@@ -24,7 +30,7 @@ def _helper(r, values):
 
 def save_need(actor, person, values, need=None, visit=None, today=None):
     """Register a need or update it; a closing status needs a reason unless solved."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     data = {
         "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
@@ -61,7 +67,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None):
 
 def save_service(actor, person, values, today=None):
     """Record a service delivered, against one of the person's needs or on its own."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     need = None
     if values.get("need"):

@@ -1,6 +1,7 @@
 """Reading raw form values (strings, as browsers and spreadsheets send them) into typed values."""
 from datetime import date
 
+from .. import clock
 from ..rules.cells import parse_date
 from ..rules.text import clean, normalize_phone, phone_problem
 
@@ -59,7 +60,7 @@ class Reader:
             self.errors[name] = problem.replace("无法识别的日期", "日期格式不对（如 2015-03-07）")
         elif parsed is None and required_msg:
             self.errors[name] = required_msg
-        elif parsed and not_future and parsed > (today or date.today()):
+        elif parsed and not_future and parsed > (today or clock.today()):
             self.errors[name] = "日期不能晚于今天"
         return parsed
 

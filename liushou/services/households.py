@@ -1,6 +1,6 @@
 """Households and family members working away: create, update, mark returned. No deletes."""
-from datetime import date, datetime
 
+from .. import clock
 from ..db import database
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
@@ -64,7 +64,7 @@ def save_household(actor, scope, values, household=None, today=None):
             if changes:
                 for k, v in data.items():
                     setattr(household, k, v)
-                household.updated_at = datetime.now()
+                household.updated_at = clock.now()
                 household.save()
                 record(actor, "update", household, changes=changes)
                 (Person.update(village=household.village_id, grid=household.grid_id)
@@ -106,5 +106,5 @@ def save_away(actor, household, values, away=None, today=None):
 
 
 def current_away(household, on=None):
-    on = on or date.today()
+    on = on or clock.today()
     return [a for a in household.away if a.returned_on is None or a.returned_on > on]

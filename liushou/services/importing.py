@@ -1,15 +1,22 @@
 """Importing a village's existing ledger: a preview that writes nothing, then one transaction."""
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
+from .. import clock
 from ..db import database
 from ..models import Grid
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
-from ..rules.cells import LABELS, find_header_row, match_header, parse_date, parse_id_number, parse_text
 from ..rules import idcard
 from ..rules.categories import GROUPS
+from ..rules.cells import (
+    LABELS,
+    find_header_row,
+    match_header,
+    parse_date,
+    parse_id_number,
+    parse_text,
+)
 from . import ValidationError
 from .audit import record
 from .households import save_away, save_household
@@ -43,7 +50,7 @@ class Plan:
 
 def plan(rows, village, scope, mapping=None, today=None):
     """What importing these rows into `village` would do, row by row; nothing is written."""
-    today = today or date.today()
+    today = today or clock.today()
     index, columns = find_header_row(rows)
     if index is None:
         raise ValidationError({"file": "没有找到表头：表中需要有“姓名”列，以及“性别”“身份证号”等列"})

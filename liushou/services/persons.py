@@ -1,20 +1,29 @@
 """Persons: register, update (every change kept), categories by rule, review flags, exit, re-entry."""
 import json
 import threading
-from datetime import date, datetime
 
-from .. import settings
+from .. import clock, settings
 from ..db import database
+from ..models import Setting
 from ..models.households import Household
-from ..models.persons import (CARER_DISQUALIFIERS, DISABILITY_GRADES, DISABILITY_KINDS, LIVING,
-                              RISK_LEVELS, SELF_CARE, SEXES, Person)
+from ..models.persons import (
+    CARER_DISQUALIFIERS,
+    DISABILITY_GRADES,
+    DISABILITY_KINDS,
+    LIVING,
+    RISK_LEVELS,
+    SELF_CARE,
+    SEXES,
+    Person,
+)
+from ..queries.visits import stale_states
 from ..rules import categories, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader
-
+from .visits import ensure_states, refresh_state
 
 
 def thresholds(on=None):
@@ -45,7 +54,7 @@ def facts_of(data):
 
 def derive(data, on=None):
     """(groups string, reasons JSON) for the values given."""
-    on = on or date.today()
+    on = on or clock.today()
     result = categories.classify(facts_of(data), on, thresholds(on))
     ordered = [g for g in categories.GROUPS if g in result]
     return ",".join(ordered), json.dumps({g: result[g] for g in ordered}, ensure_ascii=False)
@@ -53,7 +62,7 @@ def derive(data, on=None):
 
 def validate(values, today=None):
     """(typed values, errors) for a person's raw values, without touching the database."""
-    return _read(values, today or date.today())
+    return _read(values, today or clock.today())
 
 
 def _read(values, today):
@@ -127,7 +136,7 @@ def _identity(r, data, today):
 
 def save_person(actor, scope, values, person=None, today=None):
     """Register a person in a household (values['household']) or update one."""
-    today = today or date.today()
+    today = today or clock.today()
     data, errors = _read(values, today)
     household = person.household if person else None
     if person is None or values.get("household"):
@@ -166,7 +175,7 @@ def save_person(actor, scope, values, person=None, today=None):
             if old_groups != data["groups"]:
                 _flag(person, old_groups, data["groups"], today)
             if changes:
-                person.updated_at = datetime.now()
+                person.updated_at = clock.now()
                 person.save()
                 record(actor, "update", person, changes=changes)
         _visit_state(person)
@@ -191,7 +200,7 @@ def recheck(persons, on=None):
     Returns the persons whose categories changed.
     """
     from . import SYSTEM
-    on = on or date.today()
+    on = on or clock.today()
     changed = []
     with database.atomic():
         for person in persons:
@@ -219,7 +228,7 @@ def confirm_review(actor, person):
 
 def exit_person(actor, person, values, today=None):
     """Take a person out of the registry (退出) with a reason and a date; nothing is deleted."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     reason = r.text("exit_reason", 200, "请填写退出原因")
     on = r.date("exited_on", required_msg="请填写退出日期", not_future=True, today=today)
@@ -239,7 +248,7 @@ def exit_person(actor, person, values, today=None):
 
 def reenter_person(actor, person, today=None):
     """Bring an exited person back into the registry."""
-    today = today or date.today()
+    today = today or clock.today()
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
     with database.atomic():
@@ -257,10 +266,10 @@ _RECHECK_LOCK = threading.Lock()
 
 def daily_recheck(today=None):
     """Once a day, re-derive every active person's categories (a child turns 16, months away
-    pass a threshold); returns the number flagged, or None when already done today (or being
-    done right now by another request: only one thread does the work)."""
-    from ..models import Setting
-    today = today or date.today()
+    pass a threshold) and bring every visit state up to the day; returns the number of persons
+    whose categories changed, or None when already done today (or being done right now by
+    another thread: only one does the work)."""
+    today = today or clock.today()
     if Setting.value_on("categories_checked_on", today) == today.isoformat():
         return None
     if not _RECHECK_LOCK.acquire(blocking=False):
@@ -269,6 +278,7 @@ def daily_recheck(today=None):
         if Setting.value_on("categories_checked_on", today) == today.isoformat():
             return None
         changed = recheck(Person.active().iterator(), today)
+        ensure_states(stale_states(today), today)
         with database.atomic():
             Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
                            valid_from=today, created_by=None)
@@ -279,23 +289,4 @@ def daily_recheck(today=None):
 
 def _visit_state(person):
     """A person's facts decide his visit tier and due date: keep them current."""
-    from .visits import refresh_state
     refresh_state(person)
-
-
-def daily_recheck_in_background(today=None):
-    """Start today's recheck in a thread if it has not run yet, so the page that noticed it does
-    not wait (at 100k persons it takes many seconds). The flags appear once it is done."""
-    from ..db import database
-    from ..models import Setting
-    today = today or date.today()
-    if Setting.value_on("categories_checked_on", today) == today.isoformat() or _RECHECK_LOCK.locked():
-        return None
-
-    def work():
-        with database.connection_context():
-            daily_recheck(today)
-
-    thread = threading.Thread(target=work, name="daily-recheck", daemon=True)
-    thread.start()
-    return thread

@@ -1,12 +1,21 @@
 """Benefits (with 高龄补贴 by dated bands), check-ups, activities with attendance, service sites."""
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from .. import settings
+from .. import clock
 from ..db import database
 from ..models.persons import Person
-from ..models.records import (ACTIVITY_KINDS, BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, SITE_KINDS,
-                              Activity, Attendance, Benefit, CheckUp, Site)
+from ..models.records import (
+    ACTIVITY_KINDS,
+    BENEFIT_KINDS,
+    BENEFIT_STATUSES,
+    PERIODS,
+    SITE_KINDS,
+    Activity,
+    Attendance,
+    Benefit,
+    CheckUp,
+    Site,
+)
 from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
 from ..rules.subsidy import band_in_month
 from . import ValidationError
@@ -33,7 +42,7 @@ def _money(r, name, required_msg=None):
 
 def save_benefit(actor, person, values, today=None):
     """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     kind = r.choice("kind", BENEFIT_KINDS, "请选择救助补贴类别")
     data = {
@@ -61,7 +70,7 @@ def save_benefit(actor, person, values, today=None):
 
 def stop_benefit(actor, benefit, values, today=None):
     """Stop paying a benefit from a date (kept, with its history)."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     end_on = r.date("end_on", required_msg="请填写停发日期")
     if end_on and end_on < benefit.start_on:
@@ -130,7 +139,7 @@ def save_site(actor, scope, values):
 
 def save_activity(actor, scope, values, today=None):
     """An activity with its participants (ids in values['persons']) and who attended."""
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     from ..models import Village
     village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None

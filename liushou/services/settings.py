@@ -1,7 +1,7 @@
 """Changing settings: each change is a new dated row, audited."""
 import json
-from datetime import date
 
+from .. import clock
 from ..db import database
 from ..models import Setting
 from ..rules.text import clean, normalize_phone, phone_problem
@@ -42,7 +42,7 @@ def _parse(definition, raw, errors):
 
 def update_settings(actor, form, valid_from=None):
     """Store every changed value from `form` as of `valid_from` (default today)."""
-    valid_from = valid_from or date.today()
+    valid_from = valid_from or clock.today()
     errors, changes = {}, []
     for d in DEFINITIONS:
         if d.key not in form:

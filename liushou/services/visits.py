@@ -1,14 +1,21 @@
 """Pairing helpers with persons, recording visits, keeping each person's visit state current."""
-from datetime import date
 
+from .. import clock, settings
 from ..db import database
 from ..models.helpers import Helper
-from ..models.visits import ASPECTS, VISIT_METHODS, Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..models.visits import (
+    ASPECTS,
+    VISIT_METHODS,
+    Pairing,
+    Visit,
+    VisitHelper,
+    VisitPerson,
+    VisitState,
+)
 from ..rules import visits as rules
 from ..rules.text import clean
 from . import ValidationError
 from .audit import record
-from .. import settings
 
 
 def tier_rules(on=None):
@@ -45,7 +52,7 @@ def tier_for(person, on):
 
 def refresh_state(person, on=None, rules_in_force=None):
     """Recompute one person's tier and due date from his facts and his last visit."""
-    on = on or date.today()
+    on = on or clock.today()
     tr = rules_in_force or tier_rules(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
@@ -87,8 +94,8 @@ def override_tier(actor, person, tier, reason):
 
 def pair(actor, scope, helper, persons, *, primary=False, started_on=None):
     """Pair one helper with one or more persons (skipping those already paired with him)."""
-    started_on = started_on or date.today()
-    if started_on > date.today():
+    started_on = started_on or clock.today()
+    if started_on > clock.today():
         raise ValidationError({"started_on": "开始日期不能晚于今天"})
     if not persons:
         raise ValidationError({"persons": "请至少选择一人"})
@@ -128,10 +135,10 @@ def set_primary(actor, pairing):
 
 def end_pairing(actor, pairing, ended_on=None, reason=""):
     """End a pairing; it stays in the history. Another current pairing becomes primary."""
-    ended_on = ended_on or date.today()
+    ended_on = ended_on or clock.today()
     if ended_on < pairing.started_on:
         raise ValidationError({"ended_on": "结束日期不能早于开始日期"})
-    if ended_on > date.today():
+    if ended_on > clock.today():
         raise ValidationError({"ended_on": "结束日期不能晚于今天"})
     with database.atomic():
         pairing.ended_on = ended_on
@@ -155,7 +162,7 @@ def record_visit(actor, scope, persons, values, today=None):
     the aspects (life, health, mind, safety, study), needs, next_on.
     """
     from .forms import Reader
-    today = today or date.today()
+    today = today or clock.today()
     r = Reader(values)
     visited_on = r.date("visited_on", required_msg="请填写走访日期")
     if visited_on and visited_on > today:
@@ -203,7 +210,7 @@ def record_visit(actor, scope, persons, values, today=None):
 
 def ensure_states(persons, on=None):
     """Create or refresh the visit state of persons that have none or an old one."""
-    on = on or date.today()
+    on = on or clock.today()
     tr = tier_rules(on)
     with database.atomic():
         for person in persons:

@@ -4,7 +4,6 @@ from flask import Blueprint, g, render_template, url_for
 from .. import clock
 from ..models.accounts import WORKLIST_ROLES
 from ..queries import helpers as helper_queries
-from ..queries import places
 from ..queries import reminders
 from ..queries.indicators import home_figures
 from ..rules.categories import GROUPS

@@ -3,7 +3,17 @@ and ledger exports."""
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from .. import clock
 from ..auth import can_see_full_id, current_actor
@@ -13,8 +23,7 @@ from ..queries import places
 from ..rules.categories import GROUPS
 from ..rules.cells import COLUMNS, LABELS
 from ..rules.text import mask_id_number, mask_phone
-from ..services import ValidationError
-from ..services import importing
+from ..services import ValidationError, importing
 from ..services.audit import record
 from ..xlsx_io import WorkbookError, read_rows, workbook
 from .downloads import xlsx_response

@@ -8,11 +8,20 @@ from .. import clock
 from ..auth import can_see_full_id, current_actor
 from ..models.accounts import TIER_ROLES
 from ..models.households import Household
-from ..models.persons import (CARER_DISQUALIFIERS, DISABILITY_GRADES, DISABILITY_KINDS, EXIT_REASONS,
-                              LIVING, RISK_LEVELS, SELF_CARE, SEXES, Person)
-from ..rules.categories import GROUPS, PARENT_STATUSES
+from ..models.persons import (
+    CARER_DISQUALIFIERS,
+    DISABILITY_GRADES,
+    DISABILITY_KINDS,
+    EXIT_REASONS,
+    LIVING,
+    RISK_LEVELS,
+    SELF_CARE,
+    SEXES,
+    Person,
+)
 from ..queries import persons as queries
 from ..queries import places
+from ..rules.categories import GROUPS, PARENT_STATUSES
 from ..rules.visits import TIERS
 from ..services import persons as service
 from ..services.audit import record

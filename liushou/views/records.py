@@ -4,8 +4,15 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from .. import clock
 from ..auth import current_actor
 from ..models.persons import Person
-from ..models.records import (ACTIVITY_KINDS, BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, SITE_KINDS,
-                              Activity, Benefit)
+from ..models.records import (
+    ACTIVITY_KINDS,
+    BENEFIT_KINDS,
+    BENEFIT_STATUSES,
+    PERIODS,
+    SITE_KINDS,
+    Activity,
+    Benefit,
+)
 from ..queries import places
 from ..queries import records as queries
 from ..rules.dates import month_after, month_start

@@ -1,0 +1,41 @@
+"""The server's daily job: categories re-derived and visit states brought up to the day.
+
+Runs in one daemon thread of the serving process (started by app.py), at start-up and then
+whenever the date has changed, so no page ever writes on a GET to catch up.
+"""
+import threading
+import time
+
+from . import clock
+from .db import database
+from .services.persons import daily_recheck
+
+
+def run_daily(today=None):
+    """Today's recheck if it has not run yet (None when already done)."""
+    opened = database.is_closed()
+    if opened:  # the job's own thread has no connection yet
+        database.connect()
+    try:
+        return daily_recheck(today or clock.today())
+    finally:
+        if opened:
+            database.close()
+
+
+def start_daily(log=print, every=600):
+    """A daemon thread that runs the daily job now and then checks every `every` seconds."""
+
+    def loop():
+        while True:
+            try:
+                changed = run_daily()
+                if changed is not None:
+                    log(f"daily recheck: {changed} persons changed category")
+            except Exception as e:  # keep serving; the next round tries again
+                log(f"daily recheck failed: {e}")
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, name="daily-recheck", daemon=True)
+    thread.start()
+    return thread
