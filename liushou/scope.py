@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import NotFound
 
 from .models.accounts import ALL_AREA_ROLES
+from .models.places import Grid
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class Scope:
         if user.role == "village":
             return cls(village_ids=frozenset([user.village_id] if user.village_id else []))
         if user.role == "grid":
-            from .models import Grid
             grids = user.grid_ids
             villages = {g.village_id for g in Grid.select(Grid.village).where(Grid.id.in_(grids))}
             return cls(village_ids=frozenset(villages), grid_ids=frozenset(grids))

@@ -38,7 +38,7 @@ class Helper(BaseModel):
     @classmethod
     def for_user(cls, user):
         """The helper records that are this user."""
-        return cls.select().where((cls.user == user) & (cls.active == True))  # noqa: E712
+        return cls.select().where((cls.user == user) & cls.active)
 
 
 class HelperArea(BaseModel):

@@ -1,4 +1,5 @@
 """Needs, services and child emergencies: validate, write atomically, audit."""
+from datetime import datetime
 
 from .. import clock, settings
 from ..db import database
@@ -126,7 +127,6 @@ def open_emergency(actor, person, values, now=None):
 
 def _datetime(r, name, now, required=False):
     """A datetime-local input (2026-11-22T08:30) or a date with a time."""
-    from datetime import datetime
     raw = str(r.raw(name)).strip().replace("T", " ")
     if not raw:
         if required:

@@ -70,3 +70,11 @@ class Reader:
         if problem:
             self.errors[name] = problem
         return value
+
+
+def to_int(value, default=0):
+    """An id or number from a form field; `default` when it is missing or not a whole number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

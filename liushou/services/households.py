@@ -7,13 +7,13 @@ from ..models.households import AWAY_RELATIONS, FamilyAway, Household
 from ..models.persons import Person
 from . import ValidationError, diff
 from .audit import record
-from .forms import Reader
+from .forms import Reader, to_int
 
 
 def place_of(scope, values, errors):
     """The (village, grid) chosen in a form, checked against the user's area."""
-    village = Village.get_or_none(Village.id == (_int(values.get("village"))))
-    grid = Grid.get_or_none(Grid.id == _int(values.get("grid"))) if values.get("grid") else None
+    village = Village.get_or_none(Village.id == (to_int(values.get("village"))))
+    grid = Grid.get_or_none(Grid.id == to_int(values.get("grid"))) if values.get("grid") else None
     if village is None:
         errors["village"] = "请选择村（社区）"
         return None, None
@@ -26,13 +26,6 @@ def place_of(scope, values, errors):
         else:
             errors["village"] = "只能选择您负责的村（社区）或网格"
     return village, grid
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def save_household(actor, scope, values, household=None, today=None):
@@ -104,7 +97,3 @@ def save_away(actor, household, values, away=None, today=None):
                 record(actor, "update", away, label=f"{household} 外出：{away}", changes=changes)
     return away
 
-
-def current_away(household, on=None):
-    on = on or clock.today()
-    return [a for a in household.away if a.returned_on is None or a.returned_on > on]

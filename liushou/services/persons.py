@@ -20,9 +20,9 @@ from ..queries.visits import stale_states
 from ..rules import categories, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
-from . import ValidationError, diff
+from . import SYSTEM, ValidationError, diff
 from .audit import record
-from .forms import Reader
+from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
 
 
@@ -140,7 +140,7 @@ def save_person(actor, scope, values, person=None, today=None):
     data, errors = _read(values, today)
     household = person.household if person else None
     if person is None or values.get("household"):
-        household = scope.query(Household).where(Household.id == _int(values.get("household"))).first()
+        household = scope.query(Household).where(Household.id == to_int(values.get("household"))).first()
         if household is None:
             errors["household"] = "请选择所在户"
         elif not scope.allows_grid(household.village_id, household.grid_id):
@@ -187,19 +187,11 @@ def _flag(person, old, new, on):
     person.review_note = f"{on:%Y-%m-%d} 类别变化：{old.replace(',', '、') or '无'} → {new.replace(',', '、') or '无'}"
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def recheck(persons, on=None):
     """Re-derive categories (ages and months away move with the calendar); flag changes.
 
     Returns the persons whose categories changed.
     """
-    from . import SYSTEM
     on = on or clock.today()
     changed = []
     with database.atomic():

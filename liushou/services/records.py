@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from .. import clock
 from ..db import database
+from ..models import Village
 from ..models.persons import Person
 from ..models.records import (
     ACTIVITY_KINDS,
@@ -122,7 +123,6 @@ def save_checkup(actor, person, values, today=None):
 
 def save_site(actor, scope, values):
     r = Reader(values)
-    from ..models import Village
     village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
     if village is None or not scope.allows_village(village.id):
         r.errors["village"] = "请选择您负责的村（社区）"
@@ -141,7 +141,6 @@ def save_activity(actor, scope, values, today=None):
     """An activity with its participants (ids in values['persons']) and who attended."""
     today = today or clock.today()
     r = Reader(values)
-    from ..models import Village
     village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
     if village is None or not (scope.everything or village.id in scope.village_ids):
         r.errors["village"] = "请选择您负责的村（社区）"

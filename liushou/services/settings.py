@@ -4,6 +4,7 @@ import json
 from .. import clock
 from ..db import database
 from ..models import Setting
+from ..rules.subsidy import parse_bands
 from ..rules.text import clean, normalize_phone, phone_problem
 from ..settings import DEFINITIONS, get
 from . import ValidationError
@@ -25,7 +26,6 @@ def _parse(definition, raw, errors):
             errors[definition.key] = problem
         return phone
     if definition.kind == "bands":
-        from ..rules.subsidy import parse_bands
         text = clean(raw, 200)
         try:
             parse_bands(text)

@@ -2,6 +2,7 @@
 
 from .. import clock, settings
 from ..db import database
+from ..models.care import Need
 from ..models.helpers import Helper
 from ..models.visits import (
     ASPECTS,
@@ -13,9 +14,11 @@ from ..models.visits import (
     VisitState,
 )
 from ..rules import visits as rules
+from ..rules.categories import age_on
 from ..rules.text import clean
 from . import ValidationError
 from .audit import record
+from .forms import Reader
 
 
 def tier_rules(on=None):
@@ -37,7 +40,6 @@ def _first_pairing_start(person):
 
 def tier_facts(person, on):
     """The facts the visit tier depends on, read from a person and his household."""
-    from ..rules.categories import age_on
     return rules.TierFacts(
         age=age_on(person.birth_date, on), groups=frozenset(person.group_list),
         living_alone=person.living_arrangement == "独居", self_care=person.self_care,
@@ -109,7 +111,7 @@ def pair(actor, scope, helper, persons, *, primary=False, started_on=None):
             if exists:
                 continue
             has_primary = Pairing.current().where((Pairing.person == person)
-                                                  & (Pairing.primary == True)).exists()  # noqa: E712
+                                                  & Pairing.primary).exists()
             p = Pairing.create(helper=helper, person=person, started_on=started_on,
                                primary=not has_primary, created_by=actor.user_id)
             if primary and has_primary:
@@ -161,7 +163,6 @@ def record_visit(actor, scope, persons, values, today=None):
     `values` (strings as a form sends them, or dates): visited_on, method, helpers (ids),
     the aspects (life, health, mind, safety, study), needs, next_on.
     """
-    from .forms import Reader
     today = today or clock.today()
     r = Reader(values)
     visited_on = r.date("visited_on", required_msg="请填写走访日期")
@@ -198,7 +199,6 @@ def record_visit(actor, scope, persons, values, today=None):
                         ("helpers", None, [h.name for h in helpers])])
         if needs:
             # A need raised in a visit is registered, to be followed to a service.
-            from ..models.care import Need
             need = Need.create(person=first, kind="其他", description=needs, raised_on=visited_on,
                                raised_by=helpers[0].name, visit=visit, helper=helpers[0],
                                created_by=actor.user_id)
