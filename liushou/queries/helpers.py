@@ -16,6 +16,13 @@ def visible(scope, active_only=False):
     return query.where(Helper.active) if active_only else query
 
 
+def for_person(scope, person):
+    """Helpers the user may name on a person's records: of the person's village or the township."""
+    return (visible(scope, active_only=True)
+            .where(Helper.village.is_null() | (Helper.village == person.village_id))
+            .order_by(Helper.name))
+
+
 def get(scope, helper_id, for_write=False):
     """A helper the user may see (NotFound otherwise); township-level helpers are changed only by
     users who cover the whole township."""

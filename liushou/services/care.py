@@ -16,20 +16,25 @@ from ..models.helpers import Helper
 from ..rules import emergency as rules
 from . import ValidationError, diff
 from .audit import record
-from .forms import Reader
+from ..queries.helpers import visible as visible_helpers
+from .forms import Reader, to_int
 
 
-def _helper(r, values):
+def _helper(r, values, person, scope):
+    """The helper named in the form: one the user may see (`scope`, when a user acts) who
+    serves the person's village or the whole township."""
     raw = values.get("helper")
     if not raw:
         return None
-    helper = Helper.get_or_none(Helper.id == raw) if str(raw).isdigit() else None
-    if helper is None:
-        r.errors["helper"] = "请选择帮扶人"
+    query = visible_helpers(scope) if scope is not None else Helper.select()
+    helper = query.where(Helper.id == to_int(raw)).first()
+    if helper is None or helper.village_id not in (None, person.village_id):
+        r.errors["helper"] = "请选择本村或乡镇的帮扶人"
+        return None
     return helper
 
 
-def save_need(actor, person, values, need=None, visit=None, today=None):
+def save_need(actor, person, values, need=None, visit=None, today=None, scope=None):
     """Register a need or update it; a closing status needs a reason unless solved."""
     today = today or clock.today()
     r = Reader(values)
@@ -43,7 +48,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None):
         "status": r.choice("status", NEED_STATUSES, default="待处理"),
         "status_reason": r.text("status_reason", 200),
     }
-    helper = _helper(r, values)
+    helper = _helper(r, values, person, scope)
     data["helper"] = helper.id if helper else None
     if data["status"] in ("已转介", "无法解决") and not data["status_reason"]:
         r.errors["status_reason"] = "请说明转介去向或无法解决的原因"
@@ -66,7 +71,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None):
     return need
 
 
-def save_service(actor, person, values, today=None):
+def save_service(actor, person, values, today=None, scope=None):
     """Record a service delivered, against one of the person's needs or on its own."""
     today = today or clock.today()
     r = Reader(values)
@@ -80,7 +85,7 @@ def save_service(actor, person, values, today=None):
         "served_on": r.date("served_on", required_msg="请填写服务日期", not_future=True, today=today),
         "description": r.text("description", 1000, "请写明服务内容"),
     }
-    helper = _helper(r, values)
+    helper = _helper(r, values, person, scope)
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():

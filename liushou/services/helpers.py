@@ -3,8 +3,10 @@ from ..db import database
 from ..models import Grid, User, Village
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS, Helper, HelperArea, VillagePost
 from ..rules.text import clean, normalize_phone, phone_problem
+from ..queries.helpers import linkable_users
 from . import ValidationError, diff
 from .audit import record
+from .forms import to_int
 
 
 def save_helper(actor, scope, values, helper=None):
@@ -36,9 +38,9 @@ def save_helper(actor, scope, values, helper=None):
     if phone_problem(data["phone"]):
         errors["phone"] = phone_problem(data["phone"])
     if values.get("user"):
-        user = User.get_or_none(User.id == values["user"])
+        user = linkable_users(scope).where(User.id == to_int(values["user"])).first()
         if user is None:
-            errors["user"] = "账号不存在"
+            errors["user"] = "只能关联您负责范围内的账号"
         else:
             data["user"] = user.id
     areas = _areas(values.get("areas") or [], scope, errors)

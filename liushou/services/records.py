@@ -21,7 +21,7 @@ from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported 
 from ..rules.subsidy import band_in_month
 from . import ValidationError
 from .audit import record
-from .forms import Reader
+from .forms import Reader, to_int
 
 
 def _money(r, name, required_msg=None):
@@ -149,7 +149,11 @@ def save_activity(actor, scope, values, today=None):
             "held_on": r.date("held_on", required_msg="请填写活动日期", not_future=True, today=today),
             "organiser": r.text("organiser", 64), "helpers": r.text("helpers", 200),
             "notes": r.text("notes", 1000)}
-    site = Site.get_or_none(Site.id == values.get("site")) if str(values.get("site") or "").isdigit() else None
+    site = None
+    if values.get("site"):
+        site = scope.query(Site).where(Site.id == to_int(values.get("site"))).first()
+        if site is None or village is None or site.village_id != village.id:
+            r.errors["site"] = "请选择本村（社区）的服务阵地"
     invited = [int(i) for i in values.get("persons") or [] if str(i).isdigit()]
     attended = {int(i) for i in values.get("attended") or [] if str(i).isdigit()}
     persons = list(scope.filter(Person.select(), Person).where(Person.id.in_(invited or [0])))

@@ -18,6 +18,7 @@ from ..rules.categories import age_on
 from ..rules.text import clean
 from . import ValidationError
 from .audit import record
+from ..queries.helpers import visible as visible_helpers
 from .forms import Reader
 
 
@@ -178,9 +179,11 @@ def record_visit(actor, scope, persons, values, today=None):
     elif len({p.household_id for p in persons}) > 1:
         r.errors["persons"] = "一条走访记录只能包含同一户的成员"
     helper_ids = [int(h) for h in (values.get("helpers") or []) if str(h).isdigit()]
-    helpers = list(Helper.select().where(Helper.id.in_(helper_ids or [0])))
+    helpers = list(visible_helpers(scope).where(Helper.id.in_(helper_ids or [0])))
     if not helpers:
         r.errors["helpers"] = "请选择走访人"
+    elif len(helpers) < len(set(helper_ids)):
+        r.errors["helpers"] = "只能选择您负责范围内的走访人"
     text = {name: r.text(name, 500) for name, _ in ASPECTS}
     needs = r.text("needs", 500)
     if r.errors:

@@ -7,7 +7,7 @@ from ..models.care import NEED_KINDS, NEED_STATUSES, Emergency, Need
 from ..models.persons import Person
 from ..queries import care as queries
 from ..queries import places
-from ..queries.helpers import visible as visible_helpers
+from ..queries.helpers import for_person as helpers_for
 from ..rules import emergency as rules
 from ..services import care as service
 from .forms import form_page, run
@@ -85,10 +85,11 @@ def need(person_id=None, need_id=None):
     initial = dict(item.__data__) if item else {"raised_on": clock.today().isoformat()}
     return form_page(
         "care/need.html", initial=initial,
-        save=lambda values: service.save_need(current_actor(), person, values, item),
+        save=lambda values: service.save_need(current_actor(), person, values, item,
+                                                scope=g.scope),
         done=lambda saved: ("已保存需求", url_for("care.need", need_id=saved.id)),
         context=lambda values: dict(person=person, need=item, kinds=NEED_KINDS,
-                                    statuses=NEED_STATUSES, helpers=visible_helpers(g.scope),
+                                    statuses=NEED_STATUSES, helpers=helpers_for(g.scope, person),
                                     services=queries.need_services(item) if item else []))
 
 
@@ -96,7 +97,8 @@ def need(person_id=None, need_id=None):
 def service_new(person_id):
     """Record a service delivered (from a need's page or the person's page)."""
     person = g.scope.get(Person, person_id)
-    ok, item = run(lambda: service.save_service(current_actor(), person, request.form.to_dict()),
+    ok, item = run(lambda: service.save_service(current_actor(), person,
+                                                        request.form.to_dict(), scope=g.scope),
                    "已记录服务")
     if ok and request.form.get("need") and item.need_id:
         return redirect(url_for("care.need", need_id=item.need_id), 303)
