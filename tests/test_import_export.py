@@ -21,6 +21,23 @@ def ledger(name):
     return fixtures.path(f"ledgers/{name}.xlsx").read_bytes()
 
 
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "make_ledgers", fixtures.path("ledgers/make_ledgers.py")
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def ledger_bytes(rows=None):
+    """The messy ledger, or one shaped like it (title rows, merged cells, header on row 3) with
+    other `rows` under the header (tests/test_access_probe.py uploads one)."""
+    if rows is None:
+        return ledger("messy")
+    return _script().fixed(_script().messy(rows))
+
+
 def _upload(client, places, data, name="台账.xlsx"):
     return post(client, "/import", {"village": places["V01"].id, "file": (io.BytesIO(data), name)})
 
@@ -217,11 +234,7 @@ def test_hostile_ledger_runs_nothing_and_stores_nothing_it_should_not(login_as, 
 
 
 def test_sample_ledgers_match_their_script():
-    spec = importlib.util.spec_from_file_location(
-        "make_ledgers", fixtures.path("ledgers/make_ledgers.py")
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _script()
     for name in ("clean", "messy", "hostile"):
         assert script.fixed(getattr(script, name)()) == ledger(name), (
             f"run make_ledgers.py ({name})"

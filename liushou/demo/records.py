@@ -107,7 +107,12 @@ def _activities(rng, village, locals_, today):
             },
         )
     for row in vocab.activities():
-        fitting = [p for p in locals_ if vocab.serves(row, p.group_list)]
+        low, high = vocab.ages(row)
+        fitting = [
+            p
+            for p in locals_
+            if vocab.serves(row, p.group_list) and low <= age_on(p.birth_date, today) <= high
+        ]
         invited = rng.sample(fitting, min(len(fitting), 8))
         if not invited:
             continue

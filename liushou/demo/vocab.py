@@ -80,9 +80,21 @@ def activities():
         _check("activities.csv", "kind", r["kind"], ACTIVITY_KINDS)
         if r["site"]:
             _check("activities.csv", "site", r["site"], SITE_KINDS)
+        ages(r)
         for group in _groups(r["serves"]):
             _check("activities.csv", "serves", group, GROUPS)
     return rows
+
+
+def ages(row):
+    """(lowest, highest) age of a row's `ages` column ("6-15"; empty = any age)."""
+    if not row["ages"]:
+        return 0, 200
+    try:
+        low, high = (int(n) for n in row["ages"].split("-"))
+    except ValueError:
+        raise FixtureError(f"ages {row['ages']!r} is not like 6-15") from None
+    return low, high
 
 
 def needs():
