@@ -1,11 +1,14 @@
-"""Excel in and out: a real-looking village ledger, bad cells, bad files, exports."""
+"""Excel in and out: the sample ledgers of fixtures/ledgers/ (clean, messy, hostile), bad
+files, exports."""
+
+import importlib.util
 import io
 import zipfile
-from datetime import datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from liushou import fixtures
 from liushou.models import AuditLog
 from liushou.models.households import FamilyAway
 from liushou.models.persons import Person
@@ -13,39 +16,35 @@ from liushou.xlsx_io import WorkbookError, read_rows, safe_cell
 from tests.conftest import post
 
 
+def ledger(name):
+    """The bytes of a sample ledger in fixtures/ledgers/ (see make_ledgers.py for what is in it)."""
+    return fixtures.path(f"ledgers/{name}.xlsx").read_bytes()
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "make_ledgers", fixtures.path("ledgers/make_ledgers.py")
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
 def ledger_bytes(rows=None):
-    """A ledger shaped like a village's: title rows, merged cells, header on row 3, mixed dates."""
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["第1村留守儿童信息台账"])
-    sheet.merge_cells("A1:J1")
-    sheet.append(["填报单位：第1村", None, None, None, None, None, None, "填报时间：2026年11月"])
-    sheet.append(["序号", "姓名", "性别", "公民身份号码", "出生年月", "组", "类别", "监护人",
-                  "父亲务工地点", "联系电话", "家里的狗"])
-    for row in rows if rows is not None else [
-        [1, "王小明", "男", "620102201503070014", "2015.3", "1组", "留守儿童", "王建国", "广东省深圳市", "13912345678", "黄"],
-        [2, "李小红", "女", "620102201202290021", datetime(2012, 2, 29), "2组", "留守儿童", "李奶奶", None, "１３９ １２３４ ５６７８", None],
-        [3, "张老汉", "男", None, "1950年3月", "1组", "留守老人", None, None, None, None],
-        [None, None, None, None, None, None, None, None, None, None, None],
-        [4, "错校验", "男", "620102201503070015", None, "1组", "留守儿童", None, None, None, None],
-        [5, "重复人", "男", "620102201503070014", None, "1组", "留守儿童", None, None, None, None],
-        [6, "数字号", "女", 620102201202290000, None, "1组", "留守儿童", None, None, None, None],
-        [7, "坏日期", "女", None, "2011-02-29", "1组", "留守老人", None, None, None, None],
-    ]:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The messy ledger, or one shaped like it (title rows, merged cells, header on row 3) with
+    other `rows` under the header (tests/test_access_probe.py uploads one)."""
+    if rows is None:
+        return ledger("messy")
+    return _script().fixed(_script().messy(rows))
 
 
 def _upload(client, places, data, name="台账.xlsx"):
-    return post(client, "/import", {"village": places["V01"].id,
-                                    "file": (io.BytesIO(data), name)})
+    return post(client, "/import", {"village": places["V01"].id, "file": (io.BytesIO(data), name)})
 
 
 def test_preview_writes_nothing_and_reports_each_bad_cell(login_as, places):
     client = login_as("cun1")
-    response = _upload(client, places, ledger_bytes())
+    response = _upload(client, places, ledger("messy"))
     assert response.status_code == 303
     preview = client.get(response.location).get_data(as_text=True)
     assert "表头在第 3 行" in preview
@@ -62,16 +61,22 @@ def test_preview_writes_nothing_and_reports_each_bad_cell(login_as, places):
 
 def test_confirm_imports_good_rows_in_one_go_and_offers_the_error_rows(login_as, places):
     client = login_as("cun1")
-    location = _upload(client, places, ledger_bytes()).location
+    location = _upload(client, places, ledger("messy")).location
     token = location.split("/import/")[1].split("?")[0]
-    response = post(client, f"/import/{token}/confirm?village={places['V01'].id}",
-                    {"village": places["V01"].id, "name": "台账.xlsx"})
+    response = post(
+        client,
+        f"/import/{token}/confirm?village={places['V01'].id}",
+        {"village": places["V01"].id, "name": "台账.xlsx"},
+    )
     assert response.status_code == 303
     names = {p.name: p for p in Person.select()}
     assert set(names) == {"王小明", "李小红", "张老汉"}
     assert names["王小明"].groups == "留守儿童" and names["王小明"].grid.code == "V01-G1"
     assert names["李小红"].birth_date.isoformat() == "2012-02-29"
-    assert names["张老汉"].groups == "留守老人" and names["张老汉"].birth_date.isoformat() == "1950-03-01"
+    assert (
+        names["张老汉"].groups == "留守老人"
+        and names["张老汉"].birth_date.isoformat() == "1950-03-01"
+    )
     assert FamilyAway.get(FamilyAway.relation == "父亲").province == "广东省"
     assert AuditLog.select().where(AuditLog.action == "import").count() == 1
     errors = client.get(f"/import/{token}/errors.xlsx?village={places['V01'].id}")
@@ -80,23 +85,26 @@ def test_confirm_imports_good_rows_in_one_go_and_offers_the_error_rows(login_as,
     assert rows[1][-1] == "错误说明" and len(rows) == 2 + 4
     assert "校验位" in rows[2][-1]
     # Importing the same file again updates the people instead of adding them twice.
-    location = _upload(client, places, ledger_bytes()).location
+    location = _upload(client, places, ledger("messy")).location
     assert "更新 <b>3</b> 人" in client.get(location).get_data(as_text=True)
 
 
 def test_unknown_column_can_be_mapped(login_as, places):
     client = login_as("cun1")
-    data = ledger_bytes([[1, "王小明", "男", "620102201503070014", None, "1组", "留守儿童", None, None, None, "聪明"]])
-    location = _upload(client, places, data).location
+    location = _upload(client, places, ledger("messy")).location
+    assert "“家里的狗”" in client.get(location).get_data(as_text=True)
     preview = client.get(location + "&map_10=notes").get_data(as_text=True)
     assert "家里的狗" not in preview
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"name,sex\n", "不是 Excel"),
-    (b"PK\x03\x04broken", "不是 Excel"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "已加密"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"name,sex\n", "不是 Excel"),
+        (b"PK\x03\x04broken", "不是 Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "已加密"),
+    ],
+)
 def test_bad_files_get_a_clear_message(login_as, places, data, message):
     client = login_as("cun1")
     response = _upload(client, places, data)
@@ -141,30 +149,35 @@ def test_template_has_columns_and_instructions(login_as):
 
 def test_ledger_export_masks_for_grid_worker_and_is_audited(login_as, places):
     client = login_as("cun1")
-    location = _upload(client, places, ledger_bytes()).location
+    location = _upload(client, places, ledger("messy")).location
     token = location.split("/import/")[1].split("?")[0]
-    post(client, f"/import/{token}/confirm?village={places['V01'].id}", {"village": places["V01"].id})
+    post(
+        client, f"/import/{token}/confirm?village={places['V01'].id}", {"village": places["V01"].id}
+    )
     response = client.get(f"/villages/{places['V01'].id}/ledger/留守儿童.xlsx")
     rows = list(load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True))
     assert "第1村留守儿童信息台账" in rows[0][0] and rows[1][4] == "身份证号"
     assert {r[1] for r in rows[2:]} == {"王小明", "李小红"}
     assert "620102201503070014" in [r[4] for r in rows[2:]]  # a village cadre may see full IDs
     grid = login_as("grid1")
-    rows = list(load_workbook(io.BytesIO(grid.get(f"/villages/{places['V01'].id}/ledger/留守儿童.xlsx")
-                                         .get_data())).active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(
+            io.BytesIO(grid.get(f"/villages/{places['V01'].id}/ledger/留守儿童.xlsx").get_data())
+        ).active.iter_rows(values_only=True)
+    )
     assert [r[4] for r in rows[2:]] == ["620102********0014"]
     assert AuditLog.select().where(AuditLog.action == "export").count() == 2
 
 
 def test_formula_cells_are_neutralised():
-    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert safe_cell("+86") == "'+86" and safe_cell("@SUM") == "'@SUM" and safe_cell("-1") == "'-1"
     assert safe_cell("王小明") == "王小明" and safe_cell(5) == 5
 
 
 def test_import_command_dry_run_then_real(runner, places, tmp_path):
     path = tmp_path / "ledger.xlsx"
-    path.write_bytes(ledger_bytes())
+    path.write_bytes(ledger("messy"))
     result = runner.invoke(args=["import-xlsx", str(path), "--village", "V01", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "预览（未写入）：新增 3，更新 0，跳过 0，错误 4" in result.output
@@ -177,3 +190,52 @@ def test_import_command_dry_run_then_real(runner, places, tmp_path):
     bad.write_bytes(b"not a workbook")
     result = runner.invoke(args=["import-xlsx", str(bad), "--village", "V01"])
     assert result.exit_code != 0 and "不是 Excel" in result.output
+
+
+def test_clean_ledger_imports_every_row(login_as, places):
+    client = login_as("cun1")
+    location = _upload(client, places, ledger("clean"), "clean.xlsx").location
+    preview = client.get(location).get_data(as_text=True)
+    assert "表头在第 1 行" in preview and "新增 <b>4</b> 人" in preview
+    assert "有错误 0 行" in preview
+    token = location.split("/import/")[1].split("?")[0]
+    post(
+        client, f"/import/{token}/confirm?village={places['V01'].id}", {"village": places["V01"].id}
+    )
+    names = {p.name: p for p in Person.select()}
+    assert set(names) == {"赵子涵", "赵浩然", "孙秀英", "周海燕"}
+    assert names["赵子涵"].groups == "留守儿童" and names["赵子涵"].carer_relation == "祖父"
+    assert names["赵浩然"].grade == "1年级" and names["赵浩然"].grid.code == "V01-G1"
+    assert names["孙秀英"].groups == "留守老人" and names["孙秀英"].grid.code == "V01-G2"
+    assert names["周海燕"].ethnicity == "回族"
+
+
+def test_hostile_ledger_runs_nothing_and_stores_nothing_it_should_not(login_as, places):
+    client = login_as("cun1")
+    location = _upload(client, places, ledger("hostile"), "hostile.xlsx").location
+    preview = client.get(location).get_data(as_text=True)
+    assert "新增 <b>3</b> 人" in preview and "有错误 1 行" in preview
+    assert "第5行 身份证号：身份证号校验位不对" in preview
+    assert "HYPERLINK" not in preview and "cmd|" not in preview  # formulas are never read
+    token = location.split("/import/")[1].split("?")[0]
+    post(
+        client, f"/import/{token}/confirm?village={places['V01'].id}", {"village": places["V01"].id}
+    )
+    persons = list(Person.select())
+    assert len(persons) == 3 and "李校验" not in {p.name for p in persons}
+    assert all(len(p.name) <= 64 and len(p.notes) <= 1000 for p in persons)
+    assert all("cmd" not in p.notes for p in persons)
+    # Text that a spreadsheet would run as a formula goes out quoted, never as a formula.
+    response = client.get(f"/villages/{places['V01'].id}/ledger/留守儿童.xlsx")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert "'=1+1" in [c.value for c in cells]
+
+
+def test_sample_ledgers_match_their_script():
+    script = _script()
+    for name in ("clean", "messy", "hostile"):
+        assert script.fixed(getattr(script, name)()) == ledger(name), (
+            f"run make_ledgers.py ({name})"
+        )

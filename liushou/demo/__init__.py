@@ -1,0 +1,80 @@
+"""A believable demo township, the same for the same seed.
+
+The data it is made of (names, villages, helpers, activities, needs by group …) lives in the
+top-level fixtures/ folder; this package only decides who is where: `registry` makes households
+and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities."""
+
+import random
+import secrets
+
+from .. import clock
+from ..db import database
+from ..models.accounts import ROLES
+from ..services import SYSTEM
+from ..services.accounts import create_user
+from ..services.places import save_grid, save_village
+from ..services.settings import update_settings
+from . import vocab
+from .care import build_care
+from .records import build_records
+from .registry import build_registry
+
+
+def build(persons=300, seed=1, password=None):
+    """Create villages, grids, users of every role, persons, helpers and their records."""
+    rng = random.Random(seed)
+    password = password or (secrets.token_urlsafe(6) + "a1")
+    today = clock.today()
+    town = vocab.township()
+    people = vocab.People(rng)
+    villages, grids, users = [], [], []
+    with database.atomic():
+        update_settings(SYSTEM, town["settings"])
+        for i, row in enumerate(vocab.villages()[: rng.randint(*town["villages"])], start=1):
+            v = save_village(
+                SYSTEM,
+                {"code": f"V{i:02d}", "name": row["name"], "kind": row["kind"], "sort_order": i},
+            )
+            villages.append(v)
+            names = vocab.grid_names(row["kind"])
+            for j, name in enumerate(names[: rng.randint(*town["grids"])], start=1):
+                grids.append(
+                    save_grid(
+                        SYSTEM,
+                        {"village": v.id, "code": f"V{i:02d}-G{j}", "name": name, "sort_order": j},
+                    )
+                )
+
+        def add(username, role, village=None, grid_list=()):
+            sex = rng.choice("男女")
+            create_user(
+                SYSTEM,
+                {
+                    "username": username,
+                    "role": role,
+                    "display_name": people.name(sex, people.born(today, 28, 55)),
+                    "village": village.id if village else None,
+                    "grids": [g.id for g in grid_list],
+                    "phone": f"139{rng.randint(10000000, 99999999)}",
+                },
+                password,
+            )
+            users.append((username, ROLES[role]))
+
+        add("admin", "admin")
+        add("xiangzhen", "township")
+        add("lingdao", "leader")
+        for v in villages[:3]:
+            add(f"cun{v.code[1:]}", "village", v)
+            vgrids = [g for g in grids if g.village_id == v.id]
+            add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
+        made = build_registry(rng, people, villages, grids, persons, today)
+        build_care(rng, villages, grids, people, today)
+        build_records(rng, villages, today)
+    return {
+        "villages": len(villages),
+        "grids": len(grids),
+        "users": users,
+        "password": password,
+        "persons": made,
+    }

@@ -1,0 +1,133 @@
+"""Demo helpers, village posts, pairings and a year of visits (some persons left overdue).
+
+Helpers come from fixtures/helpers.csv; a person is paired with, and visited by, helpers who
+serve his groups (a 儿童主任 with children, a 村医 with elders)."""
+
+from datetime import timedelta
+
+from ..db import database
+from ..models import User
+from ..models.persons import Person
+from ..models.visits import ASPECTS, Visit, VisitHelper, VisitPerson
+from ..scope import Scope
+from ..services import SYSTEM
+from ..services.helpers import save_helper, set_village_posts
+from ..services.visits import ensure_states, pair
+from . import vocab
+
+EVERYWHERE = Scope(everything=True)
+FIRST = ("村干部", "网格员")  # paired first: the cadre, or the grid worker of the person's grid
+
+
+def build_care(rng, villages, grids, people, today):
+    """Helpers for every village (linked to the demo cadre and grid accounts), posts, pairings
+    of most persons in a group, and visits over the past year; returns the number of helpers."""
+    helpers_by_village = {}
+    grid_of_worker = {}  # village id -> the grid its demo grid worker looks after
+    for v in villages:
+        made = []  # (fixture row, helper)
+        first_grid = min((g for g in grids if g.village_id == v.id), key=lambda g: g.sort_order)
+        for row in vocab.helpers():
+            user = None
+            if row["account"] == "village":
+                user = User.get_or_none(User.username == f"cun{v.code[1:]}")
+            elif row["account"] == "grid":
+                user = User.get_or_none(User.username == f"wangge{v.code[1:]}")
+            area = f"g:{first_grid.id}" if row["account"] == "grid" else f"v:{v.id}"
+            name = (
+                user.display_name
+                if user
+                else people.name(rng.choice("男女"), people.born(today, 28, 55))
+            )
+            helper = save_helper(
+                SYSTEM,
+                EVERYWHERE,
+                {
+                    "name": name,
+                    "kind": row["kind"],
+                    "position": row["position"],
+                    "unit": row["unit"].replace("{village}", v.name),
+                    "phone": people.phone("35"),
+                    "village": v.id,
+                    "user": user.id if user else None,
+                    "areas": [area],
+                },
+            )
+            made.append((row, helper))
+        set_village_posts(SYSTEM, EVERYWHERE, v, {r["kind"]: h.id for r, h in made if r["post"]})
+        helpers_by_village[v.id] = made
+        grid_of_worker[v.id] = first_grid.id
+    persons = list(Person.active().where(Person.groups != "").order_by(Person.id))
+    with database.atomic():
+        for person in persons:
+            made = helpers_by_village[person.village_id]
+            if rng.random() < 0.92:
+                kind = "网格员" if person.grid_id == grid_of_worker[person.village_id] else "村干部"
+                first = next(h for r, h in made if r["kind"] == kind)
+                pair(SYSTEM, EVERYWHERE, first, [person], started_on=today - timedelta(days=400))
+                fit = [
+                    h
+                    for r, h in made
+                    if r["kind"] not in FIRST
+                    and r["serves"] != vocab.ANYONE
+                    and vocab.serves(r, person.group_list)
+                ]
+                if fit and rng.random() < 0.3:
+                    pair(
+                        SYSTEM,
+                        EVERYWHERE,
+                        rng.choice(fit),
+                        [person],
+                        started_on=today - timedelta(days=300),
+                    )
+        _visits(rng, persons, helpers_by_village, today)
+        ensure_states(Person.active(), today)
+    return sum(len(m) for m in helpers_by_village.values())
+
+
+def _visits(rng, persons, helpers_by_village, today):
+    """Visits written directly (a year of them for every person would take long through the
+    service, which also refreshes states per visit); states are computed once at the end."""
+    findings = vocab.findings()
+    methods, method_weights = vocab.mix("visit_methods")
+    seen = {}
+    for person in persons:
+        groups = person.group_list
+        visitors = [
+            h
+            for r, h in helpers_by_village[person.village_id]
+            if r["visits"] == "yes" and vocab.serves(r, groups)
+        ]
+        notes = {
+            aspect: [
+                r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)
+            ]
+            or [""]
+            for aspect in [name for name, _ in ASPECTS] + ["needs"]
+        }
+        at_school = person.school != ""
+        seen[person.village_id] = seen.get(person.village_id, 0) + 1
+        interval = rng.choice((7, 14, 30, 45, 90))
+        day = today - timedelta(days=365 - rng.randint(0, 30))
+        # Leave about one person in six overdue: stop visiting some weeks or months ago.
+        # (the first persons of every village among them, so each cadre's worklist shows some).
+        late = seen[person.village_id] <= 3 or rng.random() < 0.15
+        stop = today - timedelta(days=rng.randint(interval + 95, interval + 150)) if late else today
+        while day <= stop:
+            method = rng.choices(methods, method_weights)[0]
+            if method == "在校" and not at_school:
+                method = "上门"
+            noted = {k: rng.choice(v) for k, v in notes.items()}
+            if rng.random() >= 0.25:
+                noted["needs"] = ""
+            visit = Visit.create(
+                village=person.village_id,
+                grid=person.grid_id,
+                household=person.household_id,
+                visited_on=day,
+                method=method,
+                **noted,
+            )
+            VisitPerson.create(visit=visit, person=person)
+            VisitHelper.create(visit=visit, helper=rng.choice(visitors))
+            day += timedelta(days=interval + rng.randint(-3, 3))
