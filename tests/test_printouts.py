@@ -101,7 +101,9 @@ def test_ledger_repeats_its_header_on_every_page(demo_app):
     text = _text(reader)
     for name in expected:
         assert name in text
-    for p in reader.pages:
+    pages_with_rows = [p for p in reader.pages if any(n in _page_text(p) for n in expected)]
+    assert pages_with_rows
+    for p in pages_with_rows:  # the signature lines may fall alone on a last page
         assert "身份证号" in _page_text(p) and "自理能力" in _page_text(p)
     assert "填表人" in text and "审核人" in text and "负责人" in text
 
