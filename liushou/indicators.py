@@ -12,7 +12,7 @@ from .models.care import CLOSED_STATUSES, Emergency, Need, Service
 from .models.persons import Person
 from .models.records import Activity, Attendance, Benefit
 from .models.visits import Pairing, Visit, VisitPerson
-from .queries import coverage_by_village, in_groups, visits_in_month
+from .queries.visits import coverage_by_village, in_groups, visits_in_month
 from .rules.categories import GROUPS
 
 

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from liushou import indicators
-from liushou.queries import coverage_by_village, visits_in_month
+from liushou.queries.visits import coverage_by_village, visits_in_month
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.care import open_emergency, save_need

@@ -5,7 +5,7 @@ import pytest
 
 from liushou.models.persons import Person
 from liushou.models.visits import Pairing, VisitState
-from liushou.queries import coverage_by_village, unpaired_persons
+from liushou.queries.visits import coverage_by_village, unpaired_persons
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
 from liushou.services.helpers import save_helper

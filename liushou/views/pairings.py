@@ -8,7 +8,7 @@ from ..models import Grid, Village
 from ..models.helpers import Helper
 from ..models.persons import Person
 from ..models.visits import Pairing
-from ..queries import coverage_by_village, unpaired_persons
+from ..queries.visits import coverage_by_village, unpaired_persons
 from ..services import ValidationError
 from ..services import visits as service
 from .actions import run

@@ -4,12 +4,12 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import printing
 from ..auth import current_actor
 from ..indicators import report
 from ..models import Village
 from ..rules.categories import GROUPS
 from ..services.audit import record
+from . import print_response
 
 bp = Blueprint("reports", __name__)
 
@@ -60,8 +60,10 @@ def download(ext):
     where = village.name if village else "全乡镇"
     title = f"{where}三留守关爱服务统计（{label}）"
     if ext in ("pdf", "html"):
-        return printing.respond("report.html", f"{title}.pdf", preview=ext == "html", actor=current_actor(),
-                                object_type="report", label=title, r=data, title=title, groups=GROUPS)
+        response = print_response.respond("report.html", f"{title}.pdf", preview=ext == "html",
+                                          r=data, title=title, groups=GROUPS)
+        record(current_actor(), "print", object_type="report", label=title)
+        return response
     if ext != "xlsx":
         abort(404)
     from .imports import _xlsx

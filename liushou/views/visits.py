@@ -116,7 +116,7 @@ def detail(visit_id):
 @bp.route("/visits/figures")
 def figures():
     """Visits done vs due this month, by village and by helper; persons never visited."""
-    from ..queries import never_visited, visits_by_helper, visits_by_village, visits_in_month
+    from ..queries.visits import never_visited, visits_by_helper, visits_by_village, visits_in_month
     month = date.today().replace(day=1)
     done, due_count = visits_in_month(g.scope, month)
     return render_template("visits/figures.html", month=month, done=done, due=due_count,

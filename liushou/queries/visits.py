@@ -3,10 +3,10 @@ from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
-from .models import Village
-from .models.helpers import Helper
-from .models.persons import Person
-from .models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..models import Village
+from ..models.helpers import Helper
+from ..models.persons import Person
+from ..models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 
 def in_groups(scope):
