@@ -1,12 +1,16 @@
 """The printing module: Chinese fonts embedded, footer, local resources only, doctor."""
 
 import io
+import multiprocessing
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 
 import pytest
 from flask import g
 from pypdf import PdfReader
 
-from liushou.printing import render
+from liushou import clock
+from liushou.printing import pool, render
 from liushou.views import print_response
 
 
@@ -76,3 +80,29 @@ def test_long_batches_render_in_parallel_chunks_joined_in_order(app, sheet):
         "第1块 张三",
         "第2块 张三",
     ]
+
+
+def test_render_needs_no_request_and_follows_the_clock(app, sheet):
+    with app.app_context(), clock.freeze(datetime(2026, 11, 1, 8, 30)):
+        html = render.html(sheet, printed_by="张三", township="测试镇")
+        assert "测试镇 · 张三 打印于 2026-11-01 08:30" in html
+        assert "系统 打印于 2026-11-01 08:30" in render.html(sheet, township="测试镇")
+        one = render.pdf(html, render.base_url(app.static_folder))  # in this process
+    pages = len(PdfReader(io.BytesIO(one)).pages)
+    assert render.join([one]) == one
+    assert len(PdfReader(io.BytesIO(render.join([one, one]))).pages) == 2 * pages
+
+
+def test_a_pool_broken_by_a_dead_worker_is_replaced(app):
+    base = render.base_url(app.static_folder)
+    assert pool.pdf("<p>一</p>", base).startswith(b"%PDF")
+    workers = multiprocessing.active_children()
+    assert workers
+    for worker in workers:
+        worker.kill()
+        worker.join()
+    try:  # the print that finds the pool broken may fail; the next one starts a fresh pool
+        pool.pdf("<p>二</p>", base)
+    except BrokenProcessPool:
+        pass
+    assert pool.pdf("<p>三</p>", base).startswith(b"%PDF")
