@@ -1,5 +1,6 @@
-"""The real server (`python app.py`) stopped with SIGTERM or SIGINT after printing a PDF leaves
-no process behind: neither its PDF workers nor multiprocessing's resource tracker.
+"""The real server (`python app.py`) stopped with SIGTERM or SIGINT after printing a PDF, while a
+card batch is being laid out, leaves no process behind: neither its PDF workers nor
+multiprocessing's resource tracker.
 
 The server is started in a session of its own, so every process it spawns shares its process
 group; after the stop, /proc must hold no live process of that group.
@@ -70,6 +71,7 @@ def test_stopping_the_server_ends_its_pdf_workers(demo_db, tmp_path, signum):
     shutil.copy(demo_db, db)
     with sqlite3.connect(db) as conn:
         person_id = conn.execute("SELECT id FROM person ORDER BY id LIMIT 1").fetchone()[0]
+        village_id = conn.execute("SELECT village_id FROM household LIMIT 1").fetchone()[0]
     port = _free_port()
     env = {
         **os.environ,
@@ -100,6 +102,12 @@ def test_stopping_the_server_ends_its_pdf_workers(demo_db, tmp_path, signum):
             assert response.read().startswith(b"%PDF")
         spawned = {pid: cmd for pid, cmd in _group(proc.pid).items() if pid != proc.pid}
         assert spawned, "the PDF was expected to come from a worker process"
+        # A card batch for the whole village keeps the workers busy while the signal arrives.
+        with opener.open(base + "/print", timeout=30) as response:
+            token = _TOKEN.search(response.read().decode()).group(1)
+        body = urllib.parse.urlencode({"village": village_id, "csrf_token": token}).encode()
+        with opener.open(base + "/print/jobs", body, timeout=30) as response:
+            assert "/print/jobs/" in response.url
 
         os.kill(proc.pid, signum)
         proc.wait(timeout=30)
