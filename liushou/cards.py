@@ -7,9 +7,7 @@ from functools import lru_cache
 import segno
 
 from . import settings
-from .models.helpers import Helper, VillagePost
-from .models.persons import Person
-from .models.visits import Pairing
+from .queries import printouts as queries
 
 CARDS_PER_SHEET = 10
 # Long batches are laid out in chunks of this many A4 sheets, side by side in the PDF workers.
@@ -61,32 +59,10 @@ def township_numbers():
 
 
 def cards_for(households):
-    """Card data for households, with few queries: posts per village, helpers per household."""
+    """Card data for households, with two queries: posts per village, helpers per household."""
     households = list(households)
-    village_ids = {h.village_id for h in households}
-    posts = {}
-    for p in (
-        VillagePost.select(VillagePost, Helper)
-        .join(Helper)
-        .where(VillagePost.village.in_(list(village_ids) or [0]))
-    ):
-        posts.setdefault(p.village_id, {})[p.post] = p.helper
-    paired = {}
-    query = (
-        Pairing.select(Pairing, Helper, Person)
-        .join(Helper)
-        .switch(Pairing)
-        .join(Person)
-        .where(
-            Pairing.ended_on.is_null()
-            & Person.exited_on.is_null()
-            & Person.household.in_([h.id for h in households] or [0])
-        )
-        .order_by(Pairing.primary.desc(), Pairing.id)
-    )
-    for p in query:
-        names = paired.setdefault(p.person.household_id, {})
-        names.setdefault(p.helper_id, (p.helper.name, p.helper.phone))
+    posts = queries.card_posts({h.village_id for h in households})
+    paired = queries.card_helpers([h.id for h in households])
     org = settings.get("township_name")
     out = []
     for h in households:

@@ -4,11 +4,11 @@ resolved through it."""
 
 from ..models import Grid, Village
 from ..models.care import Emergency, EmergencyStep, Need, Service
-from ..models.helpers import Helper
+from ..models.helpers import Helper, VillagePost
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, CheckUp
-from ..models.visits import Visit, VisitPerson, worklist_query
+from ..models.visits import Pairing, Visit, VisitPerson, worklist_query
 from .helpers import visible as visible_helpers
 
 ROUTE_HORIZON_DAYS = 7  # a route sheet lists visits due within a week, and the overdue ones
@@ -26,6 +26,42 @@ def card_households(scope, *, village=None, grid=None, ids=None):
         query = query.where(Household.id.in_(list(ids or []) or [0]))
     in_groups = Person.active().select(Person.household).where(Person.groups != "")
     return list(query.where(Household.id.in_(in_groups)).order_by(Household.grid, Household.id))
+
+
+def card_posts(village_ids):
+    """The holders of the village posts a card names: {village id: {post: helper}}."""
+    posts = {}
+    query = (
+        VillagePost.select(VillagePost, Helper)
+        .join(Helper)
+        .where(VillagePost.village.in_(list(village_ids) or [0]))
+    )
+    for p in query:
+        posts.setdefault(p.village_id, {})[p.post] = p.helper
+    return posts
+
+
+def card_helpers(household_ids):
+    """The helpers currently paired with someone of each household, primary pairings first:
+    {household id: {helper id: (name, phone)}}."""
+    paired = {}
+    query = (
+        Pairing.select(Pairing, Helper, Person)
+        .join(Helper)
+        .switch(Pairing)
+        .join(Person)
+        .where(
+            Pairing.ended_on.is_null()
+            & Person.exited_on.is_null()
+            & Person.household.in_(list(household_ids) or [0])
+        )
+        .order_by(Pairing.primary.desc(), Pairing.id)
+    )
+    for p in query:
+        paired.setdefault(p.person.household_id, {}).setdefault(
+            p.helper_id, (p.helper.name, p.helper.phone)
+        )
+    return paired
 
 
 def archive_visits(person):
