@@ -1,9 +1,20 @@
 """Entry point: `flask --app app ...` finds `app`; `python app.py` serves it with waitress."""
+
 import argparse
+import signal
 
 from liushou import create_app
+from liushou.printing import pool
 
 app = create_app()
+
+
+def _stop(signum, frame):
+    """SIGTERM / SIGINT: end the PDF worker processes first (they would otherwise outlive the
+    server, re-parented to PID 1), then leave waitress's loop, which ends on SystemExit."""
+    pool.stop()
+    raise SystemExit(0)
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve liushou with waitress")
@@ -15,12 +26,14 @@ if __name__ == "__main__":
 
     from liushou.printing import doctor
 
-    for ok, message in doctor():
+    for ok, message in doctor.checks():
         if not ok:
             print(f"警告：{message}", flush=True)
 
     from liushou.backup import start_nightly
 
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     start_nightly(app.config["DATABASE"], app.config["BACKUP_DIR"])
     from liushou.jobs import start_daily
 

@@ -38,8 +38,9 @@ def main():
     from flask import g
     from weasyprint import HTML
 
-    from liushou import create_app, printing
+    from liushou import create_app
     from liushou.cards import cards_for, sheets, township_numbers
+    from liushou.views import print_response as printing
     from liushou.models.households import Household
     from liushou.models.persons import Person
     app = create_app({"DATABASE": db, "SECRET_KEY": "bench"})
@@ -59,10 +60,11 @@ def single(app, households, g, HTML, printing, cards_for, sheets, township_numbe
         t0 = time.perf_counter()
         cards = cards_for(households)
         t1 = time.perf_counter()
-        html = printing.render_html("cards.html", sheets=sheets(cards), numbers=township_numbers())
+        from liushou.printing.render import local_fetcher
+        html = printing.html("cards.html", sheets=sheets(cards), numbers=township_numbers())
         t2 = time.perf_counter()
         document = HTML(string=html, base_url=str(ROOT / "static") + "/",
-                        url_fetcher=printing.local_fetcher()).render()
+                        url_fetcher=local_fetcher()).render()
         t3 = time.perf_counter()
         pdf = document.write_pdf()
         t4 = time.perf_counter()
@@ -79,10 +81,10 @@ def chunked(app, households, g, printing, cards_for, sheets, township_numbers):
         t0 = time.perf_counter()
         cards = cards_for(households)
         all_sheets = sheets(cards)
-        size = printing.CARD_SHEETS_PER_CHUNK
-        htmls = [printing.render_html("cards.html", sheets=all_sheets[i:i + size], numbers=township_numbers())
+        from liushou.cards import SHEETS_PER_CHUNK as size
+        htmls = [printing.html("cards.html", sheets=all_sheets[i:i + size], numbers=township_numbers())
                  for i in range(0, len(all_sheets), size)]
-        pdf = printing.chunks_to_pdf(htmls)
+        pdf = printing.pdf(htmls)
         t1 = time.perf_counter()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -81,7 +81,8 @@ def build(db, persons, visits, seed=1):
 def measure(db):
     from liushou import create_app
     from liushou.db import database
-    from liushou import indicators, queries
+    from liushou import indicators
+    from liushou.queries import visits as queries
     from liushou.models import Village
     from liushou.models.persons import Person
     from liushou.models.visits import worklist_query

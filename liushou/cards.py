@@ -1,9 +1,17 @@
 """The convenience contact card (便民服务联系卡): its data, its QR code, its sheet."""
+
 import base64
 import io
 from functools import lru_cache
 
+import segno
+
+from . import settings
+from .queries import printouts as queries
+
 CARDS_PER_SHEET = 10
+# Long batches are laid out in chunks of this many A4 sheets, side by side in the PDF workers.
+SHEETS_PER_CHUNK = 10
 
 
 @lru_cache(maxsize=512)
@@ -13,7 +21,6 @@ def contact_qr(name, phone, org=""):
     PNG rather than SVG: WeasyPrint writes PNGs several times faster, and one image per
     distinct cadre is reused across every card of his households.
     """
-    import segno
     fields = [f"N:{_escape(name)}", f"TEL:{_escape(phone)}"]
     if org:
         fields.append(f"NOTE:{_escape(org)}")
@@ -34,37 +41,28 @@ def _escape(text):
 
 def sheets(cards, per_sheet=CARDS_PER_SHEET):
     """Split cards into A4 sheets."""
-    return [cards[i:i + per_sheet] for i in range(0, len(cards), per_sheet)]
+    return [cards[i : i + per_sheet] for i in range(0, len(cards), per_sheet)]
 
 
 def township_numbers():
     """The numbers every card prints, from settings."""
-    from . import settings
-    return [(label, settings.get(key)) for label, key in (
-        ("医疗求助", "medical_phone"), ("应急求助", "emergency_phone"),
-        ("派出所", "police_phone"), ("亲情热线", "family_hotline")) if settings.get(key)]
+    return [
+        (label, settings.get(key))
+        for label, key in (
+            ("医疗求助", "medical_phone"),
+            ("应急求助", "emergency_phone"),
+            ("派出所", "police_phone"),
+            ("亲情热线", "family_hotline"),
+        )
+        if settings.get(key)
+    ]
 
 
 def cards_for(households):
-    """Card data for households, with few queries: posts per village, helpers per household."""
-    from . import settings
-    from .models.helpers import Helper, VillagePost
-    from .models.persons import Person
-    from .models.visits import Pairing
+    """Card data for households, with two queries: posts per village, helpers per household."""
     households = list(households)
-    village_ids = {h.village_id for h in households}
-    posts = {}
-    for p in (VillagePost.select(VillagePost, Helper).join(Helper)
-              .where(VillagePost.village.in_(list(village_ids) or [0]))):
-        posts.setdefault(p.village_id, {})[p.post] = p.helper
-    paired = {}
-    query = (Pairing.select(Pairing, Helper, Person).join(Helper).switch(Pairing).join(Person)
-             .where(Pairing.ended_on.is_null() & Person.exited_on.is_null()
-                    & Person.household.in_([h.id for h in households] or [0]))
-             .order_by(Pairing.primary.desc(), Pairing.id))
-    for p in query:
-        names = paired.setdefault(p.person.household_id, {})
-        names.setdefault(p.helper_id, (p.helper.name, p.helper.phone))
+    posts = queries.card_posts({h.village_id for h in households})
+    paired = queries.card_helpers([h.id for h in households])
     org = settings.get("township_name")
     out = []
     for h in households:
@@ -72,14 +70,24 @@ def cards_for(households):
         cadre = vposts.get("包片干部")
         cadre_id = cadre.id if cadre else None
         helpers = [v for k, v in paired.get(h.id, {}).items() if k != cadre_id][:2]
-        out.append({
-            "head": h.head_name, "address": f"{h.village.name}{h.address}",
-            "cadre_name": cadre.name if cadre else "", "cadre_position": cadre.position if cadre else "",
-            "cadre_phone": cadre.phone if cadre else "",
-            "qr": contact_qr(cadre.name, cadre.phone, org) if cadre and cadre.phone else "",
-            "helpers": helpers,
-            "contacts": [(label, vposts[post].name, vposts[post].phone)
-                         for post, label in (("村医", "村医"), ("民警", "民警"), ("法律顾问", "法律顾问"))
-                         if post in vposts],
-        })
+        out.append(
+            {
+                "head": h.head_name,
+                "address": f"{h.village.name}{h.address}",
+                "cadre_name": cadre.name if cadre else "",
+                "cadre_position": cadre.position if cadre else "",
+                "cadre_phone": cadre.phone if cadre else "",
+                "qr": contact_qr(cadre.name, cadre.phone, org) if cadre and cadre.phone else "",
+                "helpers": helpers,
+                "contacts": [
+                    (label, vposts[post].name, vposts[post].phone)
+                    for post, label in (
+                        ("村医", "村医"),
+                        ("民警", "民警"),
+                        ("法律顾问", "法律顾问"),
+                    )
+                    if post in vposts
+                ],
+            }
+        )
     return out

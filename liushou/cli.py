@@ -107,7 +107,7 @@ def demo(persons, seed, password, if_empty):
 @click.command("doctor")
 def doctor():
     """Check what printing needs: a CJK font through fontconfig and HarfBuzz's subsetter."""
-    from .printing import doctor as checks
+    from .printing.doctor import checks
     bad = 0
     for ok, message in checks():
         click.echo(("✓ " if ok else "✗ ") + message)

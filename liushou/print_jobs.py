@@ -1,39 +1,46 @@
 """Long printouts as background jobs: the user sees a page that refreshes itself with the
 progress (no JavaScript needed) and downloads the PDF when it is ready."""
-import io
+
 import secrets
 import threading
 import time
 from pathlib import Path
 
+from .printing import pool, render
+
 _JOBS = {}
 _LOCK = threading.Lock()
 KEEP_SECONDS = 3600
+CHUNK_TIMEOUT = 1800  # seconds one chunk may wait and take in the worker pool
 
 
 def start(user_id, label, htmls, base, folder):
     """Queue the chunks on the PDF worker pool; returns the job id at once."""
-    from .printing import _pool, _render_chunk
     job_id = secrets.token_hex(8)
-    job = {"user": user_id, "label": label, "total": len(htmls), "done": 0, "error": "",
-           "path": None, "started": time.time()}
+    job = {
+        "user": user_id,
+        "label": label,
+        "total": len(htmls),
+        "done": 0,
+        "error": "",
+        "path": None,
+        "started": time.time(),
+    }
     with _LOCK:
         _forget_old()
         _JOBS[job_id] = job
-    futures = [_pool().submit(_render_chunk, html, base) for html in htmls]
+    futures = [pool.submit(html, base) for html in htmls]
 
     def collect():
-        from pypdf import PdfWriter
-        writer = PdfWriter()
         try:
+            parts = []
             for future in futures:
-                writer.append(io.BytesIO(future.result(timeout=1800)))
+                parts.append(future.result(timeout=CHUNK_TIMEOUT))
                 with _LOCK:
                     job["done"] += 1
             path = Path(folder) / f"{job_id}.pdf"
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                writer.write(fh)
+            path.write_bytes(render.join(parts))
             with _LOCK:
                 job["path"] = str(path)
         except Exception as e:  # the page shows it; nothing else depends on the job

@@ -1,4 +1,6 @@
-"""Printouts read back: contact cards (text and QR), archive, ledger header on every page, route sheet."""
+"""Printouts read back: contact cards (text and QR), archive, ledger header on every page,
+route sheet."""
+
 import io
 
 import pytest
@@ -15,8 +17,12 @@ from tests.conftest import PASSWORD, csrf_token
 def _client(app, username="admin"):
     client = app.test_client()
     token = csrf_token(client, "/login")
-    assert client.post("/login", data={"username": username, "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 303
+    )
     return client
 
 
@@ -38,13 +44,21 @@ def _page_text(page):
 
 def test_village_cards_print_names_numbers_and_a_contact_qr(demo_app):
     import zxingcpp
+
     client = _client(demo_app)
     with demo_app.app_context():
         village = Village.get(Village.code == "V01")
-        cadre = VillagePost.get((VillagePost.village == village) & (VillagePost.post == "包片干部")).helper
-        doctor = VillagePost.get((VillagePost.village == village) & (VillagePost.post == "村医")).helper
-        heads = [h.head_name for h in Household.select().where(Household.village == village)
-                 if Person.active().where((Person.household == h) & (Person.groups != "")).exists()]
+        cadre = VillagePost.get(
+            (VillagePost.village == village) & (VillagePost.post == "包片干部")
+        ).helper
+        doctor = VillagePost.get(
+            (VillagePost.village == village) & (VillagePost.post == "村医")
+        ).helper
+        heads = [
+            h.head_name
+            for h in Household.select().where(Household.village == village)
+            if Person.active().where((Person.household == h) & (Person.groups != "")).exists()
+        ]
     reader = _pdf(client, f"/print/cards.pdf?village={village.id}")
     text = _text(reader)
     assert text.count("便民服务联系卡") == len(heads)
@@ -75,17 +89,35 @@ def test_household_card_and_html_preview(demo_app):
 def test_archive_has_every_section_and_masks_id_for_grid_worker(demo_app):
     client = _client(demo_app, "admin")
     with demo_app.app_context():
-        person = Person.select().where(Person.groups.contains("留守儿童") & (Person.village == 1)).first()
+        person = (
+            Person.select()
+            .where(Person.groups.contains("留守儿童") & (Person.village == 1))
+            .first()
+        )
     text = _text(_pdf(client, f"/persons/{person.id}/archive.pdf"))
-    for section in ("基本信息", "儿童情况", "结对帮扶", "走访记录", "需求", "服务记录", "救助补贴", "健康体检",
-                    "参加活动", "突发事件", "变更记录"):
+    for section in (
+        "基本信息",
+        "儿童情况",
+        "结对帮扶",
+        "走访记录",
+        "需求",
+        "服务记录",
+        "救助补贴",
+        "健康体检",
+        "参加活动",
+        "突发事件",
+        "变更记录",
+    ):
         assert section in text
     assert person.id_number in text
     with demo_app.app_context():
         from liushou.models import Grid
+
         grid = Grid.get(Grid.code == "V01-G1")
         own = Person.select().where((Person.grid == grid) & Person.id_number.is_null(False)).first()
-    page = _client(demo_app, "wangge01").get(f"/persons/{own.id}/archive.html").get_data(as_text=True)
+    page = (
+        _client(demo_app, "wangge01").get(f"/persons/{own.id}/archive.html").get_data(as_text=True)
+    )
     assert own.id_number not in page and own.id_number[:6] + "********" + own.id_number[-4:] in page
 
 
@@ -93,7 +125,9 @@ def test_ledger_repeats_its_header_on_every_page(demo_app):
     client = _client(demo_app)
     with demo_app.app_context():
         village = Village.get(Village.code == "V02")
-        persons = Person.active().where(Person.groups.contains("留守老人") & (Person.village == village))
+        persons = Person.active().where(
+            Person.groups.contains("留守老人") & (Person.village == village)
+        )
         expected = [p.name for p in persons]
     reader = _pdf(client, f"/villages/{village.id}/ledger/留守老人.pdf")
     page = reader.pages[0]
@@ -101,9 +135,7 @@ def test_ledger_repeats_its_header_on_every_page(demo_app):
     text = _text(reader)
     for name in expected:
         assert name in text
-    pages_with_rows = [p for p in reader.pages if any(n in _page_text(p) for n in expected)]
-    assert pages_with_rows
-    for p in pages_with_rows:  # the signature lines may fall alone on a last page
+    for p in reader.pages:  # the signature lines never fall alone on a last page
         assert "身份证号" in _page_text(p) and "自理能力" in _page_text(p)
     assert "填表人" in text and "审核人" in text and "负责人" in text
 
@@ -111,14 +143,26 @@ def test_ledger_repeats_its_header_on_every_page(demo_app):
 def test_ledger_header_on_every_page_of_a_long_ledger(app, places):
     from liushou.scope import Scope
     from liushou.services import SYSTEM
+    from liushou.services.accounts import create_user
     from liushou.services.households import save_household
     from liushou.services.persons import save_person
-    from liushou.services.accounts import create_user
+
     everything = Scope(everything=True)
-    household = save_household(SYSTEM, everything, {"village": places["V01"].id, "head_name": "户主"})
+    household = save_household(
+        SYSTEM, everything, {"village": places["V01"].id, "head_name": "户主"}
+    )
     for i in range(60):
-        save_person(SYSTEM, everything, {"household": household.id, "name": f"老人{i:02d}",
-                                         "birth_date": "1950-01-01", "sex": "男", "children_away": "1"})
+        save_person(
+            SYSTEM,
+            everything,
+            {
+                "household": household.id,
+                "name": f"老人{i:02d}",
+                "birth_date": "1950-01-01",
+                "sex": "男",
+                "children_away": "1",
+            },
+        )
     create_user(SYSTEM, {"username": "admin", "role": "admin"}, PASSWORD)
     reader = _pdf(_client(app), f"/villages/{places['V01'].id}/ledger/留守老人.pdf")
     assert len(reader.pages) >= 3
@@ -129,10 +173,17 @@ def test_ledger_header_on_every_page_of_a_long_ledger(app, places):
 
 def test_route_sheet_has_a_qr_per_person(demo_app):
     import zxingcpp
+
     client = _client(demo_app, "cun01")
     with demo_app.app_context():
-        helper = Helper.get(Helper.user == 4) if Helper.select().where(Helper.user == 4).exists() else None
-        helper = helper or Helper.select().where((Helper.kind == "村干部") & (Helper.village == 1)).get()
+        helper = (
+            Helper.get(Helper.user == 4)
+            if Helper.select().where(Helper.user == 4).exists()
+            else None
+        )
+        helper = (
+            helper or Helper.select().where((Helper.kind == "村干部") & (Helper.village == 1)).get()
+        )
     reader = _pdf(client, f"/helpers/{helper.id}/route.pdf")
     text = _text(reader)
     assert "走访路线单" in text and helper.name in text
@@ -152,6 +203,7 @@ def test_print_pages_for_a_village_cadre(demo_app, url):
 
 def test_long_card_batch_runs_as_a_job_with_a_progress_page(demo_app):
     import time as _time
+
     client = _client(demo_app, "cun01")
     token = csrf_token(client, "/print")
     response = client.post("/print/jobs", data={"csrf_token": token, "village": 1})

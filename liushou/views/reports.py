@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import clock, printing
+from .. import clock
 from ..auth import current_actor
 from ..models import Village
 from ..queries import places
@@ -12,6 +12,7 @@ from ..queries.indicators import report
 from ..rules.categories import GROUPS
 from ..services.audit import record
 from ..xlsx_io import workbook
+from . import print_response
 from .downloads import xlsx_response
 
 bp = Blueprint("reports", __name__)
@@ -63,8 +64,10 @@ def download(ext):
     where = village.name if village else "全乡镇"
     title = f"{where}三留守关爱服务统计（{label}）"
     if ext in ("pdf", "html"):
-        return printing.respond("report.html", f"{title}.pdf", preview=ext == "html", actor=current_actor(),
-                                object_type="report", label=title, r=data, title=title, groups=GROUPS)
+        response = print_response.respond("report.html", f"{title}.pdf", preview=ext == "html",
+                                          r=data, title=title, groups=GROUPS)
+        record(current_actor(), "print", object_type="report", label=title)
+        return response
     if ext != "xlsx":
         abort(404)
     rows = [[f"期初{g_}", data["groups_at"]["start"][g_]] for g_ in GROUPS]

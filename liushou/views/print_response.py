@@ -1,0 +1,71 @@
+"""The web side of printouts: the footer's user, and the answer as PDF or as an HTML preview.
+
+Rendering itself is liushou.printing (render, pool); the view that asks for a print writes its
+audit row.
+"""
+
+from urllib.parse import quote
+
+from flask import Response, current_app, g
+
+from ..printing import pool, render
+
+# The preview carries its own <style>; allow it here only, scripts stay forbidden.
+PREVIEW_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "script-src 'none'; frame-ancestors 'none'"
+)
+
+
+def html(template, **context):
+    """The printout's HTML, its footer naming the signed-in user."""
+    user = g.get("user")
+    return render.html(template, printed_by=user.display_name if user else "系统", **context)
+
+
+def base_url():
+    return render.base_url(current_app.static_folder)
+
+
+def pdf(htmls):
+    """One PDF from one or more independent HTML chunks (laid out side by side, joined in order).
+
+    PDF_IN_PROCESS lays out in the server's own process (debugging, profiling)."""
+    base = base_url()
+    if current_app.config.get("PDF_IN_PROCESS"):
+        return render.join([render.pdf(h, base) for h in htmls])
+    return render.join(pool.pdfs(htmls, base))
+
+
+def pdf_response(data, filename):
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def preview_response(html_text):
+    response = Response(html_text, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+def respond(template, filename, *, preview, chunks=None, **context):
+    """The PDF (or, with `preview`, the HTML page) of a printout.
+
+    `chunks`: for long batches, a list of context overrides rendered as separate documents
+    (laid out in parallel) and joined; the preview shows them all in one page.
+    """
+    if chunks and not preview and len(chunks) > 1:
+        return pdf_response(
+            pdf([html(template, preview=False, **{**context, **c}) for c in chunks]), filename
+        )
+    if chunks:
+        merged = {}
+        for c in chunks:
+            for key, value in c.items():
+                merged[key] = merged.get(key, []) + list(value)
+        context.update(merged)
+    page = html(template, preview=preview, **context)
+    if preview:
+        return preview_response(page)
+    return pdf_response(pdf([page]), filename)
