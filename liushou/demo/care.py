@@ -34,11 +34,11 @@ def build_care(rng, villages, grids, people, today):
             elif row["account"] == "grid":
                 user = User.get_or_none(User.username == f"wangge{v.code[1:]}")
             area = f"g:{first_grid.id}" if row["account"] == "grid" else f"v:{v.id}"
-            name = (
-                user.display_name
-                if user
-                else people.name(rng.choice("男女"), people.born(today, 28, 55))
-            )
+            if user:
+                name = user.display_name
+            else:
+                low, high = vocab.ages(row)
+                name = people.name(row["sex"] or rng.choice("男女"), people.born(today, low, high))
             helper = save_helper(
                 SYSTEM,
                 EVERYWHERE,

@@ -55,6 +55,8 @@ def helpers():
     rows = fixtures.table("helpers.csv")
     for r in rows:
         _check("helpers.csv", "kind", r["kind"], HELPER_KINDS)
+        _check("helpers.csv", "sex", r["sex"], ("", "男", "女"))
+        ages(r)
         if r["post"]:
             _check("helpers.csv", "kind (a post)", r["kind"], VILLAGE_POSTS)
         for group in _groups(r["serves"]):
