@@ -13,8 +13,12 @@ import sqlite3
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+
+from . import clock
 
 PREFIX = "liushou-"
 DAILY = re.compile(r"^liushou-(\d{4})-(\d{2})-(\d{2})\.sqlite3$")
@@ -63,7 +67,7 @@ def _unlink_with_sidecars(path):
 def backup(db_path, backup_dir, now=None):
     """Copy the live database into backup_dir (safe while users write), check the copy, keep the
     month's first copy in monthly/, rotate; returns the daily copy's path."""
-    now = now or datetime.now()
+    now = now or clock.now()
     if not Path(db_path).is_file():
         raise BackupError(f"找不到数据库文件 {db_path}，没有备份")
     folder = Path(backup_dir)
@@ -197,18 +201,68 @@ def check(path, latest=None, label=None):
     return version
 
 
-def _migrate(path):
-    """Bring the file at path up to the latest schema; returns the steps applied."""
-    from .db import bind, database
+def _schema(rows):
+    """({table: [(column, type, notnull, pk), ...]}, {(kind, name) of indexes and triggers})
+    from the rows _SCHEMA_SQL returns."""
+    tables, others = {}, set()
+    for kind, name, column, coltype, notnull, pk in rows:
+        if kind == "table":
+            tables.setdefault(name, []).append((column, coltype.upper(), notnull, pk))
+        elif not name.startswith("sqlite_"):
+            others.add((kind, name))
+    return tables, others
+
+
+_SCHEMA_SQL = (
+    'SELECT m.type, m.name, c.name, c.type, c."notnull", c.pk FROM sqlite_master m '
+    "JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' "
+    "UNION ALL SELECT type, name, NULL, NULL, NULL, NULL FROM sqlite_master "
+    "WHERE type IN ('index', 'trigger') ORDER BY 1, 2"
+)
+
+
+@cache
+def _expected_schema(latest):
+    """The schema a fresh database gets from the migrations (built once, in memory)."""
+    from .db import database
     from .migrations import migrate
 
+    with _bound(":memory:"):
+        with database.connection_context():
+            migrate(latest)
+            return _schema(database.execute_sql(_SCHEMA_SQL).fetchall())
+
+
+def _check_schema(path, label):
+    """Refuse a migrated copy whose tables, columns, indexes or triggers differ from ours: it has
+    our table names and a version number, but it is some other program's database."""
+    tables, others = _expected_schema(_latest())
+    con = sqlite3.connect(path)
+    try:
+        found_tables, found_others = _schema(con.execute(_SCHEMA_SQL).fetchall())
+    finally:
+        con.close()
+    wrong = sorted(t for t, columns in tables.items() if found_tables.get(t) != columns)
+    missing = sorted(name for _kind, name in others - found_others)
+    if wrong or missing:
+        names = "、".join((wrong + missing)[:5])
+        raise BackupError(
+            f"{label} 的表结构与本程序不符（{names} 等不一致），不是本系统的数据库，没有恢复"
+        )
+
+
+@contextmanager
+def _bound(path):
+    """Point the app's shared database handle at `path` for the block (the migration steps run
+    against that handle), then back at whatever it named before."""
+    from .db import bind, database
+
     previous = database.database
+    if not database.is_closed():
+        database.close()
     bind(str(path))
     try:
-        with database.connection_context():
-            return migrate()
-    except Exception as e:  # a schema that does not match its version number
-        raise BackupError(f"无法把备份升级到本程序的数据库版本（{e}），没有恢复") from e
+        yield
     finally:
         if not database.is_closed():
             database.close()
@@ -216,6 +270,19 @@ def _migrate(path):
             bind(previous)
         else:
             database.init(None)
+
+
+def _migrate(path):
+    """Bring the file at path up to the latest schema; returns the steps applied."""
+    from .db import database
+    from .migrations import migrate
+
+    with _bound(path):
+        try:
+            with database.connection_context():
+                return migrate()
+        except Exception as e:  # a schema that does not match its version number
+            raise BackupError(f"无法把备份升级到本程序的数据库版本（{e}），没有恢复") from e
 
 
 def _set_aside(db_path, aside):
@@ -261,7 +328,7 @@ def restore(backup_file, db_path, now=None):
     The backup is copied and migrated beside the database first, so any refusal or failure leaves
     the current database exactly as it was; the swap itself is one os.replace.
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     db_path = Path(db_path).resolve()
     check(backup_file)  # refuse early, before copying a large file
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +337,7 @@ def restore(backup_file, db_path, now=None):
         shutil.copyfile(backup_file, temp)
         check(temp, label=Path(backup_file).name)  # exactly the bytes about to be installed
         applied = _migrate(temp)  # closing its connection removes the temp's -wal and -shm
+        _check_schema(temp, Path(backup_file).name)
         if db_path.exists():
             _same_owner_and_mode(db_path, temp)
     except BaseException:
@@ -298,20 +366,41 @@ def nightly_due(backup_dir, now, hour=2):
     return now.hour >= hour and not today.exists()
 
 
+def hold(db_path):
+    """An open connection in WAL mode that has read the file: while it is open the -wal file
+    stays, which is how restore tells that a server is using the database. None if the file
+    cannot be opened (the server reports that on its first request)."""
+    try:
+        con = sqlite3.connect(db_path, timeout=10, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=wal")
+        con.execute("PRAGMA user_version").fetchone()
+        return con
+    except sqlite3.Error:
+        return None
+
+
 def start_nightly(db_path, backup_dir, hour=2, every=600, log=print, stop=None):
     """A daemon thread in the server process that makes the day's copy after `hour` o'clock,
     checking every `every` seconds until `stop` (an Event) is set. A systemd timer running
-    `flask --app app backup` may run too: a second copy on the same day replaces the first."""
+    `flask --app app backup` may run too: a second copy on the same day replaces the first.
+
+    The thread also holds one connection to the database for the server's life, so the -wal
+    stays beside it and `restore` (see _set_aside) knows the server is running and refuses."""
     stop = stop or threading.Event()
+    keeper = hold(db_path)
 
     def loop():
-        while not stop.is_set():
-            if nightly_due(backup_dir, datetime.now(), hour):
-                try:
-                    log(f"nightly backup: {backup(db_path, backup_dir)}")
-                except Exception as e:  # keep serving; the settings page warns after two days
-                    log(f"nightly backup failed: {e}")
-            stop.wait(every)
+        try:
+            while not stop.is_set():
+                if nightly_due(backup_dir, clock.now(), hour):
+                    try:
+                        log(f"nightly backup: {backup(db_path, backup_dir)}")
+                    except Exception as e:  # keep serving; the settings page warns after 2 days
+                        log(f"nightly backup failed: {e}")
+                stop.wait(every)
+        finally:
+            if keeper is not None:
+                keeper.close()
 
     thread = threading.Thread(target=loop, name="nightly-backup", daemon=True)
     thread.start()

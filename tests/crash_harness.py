@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "crash1234pw"
 HOST = "127.0.0.1"
 WRITERS = 2  # clients posting at once: the kill often lands while two transactions are open
+# A kill mid-answer shows as a reset socket or as a cut-off response (IncompleteRead).
+GONE = (OSError, http.client.HTTPException)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -128,7 +130,7 @@ class Writers:
     def _run(self):
         try:
             conn, cookie, token = _session(self.port)
-        except OSError:
+        except GONE:
             return  # killed before this client logged in
         except Exception as e:  # noqa: BLE001 - a bad answer from a live server is a failure
             self.errors.append(repr(e))
@@ -151,7 +153,7 @@ class Writers:
                 conn.request("POST", "/admin/places/villages/new", body, headers)
                 r = conn.getresponse()
                 r.read()
-            except OSError:
+            except GONE:
                 return  # the server is gone; this write was never acknowledged
             if r.status == 303:
                 self.acked.append(code)

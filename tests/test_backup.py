@@ -3,9 +3,12 @@
 import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -372,7 +375,42 @@ def _unversioned(app, path):
     con.close()
 
 
+def _truncated(app, path):
+    """A copy cut off half-way, as an interrupted USB transfer leaves it."""
+    backups.backup(app.config["DATABASE"], path.parent / "c")
+    data = backups.daily_copies(path.parent / "c")[0].read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _empty_tables(app, path, version=0):
+    """Empty tables under our names, nothing else: at version 0 the migration cannot run on it."""
+    con = sqlite3.connect(path)
+    for table in backups.REQUIRED_TABLES:
+        con.execute(f'CREATE TABLE "{table}" (id INTEGER)')
+    con.execute(f"PRAGMA user_version = {version}")
+    con.close()
+
+
+def _foreign_schema(app, path):
+    """Our table names and the latest version number, but another program's columns: nothing
+    is left to migrate, so only comparing the schema finds it."""
+    _empty_tables(app, path, version=LATEST)
+
+
+def _trigger_dropped(app, path):
+    """A real copy whose append-only trigger on the audit log was dropped."""
+    backups.backup(app.config["DATABASE"], path.parent / "c")
+    path.write_bytes(backups.daily_copies(path.parent / "c")[0].read_bytes())
+    con = sqlite3.connect(path)
+    con.execute('DROP TRIGGER "audit_log_no_update"')
+    con.close()
+
+
 REFUSALS = {
+    "truncated": (_truncated, "损坏"),
+    "empty-tables-version-0": (_empty_tables, "无法把备份升级"),
+    "foreign-schema": (_foreign_schema, "表结构与本程序不符"),
+    "trigger-dropped": (_trigger_dropped, "表结构与本程序不符"),
     "text": (lambda app, p: p.write_text("姓名,电话\n张三,139\n"), "不是 SQLite"),
     "empty": (lambda app, p: p.write_bytes(b""), "不是 SQLite"),
     "foreign": (
@@ -474,3 +512,67 @@ def test_settings_page_shows_the_last_backup_and_warns(login_as, runner, app):
     page = login_as("admin").get("/admin/settings").get_data(as_text=True)
     assert f"最近一次备份：{datetime.fromtimestamp(old):%Y-%m-%d}" in page
     assert "已超过两天" in page and "flash warn" in page
+
+
+def test_two_backups_at_once_do_not_collide(app, tmp_path):
+    """The server's nightly thread and a systemd timer may copy at the same moment."""
+    db = app.config["DATABASE"]
+    database.close()
+    folder = tmp_path / "b"
+    start, results, errors = threading.Barrier(4), [], []
+
+    def one():
+        try:
+            start.wait()
+            results.append(backups.backup(db, folder, now=datetime(2026, 11, 22, 2)))
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert len(results) == 4 and backups.daily_copies(folder) == [results[0]]
+    assert backups.check(results[0]) == LATEST
+    assert leftovers(folder) == [] and not list(folder.rglob(".*"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="starts the real server in a process group")
+def test_restore_command_refuses_while_the_real_server_runs(tmp_path):
+    from tests.crash_harness import PASSWORD as CRASH_PASSWORD
+    from tests.crash_harness import _flask, _free_port, _kill, _start
+
+    db = tmp_path / "live.sqlite3"
+    env = {
+        **os.environ,
+        "LIUSHOU_DATABASE": str(db),
+        "LIUSHOU_INSTANCE": str(tmp_path / "instance"),
+        "LIUSHOU_BACKUP_DIR": str(tmp_path / "backups"),
+    }
+    env.pop("FLASK_APP", None)
+    _flask(env, "init-db")
+    _flask(env, "create-user", "admin", "--role", "admin", stdin=CRASH_PASSWORD + "\n")
+    _flask(env, "backup")
+    copy = backups.daily_copies(tmp_path / "backups")[0]
+    with open(tmp_path / "server.log", "ab") as log:
+        proc = _start(env, _free_port(), log)
+        try:
+            before = dump(db)
+            refused = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "app", "restore", str(copy), "--yes"],
+                cwd=Path(__file__).resolve().parents[1],
+                env=env,
+                text=True,
+                capture_output=True,
+                timeout=120,
+            )
+            assert refused.returncode != 0, refused.stdout
+            assert "正在被使用" in refused.stdout + refused.stderr
+            assert not list(tmp_path.glob("*.before-restore-*"))
+        finally:
+            _kill(proc)
+    assert dump(db) == before
+    done = _flask(env, "restore", str(copy), "--yes")  # once the server has stopped
+    assert "已恢复" in done.stdout
