@@ -180,3 +180,87 @@ def test_parallel_wrong_passwords_check_exactly_five(app, users, monkeypatch):
     assert User.get(User.username == "cun1").locked_until > datetime.now()
     assert login(app.test_client(), "cun1").status_code == 422  # locked: the right one too
     assert len(checked) == 5
+
+
+# --- revocable sessions: a cookie copied before the change no longer opens a page ---------
+
+
+def _copied_session(app, name):
+    """Log a fresh client in as `name`; returns (that client, a copy of its session cookie)."""
+    client = app.test_client()
+    assert login(client, name).status_code == 303
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    return client, client.get_cookie(cookie).value
+
+
+def _replay(app, value):
+    """A stranger's client carrying the copied cookie: the status of a village page."""
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+    return other.get("/persons").status_code
+
+
+def _admin_edits(app, users, places, **change):
+    admin = app.test_client()
+    assert login(admin, "admin").status_code == 303
+    user = users["cun1"]
+    form = {
+        "display_name": user.display_name,
+        "role": user.role,
+        "village": places["V01"].id,
+        "phone": "",
+        "active": "1",
+        **change,
+    }
+    response = post(admin, f"/admin/users/{user.id}", form, token_url=f"/admin/users/{user.id}")
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def test_logout_ends_a_copied_session(app, users):
+    client, copied = _copied_session(app, "cun1")
+    assert _replay(app, copied) == 200
+    assert post(client, "/logout").status_code == 303
+    assert _replay(app, copied) == 302
+
+
+def test_password_change_ends_other_sessions_but_not_this_one(app, users):
+    client, copied = _copied_session(app, "cun1")
+    response = post(
+        client,
+        "/account/password",
+        {"old": PASSWORD, "new": "new-secret-pw9"},
+        token_url="/account/password",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert client.get("/persons").status_code == 200
+    assert _replay(app, copied) == 302
+
+
+def test_admin_setting_a_password_ends_the_users_sessions(app, users, places):
+    _client, copied = _copied_session(app, "cun1")
+    _admin_edits(app, users, places, password="reset-by-admin9")
+    assert _replay(app, copied) == 302
+
+
+def test_role_change_ends_the_users_sessions(app, users, places):
+    _client, copied = _copied_session(app, "cun1")
+    _admin_edits(app, users, places, role="grid", grids=str(places["V01-G1"].id))
+    assert _replay(app, copied) == 302
+
+
+def test_area_change_ends_the_users_sessions(app, users, places):
+    _client, copied = _copied_session(app, "cun1")
+    _admin_edits(app, users, places, village=places["V02"].id)
+    assert _replay(app, copied) == 302
+
+
+def test_disabling_ends_the_users_sessions(app, users, places):
+    _client, copied = _copied_session(app, "cun1")
+    _admin_edits(app, users, places, active="")
+    assert _replay(app, copied) == 302
+
+
+def test_a_harmless_edit_keeps_the_session(app, users, places):
+    _client, copied = _copied_session(app, "cun1")
+    _admin_edits(app, users, places, display_name="新名字")
+    assert _replay(app, copied) == 200

@@ -85,6 +85,10 @@ def update_user(actor, user, values, password=None, active=True):
         changes.append(("grids", old_grids, new_grids))
     if password:
         changes.append(("password", "***", "***"))
+    # A new password, role, area or a disabled account: every open session of the user ends.
+    ends_sessions = bool(password) or any(
+        field in ("role", "village", "grids", "active") for field, _old, _new in changes
+    )
     with database.atomic():
         for k, v in data.items():
             setattr(user, k, v)
@@ -97,9 +101,18 @@ def update_user(actor, user, values, password=None, active=True):
             UserGrid.delete().where(UserGrid.user == user).execute()
             for g in grids:
                 UserGrid.create(user=user, grid=g)
+        if ends_sessions:
+            end_sessions(user)
         if changes:
             record(actor, "update", user, changes=changes)
     return user
+
+
+def end_sessions(user):
+    """End every session of `user`: the version each session cookie carries no longer matches.
+    (Call login_user again to give the current browser a fresh session.)"""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    user.session_version = User.get_by_id(user.id).session_version
 
 
 def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, now=None):
@@ -175,4 +188,5 @@ def change_password(actor, user, old, new):
     with database.atomic():
         user.password_hash = generate_password_hash(new, method=HASH_METHOD)
         user.save()
+        end_sessions(user)
         record(actor, "update", user, changes=[("password", "***", "***")])
