@@ -138,8 +138,11 @@ def rotate(backup_dir):
             old.unlink(missing_ok=True)
         if sub.is_dir():
             for stale in sub.glob(f".{PREFIX}*.tmp*"):
-                if stale.stat().st_mtime < time.time() - 86400:
-                    stale.unlink(missing_ok=True)
+                try:  # another backup running now may finish with its temp file meanwhile
+                    if stale.stat().st_mtime < time.time() - 86400:
+                        stale.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
 
 
 def daily_copies(backup_dir):
