@@ -1,4 +1,5 @@
 """Configuration layers: defaults, instance/config.py, LIUSHOU_* environment, test mapping."""
+
 import json
 import os
 import secrets
@@ -18,12 +19,21 @@ DEFAULTS = {
     "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
     "COMPRESS_ALGORITHM": "gzip",
     "COMPRESS_MIMETYPES": [
-        "text/html", "text/css", "text/plain", "application/javascript",
-        "text/javascript", "application/json", "image/svg+xml",
+        "text/html",
+        "text/css",
+        "text/plain",
+        "application/javascript",
+        "text/javascript",
+        "application/json",
+        "image/svg+xml",
     ],
     "COMPRESS_MIN_SIZE": 300,
     "COMPRESS_LEVEL": 6,
     "MIGRATE_ON_START": True,
+    # Request bodies: about 1 MB for every form; a view that takes a file has its own limit
+    # (web.UPLOAD_LIMITS). Larger requests get the Chinese 413 page, unread.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 11 * 1024 * 1024,  # a 10 MB workbook plus the form around it
     "PAGE_SIZE": 50,
 }
 
@@ -44,7 +54,7 @@ def load_config(app, test_config=None):
     app.config.from_pyfile("config.py", silent=True)
     for key, raw in os.environ.items():
         if key.startswith("LIUSHOU_"):
-            app.config[key[len("LIUSHOU_"):]] = _coerce(raw)
+            app.config[key[len("LIUSHOU_") :]] = _coerce(raw)
     if test_config:
         app.config.from_mapping(test_config)
     if not app.config.get("DATABASE"):
@@ -54,7 +64,8 @@ def load_config(app, test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=int(app.config["SESSION_IDLE_MINUTES"]))
+        minutes=int(app.config["SESSION_IDLE_MINUTES"])
+    )
 
 
 def _instance_secret(instance: Path) -> str:

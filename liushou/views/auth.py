@@ -44,7 +44,7 @@ def login():
     ), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.route("/logout", methods=["POST"])
 def logout():
     """End the session, and every other session of the same user (a copied cookie included)."""
     if g.user is not None:
