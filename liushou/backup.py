@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from . import clock
+from .instance_files import private_dir
 
 PREFIX = "liushou-"
 DAILY = re.compile(r"^liushou-(\d{4})-(\d{2})-(\d{2})\.sqlite3$")
@@ -71,7 +72,7 @@ def backup(db_path, backup_dir, now=None):
     if not Path(db_path).is_file():
         raise BackupError(f"找不到数据库文件 {db_path}，没有备份")
     folder = Path(backup_dir)
-    (folder / "monthly").mkdir(parents=True, exist_ok=True)
+    private_dir(folder / "monthly")  # copies are mkstemp files: 600 from the start
     target = folder / f"{PREFIX}{now:%Y-%m-%d}.sqlite3"
     temp = _temp_beside(target, ".tmp")
     try:
@@ -334,7 +335,7 @@ def restore(backup_file, db_path, now=None):
     now = now or clock.now()
     db_path = Path(db_path).resolve()
     check(backup_file)  # refuse early, before copying a large file
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent)
     temp = _temp_beside(db_path, ".restoring")
     try:
         shutil.copyfile(backup_file, temp)

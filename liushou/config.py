@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .instance_files import create_private, private_dir, write_private
+
 DEFAULTS = {
     "DATABASE": None,  # resolved to instance/liushou.sqlite3 when unset
     "BACKUP_DIR": None,  # resolved to instance/backups when unset
@@ -50,7 +52,7 @@ def load_config(app, test_config=None):
     """Apply the four configuration layers in order, then fill in derived paths."""
     app.config.from_mapping(DEFAULTS)
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     app.config.from_pyfile("config.py", silent=True)
     for key, raw in os.environ.items():
         if key.startswith("LIUSHOU_"):
@@ -71,7 +73,6 @@ def load_config(app, test_config=None):
 def _instance_secret(instance: Path) -> str:
     """Read the secret key from instance/, generating it on first run (never in git)."""
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    if create_private(path):  # 600 from the first byte
+        write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
