@@ -1,4 +1,5 @@
 """Who is logged in, idle expiry, read-only roles, and the decorators views use."""
+
 import time
 from functools import wraps
 
@@ -25,6 +26,7 @@ def login_user(user):
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["sv"] = user.session_version
     session["seen"] = int(time.time())
 
 
@@ -40,8 +42,8 @@ def load_user():
             session["expired"] = True
         else:
             user = User.get_or_none((User.id == uid) & (User.active == True))  # noqa: E712
-            if user is None:
-                session.clear()
+            if user is None or session.get("sv") != user.session_version:
+                session.clear()  # disabled, or its sessions were ended (logout, new password...)
             else:
                 g.user = user
                 if now - int(session.get("seen", 0)) > 30:
@@ -60,13 +62,16 @@ def load_user():
 
 def roles_required(*roles):
     """Allow the view only to the given roles (403 for the others)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.user is None or g.user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 

@@ -1,17 +1,20 @@
 """`flask --app app ...` commands: init-db, create-user, places, demo."""
+
 import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import cli_backup
 from .db import database
 from .services import SYSTEM, ValidationError
 
 
 def init_app(app):
-    for command in (init_db, create_user, places, demo, doctor, import_xlsx, backup, restore):
+    for command in (init_db, create_user, places, demo, doctor, import_xlsx):
         app.cli.add_command(command)
+    cli_backup.init_app(app)
 
 
 @click.command("init-db")
@@ -19,10 +22,13 @@ def init_app(app):
 def init_db():
     """Create the database or bring it up to the latest schema."""
     from .migrations import LATEST, migrate
+
     with database.connection_context():
         applied = migrate()
-    click.echo(f"数据库 {current_app.config['DATABASE']}：版本 {LATEST}"
-               + (f"，本次升级 {applied}" if applied else "，已是最新"))
+    click.echo(
+        f"数据库 {current_app.config['DATABASE']}：版本 {LATEST}"
+        + (f"，本次升级 {applied}" if applied else "，已是最新")
+    )
 
 
 def _read_password(prompt="密码"):
@@ -35,7 +41,9 @@ def _read_password(prompt="密码"):
 @click.command("create-user")
 @with_appcontext
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "township", "village", "grid", "leader"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "township", "village", "grid", "leader"])
+)
 @click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
 @click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
 @click.option("--display-name", default="", help="姓名")
@@ -43,10 +51,13 @@ def create_user(name, role, village_code, grid_codes, display_name):
     """Create an account; the password is read from a hidden prompt or piped stdin."""
     from .models import Grid, Village
     from .services.accounts import create_user as create
+
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code) if village_code else None
         if village_code and village is None:
-            raise click.ClickException(f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看")
+            raise click.ClickException(
+                f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看"
+            )
         grids = []
         for code in grid_codes:
             grid = Grid.get_or_none(Grid.code == code)
@@ -57,11 +68,19 @@ def create_user(name, role, village_code, grid_codes, display_name):
             village = grids[0].village
         password = _read_password()
         try:
-            user = create(SYSTEM, {"username": name, "display_name": display_name or name,
-                                   "role": role, "village": village.id if village else None,
-                                   "grids": [g.id for g in grids]}, password)
+            user = create(
+                SYSTEM,
+                {
+                    "username": name,
+                    "display_name": display_name or name,
+                    "role": role,
+                    "village": village.id if village else None,
+                    "grids": [g.id for g in grids],
+                },
+                password,
+            )
         except ValidationError as e:
-            raise click.ClickException("；".join(e.errors.values()))
+            raise click.ClickException("；".join(e.errors.values())) from e
     click.echo(f"已创建账号 {user.username}（{user.role_label}）")
 
 
@@ -70,6 +89,7 @@ def create_user(name, role, village_code, grid_codes, display_name):
 def places():
     """List the villages and grids with their codes."""
     from .models import Grid, Village
+
     with database.connection_context():
         for v in Village.ordered():
             click.echo(f"{v.code}\t{v.name}{'' if v.active else '（停用）'}")
@@ -87,17 +107,23 @@ def demo(persons, seed, password, if_empty):
     """Build a believable demo township."""
     from .demo import build
     from .migrations import migrate
+
     with database.connection_context():
         migrate()
         from .models import Village
+
         if Village.select().exists():
             if if_empty:
                 click.echo("数据库已有数据，未生成演示数据。")
                 return
-            raise click.ClickException("数据库已有数据；演示数据只能生成到空数据库（可用 LIUSHOU_DATABASE 指定新文件）")
+            raise click.ClickException(
+                "数据库已有数据；演示数据只能生成到空数据库（可用 LIUSHOU_DATABASE 指定新文件）"
+            )
         result = build(persons=persons, seed=seed, password=password)
-    click.echo(f"已生成演示乡镇：{result['villages']} 个村（社区），{result['grids']} 个网格，"
-               f"{result.get('persons', 0)} 人")
+    click.echo(
+        f"已生成演示乡镇：{result['villages']} 个村（社区），{result['grids']} 个网格，"
+        f"{result.get('persons', 0)} 人"
+    )
     click.echo("演示账号（登录名 / 角色）：")
     for username, label in result["users"]:
         click.echo(f"  {username}\t{label}")
@@ -108,6 +134,7 @@ def demo(persons, seed, password, if_empty):
 def doctor():
     """Check what printing needs: a CJK font through fontconfig and HarfBuzz's subsetter."""
     from .printing.doctor import checks
+
     bad = 0
     for ok, message in checks():
         click.echo(("✓ " if ok else "✗ ") + message)
@@ -129,16 +156,19 @@ def import_xlsx(file, village_code, dry_run):
     from .scope import Scope
     from .services.importing import apply, plan
     from .xlsx_io import WorkbookError, read_rows
+
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code)
         if village is None:
-            raise click.ClickException(f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看")
+            raise click.ClickException(
+                f"没有编码为 {village_code} 的村（社区），用 flask --app app places 查看"
+            )
         try:
             the_plan = plan(read_rows(Path(file).read_bytes()), village, Scope(everything=True))
         except WorkbookError as e:
-            raise click.ClickException(str(e))
+            raise click.ClickException(str(e)) from e
         except ValidationError as e:
-            raise click.ClickException("；".join(e.errors.values()))
+            raise click.ClickException("；".join(e.errors.values())) from e
         labels = {"new": "新增", "update": "更新", "skip": "跳过", "error": "错误"}
         for row in the_plan.rows:
             problems = "；".join(f"{c}：{m}" for c, m in row.errors + row.warnings)
@@ -149,37 +179,3 @@ def import_xlsx(file, village_code, dry_run):
             return
         done = apply(SYSTEM, Scope(everything=True), village, the_plan, Path(file).name)
         click.echo(f"已导入：新增 {done['new']}，更新 {done['update']}；{summary}")
-
-
-@click.command("backup")
-@with_appcontext
-def backup():
-    """Online backup into BACKUP_DIR (30 daily and 12 monthly copies kept)."""
-    from . import backup as backups
-    try:
-        path = backups.backup(current_app.config["DATABASE"], current_app.config["BACKUP_DIR"])
-    except backups.BackupError as e:
-        raise click.ClickException(str(e))
-    click.echo(f"已备份到 {path}")
-
-
-@click.command("restore")
-@with_appcontext
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--yes", is_flag=True, help="不再询问，直接恢复")
-def restore(file, yes):
-    """Replace the database with a backup (the current file is kept aside). Stop the server first."""
-    from . import backup as backups
-    from .migrations import LATEST, migrate
-    try:
-        version = backups.check(file, LATEST)
-    except backups.BackupError as e:
-        raise click.ClickException(str(e))
-    if not yes and not click.confirm(f"用 {file}（数据库版本 {version}）替换当前数据库？当前数据库会另存保留"):
-        raise click.ClickException("已取消")
-    if not database.is_closed():
-        database.close()
-    aside = backups.restore(file, current_app.config["DATABASE"], LATEST)
-    with database.connection_context():
-        migrate()
-    click.echo(f"已恢复。原数据库另存为 {aside}")

@@ -1,9 +1,12 @@
 """Configuration layers: defaults, instance/config.py, LIUSHOU_* environment, test mapping."""
+
 import json
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+
+from .instance_files import create_private, private_dir, write_private
 
 DEFAULTS = {
     "DATABASE": None,  # resolved to instance/liushou.sqlite3 when unset
@@ -18,12 +21,21 @@ DEFAULTS = {
     "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
     "COMPRESS_ALGORITHM": "gzip",
     "COMPRESS_MIMETYPES": [
-        "text/html", "text/css", "text/plain", "application/javascript",
-        "text/javascript", "application/json", "image/svg+xml",
+        "text/html",
+        "text/css",
+        "text/plain",
+        "application/javascript",
+        "text/javascript",
+        "application/json",
+        "image/svg+xml",
     ],
     "COMPRESS_MIN_SIZE": 300,
     "COMPRESS_LEVEL": 6,
     "MIGRATE_ON_START": True,
+    # Request bodies: about 1 MB for every form; a view that takes a file has its own limit
+    # (web.UPLOAD_LIMITS). Larger requests get the Chinese 413 page, unread.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 11 * 1024 * 1024,  # a 10 MB workbook plus the form around it
     "PAGE_SIZE": 50,
 }
 
@@ -40,11 +52,11 @@ def load_config(app, test_config=None):
     """Apply the four configuration layers in order, then fill in derived paths."""
     app.config.from_mapping(DEFAULTS)
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     app.config.from_pyfile("config.py", silent=True)
     for key, raw in os.environ.items():
         if key.startswith("LIUSHOU_"):
-            app.config[key[len("LIUSHOU_"):]] = _coerce(raw)
+            app.config[key[len("LIUSHOU_") :]] = _coerce(raw)
     if test_config:
         app.config.from_mapping(test_config)
     if not app.config.get("DATABASE"):
@@ -54,13 +66,13 @@ def load_config(app, test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=int(app.config["SESSION_IDLE_MINUTES"]))
+        minutes=int(app.config["SESSION_IDLE_MINUTES"])
+    )
 
 
 def _instance_secret(instance: Path) -> str:
     """Read the secret key from instance/, generating it on first run (never in git)."""
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    if create_private(path):  # 600 from the first byte
+        write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()

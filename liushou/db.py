@@ -1,7 +1,12 @@
-"""The SQLite database: one deferred handle, its pragmas, the base model, per-request connections."""
+"""The SQLite database: one deferred handle, its pragmas, the base model, connections."""
+
+from pathlib import Path
+
 from peewee import Model, SqliteDatabase
 
-# synchronous=FULL: an acknowledged write survives a power cut; WAL lets readers run beside a writer.
+from .instance_files import create_private, private_dir
+
+# synchronous=FULL: an acknowledged write survives a power cut; WAL lets readers beside a writer.
 PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -34,7 +39,11 @@ def bind(path):
 
 def init_app(app):
     """Bind the database and open/close one connection per request."""
-    bind(app.config["DATABASE"])
+    path = app.config["DATABASE"]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        private_dir(Path(path).parent)
+        create_private(path)  # 600: SQLite gives its -wal and -shm the same mode
+    bind(path)
 
     @app.before_request
     def _connect():

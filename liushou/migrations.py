@@ -1,8 +1,10 @@
+# ruff: noqa: E501 - released steps are frozen SQL, one statement per line
 """Numbered schema migrations, tracked in PRAGMA user_version.
 
 Each step is frozen SQL: never edit a released step, add a new one. A step runs in one transaction
 together with the user_version bump, so a crash leaves the database at the previous version.
 """
+
 from .db import database
 
 STEPS = {}
@@ -10,10 +12,12 @@ STEPS = {}
 
 def step(number):
     """Register a migration function under its number."""
+
     def wrap(fn):
         assert number not in STEPS, f"migration step {number} defined twice"
         STEPS[number] = fn
         return fn
+
     return wrap
 
 
@@ -169,6 +173,14 @@ CREATE INDEX "attendance_activity_id" ON "attendance" ("activity_id");
 CREATE INDEX "attendance_person_id" ON "attendance" ("person_id");
 CREATE UNIQUE INDEX "attendance_activity_id_person_id" ON "attendance" ("activity_id", "person_id");
 CREATE INDEX "attendance_person_id_activity_id" ON "attendance" ("person_id", "activity_id");
+""")
+
+
+@step(8)
+def session_version():
+    # Bumped to end every session of a user (logout, password, role or area change, disabling).
+    _script("""
+ALTER TABLE "app_user" ADD COLUMN "session_version" INTEGER NOT NULL DEFAULT 0;
 """)
 
 

@@ -1,13 +1,14 @@
 """Wiring the web side: extensions, blueprints, template helpers, headers, error pages."""
+
 import hashlib
 import os
 from datetime import date, datetime
 
-from flask import flash, g, render_template, request
+from flask import abort, current_app, flash, g, render_template, request
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import NotFound
 from htmx_flask import Htmx
+from werkzeug.exceptions import NotFound
 
 from . import auth, settings
 from .rules.text import mask_id_number, mask_phone
@@ -16,30 +17,82 @@ csrf = CSRFProtect()
 compress = Compress()
 htmx = Htmx()
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
-       "frame-ancestors 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
+    "frame-ancestors 'none'; object-src 'none'"
+)
 
 ERRORS = {
     400: ("请求有误", "提交的内容无法处理。请返回上一页重试。"),
     403: ("没有权限", "您的账号不能进行此操作。如需权限请联系管理员。"),
     404: ("找不到页面", "您要找的内容不存在，或不在您负责的范围内。"),
     405: ("请求方式不对", "请从页面上的按钮或链接进入。"),
+    413: ("提交的内容过大", "提交的内容超过了允许的大小，没有保存。上传文件请拆分后再试。"),
     500: ("系统出错", "系统暂时出了问题，您刚才的操作没有保存。请稍后重试，或联系管理员。"),
 }
 
 
+# Endpoints that take a file upload -> the config key of their body limit.
+UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES"}
+
+
+def _limit_request_size():
+    """First before_request (ahead of CSRF, which parses the form): the body limit for this
+    endpoint, and a declared length over it refused before a byte of the body is read."""
+    key = UPLOAD_LIMITS.get(request.endpoint)
+    if key:
+        request.max_content_length = int(current_app.config[key])
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+
+
 def init_app(app):
+    app.before_request(_limit_request_size)
     csrf.init_app(app)
     compress.init_app(app)
     htmx.init_app(app)
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import (account, admin, auth as auth_views, care, helpers, home, households,
-                        imports, pairings, persons, printouts, records, reminders, reports, visits)
-    for module in (auth_views, home, account, admin, helpers, persons, households, visits, pairings,
-                   printouts, imports, care, records, reminders, reports):
+    from .views import (
+        account,
+        admin,
+        care,
+        helpers,
+        home,
+        households,
+        imports,
+        pairings,
+        persons,
+        printouts,
+        records,
+        reminders,
+        reports,
+        visits,
+    )
+    from .views import (
+        auth as auth_views,
+    )
+
+    for module in (
+        auth_views,
+        home,
+        account,
+        admin,
+        helpers,
+        persons,
+        households,
+        visits,
+        pairings,
+        printouts,
+        imports,
+        care,
+        records,
+        reminders,
+        reports,
+    ):
         app.register_blueprint(module.bp)
 
     _asset_versions = {}
@@ -53,12 +106,15 @@ def init_app(app):
                 version = hashlib.sha256(fh.read()).hexdigest()[:10]
             _asset_versions[filename] = version
         from flask import url_for
+
         return url_for("static", filename=filename, v=version)
 
-    app.jinja_env.globals.update(asset=asset, setting=settings.get, today=date.today,
-                                 emergency_alerts=_emergency_alerts)
-    app.jinja_env.filters.update(mask_phone=mask_phone, mask_id=mask_id_number,
-                                 dt=_fmt_dt, d=_fmt_d)
+    app.jinja_env.globals.update(
+        asset=asset, setting=settings.get, today=date.today, emergency_alerts=_emergency_alerts
+    )
+    app.jinja_env.filters.update(
+        mask_phone=mask_phone, mask_id=mask_id_number, dt=_fmt_dt, d=_fmt_d
+    )
 
     for code in ERRORS:
         app.register_error_handler(code, _error_page)
@@ -70,8 +126,12 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):
-        return render_template("errors/error.html", code=400, title="页面已过期",
-                               message="页面停留时间过长或已在别处退出登录，请刷新页面后重新提交。"), 400
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="页面已过期",
+            message="页面停留时间过长或已在别处退出登录，请刷新页面后重新提交。",
+        ), 400
 
 
 def _error_page(e):
@@ -112,4 +172,5 @@ def _emergency_alerts():
     if g.get("user") is None:
         return []
     from .queries.care import overdue_steps
+
     return list(overdue_steps(g.scope).limit(5))

@@ -1,4 +1,5 @@
-"""Fixtures: an app on a file database under tmp_path, its client and CLI runner, users and logins."""
+"""Fixtures: an app on a file database under tmp_path, its client, CLI runner, users, logins."""
+
 import re
 import shutil
 
@@ -16,12 +17,20 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def _cheap_password_hashes():
     """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
     from liushou.services import accounts
+
     accounts.HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def make_app(tmp_path, **extra):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "test.sqlite3"),
-                       "SECRET_KEY": "test", "BACKUP_DIR": str(tmp_path / "backups"), **extra})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "test.sqlite3"),
+            "SECRET_KEY": "test",
+            "BACKUP_DIR": str(tmp_path / "backups"),
+            **extra,
+        }
+    )
 
 
 @pytest.fixture
@@ -48,6 +57,7 @@ def runner(app):
 def places(app):
     """Two villages with two grids each: V01 (V01-G1, V01-G2) and V02 (V02-G1, V02-G2)."""
     from liushou.services.places import save_grid, save_village
+
     out = {}
     for i in (1, 2):
         v = save_village(SYSTEM, {"code": f"V0{i}", "name": f"第{i}村", "sort_order": i})
@@ -62,6 +72,7 @@ def places(app):
 def users(app, places):
     """One account of every role; village/grid users in V01 (grid worker on V01-G1)."""
     from liushou.services.accounts import create_user
+
     spec = {
         "admin": ("admin", None, []),
         "township": ("township", None, []),
@@ -73,10 +84,17 @@ def users(app, places):
     }
     out = {}
     for name, (role, vcode, gcodes) in spec.items():
-        out[name] = create_user(SYSTEM, {
-            "username": name, "display_name": name, "role": role,
-            "village": places[vcode].id if vcode else None,
-            "grids": [places[c].id for c in gcodes]}, PASSWORD)
+        out[name] = create_user(
+            SYSTEM,
+            {
+                "username": name,
+                "display_name": name,
+                "role": role,
+                "village": places[vcode].id if vcode else None,
+                "grids": [places[c].id for c in gcodes],
+            },
+            PASSWORD,
+        )
     return out
 
 
@@ -89,8 +107,9 @@ def csrf_token(client, url="/login"):
 
 def login(client, username, password=PASSWORD):
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 def post(client, url, data=None, token_url="/"):
@@ -103,11 +122,13 @@ def post(client, url, data=None, token_url="/"):
 @pytest.fixture
 def login_as(client, users):
     """login_as('cun1') logs the test client in as that user and returns the client."""
+
     def _login(name):
-        client.get("/logout")  # whoever was logged in before
+        client.delete_cookie(client.application.config["SESSION_COOKIE_NAME"])  # who was before
         response = login(client, name)
         assert response.status_code == 303, response.get_data(as_text=True)
         return client
+
     return _login
 
 

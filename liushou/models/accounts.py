@@ -1,7 +1,8 @@
 """User accounts, their roles and the grids a grid worker serves."""
+
 from datetime import datetime
 
-from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField)
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from ..db import BaseModel
 from .places import Grid, Village
@@ -34,6 +35,8 @@ class User(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)
+    # In every session cookie; bumping it ends all of this user's sessions.
+    session_version = IntegerField(default=0)
     created_at = DateTimeField(default=datetime.now)
 
     class Meta:

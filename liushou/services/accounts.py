@@ -1,8 +1,10 @@
 """Accounts: creating users, logging in with lockout, changing passwords."""
-from datetime import datetime, timedelta
+
+from datetime import timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
@@ -60,7 +62,9 @@ def create_user(actor, values, password):
     """Create an account; `values` has username, display_name, role, village, grids, phone."""
     data, grids = _validate(values, creating=True, password=password)
     with database.atomic():
-        user = User.create(password_hash=generate_password_hash(password, method=HASH_METHOD), **data)
+        user = User.create(
+            password_hash=generate_password_hash(password, method=HASH_METHOD), **data
+        )
         for g in grids:
             UserGrid.create(user=user, grid=g)
         record(actor, "create", user, changes=[(k, None, v) for k, v in data.items()])
@@ -69,8 +73,9 @@ def create_user(actor, values, password):
 
 def update_user(actor, user, values, password=None, active=True):
     """Change role, area, name, phone, active flag and (optionally) the password."""
-    data, grids = _validate({**values, "username": user.username}, creating=False,
-                            password=password)
+    data, grids = _validate(
+        {**values, "username": user.username}, creating=False, password=password
+    )
     data.pop("username")
     data["active"] = bool(active)
     changes = diff(user, data)
@@ -80,6 +85,10 @@ def update_user(actor, user, values, password=None, active=True):
         changes.append(("grids", old_grids, new_grids))
     if password:
         changes.append(("password", "***", "***"))
+    # A new password, role, area or a disabled account: every open session of the user ends.
+    ends_sessions = bool(password) or any(
+        field in ("role", "village", "grids", "active") for field, _old, _new in changes
+    )
     with database.atomic():
         for k, v in data.items():
             setattr(user, k, v)
@@ -92,9 +101,18 @@ def update_user(actor, user, values, password=None, active=True):
             UserGrid.delete().where(UserGrid.user == user).execute()
             for g in grids:
                 UserGrid.create(user=user, grid=g)
+        if ends_sessions:
+            end_sessions(user)
         if changes:
             record(actor, "update", user, changes=changes)
     return user
+
+
+def end_sessions(user):
+    """End every session of `user`: the version each session cookie carries no longer matches.
+    (Call login_user again to give the current browser a fresh session.)"""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    user.session_version = User.get_by_id(user.id).session_version
 
 
 def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, now=None):
@@ -102,9 +120,16 @@ def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, 
 
     After `max_failures` wrong passwords in a row the account is locked for `lock_minutes`,
     and while locked even the right password is refused.
+
+    Each attempt first reserves its check: one UPDATE ... SET failed_logins = failed_logins + 1
+    inside BEGIN IMMEDIATE, counted as a failure until the password proves right. The attempt
+    that reserves the last allowed check locks the account in the same transaction, so however
+    many requests arrive at once, at most `max_failures` passwords are ever checked. The slow
+    hash is compared outside the transaction, so logins do not hold the write lock.
     """
     from . import Actor
-    now = now or datetime.now()
+
+    now = now or clock.now()
     username = clean(username, 64)
     user = User.get_or_none(User.username == username)
     if user is None:
@@ -112,35 +137,45 @@ def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, 
         record(Actor(None, ip), "login_failed", object_type="app_user", label=username)
         raise ValidationError({"password": "登录名或密码不正确"})
     actor = Actor(user, ip)
-    # The failure is written first and the error raised after the commit: raising inside
-    # atomic() would roll back the failure count and the audit row.
-    problem = None
-    with database.atomic():
-        if user.is_locked(now):
-            record(actor, "login_failed", user, label=f"{user.username}（已锁定）")
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            problem = f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试"
-        elif not user.active:
-            record(actor, "login_failed", user, label=f"{user.username}（已停用）")
-            problem = "该账号已停用，请联系管理员"
-        elif not check_password_hash(user.password_hash, password or ""):
-            user.failed_logins += 1
-            problem = "登录名或密码不正确"
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-                problem = f"连续输错 {max_failures} 次，账号已锁定 {lock_minutes} 分钟"
-            user.save()
-            record(actor, "login_failed", user)
-        else:
-            user.failed_logins = 0
-            user.locked_until = None
-            user.last_login_at = now
-            user.save()
-            record(actor, "login", user)
-    if problem:
+    with database.atomic("IMMEDIATE"):
+        open_ = (User.locked_until.is_null()) | (User.locked_until <= now)
+        reserved = (
+            User.update(failed_logins=User.failed_logins + 1)
+            .where((User.id == user.id) & (User.active == True) & open_)  # noqa: E712
+            .execute()
+        )
+        user = User.get_by_id(user.id)
+        last_try = reserved and user.failed_logins >= max_failures
+        if last_try:
+            User.update(failed_logins=0, locked_until=now + timedelta(minutes=lock_minutes)).where(
+                User.id == user.id
+            ).execute()
+        if not reserved:
+            # The error is raised after the commit: raising inside atomic() would roll back
+            # the audit row.
+            if not user.active:
+                record(actor, "login_failed", user, label=f"{user.username}（已停用）")
+                problem = "该账号已停用，请联系管理员"
+            else:
+                record(actor, "login_failed", user, label=f"{user.username}（已锁定）")
+                minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+                problem = f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试"
+    if not reserved:
         raise ValidationError({"password": problem})
-    return user
+    if not check_password_hash(user.password_hash, password or ""):
+        with database.atomic():
+            record(actor, "login_failed", user)
+        if last_try:
+            problem = f"连续输错 {max_failures} 次，账号已锁定 {lock_minutes} 分钟"
+        else:
+            problem = "登录名或密码不正确"
+        raise ValidationError({"password": problem})
+    with database.atomic("IMMEDIATE"):
+        User.update(failed_logins=0, locked_until=None, last_login_at=now).where(
+            User.id == user.id
+        ).execute()
+        record(actor, "login", user)
+    return User.get_by_id(user.id)
 
 
 def change_password(actor, user, old, new):
@@ -153,4 +188,5 @@ def change_password(actor, user, old, new):
     with database.atomic():
         user.password_hash = generate_password_hash(new, method=HASH_METHOD)
         user.save()
+        end_sessions(user)
         record(actor, "update", user, changes=[("password", "***", "***")])

@@ -1,10 +1,10 @@
 """Admin pages: users, places, settings, the audit log."""
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 
 from .. import clock
-from ..auth import admin_required, current_actor
+from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
 from ..models import ROLES, Village
 from ..models.audit import ACTIONS
@@ -53,11 +53,16 @@ def user_edit(user_id):
                "village": user.village_id, "grids": user.grid_ids, "phone": user.phone}
     return form_page(
         "admin/user_form.html", initial=initial, read=_user_form,
-        save=lambda values: accounts.update_user(current_actor(), user, values,
-                                                 request.form.get("password") or None,
-                                                 active=request.form.get("active") == "1"),
+        save=lambda values: _update_user(user, values),
         done=lambda _: (f"已保存账号 {user.username}", url_for("admin.users")),
         context=lambda values: _user_choices(user))
+
+
+def _update_user(user, values):
+    accounts.update_user(current_actor(), user, values, request.form.get("password") or None,
+                         active=request.form.get("active") == "1")
+    if user.id == g.user.id and user.active:
+        login_user(user)  # his other sessions ended with the change; this one goes on
 
 
 def _user_choices(user):

@@ -1,9 +1,11 @@
 """Logging in and out."""
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from ..auth import current_actor, login_user
+from ..db import database
 from ..services import ValidationError
-from ..services.accounts import authenticate
+from ..services.accounts import authenticate, end_sessions
 from ..services.audit import record
 
 bp = Blueprint("auth", __name__)
@@ -22,10 +24,13 @@ def login():
         username = request.form.get("username", "")
         cfg = current_app.config
         try:
-            user = authenticate(username, request.form.get("password", ""),
-                                ip=request.remote_addr or "",
-                                max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
-                                lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]))
+            user = authenticate(
+                username,
+                request.form.get("password", ""),
+                ip=request.remote_addr or "",
+                max_failures=int(cfg["LOGIN_MAX_FAILURES"]),
+                lock_minutes=int(cfg["LOGIN_LOCK_MINUTES"]),
+            )
         except ValidationError as e:
             errors = e.errors
         else:
@@ -34,14 +39,17 @@ def login():
     elif g.user is not None:
         return redirect(url_for("home.index"))
     status = 422 if errors else 200
-    return render_template("auth/login.html", errors=errors, username=username,
-                           expired=expired), status
+    return render_template(
+        "auth/login.html", errors=errors, username=username, expired=expired
+    ), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session."""
+    """End the session, and every other session of the same user (a copied cookie included)."""
     if g.user is not None:
-        record(current_actor(), "logout", g.user)
+        with database.atomic():
+            end_sessions(g.user)
+            record(current_actor(), "logout", g.user)
     session.clear()
     return redirect(url_for("auth.login"), 303)

@@ -17,6 +17,7 @@ from flask import (
 
 from .. import clock
 from ..auth import can_see_full_id, current_actor
+from ..instance_files import private_dir, write_private
 from ..models import Village
 from ..queries import persons as person_queries
 from ..queries import places
@@ -32,9 +33,7 @@ bp = Blueprint("imports", __name__)
 
 
 def _store():
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(current_app.instance_path) / "imports")
 
 
 def _file(token):
@@ -63,7 +62,7 @@ def upload():
                 errors["file"] = str(e)
         if not errors:
             token = secrets.token_hex(12)
-            (_store() / f"{g.user.id}-{token}.xlsx").write_bytes(data)
+            write_private(_store() / f"{g.user.id}-{token}.xlsx", data)
             return redirect(url_for("imports.preview", token=token, village=village.id,
                                     name=(upload.filename or "")[:80]), 303)
     return render_template("imports/upload.html", villages=villages, errors=errors), \

@@ -1,4 +1,5 @@
 """Paging for long lists (GET ?page=N), the same for every list."""
+
 from dataclasses import dataclass
 
 from flask import request, url_for
@@ -16,8 +17,10 @@ class Page:
         return self.number > 1
 
     def url(self, number):
-        args = {**request.args, "page": number}
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        """This list's URL at page `number`, keeping the filters. Keys starting with "_" are
+        dropped: url_for would read _method, _external, _scheme or _anchor as its own options."""
+        args = {k: v for k, v in request.args.lists() if not k.startswith("_") and k != "page"}
+        return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
 
 
 def paginate(query, number, per_page=50):
