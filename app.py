@@ -3,8 +3,12 @@
 import argparse
 import signal
 
+from waitress import serve
+
 from liushou import create_app
-from liushou.printing import pool
+from liushou.backup import start_nightly
+from liushou.jobs import start_daily
+from liushou.printing import doctor, pool
 
 app = create_app()
 
@@ -22,21 +26,13 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    from waitress import serve
-
-    from liushou.printing import doctor
-
     for ok, message in doctor.checks():
         if not ok:
             print(f"警告：{message}", flush=True)
 
-    from liushou.backup import start_nightly
-
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     start_nightly(app.config["DATABASE"], app.config["BACKUP_DIR"])
-    from liushou.jobs import start_daily
-
     start_daily()
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

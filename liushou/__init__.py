@@ -16,7 +16,7 @@ def create_app(test_config=None):
     from .config import load_config
     load_config(app, test_config)
 
-    from . import db, web, cli
+    from . import cli, db, web
     db.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -7,6 +7,7 @@ from flask import abort, g, redirect, request, session, url_for
 
 from . import settings
 from .models import User
+from .models.accounts import FULL_ID_ROLES
 from .scope import Scope
 from .services import Actor
 
@@ -76,10 +77,6 @@ def roles_required(*roles):
 
 
 admin_required = roles_required("admin")
-
-
-# Roles that may see a full ID number on a person's page (lists and exports are always masked).
-FULL_ID_ROLES = ("admin", "township", "village")
 
 
 def can_see_full_id(user):

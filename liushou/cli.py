@@ -1,6 +1,8 @@
-"""`flask --app app ...` commands: init-db, create-user, places, demo."""
+"""`flask --app app ...` commands: init-db, create-user, places, demo, doctor, import-xlsx
+(and backup, restore from cli_backup.py)."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -8,7 +10,15 @@ from flask.cli import with_appcontext
 
 from . import cli_backup
 from .db import database
+from .demo import build
+from .migrations import LATEST, migrate
+from .models import ROLES, Grid, Village
+from .printing.doctor import checks
+from .scope import Scope
 from .services import SYSTEM, ValidationError
+from .services.accounts import create_user as create
+from .services.importing import apply, plan
+from .xlsx_io import WorkbookError, read_rows
 
 
 def init_app(app):
@@ -21,7 +31,6 @@ def init_app(app):
 @with_appcontext
 def init_db():
     """Create the database or bring it up to the latest schema."""
-    from .migrations import LATEST, migrate
 
     with database.connection_context():
         applied = migrate()
@@ -42,15 +51,13 @@ def _read_password(prompt="密码"):
 @with_appcontext
 @click.argument("name")
 @click.option(
-    "--role", required=True, type=click.Choice(["admin", "township", "village", "grid", "leader"])
+    "--role", required=True, type=click.Choice(list(ROLES))
 )
 @click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
 @click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
 @click.option("--display-name", default="", help="姓名")
 def create_user(name, role, village_code, grid_codes, display_name):
     """Create an account; the password is read from a hidden prompt or piped stdin."""
-    from .models import Grid, Village
-    from .services.accounts import create_user as create
 
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code) if village_code else None
@@ -88,7 +95,6 @@ def create_user(name, role, village_code, grid_codes, display_name):
 @with_appcontext
 def places():
     """List the villages and grids with their codes."""
-    from .models import Grid, Village
 
     with database.connection_context():
         for v in Village.ordered():
@@ -105,12 +111,9 @@ def places():
 @click.option("--if-empty", is_flag=True, help="数据库已有村（社区）时什么也不做")
 def demo(persons, seed, password, if_empty):
     """Build a believable demo township."""
-    from .demo import build
-    from .migrations import migrate
 
     with database.connection_context():
         migrate()
-        from .models import Village
 
         if Village.select().exists():
             if if_empty:
@@ -133,7 +136,6 @@ def demo(persons, seed, password, if_empty):
 @click.command("doctor")
 def doctor():
     """Check what printing needs: a CJK font through fontconfig and HarfBuzz's subsetter."""
-    from .printing.doctor import checks
 
     bad = 0
     for ok, message in checks():
@@ -150,12 +152,7 @@ def doctor():
 @click.option("--dry-run", is_flag=True, help="只预览，不写入")
 def import_xlsx(file, village_code, dry_run):
     """Import a village ledger workbook, as the import page does."""
-    from pathlib import Path
 
-    from .models import Village
-    from .scope import Scope
-    from .services.importing import apply, plan
-    from .xlsx_io import WorkbookError, read_rows
 
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code)

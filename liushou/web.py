@@ -2,16 +2,34 @@
 
 import hashlib
 import os
-from datetime import date, datetime
+from datetime import datetime
 
-from flask import abort, current_app, flash, g, render_template, request
+from flask import abort, current_app, g, render_template, request, url_for
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.exceptions import NotFound
 
-from . import auth, settings
+from . import auth, clock, settings
+from .queries.care import overdue_steps
 from .rules.text import mask_id_number, mask_phone
+from .views import (
+    account,
+    admin,
+    care,
+    helpers,
+    home,
+    households,
+    imports,
+    pairings,
+    persons,
+    printouts,
+    records,
+    reminders,
+    reports,
+    visits,
+)
+from .views import auth as auth_views
 
 csrf = CSRFProtect()
 compress = Compress()
@@ -56,26 +74,6 @@ def init_app(app):
     app.before_request(auth.load_user)
     app.after_request(_headers)
 
-    from .views import (
-        account,
-        admin,
-        care,
-        helpers,
-        home,
-        households,
-        imports,
-        pairings,
-        persons,
-        printouts,
-        records,
-        reminders,
-        reports,
-        visits,
-    )
-    from .views import (
-        auth as auth_views,
-    )
-
     for module in (
         auth_views,
         home,
@@ -105,12 +103,10 @@ def init_app(app):
             with open(path, "rb") as fh:
                 version = hashlib.sha256(fh.read()).hexdigest()[:10]
             _asset_versions[filename] = version
-        from flask import url_for
-
         return url_for("static", filename=filename, v=version)
 
     app.jinja_env.globals.update(
-        asset=asset, setting=settings.get, today=date.today, emergency_alerts=_emergency_alerts
+        asset=asset, setting=settings.get, today=clock.today, emergency_alerts=_emergency_alerts
     )
     app.jinja_env.filters.update(
         mask_phone=mask_phone, mask_id=mask_id_number, dt=_fmt_dt, d=_fmt_d
@@ -163,14 +159,8 @@ def _fmt_d(value):
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else (value or "")
 
 
-def flash_ok(message):
-    flash(message, "ok")
-
-
 def _emergency_alerts():
     """Reporting steps past their deadline in the user's area: shown in red on every page."""
     if g.get("user") is None:
         return []
-    from .queries.care import overdue_steps
-
     return list(overdue_steps(g.scope).limit(5))

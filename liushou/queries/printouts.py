@@ -9,8 +9,8 @@ from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, CheckUp
 from ..models.visits import Pairing, Visit, VisitPerson
-from .visits import worklist_query
 from .helpers import visible as visible_helpers
+from .visits import worklist_query
 
 ROUTE_HORIZON_DAYS = 7  # a route sheet lists visits due within a week, and the overdue ones
 

@@ -13,10 +13,10 @@ from ..models.care import (
     Service,
 )
 from ..models.helpers import Helper
+from ..queries.helpers import visible as visible_helpers
 from ..rules import emergency as rules
 from . import ValidationError, diff
 from .audit import record
-from ..queries.helpers import visible as visible_helpers
 from .forms import Reader, to_int
 
 

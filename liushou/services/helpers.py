@@ -2,8 +2,8 @@
 from ..db import database
 from ..models import Grid, User, Village
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS, Helper, HelperArea, VillagePost
-from ..rules.text import clean, normalize_phone, phone_problem
 from ..queries.helpers import linkable_users
+from ..rules.text import clean, normalize_phone, phone_problem
 from . import ValidationError, diff
 from .audit import record
 from .forms import to_int

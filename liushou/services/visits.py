@@ -13,12 +13,12 @@ from ..models.visits import (
     VisitPerson,
     VisitState,
 )
+from ..queries.helpers import visible as visible_helpers
 from ..rules import visits as rules
 from ..rules.categories import age_on
 from ..rules.text import clean
 from . import ValidationError
 from .audit import record
-from ..queries.helpers import visible as visible_helpers
 from .forms import Reader
 
 
