@@ -505,3 +505,9 @@ def test_valid_bodies_are_accepted(app, world):
 # Controls not run: a print job starts PDF workers; an upload needs a file; a confirmed import
 # deletes the workbook.
 NO_CONTROL = {"printouts.job_start", "imports.upload", "imports.confirm"}
+
+
+def test_unknown_form_field_fails_loudly(app, world, monkeypatch):
+    monkeypatch.setitem(FORMS, "helpers.form", {"village": "village", "user": "user"})
+    with pytest.raises(AssertionError, match=r"does not know fields \['areas'\]"):
+        test_every_post_route_and_field_is_known(app, world)
