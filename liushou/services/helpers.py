@@ -1,4 +1,5 @@
 """Helpers and the posts they hold on villages."""
+
 from ..db import database
 from ..models import Grid, User, Village
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS, Helper, HelperArea, VillagePost
@@ -69,20 +70,23 @@ def save_helper(actor, scope, values, helper=None):
 
 
 def _areas(codes, scope, errors):
-    out = []
+    """The (village, grid) pairs named by "v:<id>" / "g:<id>" codes; any code outside the user's
+    area (or naming nothing) is refused, none is silently dropped."""
+    out, refused = [], False
     for code in codes:
         kind, _, raw = str(code).partition(":")
-        if not raw.isdigit():
-            continue
-        if kind == "v":
+        if kind == "v" and raw.isdigit():
             village = Village.get_or_none(Village.id == int(raw))
             if village and scope.allows_village(village.id):
                 out.append((village.id, None))
-        elif kind == "g":
+                continue
+        elif kind == "g" and raw.isdigit():
             grid = Grid.get_or_none(Grid.id == int(raw))
             if grid and scope.allows_grid(grid.village_id, grid.id):
                 out.append((grid.village_id, grid.id))
-    if codes and not out:
+                continue
+        refused = True
+    if refused:
         errors["areas"] = "所选服务范围不在您负责的范围内"
     return sorted(set(out), key=lambda a: (a[0], a[1] or 0))
 

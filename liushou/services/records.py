@@ -1,4 +1,5 @@
 """Benefits (with 高龄补贴 by dated bands), check-ups, activities with attendance, service sites."""
+
 from decimal import Decimal, InvalidOperation
 
 from .. import clock
@@ -57,15 +58,26 @@ def save_benefit(actor, person, values, today=None):
     }
     if data["end_on"] and data["start_on"] and data["end_on"] < data["start_on"]:
         r.errors["end_on"] = "结束日期不能早于开始日期"
-    if kind == "高龄补贴" and data["start_on"] and band_in_month(
-            person.birth_date, data["start_on"].replace(day=1), bands(data["start_on"])) is None:
+    if (
+        kind == "高龄补贴"
+        and data["start_on"]
+        and band_in_month(
+            person.birth_date, data["start_on"].replace(day=1), bands(data["start_on"])
+        )
+        is None
+    ):
         r.errors["kind"] = "按现行标准，此人在开始月份还不满高龄补贴年龄"
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
         benefit = Benefit.create(person=person, created_by=actor.user_id, **data)
-        record(actor, "create", benefit, label=f"{person.name} {kind}",
-               changes=[(k, None, v) for k, v in data.items() if v])
+        record(
+            actor,
+            "create",
+            benefit,
+            label=f"{person.name} {kind}",
+            changes=[(k, None, v) for k, v in data.items() if v],
+        )
     return benefit
 
 
@@ -82,9 +94,17 @@ def stop_benefit(actor, benefit, values, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        record(actor, "update", benefit, label=f"{benefit.person.name} {benefit.kind} 停发",
-               changes=[("status", benefit.status, "已停发"), ("end_on", benefit.end_on, end_on),
-                        ("notes", benefit.notes, reason or benefit.notes)])
+        record(
+            actor,
+            "update",
+            benefit,
+            label=f"{benefit.person.name} {benefit.kind} 停发",
+            changes=[
+                ("status", benefit.status, "已停发"),
+                ("end_on", benefit.end_on, end_on),
+                ("notes", benefit.notes, reason or benefit.notes),
+            ],
+        )
         benefit.status, benefit.end_on = "已停发", end_on
         benefit.notes = reason or benefit.notes
         benefit.save()
@@ -107,12 +127,19 @@ def save_checkup(actor, person, values, today=None):
             r.errors[name] = f"数值应在 {low}–{high} 之间"
             return None
         return value
-    data = {"checked_on": r.date("checked_on", required_msg="请填写检查日期", not_future=True, today=today),
-            "checked_by": r.text("checked_by", 64),
-            "bp_high": number("bp_high", 50, 300), "bp_low": number("bp_low", 30, 200),
-            "sugar": number("sugar", Decimal("1"), Decimal("40"), Decimal),
-            "weight": number("weight", Decimal("2"), Decimal("300"), Decimal),
-            "notes": r.text("notes", 200), "activity": values.get("activity")}
+
+    data = {
+        "checked_on": r.date(
+            "checked_on", required_msg="请填写检查日期", not_future=True, today=today
+        ),
+        "checked_by": r.text("checked_by", 64),
+        "bp_high": number("bp_high", 50, 300),
+        "bp_low": number("bp_low", 30, 200),
+        "sugar": number("sugar", Decimal("1"), Decimal("40"), Decimal),
+        "weight": number("weight", Decimal("2"), Decimal("300"), Decimal),
+        "notes": r.text("notes", 200),
+        "activity": values.get("activity"),
+    }
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
@@ -121,14 +148,29 @@ def save_checkup(actor, person, values, today=None):
     return checkup
 
 
+def _ids(raw):
+    """A form's list of ids as strings (one value or a list; blanks dropped)."""
+    items = raw if isinstance(raw, (list, tuple, set)) else ([raw] if raw not in (None, "") else [])
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
 def save_site(actor, scope, values):
     r = Reader(values)
-    village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
+    village = (
+        Village.get_or_none(Village.id == values.get("village"))
+        if str(values.get("village") or "").isdigit()
+        else None
+    )
     if village is None or not scope.allows_village(village.id):
         r.errors["village"] = "请选择您负责的村（社区）"
-    data = {"kind": r.choice("kind", SITE_KINDS, "请选择阵地类型"), "name": r.text("name", 64, "请填写名称"),
-            "address": r.text("address", 128), "keeper": r.text("keeper", 64), "phone": r.phone("phone"),
-            "hours": r.text("hours", 64)}
+    data = {
+        "kind": r.choice("kind", SITE_KINDS, "请选择阵地类型"),
+        "name": r.text("name", 64, "请填写名称"),
+        "address": r.text("address", 128),
+        "keeper": r.text("keeper", 64),
+        "phone": r.phone("phone"),
+        "hours": r.text("hours", 64),
+    }
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
@@ -141,30 +183,52 @@ def save_activity(actor, scope, values, today=None):
     """An activity with its participants (ids in values['persons']) and who attended."""
     today = today or clock.today()
     r = Reader(values)
-    village = Village.get_or_none(Village.id == values.get("village")) if str(values.get("village") or "").isdigit() else None
+    village = (
+        Village.get_or_none(Village.id == values.get("village"))
+        if str(values.get("village") or "").isdigit()
+        else None
+    )
     if village is None or not (scope.everything or village.id in scope.village_ids):
         r.errors["village"] = "请选择您负责的村（社区）"
-    data = {"kind": r.choice("kind", ACTIVITY_KINDS, "请选择活动类型"),
-            "title": r.text("title", 100, "请填写活动名称"),
-            "held_on": r.date("held_on", required_msg="请填写活动日期", not_future=True, today=today),
-            "organiser": r.text("organiser", 64), "helpers": r.text("helpers", 200),
-            "notes": r.text("notes", 1000)}
+    data = {
+        "kind": r.choice("kind", ACTIVITY_KINDS, "请选择活动类型"),
+        "title": r.text("title", 100, "请填写活动名称"),
+        "held_on": r.date("held_on", required_msg="请填写活动日期", not_future=True, today=today),
+        "organiser": r.text("organiser", 64),
+        "helpers": r.text("helpers", 200),
+        "notes": r.text("notes", 1000),
+    }
     site = None
     if values.get("site"):
         site = scope.query(Site).where(Site.id == to_int(values.get("site"))).first()
         if site is None or village is None or site.village_id != village.id:
             r.errors["site"] = "请选择本村（社区）的服务阵地"
-    invited = [int(i) for i in values.get("persons") or [] if str(i).isdigit()]
-    attended = {int(i) for i in values.get("attended") or [] if str(i).isdigit()}
-    persons = list(scope.filter(Person.select(), Person).where(Person.id.in_(invited or [0])))
-    if not persons:
+    invited = [str(i) for i in _ids(values.get("persons"))]
+    attended = {str(i) for i in _ids(values.get("attended"))}
+    query = scope.filter(Person.select(), Person).where(
+        Person.id.in_([int(i) for i in invited if i.isdigit()] or [0])
+    )
+    if village is not None:
+        query = query.where(Person.village == village.id)
+    persons = list(query)
+    if set(invited) - {str(p.id) for p in persons}:
+        r.errors["persons"] = "只能选择本村（社区）中您负责范围内的人员"
+    elif not persons:
         r.errors["persons"] = "请选择参加人员"
+    if attended - set(invited):
+        r.errors["attended"] = "实到人员须在参加人员之中"
+    attended = {int(i) for i in attended if i.isdigit()}
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
         activity = Activity.create(village=village, site=site, created_by=actor.user_id, **data)
         for p in persons:
             Attendance.create(activity=activity, person=p, attended=p.id in attended)
-        record(actor, "create", activity, changes=[(k, None, v) for k, v in data.items() if v]
-               + [("attendance", None, f"{len(attended & {p.id for p in persons})}/{len(persons)}")])
+        record(
+            actor,
+            "create",
+            activity,
+            changes=[(k, None, v) for k, v in data.items() if v]
+            + [("attendance", None, f"{len(attended & {p.id for p in persons})}/{len(persons)}")],
+        )
     return activity

@@ -34,18 +34,26 @@ def tier_rules(on=None):
 
 
 def _first_pairing_start(person):
-    row = (Pairing.select(Pairing.started_on).where(Pairing.person == person)
-           .order_by(Pairing.started_on).first())
+    row = (
+        Pairing.select(Pairing.started_on)
+        .where(Pairing.person == person)
+        .order_by(Pairing.started_on)
+        .first()
+    )
     return row.started_on if row else None
 
 
 def tier_facts(person, on):
     """The facts the visit tier depends on, read from a person and his household."""
     return rules.TierFacts(
-        age=age_on(person.birth_date, on), groups=frozenset(person.group_list),
-        living_alone=person.living_arrangement == "独居", self_care=person.self_care,
-        disabled=bool(person.disability_kind), tekun=bool(person.household.tekun),
-        carer_qualified=person.carer_qualified)
+        age=age_on(person.birth_date, on),
+        groups=frozenset(person.group_list),
+        living_alone=person.living_arrangement == "独居",
+        self_care=person.self_care,
+        disabled=bool(person.disability_kind),
+        tekun=bool(person.household.tekun),
+        carer_qualified=person.carer_qualified,
+    )
 
 
 def tier_for(person, on):
@@ -59,15 +67,29 @@ def refresh_state(person, on=None, rules_in_force=None):
     tr = rules_in_force or tier_rules(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
-    last = (Visit.select(Visit).join(VisitPerson).where(VisitPerson.person == person)
-            .order_by(Visit.visited_on.desc(), Visit.id.desc()).first())
-    effective = (state.override if state and state.override else tier)
-    due = rules.next_due(last.visited_on if last else None, effective, tr,
-                         since=_first_pairing_start(person) or on,
-                         asked=last.next_on if last else None)
-    values = {"tier": tier, "tier_reason": reason, "due_on": due, "refreshed_on": on,
-              "last_visit_on": last.visited_on if last else None,
-              "last_summary": last.summary[:300] if last else ""}
+    last = (
+        Visit.select(Visit)
+        .join(VisitPerson)
+        .where(VisitPerson.person == person)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+        .first()
+    )
+    effective = state.override if state and state.override else tier
+    due = rules.next_due(
+        last.visited_on if last else None,
+        effective,
+        tr,
+        since=_first_pairing_start(person) or on,
+        asked=last.next_on if last else None,
+    )
+    values = {
+        "tier": tier,
+        "tier_reason": reason,
+        "due_on": due,
+        "refreshed_on": on,
+        "last_visit_on": last.visited_on if last else None,
+        "last_summary": last.summary[:300] if last else "",
+    }
     if state is None:
         state = VisitState.create(person=person, **values)
     else:
@@ -90,36 +112,65 @@ def override_tier(actor, person, tier, reason):
         state.override, state.override_reason = tier, reason if tier else ""
         state.save()
         state = refresh_state(person)
-        record(actor, "update", person, changes=[("visit_tier", before[0] or None, tier or None),
-                                                 ("visit_tier_reason", before[1], reason)])
+        record(
+            actor,
+            "update",
+            person,
+            changes=[
+                ("visit_tier", before[0] or None, tier or None),
+                ("visit_tier_reason", before[1], reason),
+            ],
+        )
     return state
 
 
-def pair(actor, scope, helper, persons, *, primary=False, started_on=None):
-    """Pair one helper with one or more persons (skipping those already paired with him)."""
+def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked=None):
+    """Pair one helper with one or more persons (skipping those already paired with him).
+
+    `asked`: the person ids the form sent, when `persons` were looked up from them; an id that
+    named no person of the user's area refuses the whole pairing."""
     started_on = started_on or clock.today()
     if started_on > clock.today():
         raise ValidationError({"started_on": "开始日期不能晚于今天"})
+    if asked is not None and {str(i) for i in asked} - {str(p.id) for p in persons}:
+        raise ValidationError({"persons": "只能选择您负责范围内的人员"})
+    if any(not scope.allows_grid(p.village_id, p.grid_id) for p in persons):
+        raise ValidationError({"persons": "只能选择您负责范围内的人员"})
     if not persons:
         raise ValidationError({"persons": "请至少选择一人"})
     created = []
     with database.atomic():
         for person in persons:
-            if not scope.allows_grid(person.village_id, person.grid_id):
-                continue
-            exists = Pairing.current().where((Pairing.helper == helper)
-                                             & (Pairing.person == person)).exists()
+            exists = (
+                Pairing.current()
+                .where((Pairing.helper == helper) & (Pairing.person == person))
+                .exists()
+            )
             if exists:
                 continue
-            has_primary = Pairing.current().where((Pairing.person == person)
-                                                  & Pairing.primary).exists()
-            p = Pairing.create(helper=helper, person=person, started_on=started_on,
-                               primary=not has_primary, created_by=actor.user_id)
+            has_primary = (
+                Pairing.current().where((Pairing.person == person) & Pairing.primary).exists()
+            )
+            p = Pairing.create(
+                helper=helper,
+                person=person,
+                started_on=started_on,
+                primary=not has_primary,
+                created_by=actor.user_id,
+            )
             if primary and has_primary:
                 set_primary(actor, p)
-            record(actor, "create", p, label=f"{helper.name} 结对 {person.name}",
-                   changes=[("helper", None, helper.id), ("person", None, person.id),
-                            ("primary", None, p.primary)])
+            record(
+                actor,
+                "create",
+                p,
+                label=f"{helper.name} 结对 {person.name}",
+                changes=[
+                    ("helper", None, helper.id),
+                    ("person", None, person.id),
+                    ("primary", None, p.primary),
+                ],
+            )
             refresh_state(person)
             created.append(p)
     return created
@@ -128,12 +179,20 @@ def pair(actor, scope, helper, persons, *, primary=False, started_on=None):
 def set_primary(actor, pairing):
     """Make this pairing the person's one primary pairing."""
     with database.atomic():
-        (Pairing.update(primary=False)
-         .where((Pairing.person == pairing.person_id) & (Pairing.id != pairing.id)).execute())
+        (
+            Pairing.update(primary=False)
+            .where((Pairing.person == pairing.person_id) & (Pairing.id != pairing.id))
+            .execute()
+        )
         pairing.primary = True
         pairing.save()
-        record(actor, "update", pairing, changes=[("primary", False, True)],
-               label=f"{pairing.helper.name} 为主要帮扶人")
+        record(
+            actor,
+            "update",
+            pairing,
+            changes=[("primary", False, True)],
+            label=f"{pairing.helper.name} 为主要帮扶人",
+        )
 
 
 def end_pairing(actor, pairing, ended_on=None, reason=""):
@@ -153,8 +212,13 @@ def end_pairing(actor, pairing, ended_on=None, reason=""):
             if other:
                 other.primary = True
                 other.save()
-        record(actor, "update", pairing, label=f"{pairing.helper.name} 结束结对",
-               changes=[("ended_on", None, str(ended_on)), ("end_reason", "", pairing.end_reason)])
+        record(
+            actor,
+            "update",
+            pairing,
+            label=f"{pairing.helper.name} 结束结对",
+            changes=[("ended_on", None, str(ended_on)), ("end_reason", "", pairing.end_reason)],
+        )
     return pairing
 
 
@@ -174,7 +238,12 @@ def record_visit(actor, scope, persons, values, today=None):
     if next_on and visited_on and next_on <= visited_on:
         r.errors["next_on"] = "下次走访日期应晚于本次走访日期"
     persons = [p for p in persons if scope.allows_grid(p.village_id, p.grid_id)]
-    if not persons:
+    asked = values.get("persons")
+    asked = asked if isinstance(asked, (list, tuple)) else ([asked] if asked else [])
+    if {str(i) for i in asked} - {str(p.id) for p in persons}:
+        # An id that is not a member of this household in the user's area: refused, not dropped.
+        r.errors["persons"] = "只能选择本户中您负责范围内的成员"
+    elif not persons:
         r.errors["persons"] = "请选择走访对象"
     elif len({p.household_id for p in persons}) > 1:
         r.errors["persons"] = "一条走访记录只能包含同一户的成员"
@@ -190,21 +259,44 @@ def record_visit(actor, scope, persons, values, today=None):
         raise ValidationError(r.errors)
     first = persons[0]
     with database.atomic():
-        visit = Visit.create(village=first.village_id, grid=first.grid_id,
-                             household=first.household_id, visited_on=visited_on, method=method,
-                             needs=needs, next_on=next_on, created_by=actor.user_id, **text)
+        visit = Visit.create(
+            village=first.village_id,
+            grid=first.grid_id,
+            household=first.household_id,
+            visited_on=visited_on,
+            method=method,
+            needs=needs,
+            next_on=next_on,
+            created_by=actor.user_id,
+            **text,
+        )
         for p in persons:
             VisitPerson.create(visit=visit, person=p)
         for h in helpers:
             VisitHelper.create(visit=visit, helper=h)
-        record(actor, "create", visit, label="、".join(p.name for p in persons) + f" {visited_on} {method}",
-               changes=[("visited_on", None, str(visited_on)), ("method", None, method),
-                        ("helpers", None, [h.name for h in helpers])])
+        record(
+            actor,
+            "create",
+            visit,
+            label="、".join(p.name for p in persons) + f" {visited_on} {method}",
+            changes=[
+                ("visited_on", None, str(visited_on)),
+                ("method", None, method),
+                ("helpers", None, [h.name for h in helpers]),
+            ],
+        )
         if needs:
             # A need raised in a visit is registered, to be followed to a service.
-            need = Need.create(person=first, kind="其他", description=needs, raised_on=visited_on,
-                               raised_by=helpers[0].name, visit=visit, helper=helpers[0],
-                               created_by=actor.user_id)
+            need = Need.create(
+                person=first,
+                kind="其他",
+                description=needs,
+                raised_on=visited_on,
+                raised_by=helpers[0].name,
+                visit=visit,
+                helper=helpers[0],
+                created_by=actor.user_id,
+            )
             record(actor, "create", need, label=f"{first.name} 走访中提出需求：{needs[:40]}")
         for p in persons:
             refresh_state(p, today)
@@ -218,4 +310,3 @@ def ensure_states(persons, on=None):
     with database.atomic():
         for person in persons:
             refresh_state(person, on, tr)
-

@@ -1,4 +1,5 @@
 """Pairing (结对帮扶): pair, end, primary, bulk pairing, unpaired lists, coverage; visit tiers."""
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import clock
@@ -27,8 +28,12 @@ def add(person_id):
     """Pair a helper with this person."""
     person = g.scope.get(Person, person_id)
     helper = helper_queries.get(g.scope, request.form.get("helper"))
-    run(lambda: service.pair(current_actor(), g.scope, helper, [person],
-                             primary=request.form.get("primary") == "1"), f"已结对：{helper.name}")
+    run(
+        lambda: service.pair(
+            current_actor(), g.scope, helper, [person], primary=request.form.get("primary") == "1"
+        ),
+        f"已结对：{helper.name}",
+    )
     return _back(person.id)
 
 
@@ -40,7 +45,12 @@ def _pairing(pairing_id):
 def end(pairing_id):
     """End a pairing (it stays in the history)."""
     pairing = _pairing(pairing_id)
-    run(lambda: service.end_pairing(current_actor(), pairing, reason=request.form.get("reason", "")), "已结束结对")
+    run(
+        lambda: service.end_pairing(
+            current_actor(), pairing, reason=request.form.get("reason", "")
+        ),
+        "已结束结对",
+    )
     return _back(pairing.person_id)
 
 
@@ -60,8 +70,15 @@ def tier(person_id):
     person = g.scope.get(Person, person_id)
     if g.user.role not in TIER_ROLES:
         abort(403)
-    run(lambda: service.override_tier(current_actor(), person, request.form.get("tier", ""),
-                                      request.form.get("override_reason", "")), "走访等级已调整")
+    run(
+        lambda: service.override_tier(
+            current_actor(),
+            person,
+            request.form.get("tier", ""),
+            request.form.get("override_reason", ""),
+        ),
+        "走访等级已调整",
+    )
     return _back(person.id)
 
 
@@ -74,21 +91,36 @@ def bulk():
     helper_id = request.values.get("helper", type=int)
     if request.method == "POST":
         helper = helper_queries.get(g.scope, helper_id)
-        persons = list(person_queries.by_ids(g.scope, request.form.getlist("persons")))
-        run(lambda: service.pair(current_actor(), g.scope, helper, persons),
-            lambda made: f"{helper.name} 新结对 {len(made)} 人")
-        return redirect(url_for("pairings.bulk", helper=helper.id, grid=grid.id if grid else ""), 303)
+        asked = request.form.getlist("persons")
+        persons = list(person_queries.by_ids(g.scope, asked))
+        run(
+            lambda: service.pair(current_actor(), g.scope, helper, persons, asked=asked),
+            lambda made: f"{helper.name} 新结对 {len(made)} 人",
+        )
+        return redirect(
+            url_for("pairings.bulk", helper=helper.id, grid=grid.id if grid else ""), 303
+        )
     persons = queries.grid_for_pairing(grid) if grid is not None else []
-    return render_template("pairings/bulk.html", helpers=helpers, grids=grids, grid=grid,
-                           helper_id=helper_id, persons=persons)
+    return render_template(
+        "pairings/bulk.html",
+        helpers=helpers,
+        grids=grids,
+        grid=grid,
+        helper_id=helper_id,
+        persons=persons,
+    )
 
 
 @bp.route("/pairings/unpaired")
 def unpaired():
     """Persons in a group without any current pairing, by village."""
     village = request.args.get("village", type=int)
-    return render_template("pairings/unpaired.html", persons=queries.unpaired_persons(g.scope, village),
-                           villages=places.villages(g.scope), village=village)
+    return render_template(
+        "pairings/unpaired.html",
+        persons=queries.unpaired_persons(g.scope, village),
+        villages=places.villages(g.scope),
+        village=village,
+    )
 
 
 @bp.route("/pairings/coverage")

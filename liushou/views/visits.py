@@ -1,4 +1,5 @@
 """Visits: the cadre's worklist, quick entry from a phone, a visit's page, the figures."""
+
 from datetime import timedelta
 
 from flask import Blueprint, g, render_template, request, url_for
@@ -31,8 +32,9 @@ def due():
     """Whom to visit: overdue first (most days overdue first), then today, then this week."""
     today = clock.today()
     page, counts = worklist(today, request.args.get("page", type=int))
-    return render_template("visits/due.html", page=page, counts=counts, today=today,
-                           bucket=bucket, tiers=TIERS)
+    return render_template(
+        "visits/due.html", page=page, counts=counts, today=today, bucket=bucket, tiers=TIERS
+    )
 
 
 def _next_page(default):
@@ -54,22 +56,41 @@ def new(person_id):
         state = queries.state(person)
         tier = state.effective_tier if state else service.tier_for(person, today)
         days = service.tier_rules(today).days(tier)
-        initial = {"visited_on": today.isoformat(), "method": "上门",
-                   "helpers": [str(i) for i in (mine or [h.id for h in helpers if h.paired][:1])],
-                   "next_on": (today + timedelta(days=days)).isoformat()}
+        initial = {
+            "visited_on": today.isoformat(),
+            "method": "上门",
+            "helpers": [str(i) for i in (mine or [h.id for h in helpers if h.paired][:1])],
+            "next_on": (today + timedelta(days=days)).isoformat(),
+        }
     chosen_ids = request.form.getlist("persons") if request.method == "POST" else [str(person.id)]
     chosen = [m for m in members if str(m.id) in chosen_ids]
 
     def read():
-        return {**request.form.to_dict(), "helpers": request.form.getlist("helpers")}
+        return {
+            **request.form.to_dict(),
+            "helpers": request.form.getlist("helpers"),
+            "persons": chosen_ids,
+        }
 
     return form_page(
-        "visits/new.html", initial=initial, read=read,
+        "visits/new.html",
+        initial=initial,
+        read=read,
         save=lambda values: service.record_visit(current_actor(), g.scope, chosen, values),
-        done=lambda _: (f"已记录对 {'、'.join(m.name for m in chosen)} 的走访",
-                        _next_page(url_for("visits.due"))),
-        context=dict(person=person, members=members, helpers=helpers, chosen=chosen_ids,
-                     methods=VISIT_METHODS, aspects=ASPECTS, today=today))
+        done=lambda _: (
+            f"已记录对 {'、'.join(m.name for m in chosen)} 的走访",
+            _next_page(url_for("visits.due")),
+        ),
+        context=dict(
+            person=person,
+            members=members,
+            helpers=helpers,
+            chosen=chosen_ids,
+            methods=VISIT_METHODS,
+            aspects=ASPECTS,
+            today=today,
+        ),
+    )
 
 
 @bp.route("/visits/<int:visit_id>")
@@ -85,7 +106,13 @@ def figures():
     month = month_start(clock.today())
     done, due_count = queries.visits_in_month(g.scope, month)
     never = queries.never_visited(g.scope)
-    return render_template("visits/figures.html", month=month, done=done, due=due_count,
-                           villages=queries.visits_by_village(g.scope, month),
-                           helpers=queries.visits_by_helper(g.scope, month)[:30],
-                           never=never.limit(50), never_count=never.count())
+    return render_template(
+        "visits/figures.html",
+        month=month,
+        done=done,
+        due=due_count,
+        villages=queries.visits_by_village(g.scope, month),
+        helpers=queries.visits_by_helper(g.scope, month)[:30],
+        never=never.limit(50),
+        never_count=never.count(),
+    )

@@ -1,0 +1,513 @@
+"""Access probes over form bodies: an id of another area in any field of any POST is refused.
+
+The URL half (tests/test_access_probe.py) tries every path as an outsider. This half posts, as a
+user whose own area holds the route's path objects (cun1, cadre of V01), a valid form in which one
+object-naming field at a time carries the id of an object of village V02. The post must be refused
+(4xx, or a 303 with an error flash) and nothing may be written: no row created or changed, no
+audit entry.
+
+`FORMS` names, for every POST endpoint, the form fields that name objects and their kind; every
+POST endpoint of the URL map must be in it or in `SKIP_ENDPOINTS`, and every field of a route's
+GET form page must be a known object field or in `PLAIN_FIELDS`. A new route or a new object
+field fails here until the probe learns it.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from liushou.db import database
+from liushou.models.helpers import VILLAGE_POSTS
+from tests.conftest import csrf_token, login
+from tests.test_access_probe import VILLAGE_MARK, _area_objects, _fingerprint
+
+# POST endpoints that take no area object, each with its reason.
+SKIP_ENDPOINTS = {
+    "auth.login",  # before any user: no area
+    "auth.logout",  # ends one's own session
+    "account.password",  # one's own account only
+    # Admin pages: admin-only (the URL probe checks outsiders get 403) and township-wide.
+    "admin.grid_form",
+    "admin.village_form",
+    "admin.settings_page",
+    "admin.user_new",
+    "admin.user_edit",
+}
+
+# Form fields that are plain values (text, dates, choices), never an object id.
+PLAIN_FIELDS = {
+    "csrf_token",
+    "name",
+    "kind",
+    "unit",
+    "position",
+    "phone",
+    "phone2",
+    "active",
+    "notes",
+    "address",
+    "head_name",
+    "economic_sources",
+    "dibao",
+    "tekun",
+    "monitored",
+    "dibao_since",
+    "tekun_since",
+    "monitored_since",
+    "relation",
+    "province",
+    "city",
+    "away_since",
+    "expected_return",
+    "returned_on",
+    "ethnicity",
+    "relation_to_head",
+    "health",
+    "disability_kind",
+    "disability_grade",
+    "risk_level",
+    "school",
+    "grade",
+    "boarding",
+    "father_status",
+    "mother_status",
+    "difficulty_kinds",
+    "carer_name",
+    "carer_relation",
+    "carer_phone",
+    "carer_address",
+    "carer_capable",
+    "carer_disqualifiers",
+    "agreement_signed_on",
+    "husband_away_since",
+    "training_need",
+    "employment_need",
+    "living_arrangement",
+    "self_care",
+    "chronic_illnesses",
+    "children_away",
+    "children_away_since",
+    "supporters",
+    "id_number",
+    "carer_id_number",
+    "birth_date",
+    "sex",
+    "visited_on",
+    "method",
+    "life",
+    "mind",
+    "safety",
+    "study",
+    "needs",
+    "next_on",
+    "description",
+    "raised_on",
+    "raised_by",
+    "due_on",
+    "status",
+    "status_reason",
+    "served_on",
+    "amount",
+    "period",
+    "start_on",
+    "end_on",
+    "checked_on",
+    "checked_by",
+    "bp_high",
+    "bp_low",
+    "sugar",
+    "weight",
+    "title",
+    "held_on",
+    "organiser",
+    "helpers_text",
+    "keeper",
+    "hours",
+    "file",
+    "happened_at",
+    "discovered_at",
+    "reported_by",
+    "done_at",
+    "done_by",
+    "how",
+    "note",
+    "summary",
+    "reason",
+    "primary",
+    "tier",
+    "override_reason",
+    "exited_on",
+    "exit_reason",
+    "q",
+    "code",
+    "sort_order",
+}
+
+# Plain fields of one endpoint that share a name with an object field elsewhere.
+PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}}  # free text: who helped, not helper ids
+
+# Kinds of object fields; "many" kinds take a list (the probe sends one own id and one foreign).
+MANY = {"persons", "helpers", "attended", "areas", "households"}
+OBJECT_KINDS = {
+    "village",
+    "grid",
+    "household",
+    "person",
+    "helper",
+    "user",
+    "site",
+    "need",
+    "activity",
+} | MANY
+
+# {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
+FORMS = {
+    "households.new": {"village": "village", "grid": "grid"},
+    "households.edit": {"village": "village", "grid": "grid"},
+    "households.away_form": {},
+    "persons.new": {"household": "household"},
+    "persons.edit": {"household": "household"},
+    "persons.exit": {},
+    "persons.reenter": {},
+    "persons.review": {},
+    "pairings.add": {"helper": "helper"},
+    "pairings.bulk": {"helper": "helper", "persons": "persons", "grid": "grid"},
+    "pairings.end": {},
+    "pairings.primary": {},
+    "pairings.tier": {},
+    "helpers.form": {"village": "village", "user": "user", "areas": "areas"},
+    "helpers.village_posts": {post: "helper" for post in VILLAGE_POSTS},
+    "visits.new": {"persons": "persons", "helpers": "helpers"},
+    "care.need": {"helper": "helper"},
+    "care.service_new": {"need": "need", "helper": "helper"},
+    "care.emergency_new": {},
+    "care.emergency_step": {},
+    "care.emergency_close": {},
+    "records.activity_new": {
+        "village": "village",
+        "site": "site",
+        "persons": "persons",
+        "attended": "attended",
+    },
+    "records.checkup_new": {"activity": "activity"},
+    "records.benefit_new": {},
+    "records.benefit_stop": {},
+    "records.sites": {"village": "village"},
+    "imports.upload": {"village": "village"},
+    "imports.confirm": {"village": "village"},
+    "printouts.job_start": {"village": "village", "grid": "grid"},
+}
+
+_FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+_NAMES = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
+
+
+def _own_and_foreign(places, users, objects):
+    """{kind: (own id or value, foreign id or value)}: own in V01 (cun1's), foreign in V02."""
+    from liushou.models import Activity, Household, Need, Person
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.care import save_need
+    from liushou.services.helpers import save_helper
+    from liushou.services.households import save_household
+    from liushou.services.persons import save_person
+    from liushou.services.records import save_activity, save_site
+
+    everything = Scope(everything=True)
+    v1, v2 = places["V01"], places["V02"]
+    home = save_household(
+        SYSTEM, everything, {"village": v2.id, "grid": places["V02-G1"].id, "head_name": "外村户主"}
+    )
+    kid = save_person(
+        SYSTEM,
+        everything,
+        {
+            "household": home.id,
+            "name": "外村儿童",
+            "birth_date": "2016-04-01",
+            "sex": "女",
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
+    helper = save_helper(
+        SYSTEM, everything, {"name": "外村帮扶人", "kind": "村干部", "village": v2.id}
+    )
+    site = save_site(
+        SYSTEM, everything, {"village": v2.id, "kind": "留守儿童之家", "name": "外村儿童之家"}
+    )
+    own_site = save_site(
+        SYSTEM,
+        everything,
+        {"village": v1.id, "kind": "留守儿童之家", "name": VILLAGE_MARK + "儿童之家"},
+    )
+    need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外村需求"})
+    activity = save_activity(
+        SYSTEM,
+        everything,
+        {
+            "village": v2.id,
+            "kind": "义诊体检",
+            "title": "外村义诊",
+            "held_on": "2026-01-05",
+            "persons": [kid.id],
+            "attended": [kid.id],
+        },
+    )
+    own_person = Person.get_by_id(objects["person_id"][0])
+    # Fresh helpers of V01 (the probe's own helper is already paired with its person).
+    own_helper = save_helper(
+        SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人甲", "kind": "志愿者", "village": v1.id}
+    )
+    bulk_helper = save_helper(
+        SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人乙", "kind": "志愿者", "village": v1.id}
+    )
+    return {
+        "village": (v1.id, v2.id),
+        "grid": (places["V01-G1"].id, places["V02-G1"].id),
+        "household": (Household.get_by_id(objects["household_id"][0]).id, home.id),
+        "households": (objects["household_id"][0], home.id),
+        "person": (own_person.id, kid.id),
+        "persons": (own_person.id, kid.id),
+        "attended": (own_person.id, kid.id),
+        "helper": (own_helper.id, helper.id),
+        "helpers": (own_helper.id, helper.id),
+        "user": (users["grid1"].id, users["cun2"].id),
+        "site": (own_site.id, site.id),
+        "need": (Need.get_by_id(objects["need_id"][0]).id, need.id),
+        "activity": (Activity.get_by_id(objects["activity_id"][0]).id, activity.id),
+        "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
+        "bulk_helper": (bulk_helper.id, helper.id),
+    }
+
+
+def _valid_bodies(ids, objects):
+    """{endpoint: a body cun1 may post} with every object field at its own-area value."""
+    own = {kind: pair[0] for kind, pair in ids.items()}
+    kid = {
+        "name": "探针新儿童",
+        "birth_date": "2016-04-01",
+        "sex": "男",
+        "father_status": "外出务工",
+        "mother_status": "外出务工",
+    }
+    return {
+        "households.new": {
+            "village": own["village"],
+            "grid": own["grid"],
+            "head_name": "探针新户主",
+        },
+        "households.edit": {
+            "village": own["village"],
+            "grid": own["grid"],
+            "head_name": "探针改户主",
+        },
+        "persons.new": {**kid, "household": own["household"]},
+        "persons.edit": {**kid, "household": own["household"]},
+        "pairings.add": {"helper": own["helper"]},
+        "pairings.bulk": {
+            "helper": own["bulk_helper"],
+            "persons": [own["persons"]],
+            "grid": own["grid"],
+        },
+        "helpers.form": {
+            "name": "探针新帮扶人",
+            "kind": "志愿者",
+            "village": own["village"],
+            "user": own["user"],
+            "areas": [own["areas"]],
+        },
+        "helpers.village_posts": {post: own["helper"] for post in VILLAGE_POSTS},
+        "visits.new": {
+            "persons": [own["persons"]],
+            "helpers": [own["helpers"]],
+            "visited_on": "2026-01-06",
+            "method": "上门",
+        },
+        "care.need": {"kind": "课业辅导", "description": "探针需求", "helper": own["helper"]},
+        "care.service_new": {
+            "kind": "课业辅导",
+            "description": "探针服务",
+            "served_on": "2026-01-06",
+            "need": own["need"],
+            "helper": own["helper"],
+        },
+        "records.activity_new": {
+            "village": own["village"],
+            "site": own["site"],
+            "kind": "生日会",
+            "title": "探针活动",
+            "held_on": "2026-01-06",
+            "persons": [own["persons"]],
+            "attended": [own["attended"]],
+        },
+        "records.checkup_new": {"activity": own["activity"], "checked_on": "2026-01-06"},
+        "records.sites": {"village": own["village"], "kind": "留守儿童之家", "name": "探针阵地"},
+        "imports.upload": {"village": own["village"]},
+        "imports.confirm": {"village": own["village"]},
+        "printouts.job_start": {"village": own["village"]},  # a grid, when sent, wins
+    }
+
+
+def _variants(fields, body, ids):
+    """(field, body) pairs: the valid body with one object field set to another area's id."""
+    for field, kind in fields.items():
+        own, foreign = ids[kind]
+        value = [own, foreign] if kind in MANY else foreign
+        yield field, {**body, field: value}
+
+
+@pytest.fixture
+def world(app, places, users):
+    objects = _area_objects(places, users)
+    objects["token"] = ("probe1token", "village")  # a workbook of cun1's (probe0token is grid1's)
+    from tests.test_import_export import ledger_bytes
+
+    store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
+    (store / f"{users['cun1'].id}-probe1token.xlsx").write_bytes(
+        ledger_bytes(
+            [
+                [
+                    1,
+                    VILLAGE_MARK + "导入",
+                    "男",
+                    None,
+                    "2015-01-01",
+                    "1组",
+                    "留守儿童",
+                    None,
+                    None,
+                    None,
+                    None,
+                ]
+            ]
+        )
+    )
+    from tests.test_access_probe import _urls
+
+    ids = _own_and_foreign(places, users, objects)
+    return {"urls": _urls(app, objects), "ids": ids, "bodies": _valid_bodies(ids, objects)}
+
+
+def _state():
+    audit = database.execute_sql("SELECT count(*), max(id) FROM audit_log").fetchone()
+    return _fingerprint(), audit
+
+
+def _error_flashed(client):
+    with client.session_transaction() as session:
+        flashes = session.get("_flashes") or []
+        return any(category == "error" for category, _message in flashes)
+
+
+def _clear_flashes(client):
+    with client.session_transaction() as session:
+        session.pop("_flashes", None)
+
+
+def test_every_post_route_and_field_is_known(app, world):
+    posts = {rule.endpoint for rule, _url, _level in world["urls"] if "POST" in rule.methods}
+    unknown = posts - set(FORMS) - SKIP_ENDPOINTS
+    assert not unknown, f"form probe does not know POST endpoints {sorted(unknown)}"
+    assert not set(FORMS) - posts, (
+        f"FORMS names endpoints that are gone: {sorted(set(FORMS) - posts)}"
+    )
+    for endpoint, fields in FORMS.items():
+        assert set(fields.values()) <= OBJECT_KINDS, endpoint
+        assert not set(fields) & PLAIN_FIELDS, endpoint
+    # Every POST form on every page cun1 opens: its fields are known for the endpoint it posts to.
+    client = app.test_client()
+    assert login(client, "cun1").status_code == 303
+    adapter = app.url_map.bind("localhost")
+    checked = set()
+    for rule, url, _level in world["urls"]:
+        if "GET" not in rule.methods or rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        response = client.get(url)
+        if response.status_code != 200 or not response.mimetype == "text/html":
+            continue
+        for attrs, inner in _FORMS_RE.findall(response.get_data(as_text=True)):
+            if not re.search(r'method="post"', attrs, re.I):
+                continue
+            action = re.search(r'action="([^"]*)"', attrs)
+            target = (action.group(1) if action and action.group(1) else url).split("?")[0]
+            endpoint, _args = adapter.match(target, method="POST")
+            if endpoint in SKIP_ENDPOINTS:
+                continue
+            assert endpoint in FORMS, f"form probe does not know POST endpoint {endpoint} ({url})"
+            names = set(_NAMES.findall(inner))
+            unknown = (
+                names - set(FORMS[endpoint]) - PLAIN_FIELDS - PLAIN_BY_ENDPOINT.get(endpoint, set())
+            )
+            assert not unknown, (
+                f"form probe does not know fields {sorted(unknown)} of {endpoint} on {url}"
+            )
+            checked.add(endpoint)
+    assert len(checked) >= 20, sorted(checked)
+
+
+def test_unknown_post_route_fails_loudly(app, world):
+    FORMS_BACKUP = FORMS.pop("records.sites")
+    try:
+        with pytest.raises(AssertionError, match="does not know POST endpoints"):
+            test_every_post_route_and_field_is_known(app, world)
+    finally:
+        FORMS["records.sites"] = FORMS_BACKUP
+
+
+def test_another_areas_id_in_a_form_is_refused(app, world):
+    client = app.test_client()
+    assert login(client, "cun1").status_code == 303
+    token = csrf_token(client, "/")
+    probed = []
+    for rule, url, _level in world["urls"]:
+        if rule.endpoint not in FORMS or "POST" not in rule.methods:
+            continue
+        body = world["bodies"].get(rule.endpoint, {})
+        for field, data in _variants(FORMS[rule.endpoint], body, world["ids"]):
+            _clear_flashes(client)
+            before = _state()
+            response = client.post(url, data={**data, "csrf_token": token})
+            status = response.status_code
+            refused = 400 <= status < 500 or (status == 303 and _error_flashed(client))
+            assert refused, f"{url} accepted another area's {field}: {data[field]} ({status})"
+            assert _state() == before, f"{url} wrote data with another area's {field}"
+            text = response.get_data(as_text=True)
+            assert "外村" not in text, (url, field)
+            probed.append((rule.endpoint, field))
+    assert len(probed) >= sum(len(f) for f in FORMS.values())
+
+
+def test_valid_bodies_are_accepted(app, world):
+    """The control: with its own ids each probed form is accepted, so a refusal above comes from
+    the foreign id and not from another field."""
+    client = app.test_client()
+    assert login(client, "cun1").status_code == 303
+    token = csrf_token(client, "/")
+    for rule, url, _level in world["urls"]:
+        fields = FORMS.get(rule.endpoint)
+        if not fields or "POST" not in rule.methods or rule.endpoint in NO_CONTROL:
+            continue
+        _clear_flashes(client)
+        before = _state()
+        data = world["bodies"][rule.endpoint]
+        response = client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code == 303 and not _error_flashed(client), (
+            url,
+            response.status_code,
+            re.findall(r'class="error[^"]*">([^<]+)', response.get_data(as_text=True)),
+        )
+        assert _state() != before, url
+
+
+# Controls not run: a print job starts PDF workers; an upload needs a file; a confirmed import
+# deletes the workbook.
+NO_CONTROL = {"printouts.job_start", "imports.upload", "imports.confirm"}
+
+
+def test_unknown_form_field_fails_loudly(app, world, monkeypatch):
+    monkeypatch.setitem(FORMS, "helpers.form", {"village": "village", "user": "user"})
+    with pytest.raises(AssertionError, match=r"does not know fields \['areas'\]"):
+        test_every_post_route_and_field_is_known(app, world)
