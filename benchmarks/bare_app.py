@@ -4,18 +4,24 @@
 
 No database, no session, no compression: what Flask and waitress alone cost for such a page.
 """
+
 import argparse
 
 from flask import Flask, render_template
 from jinja2 import DictLoader
 
 app = Flask(__name__)
-app.jinja_loader = DictLoader({"page.html": """<!doctype html><html lang="zh-CN"><head>
+app.jinja_loader = DictLoader(
+    {
+        "page.html": """<!doctype html><html lang="zh-CN"><head>
 <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>基准页</title></head><body><header><nav><a href="/">首页</a> <a href="/a">人员</a>
 <a href="/b">走访</a></nav></header><main><h1>基准页面</h1><table>
 {% for i in rows %}<tr><td>第{{ i }}行</td><td><a href="/p/{{ i }}">张三{{ i }}</a></td>
-<td>杨家湾村三组</td><td>138****{{ '%04d' % i }}</td></tr>{% endfor %}</table></main></body></html>"""})
+<td>杨家湾村三组</td><td>138****{{ '%04d' % i }}</td></tr>{% endfor %}
+</table></main></body></html>"""
+    }
+)
 ROWS = range(80)
 
 
@@ -32,4 +38,5 @@ if __name__ == "__main__":
     args = ap.parse_args()
     ROWS = range(args.rows)
     from waitress import serve
+
     serve(app, host="127.0.0.1", port=args.port, threads=args.threads, ident="bare")

@@ -6,6 +6,7 @@ Builds a demo database, takes the first N households that get a card, and render
 sheets the way /print/cards.pdf does (same template, same card data), timing card data + QR,
 HTML, WeasyPrint layout and PDF writing separately. Peak RSS from getrusage.
 """
+
 import argparse
 import os
 import resource
@@ -31,23 +32,46 @@ def main():
     os.environ["LIUSHOU_INSTANCE"] = str(work / "instance")
     if not args.db:
         t = time.time()
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "--persons",
-                        str(args.persons), "--password", "bench12345"], cwd=ROOT, check=True,
-                       env={**os.environ, "LIUSHOU_DATABASE": db}, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "demo",
+                "--persons",
+                str(args.persons),
+                "--password",
+                "bench12345",
+            ],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "LIUSHOU_DATABASE": db},
+            stdout=subprocess.DEVNULL,
+        )
         print(f"demo with {args.persons} persons: {time.time() - t:.1f} s")
     from flask import g
     from weasyprint import HTML
 
     from liushou import create_app
     from liushou.cards import cards_for, sheets, township_numbers
-    from liushou.views import print_response as printing
     from liushou.models.households import Household
     from liushou.models.persons import Person
+    from liushou.views import print_response as printing
+
     app = create_app({"DATABASE": db, "SECRET_KEY": "bench"})
     with app.test_request_context():
         g.user = None
-        households = list(Household.select().where(Household.id.in_(
-            Person.active().select(Person.household).where(Person.groups != ""))).limit(args.cards))
+        households = list(
+            Household.select()
+            .where(
+                Household.id.in_(
+                    Person.active().select(Person.household).where(Person.groups != "")
+                )
+            )
+            .limit(args.cards)
+        )
     if args.mode != "chunked":
         single(app, households, g, HTML, printing, cards_for, sheets, township_numbers)
     if args.mode != "single":
@@ -61,17 +85,23 @@ def single(app, households, g, HTML, printing, cards_for, sheets, township_numbe
         cards = cards_for(households)
         t1 = time.perf_counter()
         from liushou.printing.render import local_fetcher
+
         html = printing.html("cards.html", sheets=sheets(cards), numbers=township_numbers())
         t2 = time.perf_counter()
-        document = HTML(string=html, base_url=str(ROOT / "static") + "/",
-                        url_fetcher=local_fetcher()).render()
+        document = HTML(
+            string=html, base_url=str(ROOT / "static") + "/", url_fetcher=local_fetcher()
+        ).render()
         t3 = time.perf_counter()
         pdf = document.write_pdf()
         t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"one process: {len(cards)} cards, {len(document.pages)} pages, PDF {len(pdf) / 1e6:.2f} MB")
-    print(f"  card data + QR {t1 - t0:.2f} s | HTML {t2 - t1:.2f} s | layout {t3 - t2:.2f} s | "
-          f"write {t4 - t3:.2f} s | total {t4 - t0:.2f} s | peak RSS {peak:.0f} MB")
+    print(
+        f"one process: {len(cards)} cards, {len(document.pages)} pages, PDF {len(pdf) / 1e6:.2f} MB"
+    )
+    print(
+        f"  card data + QR {t1 - t0:.2f} s | HTML {t2 - t1:.2f} s | layout {t3 - t2:.2f} s | "
+        f"write {t4 - t3:.2f} s | total {t4 - t0:.2f} s | peak RSS {peak:.0f} MB"
+    )
 
 
 def chunked(app, households, g, printing, cards_for, sheets, township_numbers):
@@ -82,14 +112,20 @@ def chunked(app, households, g, printing, cards_for, sheets, township_numbers):
         cards = cards_for(households)
         all_sheets = sheets(cards)
         from liushou.cards import SHEETS_PER_CHUNK as size
-        htmls = [printing.html("cards.html", sheets=all_sheets[i:i + size], numbers=township_numbers())
-                 for i in range(0, len(all_sheets), size)]
+
+        htmls = [
+            printing.html("cards.html", sheets=all_sheets[i : i + size], numbers=township_numbers())
+            for i in range(0, len(all_sheets), size)
+        ]
         pdf = printing.pdf(htmls)
         t1 = time.perf_counter()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"chunked, 2 workers: {len(htmls)} chunks, PDF {len(pdf) / 1e6:.2f} MB, total {t1 - t0:.2f} s, "
-          f"peak RSS: server process {parent:.0f} MB, largest worker {children:.0f} MB")
+    print(
+        f"chunked, 2 workers: {len(htmls)} chunks, PDF {len(pdf) / 1e6:.2f} MB, "
+        f"total {t1 - t0:.2f} s, "
+        f"peak RSS: server process {parent:.0f} MB, largest worker {children:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ prints against the real server on loopback; stops by itself.
 
 Reports requests, errors (any non-2xx/3xx, any "database is locked"), p50/p95/p99 per action.
 """
+
 import argparse
 import http.client
 import os
@@ -22,7 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import PASSWORD, ROOT, free_port, wait_up  # noqa: E402
 
-USERS = ["admin", "xiangzhen", "lingdao"] + [f"cun0{i}" for i in range(1, 4)] + [f"wangge0{i}" for i in range(1, 4)]
+USERS = (
+    ["admin", "xiangzhen", "lingdao"]
+    + [f"cun0{i}" for i in range(1, 4)]
+    + [f"wangge0{i}" for i in range(1, 4)]
+)
 
 
 class Client:
@@ -51,6 +56,7 @@ class Client:
 
     def token(self, path="/"):
         import gzip
+
         status, data = self.request("GET", path)
         try:
             data = gzip.decompress(data)
@@ -74,7 +80,9 @@ def user_loop(port, username, deadline, results, rng):
         return ok
 
     token, _ = client.token("/login")
-    timed("login", "POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": token})
+    timed(
+        "login", "POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": token}
+    )
     token, html = client.token("/persons")
     person_ids = [int(i) for i in re.findall(r'href="/persons/(\d+)"', html)] or [1]
     while time.time() < deadline:
@@ -82,7 +90,11 @@ def user_loop(port, username, deadline, results, rng):
         if roll < 0.25:
             timed("person list", "GET", f"/persons?page={rng.randint(1, 3)}")
         elif roll < 0.40:
-            timed("search", "GET", "/persons?q=" + urllib.parse.quote(rng.choice(["w", "zh", "l", "王", "李", "ys"])))
+            timed(
+                "search",
+                "GET",
+                "/persons?q=" + urllib.parse.quote(rng.choice(["w", "zh", "l", "王", "李", "ys"])),
+            )
         elif roll < 0.60:
             timed("person page", "GET", f"/persons/{rng.choice(person_ids)}")
         elif roll < 0.72:
@@ -93,9 +105,19 @@ def user_loop(port, username, deadline, results, rng):
             pid = rng.choice(person_ids)
             token, page = client.token(f"/persons/{pid}/visits/new")
             helpers = re.findall(r'name="helpers" value="(\d+)"', page)[:1]
-            timed("visit entry", "POST", f"/persons/{pid}/visits/new", {
-                "csrf_token": token, "persons": [pid], "visited_on": time.strftime("%Y-%m-%d"),
-                "method": "电话", "helpers": helpers, "life": "负载测试"})
+            timed(
+                "visit entry",
+                "POST",
+                f"/persons/{pid}/visits/new",
+                {
+                    "csrf_token": token,
+                    "persons": [pid],
+                    "visited_on": time.strftime("%Y-%m-%d"),
+                    "method": "电话",
+                    "helpers": helpers,
+                    "life": "负载测试",
+                },
+            )
         elif roll < 0.95:
             timed("print preview", "GET", f"/persons/{rng.choice(person_ids)}/archive.html")
         else:
@@ -114,35 +136,64 @@ def main():
     db = args.db or str(work / "load.sqlite3")
     env = {**os.environ, "LIUSHOU_DATABASE": db, "LIUSHOU_INSTANCE": str(work / "instance")}
     if not args.db:
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "--persons", str(args.persons),
-                        "--password", PASSWORD], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "demo",
+                "--persons",
+                str(args.persons),
+                "--password",
+                PASSWORD,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.
-    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port),
-                             "--threads", "8"], cwd=ROOT, env=env, stdout=log, stderr=log,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--threads", "8"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     try:
         wait_up(port, proc, "/login")
         deadline = time.time() + args.seconds
         results = []
-        threads = [threading.Thread(target=user_loop, args=(port, USERS[i % len(USERS)], deadline, results,
-                                                           random.Random(i))) for i in range(args.users)]
+        threads = [
+            threading.Thread(
+                target=user_loop,
+                args=(port, USERS[i % len(USERS)], deadline, results, random.Random(i)),
+            )
+            for i in range(args.users)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=args.seconds + 120)
     finally:
         import signal
+
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
         log.seek(0)
         stderr = log.read()
     errors = [r for r in results if not r[2]]
-    print(f"{args.users} users, {args.seconds} s: {len(results)} requests, {len(errors)} errors, "
-          f"'database is locked' in server log: {'database is locked' in stderr}")
+    print(
+        f"{args.users} users, {args.seconds} s: {len(results)} requests, {len(errors)} errors, "
+        f"'database is locked' in server log: {'database is locked' in stderr}"
+    )
     by_action = {}
-    for action, ms, ok, _ in results:
+    for action, ms, _ok, _ in results:
         by_action.setdefault(action, []).append(ms)
     print(f"{'action':<16}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for action, values in sorted(by_action.items()):

@@ -10,6 +10,7 @@ app's pages and the ratio is taken to the mean of both, so drift in the machine 
 only; at most `requests` per URL and `seconds` for the whole load phase; stops by itself.
 Prints a table and writes JSON to benchmarks/out/.
 """
+
 import argparse
 import gzip
 import http.client
@@ -77,8 +78,12 @@ def login(port, username):
     cookie = r.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
-    c.request("POST", "/login", body, {"Cookie": cookie,
-                                        "Content-Type": "application/x-www-form-urlencoded"})
+    c.request(
+        "POST",
+        "/login",
+        body,
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     r = c.getresponse()
     r.read()
     if r.status != 303:
@@ -89,7 +94,9 @@ def login(port, username):
 def page_size(port, path, cookie):
     """(status, bytes as sent with gzip, bytes decoded) of one request."""
     c = http.client.HTTPConnection(HOST, port, timeout=30)
-    c.request("GET", path, headers={"Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})})
+    c.request(
+        "GET", path, headers={"Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})}
+    )
     r = c.getresponse()
     body = r.read()
     raw = gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
@@ -149,22 +156,29 @@ def stats(latencies, errors, elapsed):
 
 
 def start(cmd, env=None):
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def table(results, bare_rps):
-    lines = [f"{'page':<20}{'KB gz':>7}{'KB':>6}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-             f"{'p99 ms':>9}{'n':>6}{'err':>5}{'x bare':>8}"]
+    lines = [
+        f"{'page':<20}{'KB gz':>7}{'KB':>6}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'n':>6}{'err':>5}{'x bare':>8}"
+    ]
     for label, s in results.items():
         size = f"{s['gzip_bytes'] / 1024:7.1f}{s['bytes'] / 1024:6.1f}"
         if "rps" not in s:
-            lines.append(f"{label:<20}{size}  no timings: {s['requests']} ok, {s['errors']} errors "
-                         f"({s.get('first_error', 'time budget used up')})")
+            lines.append(
+                f"{label:<20}{size}  no timings: {s['requests']} ok, {s['errors']} errors "
+                f"({s.get('first_error', 'time budget used up')})"
+            )
             continue
         ratio = s["rps"] / bare_rps if bare_rps else float("nan")
-        lines.append(f"{label:<20}{size}{s['rps']:8.0f}{s['p50']:9.1f}{s['p95']:9.1f}"
-                     f"{s['p99']:9.1f}{s['requests']:6d}{s['errors']:5d}{ratio:8.2f}")
+        lines.append(
+            f"{label:<20}{size}{s['rps']:8.0f}{s['p50']:9.1f}{s['p95']:9.1f}"
+            f"{s['p99']:9.1f}{s['requests']:6d}{s['errors']:5d}{ratio:8.2f}"
+        )
     return "\n".join(lines)
 
 
@@ -176,7 +190,9 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder (database, instance)")
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (database, instance)"
+    )
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
@@ -184,15 +200,48 @@ def main():
     env = {**os.environ, "LIUSHOU_DATABASE": str(db), "LIUSHOU_INSTANCE": str(work / "instance")}
     if not args.db:
         t = time.time()
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "--persons",
-                        str(args.persons), "--password", PASSWORD], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "demo",
+                "--persons",
+                str(args.persons),
+                "--password",
+                PASSWORD,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"demo database with {args.persons} persons built in {time.time() - t:.1f} s")
     app_port, bare_port = free_port(), free_port()
-    app = start([sys.executable, "app.py", "--host", HOST, "--port", str(app_port),
-                 "--threads", str(args.threads)], env)
-    bare = start([sys.executable, str(ROOT / "benchmarks" / "bare_app.py"), str(bare_port),
-                  "--threads", str(args.threads)])
+    app = start(
+        [
+            sys.executable,
+            "app.py",
+            "--host",
+            HOST,
+            "--port",
+            str(app_port),
+            "--threads",
+            str(args.threads),
+        ],
+        env,
+    )
+    bare = start(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bare_app.py"),
+            str(bare_port),
+            "--threads",
+            str(args.threads),
+        ]
+    )
     try:
         wait_up(app_port, app, "/login")
         wait_up(bare_port, bare)
@@ -212,18 +261,22 @@ def main():
                 print(f"warning: {label} {path} answers HTTP {status}", file=sys.stderr)
             s = stats(*hammer(port, path, cookie, args.requests, args.concurrency, share))
             results[label] = {"url": path, "bytes": raw, "gzip_bytes": sent, **s}
-        bare_rps = statistics.mean(results[k].get("rps", 0) for k in
-                                   ("bare page (before)", "bare page (after)"))
+        bare_rps = statistics.mean(
+            results[k].get("rps", 0) for k in ("bare page (before)", "bare page (after)")
+        )
         for s in results.values():
             s["ratio_to_bare"] = s["rps"] / bare_rps if bare_rps and "rps" in s else None
-        print(f"\n{args.concurrency} connections, {args.threads} server threads, "
-              f"up to {args.requests} requests or {share:.1f} s per URL\n")
+        print(
+            f"\n{args.concurrency} connections, {args.threads} server threads, "
+            f"up to {args.requests} requests or {share:.1f} s per URL\n"
+        )
         print(table(results, bare_rps))
         out = ROOT / "benchmarks" / "out"
         out.mkdir(exist_ok=True)
         path = out / f"pages-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path.write_text(json.dumps({"args": vars(args), "bare_rps": bare_rps,
-                                    "results": results}, indent=2))
+        path.write_text(
+            json.dumps({"args": vars(args), "bare_rps": bare_rps, "results": results}, indent=2)
+        )
         print(f"\nwritten {path.relative_to(ROOT)}")
     finally:
         for p in (app, bare):

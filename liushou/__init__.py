@@ -1,10 +1,12 @@
 """liushou: 三留守 service management for a township office."""
+
 from flask import Flask
 
 
 def create_app(test_config=None):
     """Build the app: configuration layers, database, extensions, blueprints, CLI, errors."""
     import os
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
@@ -14,14 +16,17 @@ def create_app(test_config=None):
         static_folder=os.path.join(root, "static"),
     )
     from .config import load_config
+
     load_config(app, test_config)
 
     from . import cli, db, web
+
     db.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     if app.config.get("MIGRATE_ON_START"):
         from .migrations import migrate
+
         with db.database.connection_context():
             migrate()
     return app

@@ -50,9 +50,7 @@ def _read_password(prompt="密码"):
 @click.command("create-user")
 @with_appcontext
 @click.argument("name")
-@click.option(
-    "--role", required=True, type=click.Choice(list(ROLES))
-)
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
 @click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
 @click.option("--display-name", default="", help="姓名")
@@ -152,7 +150,6 @@ def doctor():
 @click.option("--dry-run", is_flag=True, help="只预览，不写入")
 def import_xlsx(file, village_code, dry_run):
     """Import a village ledger workbook, as the import page does."""
-
 
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code)

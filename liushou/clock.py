@@ -4,6 +4,7 @@ Every "today" and "now" in the code is `clock.today()` / `clock.now()` (called t
 module, never imported by name), so a test can freeze or move time everywhere at once with
 `clock.freeze(...)` or by monkeypatching `clock.now`.
 """
+
 from contextlib import contextmanager
 from datetime import date, datetime
 

@@ -3,6 +3,7 @@
 Runs in one daemon thread of the serving process (started by app.py), at start-up and then
 whenever the date has changed, so no page ever writes on a GET to catch up.
 """
+
 import threading
 import time
 

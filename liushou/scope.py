@@ -5,6 +5,7 @@ outside the user's area simply does not exist for him (404 for reads and writes 
 A model declares its area with `__scope__ = (village_field, grid_field)`, or names a foreign key
 (`__scope__ = "person"`) to be in the area of the row it points to.
 """
+
 from dataclasses import dataclass, field
 
 from werkzeug.exceptions import NotFound
@@ -54,7 +55,8 @@ class Scope:
         cond = self._field(model, village_name).in_(list(self.village_ids) or [0])
         if self.grid_ids is not None:
             if grid_name is None:
-                # A grid worker sees his villages' rows that belong to no grid (e.g. the village itself).
+                # A grid worker sees his villages' rows that belong to no grid (e.g. the
+                # village itself).
                 pass
             else:
                 cond &= self._field(model, grid_name).in_(list(self.grid_ids) or [0])
@@ -72,8 +74,8 @@ class Scope:
         try:
             pk = int(pk)
         except (TypeError, ValueError):
-            raise NotFound()
-        if not 0 < pk < 2 ** 63:
+            raise NotFound() from None
+        if not 0 < pk < 2**63:
             raise NotFound()
         row = self.query(model).where(model._meta.primary_key == pk).first()
         if row is None:

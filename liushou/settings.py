@@ -1,4 +1,5 @@
 """The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
+
 from dataclasses import dataclass
 
 from .models import Setting
@@ -18,13 +19,20 @@ DEFINITIONS = [
     Definition("township_name", "乡镇（街道）名称", "乡镇信息", "示范镇"),
     Definition("township_address", "乡镇地址", "乡镇信息", ""),
     Definition("office_phone", "办公室电话", "乡镇信息", "", "phone"),
-    Definition("medical_phone", "医疗求助电话", "便民卡号码", "120", "phone",
-               "印在便民服务联系卡上"),
+    Definition(
+        "medical_phone", "医疗求助电话", "便民卡号码", "120", "phone", "印在便民服务联系卡上"
+    ),
     Definition("emergency_phone", "应急求助电话", "便民卡号码", "110", "phone"),
     Definition("police_phone", "派出所电话", "便民卡号码", "110", "phone"),
     Definition("family_hotline", "亲情热线", "便民卡号码", "12345", "phone"),
-    Definition("base_url", "本系统内网地址", "系统", "http://192.168.1.10:8080", "url",
-               "打印二维码时使用，如 http://192.168.1.10:8080"),
+    Definition(
+        "base_url",
+        "本系统内网地址",
+        "系统",
+        "http://192.168.1.10:8080",
+        "url",
+        "打印二维码时使用，如 http://192.168.1.10:8080",
+    ),
     Definition("session_idle_minutes", "无操作自动退出（分钟）", "系统", 30, "int"),
     Definition("child_max_age", "留守儿童：未满（周岁）", "类别认定", 16, "int"),
     Definition("difficult_max_age", "困境儿童：未满（周岁）", "类别认定", 18, "int"),
@@ -33,19 +41,55 @@ DEFINITIONS = [
     Definition("woman_months_away", "留守妇女：丈夫外出满（月）", "类别认定", 6, "int"),
     Definition("elder_min_age", "留守老人：最低年龄（周岁）", "类别认定", 60, "int"),
     Definition("elder_months_away", "留守老人：子女外出满（月）", "类别认定", 6, "int"),
-    Definition("difficulty_kinds", "困境儿童类型（用顿号分隔）", "类别认定",
-               "贫困、残疾、重病、监护缺失、监护不当、其他"),
-    Definition("emergency_police_minutes", "突发事件：向公安报告时限（分钟）", "突发事件报告时限", 0, "int0",
-               "走失、独居无人照护、疑似遭受侵害时须立即报告，0 表示立即"),
-    Definition("emergency_township_minutes", "报告乡镇政府和教育部门（分钟）", "突发事件报告时限", 15, "int"),
+    Definition(
+        "difficulty_kinds",
+        "困境儿童类型（用顿号分隔）",
+        "类别认定",
+        "贫困、残疾、重病、监护缺失、监护不当、其他",
+    ),
+    Definition(
+        "emergency_police_minutes",
+        "突发事件：向公安报告时限（分钟）",
+        "突发事件报告时限",
+        0,
+        "int0",
+        "走失、独居无人照护、疑似遭受侵害时须立即报告，0 表示立即",
+    ),
+    Definition(
+        "emergency_township_minutes",
+        "报告乡镇政府和教育部门（分钟）",
+        "突发事件报告时限",
+        15,
+        "int",
+    ),
     Definition("emergency_carer_minutes", "告知委托照护人（分钟）", "突发事件报告时限", 30, "int"),
-    Definition("emergency_parents_minutes", "告知外出务工的父母（分钟）", "突发事件报告时限", 60, "int"),
-    Definition("elder_subsidy_bands", "高龄补贴标准（年龄段:元/月）", "高龄补贴",
-               "80-89:25, 90-99:120, 100-:350", "bands", "如 80-89:25, 90-99:120, 100-:350；新标准从生效日起执行，以前月份按旧标准"),
-    Definition("visit_high_age", "高风险：独居老人年龄（周岁以上）", "走访等级", 80, "int",
-               "独居且达到此年龄，或失能、儿童无合格照护人，列为高风险"),
-    Definition("visit_key_age", "重点：独居老人年龄（周岁以上）", "走访等级", 70, "int",
-               "独居且达到此年龄，或残疾、特困、困境儿童，列为重点"),
+    Definition(
+        "emergency_parents_minutes", "告知外出务工的父母（分钟）", "突发事件报告时限", 60, "int"
+    ),
+    Definition(
+        "elder_subsidy_bands",
+        "高龄补贴标准（年龄段:元/月）",
+        "高龄补贴",
+        "80-89:25, 90-99:120, 100-:350",
+        "bands",
+        "如 80-89:25, 90-99:120, 100-:350；新标准从生效日起执行，以前月份按旧标准",
+    ),
+    Definition(
+        "visit_high_age",
+        "高风险：独居老人年龄（周岁以上）",
+        "走访等级",
+        80,
+        "int",
+        "独居且达到此年龄，或失能、儿童无合格照护人，列为高风险",
+    ),
+    Definition(
+        "visit_key_age",
+        "重点：独居老人年龄（周岁以上）",
+        "走访等级",
+        70,
+        "int",
+        "独居且达到此年龄，或残疾、特困、困境儿童，列为重点",
+    ),
     Definition("visit_high_days", "高风险走访间隔（天）", "走访等级", 7, "int"),
     Definition("visit_key_days", "重点走访间隔（天）", "走访等级", 30, "int"),
     Definition("visit_general_days", "一般走访间隔（天）", "走访等级", 90, "int"),

@@ -4,8 +4,8 @@ Every URL rule is tried as a village cadre of another village, as a grid worker 
 (GET and POST with valid CSRF tokens) and logged out. New routes are covered automatically; a
 route with a parameter the probe does not know fails here until `AREA_OBJECTS` learns it.
 """
+
 import hashlib
-import re
 
 import pytest
 
@@ -22,12 +22,23 @@ def _area_objects(places, users):
     """Objects in village V01, grid V01-G1, keyed by the URL parameter that names them."""
     from liushou.services import SYSTEM
     from liushou.services.places import save_grid
-    grid = save_grid(SYSTEM, {"village": places["V01"].id, "code": "V01-G9", "name": GRID_MARK + "网格"})
+
+    grid = save_grid(
+        SYSTEM, {"village": places["V01"].id, "code": "V01-G9", "name": GRID_MARK + "网格"}
+    )
     from liushou.scope import Scope
     from liushou.services.helpers import save_helper
-    helper = save_helper(SYSTEM, Scope(everything=True), {
-        "name": VILLAGE_MARK + "干部", "kind": "村干部", "village": places["V01"].id,
-        "areas": [f"g:{places['V01-G1'].id}"]})
+
+    helper = save_helper(
+        SYSTEM,
+        Scope(everything=True),
+        {
+            "name": VILLAGE_MARK + "干部",
+            "kind": "村干部",
+            "village": places["V01"].id,
+            "areas": [f"g:{places['V01-G1'].id}"],
+        },
+    )
     objects = {
         "village_id": (places["V01"].id, "village"),
         "grid_id": (grid.id, "grid"),
@@ -49,45 +60,108 @@ def _registry(places, users):
     from liushou.services import SYSTEM
     from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
+
     everything = Scope(everything=True)
-    household = save_household(SYSTEM, everything, {
-        "village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": GRID_MARK + "户主"})
-    person = save_person(SYSTEM, everything, {
-        "household": household.id, "name": GRID_MARK + "儿童", "id_number": "620102201503070014",
-        "father_status": "外出务工", "mother_status": "外出务工"})
+    household = save_household(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": GRID_MARK + "户主"},
+    )
+    person = save_person(
+        SYSTEM,
+        everything,
+        {
+            "household": household.id,
+            "name": GRID_MARK + "儿童",
+            "id_number": "620102201503070014",
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
     away = save_away(SYSTEM, household, {"name": GRID_MARK + "父亲", "relation": "父亲"})
     from liushou.models.helpers import Helper
     from liushou.services.visits import record_visit
+
     helper = Helper.get(Helper.name == VILLAGE_MARK + "干部")
-    visit = record_visit(SYSTEM, everything, [person], {
-        "visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id],
-        "life": GRID_MARK + "生活"})
+    visit = record_visit(
+        SYSTEM,
+        everything,
+        [person],
+        {
+            "visited_on": "2026-01-05",
+            "method": "上门",
+            "helpers": [helper.id],
+            "life": GRID_MARK + "生活",
+        },
+    )
     from liushou.services.visits import pair
+
     pairing = pair(SYSTEM, everything, helper, [person])[0]
     # A workbook uploaded by the grid worker of V01-G1, naming a person of his grid.
     import os
     from pathlib import Path
+
     from tests.test_import_export import ledger_bytes
+
     store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
     store.mkdir(parents=True, exist_ok=True)
-    (store / f"{users['grid1'].id}-probe0token.xlsx").write_bytes(ledger_bytes([[
-        1, GRID_MARK + "导入", "男", None, "2015-01-01", "1组", "留守儿童", None, None, None, None]]))
+    (store / f"{users['grid1'].id}-probe0token.xlsx").write_bytes(
+        ledger_bytes(
+            [
+                [
+                    1,
+                    GRID_MARK + "导入",
+                    "男",
+                    None,
+                    "2015-01-01",
+                    "1组",
+                    "留守儿童",
+                    None,
+                    None,
+                    None,
+                    None,
+                ]
+            ]
+        )
+    )
     from liushou.services.care import open_emergency, save_need
-    emergency = open_emergency(SYSTEM, person, {"kind": "走失", "discovered_at": "2026-01-05 08:00",
-                                                "reported_by": GRID_MARK + "报告人"})
+
+    emergency = open_emergency(
+        SYSTEM,
+        person,
+        {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": GRID_MARK + "报告人"},
+    )
     need = save_need(SYSTEM, person, {"kind": "课业辅导", "description": GRID_MARK + "需求"})
     from liushou.services.records import save_activity, save_benefit
-    benefit = save_benefit(SYSTEM, person, {"kind": "助学金", "amount": "100", "start_on": "2025-01-01"})
-    activity = save_activity(SYSTEM, everything, {
-        "village": places["V01"].id, "kind": "生日会", "title": VILLAGE_MARK + "生日会",
-        "held_on": "2026-01-05", "persons": [person.id], "attended": [person.id]})
-    return {"activity_id": (activity.id, "village"), "benefit_id": (benefit.id, "grid"),
-            "emergency_id": (emergency.id, "grid"), "step_id": (emergency.steps[0].id, "grid"),
-            "need_id": (need.id, "grid"),
-            "token": ("probe0token", "grid"),
-            "household_id": (household.id, "grid"), "person_id": (person.id, "grid"),
-            "away_id": (away.id, "grid"), "visit_id": (visit.id, "grid"),
-            "pairing_id": (pairing.id, "grid")}
+
+    benefit = save_benefit(
+        SYSTEM, person, {"kind": "助学金", "amount": "100", "start_on": "2025-01-01"}
+    )
+    activity = save_activity(
+        SYSTEM,
+        everything,
+        {
+            "village": places["V01"].id,
+            "kind": "生日会",
+            "title": VILLAGE_MARK + "生日会",
+            "held_on": "2026-01-05",
+            "persons": [person.id],
+            "attended": [person.id],
+        },
+    )
+    return {
+        "activity_id": (activity.id, "village"),
+        "benefit_id": (benefit.id, "grid"),
+        "emergency_id": (emergency.id, "grid"),
+        "step_id": (emergency.steps[0].id, "grid"),
+        "need_id": (need.id, "grid"),
+        "token": ("probe0token", "grid"),
+        "household_id": (household.id, "grid"),
+        "person_id": (person.id, "grid"),
+        "away_id": (away.id, "grid"),
+        "visit_id": (visit.id, "grid"),
+        "pairing_id": (pairing.id, "grid"),
+    }
 
 
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
@@ -105,12 +179,15 @@ def _urls(app, objects):
         for name in rule.arguments:
             if rule.defaults and name in rule.defaults:
                 continue
-            assert name in objects, f"access probe does not know URL parameter <{name}> of {rule.rule}"
+            assert name in objects, (
+                f"access probe does not know URL parameter <{name}> of {rule.rule}"
+            )
             args[name], obj_level = objects[name]
             if obj_level:
                 level = "grid" if "grid" in (level, obj_level) else obj_level
         with app.test_request_context():
             from flask import url_for
+
             url = url_for(rule.endpoint, **args)
         out.append((rule, url, level))
     return out
@@ -119,14 +196,20 @@ def _urls(app, objects):
 def _fingerprint():
     """A hash of every table but the audit log and login bookkeeping."""
     digest = hashlib.sha256()
-    tables = [r[0] for r in database.execute_sql(
-        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    tables = [
+        r[0]
+        for r in database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+        )
+    ]
     for table in tables:
         if table == "audit_log":
             continue
         if table == "app_user":
-            rows = database.execute_sql("SELECT id, username, role, village_id, password_hash, active "
-                                        "FROM app_user ORDER BY id")
+            rows = database.execute_sql(
+                "SELECT id, username, role, village_id, password_hash, active "
+                "FROM app_user ORDER BY id"
+            )
         else:
             rows = database.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1')
         digest.update(repr(list(rows)).encode())
@@ -139,10 +222,16 @@ def probe(app, places, users):
     return _urls(app, objects)
 
 
-@pytest.mark.parametrize("username, hidden", [
-    ("cun2", ("village", "grid")),  # a cadre of another village sees nothing of V01
-    ("grid2", ("grid",)),  # a grid worker of V01-G2 sees V01's village-wide objects, not V01-G1's
-])
+@pytest.mark.parametrize(
+    "username, hidden",
+    [
+        ("cun2", ("village", "grid")),  # a cadre of another village sees nothing of V01
+        (
+            "grid2",
+            ("grid",),
+        ),  # a grid worker of V01-G2 sees V01's village-wide objects, not V01-G1's
+    ],
+)
 def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
     client = app.test_client()
     assert login(client, username).status_code == 303
@@ -155,7 +244,12 @@ def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
             response = client.get(url)
             text = response.get_data().decode("utf-8", "replace")
             if guarded:
-                assert response.status_code in (403, 404), (username, "GET", url, response.status_code)
+                assert response.status_code in (403, 404), (
+                    username,
+                    "GET",
+                    url,
+                    response.status_code,
+                )
             else:
                 assert response.status_code in (200, 302, 303, 403, 404), (username, url)
             for mark in marks:
@@ -163,9 +257,18 @@ def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
         if "POST" in rule.methods and rule.endpoint != "account.password":
             response = client.post(url, data={"csrf_token": token, "name": "改名测试"})
             if guarded:
-                assert response.status_code in (403, 404), (username, "POST", url, response.status_code)
+                assert response.status_code in (403, 404), (
+                    username,
+                    "POST",
+                    url,
+                    response.status_code,
+                )
             for mark in marks:
-                assert mark not in response.get_data().decode("utf-8", "replace"), (username, "POST", url)
+                assert mark not in response.get_data().decode("utf-8", "replace"), (
+                    username,
+                    "POST",
+                    url,
+                )
     assert _fingerprint() == before, f"{username} changed data outside his area"
 
 

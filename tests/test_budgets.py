@@ -1,4 +1,6 @@
-"""Page weight budgets (bytes are deterministic with the seeded demo) and no external hosts anywhere."""
+"""Page weight budgets (bytes are deterministic with the seeded demo) and no external hosts
+anywhere."""
+
 import gzip
 import re
 from html.parser import HTMLParser
@@ -16,18 +18,33 @@ ONE_YEAR = 365 * 24 * 3600
 DEMO_USERS = ["admin", "xiangzhen", "lingdao", "cun01", "wangge01"]
 # Attributes that make a browser fetch or navigate: an external host in any of them leaks the
 # office's traffic (or breaks the page offline).
-URL_ATTRS = {"href", "src", "srcset", "action", "formaction", "poster", "data", "manifest",
-             "xlink:href", "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete"}
+URL_ATTRS = {
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "poster",
+    "data",
+    "manifest",
+    "xlink:href",
+    "hx-get",
+    "hx-post",
+    "hx-put",
+    "hx-patch",
+    "hx-delete",
+}
 EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)  # http://x, https://x, //x, ftp://x
 CSS_URL = re.compile(r"""(?:url\(\s*|@import\s+)["']?([^"')\s]+)""", re.I)
 # In template and static files (Jinja source, CSS, JS) the same contexts, found textually.
 SOURCE_EXTERNAL = re.compile(
-    r"""(?<![\w-])(?:%s)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
+    r"""(?<![\w-])(?:{})\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|@import\s+["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|srcset\s*=\s*["'][^"']*//"""
-    r"""|[`"'](?:https?:)?//[\w.-]"""  # a URL as a string literal (scripts, JSON in attributes)
-    % "|".join(re.escape(a) for a in sorted(URL_ATTRS)), re.I)
+    r"""|[`"'](?:https?:)?//[\w.-]""".format("|".join(re.escape(a) for a in sorted(URL_ATTRS))),
+    re.I,
+)
 
 
 class _Page(HTMLParser):
@@ -84,8 +101,9 @@ def _get_gzip(client, url):
 
 def _log_in(client, username):
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 303, username
 
 
@@ -115,7 +133,8 @@ def test_every_navigation_page_within_budget(demo_app, username):
         _check_page(url, html)
     # One level down: a person's and a household's page, from the lists.
     lists = client.get("/persons").get_data(as_text=True) + client.get("/households").get_data(
-        as_text=True)
+        as_text=True
+    )
     for pattern in (r'href="(/persons/\d+)"', r'href="(/households/\d+)"'):
         match = re.search(pattern, lists)
         assert match, pattern
@@ -182,13 +201,20 @@ def test_no_external_host_in_templates_or_static():
     assert offenders == {}
 
 
-@pytest.mark.parametrize("snippet", [
-    '<script src="https://cdn.example.com/htmx.js">', "<link href='//fonts.example.com/a.css'>",
-    '<form action="http://evil.example/x">', '<a hx-get="https://api.example/p">',
-    "body{background:url(https://img.example/a.png)}", '@import "//x.example/a.css";',
-    '<img srcset="a.png 1x, https://x.example/b.png 2x">', "fetch('https://x.example/')",
-    '<a href=//x.example/a>',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script src="https://cdn.example.com/htmx.js">',
+        "<link href='//fonts.example.com/a.css'>",
+        '<form action="http://evil.example/x">',
+        '<a hx-get="https://api.example/p">',
+        "body{background:url(https://img.example/a.png)}",
+        '@import "//x.example/a.css";',
+        '<img srcset="a.png 1x, https://x.example/b.png 2x">',
+        "fetch('https://x.example/')",
+        "<a href=//x.example/a>",
+    ],
+)
 def test_external_host_detectors_catch(snippet):
     """The detectors above find each form of external reference, in source and in pages."""
     assert _source_offenders(snippet)
@@ -196,10 +222,16 @@ def test_external_host_detectors_catch(snippet):
         assert _external(_parse(snippet).urls)
 
 
-@pytest.mark.parametrize("snippet", [
-    '<a href="/persons?q=a//b">', '<a href="{{ url_for(\'home.index\') }}">',
-    "/* comment // here */", 'x = a // b', '<a href="mailto:x@example.org">',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<a href="/persons?q=a//b">',
+        "<a href=\"{{ url_for('home.index') }}\">",
+        "/* comment // here */",
+        "x = a // b",
+        '<a href="mailto:x@example.org">',
+    ],
+)
 def test_external_host_detectors_leave_local_urls(snippet):
     assert not _source_offenders(snippet)
     assert not _external(_parse(snippet).urls)

@@ -1,4 +1,5 @@
 """Configuration layers and the secret key."""
+
 from liushou import create_app
 from liushou.db import database
 
@@ -6,8 +7,11 @@ from liushou.db import database
 def test_layers_in_order(tmp_path, monkeypatch):
     instance = tmp_path / "inst"
     instance.mkdir()
-    (instance / "config.py").write_text("PAGE_SIZE = 11\nSESSION_IDLE_MINUTES = 12\nDATABASE = %r\n"
-                                        % str(tmp_path / "from-instance.sqlite3"))
+    (instance / "config.py").write_text(
+        "PAGE_SIZE = 11\nSESSION_IDLE_MINUTES = 12\nDATABASE = {!r}\n".format(
+            str(tmp_path / "from-instance.sqlite3")
+        )
+    )
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(instance))
     monkeypatch.setenv("LIUSHOU_SESSION_IDLE_MINUTES", "13")
     app = create_app({"TESTING": True, "PAGE_SIZE": 14})

@@ -1,5 +1,6 @@
 """Ids inside form bodies are resolved through the user's area: another area's helper, account or
 site is refused next to its field, and nothing is written."""
+
 import pytest
 
 from liushou.models import Activity, Helper, Need, Service, Visit
@@ -19,22 +20,46 @@ def two_villages(places, users):
     """A child, a helper and a site in each of V01 and V02."""
     out = {}
     for code in ("V01", "V02"):
-        home = save_household(SYSTEM, ALL, {"village": places[code].id, "grid": places[f"{code}-G1"].id,
-                                            "head_name": f"{code}户主"})
-        out[f"{code}-kid"] = save_person(SYSTEM, ALL, {
-            "household": home.id, "name": f"{code}儿童", "birth_date": "2016-04-01", "sex": "女",
-            "father_status": "外出务工", "mother_status": "外出务工"})
-        out[f"{code}-helper"] = save_helper(SYSTEM, ALL, {"name": f"{code}帮扶人", "kind": "村干部",
-                                                          "village": places[code].id})
-        out[f"{code}-site"] = save_site(SYSTEM, ALL, {"village": places[code].id, "kind": "留守儿童之家",
-                                                      "name": f"{code}儿童之家"})
+        home = save_household(
+            SYSTEM,
+            ALL,
+            {
+                "village": places[code].id,
+                "grid": places[f"{code}-G1"].id,
+                "head_name": f"{code}户主",
+            },
+        )
+        out[f"{code}-kid"] = save_person(
+            SYSTEM,
+            ALL,
+            {
+                "household": home.id,
+                "name": f"{code}儿童",
+                "birth_date": "2016-04-01",
+                "sex": "女",
+                "father_status": "外出务工",
+                "mother_status": "外出务工",
+            },
+        )
+        out[f"{code}-helper"] = save_helper(
+            SYSTEM, ALL, {"name": f"{code}帮扶人", "kind": "村干部", "village": places[code].id}
+        )
+        out[f"{code}-site"] = save_site(
+            SYSTEM,
+            ALL,
+            {"village": places[code].id, "kind": "留守儿童之家", "name": f"{code}儿童之家"},
+        )
     return out
 
 
 def test_helper_cannot_be_linked_to_an_account_outside_the_area(login_as, users):
     client = login_as("cun1")
-    response = post(client, "/helpers/new", {"name": "新帮扶人", "kind": "志愿者",
-                                             "user": users["township"].id}, "/helpers/new")
+    response = post(
+        client,
+        "/helpers/new",
+        {"name": "新帮扶人", "kind": "志愿者", "user": users["township"].id},
+        "/helpers/new",
+    )
     assert response.status_code == 422
     assert "只能关联您负责范围内的账号" in response.get_data(as_text=True)
     assert not Helper.select().where(Helper.name == "新帮扶人").exists()
@@ -45,9 +70,17 @@ def test_visit_with_another_villages_helper_is_refused(login_as, two_villages):
     client = login_as("cun1")
     kid = two_villages["V01-kid"]
     url = f"/persons/{kid.id}/visits/new"
-    response = post(client, url, {"persons": kid.id, "visited_on": "2026-01-05", "method": "上门",
-                                  "helpers": [two_villages["V01-helper"].id,
-                                              two_villages["V02-helper"].id]}, url)
+    response = post(
+        client,
+        url,
+        {
+            "persons": kid.id,
+            "visited_on": "2026-01-05",
+            "method": "上门",
+            "helpers": [two_villages["V01-helper"].id, two_villages["V02-helper"].id],
+        },
+        url,
+    )
     assert response.status_code == 422
     assert "只能选择您负责范围内的走访人" in response.get_data(as_text=True)
     assert Visit.select().count() == 0
@@ -57,8 +90,12 @@ def test_visit_with_another_villages_helper_is_refused(login_as, two_villages):
 def test_need_or_service_with_another_villages_helper_is_refused(login_as, two_villages, what):
     client = login_as("cun1")
     kid = two_villages["V01-kid"]
-    data = {"kind": "课业辅导", "description": "辅导作业", "served_on": "2026-01-05",
-            "helper": two_villages["V02-helper"].id}
+    data = {
+        "kind": "课业辅导",
+        "description": "辅导作业",
+        "served_on": "2026-01-05",
+        "helper": two_villages["V02-helper"].id,
+    }
     response = post(client, f"/persons/{kid.id}/{what}s/new", data, f"/persons/{kid.id}")
     model = Need if what == "need" else Service
     assert model.select().count() == 0
@@ -72,10 +109,19 @@ def test_need_or_service_with_another_villages_helper_is_refused(login_as, two_v
 
 def test_activity_with_another_villages_site_is_refused(login_as, places, two_villages):
     client = login_as("cun1")
-    response = post(client, "/activities/new", {
-        "village": places["V01"].id, "site": two_villages["V02-site"].id, "kind": "四点半课堂",
-        "title": "作业辅导", "held_on": "2026-01-05", "persons": two_villages["V01-kid"].id},
-        "/activities/new")
+    response = post(
+        client,
+        "/activities/new",
+        {
+            "village": places["V01"].id,
+            "site": two_villages["V02-site"].id,
+            "kind": "四点半课堂",
+            "title": "作业辅导",
+            "held_on": "2026-01-05",
+            "persons": two_villages["V01-kid"].id,
+        },
+        "/activities/new",
+    )
     assert response.status_code == 422
     assert "请选择本村（社区）的服务阵地" in response.get_data(as_text=True)
     assert Activity.select().count() == 0

@@ -1,4 +1,5 @@
 """Schema migrations: numbered steps in PRAGMA user_version; old databases keep their data."""
+
 import sqlite3
 
 import pytest
@@ -10,8 +11,14 @@ from liushou.models import ALL_MODELS
 
 
 def _fresh(tmp_path, name="old.sqlite3"):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / name), "SECRET_KEY": "t",
-                      "MIGRATE_ON_START": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / name),
+            "SECRET_KEY": "t",
+            "MIGRATE_ON_START": False,
+        }
+    )
     database.connect(reuse_if_open=True)
     return app
 
@@ -26,19 +33,24 @@ def test_old_database_migrates_with_data_intact(tmp_path):
     assert current_version() == 1
     database.execute_sql(
         "INSERT INTO village (code, name, kind, sort_order, active, created_at) "
-        "VALUES ('V09', '老村', '村', 1, 1, '2025-01-01 08:00:00')")
+        "VALUES ('V09', '老村', '村', 1, 1, '2025-01-01 08:00:00')"
+    )
     database.execute_sql(
         "INSERT INTO app_user (username, display_name, role, village_id, phone, password_hash, "
         "active, failed_logins, created_at) VALUES ('old', '老用户', 'village', 1, '', 'x', 1, 0, "
-        "'2025-01-01 08:00:00')")
+        "'2025-01-01 08:00:00')"
+    )
     database.close()
 
     # Start-up migrates the old file to the latest schema.
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "old.sqlite3"), "SECRET_KEY": "t"})
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(tmp_path / "old.sqlite3"), "SECRET_KEY": "t"}
+    )
     with app.app_context():
         database.connect(reuse_if_open=True)
         assert current_version() == LATEST
         from liushou.models import User, Village
+
         assert Village.get(Village.code == "V09").name == "老村"
         assert User.get(User.username == "old").village.code == "V09"
         database.close()
@@ -89,9 +101,11 @@ def test_init_db_command(runner, app):
 
 def test_audit_log_is_append_only(app):
     from peewee import IntegrityError
+
     from liushou.models import AuditLog
     from liushou.services import SYSTEM
     from liushou.services.audit import record
+
     row = record(SYSTEM, "settings", label="x")
     with pytest.raises(IntegrityError):
         AuditLog.update(username="tampered").where(AuditLog.id == row.id).execute()
@@ -99,5 +113,7 @@ def test_audit_log_is_append_only(app):
         AuditLog.delete().where(AuditLog.id == row.id).execute()
     # Rows past the 180-day retention may be purged.
     database.execute_sql("DROP TRIGGER audit_log_no_update")
-    database.execute_sql("UPDATE audit_log SET at = datetime('now', '-200 days') WHERE id = ?", (row.id,))
+    database.execute_sql(
+        "UPDATE audit_log SET at = datetime('now', '-200 days') WHERE id = ?", (row.id,)
+    )
     assert AuditLog.delete().where(AuditLog.id == row.id).execute() == 1

@@ -1,5 +1,6 @@
 """Named reads, called directly with a Scope (no web client): area limits, filters, orders."""
-from datetime import date, timedelta
+
+from datetime import timedelta
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -26,19 +27,42 @@ def world(places):
     the township; an open overdue need in V01."""
     out = {}
     for code in ("V01", "V02"):
-        home = save_household(SYSTEM, ALL, {"village": places[code].id, "grid": places[f"{code}-G1"].id,
-                                            "head_name": f"{code}户主", "address": f"{code} 一组"})
+        home = save_household(
+            SYSTEM,
+            ALL,
+            {
+                "village": places[code].id,
+                "grid": places[f"{code}-G1"].id,
+                "head_name": f"{code}户主",
+                "address": f"{code} 一组",
+            },
+        )
         out[f"{code}-home"] = home
-        out[f"{code}-kid"] = save_person(SYSTEM, ALL, {
-            "household": home.id, "name": "张小明" if code == "V01" else "李小红",
-            "birth_date": "2016-04-01", "sex": "男", **BOTH_AWAY})
-        out[f"{code}-helper"] = save_helper(SYSTEM, ALL, {"name": f"{code}干部", "kind": "村干部",
-                                                          "village": places[code].id})
+        out[f"{code}-kid"] = save_person(
+            SYSTEM,
+            ALL,
+            {
+                "household": home.id,
+                "name": "张小明" if code == "V01" else "李小红",
+                "birth_date": "2016-04-01",
+                "sex": "男",
+                **BOTH_AWAY,
+            },
+        )
+        out[f"{code}-helper"] = save_helper(
+            SYSTEM, ALL, {"name": f"{code}干部", "kind": "村干部", "village": places[code].id}
+        )
     out["town-helper"] = save_helper(SYSTEM, ALL, {"name": "乡镇社工", "kind": "社工"})
-    out["need"] = save_need(SYSTEM, out["V01-kid"], {
-        "kind": "课业辅导", "description": "作业没人辅导",
-        "raised_on": (clock.today() - timedelta(days=40)).isoformat(),
-        "due_on": (clock.today() - timedelta(days=10)).isoformat()})
+    out["need"] = save_need(
+        SYSTEM,
+        out["V01-kid"],
+        {
+            "kind": "课业辅导",
+            "description": "作业没人辅导",
+            "raised_on": (clock.today() - timedelta(days=40)).isoformat(),
+            "due_on": (clock.today() - timedelta(days=10)).isoformat(),
+        },
+    )
     return out
 
 
@@ -51,8 +75,9 @@ def test_villages_and_grids_follow_the_scope_in_township_order(places):
     assert [v.code for v in place_queries.villages(ALL)] == ["V01", "V02"]
     assert [v.code for v in place_queries.villages(v1)] == ["V01"]
     assert [g.code for g in place_queries.grids(v1)] == ["V01-G1", "V01-G2"]
-    grid_worker = Scope(village_ids=frozenset([places["V01"].id]),
-                        grid_ids=frozenset([places["V01-G2"].id]))
+    grid_worker = Scope(
+        village_ids=frozenset([places["V01"].id]), grid_ids=frozenset([places["V01-G2"].id])
+    )
     assert [g.code for g in place_queries.grids(grid_worker)] == ["V01-G2"]
 
 
@@ -61,10 +86,15 @@ def test_person_listing_filters_searches_and_stays_in_area(places, world):
     assert [p.name for p in persons.listing(v1, MultiDict())] == ["张小明"]
     assert {p.name for p in persons.listing(ALL, MultiDict())} == {"张小明", "李小红"}
     assert [p.name for p in persons.listing(ALL, MultiDict({"q": "zxm"}))] == ["张小明"]
-    assert [p.name for p in persons.listing(ALL, MultiDict({"village": places["V02"].id}))] == ["李小红"]
+    assert [p.name for p in persons.listing(ALL, MultiDict({"village": places["V02"].id}))] == [
+        "李小红"
+    ]
     assert list(persons.listing(v1, MultiDict({"village": places["V02"].id}))) == []
-    exit_person(SYSTEM, world["V01-kid"], {"exit_reason": "随父母外出",
-                                           "exited_on": clock.today().isoformat()})
+    exit_person(
+        SYSTEM,
+        world["V01-kid"],
+        {"exit_reason": "随父母外出", "exited_on": clock.today().isoformat()},
+    )
     assert list(persons.listing(v1, MultiDict())) == []
     assert [p.name for p in persons.listing(v1, MultiDict({"status": "exited"}))] == ["张小明"]
 
@@ -111,13 +141,19 @@ def test_worklist_reads_states_kept_by_writes(places, world):
     v1 = village_scope(places, "V01")
     query, counts = visits.worklist(v1, today)
     assert [s.person.name for s in query] == ["张小明"]  # never visited: due now
-    record_visit(SYSTEM, v1, [world["V01-kid"]], {"visited_on": today.isoformat(), "method": "上门",
-                                                  "helpers": [world["V01-helper"].id]})
+    record_visit(
+        SYSTEM,
+        v1,
+        [world["V01-kid"]],
+        {"visited_on": today.isoformat(), "method": "上门", "helpers": [world["V01-helper"].id]},
+    )
     query, counts = visits.worklist(v1, today)
     assert list(query) == [] and counts == {"overdue": 0, "today": 0, "week": 0}
     assert list(visits.stale_states(today)) == []
     assert [p.name for p in visits.stale_states(today + timedelta(days=1))] in (
-        ["张小明", "李小红"], ["李小红", "张小明"])
+        ["张小明", "李小红"],
+        ["李小红", "张小明"],
+    )
 
 
 def test_reminders_count_what_they_list(places, world):

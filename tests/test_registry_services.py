@@ -1,4 +1,5 @@
 """Registry services: households, persons, categories, history, review flags, exit."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -8,7 +9,13 @@ from liushou.models.persons import Person
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
 from liushou.services.households import save_away, save_household
-from liushou.services.persons import confirm_review, exit_person, recheck, reenter_person, save_person
+from liushou.services.persons import (
+    confirm_review,
+    exit_person,
+    recheck,
+    reenter_person,
+    save_person,
+)
 
 ALL = Scope(everything=True)
 CHILD_ID = "620102201503070014"  # born 2015-03-07, male
@@ -16,15 +23,30 @@ CHILD_ID = "620102201503070014"  # born 2015-03-07, male
 
 @pytest.fixture
 def household(places):
-    return save_household(SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id,
-                                        "head_name": "王建国", "address": "一组 12 号",
-                                        "phone": "13912345678"})
+    return save_household(
+        SYSTEM,
+        ALL,
+        {
+            "village": places["V01"].id,
+            "grid": places["V01-G1"].id,
+            "head_name": "王建国",
+            "address": "一组 12 号",
+            "phone": "13912345678",
+        },
+    )
 
 
 def child_values(household, **extra):
-    return {"household": household.id, "name": "王小明", "id_number": CHILD_ID,
-            "father_status": "外出务工", "mother_status": "外出务工", "carer_name": "王建国",
-            "carer_relation": "祖父", **extra}
+    return {
+        "household": household.id,
+        "name": "王小明",
+        "id_number": CHILD_ID,
+        "father_status": "外出务工",
+        "mother_status": "外出务工",
+        "carer_name": "王建国",
+        "carer_relation": "祖父",
+        **extra,
+    }
 
 
 def test_child_with_both_parents_away_is_a_left_behind_child(household):
@@ -53,8 +75,11 @@ def test_without_id_birth_date_and_sex_are_required(household):
     with pytest.raises(ValidationError) as e:
         save_person(SYSTEM, ALL, {"household": household.id, "name": "无证"})
     assert set(e.value.errors) >= {"birth_date", "sex"}
-    person = save_person(SYSTEM, ALL, {"household": household.id, "name": "无证",
-                                       "birth_date": "1950.3", "sex": "女"})
+    person = save_person(
+        SYSTEM,
+        ALL,
+        {"household": household.id, "name": "无证", "birth_date": "1950.3", "sex": "女"},
+    )
     assert person.birth_date == date(1950, 3, 1) and person.id_number is None
 
 
@@ -66,8 +91,15 @@ def test_duplicate_id_number(household):
 
 
 def test_full_width_digits_and_spaces_are_normalised(household):
-    person = save_person(SYSTEM, ALL, child_values(
-        household, id_number="６２０１０２ ２０１５０３０７００１４", phone="１３９ １２３４ ５６７８"))
+    person = save_person(
+        SYSTEM,
+        ALL,
+        child_values(
+            household,
+            id_number="６２０１０２ ２０１５０３０７００１４",
+            phone="１３９ １２３４ ５６７８",
+        ),
+    )
     assert person.id_number == CHILD_ID and person.phone == "13912345678"
 
 
@@ -78,7 +110,11 @@ def test_history_and_review_flag_when_a_parent_returns(household):
     person = Person.get_by_id(person.id)
     assert person.groups == "" and person.needs_review
     assert "留守儿童 → 无" in person.review_note
-    change = AuditLog.select().where((AuditLog.object_type == "person") & (AuditLog.action == "update")).get()
+    change = (
+        AuditLog.select()
+        .where((AuditLog.object_type == "person") & (AuditLog.action == "update"))
+        .get()
+    )
     assert ["father_status", "外出务工", "在家"] in change.change_list
     confirm_review(SYSTEM, person)
     assert not Person.get_by_id(person.id).needs_review
@@ -104,7 +140,10 @@ def test_exit_and_reenter_keep_everything(household):
     reenter_person(SYSTEM, person)
     person = Person.get_by_id(person.id)
     assert not person.exited and person.groups == "留守儿童"
-    actions = [a.action for a in AuditLog.select().where(AuditLog.object_type == "person").order_by(AuditLog.id)]
+    actions = [
+        a.action
+        for a in AuditLog.select().where(AuditLog.object_type == "person").order_by(AuditLog.id)
+    ]
     assert actions == ["create", "exit", "reenter"]
 
 
@@ -114,33 +153,66 @@ def test_area_rules_for_writes(places, users, household):
         save_person(SYSTEM, grid2, child_values(household))
     assert "household" in e.value.errors
     with pytest.raises(ValidationError) as e:
-        save_household(SYSTEM, Scope.for_user(users["cun2"]),
-                       {"village": places["V01"].id, "head_name": "越权"})
+        save_household(
+            SYSTEM,
+            Scope.for_user(users["cun2"]),
+            {"village": places["V01"].id, "head_name": "越权"},
+        )
     assert "只能选择您负责的" in e.value.errors["village"]
 
 
 def test_family_away(household):
-    away = save_away(SYSTEM, household, {"name": "王大", "relation": "父亲", "province": "广东省",
-                                         "city": "深圳市", "away_since": "2024-03-01"})
+    away = save_away(
+        SYSTEM,
+        household,
+        {
+            "name": "王大",
+            "relation": "父亲",
+            "province": "广东省",
+            "city": "深圳市",
+            "away_since": "2024-03-01",
+        },
+    )
     assert away.place == "广东省深圳市"
     with pytest.raises(ValidationError) as e:
-        save_away(SYSTEM, household, {"name": "", "relation": "外星人", "returned_on": "2099-01-01"})
+        save_away(
+            SYSTEM, household, {"name": "", "relation": "外星人", "returned_on": "2099-01-01"}
+        )
     assert set(e.value.errors) == {"name", "relation", "returned_on"}
 
 
 def test_woman_and_elder(household):
-    woman = save_person(SYSTEM, ALL, {"household": household.id, "name": "李秀英",
-                                      "birth_date": "1990-06-15", "sex": "女",
-                                      "husband_away_since": "2025-01-01"})
+    woman = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "李秀英",
+            "birth_date": "1990-06-15",
+            "sex": "女",
+            "husband_away_since": "2025-01-01",
+        },
+    )
     assert woman.group_list == ["留守妇女"]
-    elder = save_person(SYSTEM, ALL, {"household": household.id, "name": "王老汉",
-                                      "birth_date": "1950-01-01", "sex": "男", "children_away": "1",
-                                      "children_away_since": "2020-01-01", "living_arrangement": "独居"})
+    elder = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "王老汉",
+            "birth_date": "1950-01-01",
+            "sex": "男",
+            "children_away": "1",
+            "children_away_since": "2020-01-01",
+            "living_arrangement": "独居",
+        },
+    )
     assert elder.group_list == ["留守老人"]
 
 
 def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
     from liushou.services.persons import daily_recheck
+
     person = save_person(SYSTEM, ALL, child_values(household), today=date(2031, 3, 5))
     assert daily_recheck(date(2031, 3, 6)) == 0
     assert daily_recheck(date(2031, 3, 6)) is None  # already done today
@@ -152,6 +224,7 @@ def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
 def test_daily_job_brings_visit_states_up_to_the_day(household):
     from liushou import jobs
     from liushou.models import Setting, VisitState
+
     person = save_person(SYSTEM, ALL, child_values(household))
     assert VisitState.get(VisitState.person == person).refreshed_on == date.today()
     later = date.today() + timedelta(days=3)

@@ -1,4 +1,5 @@
 """Registry pages through the client: register, list, search, history, area limits."""
+
 import pytest
 
 from liushou.models import AuditLog
@@ -15,17 +16,35 @@ def cadre(login_as):
 
 
 def _household(client, places, **extra):
-    response = post(client, "/households/new", {"village": places["V01"].id, "grid": places["V01-G1"].id,
-                                                "head_name": "王建国", "address": "一组 12 号", **extra})
+    response = post(
+        client,
+        "/households/new",
+        {
+            "village": places["V01"].id,
+            "grid": places["V01-G1"].id,
+            "head_name": "王建国",
+            "address": "一组 12 号",
+            **extra,
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     return Household.get(Household.head_name == "王建国")
 
 
 def test_register_household_and_left_behind_child(cadre, places):
     household = _household(cadre, places)
-    response = post(cadre, "/persons/new", {"household": household.id, "name": "王小明",
-                                            "id_number": CHILD_ID, "father_status": "外出务工",
-                                            "mother_status": "外出务工", "carer_name": "王建国"})
+    response = post(
+        cadre,
+        "/persons/new",
+        {
+            "household": household.id,
+            "name": "王小明",
+            "id_number": CHILD_ID,
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+            "carer_name": "王建国",
+        },
+    )
     assert response.status_code == 303
     person = Person.get(Person.name == "王小明")
     page = cadre.get(f"/persons/{person.id}").get_data(as_text=True)
@@ -40,8 +59,11 @@ def test_register_household_and_left_behind_child(cadre, places):
 
 def test_wrong_check_digit_refused_next_to_the_field(cadre, places):
     household = _household(cadre, places)
-    response = post(cadre, "/persons/new", {"household": household.id, "name": "王小明",
-                                            "id_number": "620102201503070015"})
+    response = post(
+        cadre,
+        "/persons/new",
+        {"household": household.id, "name": "王小明", "id_number": "620102201503070015"},
+    )
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert 'id="id_number-err">身份证号校验位不对' in text
@@ -52,7 +74,11 @@ def test_wrong_check_digit_refused_next_to_the_field(cadre, places):
 def test_pinyin_search_finds_surname_readings(cadre, places):
     household = _household(cadre, places)
     for name, birth in (("单声", "1950-01-01"), ("曾国", "1951-02-02"), ("张三", "1952-03-03")):
-        post(cadre, "/persons/new", {"household": household.id, "name": name, "birth_date": birth, "sex": "男"})
+        post(
+            cadre,
+            "/persons/new",
+            {"household": household.id, "name": name, "birth_date": birth, "sex": "男"},
+        )
     found = cadre.get("/persons?q=ss").get_data(as_text=True)
     assert "单声" in found and "曾国" not in found
     found = cadre.get("/persons?q=zg").get_data(as_text=True)
@@ -69,11 +95,28 @@ def test_pinyin_search_finds_surname_readings(cadre, places):
 
 def test_edit_shows_in_history_and_flags_review(cadre, places):
     household = _household(cadre, places)
-    post(cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID,
-                                 "father_status": "外出务工", "mother_status": "外出务工"})
+    post(
+        cadre,
+        "/persons/new",
+        {
+            "household": household.id,
+            "name": "王小明",
+            "id_number": CHILD_ID,
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
     person = Person.get(Person.name == "王小明")
-    response = post(cadre, f"/persons/{person.id}/edit", {
-        "name": "王小明", "id_number": CHILD_ID, "father_status": "在家", "mother_status": "外出务工"})
+    response = post(
+        cadre,
+        f"/persons/{person.id}/edit",
+        {
+            "name": "王小明",
+            "id_number": CHILD_ID,
+            "father_status": "在家",
+            "mother_status": "外出务工",
+        },
+    )
     assert response.status_code == 303
     page = cadre.get(f"/persons/{person.id}").get_data(as_text=True)
     assert "父亲状况：外出务工 → 在家" in page
@@ -85,16 +128,32 @@ def test_edit_shows_in_history_and_flags_review(cadre, places):
 
 def test_child_page_read_is_audited(cadre, places):
     household = _household(cadre, places)
-    post(cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID})
+    post(
+        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
+    )
     person = Person.get(Person.name == "王小明")
     cadre.get(f"/persons/{person.id}")
-    assert AuditLog.select().where((AuditLog.action == "view") & (AuditLog.object_id == person.id)).count() == 1
+    assert (
+        AuditLog.select()
+        .where((AuditLog.action == "view") & (AuditLog.object_id == person.id))
+        .count()
+        == 1
+    )
 
 
 def test_exit_and_reenter_through_pages(cadre, places):
     household = _household(cadre, places)
-    post(cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID,
-                                 "father_status": "外出务工", "mother_status": "外出务工"})
+    post(
+        cadre,
+        "/persons/new",
+        {
+            "household": household.id,
+            "name": "王小明",
+            "id_number": CHILD_ID,
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
     person = Person.get(Person.name == "王小明")
     post(cadre, f"/persons/{person.id}/exit", {"exit_reason": "迁出", "exited_on": "2026-01-01"})
     assert "已退出登记" in cadre.get(f"/persons/{person.id}").get_data(as_text=True)
@@ -107,20 +166,29 @@ def test_exit_and_reenter_through_pages(cadre, places):
 
 def test_other_village_gets_404_for_get_and_post(cadre, login_as, places):
     household = _household(cadre, places)
-    post(cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID})
+    post(
+        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
+    )
     person = Person.get(Person.name == "王小明")
     other = login_as("cun2")
     assert other.get(f"/persons/{person.id}").status_code == 404
     assert other.get(f"/households/{household.id}").status_code == 404
     assert post(other, f"/persons/{person.id}/edit", {"name": "改"}).status_code == 404
-    assert post(other, f"/persons/{person.id}/exit", {"exit_reason": "x", "exited_on": "2026-01-01"}).status_code == 404
+    assert (
+        post(
+            other, f"/persons/{person.id}/exit", {"exit_reason": "x", "exited_on": "2026-01-01"}
+        ).status_code
+        == 404
+    )
     assert "王小明" not in other.get("/persons?q=wxm").get_data(as_text=True)
     assert Person.get_by_id(person.id).name == "王小明" and not Person.get_by_id(person.id).exited
 
 
 def test_masked_id_for_grid_worker_full_for_village_cadre(cadre, login_as, places):
     household = _household(cadre, places)
-    post(cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID})
+    post(
+        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
+    )
     person = Person.get(Person.name == "王小明")
     assert CHILD_ID in cadre.get(f"/persons/{person.id}").get_data(as_text=True)
     grid1 = login_as("grid1")
@@ -130,9 +198,19 @@ def test_masked_id_for_grid_worker_full_for_village_cadre(cadre, login_as, place
 
 def test_family_away_on_the_household_page(cadre, places):
     household = _household(cadre, places)
-    response = post(cadre, f"/households/{household.id}/away/new", {
-        "name": "王大力", "relation": "父亲", "province": "广东省", "city": "东莞市",
-        "phone": "13800001111", "away_since": "2024-02-20", "expected_return": "春节"})
+    response = post(
+        cadre,
+        f"/households/{household.id}/away/new",
+        {
+            "name": "王大力",
+            "relation": "父亲",
+            "province": "广东省",
+            "city": "东莞市",
+            "phone": "13800001111",
+            "away_since": "2024-02-20",
+            "expected_return": "春节",
+        },
+    )
     assert response.status_code == 303
     page = cadre.get(f"/households/{household.id}").get_data(as_text=True)
     assert "王大力" in page and "广东省东莞市" in page and "预计春节返乡" in page

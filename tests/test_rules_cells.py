@@ -1,26 +1,36 @@
 """Reading cells as village offices type them."""
+
 from datetime import date, datetime
 
 import pytest
 
-from liushou.rules.cells import find_header_row, match_header, parse_date, parse_id_number, parse_text
+from liushou.rules.cells import (
+    find_header_row,
+    match_header,
+    parse_date,
+    parse_id_number,
+    parse_text,
+)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (datetime(1950, 3, 1, 0, 0), date(1950, 3, 1)),
-    (date(2010, 2, 28), date(2010, 2, 28)),
-    ("1950.3", date(1950, 3, 1)),
-    ("1950.03.15", date(1950, 3, 15)),
-    ("1950年3月", date(1950, 3, 1)),
-    ("1950年3月5日", date(1950, 3, 5)),
-    ("19500301", date(1950, 3, 1)),
-    (19500301, date(1950, 3, 1)),
-    ("1950-3-1", date(1950, 3, 1)),
-    ("1950/03/01", date(1950, 3, 1)),
-    ("１９５０．３", date(1950, 3, 1)),
-    (18323, date(1950, 3, 1)),  # an Excel serial without date formatting
-    (" 2012-02-29 ", date(2012, 2, 29)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (datetime(1950, 3, 1, 0, 0), date(1950, 3, 1)),
+        (date(2010, 2, 28), date(2010, 2, 28)),
+        ("1950.3", date(1950, 3, 1)),
+        ("1950.03.15", date(1950, 3, 15)),
+        ("1950年3月", date(1950, 3, 1)),
+        ("1950年3月5日", date(1950, 3, 5)),
+        ("19500301", date(1950, 3, 1)),
+        (19500301, date(1950, 3, 1)),
+        ("1950-3-1", date(1950, 3, 1)),
+        ("1950/03/01", date(1950, 3, 1)),
+        ("１９５０．３", date(1950, 3, 1)),
+        (18323, date(1950, 3, 1)),  # an Excel serial without date formatting
+        (" 2012-02-29 ", date(2012, 2, 29)),
+    ],
+)
 def test_dates(raw, expected):
     assert parse_date(raw) == (expected, None)
 

@@ -1,4 +1,5 @@
 """高龄补贴 bands."""
+
 from datetime import date
 
 import pytest
@@ -16,15 +17,18 @@ def test_parse_bands():
             parse_bands(bad)
 
 
-@pytest.mark.parametrize("birth, month, amount", [
-    (date(1946, 12, 15), date(2026, 11, 1), None),   # turns 80 next month
-    (date(1946, 12, 15), date(2026, 12, 1), 25.0),   # the birthday month counts
-    (date(1936, 12, 31), date(2026, 12, 1), 120.0),  # turns 90 on the month's last day
-    (date(1936, 12, 31), date(2026, 11, 1), 25.0),
-    (date(1926, 3, 1), date(2026, 3, 1), 350.0),
-    (date(1944, 2, 29), date(2024, 2, 1), 25.0),     # born 29 February, leap year
-    (date(1944, 2, 29), date(2025, 2, 1), 25.0),
-])
+@pytest.mark.parametrize(
+    "birth, month, amount",
+    [
+        (date(1946, 12, 15), date(2026, 11, 1), None),  # turns 80 next month
+        (date(1946, 12, 15), date(2026, 12, 1), 25.0),  # the birthday month counts
+        (date(1936, 12, 31), date(2026, 12, 1), 120.0),  # turns 90 on the month's last day
+        (date(1936, 12, 31), date(2026, 11, 1), 25.0),
+        (date(1926, 3, 1), date(2026, 3, 1), 350.0),
+        (date(1944, 2, 29), date(2024, 2, 1), 25.0),  # born 29 February, leap year
+        (date(1944, 2, 29), date(2025, 2, 1), 25.0),
+    ],
+)
 def test_band_in_month(birth, month, amount):
     band = band_in_month(birth, month, BANDS)
     assert (band[2] if band else None) == amount

@@ -1,4 +1,5 @@
 """Area scoping: every role sees only its area; outside objects answer 404."""
+
 import pytest
 from werkzeug.exceptions import NotFound
 

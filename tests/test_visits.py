@@ -1,4 +1,5 @@
 """Pairing, visit tiers, visits and the worklist."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -21,28 +22,90 @@ TODAY = date.today()
 @pytest.fixture
 def world(places, users):
     """A cadre-helper linked to cun1, two children and an elder in V01-G1."""
-    household = save_household(SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id,
-                                             "head_name": "王建国", "address": "一组 12 号",
-                                             "phone": "13912345678"})
+    household = save_household(
+        SYSTEM,
+        ALL,
+        {
+            "village": places["V01"].id,
+            "grid": places["V01-G1"].id,
+            "head_name": "王建国",
+            "address": "一组 12 号",
+            "phone": "13912345678",
+        },
+    )
     both_away = {"father_status": "外出务工", "mother_status": "外出务工"}
-    kid1 = save_person(SYSTEM, ALL, {"household": household.id, "name": "王小明",
-                                     "birth_date": "2015-03-07", "sex": "男", **both_away})
-    kid2 = save_person(SYSTEM, ALL, {"household": household.id, "name": "王小红",
-                                     "birth_date": "2017-05-01", "sex": "女", **both_away})
-    elder = save_person(SYSTEM, ALL, {"household": household.id, "name": "王老汉",
-                                      "birth_date": (TODAY - timedelta(days=365 * 85)).isoformat(),
-                                      "sex": "男", "children_away": "1", "living_arrangement": "独居",
-                                      "children_away_since": "2020-01-01"})
-    helper = save_helper(SYSTEM, ALL, {"name": "李干部", "kind": "村干部", "village": places["V01"].id,
-                                       "user": users["cun1"].id, "phone": "13800001111"})
-    other = save_helper(SYSTEM, ALL, {"name": "赵医生", "kind": "村医", "village": places["V01"].id})
-    return {"household": household, "kid1": kid1, "kid2": kid2, "elder": elder,
-            "helper": helper, "other": other}
+    kid1 = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "王小明",
+            "birth_date": "2015-03-07",
+            "sex": "男",
+            **both_away,
+        },
+    )
+    kid2 = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "王小红",
+            "birth_date": "2017-05-01",
+            "sex": "女",
+            **both_away,
+        },
+    )
+    elder = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "王老汉",
+            "birth_date": (TODAY - timedelta(days=365 * 85)).isoformat(),
+            "sex": "男",
+            "children_away": "1",
+            "living_arrangement": "独居",
+            "children_away_since": "2020-01-01",
+        },
+    )
+    helper = save_helper(
+        SYSTEM,
+        ALL,
+        {
+            "name": "李干部",
+            "kind": "村干部",
+            "village": places["V01"].id,
+            "user": users["cun1"].id,
+            "phone": "13800001111",
+        },
+    )
+    other = save_helper(
+        SYSTEM, ALL, {"name": "赵医生", "kind": "村医", "village": places["V01"].id}
+    )
+    return {
+        "household": household,
+        "kid1": kid1,
+        "kid2": kid2,
+        "elder": elder,
+        "helper": helper,
+        "other": other,
+    }
 
 
 def _visit(persons, helper, day, **extra):
-    return record_visit(SYSTEM, ALL, persons, {"visited_on": day.isoformat(), "method": "上门",
-                                               "helpers": [helper.id], "life": "良好", **extra})
+    return record_visit(
+        SYSTEM,
+        ALL,
+        persons,
+        {
+            "visited_on": day.isoformat(),
+            "method": "上门",
+            "helpers": [helper.id],
+            "life": "良好",
+            **extra,
+        },
+    )
 
 
 def test_tiers_by_rule_and_override(world):
@@ -81,14 +144,19 @@ def test_visit_sets_due_date_and_refuses_the_future(world):
 
 
 def test_one_visit_for_several_members_of_a_household_only(world, places):
-    other_household = save_household(SYSTEM, ALL, {"village": places["V01"].id, "head_name": "外户"})
-    stranger = save_person(SYSTEM, ALL, {"household": other_household.id, "name": "外人",
-                                         "birth_date": "1950-01-01", "sex": "男"})
+    other_household = save_household(
+        SYSTEM, ALL, {"village": places["V01"].id, "head_name": "外户"}
+    )
+    stranger = save_person(
+        SYSTEM,
+        ALL,
+        {"household": other_household.id, "name": "外人", "birth_date": "1950-01-01", "sex": "男"},
+    )
     with pytest.raises(ValidationError) as e:
         _visit([world["kid1"], stranger], world["helper"], TODAY)
     assert "同一户" in e.value.errors["persons"]
     visit = _visit([world["kid1"], world["kid2"]], world["helper"], TODAY)
-    assert {l.person_id for l in visit.person_links} == {world["kid1"].id, world["kid2"].id}
+    assert {link.person_id for link in visit.person_links} == {world["kid1"].id, world["kid2"].id}
 
 
 def test_worklist_overdue_first_then_visit_removes_it(world, login_as):
@@ -106,9 +174,17 @@ def test_worklist_overdue_first_then_visit_removes_it(world, login_as):
     assert 'href="tel:13912345678"' in page
     quick = client.get(f"/persons/{kid1.id}/visits/new").get_data(as_text=True)
     assert 'value="上门" checked' in quick and f'value="{world["helper"].id}" checked' in quick
-    response = post(client, f"/persons/{kid1.id}/visits/new", {
-        "persons": [kid1.id], "visited_on": TODAY.isoformat(), "method": "电话",
-        "helpers": [world["helper"].id], "health": "感冒已好"})
+    response = post(
+        client,
+        f"/persons/{kid1.id}/visits/new",
+        {
+            "persons": [kid1.id],
+            "visited_on": TODAY.isoformat(),
+            "method": "电话",
+            "helpers": [world["helper"].id],
+            "health": "感冒已好",
+        },
+    )
     assert response.status_code == 303 and response.location == "/visits/due"
     page = client.get("/visits/due").get_data(as_text=True)
     assert "已记录对 王小明 的走访" in page
@@ -121,9 +197,17 @@ def test_worklist_overdue_first_then_visit_removes_it(world, login_as):
 
 def test_quick_entry_errors_keep_what_was_typed(world, login_as):
     client = login_as("cun1")
-    response = post(client, f"/persons/{world['kid1'].id}/visits/new", {
-        "persons": [world["kid1"].id], "visited_on": (TODAY + timedelta(days=3)).isoformat(),
-        "method": "上门", "helpers": [], "life": "家里没人"})
+    response = post(
+        client,
+        f"/persons/{world['kid1'].id}/visits/new",
+        {
+            "persons": [world["kid1"].id],
+            "visited_on": (TODAY + timedelta(days=3)).isoformat(),
+            "method": "上门",
+            "helpers": [],
+            "life": "家里没人",
+        },
+    )
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "走访日期不能晚于今天" in text and "请选择走访人" in text and 'value="家里没人"' in text
@@ -132,9 +216,12 @@ def test_quick_entry_errors_keep_what_was_typed(world, login_as):
 def test_coverage_matches_a_hand_count_on_demo_data(demo_app):
     with demo_app.app_context():
         rows, total = coverage_by_village(ALL)
-        for village, n, paired, rate in rows:
-            population = [p for p in Person.select().where(Person.village == village)
-                          if p.groups and p.exited_on is None]
+        for village, n, paired, _rate in rows:
+            population = [
+                p
+                for p in Person.select().where(Person.village == village)
+                if p.groups and p.exited_on is None
+            ]
             current = {p.person_id for p in Pairing.select() if p.ended_on is None}
             assert n == len(population)
             assert paired == sum(1 for p in population if p.id in current)
@@ -151,8 +238,15 @@ def test_pairing_pages(world, login_as):
     page = client.get(f"/persons/{kid.id}").get_data(as_text=True)
     assert "赵医生" in page and "主要" in page
     grid = kid.grid_id
-    response = post(client, "/pairings/bulk", {"helper": world["helper"].id, "grid": grid,
-                                               "persons": [world["kid2"].id, world["elder"].id]})
+    response = post(
+        client,
+        "/pairings/bulk",
+        {
+            "helper": world["helper"].id,
+            "grid": grid,
+            "persons": [world["kid2"].id, world["elder"].id],
+        },
+    )
     assert response.status_code == 303
     assert Pairing.select().where(Pairing.helper == world["helper"]).count() == 2
     coverage = client.get("/pairings/coverage").get_data(as_text=True)
@@ -161,11 +255,21 @@ def test_pairing_pages(world, login_as):
 
 def test_worklist_within_budget_with_200_persons_and_paginated(world, login_as):
     import gzip
+
     household = world["household"]
     for i in range(200):
-        save_person(SYSTEM, ALL, {"household": household.id, "name": f"测试{i:03d}号",
-                                  "birth_date": "2014-01-01", "sex": "男",
-                                  "father_status": "外出务工", "mother_status": "外出务工"})
+        save_person(
+            SYSTEM,
+            ALL,
+            {
+                "household": household.id,
+                "name": f"测试{i:03d}号",
+                "birth_date": "2014-01-01",
+                "sex": "男",
+                "father_status": "外出务工",
+                "mother_status": "外出务工",
+            },
+        )
     for person in Person.select():
         pair(SYSTEM, ALL, world["helper"], [person], started_on=TODAY - timedelta(days=30))
     client = login_as("cun1")

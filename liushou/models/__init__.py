@@ -1,4 +1,5 @@
 """Peewee models. No Flask in here."""
+
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyStep, Need, Service
@@ -10,8 +11,33 @@ from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
 from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
-ALL_MODELS = [Village, Grid, User, UserGrid, Setting, AuditLog, Helper, HelperArea, VillagePost,
-              Household, FamilyAway, Person, Pairing, Visit, VisitPerson, VisitHelper, VisitState,
-              Need, Service, Emergency, EmergencyStep, Benefit, CheckUp, Site, Activity, Attendance]
+ALL_MODELS = [
+    Village,
+    Grid,
+    User,
+    UserGrid,
+    Setting,
+    AuditLog,
+    Helper,
+    HelperArea,
+    VillagePost,
+    Household,
+    FamilyAway,
+    Person,
+    Pairing,
+    Visit,
+    VisitPerson,
+    VisitHelper,
+    VisitState,
+    Need,
+    Service,
+    Emergency,
+    EmergencyStep,
+    Benefit,
+    CheckUp,
+    Site,
+    Activity,
+    Attendance,
+]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

@@ -1,4 +1,5 @@
 """The append-only audit log."""
+
 import json
 from datetime import timedelta
 
@@ -25,7 +26,8 @@ RETENTION_DAYS = 180
 
 
 class AuditLog(BaseModel):
-    """One thing someone did; never updated, never deleted before RETENTION_DAYS (triggers enforce it)."""
+    """One thing someone did; never updated, never deleted before RETENTION_DAYS (triggers
+    enforce it)."""
 
     at = DateTimeField(default=clock.now, index=True)
     user_id = IntegerField(null=True, index=True)

@@ -8,8 +8,18 @@ from .helpers import Helper
 from .persons import Person
 from .visits import Visit
 
-NEED_KINDS = ("生活照料", "心理抚慰", "健康保健", "帮扶救助", "法律援助", "文化娱乐", "课业辅导",
-              "就业培训", "安全教育", "其他")
+NEED_KINDS = (
+    "生活照料",
+    "心理抚慰",
+    "健康保健",
+    "帮扶救助",
+    "法律援助",
+    "文化娱乐",
+    "课业辅导",
+    "就业培训",
+    "安全教育",
+    "其他",
+)
 NEED_STATUSES = ("待处理", "处理中", "已解决", "已转介", "无法解决")
 CLOSED_STATUSES = ("已解决", "已转介", "无法解决")
 

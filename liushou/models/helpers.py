@@ -1,4 +1,5 @@
-"""Helpers (帮扶人): cadres, party members, doctors, volunteers … and the village posts they hold."""
+"""Helpers (帮扶人): cadres, party members, doctors, volunteers … and the village posts they
+hold."""
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
 
@@ -7,8 +8,22 @@ from ..db import BaseModel
 from .accounts import User
 from .places import Grid, Village
 
-HELPER_KINDS = ("包片干部", "村干部", "党员", "儿童主任", "儿童督导员", "网格员", "教师", "村医",
-                "志愿者", "社工", "童伴妈妈", "民警", "法律顾问", "其他")
+HELPER_KINDS = (
+    "包片干部",
+    "村干部",
+    "党员",
+    "儿童主任",
+    "儿童督导员",
+    "网格员",
+    "教师",
+    "村医",
+    "志愿者",
+    "社工",
+    "童伴妈妈",
+    "民警",
+    "法律顾问",
+    "其他",
+)
 # The posts named on each village; they are printed on the contact card.
 VILLAGE_POSTS = ("包片干部", "儿童主任", "村医", "民警", "法律顾问")
 

@@ -1,4 +1,5 @@
 """Persons in the registry: the common record plus the child, woman and elder details."""
+
 import json
 
 from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
@@ -17,8 +18,12 @@ DISABILITY_GRADES = ("一级", "二级", "三级", "四级")
 LIVING = ("独居", "与配偶同住", "与孙辈同住", "其他")
 SELF_CARE = ("自理", "半失能", "失能")
 # The qualification checklist for a guardian or entrusted carer (DOMAIN.md): ticked = a problem.
-CARER_DISQUALIFIERS = ("曾有虐待、遗弃行为", "有拐卖、暴力等违法犯罪记录", "吸毒、酗酒或赌博",
-                       "拒不履行照护职责")
+CARER_DISQUALIFIERS = (
+    "曾有虐待、遗弃行为",
+    "有拐卖、暴力等违法犯罪记录",
+    "吸毒、酗酒或赌博",
+    "拒不履行照护职责",
+)
 EXIT_REASONS = ("迁出", "死亡", "年龄超出", "家人返乡", "其他")
 
 
@@ -126,8 +131,10 @@ class Person(BaseModel):
             return query
         if text.isascii() and text.isalpha():
             low, high = prefix_range(text.lower())
-            return query.where(((cls.name_initials >= low) & (cls.name_initials < high))
-                               | ((cls.name_pinyin >= low) & (cls.name_pinyin < high)))
+            return query.where(
+                ((cls.name_initials >= low) & (cls.name_initials < high))
+                | ((cls.name_pinyin >= low) & (cls.name_pinyin < high))
+            )
         digits = text.upper()
         if digits.isdigit() or (digits[:-1].isdigit() and digits.endswith("X")):
             return query.where(cls.id_number.endswith(digits) | (cls.phone == digits))

@@ -1,4 +1,5 @@
 """Dated settings: each change is a new row valid from a date, so the past keeps its values."""
+
 import json
 from datetime import date
 
@@ -24,8 +25,12 @@ class Setting(BaseModel):
     @classmethod
     def value_on(cls, key, on=None):
         """The JSON-decoded value in force on a date, or None if never set."""
-        row = (cls.select().where((cls.key == key) & (cls.valid_from <= (on or clock.today())))
-               .order_by(cls.valid_from.desc(), cls.id.desc()).first())
+        row = (
+            cls.select()
+            .where((cls.key == key) & (cls.valid_from <= (on or clock.today())))
+            .order_by(cls.valid_from.desc(), cls.id.desc())
+            .first()
+        )
         return json.loads(row.value) if row else None
 
     @classmethod

@@ -1,4 +1,5 @@
 """Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
+
 from datetime import date
 
 from peewee import (
@@ -20,8 +21,13 @@ from .places import Grid, Village
 
 VISIT_METHODS = ("上门", "电话", "视频", "在校", "其他")
 # (field name, label) of the aspects a visit looks at.
-ASPECTS = (("life", "生活"), ("health", "健康"), ("mind", "心理"), ("safety", "安全"),
-           ("study", "学习/就业"))
+ASPECTS = (
+    ("life", "生活"),
+    ("health", "健康"),
+    ("mind", "心理"),
+    ("safety", "安全"),
+    ("study", "学习/就业"),
+)
 
 
 class Pairing(BaseModel):
@@ -80,7 +86,9 @@ class Visit(BaseModel):
     @property
     def summary(self):
         """The findings in one line."""
-        parts = [f"{label}：{getattr(self, name)}" for name, label in ASPECTS if getattr(self, name)]
+        parts = [
+            f"{label}：{getattr(self, name)}" for name, label in ASPECTS if getattr(self, name)
+        ]
         if self.needs:
             parts.append(f"需求：{self.needs}")
         return "；".join(parts)
@@ -130,4 +138,3 @@ class VisitState(BaseModel):
     @property
     def effective_tier(self):
         return self.override or self.tier
-

@@ -1,4 +1,5 @@
 """Accounts and the audit log (admin pages, which see the whole township)."""
+
 from peewee import JOIN
 
 from ..models import AuditLog, User, Village
@@ -6,9 +7,11 @@ from ..models import AuditLog, User, Village
 
 def users():
     """Every account with its village, by role and login name."""
-    return (User.select(User, Village)
-            .join(Village, on=(User.village == Village.id), join_type=JOIN.LEFT_OUTER)
-            .order_by(User.role, User.username))
+    return (
+        User.select(User, Village)
+        .join(Village, on=(User.village == Village.id), join_type=JOIN.LEFT_OUTER)
+        .order_by(User.role, User.username)
+    )
 
 
 def user(pk):
@@ -18,5 +21,6 @@ def user(pk):
 
 def audit(action=None, username=None, object_type=None, since=None, until=None):
     """Audit rows, newest first, narrowed by the admin's filters."""
-    return AuditLog.search(action=action, username=username, object_type=object_type,
-                           since=since, until=until)
+    return AuditLog.search(
+        action=action, username=username, object_type=object_type, since=since, until=until
+    )

@@ -1,4 +1,5 @@
 """Child emergencies with their reporting steps, needs and services, within a user's area."""
+
 from peewee import fn
 from werkzeug.exceptions import NotFound
 
@@ -9,8 +10,9 @@ from ..models.persons import Person
 
 def emergencies(scope):
     """Open emergencies first (newest first), then the closed ones."""
-    return (scope.query(Emergency)
-            .order_by(Emergency.closed_at.is_null(False), Emergency.discovered_at.desc()))
+    return scope.query(Emergency).order_by(
+        Emergency.closed_at.is_null(False), Emergency.discovered_at.desc()
+    )
 
 
 def steps(emergency):
@@ -20,8 +22,9 @@ def steps(emergency):
 
 def step(emergency, step_id):
     """One step of an emergency the user may see (NotFound when it belongs to another)."""
-    row = EmergencyStep.get_or_none((EmergencyStep.id == step_id)
-                                    & (EmergencyStep.emergency == emergency))
+    row = EmergencyStep.get_or_none(
+        (EmergencyStep.id == step_id) & (EmergencyStep.emergency == emergency)
+    )
     if row is None:
         raise NotFound()
     return row
@@ -30,16 +33,24 @@ def step(emergency, step_id):
 def overdue_steps(scope, now=None):
     """Open emergencies' steps past their deadline and not done, in the user's area."""
     now = now or clock.now()
-    query = (EmergencyStep.select(EmergencyStep, Emergency).join(Emergency)
-             .where(EmergencyStep.done_at.is_null() & (EmergencyStep.due_at < now)
-                    & Emergency.closed_at.is_null()).order_by(EmergencyStep.due_at))
+    query = (
+        EmergencyStep.select(EmergencyStep, Emergency)
+        .join(Emergency)
+        .where(
+            EmergencyStep.done_at.is_null()
+            & (EmergencyStep.due_at < now)
+            & Emergency.closed_at.is_null()
+        )
+        .order_by(EmergencyStep.due_at)
+    )
     return scope.filter(query, Emergency)
 
 
 def open_needs(scope, today, village_id=None, overdue=False):
     """Open needs of the area, the most urgent first; of one village, or only the overdue."""
-    query = (scope.filter(Need.select(Need, Person).join(Person), Need)
-             .where(Need.status.not_in(CLOSED_STATUSES)))
+    query = scope.filter(Need.select(Need, Person).join(Person), Need).where(
+        Need.status.not_in(CLOSED_STATUSES)
+    )
     if village_id:
         query = query.where(Person.village == village_id)
     if overdue:
@@ -49,8 +60,12 @@ def open_needs(scope, today, village_id=None, overdue=False):
 
 def open_needs_by_village(scope):
     """{village id: open needs} in the area."""
-    return dict(scope.filter(Need.select(Person.village, fn.COUNT(Need.id)).join(Person), Need)
-                .where(Need.status.not_in(CLOSED_STATUSES)).group_by(Person.village).tuples())
+    return dict(
+        scope.filter(Need.select(Person.village, fn.COUNT(Need.id)).join(Person), Need)
+        .where(Need.status.not_in(CLOSED_STATUSES))
+        .group_by(Person.village)
+        .tuples()
+    )
 
 
 def need_services(need):
@@ -61,9 +76,12 @@ def need_services(need):
 def services_by_month(scope, year):
     """{kind: [count per month, January first]} of services delivered in a year."""
     month = fn.strftime("%m", Service.served_on)
-    rows = (scope.filter(Service.select(Service.kind, month.alias("m"), fn.COUNT(Service.id)), Service)
-            .where(fn.strftime("%Y", Service.served_on) == str(year))
-            .group_by(Service.kind, month).tuples())
+    rows = (
+        scope.filter(Service.select(Service.kind, month.alias("m"), fn.COUNT(Service.id)), Service)
+        .where(fn.strftime("%Y", Service.served_on) == str(year))
+        .group_by(Service.kind, month)
+        .tuples()
+    )
     table = {}
     for kind, m, n in rows:
         table.setdefault(kind, [0] * 12)[int(m) - 1] = n

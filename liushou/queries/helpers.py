@@ -1,4 +1,5 @@
 """Helpers (帮扶人) and village posts, within a user's area."""
+
 from peewee import JOIN
 from werkzeug.exceptions import NotFound
 
@@ -18,9 +19,11 @@ def visible(scope, active_only=False):
 
 def for_person(scope, person):
     """Helpers the user may name on a person's records: of the person's village or the township."""
-    return (visible(scope, active_only=True)
-            .where(Helper.village.is_null() | (Helper.village == person.village_id))
-            .order_by(Helper.name))
+    return (
+        visible(scope, active_only=True)
+        .where(Helper.village.is_null() | (Helper.village == person.village_id))
+        .order_by(Helper.name)
+    )
 
 
 def get(scope, helper_id, for_write=False):
@@ -38,7 +41,9 @@ def get(scope, helper_id, for_write=False):
 
 def listing(scope, kind=None, village_id=None):
     """Active helpers first, by village, kind and name; optionally of one kind or village."""
-    query = visible(scope).order_by(Helper.active.desc(), Village.sort_order, Helper.kind, Helper.name)
+    query = visible(scope).order_by(
+        Helper.active.desc(), Village.sort_order, Helper.kind, Helper.name
+    )
     if kind in HELPER_KINDS:
         query = query.where(Helper.kind == kind)
     if village_id:
@@ -56,7 +61,9 @@ def linkable_users(scope):
 
 def posts_held(helper):
     """The village posts (包片干部…) a helper holds, with their villages."""
-    return VillagePost.select(VillagePost, Village).join(Village).where(VillagePost.helper == helper)
+    return (
+        VillagePost.select(VillagePost, Village).join(Village).where(VillagePost.helper == helper)
+    )
 
 
 def village_posts(village):
@@ -66,9 +73,11 @@ def village_posts(village):
 
 def post_candidates(village):
     """Active helpers of the village or the township, who may hold its posts."""
-    return (Helper.select()
-            .where(((Helper.village == village) | Helper.village.is_null()) & Helper.active)
-            .order_by(Helper.kind, Helper.name))
+    return (
+        Helper.select()
+        .where(((Helper.village == village) | Helper.village.is_null()) & Helper.active)
+        .order_by(Helper.kind, Helper.name)
+    )
 
 
 def of_user(user):
@@ -82,8 +91,10 @@ def for_visit(person, user_helper_ids):
     own, then the village's; each marked `paired`."""
     paired = {p.helper_id for p in Pairing.current().where(Pairing.person == person)}
     mine = set(user_helper_ids or [])
-    query = Helper.select().where(Helper.active & (
-        Helper.id.in_(list(paired | mine) or [0]) | (Helper.village == person.village_id)))
+    query = Helper.select().where(
+        Helper.active
+        & (Helper.id.in_(list(paired | mine) or [0]) | (Helper.village == person.village_id))
+    )
     helpers = sorted(query, key=lambda h: (h.id not in paired, h.id not in mine, h.name))
     for h in helpers:
         h.paired = h.id in paired

@@ -1,4 +1,5 @@
 """Persons: the list with its filters and search, and what a person's page and archive show."""
+
 from peewee import JOIN
 
 from ..models import AuditLog, Grid, Village
@@ -19,9 +20,13 @@ HISTORY_ACTIONS = ("create", "update", "exit", "reenter")
 def listing(scope, args):
     """The persons of the area narrowed by the list's GET filters (status, village, grid, group,
     review) and searched by name, pinyin or ID tail (`q`)."""
-    query = (Person.select(Person, Village, Grid).join(Village).switch(Person)
-             .join(Grid, JOIN.LEFT_OUTER)
-             .order_by(Person.needs_review.desc(), Village.sort_order, Person.name_pinyin))
+    query = (
+        Person.select(Person, Village, Grid)
+        .join(Village)
+        .switch(Person)
+        .join(Grid, JOIN.LEFT_OUTER)
+        .order_by(Person.needs_review.desc(), Village.sort_order, Person.name_pinyin)
+    )
     query = scope.filter(query, Person)
     status = args.get("status", "active")
     if status == "active":
@@ -51,25 +56,37 @@ def recent_households(scope, limit=200):
 
 def household_members(person):
     """The active members of a person's household, oldest first."""
-    return Person.active().where(Person.household == person.household_id).order_by(Person.birth_date)
+    return (
+        Person.active().where(Person.household == person.household_id).order_by(Person.birth_date)
+    )
 
 
 def history(person, limit=100):
     """The person's registry changes, newest first (from the append-only audit log)."""
-    return (AuditLog.select()
-            .where((AuditLog.object_type == "person") & (AuditLog.object_id == person.id)
-                   & AuditLog.action.in_(HISTORY_ACTIONS))
-            .order_by(AuditLog.id.desc()).limit(limit))
+    return (
+        AuditLog.select()
+        .where(
+            (AuditLog.object_type == "person")
+            & (AuditLog.object_id == person.id)
+            & AuditLog.action.in_(HISTORY_ACTIONS)
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(limit)
+    )
 
 
 def care(scope, person):
     """Pairings (current first), visit state, the last visits and the helpers one may pair."""
     return {
-        "pairings": Pairing.select().where(Pairing.person == person)
+        "pairings": Pairing.select()
+        .where(Pairing.person == person)
         .order_by(Pairing.ended_on.is_null(False), Pairing.primary.desc(), Pairing.started_on),
         "state": VisitState.get_or_none(VisitState.person == person),
-        "visits": Visit.select().join(VisitPerson).where(VisitPerson.person == person)
-        .order_by(Visit.visited_on.desc()).limit(10),
+        "visits": Visit.select()
+        .join(VisitPerson)
+        .where(VisitPerson.person == person)
+        .order_by(Visit.visited_on.desc())
+        .limit(10),
         "helpers": visible_helpers(scope, active_only=True).order_by(Helper.name),
     }
 
@@ -78,9 +95,12 @@ def records(person):
     """Needs, services and emergencies of a person (the person is already in the user's scope)."""
     return {
         "needs": Need.select().where(Need.person == person).order_by(Need.raised_on.desc()),
-        "services": Service.select().where(Service.person == person)
-        .order_by(Service.served_on.desc()).limit(20),
-        "emergencies": Emergency.select().where(Emergency.person == person)
+        "services": Service.select()
+        .where(Service.person == person)
+        .order_by(Service.served_on.desc())
+        .limit(20),
+        "emergencies": Emergency.select()
+        .where(Emergency.person == person)
         .order_by(Emergency.discovered_at.desc()),
     }
 
@@ -91,12 +111,23 @@ def more(person, today):
     table = bands(month)
     return {
         "today": today,
-        "benefits": [(b, monthly_amount(b, month, table)) for b in
-                     Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on.desc())],
-        "checkups": CheckUp.select().where(CheckUp.person == person)
-        .order_by(CheckUp.checked_on.desc()).limit(10),
-        "attendance": (Attendance.select(Attendance, Activity).join(Activity)
-                       .where(Attendance.person == person).order_by(Activity.held_on.desc()).limit(20)),
+        "benefits": [
+            (b, monthly_amount(b, month, table))
+            for b in Benefit.select()
+            .where(Benefit.person == person)
+            .order_by(Benefit.start_on.desc())
+        ],
+        "checkups": CheckUp.select()
+        .where(CheckUp.person == person)
+        .order_by(CheckUp.checked_on.desc())
+        .limit(10),
+        "attendance": (
+            Attendance.select(Attendance, Activity)
+            .join(Activity)
+            .where(Attendance.person == person)
+            .order_by(Activity.held_on.desc())
+            .limit(20)
+        ),
     }
 
 
@@ -108,6 +139,8 @@ def by_ids(scope, ids):
 
 def ledger(scope, village, group):
     """A village's active persons of one group, by grid and name (the village ledger)."""
-    return (scope.filter(Person.active(), Person)
-            .where((Person.village == village) & Person.groups.contains(group))
-            .order_by(Person.grid, Person.name_pinyin))
+    return (
+        scope.filter(Person.active(), Person)
+        .where((Person.village == village) & Person.groups.contains(group))
+        .order_by(Person.grid, Person.name_pinyin)
+    )

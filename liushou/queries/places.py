@@ -1,4 +1,5 @@
 """Villages and grids: in the township's order, within a user's area."""
+
 from ..models import Grid, Village
 
 
@@ -16,8 +17,11 @@ def grids(scope, active_only=False):
 
 def all_grids():
     """Every grid with its village, in the township's order (admin pages)."""
-    return (Grid.select(Grid, Village).join(Village)
-            .order_by(Village.sort_order, Village.code, Grid.sort_order, Grid.code))
+    return (
+        Grid.select(Grid, Village)
+        .join(Village)
+        .order_by(Village.sort_order, Village.code, Grid.sort_order, Grid.code)
+    )
 
 
 def grids_by_village():

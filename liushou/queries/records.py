@@ -1,4 +1,5 @@
 """Benefits and 高龄补贴, check-ups, activities with attendance, service sites."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -33,8 +34,11 @@ def monthly_amount(benefit, month_start, bands_in_force=None):
 
 def totals_in_month(scope, month):
     """{village id: {kind: amount}} of what active benefits pay in a month, in the area."""
-    active = (scope.query(Benefit).join(Person)
-              .where((Benefit.status == "享受中") & Person.exited_on.is_null()))
+    active = (
+        scope.query(Benefit)
+        .join(Person)
+        .where((Benefit.status == "享受中") & Person.exited_on.is_null())
+    )
     totals = {}
     table = bands(month)
     for b in active.select(Benefit, Person):
@@ -67,20 +71,29 @@ def activities(scope):
 
 def attendance(scope, activity):
     """Who was invited to an activity and who came, limited to the persons the user may see."""
-    rows = (Attendance.select(Attendance, Person).join(Person)
-            .where(Attendance.activity == activity).order_by(Person.name_pinyin))
+    rows = (
+        Attendance.select(Attendance, Person)
+        .join(Person)
+        .where(Attendance.activity == activity)
+        .order_by(Person.name_pinyin)
+    )
     return [a for a in rows if scope.allows_grid(a.person.village_id, a.person.grid_id)]
 
 
 def checked_at(activity):
     """Ids of the persons whose check-up was recorded at this activity (a 义诊)."""
-    return {c.person_id for c in CheckUp.select(CheckUp.person).where(CheckUp.activity == activity.id)}
+    return {
+        c.person_id for c in CheckUp.select(CheckUp.person).where(CheckUp.activity == activity.id)
+    }
 
 
 def invitees(scope, village_id):
     """Active persons in a group of a village of the area, to tick on an activity form."""
-    return (scope.filter(Person.active(), Person)
-            .where((Person.village == village_id) & (Person.groups != "")).order_by(Person.name_pinyin))
+    return (
+        scope.filter(Person.active(), Person)
+        .where((Person.village == village_id) & (Person.groups != ""))
+        .order_by(Person.name_pinyin)
+    )
 
 
 def sites(scope, village_id=None):

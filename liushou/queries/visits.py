@@ -1,4 +1,5 @@
 """Pairing coverage, the visit worklist and visit figures, within a user's area."""
+
 from datetime import timedelta
 
 from peewee import JOIN, fn
@@ -22,8 +23,11 @@ def _paired_ids():
 
 
 def unpaired_persons(scope, village_id=None):
-    query = (in_groups(scope).where(Person.id.not_in(_paired_ids()))
-             .order_by(Person.village, Person.grid, Person.name_pinyin))
+    query = (
+        in_groups(scope)
+        .where(Person.id.not_in(_paired_ids()))
+        .order_by(Person.village, Person.grid, Person.name_pinyin)
+    )
     if village_id:
         query = query.where(Person.village == village_id)
     return query
@@ -32,9 +36,15 @@ def unpaired_persons(scope, village_id=None):
 def coverage_by_village(scope, on=None):
     """([(village, persons in groups, paired, rate)], (total, paired, rate))."""
     base = in_groups(scope)
-    totals = dict(base.select(Person.village, fn.COUNT(Person.id)).group_by(Person.village).tuples())
-    paired = dict(base.select(Person.village, fn.COUNT(Person.id))
-                  .where(Person.id.in_(_paired_ids())).group_by(Person.village).tuples())
+    totals = dict(
+        base.select(Person.village, fn.COUNT(Person.id)).group_by(Person.village).tuples()
+    )
+    paired = dict(
+        base.select(Person.village, fn.COUNT(Person.id))
+        .where(Person.id.in_(_paired_ids()))
+        .group_by(Person.village)
+        .tuples()
+    )
     rows = []
     for village in scope.filter(Village.ordered(), Village):
         n, p = totals.get(village.id, 0), paired.get(village.id, 0)
@@ -47,12 +57,18 @@ def visits_in_month(scope, month_start):
     """(done, due) for a month: persons visited in it, and persons whose visit fell due by its
     end (a person visited in the month counts as due too)."""
     next_month = month_after(month_start)
-    visited = (VisitPerson.select(VisitPerson.person).join(Visit)
-               .where((Visit.visited_on >= month_start) & (Visit.visited_on < next_month)))
+    visited = (
+        VisitPerson.select(VisitPerson.person)
+        .join(Visit)
+        .where((Visit.visited_on >= month_start) & (Visit.visited_on < next_month))
+    )
     population = in_groups(scope)
     done = population.where(Person.id.in_(visited)).count()
-    due = (population.join(VisitState, JOIN.LEFT_OUTER)
-           .where((VisitState.due_on < next_month) | Person.id.in_(visited)).count())
+    due = (
+        population.join(VisitState, JOIN.LEFT_OUTER)
+        .where((VisitState.due_on < next_month) | Person.id.in_(visited))
+        .count()
+    )
     return done, due
 
 
@@ -60,26 +76,52 @@ def visits_by_village(scope, month_start):
     """[(village, visits this month, persons visited, persons due)]."""
     next_month = month_after(month_start)
     in_month = (Visit.visited_on >= month_start) & (Visit.visited_on < next_month)
-    counts = dict(scope.filter(Visit.select(Visit.village, fn.COUNT(Visit.id)), Visit)
-                  .where(in_month).group_by(Visit.village).tuples())
-    seen = dict(scope.filter(Person.select(Person.village, fn.COUNT(fn.DISTINCT(Person.id))), Person)
-                .join(VisitPerson).join(Visit).where(in_month).group_by(Person.village).tuples())
-    overdue = dict(scope.filter(Person.active().select(Person.village, fn.COUNT(Person.id)), Person)
-                   .join(VisitState).where(VisitState.due_on < clock.today())
-                   .group_by(Person.village).tuples())
-    return [(v, counts.get(v.id, 0), seen.get(v.id, 0), overdue.get(v.id, 0))
-            for v in scope.filter(Village.ordered(), Village)]
+    counts = dict(
+        scope.filter(Visit.select(Visit.village, fn.COUNT(Visit.id)), Visit)
+        .where(in_month)
+        .group_by(Visit.village)
+        .tuples()
+    )
+    seen = dict(
+        scope.filter(Person.select(Person.village, fn.COUNT(fn.DISTINCT(Person.id))), Person)
+        .join(VisitPerson)
+        .join(Visit)
+        .where(in_month)
+        .group_by(Person.village)
+        .tuples()
+    )
+    overdue = dict(
+        scope.filter(Person.active().select(Person.village, fn.COUNT(Person.id)), Person)
+        .join(VisitState)
+        .where(VisitState.due_on < clock.today())
+        .group_by(Person.village)
+        .tuples()
+    )
+    return [
+        (v, counts.get(v.id, 0), seen.get(v.id, 0), overdue.get(v.id, 0))
+        for v in scope.filter(Village.ordered(), Village)
+    ]
 
 
 def visits_by_helper(scope, month_start):
     """[(helper, visits this month)] for the helpers of the area."""
     next_month = month_after(month_start)
-    query = (Helper.select(Helper, fn.COUNT(Visit.id).alias("n"))
-             .join(VisitHelper, JOIN.LEFT_OUTER).join(Visit, JOIN.LEFT_OUTER,
-                                                      on=((VisitHelper.visit == Visit.id)
-                                                          & (Visit.visited_on >= month_start)
-                                                          & (Visit.visited_on < next_month)))
-             .where(Helper.active).group_by(Helper).order_by(fn.COUNT(Visit.id).desc()))
+    query = (
+        Helper.select(Helper, fn.COUNT(Visit.id).alias("n"))
+        .join(VisitHelper, JOIN.LEFT_OUTER)
+        .join(
+            Visit,
+            JOIN.LEFT_OUTER,
+            on=(
+                (VisitHelper.visit == Visit.id)
+                & (Visit.visited_on >= month_start)
+                & (Visit.visited_on < next_month)
+            ),
+        )
+        .where(Helper.active)
+        .group_by(Helper)
+        .order_by(fn.COUNT(Visit.id).desc())
+    )
     cond = scope.condition(Helper)
     if cond is not None:
         query = query.where(cond)
@@ -88,21 +130,29 @@ def visits_by_helper(scope, month_start):
 
 def never_visited(scope):
     """Active persons in a group who have no visit at all."""
-    return (in_groups(scope).where(Person.id.not_in(VisitPerson.select(VisitPerson.person)))
-            .order_by(Person.village, Person.name_pinyin))
+    return (
+        in_groups(scope)
+        .where(Person.id.not_in(VisitPerson.select(VisitPerson.person)))
+        .order_by(Person.village, Person.name_pinyin)
+    )
 
 
 def worklist_query(today, horizon_days=7, helper_ids=None):
     """Visit states due within `horizon_days` (overdue first), of active persons, optionally only
     of persons currently paired with the given helpers. Callers add the area scope."""
-    query = (VisitState.select(VisitState, Person, Household)
-             .join(Person).join(Household)
-             .where(Person.exited_on.is_null()
-                    & (VisitState.due_on <= today + timedelta(days=horizon_days)))
-             .order_by(VisitState.due_on, Person.name_pinyin))
+    query = (
+        VisitState.select(VisitState, Person, Household)
+        .join(Person)
+        .join(Household)
+        .where(
+            Person.exited_on.is_null() & (VisitState.due_on <= today + timedelta(days=horizon_days))
+        )
+        .order_by(VisitState.due_on, Person.name_pinyin)
+    )
     if helper_ids is not None:
-        paired = (Pairing.select(Pairing.person)
-                  .where(Pairing.ended_on.is_null() & Pairing.helper.in_(list(helper_ids) or [0])))
+        paired = Pairing.select(Pairing.person).where(
+            Pairing.ended_on.is_null() & Pairing.helper.in_(list(helper_ids) or [0])
+        )
         query = query.where(Person.id.in_(paired))
     return query
 
@@ -128,8 +178,11 @@ def state(person):
 def grid_for_pairing(grid):
     """Active persons in a group of one grid (already resolved through the scope), each with
     `helper_ids`: the helpers currently paired with him."""
-    persons = list(Person.active().where((Person.grid == grid) & (Person.groups != ""))
-                   .order_by(Person.name_pinyin))
+    persons = list(
+        Person.active()
+        .where((Person.grid == grid) & (Person.groups != ""))
+        .order_by(Person.name_pinyin)
+    )
     current = {}
     for p in Pairing.current().where(Pairing.person.in_([p.id for p in persons] or [0])):
         current.setdefault(p.person_id, []).append(p.helper_id)
@@ -140,7 +193,15 @@ def grid_for_pairing(grid):
 
 def stale_states(today):
     """Active persons without a visit state brought up to `today` (the nightly job's work)."""
-    return (Person.select().join(VisitState, JOIN.LEFT_OUTER)
-            .where(Person.exited_on.is_null()
-                   & (VisitState.id.is_null() | VisitState.refreshed_on.is_null()
-                      | (VisitState.refreshed_on < today))))
+    return (
+        Person.select()
+        .join(VisitState, JOIN.LEFT_OUTER)
+        .where(
+            Person.exited_on.is_null()
+            & (
+                VisitState.id.is_null()
+                | VisitState.refreshed_on.is_null()
+                | (VisitState.refreshed_on < today)
+            )
+        )
+    )

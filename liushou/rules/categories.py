@@ -3,6 +3,7 @@
 Every number comes from `Thresholds`, built from dated settings: policy texts are national,
 their numbers local.
 """
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -69,27 +70,36 @@ def classify(facts, on, t=Thresholds()):
             out[CHILD] = f"{reason}，未满{t.child_max_age}周岁"
     if age < t.difficult_max_age and facts.difficulty_kinds:
         out[DIFFICULT] = "、".join(facts.difficulty_kinds) + f"，未满{t.difficult_max_age}周岁"
-    if (facts.sex == "女" and t.woman_min_age <= age <= t.woman_max_age
-            and facts.husband_away_since is not None):
+    if (
+        facts.sex == "女"
+        and t.woman_min_age <= age <= t.woman_max_age
+        and facts.husband_away_since is not None
+    ):
         months = months_between(facts.husband_away_since, on)
         if months >= t.woman_months_away:
-            out[WOMAN] = (f"丈夫外出务工{months}个月（满{t.woman_months_away}个月），"
-                          f"{t.woman_min_age}–{t.woman_max_age}周岁")
+            out[WOMAN] = (
+                f"丈夫外出务工{months}个月（满{t.woman_months_away}个月），"
+                f"{t.woman_min_age}–{t.woman_max_age}周岁"
+            )
     if age >= t.elder_min_age and facts.children_away:
         if facts.children_away_since is None:
             out[ELDER] = f"子女均在外，{t.elder_min_age}周岁以上（外出时间未填）"
         else:
             months = months_between(facts.children_away_since, on)
             if months >= t.elder_months_away:
-                out[ELDER] = f"子女均外出{months}个月（满{t.elder_months_away}个月），{t.elder_min_age}周岁以上"
+                out[ELDER] = (
+                    f"子女均外出{months}个月（满{t.elder_months_away}个月），{t.elder_min_age}周岁以上"
+                )
     return out
 
 
 def _child_reason(father, mother):
     if father == AWAY and mother == AWAY:
         return "父母均外出务工"
-    for away, other, away_name, other_name in ((father, mother, "父亲", "母亲"),
-                                               (mother, father, "母亲", "父亲")):
+    for away, other, away_name, other_name in (
+        (father, mother, "父亲", "母亲"),
+        (mother, father, "母亲", "父亲"),
+    ):
         if away == AWAY and other == INCAPABLE:
             return f"{away_name}外出务工，{other_name}无监护能力"
         if away == AWAY and other == DECEASED:

@@ -1,4 +1,5 @@
 """Reading spreadsheet cells as offices type them: dates, ID numbers, phones, header names."""
+
 import re
 from datetime import date, datetime, timedelta
 
@@ -76,7 +77,9 @@ def parse_date(value):
     text = halfwidth(str(value)).strip()
     m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if not m:
-        m = re.fullmatch(r"(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:[.\-/月]\s*(\d{1,2})\s*日?|月)?", text)
+        m = re.fullmatch(
+            r"(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:[.\-/月]\s*(\d{1,2})\s*日?|月)?", text
+        )
     if not m:
         return None, f"无法识别的日期：{text}"
     year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)

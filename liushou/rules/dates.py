@@ -1,4 +1,5 @@
 """Calendar arithmetic the rules and figures share: months and birthdays."""
+
 from datetime import date, timedelta
 
 

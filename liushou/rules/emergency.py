@@ -1,4 +1,5 @@
 """The child-emergency reporting clock: which steps, and their deadlines from discovery."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 

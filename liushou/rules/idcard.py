@@ -1,4 +1,5 @@
 """The 18-character resident ID number (公民身份号码, GB 11643): check digit, birth date, sex."""
+
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ def normalize(raw):
 
 
 def check_digit(first17):
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def parse(raw, today=None):

@@ -2,19 +2,63 @@
 
 # Characters whose reading as a surname differs from the everyday reading pypinyin picks.
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha",
-    "盖": "ge", "乐": "yue", "缪": "miao", "覃": "qin", "翟": "zhai", "召": "shao", "尉": "yu",
-    "繁": "po", "员": "yun", "种": "chong", "秘": "bi", "句": "gou", "阚": "kan", "牟": "mu",
-    "殷": "yin", "蕃": "pi", "长": "chang", "重": "chong", "柏": "bai", "藏": "zang",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "区": "ou",
+    "仇": "qiu",
+    "朴": "piao",
+    "查": "zha",
+    "盖": "ge",
+    "乐": "yue",
+    "缪": "miao",
+    "覃": "qin",
+    "翟": "zhai",
+    "召": "shao",
+    "尉": "yu",
+    "繁": "po",
+    "员": "yun",
+    "种": "chong",
+    "秘": "bi",
+    "句": "gou",
+    "阚": "kan",
+    "牟": "mu",
+    "殷": "yin",
+    "蕃": "pi",
+    "长": "chang",
+    "重": "chong",
+    "柏": "bai",
+    "藏": "zang",
 }
 # Two-character surnames read as written by pypinyin already (尉迟, 万俟) keep their own reading.
-COMPOUND_SURNAMES = ("尉迟", "万俟", "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "公孙",
-                     "慕容", "长孙", "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门")
+COMPOUND_SURNAMES = (
+    "尉迟",
+    "万俟",
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "东方",
+    "皇甫",
+    "令狐",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+)
 
 
 def syllables(name):
     """The pinyin syllables of a name, lowercase, tone-less."""
     from pypinyin import Style, lazy_pinyin  # 0.4 s to import: only when a name is written
+
     name = (name or "").strip()
     if not name:
         return []

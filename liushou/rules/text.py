@@ -1,4 +1,5 @@
 """Normalising what people type: full-width characters, stray spaces, phones, passwords."""
+
 import re
 import unicodedata
 
@@ -22,7 +23,8 @@ def clean(value, max_length=None):
 
 
 def normalize_phone(raw):
-    """Strip spaces, full-width forms and separators people type; keep one dash after an area code."""
+    """Strip spaces, full-width forms and separators people type; keep one dash after an
+    area code."""
     text = halfwidth(raw).strip()
     text = re.sub(r"[\s()（）]", "", text)
     text = text.replace("—", "-").replace("－", "-")

@@ -1,4 +1,5 @@
 """Visit tiers and due dates: how often someone must be visited, and when next."""
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 

@@ -1,4 +1,5 @@
 """Every write goes through a service: validate, write atomically, audit."""
+
 from dataclasses import dataclass
 
 

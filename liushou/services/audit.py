@@ -1,4 +1,5 @@
 """Writing to the audit log."""
+
 import json
 
 from ..models import AuditLog

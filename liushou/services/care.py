@@ -1,4 +1,5 @@
 """Needs, services and child emergencies: validate, write atomically, audit."""
+
 from datetime import datetime
 
 from .. import clock, settings
@@ -54,13 +55,21 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
         r.errors["status_reason"] = "请说明转介去向或无法解决的原因"
     if r.errors:
         raise ValidationError(r.errors)
-    data["closed_on"] = (need.closed_on if need and need.closed_on else today) \
-        if data["status"] in CLOSED_STATUSES else None
+    data["closed_on"] = (
+        (need.closed_on if need and need.closed_on else today)
+        if data["status"] in CLOSED_STATUSES
+        else None
+    )
     with database.atomic():
         if need is None:
             need = Need.create(person=person, visit=visit, created_by=actor.user_id, **data)
-            record(actor, "create", need, label=f"{person.name} 需求：{need}",
-                   changes=[(k, None, v) for k, v in data.items() if v])
+            record(
+                actor,
+                "create",
+                need,
+                label=f"{person.name} 需求：{need}",
+                changes=[(k, None, v) for k, v in data.items() if v],
+            )
         else:
             changes = diff(need, data)
             for k, v in data.items():
@@ -82,19 +91,28 @@ def save_service(actor, person, values, today=None, scope=None):
             r.errors["need"] = "请选择此人的需求"
     data = {
         "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
-        "served_on": r.date("served_on", required_msg="请填写服务日期", not_future=True, today=today),
+        "served_on": r.date(
+            "served_on", required_msg="请填写服务日期", not_future=True, today=today
+        ),
         "description": r.text("description", 1000, "请写明服务内容"),
     }
     helper = _helper(r, values, person, scope)
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        service = Service.create(person=person, need=need, helper=helper, created_by=actor.user_id, **data)
+        service = Service.create(
+            person=person, need=need, helper=helper, created_by=actor.user_id, **data
+        )
         if need is not None and need.status == "待处理":
             need.status = "处理中"
             need.save()
-        record(actor, "create", service, label=f"{person.name} 服务：{service}",
-               changes=[(k, None, v) for k, v in data.items() if v])
+        record(
+            actor,
+            "create",
+            service,
+            label=f"{person.name} 服务：{service}",
+            changes=[(k, None, v) for k, v in data.items() if v],
+        )
     return service
 
 
@@ -103,7 +121,8 @@ def deadlines(on=None):
         police=int(settings.get("emergency_police_minutes", on)),
         township=int(settings.get("emergency_township_minutes", on)),
         carer=int(settings.get("emergency_carer_minutes", on)),
-        parents=int(settings.get("emergency_parents_minutes", on)))
+        parents=int(settings.get("emergency_parents_minutes", on)),
+    )
 
 
 def open_emergency(actor, person, values, now=None):
@@ -120,13 +139,24 @@ def open_emergency(actor, person, values, now=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        emergency = Emergency.create(person=person, kind=kind, happened_at=happened,
-                                     discovered_at=discovered, reported_by=reported_by,
-                                     description=description, created_by=actor.user_id)
+        emergency = Emergency.create(
+            person=person,
+            kind=kind,
+            happened_at=happened,
+            discovered_at=discovered,
+            reported_by=reported_by,
+            description=description,
+            created_by=actor.user_id,
+        )
         for code, label, due in rules.steps_for(kind, discovered, deadlines()):
             EmergencyStep.create(emergency=emergency, code=code, label=label, due_at=due)
-        record(actor, "create", emergency, label=f"{person.name} 突发事件：{emergency}",
-               changes=[("kind", None, kind), ("discovered_at", None, str(discovered))])
+        record(
+            actor,
+            "create",
+            emergency,
+            label=f"{person.name} 突发事件：{emergency}",
+            changes=[("kind", None, kind), ("discovered_at", None, str(discovered))],
+        )
     return emergency
 
 
@@ -169,8 +199,13 @@ def complete_step(actor, step, values, now=None):
     with database.atomic():
         step.done_at, step.done_by, step.how, step.note = done_at, done_by, how, note
         step.save()
-        record(actor, "update", step.emergency, label=f"突发事件 {step.label}",
-               changes=[(step.code, None, f"{done_at:%Y-%m-%d %H:%M} {done_by} {how}")])
+        record(
+            actor,
+            "update",
+            step.emergency,
+            label=f"突发事件 {step.label}",
+            changes=[(step.code, None, f"{done_at:%Y-%m-%d %H:%M} {done_by} {how}")],
+        )
     return step
 
 
@@ -186,5 +221,10 @@ def close_emergency(actor, emergency, values, now=None):
     with database.atomic():
         emergency.closed_at, emergency.summary = now, summary
         emergency.save()
-        record(actor, "update", emergency, changes=[("closed_at", None, str(now)), ("summary", "", summary)])
+        record(
+            actor,
+            "update",
+            emergency,
+            changes=[("closed_at", None, str(now)), ("summary", "", summary)],
+        )
     return emergency

@@ -1,4 +1,5 @@
 """Reading raw form values (strings, as browsers and spreadsheets send them) into typed values."""
+
 from datetime import date
 
 from .. import clock

@@ -60,8 +60,11 @@ def save_household(actor, scope, values, household=None, today=None):
                 household.updated_at = clock.now()
                 household.save()
                 record(actor, "update", household, changes=changes)
-                (Person.update(village=household.village_id, grid=household.grid_id)
-                 .where(Person.household == household).execute())
+                (
+                    Person.update(village=household.village_id, grid=household.grid_id)
+                    .where(Person.household == household)
+                    .execute()
+                )
     return household
 
 
@@ -86,8 +89,13 @@ def save_away(actor, household, values, away=None, today=None):
     with database.atomic():
         if away is None:
             away = FamilyAway.create(household=household, **data)
-            record(actor, "create", away, label=f"{household} 外出：{away}",
-                   changes=[(k, None, v) for k, v in data.items() if v])
+            record(
+                actor,
+                "create",
+                away,
+                label=f"{household} 外出：{away}",
+                changes=[(k, None, v) for k, v in data.items() if v],
+            )
         else:
             changes = diff(away, data)
             if changes:
@@ -96,4 +104,3 @@ def save_away(actor, household, values, away=None, today=None):
                 away.save()
                 record(actor, "update", away, label=f"{household} 外出：{away}", changes=changes)
     return away
-

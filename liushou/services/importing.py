@@ -1,4 +1,5 @@
 """Importing a village's existing ledger: a preview that writes nothing, then one transaction."""
+
 import re
 from dataclasses import dataclass, field
 
@@ -53,10 +54,15 @@ def plan(rows, village, scope, mapping=None, today=None):
     today = today or clock.today()
     index, columns = find_header_row(rows)
     if index is None:
-        raise ValidationError({"file": "没有找到表头：表中需要有“姓名”列，以及“性别”“身份证号”等列"})
+        raise ValidationError(
+            {"file": "没有找到表头：表中需要有“姓名”列，以及“性别”“身份证号”等列"}
+        )
     header = rows[index]
-    unknown = {i: str(h).strip() for i, h in enumerate(header)
-               if h not in (None, "") and i not in columns and match_header(h) is None}
+    unknown = {
+        i: str(h).strip()
+        for i, h in enumerate(header)
+        if h not in (None, "") and i not in columns and match_header(h) is None
+    }
     for col, key in (mapping or {}).items():
         if key in LABELS:
             columns[col] = key
@@ -66,7 +72,7 @@ def plan(rows, village, scope, mapping=None, today=None):
     grids = {g.name: g for g in Grid.select().where(Grid.village == village)}
     seen_ids = {}
     out = []
-    for offset, cells in enumerate(rows[index + 1:], start=index + 2):
+    for offset, cells in enumerate(rows[index + 1 :], start=index + 2):
         if all(c in (None, "") or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
         row = RowPlan(number=offset, cells=list(cells))
@@ -87,7 +93,11 @@ def _row(row, raw, village, grids, scope, seen_ids, today):
     if problem:
         row.errors.append((LABELS["birth_date"], problem))
     info, _ = idcard.parse(number, today) if number else (None, None)
-    if info and birth and (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month):
+    if (
+        info
+        and birth
+        and (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month)
+    ):
         birth = None  # 出生年月 such as 2015.3 agrees with the ID, which has the day too
     values["birth_date"] = birth or ""
     if values["sex"] and values["sex"] not in ("男", "女"):
@@ -100,16 +110,28 @@ def _row(row, raw, village, grids, scope, seen_ids, today):
         values["supporters"] = parse_text(raw.get("children_away"))
         values["children_away"] = "1"
     grid_name = parse_text(raw.get("grid"))
-    grid = grids.get(grid_name) or next((g for n, g in grids.items() if grid_name and grid_name in n), None)
+    grid = grids.get(grid_name) or next(
+        (g for n, g in grids.items() if grid_name and grid_name in n), None
+    )
     if grid_name and grid is None:
         row.warnings.append((LABELS["grid"], f"本村没有叫“{grid_name}”的网格，将不分网格"))
     if not scope.allows_grid(village.id, grid.id if grid else None):
         row.errors.append((LABELS["grid"], "不在您负责的网格内"))
-    row.values = {"person": values, "grid": grid, "address": parse_text(raw.get("address"), 128),
-                  "away": _away(raw)}
+    row.values = {
+        "person": values,
+        "grid": grid,
+        "address": parse_text(raw.get("address"), 128),
+        "away": _away(raw),
+    }
     typed, errors = validate(values, today)
-    labels = {"name": "姓名", "sex": "性别", "id_number": "身份证号", "birth_date": "出生日期",
-              "phone": "联系电话", "carer_phone": "监护人电话"}
+    labels = {
+        "name": "姓名",
+        "sex": "性别",
+        "id_number": "身份证号",
+        "birth_date": "出生日期",
+        "phone": "联系电话",
+        "carer_phone": "监护人电话",
+    }
     for key, message in errors.items():
         if key == "id_number" and any(c == LABELS["id_number"] for c, _ in row.errors):
             continue
@@ -122,8 +144,11 @@ def _row(row, raw, village, grids, scope, seen_ids, today):
         return
     if not typed.get("id_number") and typed.get("birth_date"):
         # Without an ID number the same name and birth date in the same village is the same person.
-        same = Person.get_or_none((Person.village == village) & (Person.name == row.name)
-                                  & (Person.birth_date == typed["birth_date"]))
+        same = Person.get_or_none(
+            (Person.village == village)
+            & (Person.name == row.name)
+            & (Person.birth_date == typed["birth_date"])
+        )
         if same is not None and scope.allows_grid(same.village_id, same.grid_id):
             row.person, row.action = same, "update"
     if typed.get("id_number"):
@@ -132,8 +157,12 @@ def _row(row, raw, village, grids, scope, seen_ids, today):
             row.errors.append((LABELS["id_number"], f"与第 {first} 行的身份证号重复"))
         existing = Person.get_or_none(Person.id_number == typed["id_number"])
         if existing is not None:
-            if existing.village_id != village.id or not scope.allows_grid(existing.village_id, existing.grid_id):
-                row.errors.append((LABELS["id_number"], "此人已在其他村（网格）登记，请联系乡镇核实"))
+            if existing.village_id != village.id or not scope.allows_grid(
+                existing.village_id, existing.grid_id
+            ):
+                row.errors.append(
+                    (LABELS["id_number"], "此人已在其他村（网格）登记，请联系乡镇核实")
+                )
             else:
                 row.person = existing
                 row.action = "update"
@@ -144,7 +173,10 @@ def _row(row, raw, village, grids, scope, seen_ids, today):
 def _category(row, raw, values):
     """Categories are derived by rule: turn the ledger's 类别 into the facts the rule needs."""
     text = parse_text(raw.get("category"))
-    father, mother = parse_text(raw.get("father_workplace")), parse_text(raw.get("mother_workplace"))
+    father, mother = (
+        parse_text(raw.get("father_workplace")),
+        parse_text(raw.get("mother_workplace")),
+    )
     if father:
         values["father_status"] = "外出务工"
     if mother:
@@ -155,8 +187,11 @@ def _category(row, raw, values):
     if not named:
         row.warnings.append(("类别", f"不认识的类别“{text}”，将按规则自动判定"))
     if "留守儿童" in named:
-        missing = [who for who, key in (("父亲", "father_status"), ("母亲", "mother_status"))
-                   if not values.get(key)]
+        missing = [
+            who
+            for who, key in (("父亲", "father_status"), ("母亲", "mother_status"))
+            if not values.get(key)
+        ]
         for key in ("father_status", "mother_status"):
             values.setdefault(key, "外出务工")
         if len(missing) == 2:
@@ -179,8 +214,15 @@ def _away(raw):
         if place or name:
             match = re.match(r"^(.+?(?:省|自治区|市))(.*)$", place)
             province, city = (match.group(1), match.group(2)) if match else (place, "")
-            out.append({"name": name or relation, "relation": relation, "province": province[:32],
-                        "city": city[:32], "phone": parse_text(raw.get(f"{prefix}_phone"))})
+            out.append(
+                {
+                    "name": name or relation,
+                    "relation": relation,
+                    "province": province[:32],
+                    "city": city[:32],
+                    "phone": parse_text(raw.get(f"{prefix}_phone")),
+                }
+            )
     return out
 
 
@@ -198,34 +240,61 @@ def apply(actor, scope, village, the_plan, filename="", today=None):
                 values["household"] = row.person.household_id
                 save_person(actor, scope, values, row.person, today=today)
             else:
-                key = (grid.id if grid else None, row.values["address"] or values.get("carer_name") or row.name)
-                household = households.get(key) or _find_household(village, grid, row.values["address"])
+                key = (
+                    grid.id if grid else None,
+                    row.values["address"] or values.get("carer_name") or row.name,
+                )
+                household = households.get(key) or _find_household(
+                    village, grid, row.values["address"]
+                )
                 if household is None:
-                    household = save_household(actor, scope, {
-                        "village": village.id, "grid": grid.id if grid else "",
-                        "address": row.values["address"], "head_name": values.get("carer_name") or row.name,
-                        "phone": values.get("carer_phone") or values.get("phone") or ""})
+                    household = save_household(
+                        actor,
+                        scope,
+                        {
+                            "village": village.id,
+                            "grid": grid.id if grid else "",
+                            "address": row.values["address"],
+                            "head_name": values.get("carer_name") or row.name,
+                            "phone": values.get("carer_phone") or values.get("phone") or "",
+                        },
+                    )
                 households[key] = household
                 values["household"] = household.id
                 save_person(actor, scope, values, today=today)
                 for away in row.values["away"]:
-                    if not FamilyAway.select().where((FamilyAway.household == household)
-                                                     & (FamilyAway.name == away["name"])).exists():
+                    if (
+                        not FamilyAway.select()
+                        .where(
+                            (FamilyAway.household == household) & (FamilyAway.name == away["name"])
+                        )
+                        .exists()
+                    ):
                         try:
                             save_away(actor, household, away)
                         except ValidationError:
                             pass  # a bad phone of a parent does not stop the person's import
             done[row.action] += 1
-        record(actor, "import", village, label=f"导入 {filename} 到 {village.name}",
-               changes=[("new", None, done["new"]), ("update", None, done["update"]),
-                        ("skipped", None, len(the_plan.rows) - done["new"] - done["update"])])
+        record(
+            actor,
+            "import",
+            village,
+            label=f"导入 {filename} 到 {village.name}",
+            changes=[
+                ("new", None, done["new"]),
+                ("update", None, done["update"]),
+                ("skipped", None, len(the_plan.rows) - done["new"] - done["update"]),
+            ],
+        )
     return done
 
 
 def _find_household(village, grid, address):
     if not address:
         return None
-    query = Household.select().where((Household.village == village) & (Household.address == address))
+    query = Household.select().where(
+        (Household.village == village) & (Household.address == address)
+    )
     if grid is not None:
         query = query.where(Household.grid == grid)
     return query.first()

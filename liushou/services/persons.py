@@ -1,4 +1,6 @@
-"""Persons: register, update (every change kept), categories by rule, review flags, exit, re-entry."""
+"""Persons: register, update (every change kept), categories by rule, review flags, exit,
+re-entry."""
+
 import json
 import threading
 
@@ -29,27 +31,36 @@ from .visits import ensure_states, refresh_state
 def thresholds(on=None):
     g = lambda key: int(settings.get(key, on))  # noqa: E731
     return categories.Thresholds(
-        child_max_age=g("child_max_age"), woman_min_age=g("woman_min_age"),
-        woman_max_age=g("woman_max_age"), woman_months_away=g("woman_months_away"),
-        elder_min_age=g("elder_min_age"), elder_months_away=g("elder_months_away"),
-        difficult_max_age=g("difficult_max_age"))
+        child_max_age=g("child_max_age"),
+        woman_min_age=g("woman_min_age"),
+        woman_max_age=g("woman_max_age"),
+        woman_months_away=g("woman_months_away"),
+        elder_min_age=g("elder_min_age"),
+        elder_months_away=g("elder_months_away"),
+        difficult_max_age=g("difficult_max_age"),
+    )
 
 
 def difficulty_options(on=None):
     raw = str(settings.get("difficulty_kinds", on))
-    return tuple(k.strip() for k in raw.replace(",", "、").replace("，", "、").split("、") if k.strip())
+    return tuple(
+        k.strip() for k in raw.replace(",", "、").replace("，", "、").split("、") if k.strip()
+    )
 
 
 def facts_of(data):
     """Rule facts from a person's values (a dict of column values)."""
     return categories.Facts(
-        birth_date=data.get("birth_date"), sex=data.get("sex") or "",
-        father_status=data.get("father_status") or "", mother_status=data.get("mother_status") or "",
+        birth_date=data.get("birth_date"),
+        sex=data.get("sex") or "",
+        father_status=data.get("father_status") or "",
+        mother_status=data.get("mother_status") or "",
         husband_away_since=data.get("husband_away_since"),
         children_away=bool(data.get("children_away")),
         children_away_since=data.get("children_away_since"),
         difficulty_kinds=tuple(k for k in (data.get("difficulty_kinds") or "").split(",") if k),
-        exited=data.get("exited_on") is not None)
+        exited=data.get("exited_on") is not None,
+    )
 
 
 def derive(data, on=None):
@@ -77,12 +88,16 @@ def _read(values, today):
         "disability_grade": r.choice("disability_grade", DISABILITY_GRADES),
         "risk_level": r.choice("risk_level", RISK_LEVELS, default="低"),
         "notes": r.text("notes", 1000),
-        "school": r.text("school", 64), "grade": r.text("grade", 16), "boarding": r.flag("boarding"),
+        "school": r.text("school", 64),
+        "grade": r.text("grade", 16),
+        "boarding": r.flag("boarding"),
         "father_status": r.choice("father_status", PARENT_STATUSES),
         "mother_status": r.choice("mother_status", PARENT_STATUSES),
         "difficulty_kinds": r.many("difficulty_kinds", difficulty_options()),
-        "carer_name": r.text("carer_name", 64), "carer_relation": r.text("carer_relation", 16),
-        "carer_phone": r.phone("carer_phone"), "carer_address": r.text("carer_address", 128),
+        "carer_name": r.text("carer_name", 64),
+        "carer_relation": r.text("carer_relation", 16),
+        "carer_phone": r.phone("carer_phone"),
+        "carer_address": r.text("carer_address", 128),
         "carer_capable": r.tristate("carer_capable"),
         "carer_disqualifiers": r.many("carer_disqualifiers", CARER_DISQUALIFIERS),
         "agreement_signed_on": r.date("agreement_signed_on", not_future=True, today=today),
@@ -111,7 +126,8 @@ def _read(values, today):
 
 
 def _identity(r, data, today):
-    """ID number, birth date and sex: the ID decides; an entered value that disagrees is an error."""
+    """ID number, birth date and sex: the ID decides; an entered value that disagrees is an
+    error."""
     raw_id = r.text("id_number", 30)
     birth = r.date("birth_date", not_future=True, today=today)
     sex = r.choice("sex", SEXES)
@@ -140,7 +156,9 @@ def save_person(actor, scope, values, person=None, today=None):
     data, errors = _read(values, today)
     household = person.household if person else None
     if person is None or values.get("household"):
-        household = scope.query(Household).where(Household.id == to_int(values.get("household"))).first()
+        household = (
+            scope.query(Household).where(Household.id == to_int(values.get("household"))).first()
+        )
         if household is None:
             errors["household"] = "请选择所在户"
         elif not scope.allows_grid(household.village_id, household.grid_id):
@@ -152,8 +170,11 @@ def save_person(actor, scope, values, person=None, today=None):
         clash = clash.first()
         if clash:
             visible = scope.query(Person).where(Person.id == clash.id).exists()
-            errors["id_number"] = (f"该身份证号已登记：{clash.name}" if visible
-                                   else "该身份证号已在其他村（网格）登记，请联系乡镇核实")
+            errors["id_number"] = (
+                f"该身份证号已登记：{clash.name}"
+                if visible
+                else "该身份证号已在其他村（网格）登记，请联系乡镇核实"
+            )
     if errors:
         raise ValidationError(errors)
     data["household"] = household.id
@@ -164,12 +185,24 @@ def save_person(actor, scope, values, person=None, today=None):
     with database.atomic():
         if person is None:
             person = Person.create(**data)
-            record(actor, "create", person, changes=[(k, None, v) for k, v in data.items()
-                                                     if v not in (None, "", False, "{}")
-                                                     and k not in ("name_initials", "name_pinyin", "group_reasons")])
+            record(
+                actor,
+                "create",
+                person,
+                changes=[
+                    (k, None, v)
+                    for k, v in data.items()
+                    if v not in (None, "", False, "{}")
+                    and k not in ("name_initials", "name_pinyin", "group_reasons")
+                ],
+            )
         else:
             old_groups = person.groups
-            changes = [c for c in diff(person, data) if c[0] not in ("name_initials", "name_pinyin", "group_reasons")]
+            changes = [
+                c
+                for c in diff(person, data)
+                if c[0] not in ("name_initials", "name_pinyin", "group_reasons")
+            ]
             for k, v in data.items():
                 setattr(person, k, v)
             if old_groups != data["groups"]:
@@ -184,7 +217,8 @@ def save_person(actor, scope, values, person=None, today=None):
 
 def _flag(person, old, new, on):
     person.needs_review = True
-    person.review_note = f"{on:%Y-%m-%d} 类别变化：{old.replace(',', '、') or '无'} → {new.replace(',', '、') or '无'}"
+    before, after = old.replace(",", "、") or "无", new.replace(",", "、") or "无"
+    person.review_note = f"{on:%Y-%m-%d} 类别变化：{before} → {after}"
 
 
 def recheck(persons, on=None):
@@ -212,8 +246,12 @@ def recheck(persons, on=None):
 def confirm_review(actor, person):
     """A user has looked at a flagged person: clear the flag (kept in the history)."""
     with database.atomic():
-        record(actor, "update", person, changes=[("needs_review", True, False),
-                                                 ("review_note", person.review_note, "")])
+        record(
+            actor,
+            "update",
+            person,
+            changes=[("needs_review", True, False), ("review_note", person.review_note, "")],
+        )
         person.needs_review, person.review_note = False, ""
         person.save()
 
@@ -229,7 +267,12 @@ def exit_person(actor, person, values, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        record(actor, "exit", person, changes=[("exited_on", None, str(on)), ("exit_reason", "", reason)])
+        record(
+            actor,
+            "exit",
+            person,
+            changes=[("exited_on", None, str(on)), ("exit_reason", "", reason)],
+        )
         person.exited_on, person.exit_reason = on, reason
         person.groups, person.group_reasons = derive(person.__data__, today)
         person.needs_review, person.review_note = False, ""
@@ -244,8 +287,15 @@ def reenter_person(actor, person, today=None):
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
     with database.atomic():
-        record(actor, "reenter", person, changes=[("exited_on", str(person.exited_on), None),
-                                                  ("exit_reason", person.exit_reason, "")])
+        record(
+            actor,
+            "reenter",
+            person,
+            changes=[
+                ("exited_on", str(person.exited_on), None),
+                ("exit_reason", person.exit_reason, ""),
+            ],
+        )
         person.exited_on, person.exit_reason = None, ""
         person.groups, person.group_reasons = derive(person.__data__, today)
         person.save()
@@ -272,8 +322,12 @@ def daily_recheck(today=None):
         changed = recheck(Person.active().iterator(), today)
         ensure_states(stale_states(today), today)
         with database.atomic():
-            Setting.create(key="categories_checked_on", value=json.dumps(today.isoformat()),
-                           valid_from=today, created_by=None)
+            Setting.create(
+                key="categories_checked_on",
+                value=json.dumps(today.isoformat()),
+                valid_from=today,
+                created_by=None,
+            )
         return len(changed)
     finally:
         _RECHECK_LOCK.release()

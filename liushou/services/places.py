@@ -1,4 +1,5 @@
 """Villages and grids: created and renamed by an admin; never deleted, only deactivated."""
+
 import re
 
 from ..db import database

@@ -1,4 +1,5 @@
 """Changing settings: each change is a new dated row, audited."""
+
 import json
 
 from .. import clock
@@ -55,8 +56,17 @@ def update_settings(actor, form, valid_from=None):
     with database.atomic():
         for d, value in changes:
             before = get(d.key, valid_from)
-            Setting.create(key=d.key, value=json.dumps(value, ensure_ascii=False),
-                           valid_from=valid_from, created_by=actor.user_id)
-            record(actor, "settings", object_type="setting", label=d.label,
-                   changes=[(d.key, before, value)])
+            Setting.create(
+                key=d.key,
+                value=json.dumps(value, ensure_ascii=False),
+                valid_from=valid_from,
+                created_by=actor.user_id,
+            )
+            record(
+                actor,
+                "settings",
+                object_type="setting",
+                label=d.label,
+                changes=[(d.key, before, value)],
+            )
     return [d.key for d, _ in changes]

@@ -1,4 +1,5 @@
 """Admin pages: users, places, settings, the audit log."""
+
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
@@ -23,9 +24,14 @@ bp.before_request(admin_required(lambda: None))
 
 def _user_form():
     f = request.form
-    return {"username": f.get("username"), "display_name": f.get("display_name"),
-            "role": f.get("role"), "village": f.get("village", type=int),
-            "grids": f.getlist("grids", type=int), "phone": f.get("phone")}
+    return {
+        "username": f.get("username"),
+        "display_name": f.get("display_name"),
+        "role": f.get("role"),
+        "village": f.get("village", type=int),
+        "grids": f.getlist("grids", type=int),
+        "phone": f.get("phone"),
+    }
 
 
 @bp.route("/users")
@@ -38,29 +44,47 @@ def users():
 def user_new():
     """Create an account."""
     return form_page(
-        "admin/user_form.html", initial={}, read=_user_form,
-        save=lambda values: accounts.create_user(current_actor(), values,
-                                                 request.form.get("password", "")),
+        "admin/user_form.html",
+        initial={},
+        read=_user_form,
+        save=lambda values: accounts.create_user(
+            current_actor(), values, request.form.get("password", "")
+        ),
         done=lambda user: (f"已创建账号 {user.username}", url_for("admin.users")),
-        context=lambda values: _user_choices(None))
+        context=lambda values: _user_choices(None),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id):
     """Change an account's role, area, password or active flag."""
     user = account_queries.user(user_id) or abort(404)
-    initial = {"username": user.username, "display_name": user.display_name, "role": user.role,
-               "village": user.village_id, "grids": user.grid_ids, "phone": user.phone}
+    initial = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "village": user.village_id,
+        "grids": user.grid_ids,
+        "phone": user.phone,
+    }
     return form_page(
-        "admin/user_form.html", initial=initial, read=_user_form,
+        "admin/user_form.html",
+        initial=initial,
+        read=_user_form,
         save=lambda values: _update_user(user, values),
         done=lambda _: (f"已保存账号 {user.username}", url_for("admin.users")),
-        context=lambda values: _user_choices(user))
+        context=lambda values: _user_choices(user),
+    )
 
 
 def _update_user(user, values):
-    accounts.update_user(current_actor(), user, values, request.form.get("password") or None,
-                         active=request.form.get("active") == "1")
+    accounts.update_user(
+        current_actor(),
+        user,
+        values,
+        request.form.get("password") or None,
+        active=request.form.get("active") == "1",
+    )
     if user.id == g.user.id and user.active:
         login_user(user)  # his other sessions ended with the change; this one goes on
 
@@ -72,8 +96,9 @@ def _user_choices(user):
 @bp.route("/places")
 def places_list():
     """Villages/communities and their grids with their codes."""
-    return render_template("admin/places.html", villages=list(Village.ordered()),
-                           grids=places.grids_by_village())
+    return render_template(
+        "admin/places.html", villages=list(Village.ordered()), grids=places.grids_by_village()
+    )
 
 
 @bp.route("/places/villages/new", methods=["GET", "POST"], defaults={"village_id": None})
@@ -102,10 +127,13 @@ def _place_form(obj, save, template):
         return {**request.form.to_dict(), "active": request.form.get("active") == "1"}
 
     return form_page(
-        template, initial=initial, read=read,
+        template,
+        initial=initial,
+        read=read,
         save=lambda values: save(current_actor(), values, obj),
         done=lambda saved: (f"已保存 {saved.name}", url_for("admin.places_list")),
-        context=dict(obj=obj, villages=Village.ordered()))
+        context=dict(obj=obj, villages=Village.ordered()),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -114,11 +142,17 @@ def settings_page():
     last = last_backup(current_app.config["BACKUP_DIR"])
     stale = last is None or last < clock.now() - timedelta(days=2)
     return form_page(
-        "admin/settings.html", initial=all_current(),
+        "admin/settings.html",
+        initial=all_current(),
         save=lambda values: settings_service.update_settings(
-            current_actor(), request.form, _date(request.form.get("valid_from"))),
-        done=lambda changed: ("设置已保存" if changed else "没有改动", url_for("admin.settings_page")),
-        context=dict(definitions=DEFINITIONS, last_backup=last, backup_stale=stale))
+            current_actor(), request.form, _date(request.form.get("valid_from"))
+        ),
+        done=lambda changed: (
+            "设置已保存" if changed else "没有改动",
+            url_for("admin.settings_page"),
+        ),
+        context=dict(definitions=DEFINITIONS, last_backup=last, backup_stale=stale),
+    )
 
 
 @bp.route("/audit")
@@ -127,10 +161,13 @@ def audit():
     args = request.args
     since = _date(args.get("since"))
     until = _date(args.get("until"))
-    query = account_queries.audit(action=args.get("action") or None,
-                            username=(args.get("username") or "").strip() or None,
-                            object_type=args.get("object_type") or None,
-                            since=since, until=until)
+    query = account_queries.audit(
+        action=args.get("action") or None,
+        username=(args.get("username") or "").strip() or None,
+        object_type=args.get("object_type") or None,
+        since=since,
+        until=until,
+    )
     page = paginate(query, args.get("page", type=int), per_page=50)
     return render_template("admin/audit.html", page=page, actions=ACTIONS, args=args)
 

@@ -1,4 +1,5 @@
 """File downloads the views share: an .xlsx workbook as an attachment with a Chinese filename."""
+
 from urllib.parse import quote
 
 from flask import Response

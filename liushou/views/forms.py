@@ -5,6 +5,7 @@ the form again with each message next to its field (status 422); success flashes
 with 303 (POST-redirect-GET). A small POST action (exit, end a pairing, complete a step…) runs
 the service and flashes its outcome; the caller redirects.
 """
+
 from flask import flash, redirect, render_template, request
 
 from ..services import ValidationError

@@ -1,4 +1,5 @@
 """Helpers (帮扶人) and village posts."""
+
 from flask import Blueprint, g, render_template, request, url_for
 
 from ..auth import current_actor
@@ -16,34 +17,53 @@ bp = Blueprint("helpers", __name__)
 @bp.route("/helpers", endpoint="list")
 def helper_list():
     """Helpers, filterable by kind and village."""
-    query = queries.listing(g.scope, request.args.get("kind"), request.args.get("village", type=int))
+    query = queries.listing(
+        g.scope, request.args.get("kind"), request.args.get("village", type=int)
+    )
     page = paginate(query, request.args.get("page", type=int), per_page=50)
-    return render_template("helpers/list.html", page=page, kinds=HELPER_KINDS,
-                           villages=places.villages(g.scope))
+    return render_template(
+        "helpers/list.html", page=page, kinds=HELPER_KINDS, villages=places.villages(g.scope)
+    )
 
 
 @bp.route("/helpers/new", methods=["GET", "POST"], defaults={"helper_id": None})
 @bp.route("/helpers/<int:helper_id>/edit", methods=["GET", "POST"])
 def form(helper_id):
     """Create or edit a helper."""
-    helper = queries.get(g.scope, helper_id, for_write=request.method == "POST") if helper_id else None
+    helper = (
+        queries.get(g.scope, helper_id, for_write=request.method == "POST") if helper_id else None
+    )
     initial = {"active": True}
     if helper:
-        initial = {**helper.__data__, "areas": [f"g:{a.grid_id}" if a.grid_id else f"v:{a.village_id}"
-                                                for a in helper.areas]}
+        initial = {
+            **helper.__data__,
+            "areas": [f"g:{a.grid_id}" if a.grid_id else f"v:{a.village_id}" for a in helper.areas],
+        }
 
     def read():
-        return {**request.form.to_dict(), "areas": request.form.getlist("areas"),
-                "active": request.form.get("active") == "1" or helper is None}
+        return {
+            **request.form.to_dict(),
+            "areas": request.form.getlist("areas"),
+            "active": request.form.get("active") == "1" or helper is None,
+        }
 
     return form_page(
-        "helpers/form.html", initial=initial, read=read,
+        "helpers/form.html",
+        initial=initial,
+        read=read,
         save=lambda values: save_helper(current_actor(), g.scope, values, helper),
-        done=lambda saved: (f"已保存帮扶人 {saved.name}", url_for("helpers.detail", helper_id=saved.id)),
-        context=lambda values: dict(helper=helper, kinds=HELPER_KINDS,
-                                    villages=places.villages(g.scope, active_only=True),
-                                    grids=places.grids(g.scope, active_only=True),
-                                    users=queries.linkable_users(g.scope)))
+        done=lambda saved: (
+            f"已保存帮扶人 {saved.name}",
+            url_for("helpers.detail", helper_id=saved.id),
+        ),
+        context=lambda values: dict(
+            helper=helper,
+            kinds=HELPER_KINDS,
+            villages=places.villages(g.scope, active_only=True),
+            grids=places.grids(g.scope, active_only=True),
+            users=queries.linkable_users(g.scope),
+        ),
+    )
 
 
 @bp.route("/helpers/<int:helper_id>")
@@ -55,13 +75,21 @@ def detail(helper_id):
 
 @bp.route("/villages/<int:village_id>/posts", methods=["GET", "POST"])
 def village_posts(village_id):
-    """Name the 包片干部, 儿童主任, 村医, 民警 and 法律顾问 of a village (printed on contact cards)."""
+    """Name the 包片干部, 儿童主任, 村医, 民警 and 法律顾问 of a village (printed on contact
+    cards)."""
     village = g.scope.get(Village, village_id)
     return form_page(
-        "helpers/posts.html", initial={},
+        "helpers/posts.html",
+        initial={},
         save=lambda values: set_village_posts(current_actor(), g.scope, village, request.form),
-        done=lambda _: (f"已保存{village.name}的联系人",
-                        url_for("helpers.village_posts", village_id=village.id)),
-        context=lambda values: dict(village=village, posts=VILLAGE_POSTS,
-                                    current=queries.village_posts(village),
-                                    candidates=queries.post_candidates(village)))
+        done=lambda _: (
+            f"已保存{village.name}的联系人",
+            url_for("helpers.village_posts", village_id=village.id),
+        ),
+        context=lambda values: dict(
+            village=village,
+            posts=VILLAGE_POSTS,
+            current=queries.village_posts(village),
+            candidates=queries.post_candidates(village),
+        ),
+    )

@@ -1,4 +1,5 @@
 """The user's home page."""
+
 from flask import Blueprint, g, render_template, url_for
 
 from .. import clock
@@ -23,10 +24,18 @@ def index():
         page.has_next = False
         work = {"page": page, "counts": counts, "today": today, "bucket": bucket, "tiers": TIERS}
     figures = home_figures(g.scope, today)
-    return render_template("home.html", villages=figures["villages"], grid_count=figures["grids"],
-                           review=figures["review"], counts=figures["groups"],
-                           total=figures["total"], work=work, figures=figures,
-                           charts=_charts(figures), reminders=reminders.counts(g.scope, today))
+    return render_template(
+        "home.html",
+        villages=figures["villages"],
+        grid_count=figures["grids"],
+        review=figures["review"],
+        counts=figures["groups"],
+        total=figures["total"],
+        work=work,
+        figures=figures,
+        charts=_charts(figures),
+        reminders=reminders.counts(g.scope, today),
+    )
 
 
 def _charts(f):
@@ -34,11 +43,22 @@ def _charts(f):
     totals = []
     for v in f["villages"]:
         groups = f["by_village"].get(v.id, {})
-        totals.append((v.name, [groups.get(gr, 0) for gr in GROUPS],
-                       url_for("persons.list", village=v.id)))
-    coverage = [(v.name, round(rate * 100) if rate is not None else 0,
-                 url_for("pairings.unpaired", village=v.id)) for v, n, p, rate in f["coverage_rows"]]
+        totals.append(
+            (v.name, [groups.get(gr, 0) for gr in GROUPS], url_for("persons.list", village=v.id))
+        )
+    coverage = [
+        (
+            v.name,
+            round(rate * 100) if rate is not None else 0,
+            url_for("pairings.unpaired", village=v.id),
+        )
+        for v, n, p, rate in f["coverage_rows"]
+    ]
     months = [(f"{m.month}月", n) for m, n in f["per_month"]]
-    return {"villages": totals, "groups": GROUPS,
-            "villages_max": max([sum(t[1]) for t in totals] or [1]) or 1,
-            "coverage": coverage, "months": months}
+    return {
+        "villages": totals,
+        "groups": GROUPS,
+        "villages_max": max([sum(t[1]) for t in totals] or [1]) or 1,
+        "coverage": coverage,
+        "months": months,
+    }

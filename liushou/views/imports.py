@@ -1,5 +1,6 @@
 """Excel in and out: import a village ledger with a preview, the error workbook, the template,
 and ledger exports."""
+
 import secrets
 from pathlib import Path
 
@@ -63,10 +64,18 @@ def upload():
         if not errors:
             token = secrets.token_hex(12)
             write_private(_store() / f"{g.user.id}-{token}.xlsx", data)
-            return redirect(url_for("imports.preview", token=token, village=village.id,
-                                    name=(upload.filename or "")[:80]), 303)
-    return render_template("imports/upload.html", villages=villages, errors=errors), \
-        (422 if errors else 200)
+            return redirect(
+                url_for(
+                    "imports.preview",
+                    token=token,
+                    village=village.id,
+                    name=(upload.filename or "")[:80],
+                ),
+                303,
+            )
+    return render_template("imports/upload.html", villages=villages, errors=errors), (
+        422 if errors else 200
+    )
 
 
 def _villages():
@@ -76,7 +85,9 @@ def _villages():
 def _plan(token):
     village = g.scope.get(Village, request.values.get("village") or 0)
     rows = read_rows(_file(token).read_bytes())
-    mapping = {int(k[4:]): v for k, v in request.values.items() if k.startswith("map_") and k[4:].isdigit()}
+    mapping = {
+        int(k[4:]): v for k, v in request.values.items() if k.startswith("map_") and k[4:].isdigit()
+    }
     return village, importing.plan(rows, village, g.scope, mapping)
 
 
@@ -87,10 +98,18 @@ def preview(token):
         village, plan = _plan(token)
     except (ValidationError, WorkbookError) as e:
         message = "；".join(e.errors.values()) if isinstance(e, ValidationError) else str(e)
-        return render_template("imports/upload.html", villages=_villages(),
-                               errors={"file": message}), 422
-    return render_template("imports/preview.html", plan=plan, village=village, token=token,
-                           name=request.args.get("name", ""), labels=LABELS, keys=list(COLUMNS))
+        return render_template(
+            "imports/upload.html", villages=_villages(), errors={"file": message}
+        ), 422
+    return render_template(
+        "imports/preview.html",
+        plan=plan,
+        village=village,
+        token=token,
+        name=request.args.get("name", ""),
+        labels=LABELS,
+        keys=list(COLUMNS),
+    )
 
 
 @bp.route("/import/<token>/confirm", methods=["POST"])
@@ -98,8 +117,11 @@ def confirm(token):
     """Import the valid rows in one transaction."""
     village, plan = _plan(token)
     done = importing.apply(current_actor(), g.scope, village, plan, request.form.get("name", ""))
-    flash(f"导入完成：新增 {done['new']} 人，更新 {done['update']} 人，"
-          f"有错误未导入 {plan.count('error')} 行，跳过 {plan.count('skip')} 行", "ok")
+    flash(
+        f"导入完成：新增 {done['new']} 人，更新 {done['update']} 人，"
+        f"有错误未导入 {plan.count('error')} 行，跳过 {plan.count('skip')} 行",
+        "ok",
+    )
     if plan.count("error"):
         return redirect(url_for("imports.preview", token=token, village=village.id, done=1), 303)
     _file(token).unlink()
@@ -118,42 +140,78 @@ def error_rows(token):
             cells = [row.cells[i] if i < len(row.cells) else None for i in sorted(plan.columns)]
             rows.append(cells + ["；".join(f"{c}：{m}" for c, m in row.errors)])
     record(current_actor(), "export", village, label=f"导入错误行 {len(rows)} 行")
-    return xlsx_response(workbook(f"{village.name} 导入错误行（改正后可重新导入）", header, rows), "导入错误行.xlsx")
+    return xlsx_response(
+        workbook(f"{village.name} 导入错误行（改正后可重新导入）", header, rows), "导入错误行.xlsx"
+    )
 
 
 @bp.route("/import/template.xlsx")
 def template():
     """A blank workbook with our columns and a sheet of instructions."""
     header = [LABELS[k] for k in COLUMNS]
-    notes = ["填写说明",
-             "1. 第一行是标题，第二行是表头，不要改动表头文字；列的顺序可以调整，不用的列可以删除。",
-             "2. 身份证号列请先设为“文本”格式再填写，否则 Excel 会把后几位变成 0。",
-             "3. 出生日期可写 2015-03-07、2015.3.7、2015年3月 或 20150307；有身份证号时可不填。",
-             "4. 类别可填 留守儿童、留守妇女、留守老人、困境儿童；系统会按规则重新判定，并说明理由。",
-             "5. 父亲/母亲务工地点写到省市，如“广东省深圳市”。组（网格）填本村的网格名称。",
-             "6. 导入前会先预览每一行的结果，确认后才写入；有错误的行可下载后改正再导入。"]
-    return xlsx_response(workbook("留守人员信息导入模板", header, [], sheet_name="人员", notes=notes),
-                 "留守人员导入模板.xlsx")
+    notes = [
+        "填写说明",
+        "1. 第一行是标题，第二行是表头，不要改动表头文字；列的顺序可以调整，不用的列可以删除。",
+        "2. 身份证号列请先设为“文本”格式再填写，否则 Excel 会把后几位变成 0。",
+        "3. 出生日期可写 2015-03-07、2015.3.7、2015年3月 或 20150307；有身份证号时可不填。",
+        "4. 类别可填 留守儿童、留守妇女、留守老人、困境儿童；系统会按规则重新判定，并说明理由。",
+        "5. 父亲/母亲务工地点写到省市，如“广东省深圳市”。组（网格）填本村的网格名称。",
+        "6. 导入前会先预览每一行的结果，确认后才写入；有错误的行可下载后改正再导入。",
+    ]
+    return xlsx_response(
+        workbook("留守人员信息导入模板", header, [], sheet_name="人员", notes=notes),
+        "留守人员导入模板.xlsx",
+    )
 
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.xlsx")
 def ledger_xlsx(village_id, group):
-    """The village ledger of a group as .xlsx; IDs and phones masked unless the role may see them."""
+    """The village ledger of a group as .xlsx; IDs and phones masked unless the role may see
+    them."""
     village = g.scope.get(Village, village_id)
     if group not in GROUPS:
         abort(404)
     full = can_see_full_id(g.user)
     persons = person_queries.ledger(g.scope, village, group)
-    header = ["序号", "姓名", "性别", "民族", "身份证号", "出生日期", "年龄", "组（网格）", "家庭住址",
-              "联系电话", "类别", "认定理由", "监护（照护）人", "照护人电话", "备注"]
+    header = [
+        "序号",
+        "姓名",
+        "性别",
+        "民族",
+        "身份证号",
+        "出生日期",
+        "年龄",
+        "组（网格）",
+        "家庭住址",
+        "联系电话",
+        "类别",
+        "认定理由",
+        "监护（照护）人",
+        "照护人电话",
+        "备注",
+    ]
     rows = []
     for i, p in enumerate(persons, start=1):
         phone = p.phone or p.household.phone
-        rows.append([i, p.name, p.sex, p.ethnicity, p.id_number if full else mask_id_number(p.id_number),
-                     p.birth_date, p.age, p.grid.name if p.grid_id else "", p.household.address,
-                     phone if full else mask_phone(phone), p.groups.replace(",", "、"),
-                     p.reasons.get(group, ""), p.carer_name,
-                     p.carer_phone if full else mask_phone(p.carer_phone), p.notes])
+        rows.append(
+            [
+                i,
+                p.name,
+                p.sex,
+                p.ethnicity,
+                p.id_number if full else mask_id_number(p.id_number),
+                p.birth_date,
+                p.age,
+                p.grid.name if p.grid_id else "",
+                p.household.address,
+                phone if full else mask_phone(phone),
+                p.groups.replace(",", "、"),
+                p.reasons.get(group, ""),
+                p.carer_name,
+                p.carer_phone if full else mask_phone(p.carer_phone),
+                p.notes,
+            ]
+        )
     record(current_actor(), "export", village, label=f"{village.name}{group}台账 {len(rows)} 人")
     title = f"{village.name}{group}信息台账（{clock.today():%Y年%m月%d日}）"
     return xlsx_response(workbook(title, header, rows), f"{village.name}{group}台账.xlsx")

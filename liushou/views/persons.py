@@ -1,4 +1,5 @@
 """Persons: the list with search, registration, the person's page, edits, exit and re-entry."""
+
 import json
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -35,19 +36,32 @@ bp = Blueprint("persons", __name__)
 @bp.route("/persons", endpoint="list")
 def person_list():
     """All persons of the area, filtered and searched; htmx asks for the rows alone."""
-    page = paginate(queries.listing(g.scope, request.args), request.args.get("page", type=int),
-                    per_page=30)
+    page = paginate(
+        queries.listing(g.scope, request.args), request.args.get("page", type=int), per_page=30
+    )
     if hx_request.htmx and request.headers.get("HX-Target") == "rows":
         return render_template("persons/_rows.html", page=page)
-    return render_template("persons/list.html", page=page, groups=GROUPS,
-                           villages=places.villages(g.scope), grids=places.grids(g.scope))
+    return render_template(
+        "persons/list.html",
+        page=page,
+        groups=GROUPS,
+        villages=places.villages(g.scope),
+        grids=places.grids(g.scope),
+    )
 
 
 def _choices():
-    return dict(sexes=SEXES, risk_levels=RISK_LEVELS, disability_kinds=DISABILITY_KINDS,
-                disability_grades=DISABILITY_GRADES, living=LIVING, self_care=SELF_CARE,
-                parent_statuses=PARENT_STATUSES, disqualifiers=CARER_DISQUALIFIERS,
-                difficulty_kinds=service.difficulty_options())
+    return dict(
+        sexes=SEXES,
+        risk_levels=RISK_LEVELS,
+        disability_kinds=DISABILITY_KINDS,
+        disability_grades=DISABILITY_GRADES,
+        living=LIVING,
+        self_care=SELF_CARE,
+        parent_statuses=PARENT_STATUSES,
+        disqualifiers=CARER_DISQUALIFIERS,
+        difficulty_kinds=service.difficulty_options(),
+    )
 
 
 def _form_values():
@@ -60,29 +74,48 @@ def _form_values():
 @bp.route("/persons/new", methods=["GET", "POST"])
 def new():
     """Register a person in a household (chosen from the household's page)."""
-    household = (g.scope.get(Household, request.values.get("household"))
-                 if request.values.get("household") else None)
+    household = (
+        g.scope.get(Household, request.values.get("household"))
+        if request.values.get("household")
+        else None
+    )
     return form_page(
-        "persons/form.html", initial={"household": household.id if household else ""},
-        read=_form_values, save=lambda values: service.save_person(current_actor(), g.scope, values),
-        done=lambda person: (f"已登记 {person.name}", url_for("persons.detail", person_id=person.id)),
-        context=lambda values: dict(person=None, household=household, **_choices(),
-                                    households=[] if household
-                                    else queries.recent_households(g.scope)))
+        "persons/form.html",
+        initial={"household": household.id if household else ""},
+        read=_form_values,
+        save=lambda values: service.save_person(current_actor(), g.scope, values),
+        done=lambda person: (
+            f"已登记 {person.name}",
+            url_for("persons.detail", person_id=person.id),
+        ),
+        context=lambda values: dict(
+            person=None,
+            household=household,
+            **_choices(),
+            households=[] if household else queries.recent_households(g.scope),
+        ),
+    )
 
 
 @bp.route("/persons/<int:person_id>/edit", methods=["GET", "POST"])
 def edit(person_id):
     """Change a person's record; every change is kept in the history."""
     person = g.scope.get(Person, person_id)
-    initial = {**person.__data__, "difficulty_kinds": person.difficulty_kinds.split(","),
-               "carer_disqualifiers": person.carer_disqualifiers.split(",")}
+    initial = {
+        **person.__data__,
+        "difficulty_kinds": person.difficulty_kinds.split(","),
+        "carer_disqualifiers": person.carer_disqualifiers.split(","),
+    }
     return form_page(
-        "persons/form.html", initial=initial, read=_form_values,
+        "persons/form.html",
+        initial=initial,
+        read=_form_values,
         save=lambda values: service.save_person(current_actor(), g.scope, values, person),
         done=lambda _: ("已保存", url_for("persons.detail", person_id=person.id)),
-        context=lambda values: dict(person=person, household=person.household, households=[],
-                                    **_choices()))
+        context=lambda values: dict(
+            person=person, household=person.household, households=[], **_choices()
+        ),
+    )
 
 
 @bp.route("/persons/<int:person_id>")
@@ -94,19 +127,29 @@ def detail(person_id):
     live = service.derive(person.__data__)
     today = clock.today()
     care = {**queries.care(g.scope, person), "tiers": TIERS, "can_tier": g.user.role in TIER_ROLES}
-    return render_template("persons/detail.html", person=person, history=queries.history(person),
-                           care=care, records=queries.records(person),
-                           more=queries.more(person, today), labels=FIELD_LABELS,
-                           full_id=can_see_full_id(g.user), live_reasons=json.loads(live[1]),
-                           exit_reasons=EXIT_REASONS, today=today)
+    return render_template(
+        "persons/detail.html",
+        person=person,
+        history=queries.history(person),
+        care=care,
+        records=queries.records(person),
+        more=queries.more(person, today),
+        labels=FIELD_LABELS,
+        full_id=can_see_full_id(g.user),
+        live_reasons=json.loads(live[1]),
+        exit_reasons=EXIT_REASONS,
+        today=today,
+    )
 
 
 @bp.route("/persons/<int:person_id>/exit", methods=["POST"], endpoint="exit")
 def exit_view(person_id):
     """退出: the person leaves the registry with a reason and a date."""
     person = g.scope.get(Person, person_id)
-    run(lambda: service.exit_person(current_actor(), person, request.form.to_dict()),
-        f"{person.name} 已退出登记")
+    run(
+        lambda: service.exit_person(current_actor(), person, request.form.to_dict()),
+        f"{person.name} 已退出登记",
+    )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 
@@ -126,4 +169,3 @@ def review(person_id):
         service.confirm_review(current_actor(), person)
         flash("已确认核实", "ok")
     return redirect(url_for("persons.detail", person_id=person.id), 303)
-

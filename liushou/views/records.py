@@ -1,4 +1,5 @@
 """Benefits and 高龄补贴, health check-ups, activities with attendance, service sites."""
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from .. import clock
@@ -29,11 +30,16 @@ def benefits():
     """This month's totals per village and kind; who becomes eligible or moves band next month."""
     month = month_start(clock.today())
     coming = month_after(month)
-    return render_template("records/benefits.html", month=month, coming=coming,
-                           totals=queries.totals_in_month(g.scope, month),
-                           villages={v.id: v for v in places.villages(g.scope)},
-                           kinds=BENEFIT_KINDS, changes=queries.subsidy_changes(g.scope, coming),
-                           band_label=band_label)
+    return render_template(
+        "records/benefits.html",
+        month=month,
+        coming=coming,
+        totals=queries.totals_in_month(g.scope, month),
+        villages={v.id: v for v in places.villages(g.scope)},
+        kinds=BENEFIT_KINDS,
+        changes=queries.subsidy_changes(g.scope, coming),
+        band_label=band_label,
+    )
 
 
 @bp.route("/persons/<int:person_id>/benefits/new", methods=["GET", "POST"])
@@ -44,15 +50,20 @@ def benefit_new(person_id):
         initial={"start_on": month_start(clock.today()).isoformat(), "period": "每月"},
         save=lambda values: service.save_benefit(current_actor(), person, values),
         done=lambda _: ("已登记救助补贴", url_for("persons.detail", person_id=person.id) + "#more"),
-        context=dict(person=person, kinds=BENEFIT_KINDS, periods=PERIODS, statuses=BENEFIT_STATUSES))
+        context=dict(
+            person=person, kinds=BENEFIT_KINDS, periods=PERIODS, statuses=BENEFIT_STATUSES
+        ),
+    )
 
 
 @bp.route("/benefits/<int:benefit_id>/stop", methods=["POST"])
 def benefit_stop(benefit_id):
     """Stop a benefit from a date; it stays on the person's page as 已停发."""
     benefit = g.scope.get(Benefit, benefit_id)
-    run(lambda: service.stop_benefit(current_actor(), benefit, request.form.to_dict()),
-        f"{benefit.kind}已停发")
+    run(
+        lambda: service.stop_benefit(current_actor(), benefit, request.form.to_dict()),
+        f"{benefit.kind}已停发",
+    )
     return redirect(url_for("persons.detail", person_id=benefit.person_id) + "#more", 303)
 
 
@@ -62,21 +73,33 @@ def checkup_new(person_id):
     activity = None
     if request.values.get("activity"):  # recording the check-ups of a 义诊 for its attendees
         activity = g.scope.get(Activity, request.values["activity"])
-    initial = {"checked_on": (activity.held_on if activity else clock.today()).isoformat(),
-               "checked_by": activity.organiser if activity else "",
-               "activity": activity.id if activity else ""}
+    initial = {
+        "checked_on": (activity.held_on if activity else clock.today()).isoformat(),
+        "checked_by": activity.organiser if activity else "",
+        "activity": activity.id if activity else "",
+    }
 
     def save(values):
-        return service.save_checkup(current_actor(), person,
-                                    {**values, "activity": activity.id if activity else None})
+        return service.save_checkup(
+            current_actor(), person, {**values, "activity": activity.id if activity else None}
+        )
 
     def done(_):
         if activity:
-            return f"已记录 {person.name} 的体检", url_for("records.activity", activity_id=activity.id)
-        return f"已记录 {person.name} 的体检", url_for("persons.detail", person_id=person.id) + "#more"
+            return f"已记录 {person.name} 的体检", url_for(
+                "records.activity", activity_id=activity.id
+            )
+        return f"已记录 {person.name} 的体检", url_for(
+            "persons.detail", person_id=person.id
+        ) + "#more"
 
-    return form_page("records/checkup_new.html", initial=initial, save=save, done=done,
-                     context=dict(person=person, activity=activity))
+    return form_page(
+        "records/checkup_new.html",
+        initial=initial,
+        save=save,
+        done=done,
+        context=dict(person=person, activity=activity),
+    )
 
 
 @bp.route("/activities")
@@ -90,35 +113,53 @@ def activity_new():
     """Record an activity: pick the village, tick who was invited and who came."""
     villages = list(places.villages(g.scope, active_only=True))
     chosen = request.values.get("village", type=int)
-    village_id = chosen if any(v.id == chosen for v in villages) else (villages[0].id if villages else None)
+    village_id = (
+        chosen if any(v.id == chosen for v in villages) else (villages[0].id if villages else None)
+    )
 
     def read():
-        return {**request.form.to_dict(), "persons": request.form.getlist("persons"),
-                "attended": request.form.getlist("attended")}
+        return {
+            **request.form.to_dict(),
+            "persons": request.form.getlist("persons"),
+            "attended": request.form.getlist("attended"),
+        }
 
     return form_page(
-        "records/activity_new.html", read=read,
+        "records/activity_new.html",
+        read=read,
         initial={"held_on": clock.today().isoformat(), "village": village_id},
         save=lambda values: service.save_activity(current_actor(), g.scope, values),
         done=lambda item: ("已记录活动", url_for("records.activity", activity_id=item.id)),
-        context=lambda values: dict(villages=villages, village_id=village_id, kinds=ACTIVITY_KINDS,
-                                    persons=queries.invitees(g.scope, village_id),
-                                    sites=queries.sites(g.scope, village_id) if village_id else []))
+        context=lambda values: dict(
+            villages=villages,
+            village_id=village_id,
+            kinds=ACTIVITY_KINDS,
+            persons=queries.invitees(g.scope, village_id),
+            sites=queries.sites(g.scope, village_id) if village_id else [],
+        ),
+    )
 
 
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id):
     item = g.scope.get(Activity, activity_id)
-    return render_template("records/activity.html", activity=item,
-                           rows=queries.attendance(g.scope, item), checked=queries.checked_at(item))
+    return render_template(
+        "records/activity.html",
+        activity=item,
+        rows=queries.attendance(g.scope, item),
+        checked=queries.checked_at(item),
+    )
 
 
 @bp.route("/sites", methods=["GET", "POST"])
 def sites():
     """Service sites (服务阵地) of the area, and a form to add one."""
     return form_page(
-        "records/sites.html", initial={},
+        "records/sites.html",
+        initial={},
         save=lambda values: service.save_site(current_actor(), g.scope, values),
         done=lambda _: ("已添加服务阵地", url_for("records.sites")),
-        context=lambda values: dict(sites=queries.sites(g.scope), villages=places.villages(g.scope),
-                                    kinds=SITE_KINDS))
+        context=lambda values: dict(
+            sites=queries.sites(g.scope), villages=places.villages(g.scope), kinds=SITE_KINDS
+        ),
+    )

@@ -1,4 +1,5 @@
 """Reminders: the lists a township must not forget, each with a count on the home page."""
+
 from flask import Blueprint, abort, g, render_template
 
 from .. import clock
@@ -14,6 +15,10 @@ def show(kind):
     if kind not in queries.LABELS:
         abort(404)
     today = clock.today()
-    return render_template("reminders.html", label=queries.LABELS[kind],
-                           people=list(queries.people(g.scope, kind, today).limit(300)),
-                           today=today, age_on=age_on)
+    return render_template(
+        "reminders.html",
+        label=queries.LABELS[kind],
+        people=list(queries.people(g.scope, kind, today).limit(300)),
+        today=today,
+        age_on=age_on,
+    )

@@ -1,4 +1,5 @@
 """Reports for a month, a quarter or a year, for a village or the township: screen, PDF, xlsx."""
+
 from calendar import monthrange
 from datetime import date
 
@@ -53,8 +54,14 @@ def _data():
 def show():
     """The report on screen, with links to the PDF and the workbook."""
     data, label, village = _data()
-    return render_template("reports.html", r=data, label=label, village=village, groups=GROUPS,
-                           villages=places.villages(g.scope))
+    return render_template(
+        "reports.html",
+        r=data,
+        label=label,
+        village=village,
+        groups=GROUPS,
+        villages=places.villages(g.scope),
+    )
 
 
 @bp.route("/reports/report.<ext>")
@@ -64,21 +71,30 @@ def download(ext):
     where = village.name if village else "全乡镇"
     title = f"{where}三留守关爱服务统计（{label}）"
     if ext in ("pdf", "html"):
-        response = print_response.respond("report.html", f"{title}.pdf", preview=ext == "html",
-                                          r=data, title=title, groups=GROUPS)
+        response = print_response.respond(
+            "report.html", f"{title}.pdf", preview=ext == "html", r=data, title=title, groups=GROUPS
+        )
         record(current_actor(), "print", object_type="report", label=title)
         return response
     if ext != "xlsx":
         abort(404)
     rows = [[f"期初{g_}", data["groups_at"]["start"][g_]] for g_ in GROUPS]
     rows += [[f"期末{g_}", data["groups_at"]["end"][g_]] for g_ in GROUPS]
-    rows += [["新增登记", data["entered"]]] + [[f"退出：{k or '未填原因'}", v] for k, v in data["exits"].items()]
+    rows += [["新增登记", data["entered"]]] + [
+        [f"退出：{k or '未填原因'}", v] for k, v in data["exits"].items()
+    ]
     rows += [["走访次数", data["visits"]]] + [[f"需求：{k}", v] for k, v in data["needs"].items()]
     rows += [[f"服务：{k}", v] for k, v in data["services"].items()]
     rows += [[f"突发事件：{k}", v] for k, v in data["emergencies"].items()]
-    rows += [[f"活动：{k}", v] for k, v in data["activities"].items()] + [["活动参加人次", data["attended"]]]
+    rows += [[f"活动：{k}", v] for k, v in data["activities"].items()] + [
+        ["活动参加人次", data["attended"]]
+    ]
     rows += [[f"救助补贴（元）：{k}", float(v)] for k, v in data["benefits"].items()]
-    rows += [["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
-             ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"]]
+    rows += [
+        ["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
+        ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"],
+    ]
     record(current_actor(), "export", object_type="report", label=title)
-    return xlsx_response(workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx")
+    return xlsx_response(
+        workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx"
+    )

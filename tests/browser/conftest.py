@@ -1,4 +1,5 @@
 """Browser tests: the real waitress server on a free loopback port, driven in Debian's Chromium."""
+
 import os
 import socket
 import subprocess
@@ -15,8 +16,15 @@ CHROMIUM = os.environ.get("LIUSHOU_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "browser1234"
 # Without the background-networking switches Chromium keeps calling home, which a closed office
 # network (and our "no foreign request" test) would see.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port():
@@ -36,19 +44,50 @@ def _missing(reason):
 def server(tmp_path_factory):
     """A demo township (seed 7) served by `python app.py` on 127.0.0.1; yields its base URL."""
     base = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "LIUSHOU_DATABASE": str(base / "live.sqlite3"),
-           "LIUSHOU_INSTANCE": str(base / "instance")}
-    demo = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "--seed", "7",
-                           "--password", PASSWORD], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    env = {
+        **os.environ,
+        "LIUSHOU_DATABASE": str(base / "live.sqlite3"),
+        "LIUSHOU_INSTANCE": str(base / "instance"),
+    }
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "demo",
+            "--seed",
+            "7",
+            "--password",
+            PASSWORD,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
     port = _free_port()
     # The log goes to a file: an unread pipe fills up and blocks the server mid-test.
     log_path = base / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port",
-                                 str(port), "--threads", "4"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "app.py",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--threads",
+                "4",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -59,7 +98,9 @@ def server(tmp_path_factory):
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
                 proc.wait()
-                raise RuntimeError("server did not start:\n" + log_path.read_text()[-2000:])
+                raise RuntimeError(
+                    "server did not start:\n" + log_path.read_text()[-2000:]
+                ) from None
             time.sleep(0.2)
     yield url
     proc.terminate()
@@ -95,6 +136,7 @@ def context_factory(browser):
         ctx.set_default_timeout(15000)
         contexts.append(ctx)
         return ctx
+
     yield make
     for ctx in contexts:
         ctx.close()

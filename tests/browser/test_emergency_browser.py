@@ -1,4 +1,5 @@
 """Real browser: the emergency clock in every page header, and a benefit entry (JS on)."""
+
 import re
 from datetime import datetime, timedelta
 

@@ -1,4 +1,5 @@
 """Real browser: log in, walk the navigation with JavaScript off and on, small screens."""
+
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,8 +10,10 @@ pytestmark = pytest.mark.browser
 
 
 def _nav_links(page):
-    return [(a.inner_text().strip(), a.get_attribute("href"))
-            for a in page.locator("header nav a").all()]
+    return [
+        (a.inner_text().strip(), a.get_attribute("href"))
+        for a in page.locator("header nav a").all()
+    ]
 
 
 def test_javascript_off_walk_navigation_and_submit_a_form(context_factory, server):
@@ -78,8 +81,9 @@ SMALL_SCREEN_PAGES = {
 
 @pytest.mark.parametrize("width", [320, 360])
 @pytest.mark.parametrize("user", SMALL_SCREEN_PAGES)
-def test_small_screen_no_horizontal_scroll_and_big_tap_targets(context_factory, server, width,
-                                                               user):
+def test_small_screen_no_horizontal_scroll_and_big_tap_targets(
+    context_factory, server, width, user
+):
     page = context_factory(viewport={"width": width, "height": 700}).new_page()
     log_in(page, server, user)
     for url in SMALL_SCREEN_PAGES[user]:

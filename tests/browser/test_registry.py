@@ -1,4 +1,5 @@
 """Real browser: a village cadre registers a household and a left-behind child, JS off and on."""
+
 import re
 
 import pytest
@@ -10,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("js", [False, True], ids=["js-off", "js-on"])
 def test_cadre_registers_a_child(context_factory, server, js):
-    page = context_factory(java_script_enabled=js, viewport={"width": 360, "height": 740}).new_page()
+    page = context_factory(
+        java_script_enabled=js, viewport={"width": 360, "height": 740}
+    ).new_page()
     log_in(page, server, "cun01")
     page.goto(server + "/households/new")
     head = "浏览器户主" + ("甲" if js else "乙")

@@ -1,4 +1,5 @@
 """Real browser on a 360 px phone: the cadre's worklist and quick visit entry, JS off and on."""
+
 import re
 
 import pytest
@@ -10,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("js", [False, True], ids=["js-off", "js-on"])
 def test_cadre_records_a_visit_from_the_worklist(context_factory, server, js):
-    page = context_factory(java_script_enabled=js, viewport={"width": 360, "height": 740}).new_page()
+    page = context_factory(
+        java_script_enabled=js, viewport={"width": 360, "height": 740}
+    ).new_page()
     log_in(page, server, "cun01")
     page.goto(server + "/visits/due")
     items = page.locator("ol.work > li")
