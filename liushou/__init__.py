@@ -1,12 +1,16 @@
 """liushou: 三留守 service management for a township office."""
 
+import os
+
 from flask import Flask
+
+from . import cli, db, web
+from .config import load_config
+from .migrations import migrate
 
 
 def create_app(test_config=None):
     """Build the app: configuration layers, database, extensions, blueprints, CLI, errors."""
-    import os
-
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,
@@ -15,18 +19,12 @@ def create_app(test_config=None):
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
-    from .config import load_config
-
     load_config(app, test_config)
-
-    from . import cli, db, web
 
     db.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     if app.config.get("MIGRATE_ON_START"):
-        from .migrations import migrate
-
         with db.database.connection_context():
             migrate()
     return app

@@ -19,7 +19,9 @@ from functools import cache
 from pathlib import Path
 
 from . import clock
+from .db import bind, database
 from .instance_files import private_dir
+from .migrations import LATEST, migrate
 
 PREFIX = "liushou-"
 DAILY = re.compile(r"^liushou-(\d{4})-(\d{2})-(\d{2})\.sqlite3$")
@@ -36,8 +38,6 @@ class BackupError(Exception):
 
 
 def _latest():
-    from .migrations import LATEST  # peewee only; imported late so this module stays light
-
     return LATEST
 
 
@@ -228,9 +228,6 @@ _SCHEMA_SQL = (
 @cache
 def _expected_schema(latest):
     """The schema a fresh database gets from the migrations (built once, in memory)."""
-    from .db import database
-    from .migrations import migrate
-
     with _bound(":memory:"):
         with database.connection_context():
             migrate(latest)
@@ -259,8 +256,6 @@ def _check_schema(path, label):
 def _bound(path):
     """Point the app's shared database handle at `path` for the block (the migration steps run
     against that handle), then back at whatever it named before."""
-    from .db import bind, database
-
     previous = database.database
     if not database.is_closed():
         database.close()
@@ -278,9 +273,6 @@ def _bound(path):
 
 def _migrate(path):
     """Bring the file at path up to the latest schema; returns the steps applied."""
-    from .db import database
-    from .migrations import migrate
-
     with _bound(path):
         try:
             with database.connection_context():

@@ -4,6 +4,9 @@ neutralised in exports. No Flask in here."""
 import io
 import zipfile
 
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20000
 # The template has 23 columns; a village's own sheet may carry a few more (序号, 户主, ...).
@@ -26,8 +29,6 @@ def read_rows(data, max_rows=MAX_ROWS):
     row is built, and at most MAX_CELLS cells are ever built. Any failure while reading becomes
     a WorkbookError with a message for the user."""
     _check_container(data)
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for damaged files
@@ -99,9 +100,6 @@ def safe_cell(value):
 
 def workbook(title, header, rows, sheet_name="台账", notes=None):
     """An .xlsx: a merged title row, the header, one row per record; bytes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name

@@ -8,7 +8,7 @@ from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
-from . import ValidationError, diff
+from . import Actor, ValidationError, diff
 from .audit import record
 
 # scrypt by default; tests lower the cost through this name.
@@ -127,8 +127,6 @@ def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, 
     many requests arrive at once, at most `max_failures` passwords are ever checked. The slow
     hash is compared outside the transaction, so logins do not hold the write lock.
     """
-    from . import Actor
-
     now = now or clock.now()
     username = clean(username, 64)
     user = User.get_or_none(User.username == username)
