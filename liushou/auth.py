@@ -42,7 +42,7 @@ def load_user():
             session.clear()
             session["expired"] = True
         else:
-            user = User.get_or_none((User.id == uid) & (User.active == True))  # noqa: E712
+            user = User.get_or_none((User.id == uid) & User.active)
             if user is None or session.get("sv") != user.session_version:
                 session.clear()  # disabled, or its sessions were ended (logout, new password...)
             else:

@@ -24,7 +24,7 @@ def build_records(rng, villages, today):
     words = vocab.words()
     needs = vocab.needs()
     persons = list(Person.active().where(Person.groups != "").order_by(Person.id))
-    dibao = {h.id for h in Household.select(Household.id).where(Household.dibao == True)}  # noqa: E712
+    dibao = {h.id for h in Household.select(Household.id).where(Household.dibao)}
     with database.atomic():
         for person in persons:
             fitting = [r for r in needs if vocab.serves(r, person.group_list)]

@@ -1,9 +1,9 @@
 """User accounts, their roles and the grids a grid worker serves."""
 
-from datetime import datetime
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
+from .. import clock
 from ..db import BaseModel
 from .places import Grid, Village
 
@@ -37,7 +37,7 @@ class User(BaseModel):
     last_login_at = DateTimeField(null=True)
     # In every session cookie; bumping it ends all of this user's sessions.
     session_version = IntegerField(default=0)
-    created_at = DateTimeField(default=datetime.now)
+    created_at = DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "app_user"
@@ -58,7 +58,7 @@ class User(BaseModel):
         return [ug.grid_id for ug in UserGrid.select().where(UserGrid.user == self)]
 
     def is_locked(self, now=None):
-        return bool(self.locked_until and self.locked_until > (now or datetime.now()))
+        return bool(self.locked_until and self.locked_until > (now or clock.now()))
 
 
 class UserGrid(BaseModel):

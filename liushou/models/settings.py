@@ -1,7 +1,6 @@
 """Dated settings: each change is a new row valid from a date, so the past keeps its values."""
 
 import json
-from datetime import date
 
 from peewee import CharField, DateField, DateTimeField, IntegerField, TextField
 
@@ -14,7 +13,7 @@ class Setting(BaseModel):
 
     key = CharField(max_length=64)
     value = TextField()  # JSON
-    valid_from = DateField(default=date.today)
+    valid_from = DateField(default=clock.today)
     created_at = DateTimeField(default=clock.now)
     created_by = IntegerField(null=True)
 

@@ -1,6 +1,5 @@
 """Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
 
-from datetime import date
 
 from peewee import (
     BooleanField,
@@ -38,7 +37,7 @@ class Pairing(BaseModel):
     helper = ForeignKeyField(Helper, backref="pairings", on_delete="RESTRICT")
     person = ForeignKeyField(Person, backref="pairings", on_delete="RESTRICT")
     primary = BooleanField(default=False)
-    started_on = DateField(default=date.today)
+    started_on = DateField(default=clock.today)
     ended_on = DateField(null=True)
     end_reason = CharField(max_length=200, default="")
     created_by = IntegerField(null=True)

@@ -139,7 +139,7 @@ def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, 
         open_ = (User.locked_until.is_null()) | (User.locked_until <= now)
         reserved = (
             User.update(failed_logins=User.failed_logins + 1)
-            .where((User.id == user.id) & (User.active == True) & open_)  # noqa: E712
+            .where((User.id == user.id) & User.active & open_)
             .execute()
         )
         user = User.get_by_id(user.id)
