@@ -1,6 +1,5 @@
 """User accounts, their roles and the grids a grid worker serves."""
 
-
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from .. import clock
@@ -19,7 +18,8 @@ ALL_AREA_ROLES = ("admin", "township", "leader")  # see every village
 READ_ONLY_ROLES = ("leader",)  # change nothing
 FULL_ID_ROLES = ("admin", "township", "village")  # may see full ID numbers where a page shows them
 TIER_ROLES = ("admin", "township", "village")  # may override a person's visit tier
-WORKLIST_ROLES = ("village", "grid")  # open on their visit worklist
+AREA_BOUND_ROLES = ("village", "grid")  # tied to one village (and grids)
+WORKLIST_ROLES = AREA_BOUND_ROLES  # open on their visit worklist
 
 
 class User(BaseModel):

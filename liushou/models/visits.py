@@ -1,6 +1,5 @@
 """Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
 
-
 from peewee import (
     BooleanField,
     CharField,

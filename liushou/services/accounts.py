@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
+from ..models.accounts import AREA_BOUND_ROLES
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import Actor, ValidationError, diff
 from .audit import record
@@ -32,7 +33,7 @@ def _validate(values, *, creating, password=None):
     village = None
     if values.get("village"):
         village = Village.get_or_none(Village.id == values["village"])
-    if role in ("village", "grid") and village is None:
+    if role in AREA_BOUND_ROLES and village is None:
         errors["village"] = "村干部和网格员须选择所属村（社区）"
     grids = list(Grid.select().where(Grid.id.in_(values.get("grids") or [])))
     if role == "grid":
@@ -53,7 +54,7 @@ def _validate(values, *, creating, password=None):
         "username": username,
         "display_name": clean(values.get("display_name"), 64) or username,
         "role": role,
-        "village": village.id if village and role in ("village", "grid") else None,
+        "village": village.id if village and role in AREA_BOUND_ROLES else None,
         "phone": phone,
     }, (grids if role == "grid" else [])
 
