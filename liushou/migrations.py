@@ -184,6 +184,20 @@ ALTER TABLE "app_user" ADD COLUMN "session_version" INTEGER NOT NULL DEFAULT 0;
 """)
 
 
+@step(9)
+def placeholder_for_the_leads_step_9():
+    # Stand-in on branch wt-firstday for the lead's concurrent step 9; dropped on merge.
+    pass
+
+
+@step(10)
+def must_change_password():
+    # An account created or reset by someone else sets its own password at first login.
+    _script("""
+ALTER TABLE "app_user" ADD COLUMN "must_change_password" INTEGER NOT NULL DEFAULT 0;
+""")
+
+
 LATEST = max(STEPS)
 
 
