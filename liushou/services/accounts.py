@@ -364,7 +364,7 @@ def create_accounts(actor, rows):
             }
         )
     out = []
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         for row in planned:
             password = one_time_password()
             data, grids = _validate(row["values"], creating=True, password=password)

@@ -159,7 +159,9 @@ def create_places(actor, rows):
             {"rows": "；".join(f"第 {r['number']} 行：{'，'.join(r['errors'])}" for r in bad[:10])}
         )
     made_villages, made_grids = 0, 0
-    with database.atomic():
+    # IMMEDIATE: the codes are read and written in one go; a deferred transaction that reads
+    # first cannot wait for another writer and fails at once with "database is locked".
+    with database.atomic("IMMEDIATE"):
         villages = {v.name: v for v in Village.select()}
         next_sort = (Village.select(fn.MAX(Village.sort_order)).scalar() or 0) + 1
         for row in planned:
@@ -231,7 +233,7 @@ def save_village_with_grids(actor, values, grid_names):
     values = dict(values)
     if not halfwidth(values.get("code") or "").strip():
         values["code"] = _free_code(Village, "V")
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         village = save_village(actor, values)
         for name in names:
             _add_grid(actor, village, name)
