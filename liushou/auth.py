@@ -13,6 +13,8 @@ from .services import Actor
 
 # Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Endpoints an account whose password someone else chose may reach before choosing his own.
+FIRST_LOGIN_ENDPOINTS = {"account.password", "auth.logout"}
 # Endpoints a read-only role may POST to.
 READ_ONLY_POSTS = {"auth.login", "auth.logout", "account.password"}
 
@@ -56,6 +58,8 @@ def load_user():
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return redirect(url_for("auth.login"))
+    if g.user.must_change_password and request.endpoint not in FIRST_LOGIN_ENDPOINTS:
+        return redirect(url_for("account.password"), 303 if request.method == "POST" else 302)
     if g.user.read_only and request.method == "POST" and request.endpoint not in READ_ONLY_POSTS:
         abort(403)
     return None

@@ -235,6 +235,14 @@ ALTER TABLE "emergency_step" ADD COLUMN "corrected_at" DATETIME;
 """)
 
 
+@step(10)
+def must_change_password():
+    # An account created or reset by someone else sets its own password at first login.
+    _script("""
+ALTER TABLE "app_user" ADD COLUMN "must_change_password" INTEGER NOT NULL DEFAULT 0;
+""")
+
+
 LATEST = max(STEPS)
 
 

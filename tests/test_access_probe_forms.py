@@ -34,6 +34,10 @@ SKIP_ENDPOINTS = {
     "admin.settings_page",
     "admin.user_new",
     "admin.user_edit",
+    "admin.user_reset",
+    "admin.user_unlock",
+    "admin.users_bulk",
+    "admin.places_bulk",
 }
 
 # Form fields that are plain values (text, dates, choices), never an object id.

@@ -39,6 +39,7 @@ from . import print_response
 from .labels import FIELD_LABELS
 
 bp = Blueprint("printouts", __name__)
+bp.before_request(print_response.refuse_without_township)
 FORMATS = ("pdf", "html")
 
 
