@@ -143,6 +143,8 @@ PLAIN_FIELDS = {
     "q",
     "code",
     "sort_order",
+    "purpose",
+    "ext",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -172,6 +174,7 @@ FORMS = {
     "persons.exit": {},
     "persons.reenter": {},
     "persons.review": {},
+    "persons.reveal_id": {},
     "pairings.add": {"helper": "helper"},
     "pairings.bulk": {"helper": "helper", "persons": "persons", "grid": "grid"},
     "pairings.end": {},
@@ -198,6 +201,7 @@ FORMS = {
     "imports.upload": {"village": "village"},
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
+    "printouts.ledger_full": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
