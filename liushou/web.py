@@ -111,6 +111,7 @@ def init_app(app):
         disclosure=auth.disclosure,
         today=clock.today,
         emergency_alerts=_emergency_alerts,
+        form_version=lambda: g.get("form_version", ""),
     )
     app.jinja_env.filters.update(
         mask_phone=mask_phone, mask_id=mask_id_number, dt=_fmt_dt, d=_fmt_d

@@ -39,6 +39,7 @@ SKIP_ENDPOINTS = {
 # Form fields that are plain values (text, dates, choices), never an object id.
 PLAIN_FIELDS = {
     "csrf_token",
+    "_version",
     "name",
     "kind",
     "unit",

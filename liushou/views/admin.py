@@ -72,6 +72,7 @@ def user_edit(user_id):
         initial=initial,
         read=_user_form,
         save=lambda values: _update_user(user, values),
+        record=user,
         done=lambda _: (f"已保存账号 {user.username}", url_for("admin.users")),
         context=lambda values: _user_choices(user),
     )
@@ -131,6 +132,7 @@ def _place_form(obj, save, template):
         initial=initial,
         read=read,
         save=lambda values: save(current_actor(), values, obj),
+        record=obj,
         done=lambda saved: (f"已保存 {saved.name}", url_for("admin.places_list")),
         context=dict(obj=obj, villages=Village.ordered()),
     )

@@ -116,6 +116,7 @@ def edit(person_id):
         read=_form_values,
         save=lambda values: service.save_person(current_actor(), g.scope, values, person),
         done=lambda _: ("已保存", url_for("persons.detail", person_id=person.id)),
+        record=person,
         context=lambda values: dict(
             person=person, household=person.household, households=[], **_choices()
         ),
