@@ -7,7 +7,7 @@ from flask import abort, g, redirect, request, session, url_for
 
 from . import settings
 from .models import User
-from .models.accounts import FULL_ID_ROLES
+from .rules import privacy
 from .scope import Scope
 from .services import Actor
 
@@ -84,4 +84,12 @@ admin_required = roles_required("admin")
 
 
 def can_see_full_id(user):
-    return user is not None and user.role in FULL_ID_ROLES
+    """Whether the user may ever be shown a full ID number (rules/privacy decides where)."""
+    return user is not None and privacy.may_see_full_id(user.role)
+
+
+def disclosure(kind="record", **options):
+    """The signed-in user's privacy rule for a "listing", "record" or "archive" (see
+    rules/privacy); templates get it as `disclosure(kind)`."""
+    user = g.get("user")
+    return getattr(privacy, kind)(user.role if user else None, **options)

@@ -108,6 +108,7 @@ def init_app(app):
     app.jinja_env.globals.update(
         asset=asset,
         setting=settings.get,
+        disclosure=auth.disclosure,
         today=clock.today,
         emergency_alerts=_emergency_alerts,
         form_version=lambda: g.get("form_version", ""),
