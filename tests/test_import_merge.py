@@ -304,3 +304,22 @@ def test_demo_child_with_only_name_sex_and_id_keeps_every_field(demo_app):
     assert {k: v for k, v in after.items() if k not in ("phone", "updated_at")} == {
         k: v for k, v in before.items() if k not in ("phone", "updated_at")
     }
+
+
+def test_two_rows_about_one_person_are_refused_not_applied_over_each_other(children, places):
+    child = children[0]
+    rows = [
+        ["姓名", "出生日期", "联系电话", "学校"],
+        [child.name, child.birth_date.isoformat(), "13811112222", None],
+        [child.name, child.birth_date.isoformat(), None, "二中"],
+    ]
+    plan = importing.plan(rows, places["V01"], EVERYTHING)
+    assert [r.action for r in plan.rows] == ["update", "error"]
+    assert plan.rows[1].errors == [("姓名", "与第 2 行是同一人，请合并为一行")]
+    importing.confirm(SYSTEM, EVERYTHING, places["V01"], rows, plan.fingerprint)
+    stored = Person.get_by_id(child.id)
+    assert (stored.phone, stored.school, stored.id_number) == (
+        "13811112222",
+        "杨柳镇中心小学",
+        child.id_number,  # a sheet without IDs never clears one
+    )
