@@ -273,14 +273,16 @@ def _grid(row, raw, state):
 def _person_changes(row, typed, today):
     person = row.person
     stored = person.__data__ if person else {}
+    mine = []
     for name in SHOWN:
         new = typed.get(name)
         old = stored.get(name)
         if person is None:
             if new not in (None, "", False):
-                row.changes.append(("", name, None, new))
+                mine.append(("", name, None, new))
         elif old != new:
-            row.changes.append(("", name, old, new))
+            mine.append(("", name, old, new))
+    row.changes[:0] = mine  # the person's own fields first, then his household's
     data = dict(typed, exited_on=person.exited_on if person else None)
     groups, _ = derive(data, today)
     before = person.groups if person else ""
