@@ -109,6 +109,7 @@ def need(person_id=None, need_id=None):
         "care/need.html",
         initial=initial,
         save=lambda values: service.save_need(current_actor(), person, values, item, scope=g.scope),
+        record=item,
         done=lambda saved: ("已保存需求", url_for("care.need", need_id=saved.id)),
         context=lambda values: dict(
             person=person,

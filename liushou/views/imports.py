@@ -16,18 +16,16 @@ from flask import (
     url_for,
 )
 
-from .. import clock
-from ..auth import can_see_full_id, current_actor
+from ..auth import current_actor, disclosure
 from ..instance_files import private_dir, write_private
 from ..models import Village
-from ..queries import persons as person_queries
 from ..queries import places
 from ..rules.categories import GROUPS
 from ..rules.cells import COLUMNS, LABELS
-from ..rules.text import mask_id_number, mask_phone
 from ..services import ValidationError, importing
 from ..services.audit import record
 from ..xlsx_io import WorkbookError, read_rows, workbook
+from . import downloads
 from .downloads import xlsx_response
 from .labels import FIELD_LABELS
 
@@ -196,52 +194,11 @@ def template():
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.xlsx")
 def ledger_xlsx(village_id, group):
-    """The village ledger of a group as .xlsx; IDs and phones masked unless the role may see
-    them."""
+    """The village ledger of a group as .xlsx, IDs and phones masked (with full IDs: the
+    stated-purpose form, printouts.ledger_full)."""
     village = g.scope.get(Village, village_id)
     if group not in GROUPS:
         abort(404)
-    full = can_see_full_id(g.user)
-    persons = person_queries.ledger(g.scope, village, group)
-    header = [
-        "序号",
-        "姓名",
-        "性别",
-        "民族",
-        "身份证号",
-        "出生日期",
-        "年龄",
-        "组（网格）",
-        "家庭住址",
-        "联系电话",
-        "类别",
-        "认定理由",
-        "监护（照护）人",
-        "照护人电话",
-        "备注",
-    ]
-    rows = []
-    for i, p in enumerate(persons, start=1):
-        phone = p.phone or p.household.phone
-        rows.append(
-            [
-                i,
-                p.name,
-                p.sex,
-                p.ethnicity,
-                p.id_number if full else mask_id_number(p.id_number),
-                p.birth_date,
-                p.age,
-                p.grid.name if p.grid_id else "",
-                p.household.address,
-                phone if full else mask_phone(phone),
-                p.groups.replace(",", "、"),
-                p.reasons.get(group, ""),
-                p.carer_name,
-                p.carer_phone if full else mask_phone(p.carer_phone),
-                p.notes,
-            ]
-        )
-    record(current_actor(), "export", village, label=f"{village.name}{group}台账 {len(rows)} 人")
-    title = f"{village.name}{group}信息台账（{clock.today():%Y年%m月%d日}）"
-    return xlsx_response(workbook(title, header, rows), f"{village.name}{group}台账.xlsx")
+    response = downloads.ledger_xlsx(village, group, disclosure("listing"))
+    record(current_actor(), "export", village, label=f"{village.name}{group}台账")
+    return response

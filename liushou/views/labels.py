@@ -1,6 +1,7 @@
 """Chinese names of stored fields, for history and audit pages."""
 
 FIELD_LABELS = {
+    "void_reason": "作废原因",
     "name": "姓名",
     "sex": "性别",
     "ethnicity": "民族",
