@@ -323,3 +323,14 @@ def test_two_rows_about_one_person_are_refused_not_applied_over_each_other(child
         "杨柳镇中心小学",
         child.id_number,  # a sheet without IDs never clears one
     )
+
+
+def test_a_voided_registration_is_not_updated_by_an_import(children, places):
+    from liushou.services.voiding import void
+
+    child = void(SYSTEM, children[0], "重复登记")
+    rows = [["姓名", "身份证号", "联系电话"], [child.name, child.id_number, "13811112222"]]
+    plan = importing.plan(rows, places["V01"], EVERYTHING)
+    assert plan.rows[0].action == "error"
+    assert plan.rows[0].errors == [("身份证号", "此身份证号的登记已作废，请在人员页核实")]
+    assert Person.get_by_id(child.id).phone == "13700000000"

@@ -196,7 +196,9 @@ def _match(row, info, birth, state):
         existing = Person.get_or_none(Person.id_number == info.number)
         if existing is None:
             return
-        if existing.village_id != village.id or not scope.allows_grid(
+        if existing.voided_at is not None:
+            row.errors.append((LABELS["id_number"], "此身份证号的登记已作废，请在人员页核实"))
+        elif existing.village_id != village.id or not scope.allows_grid(
             existing.village_id, existing.grid_id
         ):
             row.errors.append((LABELS["id_number"], "此人已在其他村（网格）登记，请联系乡镇核实"))
@@ -205,7 +207,10 @@ def _match(row, info, birth, state):
     elif birth is not None and not row.errors:
         # Without an ID number the same name and birth date in the same village is the same person.
         same = Person.get_or_none(
-            (Person.village == village) & (Person.name == row.name) & (Person.birth_date == birth)
+            (Person.village == village)
+            & (Person.name == row.name)
+            & (Person.birth_date == birth)
+            & Person.voided_at.is_null()
         )
         if same is not None and scope.allows_grid(same.village_id, same.grid_id):
             row.person = same

@@ -120,7 +120,9 @@ def find_household(village, grid, address):
     if not address:
         return None
     query = Household.select().where(
-        (Household.village == village) & (Household.address == address)
+        (Household.village == village)
+        & (Household.address == address)
+        & Household.voided_at.is_null()
     )
     if grid is not None:
         query = query.where(Household.grid == grid)
