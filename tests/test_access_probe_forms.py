@@ -150,6 +150,12 @@ PLAIN_FIELDS = {
     "sort_order",
     "purpose",
     "ext",
+    "role",
+    "joined_on",
+    "left_on",
+    "left_reason",
+    "founded_on",
+    "void_reason",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -167,6 +173,7 @@ OBJECT_KINDS = {
     "site",
     "need",
     "activity",
+    "away",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -207,6 +214,13 @@ FORMS = {
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
     "printouts.ledger_full": {},
+    "orgs.new": {"village": "village"},
+    "orgs.edit": {},
+    "orgs.void": {},
+    "orgs.member_new": {"person": "person", "away": "away", "helper": "helper"},
+    "orgs.member_leave": {},
+    "orgs.member_role": {},
+    "orgs.member_void": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -220,7 +234,7 @@ def _own_and_foreign(places, users, objects):
     from liushou.services import SYSTEM
     from liushou.services.care import save_need
     from liushou.services.helpers import save_helper
-    from liushou.services.households import save_household
+    from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
     from liushou.services.records import save_activity, save_site
 
@@ -253,6 +267,7 @@ def _own_and_foreign(places, users, objects):
         {"village": v1.id, "kind": "留守儿童之家", "name": VILLAGE_MARK + "儿童之家"},
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外村需求"})
+    away = save_away(SYSTEM, home, {"name": "外村务工人员", "relation": "父亲"})
     activity = save_activity(
         SYSTEM,
         everything,
@@ -289,6 +304,7 @@ def _own_and_foreign(places, users, objects):
         "activity": (Activity.get_by_id(objects["activity_id"][0]).id, activity.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
         "bulk_helper": (bulk_helper.id, helper.id),
+        "away": (objects["away_id"][0], away.id),
     }
 
 
@@ -299,7 +315,7 @@ def _other_grid(places, objects, ids):
     from liushou.scope import Scope
     from liushou.services import SYSTEM
     from liushou.services.care import save_need
-    from liushou.services.households import save_household
+    from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
 
     everything = Scope(everything=True)
@@ -321,6 +337,7 @@ def _other_grid(places, objects, ids):
         },
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外格需求"})
+    away = save_away(SYSTEM, home, {"name": "外格务工人员", "relation": "父亲"})
     own_person = Person.get_by_id(objects["person_id"][0]).id
     own_household = Household.get_by_id(objects["household_id"][0]).id
     return {
@@ -333,6 +350,7 @@ def _other_grid(places, objects, ids):
         "attended": (own_person, kid.id),
         "need": (Need.get_by_id(objects["need_id"][0]).id, need.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V01-G2'].id}"),
+        "away": (objects["away_id"][0], away.id),
     }
 
 
@@ -401,6 +419,8 @@ def _valid_bodies(ids, objects):
         "imports.upload": {"village": own["village"]},
         "imports.confirm": {"village": own["village"]},
         "printouts.job_start": {"village": own["village"]},  # a grid, when sent, wins
+        "orgs.new": {"village": own["village"], "kind": "互助组", "name": "探针互助组"},
+        "orgs.member_new": {"person": own["person"], "joined_on": "2026-01-06"},
     }
 
 
