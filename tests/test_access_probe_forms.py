@@ -174,6 +174,7 @@ OBJECT_KINDS = {
     "need",
     "activity",
     "away",
+    "organisation",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -205,6 +206,7 @@ FORMS = {
         "site": "site",
         "persons": "persons",
         "attended": "attended",
+        "organisation": "organisation",
     },
     "records.checkup_new": {"activity": "activity"},
     "records.benefit_new": {},
@@ -268,6 +270,9 @@ def _own_and_foreign(places, users, objects):
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外村需求"})
     away = save_away(SYSTEM, home, {"name": "外村务工人员", "relation": "父亲"})
+    from liushou.services.orgs import create_org
+
+    org = create_org(SYSTEM, everything, {"village": v2.id, "kind": "互助组", "name": "外村互助组"})
     activity = save_activity(
         SYSTEM,
         everything,
@@ -305,6 +310,7 @@ def _own_and_foreign(places, users, objects):
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
         "bulk_helper": (bulk_helper.id, helper.id),
         "away": (objects["away_id"][0], away.id),
+        "organisation": (objects["org_id"][0], org.id),
     }
 
 
@@ -413,6 +419,7 @@ def _valid_bodies(ids, objects):
             "held_on": "2026-01-06",
             "persons": [own["persons"]],
             "attended": [own["attended"]],
+            "organisation": own["organisation"],
         },
         "records.checkup_new": {"activity": own["activity"], "checked_on": "2026-01-06"},
         "records.sites": {"village": own["village"], "kind": "留守儿童之家", "name": "探针阵地"},
