@@ -264,3 +264,43 @@ def test_others_get_404_or_403(world, login_as):
     client = login_as("grid1")
     assert client.get(f"/orgs/{org.id}").status_code == 200
     assert client.get("/orgs/new").status_code == 403
+
+
+def test_an_activity_is_organised_by_an_organisation_of_its_village_or_township(world):
+    from liushou.services.records import save_activity
+
+    own, town = _org(world["v1"]), _org(None, "全镇五老志愿服务队", "五老")
+    other = _org(world["v2"], "西村老年协会", "老年协会")
+
+    def activity(org, scope=EVERYTHING):
+        return save_activity(
+            SYSTEM,
+            scope,
+            {
+                "village": world["v1"].id,
+                "kind": "节日慰问",
+                "title": "春节慰问",
+                "held_on": "2026-02-01",
+                "organisation": org.id,
+                "persons": [world["p1"].id],
+                "attended": [world["p1"].id],
+            },
+            today=TODAY,
+        )
+
+    for org in (own, town):
+        assert activity(org).organisation_id == org.id
+    assert [a.title for a in queries.activities(EVERYTHING, own)] == ["春节慰问"]
+    with pytest.raises(ValidationError) as e:
+        activity(other)
+    assert "organisation" in e.value.errors
+    assert queries.activities(EVERYTHING, other).count() == 0
+
+
+def test_the_activity_form_offers_only_organisations_in_scope(world, login_as):
+    _org(world["v1"]), _org(None, "全镇五老志愿服务队", "五老")
+    _org(world["v2"], "西村老年协会", "老年协会")
+    page = login_as("cun1").get(f"/activities/new?village={world['v1'].id}")
+    text = page.get_data(as_text=True)
+    assert "东村外出务工者协会" in text and "全镇五老志愿服务队" in text
+    assert "西村老年协会" not in text

@@ -11,6 +11,7 @@ from ..models.persons import Person
 from ..scope import Scope
 from ..services import SYSTEM
 from ..services.orgs import add_member, create_org
+from ..services.records import save_activity
 from . import vocab
 
 EVERYWHERE = Scope(everything=True)
@@ -41,6 +42,8 @@ def build_orgs(rng, villages, today):
                     .first()
                 )
                 _join(rng, spec, org, _candidates(rng, v, row), leader, today)
+                if row.get("activity"):
+                    _activity(rng, org, row["activity"], today)
 
 
 def _org(rng, spec, row, village, name, today):
@@ -96,5 +99,31 @@ def _add(rng, org, field, record, role, today):
         EVERYWHERE,
         org,
         {field: record.id, "role": role, "joined_on": joined.isoformat()},
+        today=today,
+    )
+
+
+def _activity(rng, org, spec, today):
+    """An activity the organisation held for the persons of a group of its village."""
+    persons = list(
+        Person.active()
+        .where((Person.village == org.village_id) & Person.groups.contains(spec["group"]))
+        .order_by(Person.id)
+    )
+    invited = rng.sample(persons, min(6, len(persons)))
+    if not invited:
+        return
+    save_activity(
+        SYSTEM,
+        EVERYWHERE,
+        {
+            "village": org.village_id,
+            "kind": spec["kind"],
+            "title": spec["title"].replace("{org}", org.name),
+            "held_on": (today - timedelta(days=rng.randint(5, 60))).isoformat(),
+            "organisation": org.id,
+            "persons": [p.id for p in invited],
+            "attended": [p.id for p in invited[1:]],
+        },
         today=today,
     )

@@ -95,6 +95,8 @@ def orgs():
     for row in spec["village"] + spec["township"]:
         _check("vocab.toml", "org kind", row["kind"], ORG_KINDS)
         _check("vocab.toml", "org leader", row["leader"], ("", *HELPER_KINDS))
+        if row.get("activity"):
+            _check("vocab.toml", "org activity", row["activity"]["kind"], ACTIVITY_KINDS)
     for role in spec["roles"]:
         _check("vocab.toml", "org role", role, MEMBER_ROLES)
     return spec

@@ -77,6 +77,7 @@ def detail(org_id):
         former=former,
         hidden=hidden,
         leaders=queries.leaders(current),
+        activities=queries.activities(g.scope, org),
         shown=disclosure("record"),
         writable=service.may_write(g.scope, org),
     )
