@@ -21,6 +21,7 @@ from .views import (
     home,
     households,
     imports,
+    orgs,
     pairings,
     persons,
     printouts,
@@ -88,6 +89,7 @@ def init_app(app):
         imports,
         care,
         records,
+        orgs,
         reminders,
         reports,
     ):

@@ -172,9 +172,29 @@ def _registry(places, users):
     }
 
 
+def _orgs(places, users):
+    """An association of V01 whose member is the family member away of the grid's household."""
+    from liushou.models.households import FamilyAway
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.orgs import add_member, create_org
+
+    everything = Scope(everything=True)
+    org = create_org(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "kind": "外出务工者协会", "name": VILLAGE_MARK + "协会"},
+    )
+    away = FamilyAway.get(FamilyAway.name == GRID_MARK + "父亲")
+    member = add_member(
+        SYSTEM, everything, org, {"away": away.id, "role": "小组长", "joined_on": "2025-01-01"}
+    )
+    return {"org_id": (org.id, "village"), "member_id": (member.id, "village")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry]
+EXTRA_FACTORIES = [_registry, _orgs]
 
 
 def _urls(app, objects):

@@ -153,6 +153,11 @@ PLAIN_FIELDS = {
     "void_reason",
     "correction_reason",
     "started_on",
+    "role",
+    "joined_on",
+    "left_on",
+    "left_reason",
+    "founded_on",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -170,6 +175,8 @@ OBJECT_KINDS = {
     "site",
     "need",
     "activity",
+    "away",
+    "organisation",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -211,6 +218,7 @@ FORMS = {
         "site": "site",
         "persons": "persons",
         "attended": "attended",
+        "organisation": "organisation",
     },
     "records.checkup_new": {"activity": "activity"},
     "records.benefit_new": {},
@@ -220,6 +228,13 @@ FORMS = {
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
     "printouts.ledger_full": {},
+    "orgs.new": {"village": "village"},
+    "orgs.edit": {},
+    "orgs.void": {},
+    "orgs.member_new": {"person": "person", "away": "away", "helper": "helper"},
+    "orgs.member_leave": {},
+    "orgs.member_role": {},
+    "orgs.member_void": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -233,7 +248,7 @@ def _own_and_foreign(places, users, objects):
     from liushou.services import SYSTEM
     from liushou.services.care import save_need
     from liushou.services.helpers import save_helper
-    from liushou.services.households import save_household
+    from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
     from liushou.services.records import save_activity, save_site
 
@@ -266,6 +281,10 @@ def _own_and_foreign(places, users, objects):
         {"village": v1.id, "kind": "留守儿童之家", "name": VILLAGE_MARK + "儿童之家"},
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外村需求"})
+    away = save_away(SYSTEM, home, {"name": "外村务工人员", "relation": "父亲"})
+    from liushou.services.orgs import create_org
+
+    org = create_org(SYSTEM, everything, {"village": v2.id, "kind": "互助组", "name": "外村互助组"})
     activity = save_activity(
         SYSTEM,
         everything,
@@ -307,6 +326,8 @@ def _own_and_foreign(places, users, objects):
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
         "bulk_helper": (bulk_helper.id, helper.id),
         "edit_helper": (edit_helper.id, helper.id),
+        "away": (objects["away_id"][0], away.id),
+        "organisation": (objects["org_id"][0], org.id),
     }
 
 
@@ -317,7 +338,7 @@ def _other_grid(places, objects, ids):
     from liushou.scope import Scope
     from liushou.services import SYSTEM
     from liushou.services.care import save_need
-    from liushou.services.households import save_household
+    from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
 
     everything = Scope(everything=True)
@@ -339,6 +360,7 @@ def _other_grid(places, objects, ids):
         },
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外格需求"})
+    away = save_away(SYSTEM, home, {"name": "外格务工人员", "relation": "父亲"})
     own_person = Person.get_by_id(objects["person_id"][0]).id
     own_household = Household.get_by_id(objects["household_id"][0]).id
     return {
@@ -351,6 +373,7 @@ def _other_grid(places, objects, ids):
         "attended": (own_person, kid.id),
         "need": (Need.get_by_id(objects["need_id"][0]).id, need.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V01-G2'].id}"),
+        "away": (objects["away_id"][0], away.id),
     }
 
 
@@ -427,12 +450,15 @@ def _valid_bodies(ids, objects):
             "held_on": "2026-01-06",
             "persons": [own["persons"]],
             "attended": [own["attended"]],
+            "organisation": own["organisation"],
         },
         "records.checkup_new": {"activity": own["activity"], "checked_on": "2026-01-06"},
         "records.sites": {"village": own["village"], "kind": "留守儿童之家", "name": "探针阵地"},
         "imports.upload": {"village": own["village"]},
         "imports.confirm": {"village": own["village"]},
         "printouts.job_start": {"village": own["village"]},  # a grid, when sent, wins
+        "orgs.new": {"village": own["village"], "kind": "互助组", "name": "探针互助组"},
+        "orgs.member_new": {"person": own["person"], "joined_on": "2026-01-06"},
     }
 
 

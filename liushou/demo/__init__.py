@@ -2,7 +2,8 @@
 
 The data it is made of (names, villages, helpers, activities, needs by group …) lives in the
 top-level fixtures/ folder; this package only decides who is where: `registry` makes households
-and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities."""
+and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities,
+`orgs` associations and teams."""
 
 import random
 import secrets
@@ -16,6 +17,7 @@ from ..services.places import save_grid, save_village
 from ..services.settings import update_settings
 from . import vocab
 from .care import build_care
+from .orgs import build_orgs
 from .records import build_records
 from .registry import build_registry
 
@@ -71,6 +73,7 @@ def build(persons=300, seed=1, password=None):
         made = build_registry(rng, people, villages, grids, persons, today)
         build_care(rng, villages, grids, people, today)
         build_records(rng, villages, today)
+        build_orgs(rng, villages, today)
     return {
         "villages": len(villages),
         "grids": len(grids),
