@@ -136,6 +136,9 @@ def open_emergency(actor, person, values, now=None):
     description = r.text("description", 2000)
     if happened and discovered and happened > discovered:
         r.errors["happened_at"] = "发生时间不能晚于发现时间"
+    problem = rules.not_a_child(person.birth_date, (discovered or now).date())
+    if problem:
+        r.errors["kind"] = problem
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():

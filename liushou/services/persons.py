@@ -19,7 +19,7 @@ from ..models.persons import (
     Person,
 )
 from ..queries.visits import stale_states
-from ..rules import categories, idcard
+from ..rules import carers, categories, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from . import SYSTEM, ValidationError, diff
@@ -121,6 +121,9 @@ def _read(values, today):
             r.errors["carer_id_number"] = "照护人" + problem
         else:
             data["carer_id_number"] = info.number
+            minor = carers.capability_problem(data["carer_capable"], info.birth_date, today)
+            if minor:
+                r.errors["carer_capable"] = minor
     _identity(r, data, today)
     return data, r.errors
 
