@@ -412,14 +412,7 @@ def daily_recheck(today=None):
     try:
         if Setting.value_on("categories_checked_on", today) == today.isoformat():
             return None
-        with database.atomic():
-            # Ages move: a child turns 18, someone turns 60; whom the rows concern moves too.
-            moved = {
-                p.id
-                for household_id in _households_with_rows()
-                for p in follow_household(SYSTEM, household_id, today)
-            }
-            changed = moved | {p.id for p in recheck(Person.active().iterator(), today)}
+        changed = recheck_all(today)
         ensure_states(stale_states(today), today)
         with database.atomic():
             Setting.create(
@@ -431,6 +424,19 @@ def daily_recheck(today=None):
         return len(changed)
     finally:
         _RECHECK_LOCK.release()
+
+
+def recheck_all(today):
+    """The nightly work: follow every household with family-away rows (ages move: a child turns
+    18, someone turns 60, and whom the rows concern moves with them), then re-derive every
+    active person; returns the ids of persons whose categories changed."""
+    with database.atomic():
+        moved = {
+            p.id
+            for household_id in _households_with_rows()
+            for p in follow_household(SYSTEM, household_id, today)
+        }
+        return moved | {p.id for p in recheck(Person.active().iterator(), today)}
 
 
 def _households_with_rows():
