@@ -179,7 +179,7 @@ def save_person(actor, scope, values, person=None, today=None):
                 else "该身份证号已在其他村（网格）登记，请联系乡镇核实"
             )
     if household is not None and data["birth_date"] and not (person and person.exited):
-        decided, conflicts = _household_facts(household.id, person, data, today)
+        decided, conflicts = household_facts(household.id, person, data, today)
         for key, message in conflicts.items():
             errors.setdefault(key, message)
         data.update(decided)
@@ -221,8 +221,9 @@ def save_person(actor, scope, values, person=None, today=None):
     return person
 
 
-def _household_facts(household_id, person, data, on):
-    """(facts the household's family-away rows decide for this person, {field: conflict})."""
+def household_facts(household_id, person, data, on):
+    """(facts the household's family-away rows decide for a person about to be saved with
+    `data`, {field: message} where `data` contradicts them); an importer's preview can ask too."""
     others = Person.active().where(Person.household == household_id)
     if person is not None:
         others = others.where(Person.id != person.id)
@@ -251,7 +252,8 @@ def _member(person_id, data):
 
 
 def away_rows(household_id):
-    """A household's family-away rows as the family rules read them."""
+    """A household's family-away rows as the family rules read them (the one place to leave
+    out voided rows, and to read a row's end by death, once the table records them)."""
     return [
         family.AwayRow(r.id, r.name, r.relation, r.away_since, r.returned_on)
         for r in FamilyAway.select().where(FamilyAway.household == household_id)
