@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from peewee import Model, SqliteDatabase
+from peewee import CharField, DateTimeField, IntegerField, Model, SqliteDatabase
 
 from .instance_files import create_private, private_dir
 
@@ -27,6 +27,43 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+
+class Voidable(BaseModel):
+    """A record that is voided (作废) with a reason instead of deleted.
+
+    `select()` leaves voided rows out, so every list, figure and reminder drops them; `get()`
+    and `with_voided()` still find them, for the record's own page, its history and the
+    archive, where they stay visible, struck through.
+    """
+
+    voided_at = DateTimeField(null=True)
+    voided_by = IntegerField(null=True)
+    void_reason = CharField(max_length=200, default="")
+
+    @classmethod
+    def select(cls, *fields):
+        return super().select(*fields).where(cls.voided_at.is_null())
+
+    @classmethod
+    def with_voided(cls, *fields):
+        return super().select(*fields)
+
+    @classmethod
+    def get(cls, *query, **filters):
+        sq = cls.with_voided()
+        if query:
+            if len(query) == 1 and isinstance(query[0], int):
+                sq = sq.where(cls._meta.primary_key == query[0])
+            else:
+                sq = sq.where(*query)
+        if filters:
+            sq = sq.filter(**filters)
+        return sq.get()
+
+    @property
+    def voided(self):
+        return self.voided_at is not None
 
 
 def bind(path):

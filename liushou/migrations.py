@@ -184,6 +184,65 @@ ALTER TABLE "app_user" ADD COLUMN "session_version" INTEGER NOT NULL DEFAULT 0;
 """)
 
 
+@step(9)
+def voiding():
+    # Records are voided (作废) with a reason instead of deleted; an emergency step's corrected
+    # time keeps the first one recorded.
+    _script("""
+ALTER TABLE "visit" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "visit" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "visit" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "service" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "service" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "service" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "need" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "need" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "need" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "emergency" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "emergency" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "emergency" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "benefit" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "benefit" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "benefit" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "checkup" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "checkup" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "checkup" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "site" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "site" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "site" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "activity" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "activity" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "activity" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "attendance" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "attendance" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "attendance" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "pairing" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "pairing" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "pairing" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "family_away" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "family_away" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "family_away" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "household" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "household" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "household" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "person" ADD COLUMN "voided_at" DATETIME;
+ALTER TABLE "person" ADD COLUMN "voided_by" INTEGER;
+ALTER TABLE "person" ADD COLUMN "void_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "emergency_step" ADD COLUMN "original_done_at" DATETIME;
+ALTER TABLE "emergency_step" ADD COLUMN "correction_reason" VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE "emergency_step" ADD COLUMN "corrected_by" INTEGER;
+ALTER TABLE "emergency_step" ADD COLUMN "corrected_at" DATETIME;
+""")
+
+
+@step(10)
+def must_change_password():
+    # An account created or reset by someone else sets its own password at first login.
+    _script("""
+ALTER TABLE "app_user" ADD COLUMN "must_change_password" INTEGER NOT NULL DEFAULT 0;
+""")
+
+
 LATEST = max(STEPS)
 
 

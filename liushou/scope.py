@@ -77,7 +77,9 @@ class Scope:
             raise NotFound() from None
         if not 0 < pk < 2**63:
             raise NotFound()
-        row = self.query(model).where(model._meta.primary_key == pk).first()
+        # A voided record keeps its page (struck through); lists and figures leave it out.
+        base = model.with_voided() if hasattr(model, "with_voided") else model.select()
+        row = self.filter(base, model).where(model._meta.primary_key == pk).first()
         if row is None:
             raise NotFound()
         return row

@@ -1,5 +1,6 @@
 """The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
 
+import re
 from dataclasses import dataclass
 
 from .models import Setting
@@ -16,7 +17,8 @@ class Definition:
 
 
 DEFINITIONS = [
-    Definition("township_name", "乡镇（街道）名称", "乡镇信息", "示范镇"),
+    # No default: every card and printout carries it, so nothing prints until it is set.
+    Definition("township_name", "乡镇（街道）名称", "乡镇信息", ""),
     Definition("township_address", "乡镇地址", "乡镇信息", ""),
     Definition("office_phone", "办公室电话", "乡镇信息", "", "phone"),
     Definition(
@@ -104,6 +106,21 @@ def get(key, on=None):
     """The value in force (on a date), falling back to the built-in default."""
     value = Setting.value_on(key, on)
     return BY_KEY[key].default if value is None else value
+
+
+_PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)
+
+
+def township_name_problem(name=None):
+    """Why the township's name cannot go on paper (empty, or a placeholder such as 示范镇), or
+    None."""
+    name = (get("township_name") if name is None else name or "").strip()
+    if _PLACEHOLDER.match(name):
+        return (
+            "乡镇（街道）名称还没有填写（或仍是“示范镇”之类的示例），"
+            "请管理员先到“系统设置”填写本乡镇的名称"
+        )
+    return None
 
 
 def all_current():

@@ -106,7 +106,12 @@ def init_app(app):
         return url_for("static", filename=filename, v=version)
 
     app.jinja_env.globals.update(
-        asset=asset, setting=settings.get, today=clock.today, emergency_alerts=_emergency_alerts
+        asset=asset,
+        setting=settings.get,
+        disclosure=auth.disclosure,
+        today=clock.today,
+        emergency_alerts=_emergency_alerts,
+        form_version=lambda: g.get("form_version", ""),
     )
     app.jinja_env.filters.update(
         mask_phone=mask_phone, mask_id=mask_id_number, dt=_fmt_dt, d=_fmt_d

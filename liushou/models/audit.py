@@ -17,6 +17,7 @@ ACTIONS = {
     "update": "修改",
     "exit": "退出登记",
     "reenter": "重新登记",
+    "void": "作废",
     "print": "打印",
     "export": "导出",
     "import": "导入",

@@ -3,7 +3,7 @@
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .. import clock
-from ..db import BaseModel
+from ..db import BaseModel, Voidable
 from .helpers import Helper
 from .persons import Person
 from .visits import Visit
@@ -24,7 +24,7 @@ NEED_STATUSES = ("待处理", "处理中", "已解决", "已转介", "无法解�
 CLOSED_STATUSES = ("已解决", "已转介", "无法解决")
 
 
-class Need(BaseModel):
+class Need(Voidable):
     """A registered need (需求登记), followed until it is solved, referred or cannot be."""
 
     __scope__ = "person"
@@ -55,7 +55,7 @@ class Need(BaseModel):
         return self.status not in CLOSED_STATUSES
 
 
-class Service(BaseModel):
+class Service(Voidable):
     """A service delivered (服务记录), against a need or on its own."""
 
     __scope__ = "person"
@@ -76,7 +76,7 @@ class Service(BaseModel):
         return f"{self.served_on} {self.kind}"
 
 
-class Emergency(BaseModel):
+class Emergency(Voidable):
     """A child emergency (突发事件); its clock starts at discovery."""
 
     __scope__ = "person"
@@ -110,6 +110,11 @@ class EmergencyStep(BaseModel):
     done_by = CharField(max_length=64, default="")
     how = CharField(max_length=16, default="")
     note = CharField(max_length=200, default="")
+    # The reporting clock is evidence: a corrected time keeps the first one recorded and why.
+    original_done_at = DateTimeField(null=True)
+    correction_reason = CharField(max_length=200, default="")
+    corrected_by = IntegerField(null=True)
+    corrected_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "emergency_step"

@@ -1,9 +1,17 @@
 """Households (户) and their family members working away (外出务工人员)."""
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from .. import clock
-from ..db import BaseModel
+from ..db import BaseModel, Voidable
 from .places import Grid, Village
 
 AWAY_RELATIONS = ("父亲", "母亲", "丈夫", "妻子", "儿子", "女儿", "儿媳", "女婿", "孙子女", "其他")
@@ -28,6 +36,10 @@ class Household(BaseModel):
     monitored = BooleanField(default=False)  # 防返贫监测
     monitored_since = DateField(null=True)
     notes = TextField(default="")
+    # Voided (作废): registered by mistake; kept, but in no list or figure.
+    voided_at = DateTimeField(null=True)
+    voided_by = IntegerField(null=True)
+    void_reason = CharField(max_length=200, default="")
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
@@ -38,7 +50,7 @@ class Household(BaseModel):
         return f"{self.head_name}户"
 
 
-class FamilyAway(BaseModel):
+class FamilyAway(Voidable):
     """A family member working away from home."""
 
     __scope__ = "household"

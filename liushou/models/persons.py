@@ -2,7 +2,15 @@
 
 import json
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from .. import clock
 from ..db import BaseModel
@@ -82,6 +90,10 @@ class Person(BaseModel):
     review_note = CharField(max_length=200, default="")
     exited_on = DateField(null=True, index=True)
     exit_reason = CharField(max_length=200, default="")
+    # Voided (作废): registered by mistake; kept, but in no list or figure.
+    voided_at = DateTimeField(null=True)
+    voided_by = IntegerField(null=True)
+    void_reason = CharField(max_length=200, default="")
     created_at = DateTimeField(default=clock.now)
     updated_at = DateTimeField(default=clock.now)
 
@@ -120,7 +132,7 @@ class Person(BaseModel):
 
     @classmethod
     def active(cls):
-        return cls.select().where(cls.exited_on.is_null())
+        return cls.select().where(cls.exited_on.is_null() & cls.voided_at.is_null())
 
     @classmethod
     def search(cls, query, text):

@@ -12,7 +12,7 @@ from peewee import (
 )
 
 from .. import clock
-from ..db import BaseModel
+from ..db import Voidable
 from .persons import Person
 from .places import Village
 
@@ -40,7 +40,7 @@ SITE_KINDS = (
 )
 
 
-class Benefit(BaseModel):
+class Benefit(Voidable):
     """A benefit a person receives; 高龄补贴's monthly amount comes from the dated age bands."""
 
     __scope__ = "person"
@@ -63,7 +63,7 @@ class Benefit(BaseModel):
         return f"{self.kind} {self.start_on}"
 
 
-class CheckUp(BaseModel):
+class CheckUp(Voidable):
     """A health check-up."""
 
     __scope__ = "person"
@@ -83,7 +83,7 @@ class CheckUp(BaseModel):
         table_name = "checkup"
 
 
-class Site(BaseModel):
+class Site(Voidable):
     """A service site (服务阵地) of a village."""
 
     __scope__ = ("village", None)
@@ -105,7 +105,7 @@ class Site(BaseModel):
         return self.name
 
 
-class Activity(BaseModel):
+class Activity(Voidable):
     """A group activity held in a village."""
 
     __scope__ = ("village", None)
@@ -128,7 +128,7 @@ class Activity(BaseModel):
         return f"{self.held_on} {self.title}"
 
 
-class Attendance(BaseModel):
+class Attendance(Voidable):
     """A person invited to an activity, and whether he came."""
 
     activity = ForeignKeyField(Activity, backref="attendance", on_delete="CASCADE")

@@ -11,7 +11,7 @@ from peewee import (
 )
 
 from .. import clock
-from ..db import BaseModel
+from ..db import BaseModel, Voidable
 from .helpers import Helper
 from .households import Household
 from .persons import Person
@@ -28,7 +28,7 @@ ASPECTS = (
 )
 
 
-class Pairing(BaseModel):
+class Pairing(Voidable):
     """A helper paired with a person from `started_on` until `ended_on` (kept after it ends)."""
 
     __scope__ = "person"
@@ -55,7 +55,7 @@ class Pairing(BaseModel):
         return cls.select().where(cls.ended_on.is_null())
 
 
-class Visit(BaseModel):
+class Visit(Voidable):
     """One visit to one person, or to several members of one household, by one or more helpers."""
 
     __scope__ = ("village", "grid")

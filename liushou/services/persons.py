@@ -22,6 +22,7 @@ from ..queries.visits import stale_states
 from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
+from ..rules.privacy import ID_FIELDS, keep_masked
 from . import SYSTEM, ValidationError, _plain, diff
 from .audit import record
 from .forms import Reader, to_int
@@ -156,6 +157,9 @@ def _identity(r, data, today):
 def save_person(actor, scope, values, person=None, today=None):
     """Register a person in a household (values['household']) or update one."""
     today = today or clock.today()
+    if person is not None:  # the edit form shows ID numbers masked: an unchanged mask keeps them
+        kept = {f: keep_masked(values.get(f), getattr(person, f)) for f in ID_FIELDS}
+        values = {**values, **kept}
     data, errors = _read(values, today)
     household = person.household if person else None
     if person is None or values.get("household"):

@@ -6,12 +6,91 @@ with 303 (POST-redirect-GET). A small POST action (exit, end a pairing, complete
 the service and flashes its outcome; the caller redirects.
 """
 
-from flask import flash, redirect, render_template, request
+import zlib
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import flash, g, redirect, render_template, request
 
 from ..services import ValidationError
+from .labels import FIELD_LABELS
+
+VERSION_FIELD = "_version"
+# Bookkeeping that no form shows; a change to it is not a conflicting edit.
+_UNVERSIONED = {"id", "created_at", "updated_at", "created_by", "voided_at", "voided_by"}
 
 
-def form_page(template, *, initial, save, done, read=None, context=None):
+def _versioned_keys(values):
+    return sorted(k for k in values if k not in _UNVERSIONED)
+
+
+def _norm(value):
+    """A field's value as the form shows it, so a stored value and a posted one compare."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(sorted(_norm(v) for v in value if _norm(v)))
+    return str(value).strip()
+
+
+def _digest(value):
+    return format(zlib.crc32(_norm(value).encode()) & 0xFFFFFF, "06x")
+
+
+def fingerprint(values):
+    """A short digest per field of what an edit form showed, in field-name order."""
+    return ".".join(_digest(values[k]) for k in _versioned_keys(values))
+
+
+def _shown(version, current):
+    """{field: digest of the value the form showed}; None when the version is malformed."""
+    keys = _versioned_keys(current)
+    digests = (version or "").split(".")
+    return dict(zip(keys, digests, strict=True)) if len(digests) == len(keys) else None
+
+
+def _display(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value if v not in ("", None)) or "（空）"
+    return _norm(value) or "（空）"
+
+
+def _merge(version, current, values):
+    """Compare a posted form with the record as stored now.
+
+    Returns (rows, merged): rows are (label, theirs, yours) for each field the form writes that
+    someone else changed since the form was shown (empty: no conflict); merged are the posted
+    values with the others' value kept wherever this user left a field as it was shown.
+    """
+    shown = _shown(version, current)
+    rows, merged = [], dict(values)
+    for key in _versioned_keys(current):
+        if key not in values:
+            continue
+        now = _digest(current[key])
+        if shown is not None and shown[key] == now:
+            continue  # nobody else changed it
+        if _norm(values[key]) == _norm(current[key]):
+            continue  # changed to the same value
+        untouched = shown is not None and _digest(values[key]) == shown[key]
+        label = FIELD_LABELS.get(key, key)
+        if untouched:
+            merged[key] = current[key]
+            rows.append((label, _display(current[key]), "（未改动，采用别人保存的值）"))
+        else:
+            rows.append((label, _display(current[key]), _display(values[key])))
+    return rows, merged
+
+
+def form_page(template, *, initial, save, done, read=None, context=None, record=None):
     """Handle a create or edit page.
 
     initial: the form's values on GET (a dict).
@@ -20,20 +99,35 @@ def form_page(template, *, initial, save, done, read=None, context=None):
     read(): the posted values (default: the form's fields as a dict).
     context: extra template values, a dict or a function of the form's values (called only when
         the page is rendered, so choices are not queried on a successful POST).
+    record: the stored record an edit page shows (`initial` is read from it). The form then
+        carries a version of what it showed; saving over fields someone else changed since is
+        refused (409) with theirs and yours side by side; the form comes back with the user's
+        own changes on top of theirs and the new version, so saving again reapplies them.
     """
-    errors, values = {}, initial
+    errors, values, conflict = {}, initial, []
     if request.method == "POST":
         values = read() if read else request.form.to_dict()
-        try:
-            result = save(values)
-        except ValidationError as e:
-            errors = e.errors
+        version = request.form.get(VERSION_FIELD)
+        if record is not None and version is not None:
+            # A form page always carries its version; a bare POST (a script) is not checked.
+            conflict, values = _merge(version, initial, values)
+        if conflict:
+            errors = {VERSION_FIELD: "保存前，别人已修改了这条记录。请核对下面的差异后再保存。"}
         else:
-            message, url = done(result)
-            flash(message, "ok")
-            return redirect(url, 303)
+            try:
+                result = save(values)
+            except ValidationError as e:
+                errors = e.errors
+            else:
+                message, url = done(result)
+                flash(message, "ok")
+                return redirect(url, 303)
+    if record is not None:
+        g.form_version = fingerprint(initial)
     extra = context(values) if callable(context) else (context or {})
-    return render_template(template, form=values, errors=errors, **extra), (422 if errors else 200)
+    status = 409 if conflict else (422 if errors else 200)
+    page = render_template(template, form=values, errors=errors, conflict=conflict, **extra)
+    return page, status
 
 
 def run(action, ok_message):

@@ -52,6 +52,7 @@ def form(helper_id):
         initial=initial,
         read=read,
         save=lambda values: save_helper(current_actor(), g.scope, values, helper),
+        record=helper,
         done=lambda saved: (
             f"已保存帮扶人 {saved.name}",
             url_for("helpers.detail", helper_id=saved.id),

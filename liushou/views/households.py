@@ -43,6 +43,7 @@ def form(household_id):
         "households/form.html",
         initial=initial,
         save=lambda values: save_household(current_actor(), g.scope, values, household),
+        record=household,
         done=lambda saved: (
             f"已保存 {saved.head_name}户",
             url_for("households.detail", household_id=saved.id),
@@ -80,6 +81,7 @@ def away_form(household_id, away_id):
         "households/away_form.html",
         initial=dict(away.__data__) if away else {},
         save=lambda values: save_away(current_actor(), household, values, away),
+        record=away,
         done=lambda _: (
             "已保存外出务工人员",
             url_for("households.detail", household_id=household.id),

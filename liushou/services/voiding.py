@@ -1,0 +1,36 @@
+"""Voiding (作废): a record entered by mistake is kept with who, when and why, and leaves every
+list, figure and reminder (Voidable.select() no longer returns it)."""
+
+from .. import clock
+from ..db import database
+from . import ValidationError
+from .audit import record as audit
+
+REASON_MAX = 200
+
+
+def void(actor, obj, reason, *, after=None):
+    """Void `obj` with a reason (required). `after(obj)` runs in the same transaction, for the
+    state derived from it (a person's visit state after a visit is voided, …)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": "请填写作废原因"})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"void_reason": f"作废原因不能超过 {REASON_MAX} 个字"})
+    if obj.voided_at is not None:
+        raise ValidationError({"void_reason": "这条记录已经作废"})
+    with database.atomic():
+        obj.voided_at = clock.now()
+        obj.voided_by = actor.user_id
+        obj.void_reason = reason
+        obj.save(only=[type(obj).voided_at, type(obj).voided_by, type(obj).void_reason])
+        audit(actor, "void", obj, changes=[("void_reason", "", reason)])
+        if after is not None:
+            after(obj)
+    return obj
+
+
+def refuse_if_voided(obj):
+    """An edit of a voided record is refused (void it again from a copy instead)."""
+    if getattr(obj, "voided_at", None) is not None:
+        raise ValidationError({"_record": "这条记录已作废，不能再修改"})
