@@ -26,7 +26,10 @@ DEFINITIONS = [
     ),
     Definition("emergency_phone", "应急求助电话", "便民卡号码", "110", "phone"),
     Definition("police_phone", "派出所电话", "便民卡号码", "110", "phone"),
-    Definition("family_hotline", "亲情热线", "便民卡号码", "12345", "phone"),
+    # No national family hotline exists: empty (not printed) until the township sets its own.
+    Definition(
+        "family_hotline", "亲情热线", "便民卡号码", "", "phone", "本乡镇设立后填写；留空则卡上不印"
+    ),
     Definition(
         "base_url",
         "本系统内网地址",

@@ -186,6 +186,9 @@ def open_emergency(actor, person, values, now=None):
     """Open an emergency for a child; its reporting steps get their deadlines from discovery."""
     now = now or clock.now()
     r, data = _read_emergency(values, now)
+    problem = rules.not_a_child(person.birth_date, (data["discovered_at"] or now).date())
+    if problem:
+        r.errors["kind"] = problem
     if r.errors:
         raise ValidationError(r.errors)
     kind, discovered = data["kind"], data["discovered_at"]

@@ -14,6 +14,7 @@ from ..models.visits import (
     VisitState,
 )
 from ..queries.helpers import visible as visible_helpers
+from ..rules import carers, idcard
 from ..rules import visits as rules
 from ..rules.categories import age_on
 from ..rules.text import clean
@@ -52,8 +53,21 @@ def tier_facts(person, on):
         self_care=person.self_care,
         disabled=bool(person.disability_kind),
         tekun=bool(person.household.tekun),
-        carer_qualified=person.carer_qualified,
+        carer_qualified=carers.qualified(
+            person.carer_name,
+            person.carer_capable,
+            person.carer_disqualifiers,
+            _born(person.carer_id_number, on),
+            on,
+        ),
+        carer_named=bool(person.carer_name),
     )
+
+
+def _born(id_number, on):
+    """The birth date in a stored ID number (None if absent)."""
+    info, _ = idcard.parse(id_number, on) if id_number else (None, None)
+    return info.birth_date if info else None
 
 
 def tier_for(person, on):

@@ -74,6 +74,7 @@ FIELD_LABELS = {
     "children_away_since": "子女外出时间",
     "supporters": "赡养人及去向",
     "groups": "类别",
+    "category_reason": "类别依据",
     "needs_review": "待核实",
     "review_note": "核实说明",
     "exited_on": "退出日期",
