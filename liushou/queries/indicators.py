@@ -15,8 +15,8 @@ from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
-from ..rules.dates import month_after, month_before, month_start
-from .records import bands, monthly_amount
+from ..rules.dates import month_after, month_before, month_end, month_start
+from .records import bands, monthly_amount, paying_between
 from .visits import coverage_by_village, in_groups, visits_in_month
 
 
@@ -57,8 +57,10 @@ def emergencies_open(scope):
 def benefits_in_month(scope, month_start):
     """Total yuan paid in a month (高龄补贴 by the bands in force that month)."""
     table = bands(month_start)
-    benefits = scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit).where(
-        (Benefit.status == "享受中") & Person.exited_on.is_null()
+    benefits = paying_between(
+        scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit),
+        month_start,
+        month_end(month_start),
     )
     return sum((monthly_amount(b, month_start, table) for b in benefits), start=0)
 
@@ -180,9 +182,7 @@ def report(scope, start, end, village_id=None):
     benefit_totals = {}
     month = start.replace(day=1)
     benefits = list(
-        narrow(Benefit.select(Benefit, Person).join(Person), Benefit).where(
-            Benefit.status == "享受中"
-        )
+        paying_between(narrow(Benefit.select(Benefit, Person).join(Person), Benefit), start, end)
     )
     while month <= end:
         table = bands(month)
