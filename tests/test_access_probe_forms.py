@@ -44,6 +44,7 @@ SKIP_ENDPOINTS = {
 PLAIN_FIELDS = {
     "csrf_token",
     "_version",
+    "void_reason",
     "name",
     "kind",
     "unit",
@@ -153,7 +154,8 @@ PLAIN_FIELDS = {
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
-PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}}  # free text: who helped, not helper ids
+# Free text: who helped, not helper ids.
+PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}, "records.activity_edit": {"helpers"}}
 
 # Kinds of object fields; "many" kinds take a list (the probe sends one own id and one foreign).
 MANY = {"persons", "helpers", "attended", "areas", "households"}
@@ -199,10 +201,19 @@ FORMS = {
         "persons": "persons",
         "attended": "attended",
     },
+    "records.activity_edit": {"site": "site", "persons": "persons", "attended": "attended"},
+    "records.activity_void": {},
     "records.checkup_new": {"activity": "activity"},
+    "records.checkup_edit": {},
+    "records.checkup_void": {},
     "records.benefit_new": {},
+    "records.benefit_edit": {},
     "records.benefit_stop": {},
+    "records.benefit_void": {},
     "records.sites": {"village": "village"},
+    "records.site_edit": {},
+    "records.site_active": {},
+    "records.site_void": {},
     "imports.upload": {"village": "village"},
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
@@ -393,6 +404,14 @@ def _valid_bodies(ids, objects):
             "kind": "生日会",
             "title": "探针活动",
             "held_on": "2026-01-06",
+            "persons": [own["persons"]],
+            "attended": [own["attended"]],
+        },
+        "records.activity_edit": {
+            "site": own["site"],
+            "kind": "生日会",
+            "title": "探针活动改",
+            "held_on": "2026-01-05",
             "persons": [own["persons"]],
             "attended": [own["attended"]],
         },

@@ -156,8 +156,27 @@ def save_activity(actor, scope, values, today=None):
     return activity
 
 
-def _names(rows, came=False):
-    return "、".join(sorted(a.person.name for a in rows if not came or a.attended))
+def _counts(rows):
+    """(invited, attended) of an activity's live rows, as its history shows them: counts, not
+    names, since grid workers of other grids see the activity too."""
+    live = [a for a in rows if not a.voided]
+    return len(live), sum(1 for a in live if a.attended)
+
+
+def _set_row(actor, row, voided, attended):
+    """Put one attendance row in its new state and audit it (who, on the row itself)."""
+    changes = []
+    if row.voided != voided:
+        changes.append(("void_reason", row.void_reason, REMOVED if voided else ""))
+        row.voided_at, row.voided_by = (clock.now(), actor.user_id) if voided else (None, None)
+        row.void_reason = REMOVED if voided else ""
+    if not voided and row.attended != attended:
+        changes.append(("attended", row.attended, attended))
+        row.attended = attended
+    if changes:
+        row.save()
+        action = "void" if voided else "update"
+        record(actor, action, row, label=f"{row.person.name} 活动名单", changes=changes)
 
 
 def update_activity(actor, scope, activity, values, today=None):
@@ -167,10 +186,9 @@ def update_activity(actor, scope, activity, values, today=None):
     today = today or clock.today()
     refuse_if_voided(activity)
     r = Reader(values)
-    village = activity.village
     data = _activity_fields(r, today)
-    site = _site(scope, village, values.get("site"), r, activity.site_id)
-    persons, attended = _participants(scope, village, values, r)
+    site = _site(scope, activity.village, values.get("site"), r, activity.site_id)
+    persons, attended = _participants(scope, activity.village, values, r)
     rows = {
         a.person_id: a
         for a in Attendance.with_voided()
@@ -186,35 +204,20 @@ def update_activity(actor, scope, activity, values, today=None):
         r.errors["persons"] = "请选择参加人员"
     if r.errors:
         raise ValidationError(r.errors)
-    before = [a for a in rows.values() if not a.voided]
-    old_list, old_came = _names(before), _names(before, came=True)
+    before = _counts(rows.values())
     chosen = {p.id: p for p in persons}
     with database.atomic():
         for pid in mine - set(chosen):
-            row = rows[pid]
-            if not row.voided:
-                row.voided_at, row.voided_by, row.void_reason = clock.now(), actor.user_id, REMOVED
-                row.save()
+            _set_row(actor, rows[pid], True, rows[pid].attended)
         for pid, person in chosen.items():
-            row = rows.get(pid)
-            if row is None:
-                row = Attendance.create(activity=activity, person=person, attended=pid in attended)
-                rows[pid] = row
+            if pid in rows:
+                _set_row(actor, rows[pid], False, pid in attended)
             else:
-                row.voided_at, row.voided_by, row.void_reason = None, None, ""
-                row.attended = pid in attended
-                row.save()
-        after = [
-            a for pid, a in rows.items() if pid in chosen or (pid not in mine and not a.voided)
-        ]
-        extra = [
-            (field, old, new)
-            for field, old, new in (
-                ("persons", old_list, _names(after)),
-                ("attended", old_came, _names(after, came=True)),
-            )
-            if old != new
-        ]
+                rows[pid] = Attendance.create(
+                    activity=activity, person=person, attended=pid in attended
+                )
+                record(actor, "create", rows[pid], label=f"{person.name} 活动名单")
+        after = _counts(rows.values())
         changes = [
             (k, getattr(activity, k), v) for k, v in data.items() if getattr(activity, k) != v
         ]
@@ -227,8 +230,10 @@ def update_activity(actor, scope, activity, values, today=None):
             activity.site = site
         if changes:
             activity.save()
-        if changes or extra:
-            record(actor, "update", activity, changes=changes + extra)
+        if before != after:
+            changes.append(("attendance", "{1}/{0}".format(*before), "{1}/{0}".format(*after)))
+        if changes:
+            record(actor, "update", activity, changes=changes)
     return activity
 
 
