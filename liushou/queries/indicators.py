@@ -142,26 +142,30 @@ def report(scope, start, end, village_id=None):
     )
     visits = (
         narrow(Visit.select().join(VisitPerson).join(Person), Visit)
-        .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
+        .where((Visit.visited_on >= start) & (Visit.visited_on <= end) & Person.voided_at.is_null())
         .select(fn.COUNT(fn.DISTINCT(Visit.id)))
         .scalar()
     )
     needs = dict(
         narrow(Need.select(Need.kind, fn.COUNT(Need.id)).join(Person), Need)
-        .where((Need.raised_on >= start) & (Need.raised_on <= end))
+        .where((Need.raised_on >= start) & (Need.raised_on <= end) & Person.voided_at.is_null())
         .group_by(Need.kind)
         .tuples()
     )
     services = dict(
         narrow(Service.select(Service.kind, fn.COUNT(Service.id)).join(Person), Service)
-        .where((Service.served_on >= start) & (Service.served_on <= end))
+        .where(
+            (Service.served_on >= start) & (Service.served_on <= end) & Person.voided_at.is_null()
+        )
         .group_by(Service.kind)
         .tuples()
     )
     emergencies = dict(
         narrow(Emergency.select(Emergency.kind, fn.COUNT(Emergency.id)).join(Person), Emergency)
         .where(
-            (Emergency.discovered_at >= start) & (Emergency.discovered_at < end + timedelta(days=1))
+            (Emergency.discovered_at >= start)
+            & (Emergency.discovered_at < end + timedelta(days=1))
+            & Person.voided_at.is_null()
         )
         .group_by(Emergency.kind)
         .tuples()

@@ -103,20 +103,24 @@ def archive_extras(person):
             emergencies.append((f"　{st.label}", f"时限 {st.due_at:%H:%M}；{done}{late}"))
         if e.closed_at:
             emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}"))
+    # Voided benefits, check-ups and activities stay in the archive, struck through: a third
+    # element True marks the row voided.
     benefits = [
-        (f"{b.kind}（{b.period}）", _benefit_text(b))
-        for b in Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on)
+        (f"{b.kind}（{b.period}）", _benefit_text(b) + _voided_text(b), b.voided)
+        for b in Benefit.with_voided().where(Benefit.person == person).order_by(Benefit.start_on)
     ]
     checkups = [
-        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c))
-        for c in CheckUp.select().where(CheckUp.person == person).order_by(CheckUp.checked_on)
+        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c) + _voided_text(c), c.voided)
+        for c in CheckUp.with_voided().where(CheckUp.person == person).order_by(CheckUp.checked_on)
     ]
     activities = [
         (
             f"{a.activity.held_on:%Y-%m-%d} {a.activity.kind}",
-            f"{a.activity.title}（{'到场' if a.attended else '未到'}）",
+            f"{a.activity.title}（{'到场' if a.attended else '未到'}）"
+            + (_voided_text(a.activity) or _voided_text(a)),
+            a.voided or a.activity.voided,
         )
-        for a in Attendance.select(Attendance, Activity)
+        for a in Attendance.with_voided(Attendance, Activity)
         .join(Activity)
         .where(Attendance.person == person)
         .order_by(Activity.held_on)
@@ -135,6 +139,10 @@ def _benefit_text(b):
     amount = "按年龄段标准" if b.kind == "高龄补贴" else f"{b.amount} 元"
     until = "至 " + b.end_on.strftime("%Y-%m-%d") if b.end_on else ""
     return f"{amount}；{b.start_on:%Y-%m-%d} 起{until}；{b.status}"
+
+
+def _voided_text(obj):
+    return f"（已作废：{obj.void_reason}）" if obj.voided else ""
 
 
 def _checkup_text(c):
