@@ -17,6 +17,9 @@ PUBLIC_ENDPOINTS = {"auth.login", "static"}
 FIRST_LOGIN_ENDPOINTS = {"account.password", "auth.logout"}
 # Endpoints a read-only role may POST to.
 READ_ONLY_POSTS = {"auth.login", "auth.logout", "account.password"}
+# Pages that take a POST but are also where a read-only user reads the record; every other
+# create/edit page is refused to him on GET too (an edit form shows more than the record's page).
+READ_ONLY_FORM_PAGES = {"care.need", "records.sites"}
 
 
 def current_actor():
@@ -60,8 +63,12 @@ def load_user():
         return redirect(url_for("auth.login"))
     if g.user.must_change_password and request.endpoint not in FIRST_LOGIN_ENDPOINTS:
         return redirect(url_for("account.password"), 303 if request.method == "POST" else 302)
-    if g.user.read_only and request.method == "POST" and request.endpoint not in READ_ONLY_POSTS:
-        abort(403)
+    if g.user.read_only and request.endpoint not in READ_ONLY_POSTS:
+        if request.method == "POST":
+            abort(403)
+        rule = request.url_rule
+        if "POST" in rule.methods and request.endpoint not in READ_ONLY_FORM_PAGES:
+            abort(403)
     return None
 
 

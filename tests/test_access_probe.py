@@ -132,6 +132,13 @@ def _registry(places, users):
         {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": GRID_MARK + "报告人"},
     )
     need = save_need(SYSTEM, person, {"kind": "课业辅导", "description": GRID_MARK + "需求"})
+    from liushou.services.care import save_service
+
+    service = save_service(
+        SYSTEM,
+        person,
+        {"kind": "课业辅导", "served_on": "2026-01-05", "description": GRID_MARK + "服务"},
+    )
     from liushou.services.records import save_activity, save_benefit, save_checkup, save_site
 
     benefit = save_benefit(
@@ -163,6 +170,7 @@ def _registry(places, users):
         "emergency_id": (emergency.id, "grid"),
         "step_id": (emergency.steps[0].id, "grid"),
         "need_id": (need.id, "grid"),
+        "service_id": (service.id, "grid"),
         "token": ("probe0token", "grid"),
         "household_id": (household.id, "grid"),
         "person_id": (person.id, "grid"),

@@ -44,7 +44,6 @@ SKIP_ENDPOINTS = {
 PLAIN_FIELDS = {
     "csrf_token",
     "_version",
-    "void_reason",
     "name",
     "kind",
     "unit",
@@ -151,6 +150,9 @@ PLAIN_FIELDS = {
     "sort_order",
     "purpose",
     "ext",
+    "void_reason",
+    "correction_reason",
+    "started_on",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -190,10 +192,20 @@ FORMS = {
     "helpers.form": {"village": "village", "user": "user", "areas": "areas"},
     "helpers.village_posts": {post: "helper" for post in VILLAGE_POSTS},
     "visits.new": {"persons": "persons", "helpers": "helpers"},
+    "visits.edit": {"persons": "persons", "helpers": "helpers"},
+    "visits.void": {},
+    "pairings.edit": {"helper": "helper"},
+    "pairings.void": {},
     "care.need": {"helper": "helper"},
+    "care.need_void": {},
     "care.service_new": {"need": "need", "helper": "helper"},
+    "care.service_page": {"need": "need", "helper": "helper"},
+    "care.service_void": {},
     "care.emergency_new": {},
+    "care.emergency_edit": {},
+    "care.emergency_void": {},
     "care.emergency_step": {},
+    "care.emergency_step_correct": {},
     "care.emergency_close": {},
     "records.activity_new": {
         "village": "village",
@@ -284,6 +296,10 @@ def _own_and_foreign(places, users, objects):
     bulk_helper = save_helper(
         SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人乙", "kind": "志愿者", "village": v1.id}
     )
+    # A helper nobody pairs with on the probe's person: a pairing is corrected to him.
+    edit_helper = save_helper(
+        SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人丙", "kind": "志愿者", "village": v1.id}
+    )
     return {
         "village": (v1.id, v2.id),
         "grid": (places["V01-G1"].id, places["V02-G1"].id),
@@ -300,6 +316,7 @@ def _own_and_foreign(places, users, objects):
         "activity": (Activity.get_by_id(objects["activity_id"][0]).id, activity.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
         "bulk_helper": (bulk_helper.id, helper.id),
+        "edit_helper": (edit_helper.id, helper.id),
     }
 
 
@@ -389,6 +406,20 @@ def _valid_bodies(ids, objects):
             "helpers": [own["helpers"]],
             "visited_on": "2026-01-06",
             "method": "上门",
+        },
+        "visits.edit": {
+            "persons": [own["persons"]],
+            "helpers": [own["helpers"]],
+            "visited_on": "2026-01-04",
+            "method": "电话",
+        },
+        "pairings.edit": {"helper": own["edit_helper"], "started_on": "2026-01-02"},
+        "care.service_page": {
+            "kind": "心理抚慰",
+            "description": "探针改服务",
+            "served_on": "2026-01-06",
+            "need": own["need"],
+            "helper": own["helper"],
         },
         "care.need": {"kind": "课业辅导", "description": "探针需求", "helper": own["helper"]},
         "care.service_new": {

@@ -13,8 +13,8 @@ from liushou.models.persons import Person
 from liushou.rules import privacy
 from tests.conftest import post
 
-CHILD_ID, CHILD_MASK = "620102201503070014", "620102********0014"
-CARER_ID, CARER_MASK = "620102198001010025", "620102********0025"
+CHILD_ID, CHILD_MASK = "620102201503070014", "620102***********4"
+CARER_ID, CARER_MASK = "620102198001010025", "620102***********5"
 PHONE, PHONE_MASK = "13800001234", "138****1234"
 CARER_PHONE, CARER_PHONE_MASK = "13900005678", "139****5678"
 FULL = (CHILD_ID, CARER_ID, PHONE, CARER_PHONE)
@@ -201,7 +201,7 @@ def test_edit_form_shows_ids_masked_and_keeps_them_when_saved_unchanged(login_as
     )
     assert Person.get_by_id(person.id).carer_id_number == new_carer
     # Another mask than the stored number's is not a number: refused next to the field.
-    response = post(client, url, {**fields, "id_number": "620102********0022"}, token_url=url)
+    response = post(client, url, {**fields, "id_number": "620102***********2"}, token_url=url)
     assert response.status_code == 422 and 'id="id_number-err"' in response.get_data(as_text=True)
     assert Person.get_by_id(person.id).id_number == CHILD_ID
 
@@ -233,3 +233,25 @@ def test_keep_masked_only_for_the_exact_mask_of_the_stored_number():
     assert privacy.keep_masked("", CHILD_ID) == ""
     assert privacy.keep_masked(CHILD_MASK, None) == CHILD_MASK
     assert privacy.read_purpose("  上报  县民政局 ") == ("上报 县民政局", None)
+
+
+def test_a_masked_number_beside_the_birth_date_does_not_give_the_number_back():
+    """Pages print the birth date beside a masked ID; the sequence digits must stay hidden too,
+    or the date and the tail would complete the number."""
+    from liushou.rules.text import mask_id_number
+
+    masked = mask_id_number(CHILD_ID)
+    assert masked[:6] == CHILD_ID[:6] and masked[6:17] == "*" * 11 and len(masked) == 18
+
+
+def test_a_leader_gets_no_edit_form(login_as, child):
+    """A read-only leader reads a person's page (phones masked), never the edit form, where the
+    record's numbers would show in full."""
+    from liushou.models.persons import Person
+
+    person, _ = child
+    client = login_as("leader")
+    assert client.get(f"/persons/{person.id}").status_code == 200
+    assert client.get(f"/persons/{person.id}/edit").status_code == 403
+    assert client.get(f"/households/{person.household_id}/edit").status_code == 403
+    assert Person.get_by_id(person.id).phone == PHONE

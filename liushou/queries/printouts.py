@@ -66,9 +66,9 @@ def card_helpers(household_ids):
 
 
 def archive_visits(person):
-    """Every visit to the person, newest first."""
+    """Every visit to the person, newest first (voided ones too: struck through on paper)."""
     return (
-        Visit.select()
+        Visit.with_voided()
         .join(VisitPerson)
         .where(VisitPerson.person == person)
         .order_by(Visit.visited_on.desc())
@@ -82,43 +82,43 @@ def archive_extras(person):
         (
             f"{n.raised_on:%Y-%m-%d} {n.kind}",
             f"{n.description}（{n.status}{'：' + n.status_reason if n.status_reason else ''}）",
+            _void_note(n),
         )
-        for n in Need.select().where(Need.person == person).order_by(Need.raised_on)
+        for n in Need.with_voided().where(Need.person == person).order_by(Need.raised_on)
     ]
     services = [
-        (f"{s.served_on:%Y-%m-%d} {s.kind}", s.description)
-        for s in Service.select().where(Service.person == person).order_by(Service.served_on)
+        (f"{s.served_on:%Y-%m-%d} {s.kind}", s.description, _void_note(s))
+        for s in Service.with_voided().where(Service.person == person).order_by(Service.served_on)
     ]
     emergencies = []
-    for e in Emergency.select().where(Emergency.person == person).order_by(Emergency.discovered_at):
+    for e in (
+        Emergency.with_voided().where(Emergency.person == person).order_by(Emergency.discovered_at)
+    ):
+        voided = _void_note(e)
         emergencies.append(
             (
                 f"{e.discovered_at:%Y-%m-%d %H:%M} {e.kind}",
                 f"报告人 {e.reported_by}；{e.description}",
+                voided,
             )
         )
         for st in e.steps.order_by(EmergencyStep.due_at):
-            done = f"{st.done_at:%H:%M} {st.done_by} {st.how}" if st.done_at else "未完成"
-            late = "（超时）" if (st.done_at and st.done_at > st.due_at) else ""
-            emergencies.append((f"　{st.label}", f"时限 {st.due_at:%H:%M}；{done}{late}"))
+            emergencies.append((f"　{st.label}", _step_text(st), voided))
         if e.closed_at:
-            emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}"))
-    # Voided benefits, check-ups and activities stay in the archive, struck through: a third
-    # element True marks the row voided.
+            emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}", voided))
     benefits = [
-        (f"{b.kind}（{b.period}）", _benefit_text(b) + _voided_text(b), b.voided)
+        (f"{b.kind}（{b.period}）", _benefit_text(b), _void_note(b))
         for b in Benefit.with_voided().where(Benefit.person == person).order_by(Benefit.start_on)
     ]
     checkups = [
-        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c) + _voided_text(c), c.voided)
+        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c), _void_note(c))
         for c in CheckUp.with_voided().where(CheckUp.person == person).order_by(CheckUp.checked_on)
     ]
     activities = [
         (
             f"{a.activity.held_on:%Y-%m-%d} {a.activity.kind}",
-            f"{a.activity.title}（{'到场' if a.attended else '未到'}）"
-            + (_voided_text(a.activity) or _voided_text(a)),
-            a.voided or a.activity.voided,
+            f"{a.activity.title}（{'到场' if a.attended else '未到'}）",
+            _void_note(a.activity) or _void_note(a),  # the activity voided, or him taken off
         )
         for a in Attendance.with_voided(Attendance, Activity)
         .join(Activity)
@@ -135,14 +135,28 @@ def archive_extras(person):
     ]
 
 
+def _void_note(obj):
+    """'' for a record in force; for a voided one, why (the archive strikes its row through)."""
+    return f"已作废：{obj.void_reason}" if obj.voided_at else ""
+
+
+def _step_text(st):
+    """A reporting step on paper: its deadline, when it was done, late or not (judged on the
+    corrected time) and, when the time was corrected, the first time recorded and why."""
+    done = f"{st.done_at:%H:%M} {st.done_by} {st.how}" if st.done_at else "未完成"
+    late = "（超时）" if (st.done_at and st.done_at > st.due_at) else ""
+    fixed = (
+        f"；原记录 {st.original_done_at:%H:%M}，更正原因：{st.correction_reason}"
+        if st.original_done_at
+        else ""
+    )
+    return f"时限 {st.due_at:%H:%M}；{done}{late}{fixed}"
+
+
 def _benefit_text(b):
     amount = "按年龄段标准" if b.kind == "高龄补贴" else f"{b.amount} 元"
     until = "至 " + b.end_on.strftime("%Y-%m-%d") if b.end_on else ""
     return f"{amount}；{b.start_on:%Y-%m-%d} 起{until}；{b.status}"
-
-
-def _voided_text(obj):
-    return f"（已作废：{obj.void_reason}）" if obj.voided else ""
 
 
 def _checkup_text(c):
