@@ -139,10 +139,16 @@ def _registry(places, users):
         person,
         {"kind": "课业辅导", "served_on": "2026-01-05", "description": GRID_MARK + "服务"},
     )
-    from liushou.services.records import save_activity, save_benefit
+    from liushou.services.records import save_activity, save_benefit, save_checkup, save_site
 
     benefit = save_benefit(
         SYSTEM, person, {"kind": "助学金", "amount": "100", "start_on": "2025-01-01"}
+    )
+    checkup = save_checkup(SYSTEM, person, {"checked_on": "2026-01-05", "notes": GRID_MARK})
+    site = save_site(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "kind": "农家书屋", "name": VILLAGE_MARK + "书屋"},
     )
     activity = save_activity(
         SYSTEM,
@@ -159,6 +165,8 @@ def _registry(places, users):
     return {
         "activity_id": (activity.id, "village"),
         "benefit_id": (benefit.id, "grid"),
+        "checkup_id": (checkup.id, "grid"),
+        "site_id": (site.id, "village"),
         "emergency_id": (emergency.id, "grid"),
         "step_id": (emergency.steps[0].id, "grid"),
         "need_id": (need.id, "grid"),

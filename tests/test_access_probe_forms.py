@@ -161,7 +161,8 @@ PLAIN_FIELDS = {
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
-PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}}  # free text: who helped, not helper ids
+# Free text: who helped, not helper ids.
+PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}, "records.activity_edit": {"helpers"}}
 
 # Kinds of object fields; "many" kinds take a list (the probe sends one own id and one foreign).
 MANY = {"persons", "helpers", "attended", "areas", "households"}
@@ -220,10 +221,24 @@ FORMS = {
         "attended": "attended",
         "organisation": "organisation",
     },
+    "records.activity_edit": {
+        "site": "site",
+        "persons": "persons",
+        "attended": "attended",
+        "organisation": "organisation",
+    },
+    "records.activity_void": {},
     "records.checkup_new": {"activity": "activity"},
+    "records.checkup_edit": {},
+    "records.checkup_void": {},
     "records.benefit_new": {},
+    "records.benefit_edit": {},
     "records.benefit_stop": {},
+    "records.benefit_void": {},
     "records.sites": {"village": "village"},
+    "records.site_edit": {},
+    "records.site_active": {},
+    "records.site_void": {},
     "imports.upload": {"village": "village"},
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
@@ -448,6 +463,15 @@ def _valid_bodies(ids, objects):
             "kind": "生日会",
             "title": "探针活动",
             "held_on": "2026-01-06",
+            "persons": [own["persons"]],
+            "attended": [own["attended"]],
+            "organisation": own["organisation"],
+        },
+        "records.activity_edit": {
+            "site": own["site"],
+            "kind": "生日会",
+            "title": "探针活动改",
+            "held_on": "2026-01-05",
             "persons": [own["persons"]],
             "attended": [own["attended"]],
             "organisation": own["organisation"],

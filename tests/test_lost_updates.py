@@ -9,6 +9,7 @@ from liushou.models.helpers import Helper
 from liushou.models.households import FamilyAway, Household
 from liushou.models.persons import Person
 from liushou.models.places import Grid, Village
+from liushou.models.records import Activity, Benefit, CheckUp, Site
 from liushou.models.visits import Visit
 from liushou.services import SYSTEM
 from liushou.services.care import open_emergency, save_need, save_service
@@ -53,6 +54,26 @@ def world(app, places, users):
         {"kind": "课业辅导", "description": "数学跟不上", "raised_on": "2026-11-01"},
         scope=scope,
     )
+    from liushou.services.records import save_activity, save_benefit, save_checkup, save_site
+
+    benefit = save_benefit(
+        SYSTEM, person, {"kind": "助学金", "amount": "100", "start_on": "2026-01-01"}
+    )
+    checkup = save_checkup(SYSTEM, person, {"checked_on": "2026-01-05", "weight": "30"})
+    site = save_site(SYSTEM, scope, {"village": scope_v1.id, "kind": "农家书屋", "name": "书屋"})
+    activity = save_activity(
+        SYSTEM,
+        scope,
+        {
+            "village": scope_v1.id,
+            "site": site.id,
+            "kind": "生日会",
+            "title": "集体生日会",
+            "held_on": "2026-01-05",
+            "persons": [person.id],
+            "attended": [person.id],
+        },
+    )
     visit = record_visit(
         SYSTEM,
         scope,
@@ -71,6 +92,10 @@ def world(app, places, users):
         {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "王建国"},
     )
     return {
+        "benefit": benefit,
+        "checkup": checkup,
+        "site": site,
+        "activity": activity,
         "visit": visit,
         "service": service,
         "emergency": emergency,
@@ -116,6 +141,10 @@ FORMS = [
     ("/admin/users/{id}", User, "user", ("display_name", "张村长"), ("phone", "13900005555")),
     ("/admin/places/villages/{id}", Village, "village", ("name", "新二村"), ("sort_order", "7")),
     ("/admin/places/grids/{id}", Grid, "grid", ("name", "东组"), ("sort_order", "9")),
+    ("/benefits/{id}/edit", Benefit, "benefit", ("notes", "核对后改"), ("amount", "150")),
+    ("/checkups/{id}/edit", CheckUp, "checkup", ("checked_by", "卫生院"), ("notes", "复查")),
+    ("/activities/{id}/edit", Activity, "activity", ("organiser", "李主任"), ("title", "新标题")),
+    ("/sites/{id}/edit", Site, "site", ("keeper", "王大爷"), ("phone", "13900006666")),
 ]
 
 

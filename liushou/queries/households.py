@@ -70,7 +70,7 @@ def records(household):
         .join(Activity)
         .switch(Attendance)
         .join(Person)
-        .where(Attendance.person.in_(ids))
+        .where(Attendance.person.in_(ids) & Activity.voided_at.is_null())
         .order_by(Activity.held_on.desc())
         .limit(20),
     }

@@ -15,8 +15,8 @@ from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
-from ..rules.dates import month_after, month_before, month_start
-from .records import bands, monthly_amount
+from ..rules.dates import month_after, month_before, month_end, month_start
+from .records import bands, monthly_amount, paying_between
 from .visits import coverage_by_village, in_groups, visits_in_month
 
 
@@ -57,8 +57,10 @@ def emergencies_open(scope):
 def benefits_in_month(scope, month_start):
     """Total yuan paid in a month (高龄补贴 by the bands in force that month)."""
     table = bands(month_start)
-    benefits = scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit).where(
-        (Benefit.status == "享受中") & Person.exited_on.is_null()
+    benefits = paying_between(
+        scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit),
+        month_start,
+        month_end(month_start),
     )
     return sum((monthly_amount(b, month_start, table) for b in benefits), start=0)
 
@@ -140,26 +142,30 @@ def report(scope, start, end, village_id=None):
     )
     visits = (
         narrow(Visit.select().join(VisitPerson).join(Person), Visit)
-        .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
+        .where((Visit.visited_on >= start) & (Visit.visited_on <= end) & Person.voided_at.is_null())
         .select(fn.COUNT(fn.DISTINCT(Visit.id)))
         .scalar()
     )
     needs = dict(
         narrow(Need.select(Need.kind, fn.COUNT(Need.id)).join(Person), Need)
-        .where((Need.raised_on >= start) & (Need.raised_on <= end))
+        .where((Need.raised_on >= start) & (Need.raised_on <= end) & Person.voided_at.is_null())
         .group_by(Need.kind)
         .tuples()
     )
     services = dict(
         narrow(Service.select(Service.kind, fn.COUNT(Service.id)).join(Person), Service)
-        .where((Service.served_on >= start) & (Service.served_on <= end))
+        .where(
+            (Service.served_on >= start) & (Service.served_on <= end) & Person.voided_at.is_null()
+        )
         .group_by(Service.kind)
         .tuples()
     )
     emergencies = dict(
         narrow(Emergency.select(Emergency.kind, fn.COUNT(Emergency.id)).join(Person), Emergency)
         .where(
-            (Emergency.discovered_at >= start) & (Emergency.discovered_at < end + timedelta(days=1))
+            (Emergency.discovered_at >= start)
+            & (Emergency.discovered_at < end + timedelta(days=1))
+            & Person.voided_at.is_null()
         )
         .group_by(Emergency.kind)
         .tuples()
@@ -180,9 +186,7 @@ def report(scope, start, end, village_id=None):
     benefit_totals = {}
     month = start.replace(day=1)
     benefits = list(
-        narrow(Benefit.select(Benefit, Person).join(Person), Benefit).where(
-            Benefit.status == "享受中"
-        )
+        paying_between(narrow(Benefit.select(Benefit, Person).join(Person), Benefit), start, end)
     )
     while month <= end:
         table = bands(month)

@@ -113,23 +113,24 @@ def records(person):
 
 
 def more(person, today):
-    """Benefits (with this month's amount), check-ups and activities of a person."""
+    """Benefits (with this month's amount), check-ups and activities of a person; voided ones
+    too (the page shows them struck through)."""
     month = month_start(today)
     table = bands(month)
     return {
         "today": today,
         "benefits": [
             (b, monthly_amount(b, month, table))
-            for b in Benefit.select()
+            for b in Benefit.with_voided()
             .where(Benefit.person == person)
             .order_by(Benefit.start_on.desc())
         ],
-        "checkups": CheckUp.select()
+        "checkups": CheckUp.with_voided()
         .where(CheckUp.person == person)
         .order_by(CheckUp.checked_on.desc())
         .limit(10),
         "attendance": (
-            Attendance.select(Attendance, Activity)
+            Attendance.with_voided(Attendance, Activity)
             .join(Activity)
             .where(Attendance.person == person)
             .order_by(Activity.held_on.desc())

@@ -107,19 +107,20 @@ def archive_extras(person):
         if e.closed_at:
             emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}", voided))
     benefits = [
-        (f"{b.kind}（{b.period}）", _benefit_text(b))
-        for b in Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on)
+        (f"{b.kind}（{b.period}）", _benefit_text(b), _void_note(b))
+        for b in Benefit.with_voided().where(Benefit.person == person).order_by(Benefit.start_on)
     ]
     checkups = [
-        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c))
-        for c in CheckUp.select().where(CheckUp.person == person).order_by(CheckUp.checked_on)
+        (f"{c.checked_on:%Y-%m-%d} {c.checked_by}", _checkup_text(c), _void_note(c))
+        for c in CheckUp.with_voided().where(CheckUp.person == person).order_by(CheckUp.checked_on)
     ]
     activities = [
         (
             f"{a.activity.held_on:%Y-%m-%d} {a.activity.kind}",
             f"{a.activity.title}（{'到场' if a.attended else '未到'}）",
+            _void_note(a.activity) or _void_note(a),  # the activity voided, or him taken off
         )
-        for a in Attendance.select(Attendance, Activity)
+        for a in Attendance.with_voided(Attendance, Activity)
         .join(Activity)
         .where(Attendance.person == person)
         .order_by(Activity.held_on)

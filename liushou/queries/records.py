@@ -15,33 +15,54 @@ def bands(on=None):
     return parse_bands(settings.get("elder_subsidy_bands", on))
 
 
+ZERO = Decimal("0")
+
+
 def monthly_amount(benefit, month_start, bands_in_force=None):
-    """What a benefit pays in a month (0 if not active then); 高龄补贴 by the bands in force
-    (pass them in when summing many benefits: they are one settings lookup per month)."""
-    last_day = month_end(month_start)
-    if benefit.status == "待审核" or benefit.start_on > last_day:
-        return Decimal("0")
-    if benefit.end_on and benefit.end_on < month_start:
-        return Decimal("0")
+    """What a benefit pays in a month (0 if not paid then), from its dates, never its current
+    status alone: a benefit pays from its start month until its end date (停发日期, the first
+    day not paid) and while its person has not exited; a voided or pending one pays nothing.
+    高龄补贴 by the bands in force (pass them in when summing many benefits: they are one
+    settings lookup per month). Any odd stored record pays 0 rather than failing."""
+    start, end = benefit.start_on, benefit.end_on
+    if benefit.voided_at is not None or benefit.status == "待审核" or not isinstance(start, date):
+        return ZERO
+    if start > month_end(month_start):
+        return ZERO
+    if end is None and benefit.status == "已停发":
+        return ZERO  # stopped on an unknown date (old data): never counted
+    if isinstance(end, date) and end <= month_start:
+        return ZERO
+    person = benefit.person
+    if person.voided_at is not None or (person.exited_on and person.exited_on < month_start):
+        return ZERO
     if benefit.period == "一次性":
-        return benefit.amount if month_start <= benefit.start_on <= last_day else Decimal("0")
+        return (benefit.amount or ZERO) if start >= month_start else ZERO
     if benefit.kind == "高龄补贴":
         table = bands_in_force if bands_in_force is not None else bands(month_start)
-        band = band_in_month(benefit.person.birth_date, month_start, table)
-        return Decimal(str(band[2])).quantize(Decimal("0.01")) if band else Decimal("0")
-    return benefit.amount or Decimal("0")
+        band = band_in_month(person.birth_date, month_start, table)
+        return Decimal(str(band[2])).quantize(Decimal("0.01")) if band else ZERO
+    return benefit.amount or ZERO
+
+
+def paying_between(query, start, end):
+    """Narrow a Benefit query joined to Person to the benefits that may pay between two dates
+    (monthly_amount decides each month); voided persons and benefits are left out."""
+    return query.where(
+        Person.voided_at.is_null()
+        & (Benefit.status != "待审核")
+        & (Benefit.start_on <= end)
+        & (Benefit.end_on.is_null() | (Benefit.end_on > start))
+        & (Person.exited_on.is_null() | (Person.exited_on >= start))
+    )
 
 
 def totals_in_month(scope, month):
-    """{village id: {kind: amount}} of what active benefits pay in a month, in the area."""
-    active = (
-        scope.query(Benefit)
-        .join(Person)
-        .where((Benefit.status == "享受中") & Person.exited_on.is_null())
-    )
+    """{village id: {kind: amount}} of what benefits pay in a month, in the area."""
+    query = scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit)
     totals = {}
     table = bands(month)
-    for b in active.select(Benefit, Person):
+    for b in paying_between(query, month, month_end(month)):
         amount = monthly_amount(b, month, table)
         if amount:
             row = totals.setdefault(b.person.village_id, {})
@@ -69,15 +90,26 @@ def activities(scope):
     return scope.query(Activity).order_by(Activity.held_on.desc())
 
 
-def attendance(scope, activity):
-    """Who was invited to an activity and who came, limited to the persons the user may see."""
+def attendance(scope, activity, with_removed=False):
+    """Who was invited to an activity and who came, limited to the persons the user may see;
+    with_removed: also those taken off the list (voided rows, shown struck through)."""
+    base = Attendance.with_voided() if with_removed else Attendance.select()
     rows = (
-        Attendance.select(Attendance, Person)
+        base.select(Attendance, Person)
         .join(Person)
         .where(Attendance.activity == activity)
         .order_by(Person.name_pinyin)
     )
     return [a for a in rows if scope.allows_grid(a.person.village_id, a.person.grid_id)]
+
+
+def activity_form(activity, rows):
+    """An activity's edit form as stored: its fields and the ids invited and attended."""
+    return {
+        **activity.__data__,
+        "persons": [str(a.person_id) for a in rows],
+        "attended": [str(a.person_id) for a in rows if a.attended],
+    }
 
 
 def checked_at(activity):
@@ -87,16 +119,25 @@ def checked_at(activity):
     }
 
 
-def invitees(scope, village_id):
-    """Active persons in a group of a village of the area, to tick on an activity form."""
+def invitees(scope, village_id, also=()):
+    """Active persons in a group of a village of the area, to tick on an activity form, and the
+    persons of `also` (an activity's rows, when correcting it)."""
+    wanted = (Person.groups != "") & Person.exited_on.is_null()
+    if also:
+        wanted |= Person.id.in_([a.person_id for a in also])
     return (
-        scope.filter(Person.active(), Person)
-        .where((Person.village == village_id) & (Person.groups != ""))
+        scope.filter(Person.select(), Person)
+        .where((Person.village == village_id) & wanted)
         .order_by(Person.name_pinyin)
     )
 
 
-def sites(scope, village_id=None):
-    """Service sites of the area (of one village when given)."""
-    query = scope.query(Site).order_by(Site.village, Site.kind)
-    return query.where(Site.village == village_id) if village_id else query
+def sites(scope, village_id=None, usable=False, keep=None):
+    """Service sites of the area (of one village when given); usable: only those in use, and
+    the site `keep` (an activity's own) whatever its state."""
+    query = scope.query(Site).order_by(Site.village, Site.active.desc(), Site.kind)
+    if village_id:
+        query = query.where(Site.village == village_id)
+    if usable:
+        query = query.where(Site.active | (Site.id == (keep or 0)))
+    return query

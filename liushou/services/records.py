@@ -1,29 +1,18 @@
-"""Benefits (with 高龄补贴 by dated bands), check-ups, activities with attendance, service sites."""
+"""Benefits (with 高龄补贴 by dated bands) and check-ups: add, correct, stop, void.
+Activities and sites: services/activities.py."""
 
 from decimal import Decimal, InvalidOperation
 
-from .. import clock
 from ..db import database
-from ..models import Village
-from ..models.orgs import Organisation
-from ..models.persons import Person
-from ..models.records import (
-    ACTIVITY_KINDS,
-    BENEFIT_KINDS,
-    BENEFIT_STATUSES,
-    PERIODS,
-    SITE_KINDS,
-    Activity,
-    Attendance,
-    Benefit,
-    CheckUp,
-    Site,
-)
+from ..models.records import BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, Benefit, CheckUp
 from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
 from ..rules.subsidy import band_in_month
 from . import ValidationError
+from .activities import save_activity, save_site  # noqa: F401  (re-exported for callers)
 from .audit import record
-from .forms import Reader, to_int
+from .corrections import apply_changes
+from .forms import Reader
+from .voiding import refuse_if_voided, void
 
 
 def _money(r, name, required_msg=None):
@@ -37,15 +26,17 @@ def _money(r, name, required_msg=None):
     except InvalidOperation:
         r.errors[name] = "金额应为数字（元）"
         return None
-    if value < 0 or value > 1000000:
+    if not value.is_finite() or value <= 0:
+        r.errors[name] = "金额应大于 0"
+        return None
+    if value > 1000000:
         r.errors[name] = "金额不合理"
         return None
     return value.quantize(Decimal("0.01"))
 
 
-def save_benefit(actor, person, values, today=None):
-    """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
-    today = today or clock.today()
+def _benefit_data(person, values):
+    """A benefit's fields from a form, refusing the combinations that make no sense."""
     r = Reader(values)
     kind = r.choice("kind", BENEFIT_KINDS, "请选择救助补贴类别")
     data = {
@@ -57,34 +48,59 @@ def save_benefit(actor, person, values, today=None):
         "status": r.choice("status", BENEFIT_STATUSES, default="享受中"),
         "notes": r.text("notes", 200),
     }
-    if data["end_on"] and data["start_on"] and data["end_on"] < data["start_on"]:
+    start, end = data["start_on"], data["end_on"]
+    if end and start and end < start:
         r.errors["end_on"] = "结束日期不能早于开始日期"
+    elif end and data["period"] == "一次性":
+        r.errors["end_on"] = "一次性发放不用填结束日期"
+    elif not end and data["status"] == "已停发" and "end_on" not in r.errors:
+        r.errors["end_on"] = "已停发的请填写停发日期"
+    if kind == "高龄补贴" and data["period"] == "一次性":
+        r.errors["period"] = "高龄补贴按月发放，不能选“一次性”"
     if (
         kind == "高龄补贴"
-        and data["start_on"]
-        and band_in_month(
-            person.birth_date, data["start_on"].replace(day=1), bands(data["start_on"])
-        )
-        is None
+        and start
+        and band_in_month(person.birth_date, start.replace(day=1), bands(start)) is None
     ):
         r.errors["kind"] = "按现行标准，此人在开始月份还不满高龄补贴年龄"
     if r.errors:
         raise ValidationError(r.errors)
+    return data
+
+
+def save_benefit(actor, person, values, today=None):
+    """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
+    data = _benefit_data(person, values)
     with database.atomic():
         benefit = Benefit.create(person=person, created_by=actor.user_id, **data)
         record(
             actor,
             "create",
             benefit,
-            label=f"{person.name} {kind}",
+            label=f"{person.name} {data['kind']}",
             changes=[(k, None, v) for k, v in data.items() if v],
         )
     return benefit
 
 
+def update_benefit(actor, benefit, values):
+    """Correct a benefit (kind, amount, period, dates, status, notes), validated as on creation;
+    each changed field is audited old → new."""
+    refuse_if_voided(benefit)
+    data = _benefit_data(benefit.person, values)
+    with database.atomic():
+        apply_changes(actor, benefit, data, label=f"{benefit.person.name} {benefit.kind}")
+    return benefit
+
+
+def void_benefit(actor, benefit, reason):
+    """作废 a benefit entered by mistake: it leaves every total, stays on the person's page."""
+    return void(actor, benefit, reason)
+
+
 def stop_benefit(actor, benefit, values, today=None):
     """Stop paying a benefit from a date (kept, with its history)."""
-    today = today or clock.today()
+    refuse_if_voided(benefit)
     r = Reader(values)
     end_on = r.date("end_on", required_msg="请填写停发日期")
     if end_on and end_on < benefit.start_on:
@@ -112,7 +128,7 @@ def stop_benefit(actor, benefit, values, today=None):
     return benefit
 
 
-def save_checkup(actor, person, values, today=None):
+def _checkup_data(values, today=None):
     r = Reader(values)
 
     def number(name, low, high, cast=int):
@@ -139,114 +155,30 @@ def save_checkup(actor, person, values, today=None):
         "sugar": number("sugar", Decimal("1"), Decimal("40"), Decimal),
         "weight": number("weight", Decimal("2"), Decimal("300"), Decimal),
         "notes": r.text("notes", 200),
-        "activity": values.get("activity"),
     }
+    if data["bp_high"] and data["bp_low"] and data["bp_low"] >= data["bp_high"]:
+        r.errors["bp_low"] = "低压应低于高压"
     if r.errors:
         raise ValidationError(r.errors)
+    return data
+
+
+def save_checkup(actor, person, values, today=None):
+    data = {**_checkup_data(values, today), "activity": values.get("activity")}
     with database.atomic():
         checkup = CheckUp.create(person=person, **data)
         record(actor, "create", checkup, label=f"{person.name} 体检 {data['checked_on']}")
     return checkup
 
 
-def _ids(raw):
-    """A form's list of ids as strings (one value or a list; blanks dropped)."""
-    items = raw if isinstance(raw, (list, tuple, set)) else ([raw] if raw not in (None, "") else [])
-    return [str(i).strip() for i in items if str(i).strip()]
-
-
-def save_site(actor, scope, values):
-    r = Reader(values)
-    village = (
-        Village.get_or_none(Village.id == values.get("village"))
-        if str(values.get("village") or "").isdigit()
-        else None
-    )
-    if village is None or not scope.allows_village(village.id):
-        r.errors["village"] = "请选择您负责的村（社区）"
-    data = {
-        "kind": r.choice("kind", SITE_KINDS, "请选择阵地类型"),
-        "name": r.text("name", 64, "请填写名称"),
-        "address": r.text("address", 128),
-        "keeper": r.text("keeper", 64),
-        "phone": r.phone("phone"),
-        "hours": r.text("hours", 64),
-    }
-    if r.errors:
-        raise ValidationError(r.errors)
+def update_checkup(actor, checkup, values, today=None):
+    """Correct a check-up's date, examiner, readings or notes; each change audited old → new."""
+    refuse_if_voided(checkup)
+    data = _checkup_data(values, today)
     with database.atomic():
-        site = Site.create(village=village, **data)
-        record(actor, "create", site, changes=[(k, None, v) for k, v in data.items() if v])
-    return site
+        apply_changes(actor, checkup, data, label=f"{checkup.person.name} 体检")
+    return checkup
 
 
-def save_activity(actor, scope, values, today=None):
-    """An activity with its participants (ids in values['persons']) and who attended."""
-    today = today or clock.today()
-    r = Reader(values)
-    village = (
-        Village.get_or_none(Village.id == values.get("village"))
-        if str(values.get("village") or "").isdigit()
-        else None
-    )
-    if village is None or not (scope.everything or village.id in scope.village_ids):
-        r.errors["village"] = "请选择您负责的村（社区）"
-    data = {
-        "kind": r.choice("kind", ACTIVITY_KINDS, "请选择活动类型"),
-        "title": r.text("title", 100, "请填写活动名称"),
-        "held_on": r.date("held_on", required_msg="请填写活动日期", not_future=True, today=today),
-        "organiser": r.text("organiser", 64),
-        "helpers": r.text("helpers", 200),
-        "notes": r.text("notes", 1000),
-    }
-    site = None
-    if values.get("site"):
-        site = scope.query(Site).where(Site.id == to_int(values.get("site"))).first()
-        if site is None or village is None or site.village_id != village.id:
-            r.errors["site"] = "请选择本村（社区）的服务阵地"
-    organisation = None
-    if values.get("organisation"):
-        organisation = (
-            scope.query(Organisation)
-            .where(Organisation.id == to_int(values.get("organisation")))
-            .first()
-        )
-        village_id = village.id if village else None
-        if organisation is None or organisation.village_id not in (None, village_id):
-            r.errors["organisation"] = "请选择本村（社区）或全乡（镇）的协会、队伍"
-    invited = [str(i) for i in _ids(values.get("persons"))]
-    attended = {str(i) for i in _ids(values.get("attended"))}
-    query = scope.filter(Person.select(), Person).where(
-        Person.id.in_([int(i) for i in invited if i.isdigit()] or [0])
-    )
-    if village is not None:
-        query = query.where(Person.village == village.id)
-    persons = list(query)
-    if set(invited) - {str(p.id) for p in persons}:
-        r.errors["persons"] = "只能选择本村（社区）中您负责范围内的人员"
-    elif not persons:
-        r.errors["persons"] = "请选择参加人员"
-    if attended - set(invited):
-        r.errors["attended"] = "实到人员须在参加人员之中"
-    attended = {int(i) for i in attended if i.isdigit()}
-    if r.errors:
-        raise ValidationError(r.errors)
-    with database.atomic():
-        activity = Activity.create(
-            village=village,
-            site=site,
-            organisation=organisation,
-            created_by=actor.user_id,
-            **data,
-        )
-        for p in persons:
-            Attendance.create(activity=activity, person=p, attended=p.id in attended)
-        record(
-            actor,
-            "create",
-            activity,
-            changes=[(k, None, v) for k, v in data.items() if v]
-            + ([("organisation", None, organisation.name)] if organisation else [])
-            + [("attendance", None, f"{len(attended & {p.id for p in persons})}/{len(persons)}")],
-        )
-    return activity
+def void_checkup(actor, checkup, reason):
+    return void(actor, checkup, reason)
