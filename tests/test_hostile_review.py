@@ -159,3 +159,45 @@ def test_upload_pages_answer_the_styles_bomb_with_the_message(login_as, places, 
     response = post(client, url, form)
     assert response.status_code == 422
     assert "部件过大" in response.get_data(as_text=True)
+
+
+def test_two_registrations_of_one_id_number_at_once_give_one_person_and_a_message(
+    app, places, users, monkeypatch
+):
+    """The second of two simultaneous registrations passes the duplicate check before the first
+    is written: the unique index refuses it, and the cadre gets the message by the field, not a
+    500 (the other registration is made between the check and the write)."""
+    from liushou.models.persons import Person
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM, ValidationError
+    from liushou.services import persons as person_service
+    from liushou.services.households import save_household
+
+    everything = Scope(everything=True)
+    household = save_household(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "王建国"},
+    )
+    values = {
+        "household": household.id,
+        "name": "王小明",
+        "id_number": "620102201503070014",
+        "father_status": "外出务工",
+        "mother_status": "外出务工",
+        "carer_name": "王建国",
+    }
+    real = person_service.household_facts
+    raced = []
+
+    def meanwhile(*args, **kwargs):
+        if not raced:  # another cadre's registration lands after our duplicate check
+            raced.append(True)
+            person_service.save_person(SYSTEM, everything, dict(values))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(person_service, "household_facts", meanwhile)
+    with pytest.raises(ValidationError) as caught:
+        person_service.save_person(SYSTEM, everything, dict(values))
+    assert "已被登记" in caught.value.errors["id_number"]
+    assert Person.select().where(Person.id_number == values["id_number"]).count() == 1

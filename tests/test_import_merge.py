@@ -334,3 +334,26 @@ def test_a_voided_registration_is_not_updated_by_an_import(children, places):
     assert plan.rows[0].action == "error"
     assert plan.rows[0].errors == [("身份证号", "此身份证号的登记已作废，请在人员页核实")]
     assert Person.get_by_id(child.id).phone == "13700000000"
+
+
+def test_a_returned_father_listed_as_away_again_imports(children, places):
+    """The ledger says the father works away again after he was marked returned: the import
+    records him away again and the child is left-behind, instead of refusing the whole sheet."""
+    child = children[0]
+    father = FamilyAway.get(
+        (FamilyAway.household == child.household_id) & (FamilyAway.relation == "父亲")
+    )
+    save_away(
+        SYSTEM,
+        child.household,
+        {**father.__data__, "returned_on": date(2026, 6, 1)},
+        father,
+    )
+    assert Person.get_by_id(child.id).father_status != "外出务工"
+    rows = [["姓名", "身份证号", "父亲务工地点"], [child.name, child.id_number, "浙江省杭州市"]]
+    plan = importing.plan(rows, places["V01"], EVERYTHING)
+    assert plan.count("error") == 0, [r.errors for r in plan.rows]
+    _, done = importing.confirm(SYSTEM, EVERYTHING, places["V01"], rows, plan.fingerprint)
+    assert done["update"] == 1
+    stored = Person.get_by_id(child.id)
+    assert stored.father_status == "外出务工" and "留守儿童" in stored.groups

@@ -369,6 +369,8 @@ def _apply_row(actor, scope, row, created, today):
         created[key] = save_household(actor, scope, values, today=today)
     if household is None:
         household = created[row.new_household_key]
-    save_person(actor, scope, dict(row.values, household=household.id), row.person, today=today)
+    # The family away first: the person's parents' status follows the household's records.
     for away, values in row.away:
         save_away(actor, household, values, away, today=today)
+    person = Person.get_by_id(row.person.id) if row.person is not None else None
+    save_person(actor, scope, dict(row.values, household=household.id), person, today=today)

@@ -75,9 +75,14 @@ def plan_away(row, raw, state):
         if problems:
             continue
         record_ = find_away(household, relation, entry.get("name")) if household else None
+        name = relation
+        if record_ is not None and record_.returned_on is not None:
+            # He came back and the ledger says he works away again: a new stay away; the
+            # returned one stays in the household's history.
+            name, record_ = record_.name, None
         base = form_values(record_) if record_ is not None else {"relation": relation}
         if record_ is None:
-            base["name"] = relation
+            base["name"] = name
         values = {**base, **entry}
         key = (hkey, relation, values["name"])
         if key in state.away:

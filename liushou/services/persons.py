@@ -4,6 +4,8 @@ re-entry."""
 import json
 import threading
 
+from peewee import IntegrityError
+
 from .. import clock, settings
 from ..db import database
 from ..models import Setting
@@ -193,35 +195,41 @@ def save_person(actor, scope, values, person=None, today=None):
     data["village"], data["grid"] = household.village_id, household.grid_id
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
     data["exited_on"] = person.exited_on if person else None
-    with database.atomic():
-        if person is None:
-            data["groups"], data["group_reasons"] = derive(data, today)
-            person = Person.create(**data)
-            record(
-                actor,
-                "create",
-                person,
-                changes=[
-                    (k, None, v)
-                    for k, v in data.items()
-                    if v not in (None, "", False, "{}")
-                    and k not in ("name_initials", "name_pinyin", "group_reasons")
-                ],
-            )
-            _visit_state(person)
-        else:
-            moved_from = person.household_id
-            before = facts_of(person.__data__)
-            changes = [
-                c for c in diff(person, data) if c[0] not in ("name_initials", "name_pinyin")
-            ]
-            for k, v in data.items():
-                setattr(person, k, v)
-            _settle(actor, person, today, changes, before)
-            if moved_from != household.id:
-                follow_household(actor, moved_from, today)
-        # A new or changed member may change whom the household's rows concern.
-        follow_household(actor, household.id, today)
+    try:
+        with database.atomic():
+            if person is None:
+                data["groups"], data["group_reasons"] = derive(data, today)
+                person = Person.create(**data)
+                record(
+                    actor,
+                    "create",
+                    person,
+                    changes=[
+                        (k, None, v)
+                        for k, v in data.items()
+                        if v not in (None, "", False, "{}")
+                        and k not in ("name_initials", "name_pinyin", "group_reasons")
+                    ],
+                )
+                _visit_state(person)
+            else:
+                moved_from = person.household_id
+                before = facts_of(person.__data__)
+                changes = [
+                    c for c in diff(person, data) if c[0] not in ("name_initials", "name_pinyin")
+                ]
+                for k, v in data.items():
+                    setattr(person, k, v)
+                _settle(actor, person, today, changes, before)
+                if moved_from != household.id:
+                    follow_household(actor, moved_from, today)
+            # A new or changed member may change whom the household's rows concern.
+            follow_household(actor, household.id, today)
+    except IntegrityError as e:
+        # Two registrations of one ID number at once: the unique index refuses the second.
+        if "id_number" not in str(e):
+            raise
+        raise ValidationError({"id_number": "该身份证号刚刚已被登记，请刷新后核实"}) from e
     return person
 
 
