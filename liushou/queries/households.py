@@ -19,7 +19,7 @@ def listing(scope, q=""):
         .join(Grid, JOIN.LEFT_OUTER)
         .order_by(Village.sort_order, Household.id)
     )
-    query = scope.filter(query, Household)
+    query = scope.filter(query, Household).where(Household.voided_at.is_null())
     q = (q or "").strip()
     if q:
         query = query.where(Household.head_name.contains(q) | Household.address.contains(q))

@@ -118,7 +118,7 @@ def report(scope, start, end, village_id=None):
     coverage."""
 
     def narrow(query, model):
-        query = scope.filter(query, model)
+        query = scope.filter(query, model).where(Person.voided_at.is_null())
         return query.where(Person.village == village_id) if village_id else query
 
     def population(on):

@@ -29,6 +29,9 @@ def listing(scope, args):
     )
     query = scope.filter(query, Person)
     status = args.get("status", "active")
+    if status == "voided":  # registrations voided as mistakes, for whoever looks for one
+        return Person.search(query.where(Person.voided_at.is_null(False)), args.get("q"))
+    query = query.where(Person.voided_at.is_null())
     if status == "active":
         query = query.where(Person.exited_on.is_null())
     elif status == "exited":
@@ -51,7 +54,12 @@ def in_area(scope):
 
 def recent_households(scope, limit=200):
     """Households to choose from when a person is registered without one chosen."""
-    return scope.query(Household).order_by(Household.id.desc()).limit(limit)
+    return (
+        scope.query(Household)
+        .where(Household.voided_at.is_null())
+        .order_by(Household.id.desc())
+        .limit(limit)
+    )
 
 
 def household_members(person):

@@ -122,7 +122,7 @@ def checked_at(activity):
 def invitees(scope, village_id, also=()):
     """Active persons in a group of a village of the area, to tick on an activity form, and the
     persons of `also` (an activity's rows, when correcting it)."""
-    wanted = (Person.groups != "") & Person.exited_on.is_null()
+    wanted = (Person.groups != "") & Person.exited_on.is_null() & Person.voided_at.is_null()
     if also:
         wanted |= Person.id.in_([a.person_id for a in also])
     return (

@@ -210,6 +210,7 @@ def stale_states(today):
         .join(VisitState, JOIN.LEFT_OUTER)
         .where(
             Person.exited_on.is_null()
+            & Person.voided_at.is_null()
             & (
                 VisitState.id.is_null()
                 | VisitState.refreshed_on.is_null()

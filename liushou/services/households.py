@@ -8,7 +8,8 @@ from ..models.persons import Person
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader, to_int
-from .persons import follow_household
+from .persons import away_rows, follow_household
+from .voiding import refuse_if_voided, void
 
 
 def place_of(scope, values, errors):
@@ -71,6 +72,8 @@ def save_household(actor, scope, values, household=None, today=None):
 
 def save_away(actor, household, values, away=None, today=None):
     """Add or update a family member working away."""
+    if away is not None:
+        refuse_if_voided(away)
     r = Reader(values)
     data = {
         "name": r.text("name", 64, "请填写姓名"),
@@ -107,3 +110,25 @@ def save_away(actor, household, values, away=None, today=None):
         # Leaving and coming home change the members' facts and categories: in this transaction.
         follow_household(actor, household.id, today)
     return away
+
+
+def void_away(actor, household, away, reason, today=None):
+    """作废 a family-away row entered by mistake; the household's members follow at once."""
+    today = today or clock.today()
+    rows_before = away_rows(household.id)
+    return void(
+        actor,
+        away,
+        reason,
+        after=lambda _: follow_household(actor, household.id, today, forget=rows_before),
+    )
+
+
+def void_household(actor, household, reason):
+    """作废 a household registered by mistake: only once none of its members is still on the
+    register (void or move them first)."""
+    if Person.select().where((Person.household == household) & Person.voided_at.is_null()).exists():
+        raise ValidationError(
+            {"void_reason": "户内还有登记的人员，请先将他们转到其他户或作废其登记"}
+        )
+    return void(actor, household, reason)

@@ -29,6 +29,7 @@ from . import SYSTEM, ValidationError, _plain, diff
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
+from .voiding import void
 
 
 def thresholds(on=None):
@@ -272,15 +273,29 @@ def away_rows(household_id):
     ]
 
 
-def follow_household(actor, household_id, on=None):
+# What a fact is when no family-away row decides it any more (a row voided as a mistake).
+UNDECIDED = {
+    "father_status": "",
+    "mother_status": "",
+    "husband_away_since": None,
+    "children_away": False,
+    "children_away_since": None,
+}
+
+
+def follow_household(actor, household_id, on=None, forget=None):
     """Bring every active member of a household into line with its family-away rows (children's
     parents, a woman's husband, elders' children) and re-derive each one's categories, in the
-    caller's transaction."""
+    caller's transaction. `forget`: the rows as they were before one was voided; a fact only
+    that row decided goes back to unknown."""
     on = on or clock.today()
     members = list(Person.active().where(Person.household == household_id).order_by(Person.id))
-    decided = family.facts_for(
-        [_member(p.id, p.__data__) for p in members], away_rows(household_id), on, thresholds(on)
-    )
+    facts = [_member(p.id, p.__data__) for p in members]
+    decided = family.facts_for(facts, away_rows(household_id), on, thresholds(on))
+    if forget is not None:
+        for pid, was in family.facts_for(facts, forget, on, thresholds(on)).items():
+            for k in was:
+                decided[pid].setdefault(k, UNDECIDED[k])
     changed = []
     with database.atomic():
         for person in members:
@@ -408,6 +423,15 @@ def reenter_person(actor, person, today=None):
         # Back in the household: its rows decide his facts again.
         follow_household(actor, person.household_id, today)
     return person
+
+
+def void_person(actor, person, reason, today=None):
+    """作废 a registration made by mistake (a duplicate, the wrong person): kept with who, when
+    and why, in no list, figure or reminder; his household's members follow at once."""
+    today = today or clock.today()
+    return void(
+        actor, person, reason, after=lambda p: follow_household(actor, p.household_id, today)
+    )
 
 
 _RECHECK_LOCK = threading.Lock()

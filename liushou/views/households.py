@@ -1,13 +1,13 @@
 """Households: list, register, the household page with members and family away."""
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from ..auth import current_actor
 from ..models.households import AWAY_RELATIONS, Household
 from ..queries import households as queries
 from ..queries import places
-from ..services.households import save_away, save_household
-from .forms import form_page
+from ..services.households import save_away, save_household, void_away, void_household
+from .forms import form_page, run
 from .paging import paginate
 
 bp = Blueprint("households", __name__)
@@ -88,3 +88,26 @@ def away_form(household_id, away_id):
         ),
         context=lambda values: dict(household=household, away=away, relations=AWAY_RELATIONS),
     )
+
+
+@bp.route("/households/<int:household_id>/void", methods=["POST"])
+def void(household_id):
+    """作废 a household registered by mistake (once none of its members is registered)."""
+    household = g.scope.get(Household, household_id)
+    run(
+        lambda: void_household(current_actor(), household, request.form.get("void_reason")),
+        f"{household} 已作废",
+    )
+    return redirect(url_for("households.detail", household_id=household.id), 303)
+
+
+@bp.route("/households/<int:household_id>/away/<int:away_id>/void", methods=["POST"])
+def away_void(household_id, away_id):
+    """作废 a family-away row entered by mistake; the members' categories follow."""
+    household = g.scope.get(Household, household_id)
+    away = queries.away_member(household, away_id)
+    run(
+        lambda: void_away(current_actor(), household, away, request.form.get("void_reason")),
+        f"已作废 {away.name} 的外出务工记录",
+    )
+    return redirect(url_for("households.detail", household_id=household.id), 303)

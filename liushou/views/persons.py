@@ -174,6 +174,17 @@ def exit_view(person_id):
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 
+@bp.route("/persons/<int:person_id>/void", methods=["POST"])
+def void(person_id):
+    """作废: a registration made by mistake leaves every list and figure, kept with its reason."""
+    person = g.scope.get(Person, person_id)
+    run(
+        lambda: service.void_person(current_actor(), person, request.form.get("void_reason")),
+        f"{person.name} 的登记已作废",
+    )
+    return redirect(url_for("persons.detail", person_id=person.id), 303)
+
+
 @bp.route("/persons/<int:person_id>/reenter", methods=["POST"])
 def reenter(person_id):
     """Bring an exited person back."""
