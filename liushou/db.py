@@ -1,8 +1,9 @@
 """The SQLite database: one deferred handle, its pragmas, the base model, connections."""
 
+import time
 from pathlib import Path
 
-from peewee import CharField, DateTimeField, IntegerField, Model, SqliteDatabase
+from peewee import CharField, DateTimeField, IntegerField, Model, OperationalError, SqliteDatabase
 
 from .instance_files import create_private, private_dir
 
@@ -15,7 +16,31 @@ PRAGMAS = {
     "cache_size": -16000,
 }
 
-database = SqliteDatabase(None, pragmas=PRAGMAS, check_same_thread=False)
+# A background batch holds the write lock about this long, then lets waiting writers in.
+BATCH_SECONDS = 0.1
+# Longer than SQLite's longest busy-handler sleep (100 ms), so a waiting writer wakes inside it.
+BATCH_GAP_SECONDS = 0.12
+
+
+def is_locked(error):
+    """Is this SQLite error a lock timeout (the busy timeout ran out)?"""
+    return isinstance(error, OperationalError) and "locked" in str(error)
+
+
+class Database(SqliteDatabase):
+    """SQLite whose transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
+    transaction never fails half-way on a lock; a BEGIN that times out is tried once more."""
+
+    def begin(self, lock_type=None):
+        try:
+            super().begin(lock_type)
+        except OperationalError as e:
+            if not is_locked(e):
+                raise
+            super().begin(lock_type)
+
+
+database = Database(None, pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
 
 
 class BaseModel(Model):
@@ -64,6 +89,26 @@ class Voidable(BaseModel):
     @property
     def voided(self):
         return self.voided_at is not None
+
+
+def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS):
+    """Call `work(rows)` on the rows of `query`, a batch at a time, each batch in its own
+    transaction sized to hold the write lock about `seconds`, with a `gap` between batches for
+    the writes that wait; returns the list of work's results."""
+    ids = [row[0] for row in query.select(model.id).order_by(model.id).tuples()]
+    results, done, size = [], 0, 20
+    while done < len(ids):
+        chunk = ids[done : done + size]
+        started = time.perf_counter()
+        with database.atomic():
+            rows = list(model.select().where(model.id.in_(chunk)).order_by(model.id))
+            results.append(work(rows))
+        held = time.perf_counter() - started
+        done += len(chunk)
+        size = max(1, min(2 * len(chunk), 2000, int(len(chunk) * seconds / max(held, 0.001))))
+        if done < len(ids):
+            time.sleep(gap)
+    return results
 
 
 def bind(path):

@@ -5,7 +5,7 @@ import json
 import threading
 
 from .. import clock, settings
-from ..db import database
+from ..db import database, in_batches
 from ..models import Setting
 from ..models.households import Household
 from ..models.persons import (
@@ -319,8 +319,9 @@ def daily_recheck(today=None):
     try:
         if Setting.value_on("categories_checked_on", today) == today.isoformat():
             return None
-        changed = recheck(Person.active().iterator(), today)
-        ensure_states(stale_states(today), today)
+        # In batches, each its own short transaction: writers never wait long behind the job.
+        changed = sum(in_batches(Person, Person.active(), lambda batch: recheck(batch, today)), [])
+        in_batches(Person, stale_states(today), lambda batch: ensure_states(batch, today))
         with database.atomic():
             Setting.create(
                 key="categories_checked_on",
