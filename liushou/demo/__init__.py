@@ -7,7 +7,7 @@ and persons, `care` helpers, pairings and visits, `records` needs, benefits, act
 import random
 import secrets
 
-from .. import clock
+from .. import clock, settings
 from ..db import database
 from ..models.accounts import ROLES
 from ..services import SYSTEM
@@ -15,6 +15,7 @@ from ..services.accounts import create_user
 from ..services.places import save_grid, save_village
 from ..services.settings import update_settings
 from . import vocab
+from .bulk import Rows
 from .care import build_care
 from .records import build_records
 from .registry import build_registry
@@ -30,7 +31,10 @@ def build(persons=300, seed=1, password=None):
     villages, grids, users = [], [], []
     with database.atomic():
         update_settings(SYSTEM, town["settings"])
-        for i, row in enumerate(vocab.villages()[: rng.randint(*town["villages"])], start=1):
+        count = rng.randint(*town["villages"])
+        if persons >= town["county_persons"]:
+            count = town["county_villages"]
+        for i, row in enumerate(vocab.villages()[:count], start=1):
             v = save_village(
                 SYSTEM,
                 {"code": f"V{i:02d}", "name": row["name"], "kind": row["kind"], "sort_order": i},
@@ -68,9 +72,12 @@ def build(persons=300, seed=1, password=None):
             add(f"cun{v.code[1:]}", "village", v)
             vgrids = [g for g in grids if g.village_id == v.id]
             add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
-        made = build_registry(rng, people, villages, grids, persons, today)
-        build_care(rng, villages, grids, people, today)
-        build_records(rng, villages, today)
+        # Settings are read once from here on; rows are written in bulk after validation.
+        with settings.held():
+            rows = Rows()
+            made = build_registry(rng, people, villages, grids, persons, today, rows)
+            build_care(rng, villages, grids, people, today, rows)
+            build_records(rng, villages, today)
     return {
         "villages": len(villages),
         "grids": len(grids),
