@@ -91,21 +91,20 @@ class Voidable(BaseModel):
         return self.voided_at is not None
 
 
-def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS):
-    """Call `work(rows)` on the rows of `query`, a batch at a time, each batch in its own
-    transaction sized to hold the write lock about `seconds`, with a `gap` between batches for
-    the writes that wait; returns the list of work's results."""
+def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS, step=2):
+    """Call `work(rows)` on the rows of `query`, `step` rows at a time, in transactions that
+    each end (commit) once they have held the write lock `seconds`, with a `gap` between them
+    for the writes that wait; returns the list of work's results."""
     ids = [row[0] for row in query.select(model.id).order_by(model.id).tuples()]
-    results, done, size = [], 0, 20
+    results, done = [], 0
     while done < len(ids):
-        chunk = ids[done : done + size]
-        started = time.perf_counter()
         with database.atomic():
-            rows = list(model.select().where(model.id.in_(chunk)).order_by(model.id))
-            results.append(work(rows))
-        held = time.perf_counter() - started
-        done += len(chunk)
-        size = max(1, min(2 * len(chunk), 2000, int(len(chunk) * seconds / max(held, 0.001))))
+            started = time.perf_counter()
+            while done < len(ids) and time.perf_counter() - started < seconds:
+                chunk = ids[done : done + step]
+                rows = list(model.select().where(model.id.in_(chunk)).order_by(model.id))
+                results.append(work(rows))
+                done += len(chunk)
         if done < len(ids):
             time.sleep(gap)
     return results

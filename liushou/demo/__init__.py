@@ -8,7 +8,7 @@ import random
 import secrets
 
 from .. import clock, settings
-from ..db import database
+from ..db import PRAGMAS, database
 from ..models.accounts import ROLES
 from ..services import SYSTEM
 from ..services.accounts import create_user
@@ -19,6 +19,8 @@ from .bulk import Rows
 from .care import build_care
 from .records import build_records
 from .registry import build_registry
+
+BUILD_CACHE_KB = 256 * 1024
 
 
 def build(persons=300, seed=1, password=None):
@@ -72,12 +74,15 @@ def build(persons=300, seed=1, password=None):
             add(f"cun{v.code[1:]}", "village", v)
             vgrids = [g for g in grids if g.village_id == v.id]
             add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
-        # Settings are read once from here on; rows are written in bulk after validation.
+        # Settings are read once from here on; rows are written in bulk after validation, into
+        # indexes that outgrow the everyday page cache at county scale.
+        database.pragma("cache_size", -BUILD_CACHE_KB)
         with settings.held():
             rows = Rows()
             made = build_registry(rng, people, villages, grids, persons, today, rows)
             build_care(rng, villages, grids, people, today, rows)
             build_records(rng, villages, today)
+        database.pragma("cache_size", PRAGMAS["cache_size"])
     return {
         "villages": len(villages),
         "grids": len(grids),
