@@ -15,7 +15,7 @@ from ..services.accounts import create_user
 from ..services.places import save_grid, save_village
 from ..services.settings import update_settings
 from . import vocab
-from .bulk import Rows
+from .bulk import Rows, foreign_keys_checked_after, indexes_after
 from .care import build_care
 from .records import build_records
 from .registry import build_registry
@@ -31,7 +31,7 @@ def build(persons=300, seed=1, password=None):
     town = vocab.township()
     people = vocab.People(rng)
     villages, grids, users = [], [], []
-    with database.atomic():
+    with foreign_keys_checked_after(), database.atomic(), indexes_after():
         update_settings(SYSTEM, town["settings"])
         count = rng.randint(*town["villages"])
         if persons >= town["county_persons"]:

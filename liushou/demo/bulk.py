@@ -5,6 +5,7 @@ services one row at a time; here each row gets its id at once (the demo fills an
 database), its values converted by the model's own fields, and rows go to SQLite in batches."""
 
 import json
+from contextlib import contextmanager
 
 from peewee import (
     AutoField,
@@ -23,6 +24,8 @@ from ..models.audit import AuditLog
 from ..services import SYSTEM
 
 BATCH = 50000
+# The tables of millions of rows at county scale, only written (never read) while building.
+BIG = ("visit", "visit_person", "visit_helper", "audit_log")
 # Fields whose Python values sqlite3 stores just as peewee would (str, int, bool, date,
 # datetime, None): handed over as they are.
 PLAIN = (
@@ -107,3 +110,35 @@ def _default(field):
     if callable(field.default):
         return field.default
     return lambda: field.default
+
+
+@contextmanager
+def indexes_after(tables=BIG):
+    """Drop the tables' secondary indexes and build them again at the end: one index built over
+    all rows is many times quicker than one kept up row by row (inside the caller's
+    transaction, so a failure leaves them as they were)."""
+    names = ", ".join("?" for _ in tables)
+    saved = database.execute_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({names})",
+        tables,
+    ).fetchall()
+    for name, _ in saved:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in saved:
+        database.execute_sql(sql)
+
+
+@contextmanager
+def foreign_keys_checked_after():
+    """Foreign keys checked once over all rows at the end instead of row by row; any broken
+    one stops the build. (SQLite changes the setting only outside a transaction.)"""
+    database.pragma("foreign_keys", 0)
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"demo rows with a missing parent: {broken[:5]}")
+    finally:
+        database.pragma("foreign_keys", 1)
