@@ -7,14 +7,19 @@ from flask import abort, g, redirect, request, session, url_for
 
 from . import settings
 from .models import User
-from .models.accounts import FULL_ID_ROLES
+from .rules import privacy
 from .scope import Scope
 from .services import Actor
 
 # Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# Endpoints an account whose password someone else chose may reach before choosing his own.
+FIRST_LOGIN_ENDPOINTS = {"account.password", "auth.logout"}
 # Endpoints a read-only role may POST to.
 READ_ONLY_POSTS = {"auth.login", "auth.logout", "account.password"}
+# Pages that take a POST but are also where a read-only user reads the record; every other
+# create/edit page is refused to him on GET too (an edit form shows more than the record's page).
+READ_ONLY_FORM_PAGES = {"care.need", "records.sites"}
 
 
 def current_actor():
@@ -56,8 +61,14 @@ def load_user():
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return redirect(url_for("auth.login"))
-    if g.user.read_only and request.method == "POST" and request.endpoint not in READ_ONLY_POSTS:
-        abort(403)
+    if g.user.must_change_password and request.endpoint not in FIRST_LOGIN_ENDPOINTS:
+        return redirect(url_for("account.password"), 303 if request.method == "POST" else 302)
+    if g.user.read_only and request.endpoint not in READ_ONLY_POSTS:
+        if request.method == "POST":
+            abort(403)
+        rule = request.url_rule
+        if "POST" in rule.methods and request.endpoint not in READ_ONLY_FORM_PAGES:
+            abort(403)
     return None
 
 
@@ -80,4 +91,12 @@ admin_required = roles_required("admin")
 
 
 def can_see_full_id(user):
-    return user is not None and user.role in FULL_ID_ROLES
+    """Whether the user may ever be shown a full ID number (rules/privacy decides where)."""
+    return user is not None and privacy.may_see_full_id(user.role)
+
+
+def disclosure(kind="record", **options):
+    """The signed-in user's privacy rule for a "listing", "record" or "archive" (see
+    rules/privacy); templates get it as `disclosure(kind)`."""
+    user = g.get("user")
+    return getattr(privacy, kind)(user.role if user else None, **options)

@@ -163,7 +163,13 @@ def import_xlsx(file, village_code, dry_run):
             raise click.ClickException(str(e)) from e
         except ValidationError as e:
             raise click.ClickException("；".join(e.errors.values())) from e
-        labels = {"new": "新增", "update": "更新", "skip": "跳过", "error": "错误"}
+        labels = {
+            "new": "新增",
+            "update": "更新",
+            "same": "无变化",
+            "skip": "跳过",
+            "error": "错误",
+        }
         for row in the_plan.rows:
             problems = "；".join(f"{c}：{m}" for c, m in row.errors + row.warnings)
             click.echo(f"第{row.number}行\t{row.name}\t{labels[row.action]}\t{problems}")

@@ -235,6 +235,31 @@ ALTER TABLE "emergency_step" ADD COLUMN "corrected_at" DATETIME;
 """)
 
 
+@step(10)
+def must_change_password():
+    # An account created or reset by someone else sets its own password at first login.
+    _script("""
+ALTER TABLE "app_user" ADD COLUMN "must_change_password" INTEGER NOT NULL DEFAULT 0;
+""")
+
+
+@step(11)
+def organisations():
+    # Associations and teams; a member is a registered person, a family member working away or
+    # a helper, exactly one of them. An activity may be organised by one.
+    _script("""
+CREATE TABLE "organisation" ("id" INTEGER NOT NULL PRIMARY KEY, "village_id" INTEGER, "kind" VARCHAR(16) NOT NULL, "name" VARCHAR(64) NOT NULL, "phone" VARCHAR(32) NOT NULL, "founded_on" DATE, "notes" TEXT NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT);
+CREATE INDEX "organisation_village_id" ON "organisation" ("village_id");
+CREATE TABLE "org_member" ("id" INTEGER NOT NULL PRIMARY KEY, "organisation_id" INTEGER NOT NULL, "person_id" INTEGER, "away_id" INTEGER, "helper_id" INTEGER, "role" VARCHAR(8) NOT NULL, "phone" VARCHAR(32) NOT NULL, "joined_on" DATE NOT NULL, "left_on" DATE, "left_reason" VARCHAR(200) NOT NULL, "notes" VARCHAR(200) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', FOREIGN KEY ("organisation_id") REFERENCES "organisation" ("id") ON DELETE RESTRICT, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("away_id") REFERENCES "family_away" ("id") ON DELETE RESTRICT, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT, CHECK ((("person_id" IS NOT NULL) + ("away_id" IS NOT NULL) + ("helper_id" IS NOT NULL)) = 1));
+CREATE INDEX "org_member_organisation_id" ON "org_member" ("organisation_id");
+CREATE INDEX "org_member_person_id" ON "org_member" ("person_id");
+CREATE INDEX "org_member_away_id" ON "org_member" ("away_id");
+CREATE INDEX "org_member_helper_id" ON "org_member" ("helper_id");
+ALTER TABLE "activity" ADD COLUMN "organisation_id" INTEGER REFERENCES "organisation" ("id") ON DELETE RESTRICT;
+CREATE INDEX "activity_organisation_id" ON "activity" ("organisation_id");
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -3,7 +3,9 @@
 Every view reads area-bound rows through `Scope.query(Model)` or `Scope.get(Model, id)`; a row
 outside the user's area simply does not exist for him (404 for reads and writes alike).
 A model declares its area with `__scope__ = (village_field, grid_field)`, or names a foreign key
-(`__scope__ = "person"`) to be in the area of the row it points to.
+(`__scope__ = "person"`) to be in the area of the row it points to. `__scope_shared__ = True`
+makes its rows of no village township-wide: seen by every user (writing them is the service's
+call).
 """
 
 from dataclasses import dataclass, field
@@ -60,6 +62,9 @@ class Scope:
                 pass
             else:
                 cond &= self._field(model, grid_name).in_(list(self.grid_ids) or [0])
+        if getattr(model, "__scope_shared__", False):
+            # A row of no village is township-wide (e.g. an organisation): everyone sees it.
+            cond |= self._field(model, village_name).is_null()
         return cond
 
     def filter(self, query, model):

@@ -1,5 +1,6 @@
 """The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
 
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ class Definition:
 
 
 DEFINITIONS = [
-    Definition("township_name", "乡镇（街道）名称", "乡镇信息", "示范镇"),
+    # No default: every card and printout carries it, so nothing prints until it is set.
+    Definition("township_name", "乡镇（街道）名称", "乡镇信息", ""),
     Definition("township_address", "乡镇地址", "乡镇信息", ""),
     Definition("office_phone", "办公室电话", "乡镇信息", "", "phone"),
     Definition(
@@ -28,7 +30,10 @@ DEFINITIONS = [
     ),
     Definition("emergency_phone", "应急求助电话", "便民卡号码", "110", "phone"),
     Definition("police_phone", "派出所电话", "便民卡号码", "110", "phone"),
-    Definition("family_hotline", "亲情热线", "便民卡号码", "12345", "phone"),
+    # No national family hotline exists: empty (not printed) until the township sets its own.
+    Definition(
+        "family_hotline", "亲情热线", "便民卡号码", "", "phone", "本乡镇设立后填写；留空则卡上不印"
+    ),
     Definition(
         "base_url",
         "本系统内网地址",
@@ -122,6 +127,21 @@ def held():
         yield
     finally:
         _held.values = None
+
+
+_PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)
+
+
+def township_name_problem(name=None):
+    """Why the township's name cannot go on paper (empty, or a placeholder such as 示范镇), or
+    None."""
+    name = (get("township_name") if name is None else name or "").strip()
+    if _PLACEHOLDER.match(name):
+        return (
+            "乡镇（街道）名称还没有填写（或仍是“示范镇”之类的示例），"
+            "请管理员先到“系统设置”填写本乡镇的名称"
+        )
+    return None
 
 
 def all_current():

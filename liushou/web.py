@@ -23,6 +23,7 @@ from .views import (
     home,
     households,
     imports,
+    orgs,
     pairings,
     persons,
     printouts,
@@ -91,6 +92,7 @@ def init_app(app):
         imports,
         care,
         records,
+        orgs,
         reminders,
         reports,
     ):
@@ -111,6 +113,7 @@ def init_app(app):
     app.jinja_env.globals.update(
         asset=asset,
         setting=settings.get,
+        disclosure=auth.disclosure,
         today=clock.today,
         emergency_alerts=_emergency_alerts,
         form_version=lambda: g.get("form_version", ""),

@@ -3,9 +3,13 @@ neutralised in exports. No Flask in here."""
 
 import io
 import zipfile
+from xml.parsers import expat
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.styles import Alignment, Font
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20000
@@ -15,6 +19,17 @@ MAX_COLUMNS = 60
 MAX_CELLS = 800_000
 MAX_UNZIPPED = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, per member
+# openpyxl builds every part but the sheets whole in memory (tens of bytes per byte of XML):
+# styles, workbook, relationships, properties, charts... are small in any real ledger.
+MAX_PART = 2 * 1024 * 1024
+# Shared strings are all held in memory too; a full 20,000-row ledger needs about 10 MB.
+MAX_STRINGS = 16 * 1024 * 1024
+# The sheet is streamed a row at a time, but each row is built whole: no row may hold more XML
+# elements than its cells need (a cell is <c> with <v>, or <is><t>, a few rich-text runs).
+MAX_ROW_ELEMENTS = 8 * MAX_COLUMNS
+MAX_ELEMENTS = 4 * MAX_CELLS
+# Outside the rows: columns, merged cells (a ledger may merge one per household), views...
+MAX_OTHER_ELEMENTS = 100_000
 UNREADABLE = "文件已损坏或格式不对，无法读取：请在 Excel 中打开并“另存为 .xlsx”后再导入"
 
 
@@ -29,6 +44,12 @@ def read_rows(data, max_rows=MAX_ROWS):
     row is built, and at most MAX_CELLS cells are ever built. Any failure while reading becomes
     a WorkbookError with a message for the user."""
     _check_container(data)
+    try:
+        _check_parts(data)
+    except WorkbookError:
+        raise
+    except Exception as e:
+        raise WorkbookError(UNREADABLE) from e
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for damaged files
@@ -66,6 +87,76 @@ def _check_container(data):
                 raise WorkbookError("这不是 Excel 工作簿（.xlsx）文件")
     except zipfile.BadZipFile as e:
         raise WorkbookError("文件已损坏，无法读取") from e
+
+
+def _check_parts(data):
+    """Refuse, before openpyxl builds anything, a part it would hold whole that is larger than
+    any real ledger's, and a first sheet whose rows carry more XML than their cells need."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, keep_links=False)
+    sizes = {info.filename: info.file_size for info in reader.archive.infolist()}
+    too_big = WorkbookError("文件内容异常（部件过大），已拒绝导入")
+    if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_PART:
+        raise too_big
+    reader.read_manifest()
+    part = _find_workbook_part(reader.package).PartName[1:]
+    if sizes.get(part, 0) > MAX_PART or sizes.get(get_rels_path(part), 0) > MAX_PART:
+        raise too_big
+    reader.read_workbook()  # the workbook part and its relationships only
+    sheets = [
+        rel.target
+        for _, rel in reader.parser.find_sheets()
+        if "chartsheet" not in rel.Type and rel.target in sizes
+    ]
+    strings = reader.package.find(SHARED_STRINGS)
+    strings = strings.PartName[1:] if strings is not None else None
+    for name, size in sizes.items():
+        if name == strings:
+            limit = MAX_STRINGS
+        elif name in sheets or name.startswith("xl/media/"):
+            continue  # streamed (the first sheet; the others are never read) or never parsed
+        else:
+            limit = MAX_PART
+        if size > limit:
+            raise too_big
+    if sheets:
+        with reader.archive.open(sheets[0]) as stream:
+            _scan_sheet(stream)
+
+
+def _scan_sheet(stream):
+    """Count the first sheet's XML elements as they stream past, without building them."""
+    counts = {"all": 0, "row": 0, "other": 0}
+    depth = {"row": None, "now": 0}
+
+    def start(name, _attrs):
+        depth["now"] += 1
+        counts["all"] += 1
+        if counts["all"] > MAX_ELEMENTS:
+            raise WorkbookError(f"单元格超过 {MAX_CELLS} 个，请拆分后再导入")
+        if depth["row"] is not None:
+            counts["row"] += 1
+            if counts["row"] > MAX_ROW_ELEMENTS:
+                raise WorkbookError("文件内容异常（一行的内容过多），已拒绝导入")
+        elif name.rpartition(":")[2] == "row":
+            depth["row"], counts["row"] = depth["now"], 0
+        else:
+            counts["other"] += 1
+            if counts["other"] > MAX_OTHER_ELEMENTS:
+                raise WorkbookError("文件内容异常（表格以外的内容过多），已拒绝导入")
+
+    def end(_name):
+        if depth["row"] == depth["now"]:
+            depth["row"] = None
+        depth["now"] -= 1
+
+    def doctype(*_args):
+        raise WorkbookError(UNREADABLE)  # a sheet never declares a DTD (entity expansion)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    parser.ParseFile(stream)
 
 
 def _sheet_rows(sheet, max_rows):

@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from datetime import date
 
 import pytest
 
@@ -57,7 +58,10 @@ def runner(app):
 def places(app):
     """Two villages with two grids each: V01 (V01-G1, V01-G2) and V02 (V02-G1, V02-G2)."""
     from liushou.services.places import save_grid, save_village
+    from liushou.services.settings import update_settings
 
+    # Printouts refuse an unnamed township; in force long before any frozen test date.
+    update_settings(SYSTEM, {"township_name": "测试镇"}, date(2000, 1, 1))
     out = {}
     for i in (1, 2):
         v = save_village(SYSTEM, {"code": f"V0{i}", "name": f"第{i}村", "sort_order": i})

@@ -132,6 +132,13 @@ def _registry(places, users):
         {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": GRID_MARK + "报告人"},
     )
     need = save_need(SYSTEM, person, {"kind": "课业辅导", "description": GRID_MARK + "需求"})
+    from liushou.services.care import save_service
+
+    service = save_service(
+        SYSTEM,
+        person,
+        {"kind": "课业辅导", "served_on": "2026-01-05", "description": GRID_MARK + "服务"},
+    )
     from liushou.services.records import save_activity, save_benefit
 
     benefit = save_benefit(
@@ -155,6 +162,7 @@ def _registry(places, users):
         "emergency_id": (emergency.id, "grid"),
         "step_id": (emergency.steps[0].id, "grid"),
         "need_id": (need.id, "grid"),
+        "service_id": (service.id, "grid"),
         "token": ("probe0token", "grid"),
         "household_id": (household.id, "grid"),
         "person_id": (person.id, "grid"),
@@ -164,9 +172,29 @@ def _registry(places, users):
     }
 
 
+def _orgs(places, users):
+    """An association of V01 whose member is the family member away of the grid's household."""
+    from liushou.models.households import FamilyAway
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.orgs import add_member, create_org
+
+    everything = Scope(everything=True)
+    org = create_org(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "kind": "外出务工者协会", "name": VILLAGE_MARK + "协会"},
+    )
+    away = FamilyAway.get(FamilyAway.name == GRID_MARK + "父亲")
+    member = add_member(
+        SYSTEM, everything, org, {"away": away.id, "role": "小组长", "joined_on": "2025-01-01"}
+    )
+    return {"org_id": (org.id, "village"), "member_id": (member.id, "village")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry]
+EXTRA_FACTORIES = [_registry, _orgs]
 
 
 def _urls(app, objects):

@@ -34,6 +34,10 @@ SKIP_ENDPOINTS = {
     "admin.settings_page",
     "admin.user_new",
     "admin.user_edit",
+    "admin.user_reset",
+    "admin.user_unlock",
+    "admin.users_bulk",
+    "admin.places_bulk",
 }
 
 # Form fields that are plain values (text, dates, choices), never an object id.
@@ -144,6 +148,16 @@ PLAIN_FIELDS = {
     "q",
     "code",
     "sort_order",
+    "purpose",
+    "ext",
+    "void_reason",
+    "correction_reason",
+    "started_on",
+    "role",
+    "joined_on",
+    "left_on",
+    "left_reason",
+    "founded_on",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -161,6 +175,8 @@ OBJECT_KINDS = {
     "site",
     "need",
     "activity",
+    "away",
+    "organisation",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -173,6 +189,7 @@ FORMS = {
     "persons.exit": {},
     "persons.reenter": {},
     "persons.review": {},
+    "persons.reveal_id": {},
     "pairings.add": {"helper": "helper"},
     "pairings.bulk": {"helper": "helper", "persons": "persons", "grid": "grid"},
     "pairings.end": {},
@@ -181,16 +198,27 @@ FORMS = {
     "helpers.form": {"village": "village", "user": "user", "areas": "areas"},
     "helpers.village_posts": {post: "helper" for post in VILLAGE_POSTS},
     "visits.new": {"persons": "persons", "helpers": "helpers"},
+    "visits.edit": {"persons": "persons", "helpers": "helpers"},
+    "visits.void": {},
+    "pairings.edit": {"helper": "helper"},
+    "pairings.void": {},
     "care.need": {"helper": "helper"},
+    "care.need_void": {},
     "care.service_new": {"need": "need", "helper": "helper"},
+    "care.service_page": {"need": "need", "helper": "helper"},
+    "care.service_void": {},
     "care.emergency_new": {},
+    "care.emergency_edit": {},
+    "care.emergency_void": {},
     "care.emergency_step": {},
+    "care.emergency_step_correct": {},
     "care.emergency_close": {},
     "records.activity_new": {
         "village": "village",
         "site": "site",
         "persons": "persons",
         "attended": "attended",
+        "organisation": "organisation",
     },
     "records.checkup_new": {"activity": "activity"},
     "records.benefit_new": {},
@@ -199,6 +227,14 @@ FORMS = {
     "imports.upload": {"village": "village"},
     "imports.confirm": {"village": "village"},
     "printouts.job_start": {"village": "village", "grid": "grid"},
+    "printouts.ledger_full": {},
+    "orgs.new": {"village": "village"},
+    "orgs.edit": {},
+    "orgs.void": {},
+    "orgs.member_new": {"person": "person", "away": "away", "helper": "helper"},
+    "orgs.member_leave": {},
+    "orgs.member_role": {},
+    "orgs.member_void": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -212,7 +248,7 @@ def _own_and_foreign(places, users, objects):
     from liushou.services import SYSTEM
     from liushou.services.care import save_need
     from liushou.services.helpers import save_helper
-    from liushou.services.households import save_household
+    from liushou.services.households import save_away, save_household
     from liushou.services.persons import save_person
     from liushou.services.records import save_activity, save_site
 
@@ -245,6 +281,10 @@ def _own_and_foreign(places, users, objects):
         {"village": v1.id, "kind": "留守儿童之家", "name": VILLAGE_MARK + "儿童之家"},
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外村需求"})
+    away = save_away(SYSTEM, home, {"name": "外村务工人员", "relation": "父亲"})
+    from liushou.services.orgs import create_org
+
+    org = create_org(SYSTEM, everything, {"village": v2.id, "kind": "互助组", "name": "外村互助组"})
     activity = save_activity(
         SYSTEM,
         everything,
@@ -265,6 +305,10 @@ def _own_and_foreign(places, users, objects):
     bulk_helper = save_helper(
         SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人乙", "kind": "志愿者", "village": v1.id}
     )
+    # A helper nobody pairs with on the probe's person: a pairing is corrected to him.
+    edit_helper = save_helper(
+        SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人丙", "kind": "志愿者", "village": v1.id}
+    )
     return {
         "village": (v1.id, v2.id),
         "grid": (places["V01-G1"].id, places["V02-G1"].id),
@@ -281,6 +325,55 @@ def _own_and_foreign(places, users, objects):
         "activity": (Activity.get_by_id(objects["activity_id"][0]).id, activity.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V02-G1'].id}"),
         "bulk_helper": (bulk_helper.id, helper.id),
+        "edit_helper": (edit_helper.id, helper.id),
+        "away": (objects["away_id"][0], away.id),
+        "organisation": (objects["org_id"][0], org.id),
+    }
+
+
+def _other_grid(places, objects, ids):
+    """The ids a grid worker of V01-G1 (grid1) is probed with: own in V01-G1, foreign in V01-G2
+    (another grid of his own village) for every grid-bound kind; village-wide kinds keep V02's."""
+    from liushou.models import Household, Need, Person
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.care import save_need
+    from liushou.services.households import save_away, save_household
+    from liushou.services.persons import save_person
+
+    everything = Scope(everything=True)
+    home = save_household(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "grid": places["V01-G2"].id, "head_name": "外格户主"},
+    )
+    kid = save_person(
+        SYSTEM,
+        everything,
+        {
+            "household": home.id,
+            "name": "外格儿童",
+            "birth_date": "2016-05-01",
+            "sex": "男",
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
+    need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外格需求"})
+    away = save_away(SYSTEM, home, {"name": "外格务工人员", "relation": "父亲"})
+    own_person = Person.get_by_id(objects["person_id"][0]).id
+    own_household = Household.get_by_id(objects["household_id"][0]).id
+    return {
+        **ids,
+        "grid": (places["V01-G1"].id, places["V01-G2"].id),
+        "household": (own_household, home.id),
+        "households": (own_household, home.id),
+        "person": (own_person, kid.id),
+        "persons": (own_person, kid.id),
+        "attended": (own_person, kid.id),
+        "need": (Need.get_by_id(objects["need_id"][0]).id, need.id),
+        "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V01-G2'].id}"),
+        "away": (objects["away_id"][0], away.id),
     }
 
 
@@ -327,6 +420,20 @@ def _valid_bodies(ids, objects):
             "visited_on": "2026-01-06",
             "method": "上门",
         },
+        "visits.edit": {
+            "persons": [own["persons"]],
+            "helpers": [own["helpers"]],
+            "visited_on": "2026-01-04",
+            "method": "电话",
+        },
+        "pairings.edit": {"helper": own["edit_helper"], "started_on": "2026-01-02"},
+        "care.service_page": {
+            "kind": "心理抚慰",
+            "description": "探针改服务",
+            "served_on": "2026-01-06",
+            "need": own["need"],
+            "helper": own["helper"],
+        },
         "care.need": {"kind": "课业辅导", "description": "探针需求", "helper": own["helper"]},
         "care.service_new": {
             "kind": "课业辅导",
@@ -343,12 +450,15 @@ def _valid_bodies(ids, objects):
             "held_on": "2026-01-06",
             "persons": [own["persons"]],
             "attended": [own["attended"]],
+            "organisation": own["organisation"],
         },
         "records.checkup_new": {"activity": own["activity"], "checked_on": "2026-01-06"},
         "records.sites": {"village": own["village"], "kind": "留守儿童之家", "name": "探针阵地"},
         "imports.upload": {"village": own["village"]},
         "imports.confirm": {"village": own["village"]},
         "printouts.job_start": {"village": own["village"]},  # a grid, when sent, wins
+        "orgs.new": {"village": own["village"], "kind": "互助组", "name": "探针互助组"},
+        "orgs.member_new": {"person": own["person"], "joined_on": "2026-01-06"},
     }
 
 
@@ -389,7 +499,15 @@ def world(app, places, users):
     from tests.test_access_probe import _urls
 
     ids = _own_and_foreign(places, users, objects)
-    return {"urls": _urls(app, objects), "ids": ids, "bodies": _valid_bodies(ids, objects)}
+    grid_ids = _other_grid(places, objects, ids)
+    return {
+        "urls": _urls(app, objects),
+        "ids": {"cun1": ids, "grid1": grid_ids},
+        "bodies": {
+            "cun1": _valid_bodies(ids, objects),
+            "grid1": _valid_bodies(grid_ids, objects),
+        },
+    }
 
 
 def _state():
@@ -458,50 +576,77 @@ def test_unknown_post_route_fails_loudly(app, world):
         FORMS["records.sites"] = FORMS_BACKUP
 
 
-def test_another_areas_id_in_a_form_is_refused(app, world):
+# Who is probed: cun1 (cadre of V01) with V02's ids; grid1 (grid worker of V01-G1) with V01-G2's
+# ids for grid-bound objects (households, persons, needs, grids) and V02's for the others.
+PROBED_USERS = ("cun1", "grid1")
+FOREIGN_MARKS = {"cun1": ("外村",), "grid1": ("外村", "外格")}  # names of objects he may not see
+
+
+@pytest.mark.parametrize("username", PROBED_USERS)
+def test_another_areas_id_in_a_form_is_refused(app, world, username):
     client = app.test_client()
-    assert login(client, "cun1").status_code == 303
+    assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
     probed = []
     for rule, url, _level in world["urls"]:
         if rule.endpoint not in FORMS or "POST" not in rule.methods:
             continue
-        body = world["bodies"].get(rule.endpoint, {})
-        for field, data in _variants(FORMS[rule.endpoint], body, world["ids"]):
+        body = world["bodies"][username].get(rule.endpoint, {})
+        for field, data in _variants(FORMS[rule.endpoint], body, world["ids"][username]):
             _clear_flashes(client)
             before = _state()
             response = client.post(url, data={**data, "csrf_token": token})
             status = response.status_code
             refused = 400 <= status < 500 or (status == 303 and _error_flashed(client))
-            assert refused, f"{url} accepted another area's {field}: {data[field]} ({status})"
-            assert _state() == before, f"{url} wrote data with another area's {field}"
+            assert refused, (
+                f"{username}: {url} accepted another area's {field}: {data[field]} ({status})"
+            )
+            assert _state() == before, f"{username}: {url} wrote data with another area's {field}"
             text = response.get_data(as_text=True)
-            assert "外村" not in text, (url, field)
+            for mark in FOREIGN_MARKS[username]:
+                assert mark not in text, (username, url, field)
             probed.append((rule.endpoint, field))
     assert len(probed) >= sum(len(f) for f in FORMS.values())
 
 
-def test_valid_bodies_are_accepted(app, world):
+@pytest.mark.parametrize("username", PROBED_USERS)
+def test_valid_bodies_are_accepted(app, world, username):
     """The control: with its own ids each probed form is accepted, so a refusal above comes from
-    the foreign id and not from another field."""
+    the foreign id and not from another field (a form the role may not post at all, 403, is
+    refused whatever it carries)."""
     client = app.test_client()
-    assert login(client, "cun1").status_code == 303
+    assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
+    accepted = 0
     for rule, url, _level in world["urls"]:
         fields = FORMS.get(rule.endpoint)
         if not fields or "POST" not in rule.methods or rule.endpoint in NO_CONTROL:
             continue
         _clear_flashes(client)
         before = _state()
-        data = world["bodies"][rule.endpoint]
+        data = world["bodies"][username][rule.endpoint]
         response = client.post(url, data={**data, "csrf_token": token})
+        if username != "cun1" and (
+            response.status_code == 403 or rule.endpoint in NOT_FOR_GRID_WORKERS
+        ):
+            assert response.status_code in (403, 422) and _state() == before, url
+            continue
+        accepted += 1
         assert response.status_code == 303 and not _error_flashed(client), (
             url,
             response.status_code,
-            re.findall(r'class="error[^"]*">([^<]+)', response.get_data(as_text=True)),
+            re.findall(r'class="err[^"]*"[^>]*>([^<]+)', response.get_data(as_text=True)),
         )
         assert _state() != before, url
+    assert accepted >= 8, (username, accepted)
 
+
+# Forms a grid worker may open but not save whatever he sends, each with its reason.
+NOT_FOR_GRID_WORKERS = {
+    "helpers.form",  # a helper belongs to a whole village: only its cadres add or change one
+    "helpers.village_posts",  # the village's contact-card posts: the village's cadres name them
+    "records.sites",  # a service site serves the whole village
+}
 
 # Controls not run: a print job starts PDF workers; an upload needs a file; a confirmed import
 # deletes the workbook.

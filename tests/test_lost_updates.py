@@ -4,16 +4,18 @@ both versions side by side, and saving again reapplies his own changes on top of
 import pytest
 
 from liushou.models.accounts import User
-from liushou.models.care import Need
+from liushou.models.care import Emergency, Need, Service
 from liushou.models.helpers import Helper
 from liushou.models.households import FamilyAway, Household
 from liushou.models.persons import Person
 from liushou.models.places import Grid, Village
+from liushou.models.visits import Visit
 from liushou.services import SYSTEM
-from liushou.services.care import save_need
+from liushou.services.care import open_emergency, save_need, save_service
 from liushou.services.helpers import save_helper
 from liushou.services.households import save_away, save_household
 from liushou.services.persons import save_person
+from liushou.services.visits import record_visit
 from tests.conftest import login
 from tests.formdata import read_form, replace
 
@@ -51,7 +53,27 @@ def world(app, places, users):
         {"kind": "课业辅导", "description": "数学跟不上", "raised_on": "2026-11-01"},
         scope=scope,
     )
+    visit = record_visit(
+        SYSTEM,
+        scope,
+        [person],
+        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id], "life": "正常"},
+    )
+    service = save_service(
+        SYSTEM,
+        person,
+        {"kind": "课业辅导", "served_on": "2026-01-06", "description": "讲数学"},
+        scope=scope,
+    )
+    emergency = open_emergency(
+        SYSTEM,
+        person,
+        {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "王建国"},
+    )
     return {
+        "visit": visit,
+        "service": service,
+        "emergency": emergency,
         "person": person,
         "household": household,
         "away": away,
@@ -82,6 +104,15 @@ FORMS = [
     ),
     ("/helpers/{id}/edit", Helper, "helper", ("unit", "中心小学"), ("phone", "13900004444")),
     ("/needs/{id}", Need, "need", ("unit", "镇中心校"), ("description", "英语也跟不上")),
+    ("/visits/{id}/edit", Visit, "visit", ("life", "吃住都好"), ("mind", "想念父母")),
+    ("/services/{id}", Service, "service", ("description", "讲英语"), ("served_on", "2026-01-07")),
+    (
+        "/emergencies/{id}/edit",
+        Emergency,
+        "emergency",
+        ("description", "当晚找到"),
+        ("reported_by", "李老师"),
+    ),
     ("/admin/users/{id}", User, "user", ("display_name", "张村长"), ("phone", "13900005555")),
     ("/admin/places/villages/{id}", Village, "village", ("name", "新二村"), ("sort_order", "7")),
     ("/admin/places/grids/{id}", Grid, "grid", ("name", "东组"), ("sort_order", "9")),

@@ -38,6 +38,10 @@ def sheet(app, tmp_path):
 
 
 def test_pdf_embeds_a_cjk_font_with_footer(app, sheet):
+    from liushou.services import SYSTEM
+    from liushou.services.settings import update_settings
+
+    update_settings(SYSTEM, {"township_name": "柳河镇"})
     with app.test_request_context():
         g.user = None
         html = print_response.html(sheet)
@@ -48,7 +52,7 @@ def test_pdf_embeds_a_cjk_font_with_footer(app, sheet):
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
     text = reader.pages[0].extract_text()
-    assert "第 1 页 / 共" in text and "示范镇" in text
+    assert "第 1 页 / 共" in text and "柳河镇" in text
 
 
 def test_external_resources_are_refused(app):

@@ -46,6 +46,8 @@ def world(places):
                 "name": "张小明" if code == "V01" else "李小红",
                 "birth_date": "2016-04-01",
                 "sex": "男",
+                "carer_name": f"{code}户主",
+                "carer_relation": "祖父",
                 **BOTH_AWAY,
             },
         )

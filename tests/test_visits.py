@@ -33,7 +33,12 @@ def world(places, users):
             "phone": "13912345678",
         },
     )
-    both_away = {"father_status": "外出务工", "mother_status": "外出务工"}
+    both_away = {
+        "father_status": "外出务工",
+        "mother_status": "外出务工",
+        "carer_name": "王建国",
+        "carer_relation": "祖父",
+    }
     kid1 = save_person(
         SYSTEM,
         ALL,

@@ -2,7 +2,8 @@
 
 The data it is made of (names, villages, helpers, activities, needs by group …) lives in the
 top-level fixtures/ folder; this package only decides who is where: `registry` makes households
-and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities."""
+and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities,
+`orgs` associations and teams."""
 
 import random
 import secrets
@@ -17,6 +18,7 @@ from ..services.settings import update_settings
 from . import vocab
 from .bulk import Rows, foreign_keys_checked_after, indexes_after
 from .care import build_care
+from .orgs import build_orgs
 from .records import build_records
 from .registry import build_registry
 
@@ -82,6 +84,7 @@ def build(persons=300, seed=1, password=None):
             made = build_registry(rng, people, villages, grids, persons, today, rows)
             build_care(rng, villages, grids, people, today, rows)
             build_records(rng, villages, today)
+            build_orgs(rng, villages, today)
         database.pragma("cache_size", PRAGMAS["cache_size"])
     return {
         "villages": len(villages),

@@ -4,16 +4,18 @@ Ages hang together: a grandparent heads the household, the parents are young eno
 children and old enough to be theirs, a child's school and grade follow his age, and an entrusted
 carer is an adult (the grandparent, or the parent at home)."""
 
+import json
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 from .. import clock
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
+from ..rules import categories, family
 from ..rules.categories import age_on
 from ..rules.pinyin import keys
 from ..services import ValidationError
-from ..services.persons import derive, validate
+from ..services.persons import _member, _said, derive, facts_of, thresholds, validate
 from . import vocab
 
 # Left out of a person's "create" audit row, as services.persons.save_person leaves them out.
@@ -104,9 +106,29 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
                 reason = rng.choice(words["exit"]["reasons"])
                 on = _days_ago(rng, today, 1, 90)
                 exited = [("exited_on", None, on), ("exit_reason", "", reason)]
+                before, old_groups, old_reasons = (
+                    facts_of(data),
+                    data["groups"],
+                    data["group_reasons"],
+                )
                 data["exited_on"], data["exit_reason"] = date.fromisoformat(on), reason
                 data["groups"], data["group_reasons"] = derive(data, today)
+                if data["groups"] != old_groups:  # in the exit's audit row, as exit_person does
+                    why = categories.change_reason(
+                        before,
+                        facts_of(data),
+                        json.loads(old_reasons),
+                        json.loads(data["group_reasons"]),
+                        today,
+                        thresholds(today),
+                    )
+                    exited += [
+                        ("groups", old_groups, data["groups"]),
+                        ("category_reason", _said(old_reasons), why),
+                    ]
             person_id = rows.add(Person, **data, created_at=clock.now(), updated_at=clock.now())
+            if not exited:
+                _settled(household, data, person_id)
             rows.audit("create", Person, person_id, data["name"], created)
             if exited:
                 rows.audit("exit", Person, person_id, data["name"], exited)
@@ -116,10 +138,19 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
 
 def _person(values, household, taken, today):
     """A person's row, checked by the rules a registration goes through: the same reading and
-    validation (ID number, dates, choices), pinyin keys and derived categories."""
+    validation (ID number, dates, choices), the facts the household's family-away rows decide
+    (and their contradictions), pinyin keys and derived categories."""
     data, errors = validate(values, today)
     if data["id_number"] in taken:
         errors["id_number"] = "该身份证号已登记"
+    if not errors:
+        me = _member(-len(household.members) - 1, data)
+        decided = family.facts_for(
+            [me, *household.members], household.away, today, thresholds(today)
+        )[me.id]
+        for key, message in family.conflicts(me, decided, household.away).items():
+            errors.setdefault(key, message)
+        data.update(decided)
     if errors:
         raise ValidationError(errors)
     taken.add(data["id_number"])
@@ -129,6 +160,11 @@ def _person(values, household, taken, today):
     data["exited_on"] = None
     data["groups"], data["group_reasons"] = derive(data, today)
     return data
+
+
+def _settled(household, data, person_id):
+    """Count a saved, active person among the household's members for the ones after him."""
+    household.members.append(_member(person_id, data))
 
 
 def _household(rows, values):
@@ -148,12 +184,17 @@ def _household(rows, values):
         village=data["village"],
         grid=data["grid"],
         label=f"{data['head_name']}户",
+        members=[],  # family.Member of the persons saved so far
+        away=[],  # family.AwayRow of its family working away
     )
 
 
 def _add_away(rows, household, values):
     data = {**values, "away_since": _date(values["away_since"])}
     row_id = rows.add(FamilyAway, household=household.id, **data)
+    household.away.append(
+        family.AwayRow(row_id, data["name"], data["relation"], data["away_since"], None)
+    )
     label = f"{household.label} 外出：{data['name']}（{data['relation']}）"
     rows.audit("create", FamilyAway, row_id, label, [(k, None, v) for k, v in data.items() if v])
 

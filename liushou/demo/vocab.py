@@ -7,6 +7,7 @@ from .. import fixtures
 from ..fixtures import FixtureError
 from ..models.care import NEED_KINDS
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS
+from ..models.orgs import MEMBER_ROLES, ORG_KINDS
 from ..models.persons import SELF_CARE
 from ..models.records import ACTIVITY_KINDS, SITE_KINDS
 from ..models.visits import ASPECTS, VISIT_METHODS
@@ -86,6 +87,19 @@ def activities():
         for group in _groups(r["serves"]):
             _check("activities.csv", "serves", group, GROUPS)
     return rows
+
+
+def orgs():
+    """The demo's organisations (vocab.toml [org]), checked against the models' choices."""
+    spec = words()["org"]
+    for row in spec["village"] + spec["township"]:
+        _check("vocab.toml", "org kind", row["kind"], ORG_KINDS)
+        _check("vocab.toml", "org leader", row["leader"], ("", *HELPER_KINDS))
+        if row.get("activity"):
+            _check("vocab.toml", "org activity", row["activity"]["kind"], ACTIVITY_KINDS)
+    for role in spec["roles"]:
+        _check("vocab.toml", "org role", role, MEMBER_ROLES)
+    return spec
 
 
 def ages(row):

@@ -5,6 +5,7 @@ from .audit import AuditLog
 from .care import Emergency, EmergencyStep, Need, Service
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
+from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
@@ -38,6 +39,8 @@ ALL_MODELS = [
     Site,
     Activity,
     Attendance,
+    Organisation,
+    Membership,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

@@ -37,6 +37,9 @@ class User(BaseModel):
     last_login_at = DateTimeField(null=True)
     # In every session cookie; bumping it ends all of this user's sessions.
     session_version = IntegerField(default=0)
+    # Set when someone else chose the password (created or reset by an admin): every page
+    # sends him to the password page until he has chosen his own.
+    must_change_password = BooleanField(default=False)
     created_at = DateTimeField(default=clock.now)
 
     class Meta:

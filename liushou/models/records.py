@@ -13,6 +13,7 @@ from peewee import (
 
 from .. import clock
 from ..db import Voidable
+from .orgs import Organisation
 from .persons import Person
 from .places import Village
 
@@ -116,6 +117,10 @@ class Activity(Voidable):
     title = CharField(max_length=100)
     held_on = DateField(index=True)
     organiser = CharField(max_length=64, default="")
+    # The association or team that organised it (the village's or a township-wide one).
+    organisation = ForeignKeyField(
+        Organisation, null=True, backref="activities", on_delete="RESTRICT"
+    )
     helpers = CharField(max_length=200, default="")
     notes = TextField(default="")
     created_by = IntegerField(null=True)

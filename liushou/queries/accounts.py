@@ -2,7 +2,10 @@
 
 from peewee import JOIN
 
-from ..models import AuditLog, User, Village
+from .. import settings
+from ..models import AuditLog, Grid, Setting, User, Village
+from ..models.helpers import Helper, VillagePost
+from ..models.households import Household
 
 
 def users():
@@ -24,3 +27,79 @@ def audit(action=None, username=None, object_type=None, since=None, until=None):
     return AuditLog.search(
         action=action, username=username, object_type=object_type, since=since, until=until
     )
+
+
+# The posts every village's contact card names.
+CARD_POSTS = ("包片干部", "村医", "民警", "法律顾问")
+
+
+def first_day_steps():
+    """The first-run checklist, in the order a township goes through it: [(key, label, done,
+    detail)]. Each step ticks itself from what the register holds."""
+    villages = list(Village.select().where(Village.active))
+    village_ids = [v.id for v in villages]
+    posts = {}
+    for p in VillagePost.select().where(VillagePost.village.in_(village_ids or [0])):
+        posts.setdefault(p.village_id, set()).add(p.post)
+    missing_posts = [v.name for v in villages if not set(CARD_POSTS) <= posts.get(v.id, set())]
+    with_people = {
+        h.village_id
+        for h in Household.select(Household.village).where(
+            Household.village.in_(village_ids or [0])
+        )
+    }
+    no_ledger = [v.name for v in villages if v.id not in with_people]
+    grids = Grid.select().where(Grid.active).count()
+    others = User.select().where(User.role != "admin").count()
+    address_set = bool(settings.get("township_address")) and bool(settings.get("office_phone"))
+    return [
+        (
+            "township",
+            "填写乡镇（街道）名称、地址和办公室电话",
+            settings.township_name_problem() is None and address_set,
+            "",
+        ),
+        (
+            "base_url",
+            "填写本系统的内网地址（打印的二维码要用）",
+            Setting.select().where(Setting.key == "base_url").exists(),
+            "",
+        ),
+        (
+            "places",
+            "建立村（社区）和网格",
+            bool(villages) and grids > 0,
+            f"已有 {len(villages)} 个村（社区）、{grids} 个网格" if villages else "",
+        ),
+        (
+            "accounts",
+            "为乡镇干部、村干部和网格员建账号",
+            others > 0,
+            f"已有 {others} 个账号" if others else "",
+        ),
+        (
+            "posts",
+            "填写各村包片干部、村医、民警、法律顾问（印在联系卡上）",
+            bool(villages) and not missing_posts,
+            ("尚缺：" + "、".join(missing_posts[:5]) + ("等" if len(missing_posts) > 5 else ""))
+            if villages and missing_posts
+            else "",
+        ),
+        ("helpers", "登记帮扶人", Helper.select().where(Helper.active).exists(), ""),
+        (
+            "ledgers",
+            "导入各村的台账",
+            bool(villages) and not no_ledger,
+            ("尚未导入：" + "、".join(no_ledger[:5]) + ("等" if len(no_ledger) > 5 else ""))
+            if villages and no_ledger
+            else "",
+        ),
+        (
+            "cards",
+            "打印便民服务联系卡",
+            AuditLog.select()
+            .where((AuditLog.action == "print") & (AuditLog.object_type == "household"))
+            .exists(),
+            "",
+        ),
+    ]

@@ -40,6 +40,7 @@ def overdue_steps(scope, now=None):
             EmergencyStep.done_at.is_null()
             & (EmergencyStep.due_at < now)
             & Emergency.closed_at.is_null()
+            & Emergency.voided_at.is_null()  # a join does not leave voided ones out by itself
         )
         .order_by(EmergencyStep.due_at)
     )
@@ -69,8 +70,8 @@ def open_needs_by_village(scope):
 
 
 def need_services(need):
-    """The services delivered for a need, in order."""
-    return need.services.order_by(Service.served_on)
+    """The services delivered for a need, in order; voided ones too (shown struck through)."""
+    return Service.with_voided().where(Service.need == need).order_by(Service.served_on)
 
 
 def services_by_month(scope, year):
@@ -86,3 +87,13 @@ def services_by_month(scope, year):
     for kind, m, n in rows:
         table.setdefault(kind, [0] * 12)[int(m) - 1] = n
     return table
+
+
+def needs_of(person, keep=None):
+    """A person's needs a service may answer (newest first), and the one it answers now."""
+    query = Need.select().where(Need.person == person)
+    if keep:
+        query = Need.with_voided().where(
+            (Need.person == person) & (Need.voided_at.is_null() | (Need.id == keep))
+        )
+    return query.order_by(Need.raised_on.desc())

@@ -76,13 +76,19 @@ def history(person, limit=100):
 
 
 def care(scope, person):
-    """Pairings (current first), visit state, the last visits and the helpers one may pair."""
+    """Pairings (current first), visit state, the last visits and the helpers one may pair.
+    Voided pairings and visits are listed too, struck through, after the others."""
     return {
-        "pairings": Pairing.select()
+        "pairings": Pairing.with_voided()
         .where(Pairing.person == person)
-        .order_by(Pairing.ended_on.is_null(False), Pairing.primary.desc(), Pairing.started_on),
+        .order_by(
+            Pairing.voided_at.is_null(False),
+            Pairing.ended_on.is_null(False),
+            Pairing.primary.desc(),
+            Pairing.started_on,
+        ),
         "state": VisitState.get_or_none(VisitState.person == person),
-        "visits": Visit.select()
+        "visits": Visit.with_voided()
         .join(VisitPerson)
         .where(VisitPerson.person == person)
         .order_by(Visit.visited_on.desc())
@@ -92,14 +98,15 @@ def care(scope, person):
 
 
 def records(person):
-    """Needs, services and emergencies of a person (the person is already in the user's scope)."""
+    """Needs, services and emergencies of a person (the person is already in the user's scope);
+    voided ones too, shown struck through."""
     return {
-        "needs": Need.select().where(Need.person == person).order_by(Need.raised_on.desc()),
-        "services": Service.select()
+        "needs": Need.with_voided().where(Need.person == person).order_by(Need.raised_on.desc()),
+        "services": Service.with_voided()
         .where(Service.person == person)
         .order_by(Service.served_on.desc())
         .limit(20),
-        "emergencies": Emergency.select()
+        "emergencies": Emergency.with_voided()
         .where(Emergency.person == person)
         .order_by(Emergency.discovered_at.desc()),
     }

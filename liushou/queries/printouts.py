@@ -66,9 +66,9 @@ def card_helpers(household_ids):
 
 
 def archive_visits(person):
-    """Every visit to the person, newest first."""
+    """Every visit to the person, newest first (voided ones too: struck through on paper)."""
     return (
-        Visit.select()
+        Visit.with_voided()
         .join(VisitPerson)
         .where(VisitPerson.person == person)
         .order_by(Visit.visited_on.desc())
@@ -82,27 +82,30 @@ def archive_extras(person):
         (
             f"{n.raised_on:%Y-%m-%d} {n.kind}",
             f"{n.description}（{n.status}{'：' + n.status_reason if n.status_reason else ''}）",
+            _void_note(n),
         )
-        for n in Need.select().where(Need.person == person).order_by(Need.raised_on)
+        for n in Need.with_voided().where(Need.person == person).order_by(Need.raised_on)
     ]
     services = [
-        (f"{s.served_on:%Y-%m-%d} {s.kind}", s.description)
-        for s in Service.select().where(Service.person == person).order_by(Service.served_on)
+        (f"{s.served_on:%Y-%m-%d} {s.kind}", s.description, _void_note(s))
+        for s in Service.with_voided().where(Service.person == person).order_by(Service.served_on)
     ]
     emergencies = []
-    for e in Emergency.select().where(Emergency.person == person).order_by(Emergency.discovered_at):
+    for e in (
+        Emergency.with_voided().where(Emergency.person == person).order_by(Emergency.discovered_at)
+    ):
+        voided = _void_note(e)
         emergencies.append(
             (
                 f"{e.discovered_at:%Y-%m-%d %H:%M} {e.kind}",
                 f"报告人 {e.reported_by}；{e.description}",
+                voided,
             )
         )
         for st in e.steps.order_by(EmergencyStep.due_at):
-            done = f"{st.done_at:%H:%M} {st.done_by} {st.how}" if st.done_at else "未完成"
-            late = "（超时）" if (st.done_at and st.done_at > st.due_at) else ""
-            emergencies.append((f"　{st.label}", f"时限 {st.due_at:%H:%M}；{done}{late}"))
+            emergencies.append((f"　{st.label}", _step_text(st), voided))
         if e.closed_at:
-            emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}"))
+            emergencies.append(("　结案", f"{e.closed_at:%Y-%m-%d %H:%M} {e.summary}", voided))
     benefits = [
         (f"{b.kind}（{b.period}）", _benefit_text(b))
         for b in Benefit.select().where(Benefit.person == person).order_by(Benefit.start_on)
@@ -129,6 +132,24 @@ def archive_extras(person):
         ("参加活动", activities),
         ("突发事件", emergencies),
     ]
+
+
+def _void_note(obj):
+    """'' for a record in force; for a voided one, why (the archive strikes its row through)."""
+    return f"已作废：{obj.void_reason}" if obj.voided_at else ""
+
+
+def _step_text(st):
+    """A reporting step on paper: its deadline, when it was done, late or not (judged on the
+    corrected time) and, when the time was corrected, the first time recorded and why."""
+    done = f"{st.done_at:%H:%M} {st.done_by} {st.how}" if st.done_at else "未完成"
+    late = "（超时）" if (st.done_at and st.done_at > st.due_at) else ""
+    fixed = (
+        f"；原记录 {st.original_done_at:%H:%M}，更正原因：{st.correction_reason}"
+        if st.original_done_at
+        else ""
+    )
+    return f"时限 {st.due_at:%H:%M}；{done}{late}{fixed}"
 
 
 def _benefit_text(b):

@@ -4,14 +4,19 @@ from datetime import date, timedelta
 
 from peewee import fn
 
+from .. import settings
 from ..models.persons import Person
 from ..models.visits import Pairing, VisitState
+from ..rules.categories import CHILD, DIFFICULT
 from ..rules.dates import month_after, shift_years
+from ..rules.subsidy import parse_bands
 
+# Labels with {child}, {difficult} and {bands} filled from the settings in force (label()).
 LABELS = {
     "overdue": "走访逾期",
-    "turning16": "60天内满16周岁",
-    "subsidy": "下月满80/90/100周岁",
+    "turning16": "60天内满{child}周岁的留守儿童",
+    "turning18": "60天内满{difficult}周岁的困境儿童",
+    "subsidy": "下月满{bands}周岁",
     "unsigned": "确认书未签订",
     "carer": "照护人不符合条件",
     "no_primary": "没有主要帮扶人",
@@ -38,16 +43,19 @@ def people(scope, kind, today: date):
         return active.where((Person.groups != "") & Person.id.not_in(primary))
     if kind == "review":
         return active.where(Person.needs_review)
-    if kind == "turning16":
-        low, high = shift_years(today, -16), shift_years(today + timedelta(days=60), -16)
+    if kind in ("turning16", "turning18"):
+        # Each group ends at its own age: 留守儿童 at child_max_age, 困境儿童 at difficult_max_age.
+        group, key = (
+            (CHILD, "child_max_age") if kind == "turning16" else (DIFFICULT, "difficult_max_age")
+        )
+        years = int(settings.get(key, today))
+        low, high = shift_years(today, -years), shift_years(today + timedelta(days=60), -years)
         return active.where(
-            (Person.birth_date > low)
-            & (Person.birth_date <= high)
-            & (Person.groups.contains("儿童"))
+            (Person.birth_date > low) & (Person.birth_date <= high) & Person.groups.contains(group)
         )
     if kind == "subsidy":
         start = month_after(today)
-        months = [f"{start.year - years}-{start.month:02d}" for years in (80, 90, 100)]
+        months = [f"{start.year - years}-{start.month:02d}" for years in _band_ages(start)]
         return active.where(fn.strftime("%Y-%m", Person.birth_date).in_(months))
     if kind == "birthdays":
         days = [(today + timedelta(days=i)).strftime("%m-%d") for i in range(7)]
@@ -57,6 +65,25 @@ def people(scope, kind, today: date):
     raise KeyError(kind)
 
 
+def _band_ages(month_start):
+    """The ages at which the 高龄补贴 starts or changes band, from the dated bands setting in
+    force for that month."""
+    try:
+        bands = parse_bands(str(settings.get("elder_subsidy_bands", month_start)))
+    except ValueError:
+        bands = parse_bands(str(settings.BY_KEY["elder_subsidy_bands"].default))
+    return [low for low, _, _ in bands]
+
+
+def label(kind, today: date):
+    """A reminder's label, its ages read from the settings in force (KeyError: no such kind)."""
+    return LABELS[kind].format(
+        child=settings.get("child_max_age", today),
+        difficult=settings.get("difficult_max_age", today),
+        bands="/".join(str(a) for a in _band_ages(month_after(today))),
+    )
+
+
 def counts(scope, today: date):
     """[(kind, label, count)] for every reminder."""
-    return [(kind, label, people(scope, kind, today).count()) for kind, label in LABELS.items()]
+    return [(kind, label(kind, today), people(scope, kind, today).count()) for kind in LABELS]

@@ -11,6 +11,8 @@ from ..models.households import Household
 from ..models.persons import Person
 from ..models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from ..rules.dates import month_after
+from .helpers import for_visit
+from .persons import household_members
 
 
 def in_groups(scope):
@@ -60,7 +62,11 @@ def visits_in_month(scope, month_start):
     visited = (
         VisitPerson.select(VisitPerson.person)
         .join(Visit)
-        .where((Visit.visited_on >= month_start) & (Visit.visited_on < next_month))
+        .where(
+            (Visit.visited_on >= month_start)
+            & (Visit.visited_on < next_month)
+            & Visit.voided_at.is_null()  # a join does not leave voided visits out by itself
+        )
     )
     population = in_groups(scope)
     done = population.where(Person.id.in_(visited)).count()
@@ -86,7 +92,7 @@ def visits_by_village(scope, month_start):
         scope.filter(Person.select(Person.village, fn.COUNT(fn.DISTINCT(Person.id))), Person)
         .join(VisitPerson)
         .join(Visit)
-        .where(in_month)
+        .where(in_month & Visit.voided_at.is_null())
         .group_by(Person.village)
         .tuples()
     )
@@ -116,6 +122,7 @@ def visits_by_helper(scope, month_start):
                 (VisitHelper.visit == Visit.id)
                 & (Visit.visited_on >= month_start)
                 & (Visit.visited_on < next_month)
+                & Visit.voided_at.is_null()
             ),
         )
         .where(Helper.active)
@@ -128,11 +135,16 @@ def visits_by_helper(scope, month_start):
     return [(h, h.n) for h in query]
 
 
+def _visited_ids():
+    """Persons seen in a visit that is not voided."""
+    return VisitPerson.select(VisitPerson.person).join(Visit).where(Visit.voided_at.is_null())
+
+
 def never_visited(scope):
     """Active persons in a group who have no visit at all."""
     return (
         in_groups(scope)
-        .where(Person.id.not_in(VisitPerson.select(VisitPerson.person)))
+        .where(Person.id.not_in(_visited_ids()))
         .order_by(Person.village, Person.name_pinyin)
     )
 
@@ -205,3 +217,27 @@ def stale_states(today):
             )
         )
     )
+
+
+def persons_seen(visit):
+    """The persons seen in a visit."""
+    return [link.person for link in visit.person_links.order_by(VisitPerson.id)]
+
+
+def helpers_of(visit):
+    """The helpers who made a visit."""
+    return [link.helper for link in visit.helper_links.order_by(VisitHelper.id)]
+
+
+def edit_choices(visit, user_helper_ids):
+    """(members, helpers) a visit's edit form offers: its household's active members and
+    whoever it saw; the helpers of a new visit (`helpers.for_visit`) and whoever made it."""
+    seen, done_by = persons_seen(visit), helpers_of(visit)
+    members = list(household_members(seen[0]))
+    members += [p for p in seen if p.id not in {m.id for m in members}]
+    helpers = for_visit(seen[0], user_helper_ids)
+    for h in done_by:
+        if h.id not in {x.id for x in helpers}:
+            h.paired = False
+            helpers.append(h)
+    return members, helpers

@@ -105,3 +105,59 @@ def _child_reason(father, mother):
         if away == AWAY and other == DECEASED:
             return f"{away_name}外出务工，{other_name}已故"
     return None
+
+
+def change_reason(before, after, old, new, on, t=Thresholds()):
+    """Why a person's categories went from `old` to `new` ({group: reason} each), in plain
+    words, e.g. "父母均已返乡，不再属于留守儿童"; `before`/`after` are his Facts."""
+    parts = []
+    for group in GROUPS:
+        if group in old and group not in new:
+            parts.append(f"{_why_not(group, before, after, on, t)}，不再属于{group}")
+        elif group in new and group not in old:
+            parts.append(f"{new[group]}，认定为{group}")
+    return "；".join(parts)
+
+
+def _why_not(group, before, after, on, t):
+    if after.exited:
+        return "已退出登记"
+    age = age_on(after.birth_date, on) if after.birth_date else None
+    if group == CHILD:
+        if age is not None and age >= t.child_max_age:
+            return f"已满{t.child_max_age}周岁"
+        return _parents_changed(before, after)
+    if group == DIFFICULT:
+        if age is not None and age >= t.difficult_max_age:
+            return f"已满{t.difficult_max_age}周岁"
+        return "困境情形已解除"
+    if group == WOMAN:
+        if after.sex != "女":
+            return "性别已更正"
+        if age is not None and not t.woman_min_age <= age <= t.woman_max_age:
+            return f"年龄不在{t.woman_min_age}–{t.woman_max_age}周岁"
+        if after.husband_away_since is None:
+            return "丈夫已返乡" if before.husband_away_since else "丈夫外出时间已清除"
+        return f"丈夫外出不满{t.woman_months_away}个月"
+    if age is not None and age < t.elder_min_age:
+        return f"未满{t.elder_min_age}周岁"
+    if not after.children_away:
+        return "子女已返乡" if before.children_away else "子女不再均在外"
+    return f"子女外出不满{t.elder_months_away}个月"
+
+
+def _parents_changed(before, after):
+    said = []
+    for who, was, now in (
+        ("父亲", before.father_status, after.father_status),
+        ("母亲", before.mother_status, after.mother_status),
+    ):
+        if was == AWAY and now == "在家":
+            said.append((who, "已返乡"))
+        elif was != now:
+            said.append((who, f"状况改为{now or '未填'}"))
+    if len(said) == 2 and said[0][1] == said[1][1] == "已返乡":
+        return "父母均已返乡"
+    if said:
+        return "，".join(who + what for who, what in said)
+    return f"父亲{after.father_status or '状况未填'}，母亲{after.mother_status or '状况未填'}"

@@ -67,9 +67,11 @@ def mask_phone(phone):
 
 
 def mask_id_number(number):
-    """620102********1234: birth date hidden, region and last four kept."""
+    """620102***********4: the birth date and the sequence hidden, the region and the check
+    character kept. Pages print the birth date beside a masked number, so a tail longer than the
+    check character would give the whole number back."""
     if not number:
         return ""
     if len(number) == 18:
-        return number[:6] + "*" * 8 + number[-4:]
+        return number[:6] + "*" * 11 + number[-1:]
     return number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]

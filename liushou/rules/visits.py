@@ -17,6 +17,7 @@ class TierFacts:
     disabled: bool = False
     tekun: bool = False  # 特困
     carer_qualified: bool | None = None  # children: None when unknown
+    carer_named: bool | None = None  # children: False when no carer is recorded at all
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ def tier_for(facts, rules=TierRules()):
         return "high", "失能"
     if child and facts.carer_qualified is False:
         return "high", "儿童无合格监护（照护）人"
+    # Both parents away (or one away, one unable) and nobody recorded as carer: as far as the
+    # register knows, the child lives alone.
+    if "留守儿童" in facts.groups and facts.carer_named is False:
+        return "high", "留守儿童未登记监护（照护）人"
     if facts.disabled:
         return "key", "残疾"
     if facts.tekun:

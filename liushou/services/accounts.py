@@ -1,5 +1,7 @@
 """Accounts: creating users, logging in with lockout, changing passwords."""
 
+import re
+import secrets
 from datetime import timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -8,6 +10,7 @@ from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
 from ..models.accounts import AREA_BOUND_ROLES
+from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import Actor, ValidationError, diff
 from .audit import record
@@ -59,16 +62,48 @@ def _validate(values, *, creating, password=None):
     }, (grids if role == "grid" else [])
 
 
+# Letters and digits that cannot be mistaken for each other on a printed slip (no 0 O 1 l I).
+_SLIP_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+_SLIP_DIGITS = "23456789"
+
+
+def one_time_password():
+    """A password for a printed slip: 10 characters, letters and digits, easy to type."""
+    while True:
+        text = "".join(secrets.choice(_SLIP_LETTERS + _SLIP_DIGITS) for _ in range(10))
+        if password_problem(text) is None:
+            return text
+
+
+def _chosen_by_someone_else(actor, user=None):
+    """True when a logged-in person other than the account's owner chose its password. The
+    system itself (the command line at the server, the demo) does not count: whoever types
+    there is the owner or sets up the machine."""
+    return actor.user is not None and (user is None or actor.user.id != user.id)
+
+
 def create_user(actor, values, password):
-    """Create an account; `values` has username, display_name, role, village, grids, phone."""
+    """Create an account; `values` has username, display_name, role, village, grids, phone.
+
+    An account an admin creates must choose its own password at first login."""
     data, grids = _validate(values, creating=True, password=password)
     with database.atomic():
-        user = User.create(
-            password_hash=generate_password_hash(password, method=HASH_METHOD), **data
-        )
-        for g in grids:
-            UserGrid.create(user=user, grid=g)
-        record(actor, "create", user, changes=[(k, None, v) for k, v in data.items()])
+        return _create(actor, data, grids, password)
+
+
+def _create(actor, data, grids, password):
+    must_change = _chosen_by_someone_else(actor)
+    user = User.create(
+        password_hash=generate_password_hash(password, method=HASH_METHOD),
+        must_change_password=must_change,
+        **data,
+    )
+    for g in grids:
+        UserGrid.create(user=user, grid=g)
+    changes = [(k, None, v) for k, v in data.items()]
+    if must_change:
+        changes.append(("must_change_password", None, True))
+    record(actor, "create", user, changes=changes)
     return user
 
 
@@ -86,6 +121,8 @@ def update_user(actor, user, values, password=None, active=True):
         changes.append(("grids", old_grids, new_grids))
     if password:
         changes.append(("password", "***", "***"))
+        if _chosen_by_someone_else(actor, user):
+            changes.append(("must_change_password", user.must_change_password, True))
     # A new password, role, area or a disabled account: every open session of the user ends.
     ends_sessions = bool(password) or any(
         field in ("role", "village", "grids", "active") for field, _old, _new in changes
@@ -97,6 +134,7 @@ def update_user(actor, user, values, password=None, active=True):
             user.password_hash = generate_password_hash(password, method=HASH_METHOD)
             user.failed_logins = 0
             user.locked_until = None
+            user.must_change_password = _chosen_by_someone_else(actor, user)
         user.save()
         if old_grids != new_grids:
             UserGrid.delete().where(UserGrid.user == user).execute()
@@ -182,10 +220,153 @@ def change_password(actor, user, old, new):
     if not check_password_hash(user.password_hash, old or ""):
         raise ValidationError({"old": "原密码不正确"})
     problem = password_problem(new)
+    if not problem and new == old:
+        problem = "新密码不能与原密码相同"
     if problem:
         raise ValidationError({"new": problem})
+    changes = [("password", "***", "***")]
+    if user.must_change_password:
+        changes.append(("must_change_password", True, False))
     with database.atomic():
         user.password_hash = generate_password_hash(new, method=HASH_METHOD)
+        user.must_change_password = False
         user.save()
         end_sessions(user)
-        record(actor, "update", user, changes=[("password", "***", "***")])
+        record(actor, "update", user, changes=changes)
+
+
+def reset_password(actor, user):
+    """Give `user` a new one-time password (returned, to print on a slip): his sessions end, the
+    lock is lifted, and he must choose his own password at his next login."""
+    password = one_time_password()
+    with database.atomic():
+        User.update(
+            password_hash=generate_password_hash(password, method=HASH_METHOD),
+            must_change_password=True,
+            failed_logins=0,
+            locked_until=None,
+        ).where(User.id == user.id).execute()
+        end_sessions(user)
+        record(
+            actor,
+            "update",
+            user,
+            label=f"{user.username}（重置密码）",
+            changes=[("password", "***", "***"), ("must_change_password", None, True)],
+        )
+    user.must_change_password = True
+    return password
+
+
+def unlock(actor, user):
+    """Lift the lock that wrong passwords put on `user`."""
+    if not user.is_locked() and not user.failed_logins:
+        raise ValidationError({"user": "该账号没有被锁定"})
+    with database.atomic():
+        User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+        record(
+            actor,
+            "update",
+            user,
+            label=f"{user.username}（解除锁定）",
+            changes=[("locked_until", str(user.locked_until or ""), None)],
+        )
+    user.locked_until, user.failed_logins = None, 0
+
+
+# Accounts from a sheet or pasted lines: our key -> the header names offices use.
+ACCOUNT_COLUMNS = {
+    "display_name": ("姓名",),
+    "username": ("登录名", "用户名", "账号"),
+    "role": ("角色",),
+    "area": ("村/网格", "村（社区）/网格", "所属村", "村（社区）", "村", "网格", "负责区域"),
+    "phone": ("电话", "手机", "手机号", "联系电话"),
+}
+_ROLE_BY_TEXT = {**{code: code for code in ROLES}, **{label: code for code, label in ROLES.items()}}
+
+
+def account_rows(rows):
+    """What creating these accounts would do: [{number, values, area, errors}]; nothing is
+    written. Without a header row the columns are 姓名, 登录名, 角色, 村/网格, 电话."""
+    index, columns = find_header(rows, ACCOUNT_COLUMNS, ("username",))
+    if index is None:
+        index = -1
+        columns = dict(enumerate(("display_name", "username", "role", "area", "phone")))
+    villages = list(Village.select())
+    seen, out = set(), []
+    for number, cells in enumerate(rows[index + 1 :], start=index + 2):
+        raw = {
+            key: cell_text(cells[col]) if col < len(cells) else "" for col, key in columns.items()
+        }
+        if not any(raw.values()):
+            continue
+        errors = {}
+        role = _ROLE_BY_TEXT.get(raw.get("role", "").strip())
+        village, grids = _area(raw.get("area", ""), villages, errors)
+        values = {
+            "username": raw.get("username", ""),
+            "display_name": raw.get("display_name", ""),
+            "role": role or "",
+            "village": village.id if village else None,
+            "grids": [g.id for g in grids],
+            "phone": raw.get("phone", ""),
+        }
+        try:
+            _validate(values, creating=True, password="a1234567")
+        except ValidationError as e:
+            errors = {**e.errors, **errors}
+        username = clean(values["username"], 64)
+        if username and username in seen:
+            errors["username"] = "表中登录名重复"
+        seen.add(username)
+        out.append({"number": number, "values": values, "raw": raw, "errors": errors})
+    return out
+
+
+def _area(text, villages, errors):
+    """(village, [grids]) from 第一村 or 第一村/1组、2组 (names or codes)."""
+    text = clean(text)
+    if not text:
+        return None, []
+    village_part, _, grid_part = text.replace("／", "/").partition("/")
+    village = next((v for v in villages if village_part.strip() in (v.name, v.code)), None)
+    if village is None:
+        errors["village"] = f"没有叫“{village_part.strip()}”的村（社区）"
+        return None, []
+    grids = []
+    known = list(Grid.select().where(Grid.village == village))
+    for name in re.split(r"[、,，;；\s]+", grid_part.strip()):
+        if not name:
+            continue
+        grid = next((g for g in known if name in (g.name, g.code)), None)
+        if grid is None:
+            errors["grids"] = f"{village.name}没有叫“{name}”的网格"
+        else:
+            grids.append(grid)
+    return village, grids
+
+
+def create_accounts(actor, rows):
+    """Create every account of the rows with a one-time password each, all or nothing; returns
+    [(user, password)] for the slips. Any row with an error refuses the whole sheet."""
+    planned = account_rows(rows)
+    if not planned:
+        raise ValidationError(
+            {"rows": "没有可创建的账号：请粘贴或上传 姓名/登录名/角色/村/网格/电话 表"}
+        )
+    bad = [r for r in planned if r["errors"]]
+    if bad:
+        raise ValidationError(
+            {
+                "rows": "；".join(
+                    f"第 {r['number']} 行：{'，'.join(r['errors'].values())}" for r in bad[:10]
+                )
+            }
+        )
+    out = []
+    with database.atomic("IMMEDIATE"):
+        for row in planned:
+            password = one_time_password()
+            data, grids = _validate(row["values"], creating=True, password=password)
+            out.append((_create(actor, data, grids, password), password))
+    return out

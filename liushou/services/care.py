@@ -19,6 +19,7 @@ from ..rules import emergency as rules
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader, to_int
+from .voiding import refuse_if_voided, void
 
 
 def _helper(r, values, person, scope):
@@ -38,6 +39,8 @@ def _helper(r, values, person, scope):
 def save_need(actor, person, values, need=None, visit=None, today=None, scope=None):
     """Register a need or update it; a closing status needs a reason unless solved."""
     today = today or clock.today()
+    if need is not None:
+        refuse_if_voided(need)
     r = Reader(values)
     data = {
         "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
@@ -80,13 +83,12 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
     return need
 
 
-def save_service(actor, person, values, today=None, scope=None):
-    """Record a service delivered, against one of the person's needs or on its own."""
-    today = today or clock.today()
+def _read_service(values, person, today, scope):
+    """Validate a service form: (data, need, helper); raises ValidationError."""
     r = Reader(values)
     need = None
     if values.get("need"):
-        need = Need.get_or_none((Need.id == values.get("need")) & (Need.person == person))
+        need = Need.get_or_none((Need.id == to_int(values.get("need"))) & (Need.person == person))
         if need is None:
             r.errors["need"] = "请选择此人的需求"
     data = {
@@ -99,13 +101,24 @@ def save_service(actor, person, values, today=None, scope=None):
     helper = _helper(r, values, person, scope)
     if r.errors:
         raise ValidationError(r.errors)
+    return data, need, helper
+
+
+def _need_in_progress(need):
+    if need is not None and need.status == "待处理":
+        need.status = "处理中"
+        need.save()
+
+
+def save_service(actor, person, values, today=None, scope=None):
+    """Record a service delivered, against one of the person's needs or on its own."""
+    today = today or clock.today()
+    data, need, helper = _read_service(values, person, today, scope)
     with database.atomic():
         service = Service.create(
             person=person, need=need, helper=helper, created_by=actor.user_id, **data
         )
-        if need is not None and need.status == "待处理":
-            need.status = "处理中"
-            need.save()
+        _need_in_progress(need)
         record(
             actor,
             "create",
@@ -114,6 +127,35 @@ def save_service(actor, person, values, today=None, scope=None):
             changes=[(k, None, v) for k, v in data.items() if v],
         )
     return service
+
+
+def update_service(actor, service, values, today=None, scope=None):
+    """Correct a service record: kind, date, content, helper, the need it answered."""
+    today = today or clock.today()
+    refuse_if_voided(service)
+    person = service.person
+    data, need, helper = _read_service(values, person, today, scope)
+    data.update(need=need.id if need else None, helper=helper.id if helper else None)
+    changes = diff(service, data)
+    if not changes:
+        return service
+    with database.atomic():
+        for k, v in data.items():
+            setattr(service, k, v)
+        service.save()
+        _need_in_progress(need)
+        record(actor, "update", service, label=f"{person.name} 服务：{service}", changes=changes)
+    return service
+
+
+def void_service(actor, service, reason):
+    """Void a service record entered by mistake."""
+    return void(actor, service, reason)
+
+
+def void_need(actor, need, reason):
+    """Void a need registered by mistake (the services recorded against it stay)."""
+    return void(actor, need, reason)
 
 
 def deadlines(on=None):
@@ -125,29 +167,33 @@ def deadlines(on=None):
     )
 
 
+def _read_emergency(values, now):
+    r = Reader(values)
+    data = {
+        "kind": r.choice("kind", rules.KINDS, "请选择事件类型"),
+        "discovered_at": _datetime(r, "discovered_at", now, required=True),
+        "happened_at": _datetime(r, "happened_at", now),
+        "reported_by": r.text("reported_by", 64, "请填写报告人"),
+        "description": r.text("description", 2000),
+    }
+    happened, discovered = data["happened_at"], data["discovered_at"]
+    if happened and discovered and happened > discovered:
+        r.errors["happened_at"] = "发生时间不能晚于发现时间"
+    return r, data
+
+
 def open_emergency(actor, person, values, now=None):
     """Open an emergency for a child; its reporting steps get their deadlines from discovery."""
     now = now or clock.now()
-    r = Reader(values)
-    kind = r.choice("kind", rules.KINDS, "请选择事件类型")
-    discovered = _datetime(r, "discovered_at", now, required=True)
-    happened = _datetime(r, "happened_at", now)
-    reported_by = r.text("reported_by", 64, "请填写报告人")
-    description = r.text("description", 2000)
-    if happened and discovered and happened > discovered:
-        r.errors["happened_at"] = "发生时间不能晚于发现时间"
+    r, data = _read_emergency(values, now)
+    problem = rules.not_a_child(person.birth_date, (data["discovered_at"] or now).date())
+    if problem:
+        r.errors["kind"] = problem
     if r.errors:
         raise ValidationError(r.errors)
+    kind, discovered = data["kind"], data["discovered_at"]
     with database.atomic():
-        emergency = Emergency.create(
-            person=person,
-            kind=kind,
-            happened_at=happened,
-            discovered_at=discovered,
-            reported_by=reported_by,
-            description=description,
-            created_by=actor.user_id,
-        )
+        emergency = Emergency.create(person=person, created_by=actor.user_id, **data)
         for code, label, due in rules.steps_for(kind, discovered, deadlines()):
             EmergencyStep.create(emergency=emergency, code=code, label=label, due_at=due)
         record(
@@ -158,6 +204,59 @@ def open_emergency(actor, person, values, now=None):
             changes=[("kind", None, kind), ("discovered_at", None, str(discovered))],
         )
     return emergency
+
+
+# Changing these moves the reporting deadlines: the change needs a reason.
+CLOCK_FIELDS = ("kind", "discovered_at", "happened_at")
+
+
+def update_emergency(actor, emergency, values, now=None):
+    """Correct an emergency. A new kind or time needs a reason (the deadlines move with it):
+    every step's deadline is recomputed from the discovery time, a step the new kind requires
+    is added; a step already done keeps its time and is judged against its new deadline."""
+    now = now or clock.now()
+    refuse_if_voided(emergency)
+    r, data = _read_emergency(values, now)
+    reason = r.text("correction_reason", 200)
+    changes = diff(emergency, data)
+    if any(k in CLOCK_FIELDS for k, _b, _a in changes) and not reason:
+        r.errors["correction_reason"] = "修改事件类型或时间会改变报告时限，请说明原因"
+    first_done = min((s.done_at for s in emergency.steps if s.done_at), default=None)
+    if data["discovered_at"] and first_done and data["discovered_at"] > first_done:
+        r.errors["discovered_at"] = "发现时间不能晚于已完成步骤的时间"
+    if r.errors:
+        raise ValidationError(r.errors)
+    if not changes:
+        return emergency
+    if reason:
+        changes.append(("correction_reason", "", reason))
+    with database.atomic():
+        for k, v in data.items():
+            setattr(emergency, k, v)
+        emergency.save()
+        steps = {s.code: s for s in emergency.steps}
+        on = emergency.discovered_at.date()
+        for code, label, due in rules.steps_for(
+            emergency.kind, emergency.discovered_at, deadlines(on)
+        ):
+            if code in steps:
+                steps[code].due_at = due
+                steps[code].save(only=[EmergencyStep.due_at])
+            else:
+                EmergencyStep.create(emergency=emergency, code=code, label=label, due_at=due)
+        record(
+            actor,
+            "update",
+            emergency,
+            label=f"{emergency.person.name} 突发事件：{emergency}",
+            changes=changes,
+        )
+    return emergency
+
+
+def void_emergency(actor, emergency, reason):
+    """Void an emergency registered by mistake: it leaves the lists and the overdue alarms."""
+    return void(actor, emergency, reason)
 
 
 def _datetime(r, name, now, required=False):
@@ -185,6 +284,7 @@ def _datetime(r, name, now, required=False):
 def complete_step(actor, step, values, now=None):
     """Record when, by whom and how a reporting step was done."""
     now = now or clock.now()
+    refuse_if_voided(step.emergency)
     r = Reader(values)
     done_at = _datetime(r, "done_at", now) or now
     done_by = r.text("done_by", 64) or actor.username
@@ -212,6 +312,7 @@ def complete_step(actor, step, values, now=None):
 def close_emergency(actor, emergency, values, now=None):
     """Close an emergency; a summary is required."""
     now = now or clock.now()
+    refuse_if_voided(emergency)
     r = Reader(values)
     summary = r.text("summary", 2000, "结案须填写处置情况小结")
     if emergency.closed_at is not None:
@@ -228,3 +329,44 @@ def close_emergency(actor, emergency, values, now=None):
             changes=[("closed_at", None, str(now)), ("summary", "", summary)],
         )
     return emergency
+
+
+def correct_step(actor, step, values, now=None):
+    """Correct the time a done step was recorded at, with a reason. The reporting clock is
+    evidence: the first recorded time is kept beside the corrected one, with who corrected it,
+    when and why; the step is judged on time or late against the corrected time."""
+    now = now or clock.now()
+    refuse_if_voided(step.emergency)
+    r = Reader(values)
+    done_at = _datetime(r, "done_at", now)
+    reason = r.text("correction_reason", 200, "更正完成时间须说明原因")
+    if step.done_at is None:
+        r.errors["done_at"] = "此步骤尚未完成，不能更正时间"
+    elif done_at is None and "done_at" not in r.errors:
+        r.errors["done_at"] = "请填写更正后的完成时间"
+    elif done_at and done_at < step.emergency.discovered_at:
+        r.errors["done_at"] = "完成时间不能早于发现时间"
+    elif done_at == step.done_at:
+        r.errors["done_at"] = "更正后的时间与现在记录的相同"
+    if r.errors:
+        raise ValidationError(r.errors)
+    before = step.done_at
+    with database.atomic():
+        if step.original_done_at is None:
+            step.original_done_at = before
+        step.done_at = done_at
+        step.correction_reason = reason
+        step.corrected_by = actor.user_id
+        step.corrected_at = now
+        step.save()
+        record(
+            actor,
+            "update",
+            step.emergency,
+            label=f"突发事件 {step.label} 更正时间",
+            changes=[
+                (step.code, f"{before:%Y-%m-%d %H:%M}", f"{done_at:%Y-%m-%d %H:%M}"),
+                ("correction_reason", "", reason),
+            ],
+        )
+    return step

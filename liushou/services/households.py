@@ -8,6 +8,7 @@ from ..models.persons import Person
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader, to_int
+from .persons import follow_household
 
 
 def place_of(scope, values, errors):
@@ -103,4 +104,6 @@ def save_away(actor, household, values, away=None, today=None):
                     setattr(away, k, v)
                 away.save()
                 record(actor, "update", away, label=f"{household} 外出：{away}", changes=changes)
+        # Leaving and coming home change the members' facts and categories: in this transaction.
+        follow_household(actor, household.id, today)
     return away

@@ -7,7 +7,7 @@ import threading
 from .. import clock, settings
 from ..db import database, in_batches
 from ..models import Setting
-from ..models.households import Household
+from ..models.households import FamilyAway, Household
 from ..models.persons import (
     CARER_DISQUALIFIERS,
     DISABILITY_GRADES,
@@ -19,10 +19,11 @@ from ..models.persons import (
     Person,
 )
 from ..queries.visits import stale_states
-from ..rules import categories, idcard
+from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
-from . import SYSTEM, ValidationError, diff
+from ..rules.privacy import ID_FIELDS, keep_masked
+from . import SYSTEM, ValidationError, _plain, diff
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
@@ -121,6 +122,9 @@ def _read(values, today):
             r.errors["carer_id_number"] = "照护人" + problem
         else:
             data["carer_id_number"] = info.number
+            minor = carers.capability_problem(data["carer_capable"], info.birth_date, today)
+            if minor:
+                r.errors["carer_capable"] = minor
     _identity(r, data, today)
     return data, r.errors
 
@@ -153,6 +157,9 @@ def _identity(r, data, today):
 def save_person(actor, scope, values, person=None, today=None):
     """Register a person in a household (values['household']) or update one."""
     today = today or clock.today()
+    if person is not None:  # the edit form shows ID numbers masked: an unchanged mask keeps them
+        kept = {f: keep_masked(values.get(f), getattr(person, f)) for f in ID_FIELDS}
+        values = {**values, **kept}
     data, errors = _read(values, today)
     household = person.household if person else None
     if person is None or values.get("household"):
@@ -175,15 +182,20 @@ def save_person(actor, scope, values, person=None, today=None):
                 if visible
                 else "该身份证号已在其他村（网格）登记，请联系乡镇核实"
             )
+    if household is not None and data["birth_date"] and not (person and person.exited):
+        decided, conflicts = household_facts(household.id, person, data, today)
+        for key, message in conflicts.items():
+            errors.setdefault(key, message)
+        data.update(decided)
     if errors:
         raise ValidationError(errors)
     data["household"] = household.id
     data["village"], data["grid"] = household.village_id, household.grid_id
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
     data["exited_on"] = person.exited_on if person else None
-    data["groups"], data["group_reasons"] = derive(data, today)
     with database.atomic():
         if person is None:
+            data["groups"], data["group_reasons"] = derive(data, today)
             person = Person.create(**data)
             record(
                 actor,
@@ -196,29 +208,127 @@ def save_person(actor, scope, values, person=None, today=None):
                     and k not in ("name_initials", "name_pinyin", "group_reasons")
                 ],
             )
+            _visit_state(person)
         else:
-            old_groups = person.groups
+            moved_from = person.household_id
+            before = facts_of(person.__data__)
             changes = [
-                c
-                for c in diff(person, data)
-                if c[0] not in ("name_initials", "name_pinyin", "group_reasons")
+                c for c in diff(person, data) if c[0] not in ("name_initials", "name_pinyin")
             ]
             for k, v in data.items():
                 setattr(person, k, v)
-            if old_groups != data["groups"]:
-                _flag(person, old_groups, data["groups"], today)
-            if changes:
-                person.updated_at = clock.now()
-                person.save()
-                record(actor, "update", person, changes=changes)
-        _visit_state(person)
+            _settle(actor, person, today, changes, before)
+            if moved_from != household.id:
+                follow_household(actor, moved_from, today)
+        # A new or changed member may change whom the household's rows concern.
+        follow_household(actor, household.id, today)
     return person
 
 
-def _flag(person, old, new, on):
+def household_facts(household_id, person, data, on):
+    """(facts the household's family-away rows decide for a person about to be saved with
+    `data`, {field: message} where `data` contradicts them); an importer's preview can ask too."""
+    others = Person.active().where(Person.household == household_id)
+    if person is not None:
+        others = others.where(Person.id != person.id)
+    me = _member(person.id if person else 0, data)
+    decided = family.facts_for(
+        [me, *(_member(p.id, p.__data__) for p in others)],
+        away_rows(household_id),
+        on,
+        thresholds(on),
+    )[me.id]
+    return decided, family.conflicts(me, decided, away_rows(household_id))
+
+
+def _member(person_id, data):
+    return family.Member(
+        id=person_id,
+        sex=data.get("sex") or "",
+        birth_date=data["birth_date"],
+        relation_to_head=data.get("relation_to_head") or "",
+        father_status=data.get("father_status") or "",
+        mother_status=data.get("mother_status") or "",
+        husband_away_since=data.get("husband_away_since"),
+        children_away=bool(data.get("children_away")),
+        children_away_since=data.get("children_away_since"),
+    )
+
+
+def away_rows(household_id):
+    """A household's family-away rows as the family rules read them (the one place to leave
+    out voided rows, and to read a row's end by death, once the table records them)."""
+    return [
+        family.AwayRow(r.id, r.name, r.relation, r.away_since, r.returned_on)
+        for r in FamilyAway.select().where(FamilyAway.household == household_id)
+    ]
+
+
+def follow_household(actor, household_id, on=None):
+    """Bring every active member of a household into line with its family-away rows (children's
+    parents, a woman's husband, elders' children) and re-derive each one's categories, in the
+    caller's transaction."""
+    on = on or clock.today()
+    members = list(Person.active().where(Person.household == household_id).order_by(Person.id))
+    decided = family.facts_for(
+        [_member(p.id, p.__data__) for p in members], away_rows(household_id), on, thresholds(on)
+    )
+    changed = []
+    with database.atomic():
+        for person in members:
+            before = facts_of(person.__data__)
+            changes = [
+                (k, _plain(person.__data__[k]), _plain(v))
+                for k, v in decided[person.id].items()
+                if person.__data__[k] != v
+            ]
+            for k, v in decided[person.id].items():
+                setattr(person, k, v)
+            if _settle(actor, person, on, changes, before):
+                changed.append(person)
+    return changed
+
+
+def _settle(actor, person, on, changes, before, flag=True, action="update"):
+    """Re-derive a person's categories from his facts (already set on him) and save him: a
+    category change is flagged for review and written to his history, with the rule's reason,
+    in the same audit row as the changes that caused it; then his visit state. True when his
+    categories changed."""
+    groups, reasons = derive(person.__data__, on)
+    old_groups, old_reasons = person.groups, person.group_reasons
+    changes = list(changes)
+    if groups != old_groups:
+        why = categories.change_reason(
+            before,
+            facts_of(person.__data__),
+            json.loads(old_reasons or "{}"),
+            json.loads(reasons),
+            on,
+            thresholds(on),
+        )
+        changes += [("groups", old_groups, groups), ("category_reason", _said(old_reasons), why)]
+        if flag:
+            _flag(person, old_groups, groups, on, why)
+    person.groups, person.group_reasons = groups, reasons
+    if changes:
+        person.updated_at = clock.now()
+        record(actor, action, person, changes=changes)
+    if changes or reasons != old_reasons:
+        person.save()
+    _visit_state(person)
+    return groups != old_groups
+
+
+def _said(reasons_json):
+    """Stored reasons as one line: "留守儿童：父母均外出务工，未满16周岁"."""
+    return "；".join(f"{g}：{r}" for g, r in json.loads(reasons_json or "{}").items())
+
+
+def _flag(person, old, new, on, why=""):
     person.needs_review = True
     before, after = old.replace(",", "、") or "无", new.replace(",", "、") or "无"
-    person.review_note = f"{on:%Y-%m-%d} 类别变化：{before} → {after}"
+    note = f"{on:%Y-%m-%d} 类别变化：{before} → {after}" + (f"（{why}）" if why else "")
+    person.review_note = note[:200]
 
 
 def recheck(persons, on=None):
@@ -234,12 +344,8 @@ def recheck(persons, on=None):
             if groups == person.groups and reasons == person.group_reasons:
                 continue
             if groups != person.groups:
-                record(SYSTEM, "update", person, changes=[("groups", person.groups, groups)])
-                _flag(person, person.groups, groups, on)
                 changed.append(person)
-            person.groups, person.group_reasons = groups, reasons
-            person.save()
-            _visit_state(person)
+            _settle(SYSTEM, person, on, [], facts_of(person.__data__))
     return changed
 
 
@@ -267,17 +373,13 @@ def exit_person(actor, person, values, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        record(
-            actor,
-            "exit",
-            person,
-            changes=[("exited_on", None, str(on)), ("exit_reason", "", reason)],
-        )
+        changes = [("exited_on", None, str(on)), ("exit_reason", "", reason)]
+        before = facts_of(person.__data__)
         person.exited_on, person.exit_reason = on, reason
-        person.groups, person.group_reasons = derive(person.__data__, today)
         person.needs_review, person.review_note = False, ""
+        _settle(actor, person, today, changes, before, flag=False, action="exit")
         person.save()
-        _visit_state(person)
+        follow_household(actor, person.household_id, today)
     return person
 
 
@@ -287,19 +389,16 @@ def reenter_person(actor, person, today=None):
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
     with database.atomic():
-        record(
-            actor,
-            "reenter",
-            person,
-            changes=[
-                ("exited_on", str(person.exited_on), None),
-                ("exit_reason", person.exit_reason, ""),
-            ],
-        )
+        changes = [
+            ("exited_on", str(person.exited_on), None),
+            ("exit_reason", person.exit_reason, ""),
+        ]
+        before = facts_of(person.__data__)
         person.exited_on, person.exit_reason = None, ""
-        person.groups, person.group_reasons = derive(person.__data__, today)
+        _settle(actor, person, today, changes, before, flag=False, action="reenter")
         person.save()
-        _visit_state(person)
+        # Back in the household: its rows decide his facts again.
+        follow_household(actor, person.household_id, today)
     return person
 
 
@@ -319,8 +418,8 @@ def daily_recheck(today=None):
     try:
         if Setting.value_on("categories_checked_on", today) == today.isoformat():
             return None
-        # In batches, each its own short transaction: writers never wait long behind the job.
-        changed = sum(in_batches(Person, Person.active(), lambda batch: recheck(batch, today)), [])
+        # In short batches, each its own transaction: writers never wait long behind the job.
+        changed = recheck_all(today)
         in_batches(Person, stale_states(today), lambda batch: ensure_states(batch, today))
         with database.atomic():
             Setting.create(
@@ -332,6 +431,23 @@ def daily_recheck(today=None):
         return len(changed)
     finally:
         _RECHECK_LOCK.release()
+
+
+def recheck_all(today):
+    """The nightly work: follow every household with family-away rows (ages move: a child turns
+    18, someone turns 60, and whom the rows concern moves with them), then re-derive every
+    active person; returns the ids of persons whose categories changed. In short batches, each
+    its own transaction (db.in_batches)."""
+    with_rows = Household.select().where(Household.id.in_(FamilyAway.select(FamilyAway.household)))
+    moved = in_batches(
+        Household,
+        with_rows,
+        lambda batch: {p.id for h in batch for p in follow_household(SYSTEM, h.id, today)},
+    )
+    rechecked = in_batches(
+        Person, Person.active(), lambda batch: {p.id for p in recheck(batch, today)}
+    )
+    return set().union(*moved, *rechecked)
 
 
 def _visit_state(person):

@@ -2,9 +2,12 @@
 
 import re
 
+from peewee import fn
+
 from ..db import database
 from ..models import Grid, Village
 from ..models.places import VILLAGE_KINDS
+from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, halfwidth
 from . import ValidationError, diff
 from .audit import record
@@ -87,3 +90,151 @@ def _save(actor, model, obj, data):
                 obj.save()
                 record(actor, "update", obj, changes=changes)
     return obj
+
+
+# Villages and grids from a sheet: our key -> the header names offices use.
+PLACE_COLUMNS = {
+    "village": ("村（社区）", "村", "社区", "村名", "村社区", "行政村", "所属村"),
+    "grid": ("网格", "组", "村民小组", "网格名称", "所属网格"),
+    "sort_order": ("排序", "序号", "顺序"),
+}
+
+
+def place_rows(rows):
+    """What creating villages and grids from these rows would do: [{number, village, grid,
+    sort_order, action, errors}]; action is new_village | new_grid | exists | error. Without
+    a header row the columns are taken as 村（社区）, 网格, 排序."""
+    index, columns = find_header(rows, PLACE_COLUMNS, ("village",))
+    if index is None:
+        index, columns = -1, {0: "village", 1: "grid", 2: "sort_order"}
+    villages = {v.name: v for v in Village.select()}
+    grids = {(g.village_id, g.name) for g in Grid.select()}
+    seen_villages, seen_grids, out = set(), set(), []
+    for number, cells in enumerate(rows[index + 1 :], start=index + 2):
+        raw = {
+            key: cell_text(cells[col]) if col < len(cells) else "" for col, key in columns.items()
+        }
+        if not any(raw.values()):
+            continue
+        row = {
+            "number": number,
+            "village": clean(raw.get("village"), 64),
+            "grid": clean(raw.get("grid"), 64),
+            "sort_order": raw.get("sort_order", ""),
+            "errors": [],
+        }
+        if not row["village"]:
+            row["errors"].append("缺少村（社区）名称")
+        if row["sort_order"] and not row["sort_order"].lstrip("-").isdigit():
+            row["errors"].append("排序须为整数")
+        village = villages.get(row["village"])
+        first = row["village"] not in seen_villages
+        if row["errors"]:
+            row["action"] = "error"
+        elif row["grid"]:
+            pair = (row["village"], row["grid"])
+            known = pair in seen_grids or (
+                village is not None and (village.id, row["grid"]) in grids
+            )
+            row["action"] = "exists" if known else "new_grid"
+            seen_grids.add(pair)
+        else:
+            row["action"] = "exists" if village or not first else "new_village"
+        row["new_village"] = row["action"] != "error" and village is None and first
+        if row["action"] != "error":
+            seen_villages.add(row["village"])
+        out.append(row)
+    return out
+
+
+def create_places(actor, rows):
+    """Create the villages and grids the rows name, all or nothing; returns (villages, grids)
+    created. Any row with an error refuses the whole sheet."""
+    planned = place_rows(rows)
+    if not planned:
+        raise ValidationError({"rows": "没有可导入的行：请粘贴或上传 村（社区）/网格/排序 表"})
+    bad = [r for r in planned if r["action"] == "error"]
+    if bad:
+        raise ValidationError(
+            {"rows": "；".join(f"第 {r['number']} 行：{'，'.join(r['errors'])}" for r in bad[:10])}
+        )
+    made_villages, made_grids = 0, 0
+    # IMMEDIATE: the codes are read and written in one go; a deferred transaction that reads
+    # first cannot wait for another writer and fails at once with "database is locked".
+    with database.atomic("IMMEDIATE"):
+        villages = {v.name: v for v in Village.select()}
+        next_sort = (Village.select(fn.MAX(Village.sort_order)).scalar() or 0) + 1
+        for row in planned:
+            village = villages.get(row["village"])
+            if village is None:
+                sort = (
+                    int(row["sort_order"]) if row["sort_order"] and not row["grid"] else next_sort
+                )
+                village = _save(
+                    actor,
+                    Village,
+                    None,
+                    {
+                        "code": _free_code(Village, "V"),
+                        "name": row["village"],
+                        "kind": "社区" if row["village"].endswith("社区") else "村",
+                        "sort_order": sort,
+                        "active": True,
+                    },
+                )
+                villages[village.name] = village
+                next_sort = max(next_sort, sort) + 1
+                made_villages += 1
+            if row["action"] == "new_grid":
+                _add_grid(actor, village, row["grid"], row["sort_order"])
+                made_grids += 1
+    return made_villages, made_grids
+
+
+def _add_grid(actor, village, name, sort_order=""):
+    if Grid.select().where((Grid.village == village) & (Grid.name == name)).exists():
+        return None
+    if sort_order:
+        sort = int(sort_order)
+    else:
+        last = Grid.select(fn.MAX(Grid.sort_order)).where(Grid.village == village).scalar()
+        sort = (last or 0) + 1
+    return _save(
+        actor,
+        Grid,
+        None,
+        {
+            "village": village.id,
+            "code": _free_code(Grid, f"{village.code}-G"),
+            "name": name,
+            "sort_order": sort,
+            "active": True,
+        },
+    )
+
+
+def _free_code(model, prefix):
+    """The first unused code prefix01, prefix02, …"""
+    taken = {m.code for m in model.select(model.code).where(model.code.startswith(prefix))}
+    n = 1
+    while f"{prefix}{n:02d}" in taken:
+        n += 1
+    return f"{prefix}{n:02d}"
+
+
+def save_village_with_grids(actor, values, grid_names):
+    """A new village and its grids (one name a line) in one go; the grids' codes follow the
+    village's. A blank code gets the next free V01, V02 …"""
+    names = []
+    for line in (grid_names or "").splitlines():
+        name = clean(line, 64)
+        if name and name not in names:
+            names.append(name)
+    values = dict(values)
+    if not halfwidth(values.get("code") or "").strip():
+        values["code"] = _free_code(Village, "V")
+    with database.atomic("IMMEDIATE"):
+        village = save_village(actor, values)
+        for name in names:
+            _add_grid(actor, village, name)
+    return village

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from .. import clock
 from ..db import database
 from ..models import Village
+from ..models.orgs import Organisation
 from ..models.persons import Person
 from ..models.records import (
     ACTIVITY_KINDS,
@@ -203,6 +204,16 @@ def save_activity(actor, scope, values, today=None):
         site = scope.query(Site).where(Site.id == to_int(values.get("site"))).first()
         if site is None or village is None or site.village_id != village.id:
             r.errors["site"] = "请选择本村（社区）的服务阵地"
+    organisation = None
+    if values.get("organisation"):
+        organisation = (
+            scope.query(Organisation)
+            .where(Organisation.id == to_int(values.get("organisation")))
+            .first()
+        )
+        village_id = village.id if village else None
+        if organisation is None or organisation.village_id not in (None, village_id):
+            r.errors["organisation"] = "请选择本村（社区）或全乡（镇）的协会、队伍"
     invited = [str(i) for i in _ids(values.get("persons"))]
     attended = {str(i) for i in _ids(values.get("attended"))}
     query = scope.filter(Person.select(), Person).where(
@@ -221,7 +232,13 @@ def save_activity(actor, scope, values, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        activity = Activity.create(village=village, site=site, created_by=actor.user_id, **data)
+        activity = Activity.create(
+            village=village,
+            site=site,
+            organisation=organisation,
+            created_by=actor.user_id,
+            **data,
+        )
         for p in persons:
             Attendance.create(activity=activity, person=p, attended=p.id in attended)
         record(
@@ -229,6 +246,7 @@ def save_activity(actor, scope, values, today=None):
             "create",
             activity,
             changes=[(k, None, v) for k, v in data.items() if v]
+            + ([("organisation", None, organisation.name)] if organisation else [])
             + [("attendance", None, f"{len(attended & {p.id for p in persons})}/{len(persons)}")],
         )
     return activity

@@ -14,6 +14,7 @@ from ..models.visits import (
     VisitState,
 )
 from ..queries.helpers import visible as visible_helpers
+from ..rules import carers, idcard
 from ..rules import visits as rules
 from ..rules.categories import age_on
 from ..rules.text import clean
@@ -52,8 +53,21 @@ def tier_facts(person, on):
         self_care=person.self_care,
         disabled=bool(person.disability_kind),
         tekun=bool(person.household.tekun),
-        carer_qualified=person.carer_qualified,
+        carer_qualified=carers.qualified(
+            person.carer_name,
+            person.carer_capable,
+            person.carer_disqualifiers,
+            _born(person.carer_id_number, on),
+            on,
+        ),
+        carer_named=bool(person.carer_name),
     )
+
+
+def _born(id_number, on):
+    """The birth date in a stored ID number (None if absent)."""
+    info, _ = idcard.parse(id_number, on) if id_number else (None, None)
+    return info.birth_date if info else None
 
 
 def tier_for(person, on):
@@ -222,13 +236,9 @@ def end_pairing(actor, pairing, ended_on=None, reason=""):
     return pairing
 
 
-def record_visit(actor, scope, persons, values, today=None):
-    """Record one visit to one person or several members of one household.
-
-    `values` (strings as a form sends them, or dates): visited_on, method, helpers (ids),
-    the aspects (life, health, mind, safety, study), needs, next_on.
-    """
-    today = today or clock.today()
+def read_visit(scope, persons, values, today):
+    """Validate a visit form: (data for the Visit row, persons seen, helpers); raises
+    ValidationError. `persons` were looked up from the posted ids (`values["persons"]`)."""
     r = Reader(values)
     visited_on = r.date("visited_on", required_msg="请填写走访日期")
     if visited_on and visited_on > today:
@@ -253,22 +263,30 @@ def record_visit(actor, scope, persons, values, today=None):
         r.errors["helpers"] = "请选择走访人"
     elif len(helpers) < len(set(helper_ids)):
         r.errors["helpers"] = "只能选择您负责范围内的走访人"
-    text = {name: r.text(name, 500) for name, _ in ASPECTS}
-    needs = r.text("needs", 500)
+    data = {name: r.text(name, 500) for name, _ in ASPECTS}
+    data.update(visited_on=visited_on, method=method, needs=r.text("needs", 500), next_on=next_on)
     if r.errors:
         raise ValidationError(r.errors)
+    return data, persons, helpers
+
+
+def record_visit(actor, scope, persons, values, today=None):
+    """Record one visit to one person or several members of one household.
+
+    `values` (strings as a form sends them, or dates): visited_on, method, helpers (ids),
+    the aspects (life, health, mind, safety, study), needs, next_on.
+    """
+    today = today or clock.today()
+    data, persons, helpers = read_visit(scope, persons, values, today)
+    visited_on, method, needs = data["visited_on"], data["method"], data["needs"]
     first = persons[0]
     with database.atomic():
         visit = Visit.create(
             village=first.village_id,
             grid=first.grid_id,
             household=first.household_id,
-            visited_on=visited_on,
-            method=method,
-            needs=needs,
-            next_on=next_on,
             created_by=actor.user_id,
-            **text,
+            **data,
         )
         for p in persons:
             VisitPerson.create(visit=visit, person=p)

@@ -2,20 +2,33 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from .. import clock
+from .. import clock, settings
 from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
 from ..models import ROLES, Village
 from ..models.audit import ACTIONS
 from ..queries import accounts as account_queries
 from ..queries import places
-from ..services import accounts
+from ..rules.sheet_rows import as_text, pasted_rows
+from ..services import ValidationError, accounts
 from ..services import places as place_service
 from ..services import settings as settings_service
 from ..settings import DEFINITIONS, all_current
-from .forms import form_page
+from ..xlsx_io import WorkbookError, read_rows
+from .forms import form_page, run
 from .paging import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -94,6 +107,95 @@ def _user_choices(user):
     return dict(user=user, roles=ROLES, villages=Village.ordered(), grids=places.all_grids())
 
 
+@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+def user_reset(user_id):
+    """A new one-time password, shown once on a slip to print; never stored in clear."""
+    user = account_queries.user(user_id) or abort(404)
+    password = accounts.reset_password(current_actor(), user)
+    if user.id == g.user.id:
+        login_user(user)  # he reset his own: this browser goes on, to the password page
+    return _slips([(user, password)], f"已重置 {user.username} 的密码")
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def user_unlock(user_id):
+    """Lift the lock that wrong passwords put on an account."""
+    user = account_queries.user(user_id) or abort(404)
+    run(lambda: accounts.unlock(current_actor(), user), f"已解除 {user.username} 的锁定")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.route("/users/bulk", methods=["GET", "POST"])
+def users_bulk():
+    """Many accounts from a sheet or pasted lines: preview, then create all with one-time
+    passwords and show their slips once (the answer to the POST itself: the passwords are
+    never stored, so there is nothing to redirect to)."""
+    text, rows, errors = _sheet()
+    if request.form.get("confirm") and not errors:
+        try:
+            made = accounts.create_accounts(current_actor(), rows)
+        except ValidationError as e:
+            errors = e.errors
+        else:
+            return _slips(made, f"已创建 {len(made)} 个账号")
+    planned = accounts.account_rows(rows) if rows else []
+    page = render_template(
+        "admin/users_bulk.html", text=text, planned=planned, errors=errors, roles=ROLES
+    )
+    return page, (422 if errors else 200)
+
+
+def _slips(made, message):
+    """The printable slips: one per account, its one-time password; never cached."""
+    response = make_response(
+        render_template(
+            "admin/slips.html",
+            made=made,
+            message=message,
+            township=settings.get("township_name"),
+            base_url=settings.get("base_url"),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _sheet():
+    """(text, rows, errors) from the posted file or the pasted text; a file becomes text, so the
+    preview's confirm carries exactly the rows that were shown."""
+    if request.method != "POST":
+        return "", [], {}
+    upload = request.files.get("file")
+    data = upload.read(10 * 1024 * 1024 + 1) if upload and upload.filename else b""
+    if data:
+        try:
+            rows = read_rows(data, max_rows=2000)
+        except WorkbookError as e:
+            return "", [], {"file": str(e)}
+        rows = [r for r in rows if any(c not in (None, "") for c in r)]
+        return as_text(rows), rows, {}
+    text = (request.form.get("rows") or "")[:200_000]
+    rows = pasted_rows(text)
+    return text, rows, ({} if rows else {"rows": "请粘贴表格内容或选择 .xlsx 文件"})
+
+
+@bp.route("/places/bulk", methods=["GET", "POST"])
+def places_bulk():
+    """Villages and grids from a sheet of 村（社区）/网格/排序: preview, then one transaction."""
+    text, rows, errors = _sheet()
+    if request.form.get("confirm") and not errors:
+        try:
+            villages, grids = place_service.create_places(current_actor(), rows)
+        except ValidationError as e:
+            errors = e.errors
+        else:
+            flash(f"已新增 {villages} 个村（社区）、{grids} 个网格", "ok")
+            return redirect(url_for("admin.places_list"), 303)
+    planned = place_service.place_rows(rows) if rows else []
+    page = render_template("admin/places_bulk.html", text=text, planned=planned, errors=errors)
+    return page, (422 if errors else 200)
+
+
 @bp.route("/places")
 def places_list():
     """Villages/communities and their grids with their codes."""
@@ -107,7 +209,15 @@ def places_list():
 def village_form(village_id):
     """Create or edit a village/community."""
     village = (places.village(village_id) or abort(404)) if village_id else None
-    return _place_form(village, place_service.save_village, "admin/village_form.html")
+    if village is None:  # a new village comes with its grids, one name a line
+
+        def save(actor, values, _obj):
+            grid_names = request.form.get("grid_names", "")
+            return place_service.save_village_with_grids(actor, values, grid_names)
+
+    else:
+        save = place_service.save_village
+    return _place_form(village, save, "admin/village_form.html")
 
 
 @bp.route("/places/grids/new", methods=["GET", "POST"], defaults={"grid_id": None})

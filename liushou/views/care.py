@@ -1,17 +1,19 @@
 """Care records: child emergencies with their reporting clock, needs and services."""
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..auth import current_actor
-from ..models.care import NEED_KINDS, NEED_STATUSES, Emergency, Need
+from ..models.care import NEED_KINDS, NEED_STATUSES, Emergency, Need, Service
 from ..models.persons import Person
 from ..queries import care as queries
-from ..queries import places
+from ..queries import history, places
 from ..queries.helpers import for_person as helpers_for
 from ..rules import emergency as rules
+from ..services import ValidationError
 from ..services import care as service
-from .forms import form_page, run
+from .forms import fingerprint, form_page, run
+from .labels import FIELD_LABELS
 from .paging import paginate
 
 bp = Blueprint("care", __name__)
@@ -45,8 +47,9 @@ def emergency_new(person_id):
 
 
 @bp.route("/emergencies/<int:emergency_id>")
-def emergency(emergency_id):
-    """The emergency's timeline: each step, its deadline, and when it was done."""
+def emergency(emergency_id, errors=None):
+    """The emergency's timeline: each step, its deadline, when it was done (and, corrected, the
+    first time recorded); its history; 更正 and 作废."""
     item = g.scope.get(Emergency, emergency_id)
     return render_template(
         "care/emergency.html",
@@ -55,7 +58,73 @@ def emergency(emergency_id):
         now=clock.now(),
         how=rules.HOW,
         late=rules.late,
+        history=history.of(item),
+        labels=FIELD_LABELS,
+        errors=errors or {},
     )
+
+
+def _emergency_form(item):
+    """An emergency's editable fields as its form shows them."""
+    return {
+        "kind": item.kind,
+        "discovered_at": item.discovered_at.strftime("%Y-%m-%dT%H:%M"),
+        "happened_at": item.happened_at.strftime("%Y-%m-%dT%H:%M") if item.happened_at else "",
+        "reported_by": item.reported_by,
+        "description": item.description,
+    }
+
+
+@bp.route("/emergencies/<int:emergency_id>/edit", methods=["GET", "POST"])
+def emergency_edit(emergency_id):
+    """Correct an emergency; a new kind or time needs a reason, the deadlines follow it."""
+    item = g.scope.get(Emergency, emergency_id)
+    return form_page(
+        "care/emergency_new.html",
+        initial=_emergency_form(item),
+        record=item,
+        save=lambda values: service.update_emergency(current_actor(), item, values),
+        done=lambda _: ("已更正突发事件", url_for("care.emergency", emergency_id=item.id)),
+        context=dict(
+            person=item.person, emergency=item, kinds=rules.KINDS, police_kinds=rules.POLICE_KINDS
+        ),
+    )
+
+
+@bp.route("/emergencies/<int:emergency_id>/void", methods=["POST"])
+def emergency_void(emergency_id):
+    """作废 an emergency registered by mistake."""
+    item = g.scope.get(Emergency, emergency_id)
+    return _void(
+        lambda: service.void_emergency(current_actor(), item, request.form.get("void_reason")),
+        lambda errors: emergency(item.id, errors=errors),
+        url_for("care.emergency", emergency_id=item.id),
+    )
+
+
+@bp.route("/emergencies/<int:emergency_id>/steps/<int:step_id>/correct", methods=["POST"])
+def emergency_step_correct(emergency_id, step_id):
+    """Correct a done step's time, with a reason; the first time recorded stays visible."""
+    item = g.scope.get(Emergency, emergency_id)
+    step = queries.step(item, step_id)
+    try:
+        service.correct_step(current_actor(), step, request.form.to_dict())
+    except ValidationError as e:
+        return emergency(
+            item.id, errors={f"step{step.id}-{k}": v for k, v in e.errors.items()}
+        ), 422
+    flash(f"已更正：{step.label} 的完成时间", "ok")
+    return redirect(url_for("care.emergency", emergency_id=item.id), 303)
+
+
+def _void(action, page, url):
+    """作废: run `action`; on a missing reason the record's page again with the message (422)."""
+    try:
+        action()
+    except ValidationError as e:
+        return page(e.errors), 422
+    flash("已作废", "ok")
+    return redirect(url, 303)
 
 
 @bp.route("/emergencies/<int:emergency_id>/steps/<int:step_id>", methods=["POST"])
@@ -100,25 +169,48 @@ def needs():
 
 @bp.route("/persons/<int:person_id>/needs/new", methods=["GET", "POST"], defaults={"need_id": None})
 @bp.route("/needs/<int:need_id>", methods=["GET", "POST"])
-def need(person_id=None, need_id=None):
-    """Register a need, or follow one: status, assignment, services delivered."""
+def need(person_id=None, need_id=None, void_errors=None):
+    """Register a need, or follow one: status, assignment, services delivered; its history."""
     item = g.scope.get(Need, need_id) if need_id else None
     person = item.person if item else g.scope.get(Person, person_id)
     initial = dict(item.__data__) if item else {"raised_on": clock.today().isoformat()}
+    if void_errors is not None:
+        g.form_version = fingerprint(initial)
+        return render_template(
+            "care/need.html", form=initial, errors={}, **_need_context(person, item, void_errors)
+        ), 422
     return form_page(
         "care/need.html",
         initial=initial,
         save=lambda values: service.save_need(current_actor(), person, values, item, scope=g.scope),
         record=item,
         done=lambda saved: ("已保存需求", url_for("care.need", need_id=saved.id)),
-        context=lambda values: dict(
-            person=person,
-            need=item,
-            kinds=NEED_KINDS,
-            statuses=NEED_STATUSES,
-            helpers=helpers_for(g.scope, person),
-            services=queries.need_services(item) if item else [],
-        ),
+        context=lambda values: _need_context(person, item),
+    )
+
+
+def _need_context(person, item, void_errors=None):
+    return dict(
+        person=person,
+        need=item,
+        kinds=NEED_KINDS,
+        statuses=NEED_STATUSES,
+        helpers=helpers_for(g.scope, person),
+        services=queries.need_services(item) if item else [],
+        history=history.of(item) if item else [],
+        labels=FIELD_LABELS,
+        void_errors=void_errors or {},
+    )
+
+
+@bp.route("/needs/<int:need_id>/void", methods=["POST"])
+def need_void(need_id):
+    """作废 a need registered by mistake."""
+    item = g.scope.get(Need, need_id)
+    return _void(
+        lambda: service.void_need(current_actor(), item, request.form.get("void_reason")),
+        lambda errors: need(need_id=item.id, void_errors=errors)[0],
+        url_for("care.need", need_id=item.id),
     )
 
 
@@ -135,6 +227,62 @@ def service_new(person_id):
     if ok and request.form.get("need") and item.need_id:
         return redirect(url_for("care.need", need_id=item.need_id), 303)
     return redirect(url_for("persons.detail", person_id=person.id) + "#records", 303)
+
+
+def _service_form(item):
+    return {
+        "kind": item.kind,
+        "served_on": item.served_on.isoformat(),
+        "description": item.description,
+        "helper": str(item.helper_id or ""),
+        "need": str(item.need_id or ""),
+    }
+
+
+def _service_context(item, void_errors=None):
+    return dict(
+        item=item,
+        person=item.person,
+        kinds=NEED_KINDS,
+        helpers=helpers_for(g.scope, item.person),
+        needs=queries.needs_of(item.person, keep=item.need_id),
+        history=history.of(item),
+        labels=FIELD_LABELS,
+        void_errors=void_errors or {},
+    )
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+def service_page(service_id):
+    """A service record: correct it, see its history, 作废 it."""
+    item = g.scope.get(Service, service_id)
+    return form_page(
+        "care/service.html",
+        initial=_service_form(item),
+        record=item,
+        save=lambda values: service.update_service(current_actor(), item, values, scope=g.scope),
+        done=lambda _: ("已更正服务记录", url_for("care.service_page", service_id=item.id)),
+        context=lambda values: _service_context(item),
+    )
+
+
+@bp.route("/services/<int:service_id>/void", methods=["POST"])
+def service_void(service_id):
+    """作废 a service record entered by mistake."""
+    item = g.scope.get(Service, service_id)
+
+    def page(errors):
+        initial = _service_form(item)
+        g.form_version = fingerprint(initial)
+        return render_template(
+            "care/service.html", form=initial, errors={}, **_service_context(item, errors)
+        )
+
+    return _void(
+        lambda: service.void_service(current_actor(), item, request.form.get("void_reason")),
+        page,
+        url_for("care.service_page", service_id=item.id),
+    )
 
 
 @bp.route("/services")

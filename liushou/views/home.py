@@ -4,6 +4,7 @@ from flask import Blueprint, g, render_template, url_for
 
 from .. import clock
 from ..models.accounts import WORKLIST_ROLES
+from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
 from ..queries import reminders
 from ..queries.indicators import home_figures
@@ -35,7 +36,29 @@ def index():
         figures=figures,
         charts=_charts(figures),
         reminders=reminders.counts(g.scope, today),
+        first_day=_first_day() if g.user.role == "admin" else None,
     )
+
+
+# Where each step of the first-run checklist is done.
+_STEP_PAGES = {
+    "township": "admin.settings_page",
+    "base_url": "admin.settings_page",
+    "places": "admin.places_list",
+    "accounts": "admin.users",
+    "posts": "helpers.list",
+    "helpers": "helpers.list",
+    "ledgers": "imports.upload",
+    "cards": "printouts.index",
+}
+
+
+def _first_day():
+    """The checklist with its links, while any step is left; None once all are done."""
+    steps = account_queries.first_day_steps()
+    if all(done for _key, _label, done, _detail in steps):
+        return None
+    return [(label, url_for(_STEP_PAGES[key]), done, detail) for key, label, done, detail in steps]
 
 
 def _charts(f):

@@ -16,21 +16,22 @@ from flask import (
     url_for,
 )
 
-from .. import clock
-from ..auth import can_see_full_id, current_actor
+from ..auth import current_actor, disclosure
 from ..instance_files import private_dir, write_private
 from ..models import Village
-from ..queries import persons as person_queries
 from ..queries import places
 from ..rules.categories import GROUPS
 from ..rules.cells import COLUMNS, LABELS
-from ..rules.text import mask_id_number, mask_phone
 from ..services import ValidationError, importing
 from ..services.audit import record
 from ..xlsx_io import WorkbookError, read_rows, workbook
+from . import downloads
 from .downloads import xlsx_response
+from .labels import FIELD_LABELS
 
 bp = Blueprint("imports", __name__)
+# The preview names fields as the history does; a family member away has two more.
+FIELDS = {**FIELD_LABELS, "province": "务工省份", "city": "务工城市", "household": "所在户"}
 
 
 def _store():
@@ -82,18 +83,39 @@ def _villages():
     return places.villages(g.scope, active_only=True)
 
 
-def _plan(token):
+def _source(token):
+    """The village, the uploaded sheet's rows and the user's column mapping."""
     village = g.scope.get(Village, request.values.get("village") or 0)
     rows = read_rows(_file(token).read_bytes())
     mapping = {
         int(k[4:]): v for k, v in request.values.items() if k.startswith("map_") and k[4:].isdigit()
     }
+    return village, rows, mapping
+
+
+def _plan(token):
+    village, rows, mapping = _source(token)
     return village, importing.plan(rows, village, g.scope, mapping)
+
+
+def _page(token, village, plan, problem="", status=200):
+    return render_template(
+        "imports/preview.html",
+        plan=plan,
+        village=village,
+        token=token,
+        name=request.values.get("name", ""),
+        labels=LABELS,
+        fields=FIELDS,
+        keys=list(COLUMNS),
+        problem=problem,
+    ), status
 
 
 @bp.route("/import/<token>")
 def preview(token):
-    """Per row: new, update or skip, and every cell's error or warning. Nothing is written."""
+    """Per row: new, update, no change or skip, each field it changes, and every cell's error
+    or warning. Nothing is written."""
     try:
         village, plan = _plan(token)
     except (ValidationError, WorkbookError) as e:
@@ -101,28 +123,34 @@ def preview(token):
         return render_template(
             "imports/upload.html", villages=_villages(), errors={"file": message}
         ), 422
-    return render_template(
-        "imports/preview.html",
-        plan=plan,
-        village=village,
-        token=token,
-        name=request.args.get("name", ""),
-        labels=LABELS,
-        keys=list(COLUMNS),
-    )
+    return _page(token, village, plan)
 
 
 @bp.route("/import/<token>/confirm", methods=["POST"])
 def confirm(token):
-    """Import the valid rows in one transaction."""
-    village, plan = _plan(token)
-    done = importing.apply(current_actor(), g.scope, village, plan, request.form.get("name", ""))
+    """Apply exactly the plan that was previewed (its fingerprint), in one transaction; when
+    the register changed since, show the new preview instead."""
+    village, rows, mapping = _source(token)
+    try:
+        plan, done = importing.confirm(
+            current_actor(),
+            g.scope,
+            village,
+            rows,
+            request.form.get("fingerprint", ""),
+            mapping,
+            request.form.get("name", ""),
+        )
+    except ValidationError as e:
+        plan = importing.plan(rows, village, g.scope, mapping)
+        return _page(token, village, plan, "；".join(e.errors.values()), 422)
+    counts = {a: plan.count(a) for a in ("same", "error", "skip")}
     flash(
-        f"导入完成：新增 {done['new']} 人，更新 {done['update']} 人，"
-        f"有错误未导入 {plan.count('error')} 行，跳过 {plan.count('skip')} 行",
+        f"导入完成：新增 {done['new']} 人，更新 {done['update']} 人，无变化 {counts['same']} 人，"
+        f"有错误未导入 {counts['error']} 行，跳过 {counts['skip']} 行",
         "ok",
     )
-    if plan.count("error"):
+    if counts["error"]:
         return redirect(url_for("imports.preview", token=token, village=village.id, done=1), 303)
     _file(token).unlink()
     return redirect(url_for("persons.list", village=village.id), 303)
@@ -166,52 +194,11 @@ def template():
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.xlsx")
 def ledger_xlsx(village_id, group):
-    """The village ledger of a group as .xlsx; IDs and phones masked unless the role may see
-    them."""
+    """The village ledger of a group as .xlsx, IDs and phones masked (with full IDs: the
+    stated-purpose form, printouts.ledger_full)."""
     village = g.scope.get(Village, village_id)
     if group not in GROUPS:
         abort(404)
-    full = can_see_full_id(g.user)
-    persons = person_queries.ledger(g.scope, village, group)
-    header = [
-        "序号",
-        "姓名",
-        "性别",
-        "民族",
-        "身份证号",
-        "出生日期",
-        "年龄",
-        "组（网格）",
-        "家庭住址",
-        "联系电话",
-        "类别",
-        "认定理由",
-        "监护（照护）人",
-        "照护人电话",
-        "备注",
-    ]
-    rows = []
-    for i, p in enumerate(persons, start=1):
-        phone = p.phone or p.household.phone
-        rows.append(
-            [
-                i,
-                p.name,
-                p.sex,
-                p.ethnicity,
-                p.id_number if full else mask_id_number(p.id_number),
-                p.birth_date,
-                p.age,
-                p.grid.name if p.grid_id else "",
-                p.household.address,
-                phone if full else mask_phone(phone),
-                p.groups.replace(",", "、"),
-                p.reasons.get(group, ""),
-                p.carer_name,
-                p.carer_phone if full else mask_phone(p.carer_phone),
-                p.notes,
-            ]
-        )
-    record(current_actor(), "export", village, label=f"{village.name}{group}台账 {len(rows)} 人")
-    title = f"{village.name}{group}信息台账（{clock.today():%Y年%m月%d日}）"
-    return xlsx_response(workbook(title, header, rows), f"{village.name}{group}台账.xlsx")
+    response = downloads.ledger_xlsx(village, group, disclosure("listing"))
+    record(current_actor(), "export", village, label=f"{village.name}{group}台账")
+    return response

@@ -10,11 +10,14 @@ from ..models.helpers import Helper
 from ..models.persons import Person
 from ..models.visits import Pairing
 from ..queries import helpers as helper_queries
+from ..queries import history, places
 from ..queries import persons as person_queries
-from ..queries import places
 from ..queries import visits as queries
+from ..services import ValidationError
+from ..services import visit_changes as changes
 from ..services import visits as service
-from .forms import run
+from .forms import fingerprint, form_page, run
+from .labels import FIELD_LABELS
 
 bp = Blueprint("pairings", __name__)
 
@@ -51,6 +54,57 @@ def end(pairing_id):
         ),
         "已结束结对",
     )
+    return _back(pairing.person_id)
+
+
+def _initial(pairing):
+    return {
+        "helper": str(pairing.helper_id),
+        "started_on": pairing.started_on.isoformat(),
+        "primary": pairing.primary,
+    }
+
+
+def _context(pairing, void_errors=None):
+    return dict(
+        pairing=pairing,
+        person=pairing.person,
+        helpers=helper_queries.for_person(g.scope, pairing.person),
+        history=history.of(pairing),
+        labels=FIELD_LABELS,
+        void_errors=void_errors or {},
+    )
+
+
+@bp.route("/pairings/<int:pairing_id>/edit", methods=["GET", "POST"])
+def edit(pairing_id):
+    """Correct a pairing (helper, start date, primary); its history; 作废 one made by mistake."""
+    pairing = _pairing(pairing_id)
+    return form_page(
+        "pairings/edit.html",
+        initial=_initial(pairing),
+        read=lambda: {**request.form.to_dict(), "primary": request.form.get("primary", "")},
+        record=pairing,
+        save=lambda values: changes.update_pairing(current_actor(), g.scope, pairing, values),
+        done=lambda _: ("已更正结对", url_for("persons.detail", person_id=pairing.person_id)),
+        context=lambda values: _context(pairing),
+    )
+
+
+@bp.route("/pairings/<int:pairing_id>/void", methods=["POST"])
+def void(pairing_id):
+    """作废 a pairing made by mistake (unlike 结束, it never counted)."""
+    pairing = _pairing(pairing_id)
+    try:
+        changes.void_pairing(current_actor(), pairing, request.form.get("void_reason", ""))
+    except ValidationError as e:
+        initial = _initial(pairing)
+        g.form_version = fingerprint(initial)
+        page = render_template(
+            "pairings/edit.html", form=initial, errors={}, **_context(pairing, e.errors)
+        )
+        return page, 422
+    flash("结对已作废", "ok")
     return _back(pairing.person_id)
 
 

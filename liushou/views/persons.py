@@ -2,11 +2,11 @@
 
 import json
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from htmx_flask import request as hx_request
 
 from .. import clock
-from ..auth import can_see_full_id, current_actor
+from ..auth import can_see_full_id, current_actor, disclosure
 from ..models.accounts import TIER_ROLES
 from ..models.households import Household
 from ..models.persons import (
@@ -23,6 +23,8 @@ from ..models.persons import (
 from ..queries import persons as queries
 from ..queries import places
 from ..rules.categories import GROUPS, PARENT_STATUSES
+from ..rules.privacy import ID_FIELDS
+from ..rules.text import mask_id_number
 from ..rules.visits import TIERS
 from ..services import persons as service
 from ..services.audit import record
@@ -105,6 +107,8 @@ def edit(person_id):
         **person.__data__,
         "difficulty_kinds": person.difficulty_kinds.split(","),
         "carer_disqualifiers": person.carer_disqualifiers.split(","),
+        # Shown masked to everyone; saved unchanged, the mask keeps the stored number.
+        **{f: mask_id_number(getattr(person, f)) for f in ID_FIELDS},
     }
     return form_page(
         "persons/form.html",
@@ -125,6 +129,21 @@ def detail(person_id):
     person = g.scope.get(Person, person_id)
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
+    return _detail_page(person, disclosure("record"))
+
+
+@bp.route("/persons/<int:person_id>/full-id", methods=["POST"])
+def reveal_id(person_id):
+    """显示完整证件号: the page again with the person's and carer's full ID numbers, for the
+    roles that may see them; every use is audited."""
+    person = g.scope.get(Person, person_id)
+    if not can_see_full_id(g.user):
+        abort(403)
+    record(current_actor(), "view", person, label=f"{person.name} 完整证件号")
+    return _detail_page(person, disclosure("record", reveal=True))
+
+
+def _detail_page(person, shown):
     live = service.derive(person.__data__)
     today = clock.today()
     care = {**queries.care(g.scope, person), "tiers": TIERS, "can_tier": g.user.role in TIER_ROLES}
@@ -136,7 +155,8 @@ def detail(person_id):
         records=queries.records(person),
         more=queries.more(person, today),
         labels=FIELD_LABELS,
-        full_id=can_see_full_id(g.user),
+        shown=shown,
+        may_reveal=can_see_full_id(g.user) and not shown.full_id,
         live_reasons=json.loads(live[1]),
         exit_reasons=EXIT_REASONS,
         today=today,

@@ -6,15 +6,25 @@ audit row.
 
 from urllib.parse import quote
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, render_template
 
 from ..printing import pool, render
+from ..settings import township_name_problem
 
 # The preview carries its own <style>; allow it here only, scripts stay forbidden.
 PREVIEW_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "script-src 'none'; frame-ancestors 'none'"
 )
+
+
+def refuse_without_township():
+    """before_request of the printouts: nothing is printed under an empty or placeholder
+    township name (a card saying 示范镇 would go to every household)."""
+    problem = township_name_problem()
+    if problem:
+        return render_template("print_refused.html", problem=problem), 409
+    return None
 
 
 def html(template, **context):

@@ -23,7 +23,7 @@ from flask import (
 )
 
 from .. import clock, print_jobs, settings
-from ..auth import can_see_full_id, current_actor
+from ..auth import can_see_full_id, current_actor, disclosure
 from ..cards import SHEETS_PER_CHUNK, cards_for, sheets, township_numbers
 from ..models import Grid, Village
 from ..models.households import Household
@@ -31,14 +31,16 @@ from ..models.persons import Person
 from ..queries import helpers as helper_queries
 from ..queries import persons as person_queries
 from ..queries import printouts as queries
+from ..rules import privacy
 from ..rules.categories import GROUPS
 from ..rules.visits import bucket
 from ..services.audit import record
 from ..services.persons import derive
-from . import print_response
+from . import downloads, print_response
 from .labels import FIELD_LABELS
 
 bp = Blueprint("printouts", __name__)
+bp.before_request(print_response.refuse_without_township)
 FORMATS = ("pdf", "html")
 
 
@@ -120,7 +122,7 @@ def archive(person_id, ext):
         care=care,
         history=history,
         labels=FIELD_LABELS,
-        full_id=can_see_full_id(g.user),
+        shown=disclosure("archive"),
         reasons=json.loads(derive(person.__data__)[1]),
         extras=queries.archive_extras(person),
     )
@@ -130,13 +132,20 @@ def archive(person_id, ext):
 
 @bp.route("/villages/<int:village_id>/ledger/<group>.<ext>")
 def ledger(village_id, group, ext):
-    """村级台账 for one group: landscape A4, header repeated, signature lines."""
+    """村级台账 for one group: landscape A4, header repeated, signature lines; IDs and phones
+    masked (the full-ID ledger is `ledger_full`)."""
     preview = _fmt(ext)
     village = g.scope.get(Village, village_id)
     if group not in GROUPS:
         abort(404)
+    response = _ledger(village, group, preview, disclosure("listing"))
+    _audit(village, label=f"{village.name}{group}台账")
+    return response
+
+
+def _ledger(village, group, preview, shown):
     persons, away = queries.ledger(g.scope, village, group)
-    response = print_response.respond(
+    return print_response.respond(
         "ledger.html",
         f"{village.name}{group}台账.pdf",
         preview=preview,
@@ -144,11 +153,51 @@ def ledger(village_id, group, ext):
         group=group,
         persons=persons,
         away=away,
-        full_id=can_see_full_id(g.user),
+        shown=shown,
         today=clock.today(),
     )
-    _audit(village, label=f"{village.name}{group}台账")
-    return response
+
+
+FULL_FORMATS = {"pdf": "PDF", "html": "预览", "xlsx": "Excel"}
+
+
+@bp.route("/villages/<int:village_id>/ledger/<group>/full", methods=["GET", "POST"])
+def ledger_full(village_id, group):
+    """A ledger printed or exported with full ID numbers and phones, for the roles that may see
+    them, after stating its purpose (用途); the purpose is kept in the audit row."""
+    village = g.scope.get(Village, village_id)
+    if group not in GROUPS:
+        abort(404)
+    if not can_see_full_id(g.user):
+        abort(403)
+    form, errors = {"ext": "pdf"}, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        purpose, problem = privacy.read_purpose(form.get("purpose"))
+        ext = form.get("ext")
+        if problem:
+            errors["purpose"] = problem
+        if ext not in FULL_FORMATS:
+            errors["ext"] = "请选择格式"
+        if not errors:
+            shown = disclosure("listing", purpose=purpose)
+            label = f"{village.name}{group}台账（完整证件号）"
+            if ext == "xlsx":
+                response = downloads.ledger_xlsx(village, group, shown)
+                action = "export"
+            else:
+                response = _ledger(village, group, ext == "html", shown)
+                action = "print"
+            record(current_actor(), action, village, label=label, changes=[("用途", "", purpose)])
+            return response
+    return render_template(
+        "print_full.html",
+        village=village,
+        group=group,
+        formats=FULL_FORMATS,
+        form=form,
+        errors=errors,
+    ), (422 if errors else 200)
 
 
 def _visit_qrs(states):
@@ -178,6 +227,7 @@ def route_sheet(helper_id, ext):
         helper=helper,
         states=states,
         qrs=_visit_qrs(states),
+        shown=disclosure("listing"),
         today=today,
         bucket=bucket,
     )
@@ -188,7 +238,12 @@ def route_sheet(helper_id, ext):
 @bp.route("/print")
 def index():
     """What can be printed for the user's area."""
-    return render_template("print_index.html", groups=GROUPS, **queries.print_choices(g.scope))
+    return render_template(
+        "print_index.html",
+        groups=GROUPS,
+        may_full_id=can_see_full_id(g.user),
+        **queries.print_choices(g.scope),
+    )
 
 
 @bp.route("/print/jobs", methods=["POST"])

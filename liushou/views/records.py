@@ -14,6 +14,7 @@ from ..models.records import (
     Activity,
     Benefit,
 )
+from ..queries import orgs as org_queries
 from ..queries import places
 from ..queries import records as queries
 from ..rules.dates import month_after, month_start
@@ -136,6 +137,7 @@ def activity_new():
             kinds=ACTIVITY_KINDS,
             persons=queries.invitees(g.scope, village_id),
             sites=queries.sites(g.scope, village_id) if village_id else [],
+            orgs=org_queries.for_activity(g.scope, village_id) if village_id else [],
         ),
     )
 

@@ -17,7 +17,7 @@ def show(kind):
     today = clock.today()
     return render_template(
         "reminders.html",
-        label=queries.LABELS[kind],
+        label=queries.label(kind, today),
         people=list(queries.people(g.scope, kind, today).limit(300)),
         today=today,
         age_on=age_on,

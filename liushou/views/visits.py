@@ -2,19 +2,23 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..auth import current_actor
 from ..models.persons import Person
 from ..models.visits import ASPECTS, VISIT_METHODS, Visit
 from ..queries import helpers as helper_queries
+from ..queries import history
 from ..queries import persons as person_queries
 from ..queries import visits as queries
 from ..rules.dates import month_start
 from ..rules.visits import TIERS, bucket
+from ..services import ValidationError
+from ..services import visit_changes as changes
 from ..services import visits as service
 from .forms import form_page
+from .labels import FIELD_LABELS
 from .paging import paginate
 
 bp = Blueprint("visits", __name__)
@@ -94,10 +98,75 @@ def new(person_id):
 
 
 @bp.route("/visits/<int:visit_id>")
-def detail(visit_id):
-    """One visit record."""
+def detail(visit_id, void_errors=None):
+    """One visit record, its history and, unless voided, its 更正 and 作废."""
     visit = g.scope.get(Visit, visit_id)
-    return render_template("visits/detail.html", visit=visit, aspects=ASPECTS)
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        aspects=ASPECTS,
+        history=history.of(visit),
+        labels=FIELD_LABELS,
+        errors=void_errors or {},
+    )
+
+
+@bp.route("/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+def edit(visit_id):
+    """Correct a visit: who was seen, by whom, when, how, what was found, the next date."""
+    visit = g.scope.get(Visit, visit_id)
+    seen, done_by = queries.persons_seen(visit), queries.helpers_of(visit)
+    members, helpers = queries.edit_choices(visit, helper_queries.of_user(g.user))
+    initial = {name: getattr(visit, name) for name, _ in ASPECTS}
+    initial.update(
+        visited_on=visit.visited_on.isoformat(),
+        method=visit.method,
+        needs=visit.needs,
+        next_on=visit.next_on.isoformat() if visit.next_on else "",
+        persons=[str(p.id) for p in seen],
+        helpers=[str(h.id) for h in done_by],
+    )
+    posted = request.method == "POST"
+    chosen_ids = request.form.getlist("persons") if posted else initial["persons"]
+    chosen = [m for m in members if str(m.id) in chosen_ids]
+
+    def read():
+        return {
+            **request.form.to_dict(),
+            "helpers": request.form.getlist("helpers"),
+            "persons": chosen_ids,
+        }
+
+    return form_page(
+        "visits/new.html",
+        initial=initial,
+        read=read,
+        record=visit,
+        save=lambda values: changes.update_visit(current_actor(), g.scope, visit, chosen, values),
+        done=lambda _: ("已更正走访记录", url_for("visits.detail", visit_id=visit.id)),
+        context=dict(
+            visit=visit,
+            person=seen[0],
+            members=members,
+            helpers=helpers,
+            chosen=chosen_ids,
+            methods=VISIT_METHODS,
+            aspects=ASPECTS,
+            today=clock.today(),
+        ),
+    )
+
+
+@bp.route("/visits/<int:visit_id>/void", methods=["POST"])
+def void(visit_id):
+    """作废 a visit entered by mistake, with a reason."""
+    visit = g.scope.get(Visit, visit_id)
+    try:
+        changes.void_visit(current_actor(), visit, request.form.get("void_reason", ""))
+    except ValidationError as e:
+        return detail(visit.id, void_errors=e.errors), 422
+    flash("走访记录已作废", "ok")
+    return redirect(url_for("visits.detail", visit_id=visit.id), 303)
 
 
 @bp.route("/visits/figures")

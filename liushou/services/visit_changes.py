@@ -1,0 +1,150 @@
+"""Correcting and voiding visits and pairings; the persons' visit states follow in the same
+transaction."""
+
+from .. import clock
+from ..db import database
+from ..models.care import Need
+from ..models.helpers import Helper
+from ..models.visits import Pairing, VisitHelper, VisitPerson
+from ..queries.helpers import visible as visible_helpers
+from ..queries.visits import helpers_of, persons_seen
+from . import ValidationError, diff
+from .audit import record
+from .forms import Reader
+from .visits import read_visit, refresh_state
+from .voiding import refuse_if_voided, void
+
+
+def update_visit(actor, scope, visit, persons, values, today=None):
+    """Correct a visit: date, method, findings, persons seen (of its household), helpers, next
+    date. Every person seen before or after gets his visit state recomputed."""
+    today = today or clock.today()
+    refuse_if_voided(visit)
+    data, persons, helpers = read_visit(scope, persons, values, today)
+    if persons[0].household_id != visit.household_id:
+        raise ValidationError({"persons": "只能选择本户中您负责范围内的成员"})
+    before_persons, before_helpers = persons_seen(visit), helpers_of(visit)
+    changes = diff(visit, data)
+    names = [p.name for p in persons]
+    if {p.id for p in before_persons} != {p.id for p in persons}:
+        changes.append(("persons", [p.name for p in before_persons], names))
+    if {h.id for h in before_helpers} != {h.id for h in helpers}:
+        changes.append(("helpers", [h.name for h in before_helpers], [h.name for h in helpers]))
+    if not changes:
+        return visit
+    with database.atomic():
+        for k, v in data.items():
+            setattr(visit, k, v)
+        visit.save()
+        wanted = {p.id for p in persons}
+        VisitPerson.delete().where(
+            (VisitPerson.visit == visit) & VisitPerson.person.not_in(list(wanted))
+        ).execute()
+        for p in persons:
+            if p.id not in {b.id for b in before_persons}:
+                VisitPerson.create(visit=visit, person=p)
+        VisitHelper.delete().where(
+            (VisitHelper.visit == visit) & VisitHelper.helper.not_in([h.id for h in helpers])
+        ).execute()
+        for h in helpers:
+            if h.id not in {b.id for b in before_helpers}:
+                VisitHelper.create(visit=visit, helper=h)
+        record(actor, "update", visit, label=f"{'、'.join(names)} {visit}", changes=changes)
+        for p in {p.id: p for p in before_persons + persons}.values():
+            refresh_state(p, today)
+    return visit
+
+
+def void_visit(actor, visit, reason):
+    """Void a visit entered by mistake: it leaves the figures, its persons' visit states are
+    recomputed, and a need raised in it that nobody has acted on is voided with it."""
+
+    def after(v):
+        for need in Need.select().where((Need.visit == v) & (Need.status == "待处理")):
+            if not need.services.exists():
+                void(actor, need, f"所属走访已作废：{reason}"[:200])
+        for p in persons_seen(v):
+            refresh_state(p)
+
+    return void(actor, visit, reason, after=after)
+
+
+def update_pairing(actor, scope, pairing, values, today=None):
+    """Correct a pairing: its helper, start date and whether it is the person's primary one."""
+    today = today or clock.today()
+    refuse_if_voided(pairing)
+    r = Reader(values)
+    started_on = r.date("started_on", required_msg="请填写开始日期", not_future=True, today=today)
+    if started_on and pairing.ended_on and started_on > pairing.ended_on:
+        r.errors["started_on"] = "开始日期不能晚于结束日期"
+    helper = (
+        visible_helpers(scope, active_only=True)
+        .where(Helper.id == (values.get("helper") or 0))
+        .first()
+    )
+    person = pairing.person
+    if helper is None or helper.village_id not in (None, person.village_id):
+        r.errors["helper"] = "请选择本村或乡镇的帮扶人"
+    elif (
+        helper.id != pairing.helper_id
+        and pairing.active
+        and Pairing.current()
+        .where((Pairing.person == person) & (Pairing.helper == helper))
+        .exists()
+    ):
+        r.errors["helper"] = "此帮扶人已与此人结对"
+    primary = r.flag("primary") if pairing.active else pairing.primary
+    if r.errors:
+        raise ValidationError(r.errors)
+    data = {"helper": helper.id, "started_on": started_on, "primary": primary}
+    changes = diff(pairing, data)
+    if not changes:
+        return pairing
+    # The history names helpers, not their ids.
+    changes = [
+        ("helper", pairing.helper.name, helper.name) if k == "helper" else (k, b, a)
+        for k, b, a in changes
+    ]
+    with database.atomic():
+        was_primary = pairing.primary
+        for k, v in data.items():
+            setattr(pairing, k, v)
+        pairing.save()
+        others = Pairing.current().where((Pairing.person == person) & (Pairing.id != pairing.id))
+        if primary and not was_primary:
+            Pairing.update(primary=False).where(
+                Pairing.id.in_([o.id for o in others] or [0])
+            ).execute()
+        elif was_primary and not primary:
+            _promote(person, exclude=pairing.id)
+        record(
+            actor,
+            "update",
+            pairing,
+            label=f"{helper.name} 结对 {person.name}",
+            changes=changes,
+        )
+        refresh_state(person, today)
+    return pairing
+
+
+def _promote(person, exclude):
+    """Make another current pairing of the person primary (if there is one and none is)."""
+    current = Pairing.current().where((Pairing.person == person) & (Pairing.id != exclude))
+    if not current.where(Pairing.primary).exists():
+        other = current.order_by(Pairing.started_on, Pairing.id).first()
+        if other:
+            other.primary = True
+            other.save()
+
+
+def void_pairing(actor, pairing, reason):
+    """Void a pairing made by mistake (unlike ending one, it never counted): it leaves coverage
+    and the worklist; another current pairing becomes primary; the visit state follows."""
+
+    def after(p):
+        if p.primary:
+            _promote(p.person, exclude=p.id)
+        refresh_state(p.person)
+
+    return void(actor, pairing, reason, after=after)
