@@ -21,7 +21,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PASSWORD, ROOT, free_port, wait_up  # noqa: E402
+from _common import HOST, PASSWORD, ROOT, build_demo, env_for, free_port, wait_up  # noqa: E402
 
 USERS = (
     ["admin", "xiangzhen", "lingdao"]
@@ -33,7 +33,7 @@ USERS = (
 class Client:
     def __init__(self, port, username):
         self.port, self.username, self.cookie = port, username, ""
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
 
     def request(self, method, path, form=None):
         headers = {"Accept-Encoding": "gzip"}
@@ -48,7 +48,7 @@ class Client:
             r = self.conn.getresponse()
             data = r.read()
         except OSError:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
             raise
         if r.getheader("Set-Cookie"):
             self.cookie = r.getheader("Set-Cookie").split(";")[0]
@@ -134,26 +134,9 @@ def main():
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = args.db or str(work / "load.sqlite3")
-    env = {**os.environ, "LIUSHOU_DATABASE": db, "LIUSHOU_INSTANCE": str(work / "instance")}
+    env = env_for(db, work)
     if not args.db:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "app",
-                "demo",
-                "--persons",
-                str(args.persons),
-                "--password",
-                PASSWORD,
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        build_demo(env, args.persons)
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.

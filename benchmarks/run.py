@@ -15,21 +15,18 @@ import argparse
 import gzip
 import http.client
 import json
-import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench12345"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import HOST, ROOT, build_demo, env_for, free_port, login, wait_up  # noqa: E402
+
 # (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
     ("login", None, "/login"),
@@ -45,50 +42,6 @@ PAGES = [
     ("audit log", "admin", "/admin/audit"),
     ("places", "admin", "/admin/places"),
 ]
-HOST = "127.0.0.1"  # loopback only, never anything else
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_up(port, proc, path="/"):
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited early")
-        try:
-            c = http.client.HTTPConnection(HOST, port, timeout=2)
-            c.request("GET", path)
-            c.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
-def login(port, username):
-    """A session cookie for `username`, logged in through the real form with its CSRF token."""
-    c = http.client.HTTPConnection(HOST, port, timeout=10)
-    c.request("GET", "/login")
-    r = c.getresponse()
-    html = r.read().decode()
-    cookie = r.getheader("Set-Cookie").split(";")[0]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
-    c.request(
-        "POST",
-        "/login",
-        body,
-        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    r = c.getresponse()
-    r.read()
-    if r.status != 303:
-        raise SystemExit(f"login as {username} failed: HTTP {r.status}")
-    return r.getheader("Set-Cookie").split(";")[0]
 
 
 def page_size(port, path, cookie):
@@ -197,28 +150,10 @@ def main():
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
     db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
-    env = {**os.environ, "LIUSHOU_DATABASE": str(db), "LIUSHOU_INSTANCE": str(work / "instance")}
+    env = env_for(db, work)
     if not args.db:
-        t = time.time()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "app",
-                "demo",
-                "--persons",
-                str(args.persons),
-                "--password",
-                PASSWORD,
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        print(f"demo database with {args.persons} persons built in {time.time() - t:.1f} s")
+        took = build_demo(env, args.persons)
+        print(f"demo database with {args.persons} persons built in {took:.1f} s")
     app_port, bare_port = free_port(), free_port()
     app = start(
         [

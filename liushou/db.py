@@ -1,8 +1,9 @@
 """The SQLite database: one deferred handle, its pragmas, the base model, connections."""
 
+import time
 from pathlib import Path
 
-from peewee import CharField, DateTimeField, IntegerField, Model, SqliteDatabase
+from peewee import CharField, DateTimeField, IntegerField, Model, OperationalError, SqliteDatabase
 
 from .instance_files import create_private, private_dir
 
@@ -15,7 +16,31 @@ PRAGMAS = {
     "cache_size": -16000,
 }
 
-database = SqliteDatabase(None, pragmas=PRAGMAS, check_same_thread=False)
+# A background batch holds the write lock about this long, then lets waiting writers in.
+BATCH_SECONDS = 0.1
+# Longer than SQLite's longest busy-handler sleep (100 ms), so a waiting writer wakes inside it.
+BATCH_GAP_SECONDS = 0.12
+
+
+def is_locked(error):
+    """Is this SQLite error a lock timeout (the busy timeout ran out)?"""
+    return isinstance(error, OperationalError) and "locked" in str(error)
+
+
+class Database(SqliteDatabase):
+    """SQLite whose transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
+    transaction never fails half-way on a lock; a BEGIN that times out is tried once more."""
+
+    def begin(self, lock_type=None):
+        try:
+            super().begin(lock_type)
+        except OperationalError as e:
+            if not is_locked(e):
+                raise
+            super().begin(lock_type)
+
+
+database = Database(None, pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
 
 
 class BaseModel(Model):
@@ -64,6 +89,25 @@ class Voidable(BaseModel):
     @property
     def voided(self):
         return self.voided_at is not None
+
+
+def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS, step=2):
+    """Call `work(rows)` on the rows of `query`, `step` rows at a time, in transactions that
+    each end (commit) once they have held the write lock `seconds`, with a `gap` between them
+    for the writes that wait; returns the list of work's results."""
+    ids = [row[0] for row in query.select(model.id).order_by(model.id).tuples()]
+    results, done = [], 0
+    while done < len(ids):
+        with database.atomic():
+            started = time.perf_counter()
+            while done < len(ids) and time.perf_counter() - started < seconds:
+                chunk = ids[done : done + step]
+                rows = list(model.select().where(model.id.in_(chunk)).order_by(model.id))
+                results.append(work(rows))
+                done += len(chunk)
+        if done < len(ids):
+            time.sleep(gap)
+    return results
 
 
 def bind(path):

@@ -7,7 +7,7 @@ whenever the date has changed, so no page ever writes on a GET to catch up.
 import threading
 import time
 
-from . import clock
+from . import clock, settings
 from .db import database
 from .services.persons import daily_recheck
 
@@ -18,7 +18,10 @@ def run_daily(today=None):
     if opened:  # the job's own thread has no connection yet
         database.connect()
     try:
-        return daily_recheck(today or clock.today())
+        # One day's settings for the whole run (each person's rules read them otherwise); the
+        # recheck commits in short batches (db.in_batches), so writers never wait long.
+        with settings.held():
+            return daily_recheck(today or clock.today())
     finally:
         if opened:
             database.close()

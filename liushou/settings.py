@@ -1,9 +1,13 @@
 """The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
 
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .models import Setting
+
+_held = threading.local()
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,25 @@ BY_KEY = {d.key: d for d in DEFINITIONS}
 
 def get(key, on=None):
     """The value in force (on a date), falling back to the built-in default."""
+    memo = getattr(_held, "values", None)
+    if memo is not None and (key, on) in memo:
+        return memo[key, on]
     value = Setting.value_on(key, on)
-    return BY_KEY[key].default if value is None else value
+    value = BY_KEY[key].default if value is None else value
+    if memo is not None:
+        memo[key, on] = value
+    return value
+
+
+@contextmanager
+def held():
+    """Within the block, this thread reads each setting once: for long jobs (the demo build,
+    bulk rechecks) that would otherwise query the same values for every person."""
+    _held.values = {}
+    try:
+        yield
+    finally:
+        _held.values = None
 
 
 _PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)

@@ -8,9 +8,11 @@ from flask import abort, current_app, g, render_template, request, url_for
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
-from werkzeug.exceptions import NotFound
+from peewee import OperationalError
+from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from . import auth, clock, settings
+from .db import is_locked
 from .queries.care import overdue_steps
 from .rules.text import mask_id_number, mask_phone
 from .views import (
@@ -49,6 +51,7 @@ ERRORS = {
     405: ("请求方式不对", "请从页面上的按钮或链接进入。"),
     413: ("提交的内容过大", "提交的内容超过了允许的大小，没有保存。上传文件请拆分后再试。"),
     500: ("系统出错", "系统暂时出了问题，您刚才的操作没有保存。请稍后重试，或联系管理员。"),
+    503: ("系统繁忙", "系统繁忙，请稍后重试。您刚才的操作没有保存。"),
 }
 
 
@@ -126,6 +129,14 @@ def init_app(app):
     def _id_out_of_range(e):
         # An id too large for SQLite (a typed or forged URL/form value): no such object.
         return _error_page(NotFound())
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(e):
+        # The write lock stayed taken past the busy timeout, twice (db.Database.begin retries):
+        # nothing was written; say so instead of a 500.
+        if not is_locked(e):
+            raise e
+        return _error_page(ServiceUnavailable())
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):

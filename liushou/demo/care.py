@@ -5,21 +5,22 @@ serve his groups (a 儿童主任 with children, a 村医 with elders)."""
 
 from datetime import timedelta
 
-from ..db import database
 from ..models import User
+from ..models.households import Household
 from ..models.persons import Person
-from ..models.visits import ASPECTS, Visit, VisitHelper, VisitPerson
+from ..models.visits import ASPECTS, Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..rules import visits as rules
 from ..scope import Scope
 from ..services import SYSTEM
 from ..services.helpers import save_helper, set_village_posts
-from ..services.visits import ensure_states, pair
+from ..services.visits import tier_facts, tier_rules
 from . import vocab
 
 EVERYWHERE = Scope(everything=True)
 FIRST = ("村干部", "网格员")  # paired first: the cadre, or the grid worker of the person's grid
 
 
-def build_care(rng, villages, grids, people, today):
+def build_care(rng, villages, grids, people, today, rows):
     """Helpers for every village (linked to the demo cadre and grid accounts), posts, pairings
     of most persons in a group, and visits over the past year; returns the number of helpers."""
     helpers_by_village = {}
@@ -58,53 +59,95 @@ def build_care(rng, villages, grids, people, today):
         helpers_by_village[v.id] = made
         grid_of_worker[v.id] = first_grid.id
     persons = list(Person.active().where(Person.groups != "").order_by(Person.id))
-    with database.atomic():
-        for person in persons:
-            made = helpers_by_village[person.village_id]
-            if rng.random() < 0.92:
-                kind = "网格员" if person.grid_id == grid_of_worker[person.village_id] else "村干部"
-                first = next(h for r, h in made if r["kind"] == kind)
-                pair(SYSTEM, EVERYWHERE, first, [person], started_on=today - timedelta(days=400))
-                fit = [
-                    h
-                    for r, h in made
-                    if r["kind"] not in FIRST
-                    and r["serves"] != vocab.ANYONE
-                    and vocab.serves(r, person.group_list)
-                ]
-                if fit and rng.random() < 0.3:
-                    pair(
-                        SYSTEM,
-                        EVERYWHERE,
-                        rng.choice(fit),
-                        [person],
-                        started_on=today - timedelta(days=300),
-                    )
-        _visits(rng, persons, helpers_by_village, today)
-        ensure_states(Person.active(), today)
+    first_start = {}  # person id -> start of his first pairing
+    for person in persons:
+        made = helpers_by_village[person.village_id]
+        if rng.random() < 0.92:
+            kind = "网格员" if person.grid_id == grid_of_worker[person.village_id] else "村干部"
+            first = next(h for r, h in made if r["kind"] == kind)
+            first_start[person.id] = today - timedelta(days=400)
+            _pair(rows, first, person, first_start[person.id], primary=True)
+            fit = [
+                h
+                for r, h in made
+                if r["kind"] not in FIRST
+                and r["serves"] != vocab.ANYONE
+                and vocab.serves(r, person.group_list)
+            ]
+            if fit and rng.random() < 0.3:
+                _pair(rows, rng.choice(fit), person, today - timedelta(days=300), primary=False)
+    last = _visits(rng, persons, helpers_by_village, today, rows)
+    rows.flush()
+    _states(rows, last, first_start, today)
     return sum(len(m) for m in helpers_by_village.values())
 
 
-def _visits(rng, persons, helpers_by_village, today):
-    """Visits written directly (a year of them for every person would take long through the
-    service, which also refreshes states per visit); states are computed once at the end."""
+def _pair(rows, helper, person, started_on, primary):
+    """A pairing as services.visits.pair makes it (the first one is the primary)."""
+    row_id = rows.add(
+        Pairing, helper=helper.id, person=person.id, started_on=started_on, primary=primary
+    )
+    rows.audit(
+        "create",
+        Pairing,
+        row_id,
+        f"{helper.name} 结对 {person.name}",
+        [("helper", None, helper.id), ("person", None, person.id), ("primary", None, primary)],
+    )
+
+
+def _states(rows, last, first_start, today):
+    """Every person's visit state, by the rules services.visits.refresh_state applies:
+    his tier from his facts, the next visit due from his last one."""
+    tr = tier_rules(today)
+    households = {h.id: h for h in Household.select()}
+    for person in Person.select().order_by(Person.id):
+        person.household = households[person.household_id]
+        tier, reason = rules.tier_for(tier_facts(person, today), tr)
+        visit = last.get(person.id)
+        rows.add(
+            VisitState,
+            person=person.id,
+            tier=tier,
+            tier_reason=reason,
+            due_on=rules.next_due(
+                visit.visited_on if visit else None,
+                tier,
+                tr,
+                since=first_start.get(person.id) or today,
+                asked=None,
+            ),
+            refreshed_on=today,
+            last_visit_on=visit.visited_on if visit else None,
+            last_summary=visit.summary[:300] if visit else "",
+        )
+    rows.flush()
+
+
+def _visits(rng, persons, helpers_by_village, today, rows):
+    """A year of visits for every person, written in bulk; returns {person id: last visit}."""
     findings = vocab.findings()
     methods, method_weights = vocab.mix("visit_methods")
-    seen = {}
+    seen, last, visitors_of, notes_of = {}, {}, {}, {}
     for person in persons:
         groups = person.group_list
-        visitors = [
-            h
-            for r, h in helpers_by_village[person.village_id]
-            if r["visits"] == "yes" and vocab.serves(r, groups)
-        ]
-        notes = {
-            aspect: [
-                r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)
+        key = (person.village_id, person.groups)
+        if key not in visitors_of:
+            visitors_of[key] = [
+                h
+                for r, h in helpers_by_village[person.village_id]
+                if r["visits"] == "yes" and vocab.serves(r, groups)
             ]
-            or [""]
-            for aspect in [name for name, _ in ASPECTS] + ["needs"]
-        }
+        visitors = visitors_of[key]
+        if person.groups not in notes_of:
+            notes_of[person.groups] = {
+                aspect: [
+                    r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)
+                ]
+                or [""]
+                for aspect in [name for name, _ in ASPECTS] + ["needs"]
+            }
+        notes = notes_of[person.groups]
         at_school = person.school != ""
         seen[person.village_id] = seen.get(person.village_id, 0) + 1
         interval = rng.choice((7, 14, 30, 45, 90))
@@ -120,7 +163,8 @@ def _visits(rng, persons, helpers_by_village, today):
             noted = {k: rng.choice(v) for k, v in notes.items()}
             if rng.random() >= 0.25:
                 noted["needs"] = ""
-            visit = Visit.create(
+            visit = rows.add(
+                Visit,
                 village=person.village_id,
                 grid=person.grid_id,
                 household=person.household_id,
@@ -128,6 +172,8 @@ def _visits(rng, persons, helpers_by_village, today):
                 method=method,
                 **noted,
             )
-            VisitPerson.create(visit=visit, person=person)
-            VisitHelper.create(visit=visit, helper=rng.choice(visitors))
+            rows.add(VisitPerson, visit=visit, person=person.id)
+            rows.add(VisitHelper, visit=visit, helper=rng.choice(visitors).id)
+            last[person.id] = (day, noted)
             day += timedelta(days=interval + rng.randint(-3, 3))
+    return {pid: Visit(visited_on=day, **noted) for pid, (day, noted) in last.items()}

@@ -163,7 +163,8 @@ class People:
     def __init__(self, rng):
         self.rng = rng
         self.surnames = surnames()
-        self.region = township()["id_region"]
+        town = township()
+        self.regions = [town["id_region"], *town["id_regions_more"]]
         self.given = {
             (sex, gen): given_names(sex, gen)
             for sex in "男女"
@@ -180,11 +181,15 @@ class People:
         return (surname or self.surname()) + self.rng.choice(self.given[sex, generation])
 
     def id_number(self, born, sex):
-        """A valid ID number, unique among those made (odd sequence = 男)."""
+        """A valid ID number, unique among those made (odd sequence = 男): 500 per birth date
+        in a region, then the next region."""
         used = self.taken.setdefault(born, 0)
         self.taken[born] = used + 1
+        region, used = divmod(used, 500)
+        if region >= len(self.regions):
+            raise FixtureError(f"township.toml: more than {500 * len(self.regions)} born {born}")
         order = used * 2 + (1 if sex == "男" else 0)
-        base = f"{self.region}{born:%Y%m%d}{order:03d}"
+        base = f"{self.regions[region]}{born:%Y%m%d}{order:03d}"
         return base + check_digit(base)
 
     def born(self, today, low, high):

@@ -7,7 +7,7 @@ import threading
 from peewee import IntegrityError
 
 from .. import clock, settings
-from ..db import database
+from ..db import database, in_batches
 from ..models import Setting
 from ..models.households import FamilyAway, Household
 from ..models.persons import (
@@ -450,8 +450,9 @@ def daily_recheck(today=None):
     try:
         if Setting.value_on("categories_checked_on", today) == today.isoformat():
             return None
+        # In short batches, each its own transaction: writers never wait long behind the job.
         changed = recheck_all(today)
-        ensure_states(stale_states(today), today)
+        in_batches(Person, stale_states(today), lambda batch: ensure_states(batch, today))
         with database.atomic():
             Setting.create(
                 key="categories_checked_on",
@@ -467,18 +468,18 @@ def daily_recheck(today=None):
 def recheck_all(today):
     """The nightly work: follow every household with family-away rows (ages move: a child turns
     18, someone turns 60, and whom the rows concern moves with them), then re-derive every
-    active person; returns the ids of persons whose categories changed."""
-    with database.atomic():
-        moved = {
-            p.id
-            for household_id in _households_with_rows()
-            for p in follow_household(SYSTEM, household_id, today)
-        }
-        return moved | {p.id for p in recheck(Person.active().iterator(), today)}
-
-
-def _households_with_rows():
-    return [r.household_id for r in FamilyAway.select(FamilyAway.household).distinct()]
+    active person; returns the ids of persons whose categories changed. In short batches, each
+    its own transaction (db.in_batches)."""
+    with_rows = Household.select().where(Household.id.in_(FamilyAway.select(FamilyAway.household)))
+    moved = in_batches(
+        Household,
+        with_rows,
+        lambda batch: {p.id for h in batch for p in follow_household(SYSTEM, h.id, today)},
+    )
+    rechecked = in_batches(
+        Person, Person.active(), lambda batch: {p.id for p in recheck(batch, today)}
+    )
+    return set().union(*moved, *rechecked)
 
 
 def _visit_state(person):

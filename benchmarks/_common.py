@@ -1,0 +1,78 @@
+"""What the benchmarks share: the demo password, loopback ports, building a demo database,
+waiting for a server, and logging in through the real form."""
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench12345"
+HOST = "127.0.0.1"  # loopback only, never anything else
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def env_for(db, work):
+    """The environment of a server or `flask` command on database `db`, instance in `work`."""
+    return {
+        **os.environ,
+        "LIUSHOU_DATABASE": str(db),
+        "LIUSHOU_INSTANCE": str(Path(work) / "instance"),
+    }
+
+
+def build_demo(env, persons, seed=None):
+    """`flask --app app demo --persons N` into env's database; returns the seconds it took."""
+    cmd = [sys.executable, "-m", "flask", "--app", "app", "demo", "--persons", str(persons)]
+    cmd += ["--password", PASSWORD] + (["--seed", str(seed)] if seed is not None else [])
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_up(port, proc, path="/"):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited early")
+        try:
+            c = http.client.HTTPConnection(HOST, port, timeout=2)
+            c.request("GET", path)
+            c.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def login(port, username):
+    """A session cookie for `username`, logged in through the real form with its CSRF token."""
+    c = http.client.HTTPConnection(HOST, port, timeout=10)
+    c.request("GET", "/login")
+    r = c.getresponse()
+    html = r.read().decode()
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    token = TOKEN.search(html).group(1)
+    body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
+    c.request(
+        "POST",
+        "/login",
+        body,
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    r = c.getresponse()
+    r.read()
+    if r.status != 303:
+        raise SystemExit(f"login as {username} failed: HTTP {r.status}")
+    return r.getheader("Set-Cookie").split(";")[0]

@@ -1,0 +1,144 @@
+"""Rows the demo writes in bulk, after the same validation a registration goes through.
+
+A county's demo (100,000 persons, a million visits) would take most of an hour through the
+services one row at a time; here each row gets its id at once (the demo fills an empty
+database), its values converted by the model's own fields, and rows go to SQLite in batches."""
+
+import json
+from contextlib import contextmanager
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from .. import clock
+from ..db import database
+from ..models.audit import AuditLog
+from ..services import SYSTEM
+
+BATCH = 50000
+# The tables of millions of rows at county scale, only written (never read) while building.
+BIG = ("visit", "visit_person", "visit_helper", "audit_log")
+# Fields whose Python values sqlite3 stores just as peewee would (str, int, bool, date,
+# datetime, None): handed over as they are.
+PLAIN = (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+
+class Rows:
+    """Pending rows by model, flushed with executemany every BATCH rows of a model."""
+
+    def __init__(self):
+        self.pending = {}  # model -> rows, in the order models first appear (parents first)
+        self.next_id = {}
+
+    def add(self, model, **values):
+        """Queue one row; returns its id."""
+        if model not in self.next_id:
+            last = model.with_voided if hasattr(model, "with_voided") else model.select
+            top = last(model.id).order_by(model.id.desc()).scalar()
+            self.next_id[model] = (top or 0) + 1
+        values["id"] = row_id = self.next_id[model]
+        self.next_id[model] += 1
+        rows = self.pending.setdefault(model, [])
+        rows.append(values)
+        if len(rows) >= BATCH:
+            self.flush()  # every model, parents first: a row's foreign keys exist before it
+        return row_id
+
+    def audit(self, action, model, row_id, label, changes):
+        """An audit row as services.audit.record writes it, by the system."""
+        self.add(
+            AuditLog,
+            at=clock.now(),
+            user_id=SYSTEM.user_id,
+            username=SYSTEM.username,
+            ip=SYSTEM.ip or "",
+            action=action,
+            object_type=model._meta.table_name,
+            object_id=row_id,
+            object_label=(label or "")[:128],
+            changes=json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
+        )
+
+    def flush(self):
+        """Write every pending row. Call it before writing through a service, whose rows then
+        take the next ids (the ids are counted afresh after a flush)."""
+        for model, rows in self.pending.items():
+            if rows:
+                self._write(model, rows)
+                self.pending[model] = []
+        self.next_id.clear()
+
+    def _write(self, model, rows):
+        fields = model._meta.sorted_fields
+        columns = ", ".join(f'"{f.column_name}"' for f in fields)
+        marks = ", ".join("?" for _ in fields)
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+        if all(type(f) in PLAIN for f in fields):
+            defaults = [(f.name, _default(f)()) for f in fields]
+            params = [[row.get(name, d) for name, d in defaults] for row in rows]
+        else:
+            convert = [(f.name, f.db_value, _default(f)) for f in fields]
+            params = [
+                [
+                    db_value(row[name] if name in row else default())
+                    for name, db_value, default in convert
+                ]
+                for row in rows
+            ]
+        with database.atomic():
+            database.cursor().executemany(sql, params)
+
+
+def _default(field):
+    if callable(field.default):
+        return field.default
+    return lambda: field.default
+
+
+@contextmanager
+def indexes_after(tables=BIG):
+    """Drop the tables' secondary indexes and build them again at the end: one index built over
+    all rows is many times quicker than one kept up row by row (inside the caller's
+    transaction, so a failure leaves them as they were)."""
+    names = ", ".join("?" for _ in tables)
+    saved = database.execute_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({names})",
+        tables,
+    ).fetchall()
+    for name, _ in saved:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in saved:
+        database.execute_sql(sql)
+
+
+@contextmanager
+def foreign_keys_checked_after():
+    """Foreign keys checked once over all rows at the end instead of row by row; any broken
+    one stops the build. (SQLite changes the setting only outside a transaction.)"""
+    database.pragma("foreign_keys", 0)
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"demo rows with a missing parent: {broken[:5]}")
+    finally:
+        database.pragma("foreign_keys", 1)
