@@ -260,6 +260,14 @@ CREATE INDEX "activity_organisation_id" ON "activity" ("organisation_id");
 """)
 
 
+@step(12)
+def family_away_death():
+    # A family member away may die there: the row ends by death, not by a return.
+    _script("""
+ALTER TABLE "family_away" ADD COLUMN "died_on" DATE;
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -151,6 +151,7 @@ PLAIN_FIELDS = {
     "purpose",
     "ext",
     "void_reason",
+    "died_on",
     "correction_reason",
     "started_on",
     "role",

@@ -219,3 +219,25 @@ def test_the_mapping_picks_the_married_woman_not_the_daughter_or_the_grandmother
     ]
     child = family.Member(4, "男", _born(8))
     assert family.facts_for([child], rows, on, Thresholds())[4] == {"father_status": "外出务工"}
+
+
+def test_a_parent_who_dies_away_makes_the_childs_status_deceased(home):
+    child = _person(home, "钱小宝", 9, "021", carer_name="钱老根")
+    father = _away(home, "钱大山", "父亲")
+    _away(home, "孙秀英", "母亲")
+    assert "留守儿童" in Person.get_by_id(child.id).groups
+    save_away(SYSTEM, home, {**father.__data__, "died_on": _ago(3)}, father)
+    stored = Person.get_by_id(child.id)
+    assert stored.father_status == "死亡" and stored.mother_status == "外出务工"
+    history = AuditLog.select().where(
+        (AuditLog.object_type == "person") & (AuditLog.object_id == child.id)
+    )
+    assert any("father_status" in a.changes and "死亡" in a.changes for a in history)
+
+
+def test_a_husband_who_dies_away_ends_the_womans_left_behind_category(home):
+    woman = _person(home, "孙秀兰", 35, "042", sex="女", relation_to_head="儿媳")
+    husband = _away(home, "钱二山", "丈夫")
+    assert "留守妇女" in Person.get_by_id(woman.id).groups
+    save_away(SYSTEM, home, {**husband.__data__, "died_on": _ago(3)}, husband)
+    assert "留守妇女" not in Person.get_by_id(woman.id).groups

@@ -64,6 +64,7 @@ class FamilyAway(Voidable):
     away_since = DateField(null=True)
     expected_return = CharField(max_length=32, default="")
     returned_on = DateField(null=True)
+    died_on = DateField(null=True)  # died while away: his row ends by death
     notes = CharField(max_length=200, default="")
     created_at = DateTimeField(default=clock.now)
 

@@ -40,6 +40,7 @@ class AwayRow:
     relation: str
     away_since: date | None = None
     returned_on: date | None = None
+    died_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,12 @@ def latest(rows):
     return list(out.values())
 
 
+def has_died(row, on):
+    return row.died_on is not None and row.died_on <= on
+
+
 def is_away(row, on):
-    return row.returned_on is None or row.returned_on > on
+    return (row.returned_on is None or row.returned_on > on) and not has_died(row, on)
 
 
 def the_woman(members, on, elder_min_age):
@@ -118,8 +123,8 @@ def _parent_status(current, rows, on):
     entered on the person's page is not undone by a row."""
     if not rows:
         return None
-    if current == DECEASED:
-        return current
+    if current == DECEASED or any(has_died(r, on) for r in rows):
+        return DECEASED
     if any(is_away(r, on) for r in rows):
         return AWAY
     return HOME if current in ("", AWAY) else current
@@ -145,7 +150,10 @@ def conflicts(member, decided, rows):
     for relation, field in PARENT_FIELDS.items():
         mine, theirs = getattr(member, field), decided.get(field)
         if theirs is not None and mine not in ("", theirs):
-            out[field] = _message(relation, theirs == AWAY, rows)
+            if theirs == DECEASED:
+                out[field] = f"本户外出务工人员记录显示{relation}已去世"
+            else:
+                out[field] = _message(relation, theirs == AWAY, rows)
     if "husband_away_since" in decided:
         mine, theirs = member.husband_away_since, decided["husband_away_since"]
         if mine is not None and theirs is None:

@@ -84,10 +84,13 @@ def save_away(actor, household, values, away=None, today=None):
         "away_since": r.date("away_since", not_future=True, today=today),
         "expected_return": r.text("expected_return", 32),
         "returned_on": r.date("returned_on", not_future=True, today=today),
+        "died_on": r.date("died_on", not_future=True, today=today),
         "notes": r.text("notes", 200),
     }
     if data["returned_on"] and data["away_since"] and data["returned_on"] < data["away_since"]:
         r.errors["returned_on"] = "返乡日期不能早于外出日期"
+    if data["died_on"] and data["away_since"] and data["died_on"] < data["away_since"]:
+        r.errors["died_on"] = "去世日期不能早于外出日期"
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():

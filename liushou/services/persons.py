@@ -268,7 +268,7 @@ def away_rows(household_id):
     """A household's family-away rows as the family rules read them (the one place to leave
     out voided rows, and to read a row's end by death, once the table records them)."""
     return [
-        family.AwayRow(r.id, r.name, r.relation, r.away_since, r.returned_on)
+        family.AwayRow(r.id, r.name, r.relation, r.away_since, r.returned_on, r.died_on)
         for r in FamilyAway.select().where(FamilyAway.household == household_id)
     ]
 

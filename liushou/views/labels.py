@@ -2,6 +2,7 @@
 
 FIELD_LABELS = {
     "void_reason": "作废原因",
+    "died_on": "去世日期",
     # Care records: visits, pairings, needs, services, emergencies and their steps.
     "visited_on": "走访日期",
     "method": "走访方式",
