@@ -209,3 +209,23 @@ def test_unchanged_record_saves_without_conflict(app, world):
     form = read_form(client.get(url).get_data(as_text=True))
     assert client.post(url, data=replace(form, school="第五中学")).status_code == 303
     assert Person.get_by_id(world["person"].id).school == "第五中学"
+
+
+def test_pairing_edit_refuses_a_save_over_anothers_change(app, world):
+    from liushou.models.visits import Pairing
+    from liushou.scope import Scope
+    from liushou.services.visits import pair
+
+    pair(SYSTEM, Scope(everything=True), world["helper"], [world["person"]], started_on=None)
+    pairing = Pairing.get(Pairing.person == world["person"].id)
+    url = f"/pairings/{pairing.id}/edit"
+    first, second = _client(app), _client(app)
+    form_first = read_form(first.get(url).get_data(as_text=True))
+    form_second = read_form(second.get(url).get_data(as_text=True))
+    assert first.post(url, data=replace(form_first, started_on="2026-01-05")).status_code == 303
+    response = second.post(url, data=replace(form_second, started_on="2026-02-05"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "2026-01-05" in page and "2026-02-05" in page
+    assert str(Pairing.get_by_id(pairing.id).started_on) == "2026-01-05"
+    assert second.post(url, data=read_form(page)).status_code == 303
+    assert str(Pairing.get_by_id(pairing.id).started_on) == "2026-02-05"

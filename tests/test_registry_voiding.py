@@ -81,3 +81,30 @@ def test_a_household_is_voided_only_without_registered_members(login_as, family)
     assert response.status_code == 303
     page = client.get(f"/households/{household.id}").get_data(as_text=True)
     assert "此户已作废" in page
+
+
+def test_a_voided_persons_attendance_leaves_the_report(login_as, family, places):
+    from datetime import date
+
+    from liushou.queries.indicators import report
+    from liushou.services.activities import save_activity
+    from liushou.services.persons import void_person
+
+    _, child, _ = family
+    save_activity(
+        SYSTEM,
+        EVERYTHING,
+        {
+            "village": places["V01"].id,
+            "kind": "生日会",
+            "title": "集体生日会",
+            "held_on": "2026-11-01",
+            "persons": [str(child.id)],
+            "attended": [str(child.id)],
+        },
+        today=date(2026, 11, 2),
+    )
+    period = (EVERYTHING, date(2026, 11, 1), date(2026, 11, 30))
+    assert report(*period)["attended"] == 1
+    void_person(SYSTEM, Person.get_by_id(child.id), "重复登记")
+    assert report(*period)["attended"] == 0

@@ -180,7 +180,12 @@ def report(scope, start, end, village_id=None):
     )
     attended = (
         Attendance.select()
-        .where(Attendance.activity.in_(acts.select(Activity.id)) & Attendance.attended)
+        .join(Person)
+        .where(
+            Attendance.activity.in_(acts.select(Activity.id))
+            & Attendance.attended
+            & Person.voided_at.is_null()
+        )
         .count()
     )
     benefit_totals = {}
