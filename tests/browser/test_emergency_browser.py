@@ -38,7 +38,10 @@ def test_overdue_emergency_step_is_red_on_every_page_until_done(context_factory,
         color = alarm.first.evaluate("el => getComputedStyle(el).backgroundColor")
         assert color == "rgb(176, 0, 32)"
     page.goto(emergency_url)
-    page.locator("ol.work li").first.get_by_role("button", name="已完成").click()
+    # Wait for the step's POST to be answered: the page's URL does not change, so waiting for
+    # the URL would go on before the step is stored.
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.locator("ol.work li").first.get_by_role("button", name="已完成").click()
     page.wait_for_url(emergency_url)
     page.goto(server + "/")
     assert page.locator(".alarm").count() == 0  # the 30- and 60-minute steps are not due yet
