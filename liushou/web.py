@@ -18,6 +18,7 @@ from .rules.text import mask_id_number, mask_phone
 from .views import (
     account,
     admin,
+    allowance,
     care,
     helpers,
     home,
@@ -95,6 +96,7 @@ def init_app(app):
         orgs,
         reminders,
         reports,
+        allowance,
     ):
         app.register_blueprint(module.bp)
 
