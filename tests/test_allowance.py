@@ -37,6 +37,7 @@ import pytest
 from openpyxl import load_workbook
 
 from liushou import clock
+from liushou.models.audit import AuditLog
 from liushou.queries import allowance
 from liushou.queries.indicators import benefits_in_month, report
 from liushou.rules.idcard import check_digit
@@ -246,3 +247,138 @@ def _pair(client, url, month):
     cells = [list(row) for row in load_workbook(io.BytesIO(xlsx.get_data())).active.values]
     text = re.sub(r"打印于 [\d-]+ [\d:]+", "", html.get_data(as_text=True))
     return cells, text
+
+
+def test_roster_workbook_layout_masked_and_audited(town, login_as):
+    with clock.freeze(TODAY):
+        client = login_as("township")
+        response = client.get("/reports/allowance/roster.xlsx?month=2026-03")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [list(r) for r in sheet.values]
+    assert rows[0][0] == "全乡镇高龄补贴发放花名册（2026年03月）"
+    assert rows[1] == [
+        "序号",
+        "姓名",
+        "性别",
+        "身份证号",
+        "年龄",
+        "档次",
+        "月标准（元）",
+        "月数",
+        "金额（元）",
+        "签字（手印）",
+    ]
+    wu = next(r for r in rows if r[1] == "戊")
+    assert wu[3] == ID_WU[:6] + "*" * 11 + ID_WU[-1] and ID_WU not in str(rows)
+    assert wu[4:9] == [84, "80–89周岁", 25, 1, 25]
+    assert ["第1村"] + [None] * 9 in rows and ["第2村"] + [None] * 9 in rows  # village headings
+    subtotals = [r for r in rows if str(r[0]).endswith("小计")]
+    assert [(r[0], r[3], r[8]) for r in subtotals] == [
+        ("第1村小计", "6人", 760),
+        ("第2村小计", "1人", 25),
+    ]
+    total = next(r for r in rows if r[0] == "合计")
+    assert (total[3], total[8]) == ("7人", 785)
+    assert sum(r[8] for r in rows[2:] if isinstance(r[0], int)) == 785
+    assert any("制表人：" in str(r) and "审核人：" in str(r) and "日期：" in str(r) for r in rows)
+    assert sheet.print_title_rows == "$2:$2"
+    assert sheet.page_setup.orientation == "portrait"
+    audit = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (audit.action, audit.object_type) == ("export", "allowance_roster")
+    assert audit.object_label == "全乡镇高龄补贴发放花名册（2026年03月）"
+
+
+def test_roster_pdf_portrait_with_signatures_and_audited(town, login_as):
+    with clock.freeze(TODAY):
+        client = login_as("township")
+        preview = client.get("/reports/allowance/roster.html?month=2026-03")
+        text = preview.get_data(as_text=True)
+        assert preview.status_code == 200
+        assert "size:A4;" in text and "landscape" not in text
+        assert "<thead>" in text  # repeated on every page by the sheet's style
+        for words in (
+            "制表人",
+            "审核人",
+            "日期",
+            "盖章",
+            "签字（手印）",
+            "第1村小计",
+            "合计",
+            "785.00",
+        ):
+            assert words in text, words
+        assert ID_WU not in text and ID_WU[:6] + "*" * 11 in text
+        pdf = client.get("/reports/allowance/roster.pdf?month=2026-03")
+    assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
+    actions = [
+        (a.action, a.object_type)
+        for a in AuditLog.select().where(AuditLog.object_type == "allowance_roster")
+    ]
+    assert actions == [("print", "allowance_roster")] * 2
+
+
+def test_missing_files_masked_audited_and_linked(town, login_as):
+    with clock.freeze(TODAY):
+        client = login_as("admin")
+        page = client.get("/reports/allowance/missing").get_data(as_text=True)
+        assert "丑" in page and "甲" not in page
+        wu = town["persons"]["乙"]
+        assert f'href="/persons/{wu.id}#more"' in page
+        book = client.get("/reports/allowance/missing.xlsx")
+        pdf = client.get("/reports/allowance/missing.pdf")
+        reports = client.get("/reports").get_data(as_text=True)
+    rows = [list(r) for r in load_workbook(io.BytesIO(book.get_data())).active.values]
+    assert rows[0][0] == "全乡镇未享受高龄补贴人员名单（2026年04月10日）"
+    assert [r[2] for r in rows[2:]] == [r[0] for r in _missing_at(TODAY)]
+    yi = next(r for r in rows if r[2] == "乙")
+    assert yi[6:] == [80, "80–89周岁", 25, "2026-04"]
+    assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
+    assert [
+        (a.action, a.object_type)
+        for a in AuditLog.select().where(AuditLog.object_type == "allowance_missing")
+    ] == [("export", "allowance_missing"), ("print", "allowance_missing")]
+    assert 'href="/reports/allowance/missing"' in reports
+    assert 'href="/reports/allowance/roster"' in reports
+
+
+def _missing_at(on):
+    with clock.freeze(on):
+        return _missing(ALL, on)
+
+
+def test_village_cadre_sees_and_prints_only_his_village(town, login_as):
+    v01, v02 = town["places"]["V01"].id, town["places"]["V02"].id
+    with clock.freeze(TODAY):
+        client = login_as("cun2")
+        roster = client.get("/reports/allowance/roster?month=2026-03").get_data(as_text=True)
+        assert "子" in roster and "戊" not in roster and "25.00" in roster
+        own = client.get(f"/reports/allowance/roster.xlsx?month=2026-03&village={v02}")
+        assert own.status_code == 200
+        rows = [list(r) for r in load_workbook(io.BytesIO(own.get_data())).active.values]
+        assert rows[0][0] == "第2村高龄补贴发放花名册（2026年03月）"
+        assert [r[1] for r in rows[2:] if isinstance(r[0], int)] == ["子"]
+        missing = client.get("/reports/allowance/missing").get_data(as_text=True)
+        assert "丑" in missing and "乙" not in missing
+        before = AuditLog.select().count()
+        for url in (
+            f"/reports/allowance/roster?village={v01}",
+            f"/reports/allowance/roster.pdf?month=2026-03&village={v01}",
+            f"/reports/allowance/roster.xlsx?village={v01}",
+            f"/reports/allowance/missing?village={v01}",
+            f"/reports/allowance/missing.html?village={v01}",
+            f"/reports/allowance/missing.xlsx?village={v01}",
+        ):
+            assert client.get(url).status_code == 404, url
+        assert AuditLog.select().count() == before
+
+
+def test_bad_month_or_date_says_so(town, login_as):
+    with clock.freeze(TODAY):
+        client = login_as("township")
+        response = client.get("/reports/allowance/roster?month=2026-13")
+        assert response.status_code == 422 and "月份格式应为" in response.get_data(as_text=True)
+        response = client.get("/reports/allowance/missing?on=2026-02-30")
+        assert response.status_code == 422 and "日期格式应为" in response.get_data(as_text=True)
+        assert client.get("/reports/allowance/roster.xlsx?month=abc").status_code == 404
+        assert client.get("/reports/allowance/roster.doc").status_code == 404

@@ -242,3 +242,14 @@ def test_htmx_is_vendored_with_license_and_version():
     assert (vendor / "htmx-LICENSE.txt").exists()
     assert "2.0.11" in (vendor / "README.txt").read_text()
     assert (vendor / "htmx-2.0.11.min.js").stat().st_size > 40000
+
+
+@pytest.mark.parametrize("username", ["xiangzhen", "cun01"])
+def test_allowance_pages_within_budget(demo_app, username):
+    """The 高龄补贴 list and the township's monthly roster (every person of 80+ in the demo)."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    for url in ("/reports/allowance/missing", "/reports/allowance/roster"):
+        size, html = _get_gzip(client, url)
+        _check_page(url, html)
+        assert size <= PAGE_BUDGET, (url, size)

@@ -152,6 +152,7 @@ def _roster_lines(villages, shown):
     township total."""
     lines = []
     for v in villages:
+        lines.append([v.village.name])
         for i, r in enumerate(v.rows, start=1):
             p = r.person
             lines.append(
