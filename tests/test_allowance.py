@@ -382,3 +382,9 @@ def test_bad_month_or_date_says_so(town, login_as):
         assert response.status_code == 422 and "日期格式应为" in response.get_data(as_text=True)
         assert client.get("/reports/allowance/roster.xlsx?month=abc").status_code == 404
         assert client.get("/reports/allowance/roster.doc").status_code == 404
+
+
+def test_band_reached_on_the_birthday_a_29_february_birth_on_1_march():
+    assert allowance.reached_on(date(1946, 4, 10), 80) == date(2026, 4, 10)
+    assert allowance.reached_on(date(1944, 2, 29), 80) == date(2024, 2, 29)
+    assert allowance.reached_on(date(1944, 2, 29), 81) == date(2025, 3, 1)
