@@ -283,6 +283,8 @@ def migrate(target=None):
     if version > LATEST:
         raise RuntimeError(f"数据库版本 {version} 比本程序支持的 {LATEST} 新，请升级程序。")
     for number in range(version + 1, target + 1):
+        if number not in STEPS:  # a number left unused by the branch that reserved it
+            continue
         with database.atomic():
             STEPS[number]()
             database.execute_sql(f"PRAGMA user_version = {int(number)}")
