@@ -30,6 +30,7 @@ from .views import (
     records,
     reminders,
     reports,
+    suggestions,
     visits,
 )
 from .views import auth as auth_views
@@ -95,6 +96,7 @@ def init_app(app):
         orgs,
         reminders,
         reports,
+        suggestions,
     ):
         app.register_blueprint(module.bp)
 
