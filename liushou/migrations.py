@@ -268,6 +268,18 @@ ALTER TABLE "family_away" ADD COLUMN "died_on" DATE;
 """)
 
 
+@step(18)
+def emergency_calls_and_suggestions():
+    # The emergency's call list: each call stamped (已拨打), kept, voidable. A 困境儿童
+    # suggestion a cadre dismissed, with the reason; kept, voidable.
+    _script("""
+CREATE TABLE "emergency_call" ("id" INTEGER NOT NULL PRIMARY KEY, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', "emergency_id" INTEGER NOT NULL, "target" VARCHAR(32) NOT NULL, "label" VARCHAR(32) NOT NULL, "name" VARCHAR(64) NOT NULL, "phone" VARCHAR(32) NOT NULL, "called_at" DATETIME NOT NULL, "called_by" VARCHAR(64) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("emergency_id") REFERENCES "emergency" ("id") ON DELETE RESTRICT);
+CREATE INDEX "emergency_call_emergency_id" ON "emergency_call" ("emergency_id");
+CREATE TABLE "suggestion_dismissal" ("id" INTEGER NOT NULL PRIMARY KEY, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', "person_id" INTEGER NOT NULL, "reasons" VARCHAR(200) NOT NULL, "reason" VARCHAR(200) NOT NULL, "dismissed_by" VARCHAR(64) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "suggestion_dismissal_person_id" ON "suggestion_dismissal" ("person_id");
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -31,6 +31,7 @@ from .views import (
     records,
     reminders,
     reports,
+    suggestions,
     visits,
 )
 from .views import auth as auth_views
@@ -97,6 +98,7 @@ def init_app(app):
         reminders,
         reports,
         allowance,
+        suggestions,
     ):
         app.register_blueprint(module.bp)
 

@@ -200,9 +200,19 @@ def _orgs(places, users):
     return {"org_id": (org.id, "village"), "member_id": (member.id, "village")}
 
 
+def _calls(places, users):
+    """A call stamped on the grid's emergency (its 110 row)."""
+    from liushou.models.care import Emergency
+    from liushou.services import SYSTEM
+    from liushou.services.care import add_call
+
+    emergency = Emergency.get(Emergency.reported_by == GRID_MARK + "报告人")
+    return {"call_id": (add_call(SYSTEM, emergency, {"target": "110"}).id, "grid")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry, _orgs]
+EXTRA_FACTORIES = [_registry, _orgs, _calls]
 
 
 def _urls(app, objects):

@@ -159,6 +159,7 @@ PLAIN_FIELDS = {
     "left_on",
     "left_reason",
     "founded_on",
+    "back",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -179,6 +180,7 @@ OBJECT_KINDS = {
     "activity",
     "away",
     "organisation",
+    "call",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -218,6 +220,11 @@ FORMS = {
     "care.emergency_step": {},
     "care.emergency_step_correct": {},
     "care.emergency_close": {},
+    # A call-list row; a family member away of another area is on no list of this emergency.
+    "care.emergency_call": {"target": "call"},
+    "care.emergency_call_void": {},
+    "suggestions.confirm": {},
+    "suggestions.dismiss": {},
     "records.activity_new": {
         "village": "village",
         "site": "site",
@@ -347,6 +354,7 @@ def _own_and_foreign(places, users, objects):
         "edit_helper": (edit_helper.id, helper.id),
         "away": (objects["away_id"][0], away.id),
         "organisation": (objects["org_id"][0], org.id),
+        "call": ("110", f"away-{away.id}"),
     }
 
 
@@ -393,6 +401,7 @@ def _other_grid(places, objects, ids):
         "need": (Need.get_by_id(objects["need_id"][0]).id, need.id),
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V01-G2'].id}"),
         "away": (objects["away_id"][0], away.id),
+        "call": ("110", f"away-{away.id}"),
     }
 
 
@@ -487,6 +496,7 @@ def _valid_bodies(ids, objects):
         "printouts.job_start": {"village": own["village"]},  # a grid, when sent, wins
         "orgs.new": {"village": own["village"], "kind": "互助组", "name": "探针互助组"},
         "orgs.member_new": {"person": own["person"], "joined_on": "2026-01-06"},
+        "care.emergency_call": {"target": own["call"]},
     }
 
 

@@ -253,3 +253,34 @@ def test_allowance_pages_within_budget(demo_app, username):
         size, html = _get_gzip(client, url)
         _check_page(url, html)
         assert size <= PAGE_BUDGET, (url, size)
+
+
+@pytest.mark.parametrize("username", ["xiangzhen", "lingdao"])
+def test_emergency_call_list_and_suggestions_within_budget(demo_app, username):
+    """The emergency page with its call list (open, with calls stamped, and closed) and the
+    list of 困境儿童 suggestions."""
+    from liushou.db import database
+    from liushou.models import Emergency, Person
+    from liushou.services import SYSTEM
+    from liushou.services.care import add_call, open_emergency
+
+    with demo_app.app_context():
+        database.connect(reuse_if_open=True)
+        closed = Emergency.select().first()
+        child = Person.get_by_id(closed.person_id)
+        emergency = open_emergency(
+            SYSTEM,
+            child,
+            {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "村医"},
+        )
+        for target in ("carer", "110", "120"):
+            add_call(SYSTEM, emergency, {"target": target})
+        ids = (emergency.id, closed.id)
+    client = demo_app.test_client()
+    _log_in(client, username)
+    sizes = {}
+    for url in [f"/emergencies/{i}" for i in ids] + ["/suggestions"]:
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

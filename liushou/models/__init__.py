@@ -2,7 +2,7 @@
 
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
-from .care import Emergency, EmergencyStep, Need, Service
+from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
@@ -10,6 +10,7 @@ from .persons import Person
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
+from .suggestions import SuggestionDismissal
 from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [
@@ -41,6 +42,8 @@ ALL_MODELS = [
     Attendance,
     Organisation,
     Membership,
+    EmergencyCall,
+    SuggestionDismissal,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

@@ -118,3 +118,36 @@ class EmergencyStep(BaseModel):
 
     class Meta:
         table_name = "emergency_step"
+
+
+class EmergencyCall(Voidable):
+    """A call made from an emergency's call list (已拨打): whom, which number, when, by whom.
+    Name and number are kept as they were called, so the record stays true after the registry
+    changes."""
+
+    __scope__ = "emergency"
+
+    emergency = ForeignKeyField(Emergency, backref="calls", on_delete="RESTRICT")
+    target = CharField(max_length=32)  # the row of the call list: carer, away-12, helper-3 ...
+    label = CharField(max_length=32)
+    name = CharField(max_length=64, default="")
+    phone = CharField(max_length=32, default="")
+    called_at = DateTimeField()
+    called_by = CharField(max_length=64, default="")
+    created_by = IntegerField(null=True)
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "emergency_call"
+
+    def __str__(self):
+        return f"{self.label} {self.name}".strip()
+
+    @property
+    def private(self):
+        """A family number (carer, home, family away): masked where the person's phones are."""
+        return self.target.startswith(PRIVATE_TARGETS)
+
+
+# Call-list rows whose number is a family's own, not a public contact number.
+PRIVATE_TARGETS = ("carer", "home", "away-")

@@ -11,8 +11,8 @@ CHILD, WOMAN, ELDER, DIFFICULT = "留守儿童", "留守妇女", "留守老人",
 GROUPS = (CHILD, WOMAN, ELDER, DIFFICULT)
 
 # A parent's status, stored for father and mother separately.
-PARENT_STATUSES = ("在家", "外出务工", "无监护能力", "死亡", "其他")
-AWAY, INCAPABLE, DECEASED = "外出务工", "无监护能力", "死亡"
+PARENT_STATUSES = ("在家", "外出务工", "无监护能力", "死亡", "失踪", "其他")
+AWAY, INCAPABLE, DECEASED, MISSING = "外出务工", "无监护能力", "死亡", "失踪"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from ..models.care import (
     NEED_KINDS,
     NEED_STATUSES,
     Emergency,
+    EmergencyCall,
     EmergencyStep,
     Need,
     Service,
 )
 from ..models.helpers import Helper
+from ..queries.care import call_list
 from ..queries.helpers import visible as visible_helpers
 from ..rules import emergency as rules
 from . import ValidationError, diff
@@ -370,3 +372,58 @@ def correct_step(actor, step, values, now=None):
             ],
         )
     return step
+
+
+def add_call(actor, emergency, values, now=None):
+    """已拨打: stamp when a row of the emergency's call list was called, and by whom. The row is
+    looked up in the list built from the child's own record, so nobody else's number can be
+    named; a second tap by the same user on the same row within the minute adds nothing."""
+    now = now or clock.now()
+    refuse_if_voided(emergency)
+    target = str(values.get("target") or "")
+    row = next((r for r in call_list(emergency, now.date()) if r.key == target), None)
+    if emergency.closed_at is not None:
+        raise ValidationError({"target": "此事件已结案，不能再记录拨打"})
+    if row is None:
+        raise ValidationError({"target": "请从本事件的通话名单中选择"})
+    if not row.phone:
+        raise ValidationError({"target": f"{row.label}没有登记电话"})
+    minute = now.replace(second=0, microsecond=0)
+    again = (
+        EmergencyCall.select()
+        .where(
+            (EmergencyCall.emergency == emergency)
+            & (EmergencyCall.target == target)
+            & (EmergencyCall.created_by == actor.user_id)
+            & (EmergencyCall.called_at >= minute)
+        )
+        .first()
+    )
+    if again is not None:
+        return again
+    with database.atomic():
+        call = EmergencyCall.create(
+            emergency=emergency,
+            target=target,
+            label=row.label[:32],
+            name=row.name[:64],
+            phone=row.phone,
+            called_at=now,
+            called_by=actor.user.display_name if actor.user else actor.username,
+            created_by=actor.user_id,
+        )
+        record(
+            actor,
+            "update",
+            emergency,
+            label=f"{emergency.person.name} 突发事件 已拨打",
+            changes=[("call", None, f"{now:%Y-%m-%d %H:%M} {call}")],
+        )
+    return call
+
+
+def void_call(actor, call, reason):
+    """Void a call stamped by mistake (the wrong row tapped)."""
+    if call.emergency.closed_at is not None:
+        raise ValidationError({"void_reason": "此事件已结案，通话记录不能再作废"})
+    return void(actor, call, reason)

@@ -157,8 +157,9 @@ def _identity(r, data, today):
     data["birth_date"], data["sex"] = birth, sex
 
 
-def save_person(actor, scope, values, person=None, today=None):
-    """Register a person in a household (values['household']) or update one."""
+def save_person(actor, scope, values, person=None, today=None, category_reason=None):
+    """Register a person in a household (values['household']) or update one. `category_reason`:
+    said instead of the rule's reason when his categories change (a confirmed suggestion)."""
     today = today or clock.today()
     if person is not None:  # the edit form shows ID numbers masked: an unchanged mask keeps them
         kept = {f: keep_masked(values.get(f), getattr(person, f)) for f in ID_FIELDS}
@@ -221,7 +222,7 @@ def save_person(actor, scope, values, person=None, today=None):
                 ]
                 for k, v in data.items():
                     setattr(person, k, v)
-                _settle(actor, person, today, changes, before)
+                _settle(actor, person, today, changes, before, why=category_reason)
                 if moved_from != household.id:
                     follow_household(actor, moved_from, today)
             # A new or changed member may change whom the household's rows concern.
@@ -312,16 +313,16 @@ def follow_household(actor, household_id, on=None, forget=None):
     return changed
 
 
-def _settle(actor, person, on, changes, before, flag=True, action="update"):
+def _settle(actor, person, on, changes, before, flag=True, action="update", why=None):
     """Re-derive a person's categories from his facts (already set on him) and save him: a
     category change is flagged for review and written to his history, with the rule's reason,
-    in the same audit row as the changes that caused it; then his visit state. True when his
-    categories changed."""
+    in the same audit row as the changes that caused it (`why` said instead, when given); then
+    his visit state. True when his categories changed."""
     groups, reasons = derive(person.__data__, on)
     old_groups, old_reasons = person.groups, person.group_reasons
     changes = list(changes)
     if groups != old_groups:
-        why = categories.change_reason(
+        why = why or categories.change_reason(
             before,
             facts_of(person.__data__),
             json.loads(old_reasons or "{}"),

@@ -1,9 +1,12 @@
 """Care records: child emergencies with their reporting clock, needs and services."""
 
+import re
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from htmx_flask import request as hx_request
 
 from .. import clock
-from ..auth import current_actor
+from ..auth import current_actor, disclosure
 from ..models.care import NEED_KINDS, NEED_STATUSES, Emergency, Need, Service
 from ..models.persons import Person
 from ..queries import care as queries
@@ -12,6 +15,7 @@ from ..queries.helpers import for_person as helpers_for
 from ..rules import emergency as rules
 from ..services import ValidationError
 from ..services import care as service
+from ..services.audit import record
 from .forms import fingerprint, form_page, run
 from .labels import FIELD_LABELS
 from .paging import paginate
@@ -51,6 +55,8 @@ def emergency(emergency_id, errors=None):
     """The emergency's timeline: each step, its deadline, when it was done (and, corrected, the
     first time recorded); its history; 更正 and 作废."""
     item = g.scope.get(Emergency, emergency_id)
+    # The call list shows the family's phones: reading it is reading the child's file.
+    record(current_actor(), "view", item, label=f"{item.person.name} 突发事件（含通话名单）")
     return render_template(
         "care/emergency.html",
         emergency=item,
@@ -61,7 +67,54 @@ def emergency(emergency_id, errors=None):
         history=history.of(item),
         labels=FIELD_LABELS,
         errors=errors or {},
+        **_call_context(item),
     )
+
+
+def _call_context(item):
+    """What the call list needs: its rows, the calls made (per row and all), who sees what."""
+    return dict(
+        call_rows=queries.call_list(item),
+        made=queries.calls_by_target(item),
+        calls=queries.calls(item),
+        shown=disclosure("record"),
+    )
+
+
+_KEY = re.compile(r"[a-z0-9-]{1,32}")
+
+
+@bp.route("/emergencies/<int:emergency_id>/calls", methods=["POST"])
+def emergency_call(emergency_id):
+    """已拨打: stamp a call-list row with the time and the caller; htmx gets the row back."""
+    item = g.scope.get(Emergency, emergency_id)
+    target = request.form.get("target", "")
+    anchor = f"#call-{target}" if _KEY.fullmatch(target) else "#calls"
+    if hx_request.htmx:
+        errors, status = {}, 200
+        try:
+            service.add_call(current_actor(), item, request.form.to_dict())
+        except ValidationError as e:
+            errors, status = e.errors, 422
+        context = _call_context(item)
+        row = next((r for r in context["call_rows"] if r.key == target), None)
+        return render_template(
+            "care/_call_row.html", emergency=item, row=row, errors=errors, **context
+        ), status
+    run(lambda: service.add_call(current_actor(), item, request.form.to_dict()), "已记录拨打时间")
+    return redirect(url_for("care.emergency", emergency_id=item.id) + anchor, 303)
+
+
+@bp.route("/emergencies/<int:emergency_id>/calls/<int:call_id>/void", methods=["POST"])
+def emergency_call_void(emergency_id, call_id):
+    """作废 a call stamped on the wrong row."""
+    item = g.scope.get(Emergency, emergency_id)
+    call = queries.call(item, call_id)
+    run(
+        lambda: service.void_call(current_actor(), call, request.form.get("void_reason")),
+        "已作废这条拨打记录",
+    )
+    return redirect(url_for("care.emergency", emergency_id=item.id) + "#calls", 303)
 
 
 def _emergency_form(item):

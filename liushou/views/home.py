@@ -7,9 +7,11 @@ from ..models.accounts import WORKLIST_ROLES
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
 from ..queries import reminders
+from ..queries import suggestions as suggestion_queries
 from ..queries.indicators import home_figures
 from ..rules.categories import GROUPS
 from ..rules.visits import TIERS, bucket
+from .suggestions import ANSWER_ROLES
 from .visits import worklist
 
 bp = Blueprint("home", __name__)
@@ -36,6 +38,9 @@ def index():
         figures=figures,
         charts=_charts(figures),
         reminders=reminders.counts(g.scope, today),
+        suggestions=len(suggestion_queries.pending(g.scope, today))
+        if g.user.role in ANSWER_ROLES
+        else None,
         first_day=_first_day() if g.user.role == "admin" else None,
     )
 

@@ -116,4 +116,6 @@ FIELD_LABELS = {
     "attended": "到场",
     "keeper": "管理人",
     "hours": "开放时间",
+    "call": "已拨打",
+    "difficulty_suggestion": "困境儿童建议",
 }

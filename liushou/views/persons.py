@@ -22,6 +22,7 @@ from ..models.persons import (
 )
 from ..queries import persons as queries
 from ..queries import places
+from ..queries import suggestions as suggestion_queries
 from ..rules.categories import GROUPS, PARENT_STATUSES
 from ..rules.privacy import ID_FIELDS
 from ..rules.text import mask_id_number
@@ -160,6 +161,7 @@ def _detail_page(person, shown):
         live_reasons=json.loads(live[1]),
         exit_reasons=EXIT_REASONS,
         today=today,
+        suggestion=suggestion_queries.for_person(person, today),
     )
 
 
