@@ -23,6 +23,7 @@ from .views import (
     home,
     households,
     imports,
+    mine,
     orgs,
     pairings,
     persons,
@@ -95,6 +96,7 @@ def init_app(app):
         orgs,
         reminders,
         reports,
+        mine,
     ):
         app.register_blueprint(module.bp)
 
@@ -114,6 +116,7 @@ def init_app(app):
         asset=asset,
         setting=settings.get,
         disclosure=auth.disclosure,
+        may=auth.may,
         today=clock.today,
         emergency_alerts=_emergency_alerts,
         form_version=lambda: g.get("form_version", ""),
