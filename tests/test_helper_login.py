@@ -330,3 +330,23 @@ def test_a_deactivated_helper_loses_access_and_cannot_log_in(client, world):
     with database.atomic():
         Helper.update(active=True).where(Helper.id == world["teacher"].id).execute()
     assert login(client, "wanglaoshi").status_code == 303
+
+
+def test_the_helper_form_keeps_the_helper_account_link(world):
+    from liushou.services import ValidationError
+    from liushou.services.helpers import save_helper
+
+    everything = Scope(everything=True)
+    teacher = world["teacher"]
+    values = {"name": "王老师", "kind": "教师", "village": teacher.village_id, "phone": ""}
+    # A cadre edits the phone; the form's account select did not offer the helper's login.
+    fresh = Helper.get_by_id(teacher.id)
+    save_helper(SYSTEM, everything, {**values, "phone": "13900001111", "user": ""}, fresh)
+    assert Helper.get_by_id(teacher.id).user_id == world["user"].id
+    other = User.get(User.username == "cun1")
+    with pytest.raises(ValidationError) as moved:
+        save_helper(SYSTEM, everything, {**values, "user": other.id}, Helper.get_by_id(teacher.id))
+    assert "账号" in moved.value.errors["user"]
+    with pytest.raises(ValidationError) as second:
+        save_helper(SYSTEM, everything, {**values, "name": "新人", "user": world["user"].id})
+    assert "只对应一名帮扶人" in second.value.errors["user"]
