@@ -3,10 +3,11 @@
 import time
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 
 from . import settings
 from .models import User
+from .models.accounts import HELPER_ROLES
 from .rules import privacy
 from .scope import Scope
 from .services import Actor
@@ -20,6 +21,20 @@ READ_ONLY_POSTS = {"auth.login", "auth.logout", "account.password"}
 # Pages that take a POST but are also where a read-only user reads the record; every other
 # create/edit page is refused to him on GET too (an edit form shows more than the record's page).
 READ_ONLY_FORM_PAGES = {"care.need", "records.sites"}
+# Everything a helper's own login (role `helper`) may reach: deny by default, so a route added
+# later answers him 404 until it is listed here. His scope (scope.py) narrows each of these to the
+# persons paired with him; home.index sends him to his worklist.
+HELPER_ENDPOINTS = {
+    "home.index",
+    "visits.due",  # his worklist
+    "persons.detail",  # a paired person's page (IDs and phones masked)
+    "visits.new",  # record a visit: his paired persons only, himself as the helper
+    "care.need",  # raise a need for a paired person, and follow it
+    "mine.persons",  # his paired persons, to pick one for a visit or a need
+    "account.password",
+    "auth.logout",
+}
+HELPER_GONE = "您对应的帮扶人已停用或已解除关联，不能再使用本系统，请联系乡镇管理员"
 
 
 def current_actor():
@@ -55,6 +70,11 @@ def load_user():
                 if now - int(session.get("seen", 0)) > 30:
                     session["seen"] = now  # rewrite the cookie at most every 30 s
     g.scope = Scope.for_user(g.user)
+    if g.user is not None and g.user.role in HELPER_ROLES and not g.scope.helper_ids:
+        # His Helper record was deactivated or unlinked: his access ends with this request.
+        session.clear()
+        flash(HELPER_GONE, "error")
+        g.user, g.scope = None, Scope.for_user(None)
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if g.user is None:
@@ -63,6 +83,12 @@ def load_user():
         return redirect(url_for("auth.login"))
     if g.user.must_change_password and request.endpoint not in FIRST_LOGIN_ENDPOINTS:
         return redirect(url_for("account.password"), 303 if request.method == "POST" else 302)
+    if g.user.role in HELPER_ROLES:
+        if request.endpoint not in HELPER_ENDPOINTS:
+            abort(404)  # not 403: he must not learn that the page or the record exists
+        if request.endpoint == "home.index":
+            return redirect(url_for("visits.due"))
+        return None
     if g.user.read_only and request.endpoint not in READ_ONLY_POSTS:
         if request.method == "POST":
             abort(403)
@@ -88,6 +114,15 @@ def roles_required(*roles):
 
 
 admin_required = roles_required("admin")
+
+
+def may(endpoint):
+    """Whether the signed-in user's role may reach `endpoint` at all (templates hide links to
+    the pages a helper's own login cannot open)."""
+    user = g.get("user")
+    if user is None:
+        return False
+    return user.role not in HELPER_ROLES or endpoint in HELPER_ENDPOINTS
 
 
 def can_see_full_id(user):

@@ -13,6 +13,7 @@ from .db import database
 from .demo import build
 from .migrations import LATEST, migrate
 from .models import ROLES, Grid, Village
+from .models.accounts import HELPER_ROLES
 from .printing.doctor import checks
 from .scope import Scope
 from .services import SYSTEM, ValidationError
@@ -54,9 +55,17 @@ def _read_password(prompt="密码"):
 @click.option("--village", "village_code", help="村（社区）编码，村干部和网格员必填")
 @click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
 @click.option("--display-name", default="", help="姓名")
-def create_user(name, role, village_code, grid_codes, display_name):
+@click.option("--helper", "helper_id", type=int, help="帮扶人编号（帮扶人账号必填）")
+def create_user(name, role, village_code, grid_codes, display_name, helper_id):
     """Create an account; the password is read from a hidden prompt or piped stdin."""
 
+    if role in HELPER_ROLES:
+        if village_code or grid_codes:
+            raise click.ClickException("帮扶人账号不设村（社区）或网格：只看与其结对的人员")
+        if helper_id is None:
+            raise click.ClickException("帮扶人账号须用 --helper 指定对应的帮扶人编号")
+    elif helper_id is not None:
+        raise click.ClickException("--helper 只用于帮扶人账号（--role helper）")
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code) if village_code else None
         if village_code and village is None:
@@ -81,6 +90,7 @@ def create_user(name, role, village_code, grid_codes, display_name):
                     "role": role,
                     "village": village.id if village else None,
                     "grids": [g.id for g in grids],
+                    "helper": helper_id,
                 },
                 password,
             )

@@ -6,14 +6,23 @@ A model declares its area with `__scope__ = (village_field, grid_field)`, or nam
 (`__scope__ = "person"`) to be in the area of the row it points to. `__scope_shared__ = True`
 makes its rows of no village township-wide: seen by every user (writing them is the service's
 call).
+
+A helper's own login (role `helper`) has no area: his scope admits the persons currently paired
+with his Helper record (pairing neither ended nor voided, person not voided), what hangs off
+them (`__scope__ = "person"`), their households and visits, and his own Helper row; every other
+area-bound row is outside it.
 """
 
 from dataclasses import dataclass, field
 
 from werkzeug.exceptions import NotFound
 
-from .models.accounts import ALL_AREA_ROLES
+from .models.accounts import ALL_AREA_ROLES, HELPER_ROLES
+from .models.helpers import Helper
+from .models.households import Household
+from .models.persons import Person
 from .models.places import Grid
+from .models.visits import Pairing, Visit, VisitPerson
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,9 @@ class Scope:
     everything: bool = False
     village_ids: frozenset = field(default_factory=frozenset)
     grid_ids: frozenset | None = None  # None: every grid of the villages above
+    # The helper role: his active Helper ids and the persons currently paired with them.
+    helper_ids: frozenset | None = None
+    person_ids: frozenset = field(default_factory=frozenset)
 
     @classmethod
     def for_user(cls, user):
@@ -36,7 +48,30 @@ class Scope:
             grids = user.grid_ids
             villages = {g.village_id for g in Grid.select(Grid.village).where(Grid.id.in_(grids))}
             return cls(village_ids=frozenset(villages), grid_ids=frozenset(grids))
+        if user.role in HELPER_ROLES:
+            return cls.for_helpers([h.id for h in Helper.for_user(user)])
         return cls(village_ids=frozenset())
+
+    @classmethod
+    def for_helpers(cls, helper_ids):
+        """The helper role's scope: the persons paired with these helpers today."""
+        paired = (
+            Pairing.select(Pairing.person)
+            .join(Person)
+            .where(
+                Pairing.ended_on.is_null()
+                & Pairing.helper.in_(list(helper_ids) or [0])
+                & Person.voided_at.is_null()
+            )
+        )
+        return cls(
+            helper_ids=frozenset(helper_ids),
+            person_ids=frozenset(p.person_id for p in paired),
+        )
+
+    @property
+    def is_helper(self):
+        return self.helper_ids is not None
 
     @staticmethod
     def _field(model, name):
@@ -53,6 +88,8 @@ class Scope:
             if inner is None:
                 return None
             return fk.in_(related.select(related._meta.primary_key).where(inner))
+        if self.is_helper:
+            return self._helper_condition(model)
         village_name, grid_name = model.__scope__
         cond = self._field(model, village_name).in_(list(self.village_ids) or [0])
         if self.grid_ids is not None:
@@ -66,6 +103,21 @@ class Scope:
             # A row of no village is township-wide (e.g. an organisation): everyone sees it.
             cond |= self._field(model, village_name).is_null()
         return cond
+
+    def _helper_condition(self, model):
+        """Rows of an area-bound model a helper's own login sees (deny unless named here)."""
+        persons = list(self.person_ids) or [0]
+        if model is Person:
+            return Person.id.in_(persons)
+        if model is Household:
+            return Household.id.in_(Person.select(Person.household).where(Person.id.in_(persons)))
+        if model is Visit:
+            return Visit.id.in_(
+                VisitPerson.select(VisitPerson.visit).where(VisitPerson.person.in_(persons))
+            )
+        if model is Helper:
+            return Helper.id.in_(list(self.helper_ids) or [0])
+        return model._meta.primary_key.in_([0])
 
     def filter(self, query, model):
         cond = self.condition(model)
@@ -88,6 +140,12 @@ class Scope:
         if row is None:
             raise NotFound()
         return row
+
+    def allows_person(self, person):
+        """Whether `person` is inside this scope (a helper: paired with him)."""
+        if self.is_helper:
+            return person.id in self.person_ids
+        return self.allows_grid(person.village_id, person.grid_id)
 
     def allows_village(self, village_id):
         return self.everything or (village_id in self.village_ids and self.grid_ids is None)

@@ -24,6 +24,7 @@ from .views import (
     home,
     households,
     imports,
+    mine,
     orgs,
     pairings,
     persons,
@@ -99,6 +100,7 @@ def init_app(app):
         reports,
         allowance,
         suggestions,
+        mine,
     ):
         app.register_blueprint(module.bp)
 
@@ -118,6 +120,7 @@ def init_app(app):
         asset=asset,
         setting=settings.get,
         disclosure=auth.disclosure,
+        may=auth.may,
         today=clock.today,
         emergency_alerts=_emergency_alerts,
         form_version=lambda: g.get("form_version", ""),

@@ -334,3 +334,75 @@ def test_logged_out_client_is_sent_to_login(app, probe):
 def test_unknown_parameters_fail_loudly(app):
     with pytest.raises(AssertionError, match="does not know URL parameter"):
         _urls(app, {})
+
+
+# A helper's own login (role `helper`): linked to a helper of V01 paired with one person of his
+# own (named without the probe's mark). Every probe object is someone else's: every URL naming
+# one, and every page not on his allow-list, answers 404 (never 403: he must not learn it exists).
+HELPER_USER = "jieduilaoshi"
+
+
+def make_helper_user(places):
+    """(user, his helper, his paired person) for the helper-role probes."""
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.accounts import create_user
+    from liushou.services.helpers import save_helper
+    from liushou.services.households import save_household
+    from liushou.services.persons import save_person
+    from liushou.services.visits import pair
+    from tests.conftest import PASSWORD
+
+    everything = Scope(everything=True)
+    helper = save_helper(
+        SYSTEM, everything, {"name": "结对老师", "kind": "教师", "village": places["V01"].id}
+    )
+    home = save_household(
+        SYSTEM,
+        everything,
+        {"village": places["V01"].id, "grid": places["V01-G2"].id, "head_name": "结对户主"},
+    )
+    person = save_person(
+        SYSTEM,
+        everything,
+        {
+            "household": home.id,
+            "name": "结对儿童",
+            "birth_date": "2016-04-01",
+            "sex": "女",
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
+    pair(SYSTEM, everything, helper, [person])
+    user = create_user(
+        SYSTEM, {"username": HELPER_USER, "role": "helper", "helper": helper.id}, PASSWORD
+    )
+    return user, helper, person
+
+
+def test_helper_login_sees_and_changes_nothing_but_his_own(app, probe, places):
+    from liushou.auth import HELPER_ENDPOINTS
+
+    make_helper_user(places)
+    client = app.test_client()
+    assert login(client, HELPER_USER).status_code == 303
+    token = csrf_token(client, "/visits/due")
+    before = _fingerprint()
+    opened = set()
+    for rule, url, level in probe:
+        own_page = rule.endpoint in HELPER_ENDPOINTS and level is None
+        for method in [m for m in ("GET", "POST") if m in rule.methods]:
+            if method == "POST" and rule.endpoint == "account.password":
+                continue
+            data = {"csrf_token": token, "name": "改名测试"} if method == "POST" else None
+            response = client.open(url, method=method, data=data)
+            status = response.status_code
+            if own_page and method == "GET":
+                assert status in (200, 302), (url, status)
+                opened.add(rule.endpoint)
+            else:
+                assert status == 404, (HELPER_USER, method, url, status)
+            assert MARK not in response.get_data().decode("utf-8", "replace"), (method, url)
+    assert {"visits.due", "home.index", "mine.persons", "account.password"} <= opened
+    assert _fingerprint() == before, "the helper login changed data"

@@ -695,3 +695,58 @@ def test_unknown_form_field_fails_loudly(app, world, monkeypatch):
     monkeypatch.setitem(FORMS, "helpers.form", {"village": "village", "user": "user"})
     with pytest.raises(AssertionError, match=r"does not know fields \['areas'\]"):
         test_every_post_route_and_field_is_known(app, world)
+
+
+def test_helper_login_every_form_field_is_refused(app, world, places):
+    """The helper role: every POST endpoint × object field of the probe's URLs (none of them his)
+    answers 404; on his own person's visit and need forms, another person or another helper in a
+    field is refused next to the field, and nothing is written; his own ids are accepted."""
+    from liushou.auth import HELPER_ENDPOINTS
+    from liushou.models import Person
+    from tests.test_access_probe import HELPER_USER, make_helper_user
+
+    _user, helper, person = make_helper_user(places)
+    client = app.test_client()
+    assert login(client, HELPER_USER).status_code == 303
+    token = csrf_token(client, "/visits/due")
+    ids = world["ids"]["cun1"]
+    tried = 0
+    for rule, url, _level in world["urls"]:
+        if rule.endpoint not in FORMS or "POST" not in rule.methods:
+            continue
+        body = world["bodies"]["cun1"].get(rule.endpoint, {})
+        for field, data in [(None, body), *_variants(FORMS[rule.endpoint], body, ids)]:
+            before = _state()
+            response = client.post(url, data={**data, "csrf_token": token})
+            assert response.status_code == 404, (url, field, response.status_code)
+            assert _state() == before, (url, field)
+            tried += 1
+    assert tried >= sum(len(f) for f in FORMS.values())
+    # His own person: the same household's other members and the village's other persons and
+    # helpers are all someone else's.
+    neighbour = Person.get_by_id(ids["person"][0])  # the probe's person of V01, not his
+    own = {
+        "visits.new": (
+            f"/persons/{person.id}/visits/new",
+            {"persons": [person.id], "helpers": [helper.id], "visited_on": "2026-01-06"},
+            {"persons": [person.id, neighbour.id], "helpers": [helper.id, ids["helpers"][0]]},
+        ),
+        "care.need": (
+            f"/persons/{person.id}/needs/new",
+            {"kind": "课业辅导", "description": "探针需求", "helper": helper.id},
+            {"helper": ids["helper"][0]},
+        ),
+    }
+    assert set(own) == set(FORMS) & HELPER_ENDPOINTS  # every POST he may make is probed here
+    for endpoint, (url, valid, foreign) in own.items():
+        valid = {**valid, "method": "上门"} if endpoint == "visits.new" else valid
+        assert set(foreign) == set(FORMS[endpoint]), endpoint
+        for field, value in foreign.items():
+            before = _state()
+            response = client.post(url, data={**valid, field: value, "csrf_token": token})
+            assert response.status_code == 422, (endpoint, field, response.status_code)
+            assert _state() == before, (endpoint, field)
+            assert "外村" not in response.get_data(as_text=True)
+        before = _state()
+        response = client.post(url, data={**valid, "csrf_token": token})
+        assert response.status_code == 303 and _state() != before, endpoint

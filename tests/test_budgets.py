@@ -144,6 +144,47 @@ def test_every_navigation_page_within_budget(demo_app, username):
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
 
 
+def test_helper_login_pages_within_budget(demo_app):
+    """A helper's own login (role helper) on the demo: his menu's pages, his paired person's
+    page and the visit and need forms, each within the budget."""
+    from peewee import fn
+
+    from liushou.db import database
+    from liushou.models.helpers import Helper
+    from liushou.models.visits import Pairing
+    from liushou.services import SYSTEM
+    from liushou.services.accounts import create_user
+
+    with database.connection_context():
+        busiest = (
+            Pairing.select(Pairing.helper)
+            .join(Helper)
+            .where(Pairing.ended_on.is_null() & Helper.active & Helper.user.is_null())
+            .group_by(Pairing.helper)
+            .order_by(fn.COUNT(Pairing.id).desc())
+            .first()
+        )
+        create_user(
+            SYSTEM, {"username": "bangfu", "role": "helper", "helper": busiest.helper_id}, PASSWORD
+        )
+    client = demo_app.test_client()
+    _log_in(client, "bangfu")
+    sizes = {}
+    sizes["/visits/due"], home = _get_gzip(client, "/visits/due")
+    nav = _check_page("/visits/due", home).nav
+    assert len(nav) == 4, nav  # 我的走访, 记一次走访, 提需求, 修改密码 (退出 is a form)
+    for url in dict.fromkeys(nav):
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    mine = client.get("/mine?do=visit").get_data(as_text=True)
+    person = re.search(r'href="(/persons/\d+)"', mine).group(1)
+    for url in (person, person + "/visits/new", person + "/needs/new"):
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
 def test_nav_links_differ_by_role(demo_app):
     """The walk above really covers the admin pages: they are in the admin's navigation only."""
     navs = {}

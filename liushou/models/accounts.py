@@ -13,6 +13,7 @@ ROLES = {
     "village": "村干部",
     "grid": "网格员",
     "leader": "领导",
+    "helper": "帮扶人",
 }
 ALL_AREA_ROLES = ("admin", "township", "leader")  # see every village
 READ_ONLY_ROLES = ("leader",)  # change nothing
@@ -20,6 +21,10 @@ FULL_ID_ROLES = ("admin", "township", "village")  # may see full ID numbers wher
 TIER_ROLES = ("admin", "township", "village")  # may override a person's visit tier
 AREA_BOUND_ROLES = ("village", "grid")  # tied to one village (and grids)
 WORKLIST_ROLES = AREA_BOUND_ROLES  # open on their visit worklist
+# Tied to one Helper record (Helper.user): sees only the persons currently paired with him, and
+# only the endpoints auth.HELPER_ENDPOINTS lists.
+HELPER_ROLES = ("helper",)
+MASKED_PHONE_ROLES = (*READ_ONLY_ROLES, *HELPER_ROLES)  # never shown a full phone
 
 
 class User(BaseModel):

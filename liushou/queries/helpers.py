@@ -12,7 +12,9 @@ def visible(scope, active_only=False):
     """Helpers of the user's villages plus the township-level ones (no village)."""
     query = Helper.select(Helper, Village).join(Village, JOIN.LEFT_OUTER)
     cond = scope.condition(Helper)
-    if cond is not None:
+    if scope.is_helper:
+        query = query.where(cond)  # a helper's own login: himself only
+    elif cond is not None:
         query = query.where(cond | Helper.village.is_null())
     return query.where(Helper.active) if active_only else query
 
@@ -57,6 +59,15 @@ def linkable_users(scope):
     if not scope.everything:
         query = query.where(User.village.in_(list(scope.village_ids) or [0]))
     return query
+
+
+def for_account(scope, user=None):
+    """Active helpers a helper-role account may be (on the account form): of the user's area,
+    linked to no account or to `user` already."""
+    free = Helper.user.is_null()
+    if user is not None:
+        free |= Helper.user == user.id
+    return visible(scope, active_only=True).where(free).order_by(Village.sort_order, Helper.name)
 
 
 def posts_held(helper):

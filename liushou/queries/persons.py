@@ -160,3 +160,8 @@ def ledger(scope, village, group):
         .where((Person.village == village) & Person.groups.contains(group))
         .order_by(Person.grid, Person.name_pinyin)
     )
+
+
+def paired_with_me(scope):
+    """A helper's own login: the active persons currently paired with him, by name."""
+    return scope.filter(Person.active(), Person).order_by(Person.name_pinyin)

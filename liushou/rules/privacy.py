@@ -13,13 +13,13 @@ Phones of persons, households, carers and family away:
   purpose carries full phones along with the full IDs);
 - one person's page, one household's page, the one-person archive and the visit worklist: full,
   with a tel: link, for users who may change that record (every role but the read-only ones);
-  masked for read-only roles (leaders).
+  masked for read-only roles (leaders) and for helpers' own logins (帮扶人).
 Helpers', cadres', service sites' and the township's numbers are public contact numbers: full.
 """
 
 from dataclasses import dataclass
 
-from ..models.accounts import FULL_ID_ROLES, READ_ONLY_ROLES
+from ..models.accounts import FULL_ID_ROLES, MASKED_PHONE_ROLES
 from .text import clean, mask_id_number, mask_phone
 
 ID_FIELDS = ("id_number", "carer_id_number")
@@ -75,13 +75,13 @@ def record(role, reveal=False):
     """One person's or household's page and the worklist; `reveal`: the audited full-ID
     request."""
     return Disclosure(
-        full_id=bool(reveal) and may_see_full_id(role), full_phone=role not in READ_ONLY_ROLES
+        full_id=bool(reveal) and may_see_full_id(role), full_phone=role not in MASKED_PHONE_ROLES
     )
 
 
 def archive(role):
     """The one-person archive (every print of it is audited)."""
-    return Disclosure(full_id=may_see_full_id(role), full_phone=role not in READ_ONLY_ROLES)
+    return Disclosure(full_id=may_see_full_id(role), full_phone=role not in MASKED_PHONE_ROLES)
 
 
 def read_purpose(raw):

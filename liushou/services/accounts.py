@@ -4,12 +4,15 @@ import re
 import secrets
 from datetime import timedelta
 
+from werkzeug.exceptions import NotFound
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
-from ..models.accounts import AREA_BOUND_ROLES
+from ..models.accounts import AREA_BOUND_ROLES, HELPER_ROLES
+from ..models.helpers import Helper
+from ..queries import helpers as helper_queries
 from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import Actor, ValidationError, diff
@@ -22,7 +25,35 @@ HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("not-a-real-password-1")
 
 
-def _validate(values, *, creating, password=None):
+def _linked_helper(values, role, user, scope, errors):
+    """The Helper record a helper-role account is to be (None for the other roles): named by
+    `values["helper"]`, within `scope` when an admin acts, active, and no other account's."""
+    if role not in HELPER_ROLES:
+        return None
+    raw = values.get("helper")
+    helper = None
+    if raw not in (None, ""):
+        try:
+            if scope is not None:
+                helper = helper_queries.get(scope, raw)
+            else:
+                helper = Helper.get_or_none(Helper.id == int(raw))
+        except (NotFound, TypeError, ValueError):
+            helper = None
+    if helper is None:
+        errors["helper"] = (
+            "没有这个帮扶人，或不在您负责的范围内" if raw else "帮扶人账号须选择对应的帮扶人"
+        )
+    elif not helper.active:
+        errors["helper"] = f"帮扶人“{helper.name}”已停用"
+    elif helper.user_id and (user is None or helper.user_id != user.id):
+        other = User.get_by_id(helper.user_id)
+        errors["helper"] = f"帮扶人“{helper.name}”已关联账号 {other.username}"
+    return helper
+
+
+def _validate(values, *, creating, password=None, user=None, scope=None):
+    """(data for the User row, grids, linked helper); raises ValidationError."""
     errors = {}
     username = clean(values.get("username"), 64)
     if creating:
@@ -44,6 +75,7 @@ def _validate(values, *, creating, password=None):
             errors["grids"] = "网格员须至少选择一个网格"
         elif village and any(g.village_id != village.id for g in grids):
             errors["grids"] = "所选网格须属于所选的村（社区）"
+    helper = _linked_helper(values, role, user, scope, errors)
     phone = normalize_phone(values.get("phone"))
     if phone_problem(phone):
         errors["phone"] = phone_problem(phone)
@@ -53,13 +85,17 @@ def _validate(values, *, creating, password=None):
             errors["password"] = problem
     if errors:
         raise ValidationError(errors)
-    return {
-        "username": username,
-        "display_name": clean(values.get("display_name"), 64) or username,
-        "role": role,
-        "village": village.id if village and role in AREA_BOUND_ROLES else None,
-        "phone": phone,
-    }, (grids if role == "grid" else [])
+    return (
+        {
+            "username": username,
+            "display_name": clean(values.get("display_name"), 64) or username,
+            "role": role,
+            "village": village.id if village and role in AREA_BOUND_ROLES else None,
+            "phone": phone,
+        },
+        (grids if role == "grid" else []),
+        helper,
+    )
 
 
 # Letters and digits that cannot be mistaken for each other on a printed slip (no 0 O 1 l I).
@@ -82,16 +118,28 @@ def _chosen_by_someone_else(actor, user=None):
     return actor.user is not None and (user is None or actor.user.id != user.id)
 
 
-def create_user(actor, values, password):
-    """Create an account; `values` has username, display_name, role, village, grids, phone.
+def create_user(actor, values, password, scope=None):
+    """Create an account; `values` has username, display_name, role, village, grids, phone and,
+    for the helper role, helper (the Helper record's id, resolved within `scope` if given).
 
     An account an admin creates must choose its own password at first login."""
-    data, grids = _validate(values, creating=True, password=password)
+    data, grids, helper = _validate(values, creating=True, password=password, scope=scope)
     with database.atomic():
-        return _create(actor, data, grids, password)
+        return _create(actor, data, grids, password, helper)
 
 
-def _create(actor, data, grids, password):
+def _link_helper(actor, user, helper, old=None):
+    """Make `helper` the Helper record of `user` (and `old`, if another, no longer his)."""
+    if old is not None and (helper is None or old.id != helper.id):
+        Helper.update(user=None).where(Helper.id == old.id).execute()
+        record(actor, "update", old, changes=[("user", user.id, None)])
+    if helper is not None and helper.user_id != user.id:
+        Helper.update(user=user.id).where(Helper.id == helper.id).execute()
+        record(actor, "update", helper, changes=[("user", helper.user_id, user.id)])
+        helper.user_id = user.id
+
+
+def _create(actor, data, grids, password, helper=None):
     must_change = _chosen_by_someone_else(actor)
     user = User.create(
         password_hash=generate_password_hash(password, method=HASH_METHOD),
@@ -103,14 +151,22 @@ def _create(actor, data, grids, password):
     changes = [(k, None, v) for k, v in data.items()]
     if must_change:
         changes.append(("must_change_password", None, True))
+    if helper is not None:
+        changes.append(("helper", None, helper.id))
     record(actor, "create", user, changes=changes)
+    _link_helper(actor, user, helper)
     return user
 
 
-def update_user(actor, user, values, password=None, active=True):
-    """Change role, area, name, phone, active flag and (optionally) the password."""
-    data, grids = _validate(
-        {**values, "username": user.username}, creating=False, password=password
+def update_user(actor, user, values, password=None, active=True, scope=None):
+    """Change role, area (or, for the helper role, his Helper record), name, phone, active flag
+    and (optionally) the password."""
+    data, grids, helper = _validate(
+        {**values, "username": user.username},
+        creating=False,
+        password=password,
+        user=user,
+        scope=scope,
     )
     data.pop("username")
     data["active"] = bool(active)
@@ -119,13 +175,16 @@ def update_user(actor, user, values, password=None, active=True):
     new_grids = sorted(g.id for g in grids)
     if old_grids != new_grids:
         changes.append(("grids", old_grids, new_grids))
+    old_helper = linked_helper(user) if user.role in HELPER_ROLES else None
+    if helper is not None and (old_helper is None or old_helper.id != helper.id):
+        changes.append(("helper", old_helper.id if old_helper else None, helper.id))
     if password:
         changes.append(("password", "***", "***"))
         if _chosen_by_someone_else(actor, user):
             changes.append(("must_change_password", user.must_change_password, True))
     # A new password, role, area or a disabled account: every open session of the user ends.
     ends_sessions = bool(password) or any(
-        field in ("role", "village", "grids", "active") for field, _old, _new in changes
+        field in ("role", "village", "grids", "active", "helper") for field, _old, _new in changes
     )
     with database.atomic():
         for k, v in data.items():
@@ -144,7 +203,14 @@ def update_user(actor, user, values, password=None, active=True):
             end_sessions(user)
         if changes:
             record(actor, "update", user, changes=changes)
+        if helper is not None:
+            _link_helper(actor, user, helper, old_helper)
     return user
+
+
+def linked_helper(user):
+    """The Helper record a helper-role account is (active or not), or None."""
+    return Helper.select().where(Helper.user == user).order_by(Helper.id).first()
 
 
 def end_sessions(user):
@@ -207,6 +273,10 @@ def authenticate(username, password, *, ip="", max_failures=5, lock_minutes=30, 
         else:
             problem = "登录名或密码不正确"
         raise ValidationError({"password": problem})
+    if user.role in HELPER_ROLES and not Helper.for_user(user).exists():
+        with database.atomic():
+            record(actor, "login_failed", user, label=f"{user.username}（帮扶人已停用）")
+        raise ValidationError({"password": "您对应的帮扶人已停用或未关联，不能登录，请联系管理员"})
     with database.atomic("IMMEDIATE"):
         User.update(failed_logins=0, locked_until=None, last_login_at=now).where(
             User.id == user.id
@@ -293,7 +363,7 @@ def account_rows(rows):
         index = -1
         columns = dict(enumerate(("display_name", "username", "role", "area", "phone")))
     villages = list(Village.select())
-    seen, out = set(), []
+    seen, seen_helpers, out = set(), set(), []
     for number, cells in enumerate(rows[index + 1 :], start=index + 2):
         raw = {
             key: cell_text(cells[col]) if col < len(cells) else "" for col, key in columns.items()
@@ -311,6 +381,11 @@ def account_rows(rows):
             "grids": [g.id for g in grids],
             "phone": raw.get("phone", ""),
         }
+        if role in HELPER_ROLES:
+            values["helper"] = _helper_by_name(values["display_name"], village, errors)
+            if values["helper"] and values["helper"] in seen_helpers:
+                errors["helper"] = "表中有两个账号对应同一名帮扶人"
+            seen_helpers.add(values["helper"])
         try:
             _validate(values, creating=True, password="a1234567")
         except ValidationError as e:
@@ -321,6 +396,23 @@ def account_rows(rows):
         seen.add(username)
         out.append({"number": number, "values": values, "raw": raw, "errors": errors})
     return out
+
+
+def _helper_by_name(name, village, errors):
+    """The id of the one active helper of this name (of `village`, if the row names one) not yet
+    linked to an account; None with a message in `errors` otherwise."""
+    name = clean(name, 64)
+    query = Helper.select().where((Helper.name == name) & Helper.active & Helper.user.is_null())
+    if village is not None:
+        query = query.where(Helper.village == village)
+    found = list(query.limit(2))
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        errors["helper"] = f"有多名叫“{name}”的帮扶人，请在“新建账号”页逐个选择"
+    else:
+        errors["helper"] = f"没有叫“{name}”、尚未关联账号的在用帮扶人（帮扶人账号按姓名对应）"
+    return None
 
 
 def _area(text, villages, errors):
@@ -367,6 +459,6 @@ def create_accounts(actor, rows):
     with database.atomic("IMMEDIATE"):
         for row in planned:
             password = one_time_password()
-            data, grids = _validate(row["values"], creating=True, password=password)
-            out.append((_create(actor, data, grids, password), password))
+            data, grids, helper = _validate(row["values"], creating=True, password=password)
+            out.append((_create(actor, data, grids, password, helper), password))
     return out

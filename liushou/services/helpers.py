@@ -2,12 +2,26 @@
 
 from ..db import database
 from ..models import Grid, User, Village
+from ..models.accounts import HELPER_ROLES
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS, Helper, HelperArea, VillagePost
 from ..queries.helpers import linkable_users
 from ..rules.text import clean, normalize_phone, phone_problem
 from . import ValidationError, diff
 from .audit import record
 from .forms import to_int
+
+
+def _keep_helper_account(helper, data, errors):
+    """A helper's own login (role helper) is linked to exactly one helper, and only from the
+    account page: this form neither moves nor drops that link, nor gives such an account a
+    second helper."""
+    own = helper.user if helper is not None and helper.user_id else None
+    if own is not None and own.role in HELPER_ROLES:
+        if data["user"] not in (None, own.id):
+            errors["user"] = f"此帮扶人有自己的登录账号 {own.username}，请在“账号”页更改"
+        data["user"] = own.id
+    elif data["user"] and User.get_by_id(data["user"]).role in HELPER_ROLES:
+        errors["user"] = "帮扶人账号只对应一名帮扶人，请在“账号”页更改"
 
 
 def save_helper(actor, scope, values, helper=None):
@@ -44,6 +58,7 @@ def save_helper(actor, scope, values, helper=None):
             errors["user"] = "只能关联您负责范围内的账号"
         else:
             data["user"] = user.id
+    _keep_helper_account(helper, data, errors)
     areas = _areas(values.get("areas") or [], scope, errors)
     if errors:
         raise ValidationError(errors)

@@ -247,7 +247,7 @@ def read_visit(scope, persons, values, today):
     next_on = r.date("next_on")
     if next_on and visited_on and next_on <= visited_on:
         r.errors["next_on"] = "下次走访日期应晚于本次走访日期"
-    persons = [p for p in persons if scope.allows_grid(p.village_id, p.grid_id)]
+    persons = [p for p in persons if scope.allows_person(p)]
     asked = values.get("persons")
     asked = asked if isinstance(asked, (list, tuple)) else ([asked] if asked else [])
     if {str(i) for i in asked} - {str(p.id) for p in persons}:

@@ -21,6 +21,7 @@ from ..backup import last_backup
 from ..models import ROLES, Village
 from ..models.audit import ACTIONS
 from ..queries import accounts as account_queries
+from ..queries import helpers as helper_queries
 from ..queries import places
 from ..rules.sheet_rows import as_text, pasted_rows
 from ..services import ValidationError, accounts
@@ -44,6 +45,7 @@ def _user_form():
         "village": f.get("village", type=int),
         "grids": f.getlist("grids", type=int),
         "phone": f.get("phone"),
+        "helper": f.get("helper"),
     }
 
 
@@ -61,7 +63,7 @@ def user_new():
         initial={},
         read=_user_form,
         save=lambda values: accounts.create_user(
-            current_actor(), values, request.form.get("password", "")
+            current_actor(), values, request.form.get("password", ""), scope=g.scope
         ),
         done=lambda user: (f"已创建账号 {user.username}", url_for("admin.users")),
         context=lambda values: _user_choices(None),
@@ -80,6 +82,8 @@ def user_edit(user_id):
         "grids": user.grid_ids,
         "phone": user.phone,
     }
+    linked = accounts.linked_helper(user)
+    initial["helper"] = linked.id if linked else ""
     return form_page(
         "admin/user_form.html",
         initial=initial,
@@ -98,13 +102,20 @@ def _update_user(user, values):
         values,
         request.form.get("password") or None,
         active=request.form.get("active") == "1",
+        scope=g.scope,
     )
     if user.id == g.user.id and user.active:
         login_user(user)  # his other sessions ended with the change; this one goes on
 
 
 def _user_choices(user):
-    return dict(user=user, roles=ROLES, villages=Village.ordered(), grids=places.all_grids())
+    return dict(
+        user=user,
+        roles=ROLES,
+        villages=Village.ordered(),
+        grids=places.all_grids(),
+        helpers=helper_queries.for_account(g.scope, user),
+    )
 
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])

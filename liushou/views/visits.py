@@ -55,6 +55,10 @@ def new(person_id):
     members = list(person_queries.household_members(person))
     mine = helper_queries.of_user(g.user)
     helpers = helper_queries.for_visit(person, mine)
+    if g.scope.is_helper:
+        # A helper's own login: only the members paired with him, and he made the visit.
+        members = [m for m in members if g.scope.allows_person(m)]
+        helpers = [h for h in helpers if h.id in g.scope.helper_ids]
     initial = {}
     if request.method == "GET":
         state = queries.state(person)
