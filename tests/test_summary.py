@@ -1,10 +1,12 @@
 """Indicators per village for a period (queries/summary.py) equal hand counts on a small
 fixture, stay the same after later changes, and print/export as the per-village sheet."""
 
+import io
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from liushou import clock
 from liushou.models import User
@@ -245,3 +247,72 @@ def test_village_user_gets_only_his_row(town, places):
     assert [v.code for v, _ in data["villages"]] == ["V02"]
     assert data["total"] is None
     assert data["villages"][0][1].members["all"] == 1
+
+
+FEB_ARGS = "period=month&year=2026&n=2"
+
+
+def test_reports_page_shows_the_indicators_and_the_trend(town, login_as):
+    client = login_as("township")
+    with clock.freeze(AFTER):
+        page = client.get(f"/reports?{FEB_ARGS}").get_data(as_text=True)
+    for text in (
+        "<caption>结对帮扶与确认书（期末）</caption>",
+        "<td>留守儿童</td><td>4</td><td>3/4（75.0%）</td><td>3/4（75.0%）</td>",
+        "<td>高风险</td><td>1</td><td>7</td><td>4</td><td>2</td><td>1/1（100.0%）</td>",
+        "一登门（上门）3",
+        "<td>合计</td><td>2</td><td>2</td><td>1/2（50.0%）</td><td>32.0</td><td>1</td>",
+        "<td>在时限内完成的报告步骤（15/30/60分钟）</td><td>1/3（33.3%）</td>",
+        "<td>低保</td><td>1</td><td>300.00</td><td>1/5（20.0%）</td>",
+        "近12个月主要指标趋势",
+        'href="/reports/summary?period=month&amp;year=2026&amp;n=2"',
+    ):
+        assert text in page, text
+    # The trend's last point is February: 60% paired.
+    assert "<title>2月 结对帮扶率 60.0%</title>" in page
+    assert "<title>3月" not in page
+
+
+def _sheet_cells(client, url):
+    book = load_workbook(io.BytesIO(client.get(url).get_data()))
+    return [list(r) for r in book.active.iter_rows(values_only=True)]
+
+
+def test_summary_sheet_screen_pdf_and_xlsx(town, login_as):
+    from pypdf import PdfReader
+
+    from liushou.models.audit import AuditLog
+
+    client = login_as("township")
+    with clock.freeze(AFTER):
+        page = client.get(f"/reports/summary?{FEB_ARGS}").get_data(as_text=True)
+        assert (
+            '<th scope="row">第1村</th><td>3</td><td>0</td><td>0</td><td>1</td><td>50.0%</td>'
+            in page
+        )
+        assert '<th scope="row">全乡镇合计</th><td>4</td>' in page and "60.0%" in page
+        pdf = client.get(f"/reports/summary.pdf?{FEB_ARGS}")
+        rows = _sheet_cells(client, f"/reports/summary.xlsx?{FEB_ARGS}")
+    text = "".join(PdfReader(io.BytesIO(pdf.get_data())).pages[0].extract_text().split())
+    assert "测试镇三留守关爱服务工作汇总表（2026年2月）" in text
+    assert "填报人" in text and "审核人" in text and "盖章" in text and "全乡镇合计" in text
+    assert rows[0][0] == "测试镇三留守关爱服务工作汇总表（2026年2月）"
+    assert rows[2][:2] == ["村（社区）", "期末人数"] and rows[3][1] == "留守儿童"
+    by_name = {r[0]: r[1:] for r in rows[4:7]}
+    assert by_name["第1村"][:5] == [3, 0, 0, 1, 0.5]
+    assert by_name["第2村"][4] == 1 and by_name["全乡镇合计"][4] == pytest.approx(0.6)
+    assert by_name["全乡镇合计"][22] == 825.0  # 25 + 300 + 500 yuan
+    assert by_name["第2村"][15] is None  # no need closed: no median
+    assert any("填报人" in str(r[0]) for r in rows[7:])
+    actions = {(a.action, a.object_type) for a in AuditLog.select()}
+    assert {("print", "summary"), ("export", "summary")} <= actions
+
+
+def test_summary_sheet_of_a_village_user_has_only_his_row(town, login_as):
+    client = login_as("cun2")
+    with clock.freeze(AFTER):
+        page = client.get(f"/reports/summary?{FEB_ARGS}").get_data(as_text=True)
+        rows = _sheet_cells(client, f"/reports/summary.xlsx?{FEB_ARGS}")
+    assert "第2村" in page and "第1村" not in page and "合计" not in page
+    names = [r[0] for r in rows[4:] if r[0]]
+    assert names[0] == "第2村" and not any("第1村" in n or "合计" in n for n in names)
