@@ -242,3 +242,17 @@ def test_htmx_is_vendored_with_license_and_version():
     assert (vendor / "htmx-LICENSE.txt").exists()
     assert "2.0.11" in (vendor / "README.txt").read_text()
     assert (vendor / "htmx-2.0.11.min.js").stat().st_size > 40000
+
+
+@pytest.mark.parametrize("username", ["xiangzhen", "cun01"])
+def test_report_pages_within_budget(demo_app, username):
+    """The reports page (indicators and trend) and the per-village summary sheet."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    sizes = {}
+    for url in ("/reports", "/reports/summary"):
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+        assert "<caption>" in html, url
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
