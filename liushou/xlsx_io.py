@@ -8,7 +8,7 @@ from xml.parsers import expat
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.reader.excel import ExcelReader, _find_workbook_part
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -212,6 +212,69 @@ def workbook(title, header, rows, sheet_name="台账", notes=None):
         for line in notes:
             extra.append([line])
         extra.column_dimensions["A"].width = 100
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def sheet_workbook(title, lines, bands, header, rows, formats, footer, sheet_name="汇总"):
+    """A landscape A4 report sheet: a merged title row, info lines, a two-row header (merged
+    bands over the column headings), bordered rows with number formats, and signing lines.
+
+    `rows` are [(label, [values])]; `formats` one openpyxl number format (or None) per value
+    column; `bands` [(band, span)] over the value columns; a None value is left empty."""
+    width = len(header) + 1
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    middle = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_name
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    for line in lines:
+        sheet.append([safe_cell(line)])
+        row = sheet.max_row
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    top = sheet.max_row + 1
+    sheet.cell(row=top, column=1, value="村（社区）")
+    sheet.merge_cells(start_row=top, start_column=1, end_row=top + 1, end_column=1)
+    column = 2
+    for band, span in bands:
+        sheet.cell(row=top, column=column, value=band)
+        if span > 1:
+            sheet.merge_cells(
+                start_row=top, start_column=column, end_row=top, end_column=column + span - 1
+            )
+        column += span
+    for i, name in enumerate(header, start=2):
+        sheet.cell(row=top + 1, column=i, value=name)
+    for label, values in rows:
+        sheet.append([safe_cell(label)] + [safe_cell(v) if v is not None else None for v in values])
+    last = sheet.max_row
+    for row in sheet.iter_rows(min_row=top, max_row=last, max_col=width):
+        for cell in row:
+            cell.border = box
+            if cell.row <= top + 1:
+                cell.font, cell.alignment = Font(bold=True), middle
+            elif cell.column > 1 and formats[cell.column - 2]:
+                cell.number_format = formats[cell.column - 2]
+    sheet.column_dimensions["A"].width = 12
+    for i in range(2, width + 1):
+        sheet.column_dimensions[sheet.cell(row=top + 1, column=i).column_letter].width = 9
+    sheet.row_dimensions[top + 1].height = 45
+    sheet.append([])
+    for line in footer:
+        sheet.append([safe_cell(line)])
+        row = sheet.max_row
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{top}:{top + 1}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

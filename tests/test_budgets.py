@@ -323,5 +323,16 @@ def test_emergency_call_list_and_suggestions_within_budget(demo_app, username):
     for url in [f"/emergencies/{i}" for i in ids] + ["/suggestions"]:
         sizes[url], html = _get_gzip(client, url)
         _check_page(url, html)
+
+
+def test_report_pages_within_budget(demo_app, username):
+    """The reports page (indicators and trend) and the per-village summary sheet."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    sizes = {}
+    for url in ("/reports", "/reports/summary"):
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+        assert "<caption>" in html, url
     over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

@@ -5,14 +5,19 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import clock
+from .. import clock, settings
 from ..auth import current_actor
 from ..models import Village
+from ..models.care import NEED_KINDS
+from ..models.records import SITE_KINDS
 from ..queries import places
 from ..queries.indicators import report
+from ..queries.summary import BENEFIT_KINDS, area_figures, summary, trend
+from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
+from ..rules.visits import TIERS
 from ..services.audit import record
-from ..xlsx_io import workbook
+from ..xlsx_io import sheet_workbook, workbook
 from . import print_response
 from .downloads import xlsx_response
 
@@ -54,6 +59,7 @@ def _data():
 def show():
     """The report on screen, with links to the PDF and the workbook."""
     data, label, village = _data()
+    vid = village.id if village else None
     return render_template(
         "reports.html",
         r=data,
@@ -61,6 +67,12 @@ def show():
         village=village,
         groups=GROUPS,
         villages=places.villages(g.scope),
+        f=area_figures(g.scope, data["start"], data["end"], vid),
+        trend=trend(g.scope, min(data["end"], clock.today()), 12, vid),
+        tiers=TIERS,
+        need_kinds=NEED_KINDS,
+        benefit_kinds=BENEFIT_KINDS,
+        site_kinds=SITE_KINDS,
     )
 
 
@@ -98,3 +110,81 @@ def download(ext):
     return xlsx_response(
         workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx"
     )
+
+
+FORMATS = {"n": "#,##0", "pct": "0.0%", "d1": "0.0", "yuan": "#,##0.00"}
+
+
+def _summary():
+    """(figures, title, label, period rows) of the per-village sheet for the chosen period."""
+    start, end, label = period(request.args)
+    data = summary(g.scope, start, end)
+    names = "、".join(v.name for v, _ in data["villages"]) or "本辖区"
+    where = settings.get("township_name") if g.scope.everything else names
+    title = f"{where}三留守关爱服务工作汇总表（{label}）"
+    total = "全乡镇合计" if g.scope.everything else "合计"
+    return data, title, label, sheet_rows(data, total), start, end
+
+
+@bp.route("/reports/summary", endpoint="summary")
+def summary_page():
+    """The per-village summary sheet on screen, with the period chooser and its downloads."""
+    data, title, label, rows, start, _ = _summary()
+    return render_template(
+        "reports_summary.html",
+        start=start,
+        s=data,
+        title=title,
+        label=label,
+        rows=rows,
+        columns=SHEET,
+        bands=bands_of(),
+    )
+
+
+@bp.route("/reports/summary.<ext>", endpoint="summary_download")
+def summary_download(ext):
+    """The summary sheet as landscape A4 PDF (with signing lines) or .xlsx; audited."""
+    data, title, label, rows, start, end = _summary()
+    if ext in ("pdf", "html"):
+        response = print_response.respond(
+            "summary.html",
+            f"{title}.pdf",
+            preview=ext == "html",
+            s=data,
+            title=title,
+            rows=rows,
+            columns=SHEET,
+            bands=bands_of(),
+            start=start,
+            end=end,
+            unit=settings.get("township_name"),
+        )
+        record(current_actor(), "print", object_type="summary", label=title)
+        return response
+    if ext != "xlsx":
+        abort(404)
+    lines = [
+        f"统计区间：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}　　数据截至：{data['cutoff']:%Y-%m-%d %H:%M}"
+    ]
+    if not data["final"]:
+        lines.append("本期尚未结束，数字可能变化")
+    values = [
+        (name, [float(v) if c[2] == "yuan" else v for v, c in zip(vals, SHEET, strict=True)])
+        for name, vals in rows
+    ]
+    footer = [
+        f"填报单位（盖章）：{settings.get('township_name')}",
+        "填报人：＿＿＿＿＿＿　　审核人：＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日",
+    ]
+    book = sheet_workbook(
+        title,
+        lines,
+        bands_of(),
+        [c[1] for c in SHEET],
+        values,
+        [FORMATS[c[2]] for c in SHEET],
+        footer,
+    )
+    record(current_actor(), "export", object_type="summary", label=title)
+    return xlsx_response(book, f"{title}.xlsx")

@@ -1,0 +1,457 @@
+"""The indicators a township reports upward, per village and for the user's area, for a period.
+
+Every figure counts facts by their own dates (visited_on, raised_on, held_on...) and only as they
+were known at the period's cut-off (`facts.known` on `with_voided()` queries; group members from
+`facts.members_on(..., end, ...)`), so a report for a closed period prints the same every time.
+Each indicator is one query grouped by village for all the villages at once; the area's total
+row adds up the villages' counts and recomputes its rates and medians from them (never an
+average of percentages).
+
+Known limits (no dated history is kept for these yet): a person's visit tier is today's, a
+site's 在用 flag is today's, an agreement's signing date and a benefit's 待审核 status are as
+stored now. 一敲门 check-ins are not recorded yet: the column stays at 0, and 一登门 counts visits
+made at the door (上门).
+"""
+
+from collections import Counter, defaultdict
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+
+from peewee import JOIN, Case, fn
+
+from .. import settings
+from ..models import Village
+from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
+from ..models.persons import Person
+from ..models.records import Activity, Attendance, Benefit, Site
+from ..models.visits import Pairing, Visit, VisitPerson, VisitState
+from ..rules.categories import GROUPS
+from ..rules.dates import month_after, month_before, month_end, month_start
+from ..rules.visits import TIERS, TierRules
+from .facts import cutoff_for, is_final, known, members_on
+from .records import bands, monthly_amount
+
+CHILD_GROUPS = ("留守儿童", "困境儿童")
+BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
+COVERAGE_KINDS = ("低保", "特困供养")
+CLOSE_WITHIN_DAYS = 30
+
+
+def rate(part, whole):
+    """part / whole, or None when there is nothing to divide by."""
+    return part / whole if whole else None
+
+
+class Figures:
+    """The raw counts of one village (or of the area's total); rates are computed from them."""
+
+    def __init__(self, days, rules):
+        self.days, self.rules = days, rules
+        self.members = Counter()  # group -> persons at period end; "all" -> in any group
+        self.paired = Counter()  # same keys: of them, paired at period end
+        self.signed = Counter()  # child group -> agreements signed by period end
+        self.tier_persons = Counter()  # tier -> persons in any group
+        self.tier_within = Counter()  # tier -> of them, visited within their cycle
+        self.tier_done = Counter()  # tier -> person-visits in the period
+        self.visits = self.door = self.knock = 0
+        self.needs_raised, self.needs_closed, self.needs_closed30 = Counter(), Counter(), Counter()
+        self.close_days = defaultdict(list)  # kind -> days from raised to closed
+        self.services = Counter()
+        self.emergencies = self.steps = self.steps_on_time = 0
+        self.first_minutes = []
+        self.benefit_people, self.benefit_amount = Counter(), Counter()
+        self.covered = Counter()  # 低保 / 特困供养 -> persons in a group receiving it at end
+        self.activities, self.attendance = Counter(), Counter()  # kind; group (+ "all")
+        self.sites_active, self.sites_inactive = Counter(), Counter()
+
+    def add(self, other):
+        """Add another village's counts (for the total row)."""
+        for name, value in vars(other).items():
+            if isinstance(value, (Counter, defaultdict)):
+                for key, v in value.items():
+                    getattr(self, name)[key] += v
+            elif isinstance(value, int) and name != "days":
+                setattr(self, name, getattr(self, name) + value)
+            elif isinstance(value, list):
+                getattr(self, name).extend(value)
+
+    def due(self, tier):
+        """Visits due in the period: persons x cycles in the period (rounded half up)."""
+        exact = Decimal(self.tier_persons[tier] * self.days) / self.rules.days(tier)
+        return int(exact.quantize(Decimal(1), ROUND_HALF_UP))
+
+    @property
+    def due_total(self):
+        return sum(self.due(t) for t in TIERS)
+
+    @property
+    def done_total(self):
+        return sum(self.tier_done.values())
+
+    @property
+    def within_total(self):
+        return sum(self.tier_within.values())
+
+    @property
+    def pairing_rate(self):
+        return rate(self.paired["all"], self.members["all"])
+
+    def signing_rate(self, group):
+        return rate(self.signed[group], self.members[group])
+
+    @property
+    def within_rate(self):
+        return rate(self.within_total, self.members["all"])
+
+    @property
+    def closed(self):
+        return sum(self.needs_closed.values())
+
+    @property
+    def closed30(self):
+        return sum(self.needs_closed30.values())
+
+    @property
+    def closed30_rate(self):
+        return rate(self.closed30, self.closed)
+
+    def median_days(self, kind=None):
+        values = self.close_days[kind] if kind else sum(self.close_days.values(), [])
+        return median(values) if values else None
+
+    @property
+    def on_time_rate(self):
+        return rate(self.steps_on_time, self.steps)
+
+    @property
+    def median_first_minutes(self):
+        return median(self.first_minutes) if self.first_minutes else None
+
+    def coverage_rate(self, kind):
+        return rate(self.covered[kind], self.members["all"])
+
+
+def tier_rules(on):
+    """The visit cycles in force on a day (dated settings)."""
+    return TierRules(
+        high_days=int(settings.get("visit_high_days", on)),
+        key_days=int(settings.get("visit_key_days", on)),
+        general_days=int(settings.get("visit_general_days", on)),
+    )
+
+
+def _sum_if(condition):
+    return fn.SUM(Case(None, ((condition, 1),), 0))
+
+
+def _tier():
+    """A person's effective visit tier (override, else by rule; general without a state)."""
+    return fn.COALESCE(fn.NULLIF(VisitState.override, ""), VisitState.tier, "general")
+
+
+class _Period:
+    """What every indicator query needs: the area's villages, the dates and the cut-off."""
+
+    def __init__(self, scope, start, end, village_ids):
+        self.scope, self.start, self.end, self.village_ids = scope, start, end, village_ids
+        self.cutoff = cutoff_for(end)
+        self.after = datetime.combine(end + timedelta(days=1), time.min)
+        self.members = {g: members_on(scope, end, g, self.cutoff) for g in GROUPS}
+        self.in_any = None
+        for query in self.members.values():
+            cond = Person.id.in_(query)
+            self.in_any = cond if self.in_any is None else self.in_any | cond
+
+    def known(self, model, *fields):
+        query = known(model.with_voided(*fields), model, self.cutoff)
+        return self.scope.filter(query, model)
+
+    def persons(self, query, village_field=Person.village):
+        return query.where(village_field.in_(self.village_ids))
+
+
+def _population(p, rows):
+    """Members, paired and signed by group; members by tier and visited within their cycle."""
+    paired_ids = known(Pairing.with_voided(Pairing.person), Pairing, p.cutoff).where(
+        (Pairing.started_on <= p.end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > p.end))
+    )
+    paired = Person.id.in_(paired_ids)
+    columns = [Person.village, fn.COUNT(Person.id), _sum_if(paired)]
+    for g in GROUPS:
+        member = Person.id.in_(p.members[g])
+        columns += [_sum_if(member), _sum_if(member & paired)]
+        if g in CHILD_GROUPS:
+            columns.append(_sum_if(member & (Person.agreement_signed_on <= p.end)))
+    query = p.persons(Person.select(*columns).where(p.in_any)).group_by(Person.village)
+    for values in query.tuples():
+        f, values = rows[values[0]], list(values[1:])
+        f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
+        for g in GROUPS:
+            f.members[g], f.paired[g] = values.pop(0) or 0, values.pop(0) or 0
+            if g in CHILD_GROUPS:
+                f.signed[g] = values.pop(0) or 0
+    rules = next(iter(rows.values())).rules if rows else tier_rules(p.end)
+    visited = Visit.visited_on <= p.end
+    within = None
+    for tier in TIERS:
+        since = p.end - timedelta(days=rules.days(tier) - 1)
+        seen = (
+            p.known(Visit, VisitPerson.person)
+            .join(VisitPerson, on=VisitPerson.visit == Visit.id)
+            .where(visited & (Visit.visited_on >= since))
+        )
+        cond = (_tier() == tier) & Person.id.in_(seen)
+        within = cond if within is None else within | cond
+    query = p.persons(
+        Person.select(Person.village, _tier(), fn.COUNT(Person.id), _sum_if(within))
+        .join(VisitState, JOIN.LEFT_OUTER, on=VisitState.person == Person.id)
+        .where(p.in_any)
+    ).group_by(Person.village, _tier())
+    for village_id, tier, n, n_within in query.tuples():
+        tier = tier if tier in TIERS else "general"
+        rows[village_id].tier_persons[tier] += n
+        rows[village_id].tier_within[tier] += n_within or 0
+
+
+def _visits(p, rows):
+    """Person-visits in the period by tier; visits, at the door (一登门)."""
+    in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
+    query = p.persons(
+        p.known(Visit, Person.village, _tier(), fn.COUNT(VisitPerson.id))
+        .join(VisitPerson, on=VisitPerson.visit == Visit.id)
+        .join(Person, on=VisitPerson.person == Person.id)
+        .join(VisitState, JOIN.LEFT_OUTER, on=VisitState.person == Person.id)
+        .where(in_period & p.in_any)
+    ).group_by(Person.village, _tier())
+    for village_id, tier, n in query.tuples():
+        rows[village_id].tier_done[tier if tier in TIERS else "general"] += n
+    query = p.persons(
+        p.known(Visit, Visit.village, fn.COUNT(Visit.id), _sum_if(Visit.method == "上门")).where(
+            in_period
+        ),
+        Visit.village,
+    ).group_by(Visit.village)
+    for village_id, n, door in query.tuples():
+        rows[village_id].visits, rows[village_id].door = n, door or 0
+
+
+def _needs(p, rows):
+    """Needs raised and closed in the period by kind, closed within 30 days, days to close."""
+    in_period = lambda f: (f >= p.start) & (f <= p.end)  # noqa: E731
+    query = p.persons(
+        p.known(Need, Person.village, Need.kind, Need.raised_on, Need.closed_on, Need.status)
+        .join(Person, on=Need.person == Person.id)
+        .where(in_period(Need.raised_on) | in_period(Need.closed_on))
+    )
+    for village_id, kind, raised, closed, status in query.tuples():
+        f = rows[village_id]
+        if p.start <= raised <= p.end:
+            f.needs_raised[kind] += 1
+        if closed and status in CLOSED_STATUSES and p.start <= closed <= p.end:
+            days = (closed - raised).days
+            f.needs_closed[kind] += 1
+            f.needs_closed30[kind] += days <= CLOSE_WITHIN_DAYS
+            f.close_days[kind].append(days)
+    query = p.persons(
+        p.known(Service, Person.village, Service.kind, fn.COUNT(Service.id))
+        .join(Person, on=Service.person == Person.id)
+        .where((Service.served_on >= p.start) & (Service.served_on <= p.end))
+    ).group_by(Person.village, Service.kind)
+    for village_id, kind, n in query.tuples():
+        rows[village_id].services[kind] = n
+
+
+def _emergencies(p, rows):
+    """Child emergencies discovered in the period; their steps done in time; first report."""
+    start = datetime.combine(p.start, time.min)
+    query = p.persons(
+        p.known(
+            Emergency,
+            Person.village,
+            Emergency.id,
+            Emergency.discovered_at,
+            EmergencyStep.due_at,
+            EmergencyStep.done_at,
+            EmergencyStep.original_done_at,
+            EmergencyStep.corrected_at,
+        )
+        .join(Person, on=Emergency.person == Person.id)
+        .switch(Emergency)
+        .join(EmergencyStep, JOIN.LEFT_OUTER, on=EmergencyStep.emergency == Emergency.id)
+        .where((Emergency.discovered_at >= start) & (Emergency.discovered_at < p.after))
+    )
+    first = {}
+    for village_id, eid, found, due, done, original, corrected in query.tuples():
+        f = rows[village_id]
+        if eid not in first:
+            first[eid] = (village_id, found, None)
+            f.emergencies += 1
+        if due is None:
+            continue
+        if corrected is not None and corrected >= p.cutoff:
+            done = original  # corrected after the cut-off: the time as it was then
+        if done is not None and done >= p.cutoff:
+            done = None  # not yet done when the period closed
+        f.steps += 1
+        f.steps_on_time += done is not None and done <= due
+        if done is not None and (first[eid][2] is None or done < first[eid][2]):
+            first[eid] = (village_id, found, done)
+    for village_id, found, done in first.values():
+        if done is not None:
+            rows[village_id].first_minutes.append(max(0, (done - found).total_seconds() / 60))
+
+
+def _benefits(p, rows):
+    """People and amounts by kind paid in the period's months; 低保/特困 coverage at its end."""
+    query = p.persons(
+        known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+        .join(Person, on=Benefit.person == Person.id)
+        .where(
+            (Person.voided_at.is_null() | (Person.voided_at >= p.cutoff))
+            & Benefit.kind.in_(BENEFIT_KINDS)
+            & (Benefit.status != "待审核")
+            & (Benefit.start_on <= p.end)
+            & (Benefit.end_on.is_null() | (Benefit.end_on > p.start))
+        )
+    )
+    query = p.scope.filter(query, Benefit)
+    benefits = list(query)
+    for b in benefits:  # voided after the cut-off: as known then, not voided
+        b.voided_at = b.person.voided_at = None
+    people = defaultdict(set)
+    month = month_start(p.start)
+    while month <= p.end:
+        table = bands(month)
+        for b in benefits:
+            amount = monthly_amount(b, month, table)
+            if amount:
+                village_id = b.person.village_id
+                rows[village_id].benefit_amount[b.kind] += amount
+                people[village_id, b.kind].add(b.person_id)
+        month = month_after(month)
+    for (village_id, kind), ids in people.items():
+        rows[village_id].benefit_people[kind] = len(ids)
+    for kind in COVERAGE_KINDS:
+        receiving = known(Benefit.with_voided(Benefit.person), Benefit, p.cutoff).where(
+            (Benefit.kind == kind)
+            & (Benefit.status != "待审核")
+            & (Benefit.start_on <= p.end)
+            & (Benefit.end_on.is_null() | (Benefit.end_on > p.end))
+            & ((Benefit.status != "已停发") | Benefit.end_on.is_null(False))
+        )
+        query = p.persons(
+            Person.select(Person.village, fn.COUNT(Person.id)).where(
+                p.in_any & Person.id.in_(receiving)
+            )
+        ).group_by(Person.village)
+        for village_id, n in query.tuples():
+            rows[village_id].covered[kind] = n
+
+
+def _activities(p, rows):
+    """Activities held by kind; attendance by group (members at period end); sites by kind."""
+    held = p.known(Activity).where((Activity.held_on >= p.start) & (Activity.held_on <= p.end))
+    query = p.persons(
+        held.select(Activity.village, Activity.kind, fn.COUNT(Activity.id)), Activity.village
+    ).group_by(Activity.village, Activity.kind)
+    for village_id, kind, n in query.tuples():
+        rows[village_id].activities[kind] = n
+    columns = [Activity.village, fn.COUNT(Attendance.id)]
+    columns += [_sum_if(Attendance.person.in_(p.members[g])) for g in GROUPS]
+    query = p.persons(
+        Attendance.with_voided(*columns)
+        .join(Activity, on=Attendance.activity == Activity.id)
+        .where(
+            Attendance.activity.in_(held.select(Activity.id))
+            & Attendance.attended
+            & (Attendance.voided_at.is_null() | (Attendance.voided_at >= p.cutoff))
+        ),
+        Activity.village,
+    ).group_by(Activity.village)
+    for village_id, n, *by_group in query.tuples():
+        rows[village_id].attendance["all"] = n
+        for g, m in zip(GROUPS, by_group, strict=True):
+            rows[village_id].attendance[g] = m or 0
+    query = p.persons(
+        p.known(Site, Site.village, Site.kind, Site.active, fn.COUNT(Site.id)), Site.village
+    ).group_by(Site.village, Site.kind, Site.active)
+    for village_id, kind, active, n in query.tuples():
+        (rows[village_id].sites_active if active else rows[village_id].sites_inactive)[kind] = n
+
+
+def villages(scope, village_id=None):
+    """The villages a summary has a row for: the area's, or the one asked for (in the area)."""
+    query = scope.filter(Village.ordered(), Village)
+    if village_id:
+        query = query.where(Village.id == village_id)
+    return list(query)
+
+
+def summary(scope, start, end, village_id=None):
+    """{'villages': [(village, Figures)], 'total': Figures or None, 'cutoff', 'final'}.
+
+    The total is of the user's area only: None when the area is a single village."""
+    listed = villages(scope, village_id)
+    rules = tier_rules(end)
+    days = (end - start).days + 1
+    rows = {v.id: Figures(days, rules) for v in listed}
+    p = _Period(scope, start, end, list(rows) or [0])
+    for part in (_population, _visits, _needs, _emergencies, _benefits, _activities):
+        part(p, rows)
+    total = None
+    if len(listed) > 1:
+        total = Figures(days, rules)
+        for f in rows.values():
+            total.add(f)
+    return {
+        "villages": [(v, rows[v.id]) for v in listed],
+        "total": total,
+        "cutoff": p.cutoff,
+        "final": is_final(end),
+        "days": days,
+    }
+
+
+def area_figures(scope, start, end, village_id=None):
+    """The figures of the whole area (or one village) for /reports: one Figures."""
+    data = summary(scope, start, end, village_id)
+    if data["total"] is not None:
+        return data["total"]
+    if data["villages"]:
+        return data["villages"][0][1]
+    return Figures(data["days"], tier_rules(end))
+
+
+def trend(scope, today, months=12, village_id=None):
+    """[(month start, {rate name: rate or None})] for the last `months` months, oldest first;
+    each month as known at its own cut-off."""
+    first = month_start(today)
+    for _ in range(months - 1):
+        first = month_before(first)
+    out, month = [], first
+    for _ in range(months):
+        end = month_end(month)
+        listed = villages(scope, village_id)
+        rules = tier_rules(end)
+        days = (end - month).days + 1
+        rows = {v.id: Figures(days, rules) for v in listed}
+        p = _Period(scope, month, end, list(rows) or [0])
+        _population(p, rows)
+        _needs(p, rows)
+        total = Figures(days, rules)
+        for f in rows.values():
+            total.add(f)
+        out.append(
+            (
+                month,
+                {
+                    "pairing": total.pairing_rate,
+                    "signing": total.signing_rate("留守儿童"),
+                    "within": total.within_rate,
+                    "closed30": total.closed30_rate,
+                },
+            )
+        )
+        month = month_after(month)
+    return out
