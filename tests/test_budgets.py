@@ -323,8 +323,11 @@ def test_emergency_call_list_and_suggestions_within_budget(demo_app, username):
     for url in [f"/emergencies/{i}" for i in ids] + ["/suggestions"]:
         sizes[url], html = _get_gzip(client, url)
         _check_page(url, html)
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
 
 
+@pytest.mark.parametrize("username", ["xiangzhen", "cun01"])
 def test_report_pages_within_budget(demo_app, username):
     """The reports page (indicators and trend) and the per-village summary sheet."""
     client = demo_app.test_client()
