@@ -9,8 +9,15 @@ not change it. Two dates govern every figure:
   and was not voided before it. For a period that has ended the cut-off is the end of its last
   day; for the current period it is now (the page says the figures may still change).
 
+So a past report never changes, whatever is registered, exited, re-categorised or voided
+later, even back-dated. Who was in a group on a day comes from the dated membership history
+(models/group_events.py: every entry into and exit from a group, written by the services in
+the same transaction as the change): the last event for the person and group dated on or
+before the day and recorded before the cut-off decides, in the village he lived in then.
+
 This module is the contract the report queries build on. `members_on` is the one place that
-says who was in a group on a day.
+says who was in a group on a day; `population` gives a period's opening, closing, entries and
+exits.
 """
 
 from datetime import datetime, time, timedelta
