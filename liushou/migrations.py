@@ -280,6 +280,27 @@ CREATE INDEX "suggestion_dismissal_person_id" ON "suggestion_dismissal" ("person
 """)
 
 
+@step(14)
+def group_events():
+    # The dated history of group membership (append-only). Backfilled from the state at the
+    # upgrade: in on the registration day for the current groups; for an exited person the
+    # groups his last exit took away (its audit row), out on the exit date; for a voided person
+    # out when voided. History before the upgrade is approximate.
+    _script("""
+CREATE TABLE "group_event" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "group_name" VARCHAR(8) NOT NULL, "on" DATE NOT NULL, "event" VARCHAR(3) NOT NULL, "reason" VARCHAR(16) NOT NULL, "exit_reason" VARCHAR(200) NOT NULL, "recorded_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT);
+CREATE INDEX "group_event_person_id_group_name_on" ON "group_event" ("person_id", "group_name", "on");
+CREATE INDEX "group_event_group_name_on" ON "group_event" ("group_name", "on");
+CREATE TRIGGER "group_event_no_update" BEFORE UPDATE ON "group_event"
+BEGIN SELECT RAISE(ABORT, 'group_event is append-only'); END;
+CREATE TRIGGER "group_event_no_delete" BEFORE DELETE ON "group_event"
+BEGIN SELECT RAISE(ABORT, 'group_event is append-only'); END;
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')) SELECT p."id", p."village_id", p."grid_id", g."name", date(p."created_at"), 'in', 'registered', '', p."created_at" FROM "person" p JOIN "g" ON instr(',' || p."groups" || ',', ',' || g."name" || ',') > 0 ORDER BY p."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')), "x" AS (SELECT a."object_id" AS "pid", a."at" AS "at", json_extract(c."value", '$[1]') AS "old" FROM "audit_log" a, json_each(a."changes") c WHERE a."object_type" = 'person' AND a."action" = 'exit' AND json_valid(a."changes") AND json_extract(c."value", '$[0]') = 'groups' AND a."id" = (SELECT max(b."id") FROM "audit_log" b WHERE b."object_type" = 'person' AND b."object_id" = a."object_id" AND b."action" = 'exit')) SELECT p."id", p."village_id", p."grid_id", g."name", date(p."created_at"), 'in', 'registered', '', p."created_at" FROM "person" p JOIN "x" ON x."pid" = p."id" JOIN "g" ON instr(',' || x."old" || ',', ',' || g."name" || ',') > 0 WHERE p."exited_on" IS NOT NULL ORDER BY p."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "x" AS (SELECT a."object_id" AS "pid", max(a."at") AS "at" FROM "audit_log" a WHERE a."object_type" = 'person' AND a."action" = 'exit' GROUP BY a."object_id") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", max(p."exited_on", e."on"), 'out', CASE WHEN p."exit_reason" = '死亡' THEN 'death' ELSE 'exit' END, p."exit_reason", coalesce(x."at", p."updated_at") FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" LEFT JOIN "x" ON x."pid" = p."id" WHERE p."exited_on" IS NOT NULL ORDER BY e."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", max(date(p."voided_at"), e."on"), 'out', 'voided', '', p."voided_at" FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" WHERE p."voided_at" IS NOT NULL AND p."exited_on" IS NULL ORDER BY e."id";
+""")
+
+
 LATEST = max(STEPS)
 
 

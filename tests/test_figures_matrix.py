@@ -228,19 +228,20 @@ def test_every_figure_renders_for_every_role(matrix, login_as, role):
 
 
 def test_closed_periods_do_not_change_when_benefits_stop_or_are_voided(matrix):
-    """The 2025 year and October 2026 stay as they were after every benefit still paid is
-    stopped from 2026-11-01 (voiding is a correction, so it is left out of this check)."""
+    """November 2026 (closed after the fixture was entered: a report counts what was known at
+    its close) stays as it was after every benefit still paid is stopped from 2026-12-01
+    (voiding is a correction, so it is left out of this check)."""
     from liushou.queries.indicators import report
     from liushou.services.records import stop_benefit
 
-    with clock.freeze(TODAY):
-        periods = [(date(2025, 1, 1), date(2025, 12, 31)), (date(2026, 10, 1), date(2026, 10, 31))]
+    with clock.freeze(date(2026, 12, 5)):
+        periods = [(date(2026, 11, 1), date(2026, 11, 30))]
         before = [report(ALL, *p)["benefits"] for p in periods]
         assert before[0] and all(v >= 0 for v in before[0].values())
         for benefit in Benefit.select().where(Benefit.status == "享受中"):
             if benefit.period == "每月" and (
-                benefit.end_on is None or benefit.end_on > date(2026, 11, 1)
+                benefit.end_on is None or benefit.end_on > date(2026, 12, 1)
             ):
-                if benefit.start_on <= date(2026, 11, 1):
-                    stop_benefit(SYSTEM, benefit, {"end_on": "2026-11-01"})
+                if benefit.start_on <= date(2026, 12, 1):
+                    stop_benefit(SYSTEM, benefit, {"end_on": "2026-12-01"})
         assert [report(ALL, *p)["benefits"] for p in periods] == before

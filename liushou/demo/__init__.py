@@ -18,6 +18,7 @@ from ..services.settings import update_settings
 from . import vocab
 from .bulk import Rows, foreign_keys_checked_after, indexes_after
 from .care import build_care
+from .dates import entered_on_their_day
 from .orgs import build_orgs
 from .records import build_records
 from .registry import build_registry
@@ -85,6 +86,7 @@ def build(persons=300, seed=1, password=None):
             build_care(rng, villages, grids, people, today, rows)
             build_records(rng, villages, today)
             build_orgs(rng, villages, today)
+            entered_on_their_day()
         database.pragma("cache_size", PRAGMAS["cache_size"])
     return {
         "villages": len(villages),

@@ -5,16 +5,17 @@ children and old enough to be theirs, a child's school and grade follow his age,
 carer is an adult (the grandparent, or the parent at home)."""
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from .. import clock
+from ..models.group_events import GroupEvent
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..rules import categories, family
 from ..rules.categories import age_on
 from ..rules.pinyin import keys
-from ..services import ValidationError
+from ..services import ValidationError, group_events
 from ..services.persons import _member, _said, derive, facts_of, thresholds, validate
 from . import vocab
 
@@ -126,7 +127,12 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
                         ("groups", old_groups, data["groups"]),
                         ("category_reason", _said(old_reasons), why),
                     ]
-            person_id = rows.add(Person, **data, created_at=clock.now(), updated_at=clock.now())
+            registered = _registered_on(made, data, today)
+            at = datetime.combine(registered, time(9))
+            person_id = rows.add(Person, **data, created_at=at, updated_at=clock.now())
+            _group_events(
+                rows, {**data, "id": person_id}, registered, old_groups if exited else None
+            )
             if not exited:
                 _settled(household, data, person_id)
             rows.audit("create", Person, person_id, data["name"], created)
@@ -134,6 +140,40 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
                 rows.audit("exit", Person, person_id, data["name"], exited)
     rows.flush()
     return made
+
+
+def _registered_on(made, data, today):
+    """A demo person was registered some weeks to two years ago (the same day for the same
+    demo), after his birth and not after his exit, so past months' reports have people."""
+    day = today - timedelta(days=20 + (made * 97) % 720)
+    day = max(day, data["birth_date"])
+    return min(day, data["exited_on"]) if data["exited_on"] else day
+
+
+def _group_events(rows, data, registered, groups_before_exit):
+    """His group history as the services write it: in on registration, out on his exit."""
+    at = datetime.combine(registered, time(9))
+    if groups_before_exit is None:
+        events = group_events.changes(data, {}, registered, "registered", at)
+    else:
+        events = group_events.changes(
+            {**data, "groups": groups_before_exit, "exited_on": None},
+            {},
+            registered,
+            "registered",
+            at,
+        )
+        last = {e["group_name"]: ("in", e["on"], e["village"], e["grid"]) for e in events}
+        exit_on = data["exited_on"]
+        events += group_events.changes(
+            data,
+            last,
+            exit_on,
+            group_events.exit_kind(data["exit_reason"]),
+            max(at, datetime.combine(exit_on, time(18))),
+        )
+    for event in events:
+        rows.add(GroupEvent, **event)
 
 
 def _person(values, household, taken, today):

@@ -3,6 +3,7 @@
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
+from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
@@ -26,6 +27,7 @@ ALL_MODELS = [
     Household,
     FamilyAway,
     Person,
+    GroupEvent,
     Pairing,
     Visit,
     VisitPerson,

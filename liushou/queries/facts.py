@@ -9,21 +9,33 @@ not change it. Two dates govern every figure:
   and was not voided before it. For a period that has ended the cut-off is the end of its last
   day; for the current period it is now (the page says the figures may still change).
 
+So a past report never changes, whatever is registered, exited, re-categorised or voided
+later, even back-dated. Who was in a group on a day comes from the dated membership history
+(models/group_events.py: every entry into and exit from a group, written by the services in
+the same transaction as the change): the last event for the person and group dated on or
+before the day and recorded before the cut-off decides, in the village he lived in then.
+
 This module is the contract the report queries build on. `members_on` is the one place that
-says who was in a group on a day.
+says who was in a group on a day; `population` gives a period's opening, closing, entries and
+exits.
 """
 
 from datetime import datetime, time, timedelta
 
+from peewee import fn
+
 from .. import clock
+from ..models.group_events import GroupEvent
 from ..models.persons import Person
+from ..rules.categories import GROUPS
 
 
 def cutoff_for(end):
-    """The knowledge cut-off for a period ending on `end` (a date): the next midnight, or now
-    if that is still in the future."""
+    """The knowledge cut-off for a period ending on `end` (a date): the next midnight, or, if
+    that is still in the future, the end of the current second (clock.now() is to the second:
+    a row written this second is known)."""
     close = datetime.combine(end + timedelta(days=1), time.min)
-    now = clock.now()
+    now = clock.now() + timedelta(seconds=1)
     return close if close <= now else now
 
 
@@ -42,16 +54,99 @@ def known(query, model, cutoff):
 
 
 def members_on(scope, day, group, cutoff, village_id=None):
-    """A query of the persons (ids) in `group` on `day`, as known at `cutoff`.
+    """A query of the persons (ids, as `person_id`) in `group` on `day`, as known at `cutoff`:
+    those whose last membership event for the group dated on or before `day` and recorded
+    before `cutoff` is "in" (in the user's area and the village, as they lived then). A person
+    voided before `cutoff` is in no figure; voided after it, he stays in it as he was known.
+    Person's columns may narrow the query further (it joins Person)."""
+    return _members(scope, day, group, cutoff, village_id).select(GroupEvent.person)
 
-    Provisional implementation (registration date and exit date with today's categories);
-    the dated category history replaces it without changing the signature."""
-    query = known(Person.select(Person.id), Person, cutoff)
-    query = scope.filter(query, Person).where(
-        (Person.created_at < datetime.combine(day + timedelta(days=1), time.min))
-        & (Person.exited_on.is_null() | (Person.exited_on > day))
-        & Person.groups.contains(group)
+
+def in_any_group_on(scope, day, cutoff, village_id=None):
+    """The persons (ids) in at least one group on `day`, as known at `cutoff`."""
+    queries = [members_on(scope, day, group, cutoff, village_id) for group in GROUPS]
+    union = queries[0]
+    for query in queries[1:]:
+        union = union | query
+    return union
+
+
+def _members(scope, day, group, cutoff, village_id):
+    last = GroupEvent.alias()
+    latest = (
+        last.select(last.id)
+        .where(
+            (last.person == GroupEvent.person)
+            & (last.group_name == GroupEvent.group_name)
+            & (last.on <= day)
+            & (last.recorded_at < cutoff)
+        )
+        .order_by(last.on.desc(), last.id.desc())
+        .limit(1)
     )
+    query = (
+        GroupEvent.select()
+        .join(Person, on=(GroupEvent.person == Person.id))
+        .where(
+            (GroupEvent.group_name == group)
+            & (GroupEvent.on <= day)
+            & (GroupEvent.recorded_at < cutoff)
+            & (GroupEvent.event == "in")
+            & (GroupEvent.id == latest)
+            & _not_voided(cutoff)
+        )
+    )
+    query = scope.filter(query, GroupEvent)
+    return query.where(GroupEvent.village == village_id) if village_id else query
+
+
+def _not_voided(cutoff):
+    return Person.voided_at.is_null() | (Person.voided_at >= cutoff)
+
+
+def population(scope, start, end, cutoff, village_id=None):
+    """Persons by group at the opening (the day before `start`) and the closing (`end`) of a
+    period, and the entries and exits in it by group and reason, as known at `cutoff`:
+    {"opening": {group: n}, "closing": {group: n}, "entries": {group: {reason: n}},
+    "exits": {group: {reason: n}}}. A person entering or leaving a group counts once per
+    group; closing = opening + entries − exits for every group. A move between villages is an
+    exit of one and an entry of the other, and no entry or exit of the township."""
+    out = {"opening": {}, "closing": {}, "entries": {}, "exits": {}}
+    for group in GROUPS:
+        out["opening"][group] = _members(
+            scope, start - timedelta(days=1), group, cutoff, village_id
+        ).count()
+        out["closing"][group] = _members(scope, end, group, cutoff, village_id).count()
+        out["entries"][group], out["exits"][group] = {}, {}
+    query = (
+        GroupEvent.select(
+            GroupEvent.group_name,
+            GroupEvent.event,
+            GroupEvent.reason,
+            GroupEvent.exit_reason,
+            fn.COUNT(GroupEvent.id),
+        )
+        .join(Person, on=(GroupEvent.person == Person.id))
+        .where(
+            (GroupEvent.group_name.in_(GROUPS))
+            & (GroupEvent.on >= start)
+            & (GroupEvent.on <= end)
+            & (GroupEvent.recorded_at < cutoff)
+            & _not_voided(cutoff)
+        )
+        .group_by(
+            GroupEvent.group_name, GroupEvent.event, GroupEvent.reason, GroupEvent.exit_reason
+        )
+    )
+    query = scope.filter(query, GroupEvent)
     if village_id:
-        query = query.where(Person.village == village_id)
-    return query
+        query = query.where(GroupEvent.village == village_id)
+    else:
+        query = query.where(GroupEvent.reason != "moved")
+    for group, event, reason, exit_reason, n in query.tuples():
+        label = GroupEvent(reason=reason, exit_reason=exit_reason).reason_label
+        if reason == "moved":
+            label = "由他村转入" if event == "in" else "转至他村"
+        side = out["entries" if event == "in" else "exits"][group]
+        side[label] = side.get(label, 0) + n
+    return out

@@ -16,8 +16,9 @@ from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
+from . import facts
 from .records import bands, monthly_amount, paying_between
-from .visits import coverage_by_village, in_groups, visits_in_month
+from .visits import coverage_by_village, visits_in_month
 
 
 def persons_by_village_and_group(scope):
@@ -117,60 +118,47 @@ def report(scope, start, end, village_id=None):
     visits, needs and services by kind, emergencies, activities and attendance, benefits,
     coverage."""
 
-    def narrow(query, model):
-        query = scope.filter(query, model).where(Person.voided_at.is_null())
+    cutoff = facts.cutoff_for(end)
+    # A person voided after the cut-off stays in the figures he was in when it passed.
+    alive = Person.voided_at.is_null() | (Person.voided_at >= cutoff)
+
+    def known(query, model):
+        query = facts.known(scope.filter(query, model), model, cutoff).where(alive)
         return query.where(Person.village == village_id) if village_id else query
 
-    def population(on):
-        q = narrow(Person.select(), Person).where(Person.created_at < on + timedelta(days=1))
-        return q.where(Person.exited_on.is_null() | (Person.exited_on > on))
-
-    groups_at = {}
-    for label, on in (("start", start - timedelta(days=1)), ("end", end)):
-        q = population(on)
-        groups_at[label] = {g: q.where(Person.groups.contains(g)).count() for g in GROUPS}
-    entered = (
-        narrow(Person.select(), Person)
-        .where((Person.created_at >= start) & (Person.created_at < end + timedelta(days=1)))
-        .count()
-    )
-    exits = dict(
-        narrow(Person.select(Person.exit_reason, fn.COUNT(Person.id)), Person)
-        .where((Person.exited_on >= start) & (Person.exited_on <= end))
-        .group_by(Person.exit_reason)
-        .tuples()
-    )
+    people = facts.population(scope, start, end, cutoff, village_id)
+    groups_at = {"start": people["opening"], "end": people["closing"]}
+    exits = {}
+    for reasons in people["exits"].values():
+        for reason, n in reasons.items():
+            exits[reason] = exits.get(reason, 0) + n
     visits = (
-        narrow(Visit.select().join(VisitPerson).join(Person), Visit)
-        .where((Visit.visited_on >= start) & (Visit.visited_on <= end) & Person.voided_at.is_null())
+        known(Visit.with_voided().join(VisitPerson).join(Person), Visit)
+        .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
         .select(fn.COUNT(fn.DISTINCT(Visit.id)))
         .scalar()
     )
     needs = dict(
-        narrow(Need.select(Need.kind, fn.COUNT(Need.id)).join(Person), Need)
-        .where((Need.raised_on >= start) & (Need.raised_on <= end) & Person.voided_at.is_null())
+        known(Need.with_voided(Need.kind, fn.COUNT(Need.id)).join(Person), Need)
+        .where((Need.raised_on >= start) & (Need.raised_on <= end))
         .group_by(Need.kind)
         .tuples()
     )
     services = dict(
-        narrow(Service.select(Service.kind, fn.COUNT(Service.id)).join(Person), Service)
-        .where(
-            (Service.served_on >= start) & (Service.served_on <= end) & Person.voided_at.is_null()
-        )
+        known(Service.with_voided(Service.kind, fn.COUNT(Service.id)).join(Person), Service)
+        .where((Service.served_on >= start) & (Service.served_on <= end))
         .group_by(Service.kind)
         .tuples()
     )
     emergencies = dict(
-        narrow(Emergency.select(Emergency.kind, fn.COUNT(Emergency.id)).join(Person), Emergency)
+        known(Emergency.with_voided(Emergency.kind, fn.COUNT(Emergency.id)).join(Person), Emergency)
         .where(
-            (Emergency.discovered_at >= start)
-            & (Emergency.discovered_at < end + timedelta(days=1))
-            & Person.voided_at.is_null()
+            (Emergency.discovered_at >= start) & (Emergency.discovered_at < end + timedelta(days=1))
         )
         .group_by(Emergency.kind)
         .tuples()
     )
-    acts = scope.filter(Activity.select(), Activity).where(
+    acts = facts.known(scope.filter(Activity.with_voided(), Activity), Activity, cutoff).where(
         (Activity.held_on >= start) & (Activity.held_on <= end)
     )
     if village_id:
@@ -179,19 +167,22 @@ def report(scope, start, end, village_id=None):
         acts.select(Activity.kind, fn.COUNT(Activity.id)).group_by(Activity.kind).tuples()
     )
     attended = (
-        Attendance.select()
+        Attendance.with_voided()
         .join(Person)
         .where(
             Attendance.activity.in_(acts.select(Activity.id))
             & Attendance.attended
-            & Person.voided_at.is_null()
+            & (Attendance.voided_at.is_null() | (Attendance.voided_at >= cutoff))
+            & alive
         )
         .count()
     )
     benefit_totals = {}
     month = start.replace(day=1)
     benefits = list(
-        paying_between(narrow(Benefit.select(Benefit, Person).join(Person), Benefit), start, end)
+        paying_between(
+            known(Benefit.with_voided(Benefit, Person).join(Person), Benefit), start, end
+        )
     )
     while month <= end:
         table = bands(month)
@@ -200,31 +191,29 @@ def report(scope, start, end, village_id=None):
             if amount:
                 benefit_totals[b.kind] = benefit_totals.get(b.kind, 0) + amount
         month = month_after(month)
-    paired = narrow(
-        in_groups(scope).where(
-            Person.id.in_(Pairing.select(Pairing.person).where(Pairing.ended_on.is_null()))
-        ),
-        Person,
-    ).count()
-    population_now = narrow(in_groups(scope), Person).count()
-    signed, children = (
-        agreement_rate(scope)
-        if not village_id
-        else (
-            narrow(
-                Person.active().where(
-                    Person.groups.contains("留守儿童") & Person.agreement_signed_on.is_null(False)
-                ),
-                Person,
-            ).count(),
-            narrow(Person.active().where(Person.groups.contains("留守儿童")), Person).count(),
-        )
+    # Pairing and agreements at the period's close, as known then.
+    in_groups_then = Person.id.in_(facts.in_any_group_on(scope, end, cutoff, village_id))
+    pairings = facts.known(Pairing.with_voided(Pairing.person), Pairing, cutoff).where(
+        (Pairing.started_on <= end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > end))
     )
+    paired = Person.select().where(in_groups_then & Person.id.in_(pairings)).count()
+    population_now = Person.select().where(in_groups_then).count()
+    children_then = Person.select().where(
+        Person.id.in_(facts.members_on(scope, end, "留守儿童", cutoff, village_id))
+    )
+    children = children_then.count()
+    signed = children_then.where(Person.agreement_signed_on <= end).count()
     return {
         "start": start,
         "end": end,
+        "cutoff": cutoff,
+        "final": facts.is_final(end),
+        "as_of": clock.now(),
         "groups_at": groups_at,
-        "entered": entered,
+        "entries": people["entries"],
+        "exits_by_group": people["exits"],
+        "entered": {g: sum(people["entries"][g].values()) for g in GROUPS},
+        "left": {g: sum(people["exits"][g].values()) for g in GROUPS},
         "exits": exits,
         "visits": visits,
         "needs": needs,

@@ -5,7 +5,7 @@ from ..db import database
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
 from ..models.persons import Person
-from . import ValidationError, diff
+from . import ValidationError, diff, group_events
 from .audit import record
 from .forms import Reader, to_int
 from .persons import away_rows, follow_household
@@ -67,6 +67,8 @@ def save_household(actor, scope, values, household=None, today=None):
                     .where(Person.household == household)
                     .execute()
                 )
+                for person in Person.active().where(Person.household == household):
+                    group_events.follow(person, today or clock.today(), "moved")
     return household
 
 

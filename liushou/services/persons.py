@@ -25,7 +25,7 @@ from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from ..rules.privacy import ID_FIELDS, keep_masked
-from . import SYSTEM, ValidationError, _plain, diff
+from . import SYSTEM, ValidationError, _plain, diff, group_events
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
@@ -202,6 +202,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
             if person is None:
                 data["groups"], data["group_reasons"] = derive(data, today)
                 person = Person.create(**data)
+                group_events.follow(person, today, "registered")
                 record(
                     actor,
                     "create",
@@ -334,6 +335,7 @@ def _settle(actor, person, on, changes, before, flag=True, action="update", why=
         if flag:
             _flag(person, old_groups, groups, on, why)
     person.groups, person.group_reasons = groups, reasons
+    _follow_groups(person, on, action)
     if changes:
         person.updated_at = clock.now()
         record(actor, action, person, changes=changes)
@@ -341,6 +343,14 @@ def _settle(actor, person, on, changes, before, flag=True, action="update", why=
         person.save()
     _visit_state(person)
     return groups != old_groups
+
+
+def _follow_groups(person, on, action):
+    """His group history follows, dated by the exit's own date for an exit."""
+    if action == "exit":
+        group_events.follow(person, person.exited_on, group_events.exit_kind(person.exit_reason))
+    else:
+        group_events.follow(person, on, "reentry" if action == "reenter" else "category")
 
 
 def _said(reasons_json):
@@ -430,9 +440,12 @@ def void_person(actor, person, reason, today=None):
     """作废 a registration made by mistake (a duplicate, the wrong person): kept with who, when
     and why, in no list, figure or reminder; his household's members follow at once."""
     today = today or clock.today()
-    return void(
-        actor, person, reason, after=lambda p: follow_household(actor, p.household_id, today)
-    )
+
+    def after(p):
+        group_events.follow(p, today, "voided")
+        follow_household(actor, p.household_id, today)
+
+    return void(actor, person, reason, after=after)
 
 
 _RECHECK_LOCK = threading.Lock()

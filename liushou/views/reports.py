@@ -92,8 +92,13 @@ def download(ext):
         abort(404)
     rows = [[f"期初{g_}", data["groups_at"]["start"][g_]] for g_ in GROUPS]
     rows += [[f"期末{g_}", data["groups_at"]["end"][g_]] for g_ in GROUPS]
-    rows += [["新增登记", data["entered"]]] + [
-        [f"退出：{k or '未填原因'}", v] for k, v in data["exits"].items()
+    rows += [[f"本期纳入{g_}", data["entered"][g_]] for g_ in GROUPS]
+    rows += [[f"本期退出{g_}", data["left"][g_]] for g_ in GROUPS]
+    rows += [[f"纳入：{g_}：{k}", v] for g_ in GROUPS for k, v in data["entries"][g_].items()]
+    rows += [
+        [f"退出：{g_}：{k or '未填原因'}", v]
+        for g_ in GROUPS
+        for k, v in data["exits_by_group"][g_].items()
     ]
     rows += [["走访次数", data["visits"]]] + [[f"需求：{k}", v] for k, v in data["needs"].items()]
     rows += [[f"服务：{k}", v] for k, v in data["services"].items()]
@@ -106,6 +111,8 @@ def download(ext):
         ["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
         ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"],
     ]
+    if not data["final"]:
+        rows.append([open_period_note(data["as_of"]), ""])
     record(current_actor(), "export", object_type="report", label=title)
     return xlsx_response(
         workbook(title, ["项目", "数值"], rows, sheet_name="统计"), f"{title}.xlsx"
@@ -188,3 +195,8 @@ def summary_download(ext):
     )
     record(current_actor(), "export", object_type="summary", label=title)
     return xlsx_response(book, f"{title}.xlsx")
+
+
+def open_period_note(as_of):
+    """What a report of a period not yet over says, on every copy."""
+    return f"截至 {as_of:%Y-%m-%d %H:%M}，本期尚未结束，数字可能变化"
