@@ -10,7 +10,7 @@ from .persons import Person
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
-from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [
     Village,
@@ -30,6 +30,7 @@ ALL_MODELS = [
     VisitPerson,
     VisitHelper,
     VisitState,
+    CheckIn,
     Need,
     Service,
     Emergency,

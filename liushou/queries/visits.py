@@ -9,8 +9,9 @@ from ..models import Village
 from ..models.helpers import Helper
 from ..models.households import Household
 from ..models.persons import Person
-from ..models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..models.visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from ..rules.dates import month_after
+from .facts import known
 from .helpers import for_visit
 from .persons import household_members
 
@@ -242,3 +243,27 @@ def edit_choices(visit, user_helper_ids):
             h.paired = False
             helpers.append(h)
     return members, helpers
+
+
+def checkins_between(scope, start, end, cutoff):
+    """A query of the 一敲门 check-ins (CheckIn joined with Person) made from `start` to `end`
+    (dates, inclusive) of persons in the user's area, as known at `cutoff` (facts.known: one
+    recorded later or voided before it does not count). Counted apart from visits: a check-in
+    is not a visit. `.count()` for the figure; group by Person.village for a village's."""
+    query = (
+        CheckIn.with_voided()
+        .select(CheckIn, Person)
+        .join(Person)
+        .where((CheckIn.on >= start) & (CheckIn.on <= end))
+    )
+    return scope.filter(known(query, CheckIn, cutoff), CheckIn)
+
+
+def checkins_this_month(scope, today):
+    """Check-ins made so far this month in the user's area (for the home page)."""
+    return checkins_between(scope, today.replace(day=1), today, clock.now()).count()
+
+
+def items_seen(visit):
+    """[(person, [(item, status, note)])] of a visit, as recorded."""
+    return [(link.person, link.item_rows) for link in visit.person_links.order_by(VisitPerson.id)]

@@ -34,6 +34,26 @@ def tier_rules(on=None):
     )
 
 
+def cycles(on=None):
+    """The visit cycles by role in force on a date (dated settings)."""
+    return rules.Cycles(
+        {
+            duty: {
+                group: int(settings.get(f"cycle_{duty}_{code}", on))
+                for code, group in rules.CYCLE_GROUPS.items()
+            }
+            for duty in rules.DUTIES
+        }
+    )
+
+
+def talk_days(person, tier, tr, cyc):
+    """The paired helper's cycle for a person: his groups' talk cycle, never longer than his
+    tier's; his tier's where no talk cycle is set for his groups."""
+    tier_days = tr.days(tier)
+    return cyc.for_groups("talk", person.group_list, tier_days) or tier_days
+
+
 def _first_pairing_start(person):
     row = (
         Pairing.select(Pairing.started_on)
@@ -75,10 +95,11 @@ def tier_for(person, on):
     return rules.tier_for(tier_facts(person, on), tier_rules(on))[0]
 
 
-def refresh_state(person, on=None, rules_in_force=None):
+def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None):
     """Recompute one person's tier and due date from his facts and his last visit."""
     on = on or clock.today()
     tr = rules_in_force or tier_rules(on)
+    cyc = cycles_in_force or cycles(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
     last = (
@@ -95,6 +116,7 @@ def refresh_state(person, on=None, rules_in_force=None):
         tr,
         since=_first_pairing_start(person) or on,
         asked=last.next_on if last else None,
+        days=talk_days(person, effective, tr, cyc),
     )
     values = {
         "tier": tier,
@@ -324,7 +346,7 @@ def record_visit(actor, scope, persons, values, today=None):
 def ensure_states(persons, on=None):
     """Create or refresh the visit state of persons that have none or an old one."""
     on = on or clock.today()
-    tr = tier_rules(on)
+    tr, cyc = tier_rules(on), cycles(on)
     with database.atomic():
         for person in persons:
-            refresh_state(person, on, tr)
+            refresh_state(person, on, tr, cyc)

@@ -8,9 +8,10 @@ from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
 from ..queries import reminders
 from ..queries.indicators import home_figures
+from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.visits import TIERS, bucket
-from .visits import worklist
+from .visits import duties, worklist
 
 bp = Blueprint("home", __name__)
 
@@ -23,7 +24,14 @@ def index():
     if g.user.role in WORKLIST_ROLES or helper_queries.of_user(g.user):
         page, counts = worklist(today, 1, per_page=10)
         page.has_next = False
-        work = {"page": page, "counts": counts, "today": today, "bucket": bucket, "tiers": TIERS}
+        work = {
+            "page": page,
+            "counts": counts,
+            "today": today,
+            "bucket": bucket,
+            "tiers": TIERS,
+            "duties": duties(today),
+        }
     figures = home_figures(g.scope, today)
     return render_template(
         "home.html",
@@ -34,6 +42,7 @@ def index():
         total=figures["total"],
         work=work,
         figures=figures,
+        checkins=checkins_this_month(g.scope, today),
         charts=_charts(figures),
         reminders=reminders.counts(g.scope, today),
         first_day=_first_day() if g.user.role == "admin" else None,
