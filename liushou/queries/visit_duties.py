@@ -16,8 +16,8 @@ from ..models.persons import Person
 from ..models.visits import CheckIn, Pairing, Visit, VisitPerson, VisitState
 from ..rules import visits as rules
 
-# How far ahead each duty's list looks: the door visits of this week, the knocks of today.
-HORIZON = {"door": 6, "knock": 0}
+# How far ahead each duty's list looks: those not done within their cycle (due today or before).
+HORIZON = {"door": 0, "knock": 0}
 SHOWN = 60  # rows listed per duty on the phone (the count says how many in all)
 
 

@@ -14,7 +14,7 @@ from ..queries import history, visit_duties
 from ..queries import persons as person_queries
 from ..queries import visits as queries
 from ..rules.dates import month_start
-from ..rules.visits import CHECKIN_METHODS, TIERS, bucket
+from ..rules.visits import CHECKIN_METHODS, ITEM_PROBLEM, ITEM_STATUSES, TIERS, bucket
 from ..services import ValidationError
 from ..services import checkins as checkin_service
 from ..services import visit_changes as changes
@@ -129,6 +129,25 @@ def checkin_void(checkin_id):
     return redirect(url_for("visits.checkin", checkin_id=item.id), 303)
 
 
+def _posted_items():
+    """{(person id, item): (status, note)} from a visit form that came back."""
+    form = request.form
+    rows = zip(
+        form.getlist("item_for"),
+        form.getlist("item_key"),
+        form.getlist("item_status"),
+        form.getlist("item_note"),
+        strict=False,
+    )
+    return {(pid, key): (status, note) for pid, key, status, note in rows}
+
+
+def _items_read():
+    """The item lists of a posted visit form, as the service reads them."""
+    names = ("item_for", "item_key", "item_status", "item_note")
+    return {name: request.form.getlist(name) for name in names}
+
+
 def _next_page(default):
     """Where to go after a visit is saved: a local path from ?next=, else `default`."""
     target = request.args.get("next", "")
@@ -160,10 +179,12 @@ def new(person_id):
     def read():
         return {
             **request.form.to_dict(),
+            **_items_read(),
             "helpers": request.form.getlist("helpers"),
             "persons": chosen_ids,
         }
 
+    posted = _posted_items() if request.method == "POST" else None
     return form_page(
         "visits/new.html",
         initial=initial,
@@ -180,6 +201,8 @@ def new(person_id):
             chosen=chosen_ids,
             methods=VISIT_METHODS,
             aspects=ASPECTS,
+            items=queries.item_form(members, posted),
+            statuses=ITEM_STATUSES,
             today=today,
         ),
     )
@@ -193,6 +216,8 @@ def detail(visit_id, void_errors=None):
         "visits/detail.html",
         visit=visit,
         aspects=ASPECTS,
+        items=queries.items_seen(visit),
+        problem=ITEM_PROBLEM,
         history=history.of(visit),
         labels=FIELD_LABELS,
         errors=void_errors or {},
@@ -221,10 +246,13 @@ def edit(visit_id):
     def read():
         return {
             **request.form.to_dict(),
+            **_items_read(),
             "helpers": request.form.getlist("helpers"),
             "persons": chosen_ids,
         }
 
+    kept = {p.id: rows for p, rows in queries.items_seen(visit)}
+    posted = _posted_items() if posted else None
     return form_page(
         "visits/new.html",
         initial=initial,
@@ -240,6 +268,8 @@ def edit(visit_id):
             chosen=chosen_ids,
             methods=VISIT_METHODS,
             aspects=ASPECTS,
+            items=queries.item_form(members, posted, kept),
+            statuses=ITEM_STATUSES,
             today=clock.today(),
         ),
     )
