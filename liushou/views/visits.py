@@ -166,7 +166,7 @@ def new(person_id):
     if request.method == "GET":
         state = queries.state(person)
         tier = state.effective_tier if state else service.tier_for(person, today)
-        days = service.tier_rules(today).days(tier)
+        days = service.talk_days(person, tier, service.tier_rules(today), service.cycles(today))
         initial = {
             "visited_on": today.isoformat(),
             "method": "上门",
