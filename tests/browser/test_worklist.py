@@ -26,7 +26,7 @@ def test_cadre_records_a_visit_from_the_worklist(context_factory, server, js):
     page.wait_for_url(re.compile(r".*/persons/\d+/visits/new.*"))
     assert page.locator("h1").inner_text().startswith(name)
     page.locator("summary", has_text="其他情况").click()
-    page.get_by_label("生活").fill("家中整洁，饮食正常")
+    page.get_by_label("生活", exact=True).fill("家中整洁，饮食正常")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/visits/due$"))
     assert f"已记录对 {name}" in page.locator(".flash").inner_text()
