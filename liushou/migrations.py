@@ -301,6 +301,26 @@ INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "
 """)
 
 
+@step(15)
+def checkins():
+    # A light 一敲门 check-in ("平安"): who, when, how; voided like visits.
+    _script("""
+CREATE TABLE "checkin" ("id" INTEGER NOT NULL PRIMARY KEY, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', "person_id" INTEGER NOT NULL, "helper_id" INTEGER, "at" DATETIME NOT NULL, "on" DATE NOT NULL, "method" VARCHAR(8) NOT NULL, "created_by" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("helper_id") REFERENCES "helper" ("id") ON DELETE RESTRICT);
+CREATE INDEX "checkin_person_id" ON "checkin" ("person_id");
+CREATE INDEX "checkin_helper_id" ON "checkin" ("helper_id");
+CREATE INDEX "checkin_on" ON "checkin" ("on");
+CREATE INDEX "checkin_person_id_on" ON "checkin" ("person_id", "on");
+""")
+
+
+@step(16)
+def visit_items():
+    # The items a visit asked about each person seen (JSON), kept as recorded.
+    _script("""
+ALTER TABLE "visit_person" ADD COLUMN "items" TEXT NOT NULL DEFAULT '';
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .models import Setting
+from .rules import visits as visit_rules
 
 _held = threading.local()
 
@@ -19,6 +20,9 @@ class Definition:
     kind: str = "text"  # text | phone | int | url
     help: str = ""
 
+
+# Who owes each duty, as the settings page names them.
+_DUTY_WHO = {"door": "村干部、包片干部", "knock": "网格员、志愿者", "talk": "结对帮扶人"}
 
 DEFINITIONS = [
     # No default: every card and printout carries it, so nothing prints until it is set.
@@ -102,6 +106,19 @@ DEFINITIONS = [
     Definition("visit_high_days", "高风险走访间隔（天）", "走访等级", 7, "int"),
     Definition("visit_key_days", "重点走访间隔（天）", "走访等级", 30, "int"),
     Definition("visit_general_days", "一般走访间隔（天）", "走访等级", 90, "int"),
+    *(
+        Definition(
+            f"cycle_{duty}_{code}",
+            f"{_DUTY_WHO[duty]}{visit_rules.DUTIES[duty]}：{group}（天）",
+            "走访周期（按角色）",
+            days,
+            "int0",
+            "0 表示不要求；风险等级的间隔更短时按等级" if code == "child" else "",
+        )
+        for duty, by_group in visit_rules.CYCLE_DEFAULTS.items()
+        for code, days in by_group.items()
+        for group in [visit_rules.CYCLE_GROUPS[code]]
+    ),
 ]
 BY_KEY = {d.key: d for d in DEFINITIONS}
 

@@ -210,9 +210,21 @@ def _calls(places, users):
     return {"call_id": (add_call(SYSTEM, emergency, {"target": "110"}).id, "grid")}
 
 
+def _checkins(places, users):
+    """A 一敲门 check-in on the grid's person."""
+    from liushou.models.persons import Person
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM
+    from liushou.services.checkins import check_in
+
+    person = Person.get(Person.name == GRID_MARK + "儿童")
+    checkin, _created = check_in(SYSTEM, Scope(everything=True), person.id)
+    return {"checkin_id": (checkin.id, "grid")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry, _orgs, _calls]
+EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins]
 
 
 def _urls(app, objects):

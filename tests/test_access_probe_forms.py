@@ -160,6 +160,9 @@ PLAIN_FIELDS = {
     "left_reason",
     "founded_on",
     "back",
+    "item_key",
+    "item_status",
+    "item_note",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -201,9 +204,11 @@ FORMS = {
     "pairings.tier": {},
     "helpers.form": {"village": "village", "user": "user", "areas": "areas"},
     "helpers.village_posts": {post: "helper" for post in VILLAGE_POSTS},
-    "visits.new": {"persons": "persons", "helpers": "helpers"},
-    "visits.edit": {"persons": "persons", "helpers": "helpers"},
+    "visits.new": {"persons": "persons", "helpers": "helpers", "item_for": "persons"},
+    "visits.edit": {"persons": "persons", "helpers": "helpers", "item_for": "persons"},
     "visits.void": {},
+    "visits.check_in": {},
+    "visits.checkin_void": {},
     "pairings.edit": {"helper": "helper"},
     "pairings.void": {},
     "care.need": {"helper": "helper"},
@@ -443,12 +448,14 @@ def _valid_bodies(ids, objects):
         },
         "helpers.village_posts": {post: own["helper"] for post in VILLAGE_POSTS},
         "visits.new": {
+            "item_for": [own["persons"]],
             "persons": [own["persons"]],
             "helpers": [own["helpers"]],
             "visited_on": "2026-01-06",
             "method": "上门",
         },
         "visits.edit": {
+            "item_for": [own["persons"]],
             "persons": [own["persons"]],
             "helpers": [own["helpers"]],
             "visited_on": "2026-01-04",

@@ -116,6 +116,34 @@ def _check_page(url, html):
     return page
 
 
+@pytest.mark.parametrize("username", ["cun01", "wangge01"])
+def test_visit_duty_pages_within_budget(demo_app, username):
+    """The worklist with the role's 一登门/一敲门, the visit form with its items by group, a
+    visit's page and a check-in's page."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    sizes = {}
+    sizes["/visits/due"], due = _get_gzip(client, "/visits/due")
+    form = re.search(r'href="(/persons/\d+/visits/new)', due).group(1)
+    sizes[form], html = _get_gzip(client, form)
+    assert "的情况" in html  # the items by group
+    person = re.search(r'href="(/persons/\d+)"', due).group(1)
+    visit = re.search(r'href="(/visits/\d+)"', client.get(person).get_data(as_text=True))
+    sizes[visit.group(1)], _html = _get_gzip(client, visit.group(1))
+    if username == "wangge01":
+        tap = re.search(r'action="(/persons/\d+/checkin)[^"]*"', due).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', due).group(1)
+        assert client.post(tap, data={"csrf_token": token}).status_code == 303
+        from liushou.models.visits import CheckIn
+
+        url = f"/checkins/{CheckIn.select().order_by(CheckIn.id.desc()).first().id}"
+        sizes[url], _html = _get_gzip(client, url)
+    for url in sizes:
+        _check_page(url, client.get(url).get_data(as_text=True))
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_every_navigation_page_within_budget(demo_app, username):
     client = demo_app.test_client()

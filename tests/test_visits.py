@@ -144,7 +144,8 @@ def test_visit_sets_due_date_and_refuses_the_future(world):
     _visit([kid], world["helper"], TODAY - timedelta(days=7))
     state = VisitState.get(VisitState.person == kid)
     assert state.last_visit_on == TODAY - timedelta(days=7)
-    assert state.due_on == TODAY - timedelta(days=7) + timedelta(days=90)
+    # A child: the paired helper's monthly 谈心 (seed 004), shorter than the general tier's 90 days.
+    assert state.due_on == TODAY - timedelta(days=7) + timedelta(days=30)
     assert "生活：良好" in state.last_summary
 
 
@@ -168,8 +169,9 @@ def test_worklist_overdue_first_then_visit_removes_it(world, login_as):
     kid1, kid2, elder = world["kid1"], world["kid2"], world["elder"]
     for person in (kid1, kid2, elder):
         pair(SYSTEM, ALL, world["helper"], [person], started_on=TODAY - timedelta(days=200))
-    _visit([kid1], world["helper"], TODAY - timedelta(days=100))  # 10 days overdue
-    _visit([kid2], world["helper"], TODAY - timedelta(days=92))  # 2 days overdue
+    # Children: the monthly 谈心 cycle.
+    _visit([kid1], world["helper"], TODAY - timedelta(days=40))  # 10 days overdue
+    _visit([kid2], world["helper"], TODAY - timedelta(days=32))  # 2 days overdue
     _visit([elder], world["helper"], TODAY - timedelta(days=7))  # high tier: due today
     client = login_as("cun1")
     page = client.get("/visits/due").get_data(as_text=True)
@@ -193,7 +195,7 @@ def test_worklist_overdue_first_then_visit_removes_it(world, login_as):
     assert response.status_code == 303 and response.location == "/visits/due"
     page = client.get("/visits/due").get_data(as_text=True)
     assert "已记录对 王小明 的走访" in page
-    work = page.split('<ol class="work">')[1]
+    work = page.split('<ol class="work">')[-1]  # the paired visits, after the cadre's 一登门
     assert "王小明" not in work and "王小红" in work
     # The home page of a cadre starts with his worklist.
     home = client.get("/").get_data(as_text=True)

@@ -13,7 +13,7 @@ from ..rules import visits as rules
 from ..scope import Scope
 from ..services import SYSTEM
 from ..services.helpers import save_helper, set_village_posts
-from ..services.visits import tier_facts, tier_rules
+from ..services.visits import cycles, talk_days, tier_facts, tier_rules
 from . import vocab
 
 EVERYWHERE = Scope(everything=True)
@@ -73,6 +73,7 @@ def build_care(rng, villages, grids, people, today, rows):
                 if r["kind"] not in FIRST
                 and r["serves"] != vocab.ANYONE
                 and vocab.serves(r, person.group_list)
+                and rules.fits(r["kind"], person.group_list)
             ]
             if fit and rng.random() < 0.3:
                 _pair(rows, rng.choice(fit), person, today - timedelta(days=300), primary=False)
@@ -99,7 +100,7 @@ def _pair(rows, helper, person, started_on, primary):
 def _states(rows, last, first_start, today):
     """Every person's visit state, by the rules services.visits.refresh_state applies:
     his tier from his facts, the next visit due from his last one."""
-    tr = tier_rules(today)
+    tr, cyc = tier_rules(today), cycles(today)
     households = {h.id: h for h in Household.select()}
     for person in Person.select().order_by(Person.id):
         person.household = households[person.household_id]
@@ -116,6 +117,7 @@ def _states(rows, last, first_start, today):
                 tr,
                 since=first_start.get(person.id) or today,
                 asked=None,
+                days=talk_days(person, tier, tr, cyc),
             ),
             refreshed_on=today,
             last_visit_on=visit.visited_on if visit else None,
@@ -136,7 +138,9 @@ def _visits(rng, persons, helpers_by_village, today, rows):
             visitors_of[key] = [
                 h
                 for r, h in helpers_by_village[person.village_id]
-                if r["visits"] == "yes" and vocab.serves(r, groups)
+                if r["visits"] == "yes"
+                and vocab.serves(r, groups)
+                and rules.fits(r["kind"], groups)
             ]
         visitors = visitors_of[key]
         if person.groups not in notes_of:

@@ -12,7 +12,7 @@ from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
 from .suggestions import SuggestionDismissal
-from .visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [
     Village,
@@ -33,6 +33,7 @@ ALL_MODELS = [
     VisitPerson,
     VisitHelper,
     VisitState,
+    CheckIn,
     Need,
     Service,
     Emergency,

@@ -1,4 +1,6 @@
-"""Pairing (结对帮扶) of helpers with persons, visits, and each person's visit state."""
+"""Pairing (结对帮扶) of helpers with persons, visits, check-ins, and each person's visit state."""
+
+import json
 
 from peewee import (
     BooleanField,
@@ -93,10 +95,17 @@ class Visit(Voidable):
 
 
 class VisitPerson(BaseModel):
-    """A person seen in a visit."""
+    """A person seen in a visit, with the items asked about him (JSON: [[item, status, note]],
+    the list as it was on the day, so old visits keep the items they were recorded with)."""
 
     visit = ForeignKeyField(Visit, backref="person_links", on_delete="CASCADE")
     person = ForeignKeyField(Person, backref="visit_links", on_delete="RESTRICT")
+    items = TextField(default="")
+
+    @property
+    def item_rows(self):
+        """[(item, status, note)] as recorded."""
+        return [tuple(row) for row in json.loads(self.items)] if self.items else []
 
     class Meta:
         table_name = "visit_person"
@@ -112,6 +121,27 @@ class VisitHelper(BaseModel):
     class Meta:
         table_name = "visit_helper"
         indexes = ((("visit", "helper"), True), (("helper", "visit"), False))
+
+
+class CheckIn(Voidable):
+    """A light 一敲门 check-in ("平安"): someone looked in on a person, without a visit form."""
+
+    __scope__ = "person"
+
+    person = ForeignKeyField(Person, backref="checkins", on_delete="RESTRICT")
+    helper = ForeignKeyField(Helper, null=True, backref="checkins", on_delete="RESTRICT")
+    at = DateTimeField(default=clock.now)
+    on = DateField(index=True)
+    method = CharField(max_length=8)
+    created_by = IntegerField(null=True)
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "checkin"
+        indexes = ((("person", "on"), False),)
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} 一敲门（{self.method}）"
 
 
 class VisitState(BaseModel):

@@ -8,7 +8,7 @@ from ..models.helpers import Helper
 from ..models.households import Household
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, CheckUp
-from ..models.visits import Pairing, Visit, VisitPerson, VisitState
+from ..models.visits import CheckIn, Pairing, Visit, VisitPerson, VisitState
 from ..rules.categories import GROUPS
 from ..rules.dates import month_start
 from .helpers import visible as visible_helpers
@@ -101,6 +101,12 @@ def care(scope, person):
         .where(VisitPerson.person == person)
         .order_by(Visit.visited_on.desc())
         .limit(10),
+        # 一敲门 check-ins, counted apart from visits.
+        "checkins": CheckIn.with_voided()
+        .where(CheckIn.person == person)
+        .order_by(CheckIn.at.desc())
+        .limit(5),
+        "checkin_count": CheckIn.select().where(CheckIn.person == person).count(),
         "helpers": visible_helpers(scope, active_only=True).order_by(Helper.name),
     }
 

@@ -9,8 +9,10 @@ from ..models import Village
 from ..models.helpers import Helper
 from ..models.households import Household
 from ..models.persons import Person
-from ..models.visits import Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..models.visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from ..rules.dates import month_after
+from ..rules.visits import items_for
+from .facts import known
 from .helpers import for_visit
 from .persons import household_members
 
@@ -242,3 +244,43 @@ def edit_choices(visit, user_helper_ids):
             h.paired = False
             helpers.append(h)
     return members, helpers
+
+
+def checkins_between(scope, start, end, cutoff):
+    """A query of the 一敲门 check-ins (CheckIn joined with Person) made from `start` to `end`
+    (dates, inclusive) of persons in the user's area, as known at `cutoff` (facts.known: one
+    recorded later or voided before it does not count). Counted apart from visits: a check-in
+    is not a visit. `.count()` for the figure; group by Person.village for a village's."""
+    query = (
+        CheckIn.with_voided()
+        .select(CheckIn, Person)
+        .join(Person)
+        .where((CheckIn.on >= start) & (CheckIn.on <= end))
+    )
+    return scope.filter(known(query, CheckIn, cutoff), CheckIn)
+
+
+def checkins_this_month(scope, today):
+    """Check-ins made so far this month in the user's area (for the home page)."""
+    # Everything recorded so far, this very second included (clock.now() is to the second).
+    now = clock.now() + timedelta(seconds=1)
+    return checkins_between(scope, today.replace(day=1), today, now).count()
+
+
+def items_seen(visit):
+    """[(person, [(item, status, note)])] of a visit, as recorded."""
+    return [(link.person, link.item_rows) for link in visit.person_links.order_by(VisitPerson.id)]
+
+
+def item_form(members, posted=None, kept=None):
+    """[(person, [(item, status, note)])] the visit form asks about each household member: the
+    items his visit was recorded with (`kept`: {person id: rows}) or his groups' items, filled
+    from `posted` ({(person id, item): (status, note)}) when the form comes back."""
+    posted, kept = posted or {}, kept or {}
+    out = []
+    for m in members:
+        rows = kept.get(m.id) or [(n, "", "") for n in items_for(m.group_list)]
+        rows = [(n, *posted.get((str(m.id), n), (st, note))) for n, st, note in rows]
+        if rows:
+            out.append((m, rows))
+    return out

@@ -11,7 +11,7 @@ from ..queries.visits import helpers_of, persons_seen
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader
-from .visits import read_visit, refresh_state
+from .visits import item_text, read_items, read_visit, refresh_state
 from .voiding import refuse_if_voided, void
 
 
@@ -24,7 +24,19 @@ def update_visit(actor, scope, visit, persons, values, today=None):
     if persons[0].household_id != visit.household_id:
         raise ValidationError({"persons": "只能选择本户中您负责范围内的成员"})
     before_persons, before_helpers = persons_seen(visit), helpers_of(visit)
+    links = {link.person_id: link for link in visit.person_links}
+    # Old visits keep the items they were recorded with.
+    items = read_items(
+        scope,
+        persons,
+        values,
+        kept={pid: [row[0] for row in link.item_rows] for pid, link in links.items()},
+    )
     changes = diff(visit, data)
+    for p in persons:
+        before = links[p.id].items if p.id in links else ""
+        if p.id in links and item_text(before) != item_text(items[p.id]):
+            changes.append((f"items:{p.name}", item_text(before), item_text(items[p.id])))
     names = [p.name for p in persons]
     if {p.id for p in before_persons} != {p.id for p in persons}:
         changes.append(("persons", [p.name for p in before_persons], names))
@@ -42,7 +54,10 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         ).execute()
         for p in persons:
             if p.id not in {b.id for b in before_persons}:
-                VisitPerson.create(visit=visit, person=p)
+                VisitPerson.create(visit=visit, person=p, items=items[p.id])
+            elif links[p.id].items != items[p.id]:
+                links[p.id].items = items[p.id]
+                links[p.id].save()
         VisitHelper.delete().where(
             (VisitHelper.visit == visit) & VisitHelper.helper.not_in([h.id for h in helpers])
         ).execute()

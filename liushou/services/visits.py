@@ -1,5 +1,7 @@
 """Pairing helpers with persons, recording visits, keeping each person's visit state current."""
 
+import json
+
 from .. import clock, settings
 from ..db import database
 from ..models.care import Need
@@ -14,6 +16,7 @@ from ..models.visits import (
     VisitState,
 )
 from ..queries.helpers import visible as visible_helpers
+from ..queries.persons import household_members
 from ..rules import carers, idcard
 from ..rules import visits as rules
 from ..rules.categories import age_on
@@ -32,6 +35,26 @@ def tier_rules(on=None):
         key_days=int(settings.get("visit_key_days", on)),
         general_days=int(settings.get("visit_general_days", on)),
     )
+
+
+def cycles(on=None):
+    """The visit cycles by role in force on a date (dated settings)."""
+    return rules.Cycles(
+        {
+            duty: {
+                group: int(settings.get(f"cycle_{duty}_{code}", on))
+                for code, group in rules.CYCLE_GROUPS.items()
+            }
+            for duty in rules.DUTIES
+        }
+    )
+
+
+def talk_days(person, tier, tr, cyc):
+    """The paired helper's cycle for a person: his groups' talk cycle, never longer than his
+    tier's; his tier's where no talk cycle is set for his groups."""
+    tier_days = tr.days(tier)
+    return cyc.for_groups("talk", person.group_list, tier_days) or tier_days
 
 
 def _first_pairing_start(person):
@@ -75,10 +98,11 @@ def tier_for(person, on):
     return rules.tier_for(tier_facts(person, on), tier_rules(on))[0]
 
 
-def refresh_state(person, on=None, rules_in_force=None):
+def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None):
     """Recompute one person's tier and due date from his facts and his last visit."""
     on = on or clock.today()
     tr = rules_in_force or tier_rules(on)
+    cyc = cycles_in_force or cycles(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
     last = (
@@ -95,6 +119,7 @@ def refresh_state(person, on=None, rules_in_force=None):
         tr,
         since=_first_pairing_start(person) or on,
         asked=last.next_on if last else None,
+        days=talk_days(person, effective, tr, cyc),
     )
     values = {
         "tier": tier,
@@ -270,6 +295,43 @@ def read_visit(scope, persons, values, today):
     return data, persons, helpers
 
 
+def _listed(values, name):
+    v = values.get(name)
+    return list(v) if isinstance(v, (list, tuple)) else ([v] if v else [])
+
+
+def read_items(scope, persons, values, kept=None):
+    """{person id: JSON text of [[item, status, note]]} for the persons seen, from the form's
+    aligned lists item_for (person ids), item_key, item_status, item_note. Each person is asked
+    his groups' items, or those his visit was recorded with (`kept`: {person id: [items]}).
+    A row naming someone who is not of the household in the user's area refuses the visit."""
+    kept = kept or {}
+    members = {
+        str(m.id)
+        for m in household_members(persons[0])
+        if scope.allows_grid(m.village_id, m.grid_id)
+    } | {str(p.id) for p in persons}
+    fors, keys = _listed(values, "item_for"), _listed(values, "item_key")
+    statuses, notes = _listed(values, "item_status"), _listed(values, "item_note")
+    errors, given = {}, {}
+    for i, pid in enumerate(fors):
+        if str(pid) not in members:
+            raise ValidationError({"persons": "只能选择本户中您负责范围内的成员"})
+        status = statuses[i] if i < len(statuses) else ""
+        if status and status not in rules.ITEM_STATUSES:
+            errors["items"] = "请为每一项选择正常、关注或有问题"
+        key = keys[i] if i < len(keys) else ""
+        given[str(pid), key] = (status, clean(notes[i] if i < len(notes) else "", 200))
+    if errors:
+        raise ValidationError(errors)
+    out = {}
+    for p in persons:
+        names = kept.get(p.id) or rules.items_for(p.group_list)
+        rows = [[n, *given.get((str(p.id), n), ("", ""))] for n in names]
+        out[p.id] = json.dumps(rows, ensure_ascii=False) if rows else ""
+    return out
+
+
 def record_visit(actor, scope, persons, values, today=None):
     """Record one visit to one person or several members of one household.
 
@@ -278,6 +340,7 @@ def record_visit(actor, scope, persons, values, today=None):
     """
     today = today or clock.today()
     data, persons, helpers = read_visit(scope, persons, values, today)
+    items = read_items(scope, persons, values)
     visited_on, method, needs = data["visited_on"], data["method"], data["needs"]
     first = persons[0]
     with database.atomic():
@@ -289,7 +352,7 @@ def record_visit(actor, scope, persons, values, today=None):
             **data,
         )
         for p in persons:
-            VisitPerson.create(visit=visit, person=p)
+            VisitPerson.create(visit=visit, person=p, items=items[p.id])
         for h in helpers:
             VisitHelper.create(visit=visit, helper=h)
         record(
@@ -301,6 +364,11 @@ def record_visit(actor, scope, persons, values, today=None):
                 ("visited_on", None, str(visited_on)),
                 ("method", None, method),
                 ("helpers", None, [h.name for h in helpers]),
+                *[
+                    (f"items:{p.name}", None, item_text(items[p.id]))
+                    for p in persons
+                    if item_text(items[p.id])
+                ],
             ],
         )
         if needs:
@@ -321,10 +389,16 @@ def record_visit(actor, scope, persons, values, today=None):
     return visit
 
 
+def item_text(items_json):
+    """The items answered, in one line for the history ("学习：关注 成绩下降；…")."""
+    rows = json.loads(items_json) if items_json else []
+    return "；".join(f"{n}：{st} {note}".strip() for n, st, note in rows if st or note)
+
+
 def ensure_states(persons, on=None):
     """Create or refresh the visit state of persons that have none or an old one."""
     on = on or clock.today()
-    tr = tier_rules(on)
+    tr, cyc = tier_rules(on), cycles(on)
     with database.atomic():
         for person in persons:
-            refresh_state(person, on, tr)
+            refresh_state(person, on, tr, cyc)

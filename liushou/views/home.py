@@ -9,10 +9,11 @@ from ..queries import helpers as helper_queries
 from ..queries import reminders
 from ..queries import suggestions as suggestion_queries
 from ..queries.indicators import home_figures
+from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.visits import TIERS, bucket
 from .suggestions import ANSWER_ROLES
-from .visits import worklist
+from .visits import duties, worklist
 
 bp = Blueprint("home", __name__)
 
@@ -25,7 +26,14 @@ def index():
     if g.user.role in WORKLIST_ROLES or helper_queries.of_user(g.user):
         page, counts = worklist(today, 1, per_page=10)
         page.has_next = False
-        work = {"page": page, "counts": counts, "today": today, "bucket": bucket, "tiers": TIERS}
+        work = {
+            "page": page,
+            "counts": counts,
+            "today": today,
+            "bucket": bucket,
+            "tiers": TIERS,
+            "duties": duties(today),
+        }
     figures = home_figures(g.scope, today)
     return render_template(
         "home.html",
@@ -36,6 +44,7 @@ def index():
         total=figures["total"],
         work=work,
         figures=figures,
+        checkins=checkins_this_month(g.scope, today),
         charts=_charts(figures),
         reminders=reminders.counts(g.scope, today),
         suggestions=len(suggestion_queries.pending(g.scope, today))

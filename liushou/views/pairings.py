@@ -13,6 +13,7 @@ from ..queries import helpers as helper_queries
 from ..queries import history, places
 from ..queries import persons as person_queries
 from ..queries import visits as queries
+from ..rules.visits import fits
 from ..services import ValidationError
 from ..services import visit_changes as changes
 from ..services import visits as service
@@ -147,10 +148,17 @@ def bulk():
         helper = helper_queries.get(g.scope, helper_id)
         asked = request.form.getlist("persons")
         persons = list(person_queries.by_ids(g.scope, asked))
-        run(
+        ok, _made = run(
             lambda: service.pair(current_actor(), g.scope, helper, persons, asked=asked),
             lambda made: f"{helper.name} 新结对 {len(made)} 人",
         )
+        unfit = [p.name for p in persons if not fits(helper.kind, p.group_list)]
+        if ok and unfit:
+            # A warning, not a refusal: the village may have nobody better.
+            flash(
+                f"提示：{helper.kind}一般不与{'、'.join(unfit[:10])}这类对象结对，请确认是否合适",
+                "warn",
+            )
         return redirect(
             url_for("pairings.bulk", helper=helper.id, grid=grid.id if grid else ""), 303
         )

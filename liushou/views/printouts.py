@@ -33,7 +33,7 @@ from ..queries import persons as person_queries
 from ..queries import printouts as queries
 from ..rules import privacy
 from ..rules.categories import GROUPS
-from ..rules.visits import bucket
+from ..rules.visits import ITEM_STATUSES, bucket, items_for
 from ..services.audit import record
 from ..services.persons import derive
 from . import downloads, print_response
@@ -230,6 +230,8 @@ def route_sheet(helper_id, ext):
         shown=disclosure("listing"),
         today=today,
         bucket=bucket,
+        items_for=items_for,
+        statuses=ITEM_STATUSES,
     )
     _audit(helper, label=str(helper))
     return response

@@ -3,18 +3,20 @@
 from datetime import timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from htmx_flask import request as hx_request
 
 from .. import clock
 from ..auth import current_actor
 from ..models.persons import Person
-from ..models.visits import ASPECTS, VISIT_METHODS, Visit
+from ..models.visits import ASPECTS, VISIT_METHODS, CheckIn, Visit
 from ..queries import helpers as helper_queries
-from ..queries import history
+from ..queries import history, visit_duties
 from ..queries import persons as person_queries
 from ..queries import visits as queries
 from ..rules.dates import month_start
-from ..rules.visits import TIERS, bucket
+from ..rules.visits import CHECKIN_METHODS, ITEM_PROBLEM, ITEM_STATUSES, TIERS, bucket
 from ..services import ValidationError
+from ..services import checkins as checkin_service
 from ..services import visit_changes as changes
 from ..services import visits as service
 from .forms import form_page
@@ -31,14 +33,119 @@ def worklist(today, page_number=1, per_page=PER_PAGE):
     return paginate(query, page_number, per_page), counts
 
 
+def duties(today):
+    """What the logged-in user's role owes: [(duty, label, [Due])] (一登门, 一敲门)."""
+    return visit_duties.of_user(
+        g.scope,
+        today,
+        service.cycles(today),
+        service.tier_rules(today),
+        helper_queries.of_user(g.user),
+        g.user.role,
+    )
+
+
+def duty_context(today, first_page=True):
+    """The template context of the duty lists (templates/visits/_duties.html), shown above the
+    first page of the worklist only."""
+    return dict(
+        duties=duties(today) if first_page else [],
+        methods=CHECKIN_METHODS,
+        next=url_for("visits.due"),
+        today=today,
+        bucket=bucket,
+    )
+
+
 @bp.route("/visits/due")
 def due():
-    """Whom to visit: overdue first (most days overdue first), then today, then this week."""
+    """What the user owes today: his role's 一敲门 and 一登门, then the visits due (overdue
+    first, most days overdue first, then today, then this week)."""
     today = clock.today()
-    page, counts = worklist(today, request.args.get("page", type=int))
+    number = request.args.get("page", type=int)
+    page, counts = worklist(today, number)
     return render_template(
-        "visits/due.html", page=page, counts=counts, today=today, bucket=bucket, tiers=TIERS
+        "visits/due.html",
+        page=page,
+        counts=counts,
+        tiers=TIERS,
+        **duty_context(today, first_page=(number or 1) <= 1),
     )
+
+
+@bp.route("/persons/<int:person_id>/checkin", methods=["POST"])
+def check_in(person_id):
+    """ "平安": one tap records a 一敲门 check-in. htmx gets the row back; without JavaScript,
+    back to the worklist with a message."""
+    today = clock.today()
+    try:
+        checkin, created = checkin_service.check_in(
+            current_actor(),
+            g.scope,
+            person_id,
+            request.form.get("method", ""),
+            helper_queries.of_user(g.user),
+        )
+    except ValidationError as e:
+        flash("；".join(e.errors.values()), "error")
+        return redirect(_next_page(url_for("visits.due")), 303)
+    message = f"已记录 {checkin.person.name} 平安" if created else "刚才已记录过，没有重复登记"
+    if hx_request.htmx and not request.headers.get("HX-Boosted"):
+        row = visit_duties.Due(checkin.person, "knock", 1, today, today, checkin)
+        return render_template(
+            "visits/_knock.html",
+            d=row,
+            today=today,
+            bucket=bucket,
+            methods=CHECKIN_METHODS,
+            next=_next_page(url_for("visits.due")),
+        )
+    flash(message, "ok")
+    return redirect(_next_page(url_for("visits.due")), 303)
+
+
+@bp.route("/checkins/<int:checkin_id>")
+def checkin(checkin_id, void_errors=None):
+    """One check-in: who, when, how; 作废 with a reason."""
+    item = g.scope.get(CheckIn, checkin_id)
+    return render_template(
+        "visits/checkin.html",
+        checkin=item,
+        history=history.of(item),
+        labels=FIELD_LABELS,
+        errors=void_errors or {},
+    )
+
+
+@bp.route("/checkins/<int:checkin_id>/void", methods=["POST"])
+def checkin_void(checkin_id):
+    """作废 a check-in tapped by mistake, with a reason."""
+    item = g.scope.get(CheckIn, checkin_id)
+    try:
+        checkin_service.void_checkin(current_actor(), item, request.form.get("void_reason", ""))
+    except ValidationError as e:
+        return checkin(item.id, void_errors=e.errors), 422
+    flash("一敲门记录已作废", "ok")
+    return redirect(url_for("visits.checkin", checkin_id=item.id), 303)
+
+
+def _posted_items():
+    """{(person id, item): (status, note)} from a visit form that came back."""
+    form = request.form
+    rows = zip(
+        form.getlist("item_for"),
+        form.getlist("item_key"),
+        form.getlist("item_status"),
+        form.getlist("item_note"),
+        strict=False,
+    )
+    return {(pid, key): (status, note) for pid, key, status, note in rows}
+
+
+def _items_read():
+    """The item lists of a posted visit form, as the service reads them."""
+    names = ("item_for", "item_key", "item_status", "item_note")
+    return {name: request.form.getlist(name) for name in names}
 
 
 def _next_page(default):
@@ -63,7 +170,7 @@ def new(person_id):
     if request.method == "GET":
         state = queries.state(person)
         tier = state.effective_tier if state else service.tier_for(person, today)
-        days = service.tier_rules(today).days(tier)
+        days = service.talk_days(person, tier, service.tier_rules(today), service.cycles(today))
         initial = {
             "visited_on": today.isoformat(),
             "method": "上门",
@@ -76,10 +183,12 @@ def new(person_id):
     def read():
         return {
             **request.form.to_dict(),
+            **_items_read(),
             "helpers": request.form.getlist("helpers"),
             "persons": chosen_ids,
         }
 
+    posted = _posted_items() if request.method == "POST" else None
     return form_page(
         "visits/new.html",
         initial=initial,
@@ -96,6 +205,8 @@ def new(person_id):
             chosen=chosen_ids,
             methods=VISIT_METHODS,
             aspects=ASPECTS,
+            items=queries.item_form(members, posted),
+            statuses=ITEM_STATUSES,
             today=today,
         ),
     )
@@ -109,6 +220,8 @@ def detail(visit_id, void_errors=None):
         "visits/detail.html",
         visit=visit,
         aspects=ASPECTS,
+        items=queries.items_seen(visit),
+        problem=ITEM_PROBLEM,
         history=history.of(visit),
         labels=FIELD_LABELS,
         errors=void_errors or {},
@@ -137,10 +250,13 @@ def edit(visit_id):
     def read():
         return {
             **request.form.to_dict(),
+            **_items_read(),
             "helpers": request.form.getlist("helpers"),
             "persons": chosen_ids,
         }
 
+    kept = {p.id: rows for p, rows in queries.items_seen(visit)}
+    posted = _posted_items() if posted else None
     return form_page(
         "visits/new.html",
         initial=initial,
@@ -156,6 +272,8 @@ def edit(visit_id):
             chosen=chosen_ids,
             methods=VISIT_METHODS,
             aspects=ASPECTS,
+            items=queries.item_form(members, posted, kept),
+            statuses=ITEM_STATUSES,
             today=clock.today(),
         ),
     )

@@ -16,7 +16,7 @@ def test_cadre_records_a_visit_from_the_worklist(context_factory, server, js):
     ).new_page()
     log_in(page, server, "cun01")
     page.goto(server + "/visits/due")
-    items = page.locator("ol.work > li")
+    items = page.locator("#talk ol.work > li")  # the paired visits, after the 一登门 list
     assert items.count() > 0
     first = items.first
     assert "overdue" in (first.get_attribute("class") or ""), "overdue persons come first"
@@ -25,8 +25,9 @@ def test_cadre_records_a_visit_from_the_worklist(context_factory, server, js):
     first.get_by_role("link", name="记录走访").click()
     page.wait_for_url(re.compile(r".*/persons/\d+/visits/new.*"))
     assert page.locator("h1").inner_text().startswith(name)
-    page.get_by_label("生活").fill("家中整洁，饮食正常")
+    page.locator("summary", has_text="其他情况").click()
+    page.get_by_label("生活", exact=True).fill("家中整洁，饮食正常")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/visits/due$"))
     assert f"已记录对 {name}" in page.locator(".flash").inner_text()
-    assert name not in page.locator("ol.work").inner_text()
+    assert name not in page.locator("#talk ol.work").inner_text()
