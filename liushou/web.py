@@ -19,6 +19,7 @@ from .views import (
     account,
     admin,
     care,
+    files,
     helpers,
     home,
     households,
@@ -56,7 +57,7 @@ ERRORS = {
 
 
 # Endpoints that take a file upload -> the config key of their body limit.
-UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES"}
+UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES", "files.upload": "ATTACHMENT_MAX_BYTES"}
 
 
 def _limit_request_size():
@@ -95,6 +96,7 @@ def init_app(app):
         orgs,
         reminders,
         reports,
+        files,
     ):
         app.register_blueprint(module.bp)
 

@@ -3,6 +3,7 @@
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyStep, Need, Service
+from .files import Attachment
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
@@ -41,6 +42,7 @@ ALL_MODELS = [
     Attendance,
     Organisation,
     Membership,
+    Attachment,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]
