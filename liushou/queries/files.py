@@ -1,6 +1,8 @@
 """Reads of attachments: an owner resolved through the user's scope, an owner's files, the
 files a one-person archive shows."""
 
+from werkzeug.exceptions import NotFound
+
 from ..models.care import Emergency
 from ..models.files import OWNER_KINDS, Attachment
 from ..models.persons import Person
@@ -19,8 +21,6 @@ OWNER_MODELS = {
 def owner(scope, kind, owner_id):
     """The owner row if the user's area holds it; NotFound (404) otherwise."""
     if kind not in OWNER_MODELS:
-        from werkzeug.exceptions import NotFound
-
         raise NotFound()
     return scope.get(OWNER_MODELS[kind], owner_id)
 
@@ -28,8 +28,6 @@ def owner(scope, kind, owner_id):
 def attachment(scope, attachment_id, *, voided=False):
     """(attachment, owner) when the attachment's owner is in the user's area; NotFound
     otherwise, and for a voided attachment unless `voided`."""
-    from werkzeug.exceptions import NotFound
-
     row = scope.get(Attachment, attachment_id)
     if row.voided_at is not None and not voided:
         raise NotFound()

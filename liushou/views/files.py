@@ -8,6 +8,7 @@ here, by an attachment's id, after its owner has been found in the user's area.
 import base64
 
 from flask import Blueprint, abort, current_app, g, redirect, request, send_file, url_for
+from werkzeug.exceptions import NotFound
 
 from ..auth import current_actor
 from ..models.files import KINDS, OWNER_KINDS
@@ -43,12 +44,8 @@ def _posted_owner():
     kind = named[0]
     try:
         found = queries.owner(g.scope, kind, request.values[kind])
-    except Exception as e:  # NotFound: not in the user's area, or no such record
-        if getattr(e, "code", None) == 404:
-            raise ValidationError(
-                {"file": "找不到要附上文件的记录，或它不在您负责的范围内"}
-            ) from None
-        raise
+    except NotFound:  # not in the user's area, or no such record
+        raise ValidationError({"file": "找不到要附上文件的记录，或它不在您负责的范围内"}) from None
     if kind == "agreement" and not found.is_child:
         raise ValidationError({"file": "委托照护责任确认书只附在儿童的档案上"})
     return kind, found
