@@ -32,7 +32,9 @@ if __name__ == "__main__":
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    start_nightly(app.config["DATABASE"], app.config["BACKUP_DIR"])
+    start_nightly(
+        app.config["DATABASE"], app.config["BACKUP_DIR"], files_dir=app.config["FILES_DIR"]
+    )
     start_daily()
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from . import clock
+from .backup_files import backup_store
 from .db import bind, database
 from .instance_files import private_dir
 from .migrations import LATEST, migrate
@@ -65,9 +66,11 @@ def _unlink_with_sidecars(path):
         p.unlink(missing_ok=True)
 
 
-def backup(db_path, backup_dir, now=None):
+def backup(db_path, backup_dir, now=None, files_dir=None):
     """Copy the live database into backup_dir (safe while users write), check the copy, keep the
-    month's first copy in monthly/, rotate; returns the daily copy's path."""
+    month's first copy in monthly/, rotate; returns the daily copy's path. With files_dir, the
+    attachments new since the last backup are copied into backup_dir/files after the database
+    (a file is stored before its row is written, so every file the copy names is there)."""
     now = now or clock.now()
     if not Path(db_path).is_file():
         raise BackupError(f"找不到数据库文件 {db_path}，没有备份")
@@ -101,6 +104,7 @@ def backup(db_path, backup_dir, now=None):
     if not monthly.exists():
         _keep_copy(target, monthly)
     rotate(folder)
+    backup_store(files_dir, folder)
     return target
 
 
@@ -375,7 +379,7 @@ def hold(db_path):
         return None
 
 
-def start_nightly(db_path, backup_dir, hour=2, every=600, log=print, stop=None):
+def start_nightly(db_path, backup_dir, hour=2, every=600, log=print, stop=None, files_dir=None):
     """A daemon thread in the server process that makes the day's copy after `hour` o'clock,
     checking every `every` seconds until `stop` (an Event) is set. A systemd timer running
     `flask --app app backup` may run too: a second copy on the same day replaces the first.
@@ -390,7 +394,8 @@ def start_nightly(db_path, backup_dir, hour=2, every=600, log=print, stop=None):
             while not stop.is_set():
                 if nightly_due(backup_dir, clock.now(), hour):
                     try:
-                        log(f"nightly backup: {backup(db_path, backup_dir)}")
+                        copy = backup(db_path, backup_dir, files_dir=files_dir)
+                        log(f"nightly backup: {copy}")
                     except Exception as e:  # keep serving; the settings page warns after 2 days
                         log(f"nightly backup failed: {e}")
                 stop.wait(every)

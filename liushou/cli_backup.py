@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import backup as backups
+from .backup_files import restore_store
 from .db import database
 
 
@@ -38,7 +39,9 @@ def backup_command(folder):
     folder = folder or current_app.config["BACKUP_DIR"]
     started = time.monotonic()
     try:
-        path = backups.backup(current_app.config["DATABASE"], folder)
+        path = backups.backup(
+            current_app.config["DATABASE"], folder, files_dir=current_app.config["FILES_DIR"]
+        )
     except (backups.BackupError, OSError) as e:
         raise click.ClickException(f"备份失败：{e}") from e
     click.echo(
@@ -83,5 +86,15 @@ def restore_command(file, yes):
     except (backups.BackupError, OSError) as e:
         raise click.ClickException(f"不能恢复：{e}（当前数据库没有改动）") from e
     click.echo("已恢复。" + (f"原数据库另存为 {aside}" if aside else "原来没有数据库文件。"))
+    try:
+        copied, missing = restore_store(file, db_path, current_app.config["FILES_DIR"])
+    except OSError as e:
+        raise click.ClickException(f"数据库已恢复，但照片与材料文件没有恢复：{e}") from e
+    click.echo(f"照片与材料：从备份取回 {copied} 个文件")
+    if missing:
+        click.echo(
+            f"警告：恢复的数据库中有 {len(missing)} 个附件文件在备份文件夹的 files 中找不到"
+            "（请把整个备份文件夹，包括 files 文件夹，一起复制过来再恢复）"
+        )
     if applied:
         click.echo(f"已把恢复的数据库升级到版本 {applied[-1]}")

@@ -36,6 +36,9 @@ DEFAULTS = {
     # (web.UPLOAD_LIMITS). Larger requests get the Chinese 413 page, unread.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "UPLOAD_MAX_BYTES": 11 * 1024 * 1024,  # a 10 MB workbook plus the form around it
+    # Attachments: a 15 MB camera photo or a 10 MB PDF (services/files.py) plus the form.
+    "ATTACHMENT_MAX_BYTES": 16 * 1024 * 1024,
+    "FILES_DIR": None,  # resolved to instance/files when unset (photos and scanned papers)
     "PAGE_SIZE": 50,
 }
 
@@ -63,6 +66,8 @@ def load_config(app, test_config=None):
         app.config["DATABASE"] = str(instance / "liushou.sqlite3")
     if not app.config.get("BACKUP_DIR"):
         app.config["BACKUP_DIR"] = str(instance / "backups")
+    if not app.config.get("FILES_DIR"):
+        app.config["FILES_DIR"] = str(instance / "files")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(

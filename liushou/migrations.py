@@ -321,6 +321,22 @@ ALTER TABLE "visit_person" ADD COLUMN "items" TEXT NOT NULL DEFAULT '';
 """)
 
 
+@step(17)
+def attachments():
+    # Photos and scanned papers (留痕) of a person, his agreement, a visit, an activity or an
+    # emergency. The owner is (kind, id); the file itself lives under instance/files by its
+    # content hash and is never deleted: a row is voided with its reason.
+    _script("""
+CREATE TABLE "attachment" ("id" INTEGER NOT NULL PRIMARY KEY, "owner_kind" VARCHAR(16) NOT NULL, "owner_id" INTEGER NOT NULL, "sha256" VARCHAR(64) NOT NULL, "thumb_sha256" VARCHAR(64) NOT NULL, "kind" VARCHAR(8) NOT NULL, "original_name" VARCHAR(100) NOT NULL, "size" INTEGER NOT NULL, "width" INTEGER, "height" INTEGER, "caption" VARCHAR(200) NOT NULL, "uploaded_by" INTEGER, "uploaded_at" DATETIME NOT NULL, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '');
+CREATE INDEX "attachment_owner" ON "attachment" ("owner_kind", "owner_id");
+CREATE INDEX "attachment_sha256" ON "attachment" ("sha256");
+""")
+
+
+# wt-files only: steps 13-16 belong to branches merged separately. Until they are here, empty
+# stand-ins keep the numbering gapless; once merged this loop does nothing (remove it then).
+
+
 LATEST = max(STEPS)
 
 

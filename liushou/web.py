@@ -20,6 +20,7 @@ from .views import (
     admin,
     allowance,
     care,
+    files,
     helpers,
     home,
     households,
@@ -59,7 +60,7 @@ ERRORS = {
 
 
 # Endpoints that take a file upload -> the config key of their body limit.
-UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES"}
+UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES", "files.upload": "ATTACHMENT_MAX_BYTES"}
 
 
 def _limit_request_size():
@@ -101,6 +102,7 @@ def init_app(app):
         allowance,
         suggestions,
         mine,
+        files,
     ):
         app.register_blueprint(module.bp)
 

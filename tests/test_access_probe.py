@@ -222,9 +222,29 @@ def _checkins(places, users):
     return {"checkin_id": (checkin.id, "grid")}
 
 
+def _files(places, users):
+    """A photo of the grid's probe child (its owner is grid-bound)."""
+    import io
+    import os
+    from pathlib import Path
+
+    from PIL import Image
+
+    from liushou.models.persons import Person
+    from liushou.services import SYSTEM
+    from liushou.services.files import attach
+
+    person = Person.get(Person.name == GRID_MARK + "儿童")
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(photo, "PNG")
+    store = Path(os.environ["LIUSHOU_INSTANCE"]) / "files"
+    row = attach(SYSTEM, store, "person", person, (photo.getvalue(), "a.png"), GRID_MARK + "照片")
+    return {"file_id": (row.id, "grid")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins]
+EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins, _files]
 
 
 def _urls(app, objects):

@@ -163,6 +163,7 @@ PLAIN_FIELDS = {
     "item_key",
     "item_status",
     "item_note",
+    "caption",
 }
 
 # Plain fields of one endpoint that share a name with an object field elsewhere.
@@ -184,6 +185,8 @@ OBJECT_KINDS = {
     "away",
     "organisation",
     "call",
+    "visit",
+    "emergency",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -266,6 +269,15 @@ FORMS = {
     "orgs.member_leave": {},
     "orgs.member_role": {},
     "orgs.member_void": {},
+    # The owner of an attachment: one field named by its kind (agreement = the person's).
+    "files.upload": {
+        "person": "person",
+        "agreement": "person",
+        "visit": "visit",
+        "activity": "activity",
+        "emergency": "emergency",
+    },
+    "files.void": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -328,6 +340,18 @@ def _own_and_foreign(places, users, objects):
             "attended": [kid.id],
         },
     )
+    from liushou.services.care import open_emergency
+    from liushou.services.visits import record_visit
+
+    visit = record_visit(
+        SYSTEM,
+        everything,
+        [kid],
+        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id]},
+    )
+    emergency = open_emergency(
+        SYSTEM, kid, {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "外村"}
+    )
     own_person = Person.get_by_id(objects["person_id"][0])
     # Fresh helpers of V01 (the probe's own helper is already paired with its person).
     own_helper = save_helper(
@@ -360,6 +384,8 @@ def _own_and_foreign(places, users, objects):
         "away": (objects["away_id"][0], away.id),
         "organisation": (objects["org_id"][0], org.id),
         "call": ("110", f"away-{away.id}"),
+        "visit": (objects["visit_id"][0], visit.id),
+        "emergency": (objects["emergency_id"][0], emergency.id),
     }
 
 
@@ -393,6 +419,20 @@ def _other_grid(places, objects, ids):
     )
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外格需求"})
     away = save_away(SYSTEM, home, {"name": "外格务工人员", "relation": "父亲"})
+    from liushou.models.helpers import Helper
+    from liushou.services.care import open_emergency
+    from liushou.services.visits import record_visit
+
+    helper = Helper.get(Helper.name == VILLAGE_MARK + "干部")
+    visit = record_visit(
+        SYSTEM,
+        everything,
+        [kid],
+        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id]},
+    )
+    emergency = open_emergency(
+        SYSTEM, kid, {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "外格"}
+    )
     own_person = Person.get_by_id(objects["person_id"][0]).id
     own_household = Household.get_by_id(objects["household_id"][0]).id
     return {
@@ -407,6 +447,8 @@ def _other_grid(places, objects, ids):
         "areas": (f"g:{places['V01-G1'].id}", f"g:{places['V01-G2'].id}"),
         "away": (objects["away_id"][0], away.id),
         "call": ("110", f"away-{away.id}"),
+        "visit": (objects["visit_id"][0], visit.id),
+        "emergency": (objects["emergency_id"][0], emergency.id),
     }
 
 
@@ -693,9 +735,9 @@ NOT_FOR_GRID_WORKERS = {
     "records.sites",  # a service site serves the whole village
 }
 
-# Controls not run: a print job starts PDF workers; an upload needs a file; a confirmed import
-# deletes the workbook.
-NO_CONTROL = {"printouts.job_start", "imports.upload", "imports.confirm"}
+# Controls not run: a print job starts PDF workers; an upload needs a file (tests/
+# test_attachments.py posts real ones); a confirmed import deletes the workbook.
+NO_CONTROL = {"printouts.job_start", "imports.upload", "imports.confirm", "files.upload"}
 
 
 def test_unknown_form_field_fails_loudly(app, world, monkeypatch):

@@ -576,3 +576,100 @@ def test_restore_command_refuses_while_the_real_server_runs(tmp_path):
     assert dump(db) == before
     done = _flask(env, "restore", str(copy), "--yes")  # once the server has stopped
     assert "已恢复" in done.stdout
+
+
+# --- attachments (photos and scanned papers) -------------------------------------------------
+
+
+def _attach_photo(app, caption):
+    """An attachment row and its files (its owner's existence does not matter to a backup)."""
+    import io
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from liushou.services.files import attach
+
+    database.connect(reuse_if_open=True)
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), "orange").save(photo, "PNG")
+    owner = SimpleNamespace(id=1, voided_at=None)
+    row = attach(
+        SYSTEM, app.config["FILES_DIR"], "person", owner, (photo.getvalue(), "a.png"), caption
+    )
+    database.close()
+    return row
+
+
+def test_backup_carries_the_attachments_and_restore_brings_them_back(runner, app, tmp_path):
+    from liushou.backup_files import stored
+
+    row = _attach_photo(app, "合影")
+    files = Path(app.config["FILES_DIR"])
+    originals = {sha: p.read_bytes() for sha, p in stored(files).items()}
+    assert set(originals) == {row.sha256, row.thumb_sha256}
+    result = runner.invoke(args=["backup"])
+    assert result.exit_code == 0, result.output
+    folder = Path(app.config["BACKUP_DIR"])
+    kept = stored(folder / "files")
+    assert set(kept) == set(originals)
+    assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in kept.values())
+    assert os.stat(folder / "files").st_mode & 0o777 == 0o700
+    # A second backup copies nothing new and keeps one copy of each file.
+    assert runner.invoke(args=["backup"]).exit_code == 0
+    assert len(stored(folder / "files")) == 2
+
+    # The machine is lost: an empty instance; the whole backup folder is copied back.
+    import shutil
+
+    for path in files.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    copy = backups.daily_copies(folder)[0]
+    moved = tmp_path / "usb"
+    shutil.copytree(folder, moved)
+    result = runner.invoke(args=["restore", str(moved / copy.name), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "从备份取回 2 个文件" in result.output and "找不到" not in result.output
+    back = stored(files)
+    assert {sha: p.read_bytes() for sha, p in back.items()} == originals
+    assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in back.values())
+    # The monthly copy finds the same files folder (one level up).
+    for path in files.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    monthly = backups.monthly_copies(moved)[0]
+    result = runner.invoke(args=["restore", str(monthly), "--yes"])
+    assert result.exit_code == 0 and "从备份取回 2 个文件" in result.output
+
+
+def test_restore_warns_when_the_files_were_not_copied_with_the_backup(runner, app, tmp_path):
+    _attach_photo(app, "合影")
+    db = app.config["DATABASE"]
+    copy = backups.backup(db, tmp_path / "b")  # the database alone, no files folder
+    for path in Path(app.config["FILES_DIR"]).rglob("*"):
+        if path.is_file():
+            path.unlink()
+    result = runner.invoke(args=["restore", str(copy), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "已恢复" in result.output
+        and "有 2 个附件文件在备份文件夹的 files 中找不到" in result.output
+    )
+
+
+def test_restore_skips_a_damaged_file_copy(runner, app, tmp_path):
+    from liushou.backup_files import stored
+
+    row = _attach_photo(app, "合影")
+    assert runner.invoke(args=["backup"]).exit_code == 0
+    folder = Path(app.config["BACKUP_DIR"])
+    damaged = stored(folder / "files")[row.sha256]
+    damaged.write_bytes(b"not the photo")
+    for path in Path(app.config["FILES_DIR"]).rglob("*"):
+        if path.is_file():
+            path.unlink()
+    result = runner.invoke(args=["restore", str(backups.daily_copies(folder)[0]), "--yes"])
+    assert result.exit_code == 0
+    assert "取回 1 个文件" in result.output and "有 1 个附件文件" in result.output
+    assert row.sha256 not in stored(app.config["FILES_DIR"])

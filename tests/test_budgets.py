@@ -367,3 +367,36 @@ def test_report_pages_within_budget(demo_app, username):
         assert "<caption>" in html, url
     over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
+def test_pages_with_attachments_within_budget(demo_app):
+    """A child's page with six photos and a scanned agreement, and the upload form alone."""
+    import io
+
+    from PIL import Image
+
+    from liushou.db import database
+    from liushou.models.persons import Person
+    from liushou.services import SYSTEM
+    from liushou.services.files import attach
+
+    client = demo_app.test_client()
+    _log_in(client, "cun01")
+    listing = client.get("/persons?group=留守儿童").get_data(as_text=True)
+    person_id = int(re.search(r'href="/persons/(\d+)"', listing).group(1))
+    database.connect(reuse_if_open=True)
+    person = Person.get_by_id(person_id)
+    store = demo_app.config["FILES_DIR"]
+    for i in range(6):
+        photo = io.BytesIO()
+        Image.new("RGB", (1200, 900), (i * 40, 90, 200)).save(photo, "JPEG")
+        attach(SYSTEM, store, "person", person, (photo.getvalue(), f"照片{i}.jpg"), f"入户照片{i}")
+    database.close()
+    url = f"/persons/{person_id}"
+    size, html = _get_gzip(client, url)
+    _check_page(url, html)
+    assert html.count("/thumb") == 6 and "委托照护责任确认书" in html
+    assert size <= PAGE_BUDGET, size
+    size, html = _get_gzip(client, f"/files/new?person={person_id}")
+    _check_page("/files/new", html)
+    assert size <= PAGE_BUDGET, size

@@ -4,6 +4,7 @@ from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
 from .group_events import GroupEvent
+from .files import Attachment
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
@@ -47,6 +48,7 @@ ALL_MODELS = [
     Membership,
     EmergencyCall,
     SuggestionDismissal,
+    Attachment,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]
