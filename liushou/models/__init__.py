@@ -3,8 +3,8 @@
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
-from .group_events import GroupEvent
 from .files import Attachment
+from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
