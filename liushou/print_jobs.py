@@ -29,6 +29,7 @@ def start(user_id, label, htmls, base, folder):
     with _LOCK:
         _forget_old()
         _JOBS[job_id] = job
+    glyphs = pool.submit_glyphs(htmls, base)  # the fonts all chunks share (render.join)
     futures = [pool.submit(html, base) for html in htmls]
 
     def collect():
@@ -40,7 +41,8 @@ def start(user_id, label, htmls, base, folder):
                     job["done"] += 1
             path = Path(folder) / f"{job_id}.pdf"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(render.join(parts))
+            fonts = glyphs.result(timeout=CHUNK_TIMEOUT) if glyphs else None
+            path.write_bytes(render.join(parts, fonts))
             with _LOCK:
                 job["path"] = str(path)
         except Exception as e:  # the page shows it; nothing else depends on the job

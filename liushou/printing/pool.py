@@ -86,6 +86,22 @@ def pdfs(htmls, base, timeout=TIMEOUT):
     return [f.result(timeout=timeout) for f in futures]
 
 
+def submit_glyphs(htmls, base):
+    """A Future of the PDF of `render.glyph_html(htmls)` (None for a single document): the
+    fonts that chunks joined by `render.join` share."""
+    if len(htmls) < 2:
+        return None
+    return submit(render.glyph_html(htmls), base)
+
+
+def joined(htmls, base, timeout=TIMEOUT):
+    """One PDF of a long printout laid out in chunks side by side, with one subset of each
+    font for all of it (see render.join)."""
+    glyphs = submit_glyphs(htmls, base)  # first: it runs beside the first chunk
+    parts = pdfs(htmls, base, timeout)
+    return render.join(parts, glyphs.result(timeout=timeout) if glyphs else None)
+
+
 def stop():
     """End the worker processes now (running prints are abandoned); no pool starts after this."""
     global _executor, _stopped
