@@ -35,6 +35,13 @@ def peak_mb(pid):
     return 0.0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a live process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pdf_facts(data):
     """(pages, font files embedded, font dictionaries by name) of a PDF."""
     from pypdf import PdfReader
@@ -105,20 +112,25 @@ def main():
         return
     walls = []
     for run in range(args.runs):
+        before = {pid: cpu_seconds(pid) for pid in workers_of(pool)}
+        server_before = cpu_seconds(os.getpid())
         with app.test_request_context():
             g.user = None
             t0 = time.perf_counter()
             job_id, path = print_job(app, ids, work)
             wall = time.perf_counter() - t0
+        cpu = [cpu_seconds(pid) - before.get(pid, 0) for pid in workers_of(pool)]
+        server_cpu = cpu_seconds(os.getpid()) - server_before
         data = Path(path).read_bytes()
         pages, files, names = pdf_facts(data)
         walls.append(wall)
         print(
             f"run {run + 1} ({'pool cold' if run == 0 else 'pool warm'}): {wall:.2f} s, "
             f"{pages} pages, PDF {len(data) / 1e6:.2f} MB, {files} font files "
-            f"({', '.join(names)}), load {os.getloadavg()[0]:.1f}"
+            f"({', '.join(names)}), load {os.getloadavg()[0]:.1f}; CPU s: server "
+            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}"
         )
-    workers = [peak_mb(pid) for pid in (pool._executor._processes if pool._executor else {})]
+    workers = [peak_mb(pid) for pid in workers_of(pool)]
     server = peak_mb(os.getpid())
     pool.stop()
     print(
@@ -128,6 +140,11 @@ def main():
     if len(walls) > 1:
         warm = walls[1:]
         print(f"warm runs: {min(warm):.2f}–{max(warm):.2f} s")
+
+
+def workers_of(pool):
+    """The pool's worker process ids (the executor keeps them in a private table)."""
+    return list(pool._executor._processes) if pool._executor else []
 
 
 def print_job(app, ids, work):

@@ -80,6 +80,8 @@ def _lean_fonts():
             _deferring.on = False
 
     def lean_clean(self, to_unicode, hinting):
+        if getattr(_deferring, "no_fonts", False):
+            return  # a chunk whose pages will use the glyph page's fonts (see `join`)
         if isinstance(self.file_content, _Deferred) and (
             not to_unicode or "fvar" in self.tables or self.png or self.svg or self.colr
         ):
@@ -95,14 +97,26 @@ def _lean_fonts():
     fonts._liushou_lean = True
 
 
-def pdf(html_text, base):
-    """PDF bytes of one HTML document (or one chunk of a long printout)."""
+def pdf(html_text, base, fonts=True):
+    """PDF bytes of one HTML document (or one chunk of a long printout).
+
+    `fonts=False`: the font files are left empty (no subsetting, nothing embedded), for a
+    chunk that `join` gives the glyph page's fonts; its PDF is unusable alone.
+    """
     from weasyprint import HTML  # worker-side only (see the module docstring)
 
     _lean_fonts()
-    data = HTML(string=html_text, base_url=base, url_fetcher=local_fetcher()).write_pdf()
+    _deferring.no_fonts = not fonts
+    try:
+        data = HTML(string=html_text, base_url=base, url_fetcher=local_fetcher()).write_pdf()
+    finally:
+        _deferring.no_fonts = False
     gc.collect()  # the laid-out boxes hold cycles: free them before the next chunk
     return data
+
+
+class NotShared(Exception):
+    """The chunks cannot share the glyph page's fonts: lay them out again with their own."""
 
 
 def glyph_html(htmls):
@@ -173,43 +187,49 @@ def _shared_resources(readers, glyphs):
 
 def pdf_joined(htmls, base):
     """`pool.joined` in this process (debugging, profiling)."""
-    parts = [pdf(h, base) for h in htmls]
-    return join(parts, pdf(glyph_html(htmls), base) if len(htmls) > 1 else None)
+    if len(htmls) == 1:
+        return pdf(htmls[0], base)
+    glyphs = pdf(glyph_html(htmls), base)
+    try:
+        return join([pdf(h, base, fonts=False) for h in htmls], glyphs)
+    except NotShared:
+        return join([pdf(h, base) for h in htmls])
 
 
 def join(parts, glyphs=None):
     """Chunk PDFs (bytes) joined in order into one PDF.
 
-    With `glyphs` (the PDF of `glyph_html` over the chunks), every page shares one resource
-    dictionary: one subset of each font face for the whole printout, and each image once.
+    With `glyphs` (the PDF of `glyph_html` over the chunks, which were written with
+    `fonts=False`), every page shares one resource dictionary: one subset of each font face
+    for the whole printout, and each image once. NotShared if a chunk uses a face or a glyph
+    the glyph page lacks (never seen: it would take a character drawn another way in a
+    chunk than on the glyph page).
     """
     if len(parts) == 1:
         return parts[0]
-    if glyphs is not None:
+    writer = PdfWriter()
+    if glyphs is None:
+        for part in parts:
+            writer.append(io.BytesIO(part))
+    else:
         readers = [PdfReader(io.BytesIO(part)) for part in parts]
         shared = _shared_resources(readers, PdfReader(io.BytesIO(glyphs)))
-        if shared is not None:
-            writer = PdfWriter()
-            resources = DictionaryObject()
-            for category, entries in shared.items():
-                if isinstance(entries, dict):
-                    entries = DictionaryObject(
-                        {NameObject(name): ref.clone(writer) for name, ref in entries.items()}
-                    )
-                else:
-                    entries = entries.clone(writer)
-                resources[NameObject(category)] = entries
-            resources_ref = writer._add_object(resources)
-            for reader in readers:
-                for page in reader.pages:
-                    added = writer.add_page(page, excluded_keys=("/Resources",))
-                    added[NameObject("/Resources")] = resources_ref
-            out = io.BytesIO()
-            writer.write(out)
-            return out.getvalue()
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(io.BytesIO(part))
+        if shared is None:
+            raise NotShared()
+        resources = DictionaryObject()
+        for category, entries in shared.items():
+            if isinstance(entries, dict):
+                entries = DictionaryObject(
+                    {NameObject(name): ref.clone(writer) for name, ref in entries.items()}
+                )
+            else:
+                entries = entries.clone(writer)
+            resources[NameObject(category)] = entries
+        resources_ref = writer._add_object(resources)
+        for reader in readers:
+            for page in reader.pages:
+                added = writer.add_page(page, excluded_keys=("/Resources",))
+                added[NameObject("/Resources")] = resources_ref
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
