@@ -106,7 +106,10 @@ def main():
             )
             .limit(args.cards)
         ]
-    print(f"{len(ids)} households, load average {os.getloadavg()[0]:.1f} at the start")
+    print(
+        f"{len(ids)} households, load average {os.getloadavg()[0]:.1f} at the start, "
+        f"server process {peak_mb(os.getpid()):.0f} MB before printing"
+    )
     if args.mode == "single":
         single(app, ids)
         return

@@ -6,6 +6,9 @@ WeasyPrint is imported inside the functions that need it: they run in the PDF wo
 processes, and the server process never has to load Pango.
 """
 
+import ctypes
+import ctypes.util
+import functools
 import gc
 import html as html_escape
 import io
@@ -112,7 +115,24 @@ def pdf(html_text, base, fonts=True):
     finally:
         _deferring.no_fonts = False
     gc.collect()  # the laid-out boxes hold cycles: free them before the next chunk
+    _trim()
     return data
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError, TypeError):  # no C library found, or not glibc
+        return None
+
+
+def _trim():
+    """Give freed heap back to the system (glibc keeps it otherwise), so that a worker's
+    next chunk starts from the same footprint as its first."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class NotShared(Exception):
