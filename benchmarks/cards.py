@@ -134,15 +134,33 @@ def main():
             f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}"
         )
     workers = [peak_mb(pid) for pid in workers_of(pool)]
+    others = [peak_mb(pid) for pid in children() if pid not in workers_of(pool)]
     server = peak_mb(os.getpid())
     pool.stop()
     print(
         f"peak RSS: server {server:.0f} MB, workers {' + '.join(f'{w:.0f}' for w in workers)} MB, "
-        f"all processes {server + sum(workers):.0f} MB"
+        f"other child processes (multiprocessing's resource tracker) "
+        f"{' + '.join(f'{o:.0f}' for o in others) or 'none'} MB, "
+        f"all processes {server + sum(workers) + sum(others):.0f} MB"
     )
     if len(walls) > 1:
         warm = walls[1:]
         print(f"warm runs: {min(warm):.2f}–{max(warm):.2f} s")
+
+
+def children():
+    """Process ids whose parent is this process."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == os.getpid():
+                out.append(int(entry))
+    return out
 
 
 def workers_of(pool):
