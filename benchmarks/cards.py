@@ -1,15 +1,21 @@
-"""1,000 contact cards: wall time and peak memory, split into where the time goes.
+"""Issue 17 item 5: 1,000 contact cards as one PDF: wall time, peak memory of every process,
+PDF bytes, embedded fonts.
 
-    .venv/bin/python benchmarks/cards.py [--cards 1000] [--persons 3000]
+    .venv/bin/python benchmarks/cards.py [--cards 1000] [--persons 3000] [--runs 3] [--db FILE]
 
-Builds a demo database, takes the first N households that get a card, and renders their
-sheets the way /print/cards.pdf does (same template, same card data), timing card data + QR,
-HTML, WeasyPrint layout and PDF writing separately. Peak RSS from getrusage.
+Builds a demo database (or uses --db), takes the first N households that get a card and
+prints their cards the way the print job of /print/jobs does (same card data, template,
+chunks, worker pool and join), in this process standing in for the server: it loads the
+app, never WeasyPrint. Each run is timed from the households to the PDF on disk (card data,
+QR codes, HTML, layout in the two workers, join). The first run starts the worker pool (a
+server's first print after a start); later runs find it warm. Peak RSS is each process's
+VmHWM from /proc (the server process's peak covers all runs; a worker's is read before the
+pool stops). `--mode single` lays everything out in this process instead, for comparison.
 """
 
 import argparse
+import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,111 +26,203 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def peak_mb(pid):
+    """VmHWM (peak resident set) of a live process, in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a live process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pdf_facts(data):
+    """(pages, font files embedded, font dictionaries by name) of a PDF."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    files, names = set(), set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            names.add(str(font["/BaseFont"]))
+            for descendant in font.get("/DescendantFonts") or []:
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                    if key in descriptor:
+                        files.add(descriptor.raw_get(key).idnum)
+    return len(reader.pages), len(files), sorted(names)
+
+
+def build_demo(args, work):
+    db = str(work / "cards.sqlite3")
+    t = time.time()
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "demo", "--persons", str(args.persons)]
+        + ["--password", "bench12345"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "LIUSHOU_DATABASE": db},
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"demo with {args.persons} persons: {time.time() - t:.1f} s")
+    return db
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cards", type=int, default=1000)
     ap.add_argument("--persons", type=int, default=3000)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--db")
-    ap.add_argument("--mode", choices=("both", "single", "chunked"), default="both")
+    ap.add_argument("--mode", choices=("job", "single"), default="job")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-cards-"))
-    db = args.db or str(work / "cards.sqlite3")
     os.environ["LIUSHOU_INSTANCE"] = str(work / "instance")
-    if not args.db:
-        t = time.time()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "app",
-                "demo",
-                "--persons",
-                str(args.persons),
-                "--password",
-                "bench12345",
-            ],
-            cwd=ROOT,
-            check=True,
-            env={**os.environ, "LIUSHOU_DATABASE": db},
-            stdout=subprocess.DEVNULL,
-        )
-        print(f"demo with {args.persons} persons: {time.time() - t:.1f} s")
+    db = args.db or build_demo(args, work)
+
     from flask import g
-    from weasyprint import HTML
 
     from liushou import create_app
-    from liushou.cards import cards_for, sheets, township_numbers
     from liushou.models.households import Household
     from liushou.models.persons import Person
-    from liushou.views import print_response as printing
+    from liushou.printing import pool
 
     app = create_app({"DATABASE": db, "SECRET_KEY": "bench"})
-    with app.test_request_context():
-        g.user = None
-        households = list(
-            Household.select()
+    with app.app_context():
+        ids = [
+            h.id
+            for h in Household.select(Household.id)
             .where(
                 Household.id.in_(
                     Person.active().select(Person.household).where(Person.groups != "")
                 )
             )
             .limit(args.cards)
+        ]
+    print(
+        f"{len(ids)} households, load average {os.getloadavg()[0]:.1f} at the start, "
+        f"server process {peak_mb(os.getpid()):.0f} MB before printing"
+    )
+    if args.mode == "single":
+        single(app, ids)
+        return
+    walls = []
+    for run in range(args.runs):
+        before = {pid: cpu_seconds(pid) for pid in workers_of(pool)}
+        server_before = cpu_seconds(os.getpid())
+        with app.test_request_context():
+            g.user = None
+            t0 = time.perf_counter()
+            job_id, path = print_job(app, ids, work)
+            wall = time.perf_counter() - t0
+        cpu = [cpu_seconds(pid) - before.get(pid, 0) for pid in workers_of(pool)]
+        server_cpu = cpu_seconds(os.getpid()) - server_before
+        data = Path(path).read_bytes()
+        pages, files, names = pdf_facts(data)
+        walls.append(wall)
+        print(
+            f"run {run + 1} ({'pool cold' if run == 0 else 'pool warm'}): {wall:.2f} s, "
+            f"{pages} pages, PDF {len(data) / 1e6:.2f} MB, {files} font files "
+            f"({', '.join(names)}), load {os.getloadavg()[0]:.1f}; CPU s: server "
+            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}"
         )
-    if args.mode != "chunked":
-        single(app, households, g, HTML, printing, cards_for, sheets, township_numbers)
-    if args.mode != "single":
-        chunked(app, households, g, printing, cards_for, sheets, township_numbers)
+    workers = [peak_mb(pid) for pid in workers_of(pool)]
+    others = [peak_mb(pid) for pid in children() if pid not in workers_of(pool)]
+    server = peak_mb(os.getpid())
+    pool.stop()
+    print(
+        f"peak RSS: server {server:.0f} MB, workers {' + '.join(f'{w:.0f}' for w in workers)} MB, "
+        f"other child processes (multiprocessing's resource tracker) "
+        f"{' + '.join(f'{o:.0f}' for o in others) or 'none'} MB, "
+        f"all processes {server + sum(workers) + sum(others):.0f} MB"
+    )
+    if len(walls) > 1:
+        warm = walls[1:]
+        print(f"warm runs: {min(warm):.2f}–{max(warm):.2f} s")
 
 
-def single(app, households, g, HTML, printing, cards_for, sheets, township_numbers):
+def children():
+    """Process ids whose parent is this process."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == os.getpid():
+                out.append(int(entry))
+    return out
+
+
+def workers_of(pool):
+    """The pool's worker process ids (the executor keeps them in a private table)."""
+    return list(pool._executor._processes) if pool._executor else []
+
+
+def print_job(app, ids, work):
+    """What POST /print/jobs does for these households, then wait for the PDF."""
+    from liushou import print_jobs
+    from liushou.cards import cards_for, sheets, township_numbers
+    from liushou.models.households import Household
+    from liushou.views import print_response
+    from liushou.views.printouts import _chunks
+
+    households = list(Household.select().where(Household.id.in_(ids)).order_by(Household.id))
+    numbers = township_numbers()
+    htmls = [
+        print_response.html("cards.html", preview=False, sheets=chunk, numbers=numbers)
+        for chunk in _chunks(sheets(cards_for(households)))
+    ]
+    job_id = print_jobs.start(0, "cards", htmls, print_response.base_url(), work / "prints")
+    while True:
+        job = print_jobs.get(job_id, 0)
+        if job["error"]:
+            raise SystemExit(job["error"])
+        if job["path"]:
+            return job_id, job["path"]
+        time.sleep(0.02)
+
+
+def single(app, ids):
+    """Everything in one process: layout and writing timed apart."""
+    from flask import g
+    from weasyprint import HTML
+
+    from liushou.cards import cards_for, sheets, township_numbers
+    from liushou.models.households import Household
+    from liushou.printing.render import local_fetcher
+    from liushou.views import print_response
+
     with app.test_request_context():
         g.user = None
         t0 = time.perf_counter()
+        households = list(Household.select().where(Household.id.in_(ids)).order_by(Household.id))
         cards = cards_for(households)
         t1 = time.perf_counter()
-        from liushou.printing.render import local_fetcher
-
-        html = printing.html("cards.html", sheets=sheets(cards), numbers=township_numbers())
+        html = print_response.html(
+            "cards.html", preview=False, sheets=sheets(cards), numbers=township_numbers()
+        )
         t2 = time.perf_counter()
         document = HTML(
-            string=html, base_url=str(ROOT / "static") + "/", url_fetcher=local_fetcher()
+            string=html, base_url=print_response.base_url(), url_fetcher=local_fetcher()
         ).render()
         t3 = time.perf_counter()
         pdf = document.write_pdf()
         t4 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"one process: {len(cards)} cards, {len(document.pages)} pages, PDF {len(pdf) / 1e6:.2f} MB"
-    )
+    pages, files, _ = pdf_facts(pdf)
+    print(f"one process: {pages} pages, PDF {len(pdf) / 1e6:.2f} MB, {files} font files")
     print(
         f"  card data + QR {t1 - t0:.2f} s | HTML {t2 - t1:.2f} s | layout {t3 - t2:.2f} s | "
-        f"write {t4 - t3:.2f} s | total {t4 - t0:.2f} s | peak RSS {peak:.0f} MB"
-    )
-
-
-def chunked(app, households, g, printing, cards_for, sheets, township_numbers):
-    """What /print/cards.pdf does: chunks of 25 sheets in two worker processes."""
-    with app.test_request_context():
-        g.user = None
-        t0 = time.perf_counter()
-        cards = cards_for(households)
-        all_sheets = sheets(cards)
-        from liushou.cards import SHEETS_PER_CHUNK as size
-
-        htmls = [
-            printing.html("cards.html", sheets=all_sheets[i : i + size], numbers=township_numbers())
-            for i in range(0, len(all_sheets), size)
-        ]
-        pdf = printing.pdf(htmls)
-        t1 = time.perf_counter()
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"chunked, 2 workers: {len(htmls)} chunks, PDF {len(pdf) / 1e6:.2f} MB, "
-        f"total {t1 - t0:.2f} s, "
-        f"peak RSS: server process {parent:.0f} MB, largest worker {children:.0f} MB"
+        f"write {t4 - t3:.2f} s | total {t4 - t0:.2f} s | peak RSS {peak_mb(os.getpid()):.0f} MB"
     )
 
 

@@ -11,7 +11,7 @@ from .queries import printouts as queries
 
 CARDS_PER_SHEET = 10
 # Long batches are laid out in chunks of this many A4 sheets, side by side in the PDF workers.
-SHEETS_PER_CHUNK = 10
+SHEETS_PER_CHUNK = 5
 
 
 @lru_cache(maxsize=512)

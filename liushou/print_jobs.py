@@ -29,18 +29,21 @@ def start(user_id, label, htmls, base, folder):
     with _LOCK:
         _forget_old()
         _JOBS[job_id] = job
-    futures = [pool.submit(html, base) for html in htmls]
+    glyphs = pool.submit_glyphs(htmls, base)  # the fonts all chunks share (render.join)
+    futures = [pool.submit(html, base, fonts=glyphs is None) for html in htmls]
 
     def collect():
         try:
-            parts = []
-            for future in futures:
-                parts.append(future.result(timeout=CHUNK_TIMEOUT))
+            parts = _collect(job, futures)
+            try:
+                pdf = render.join(parts, glyphs.result(timeout=CHUNK_TIMEOUT) if glyphs else None)
+            except render.NotShared:  # each chunk with its own fonts, then (see render.join)
                 with _LOCK:
-                    job["done"] += 1
+                    job["done"] = 0
+                pdf = render.join(_collect(job, [pool.submit(h, base) for h in htmls]))
             path = Path(folder) / f"{job_id}.pdf"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(render.join(parts))
+            path.write_bytes(pdf)
             with _LOCK:
                 job["path"] = str(path)
         except Exception as e:  # the page shows it; nothing else depends on the job
@@ -49,6 +52,16 @@ def start(user_id, label, htmls, base, folder):
 
     threading.Thread(target=collect, name=f"print-{job_id}", daemon=True).start()
     return job_id
+
+
+def _collect(job, futures):
+    """The chunks' PDFs in order, counting each one done for the progress page."""
+    parts = []
+    for future in futures:
+        parts.append(future.result(timeout=CHUNK_TIMEOUT))
+        with _LOCK:
+            job["done"] += 1
+    return parts
 
 
 def get(job_id, user_id):

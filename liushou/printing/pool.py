@@ -57,15 +57,17 @@ def _discard(executor):
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def submit(html_text, base):
-    """Lay one HTML document out as PDF in a worker; a Future of the PDF bytes."""
+def submit(html_text, base, fonts=True):
+    """Lay one HTML document out as PDF in a worker; a Future of the PDF bytes.
+
+    `fonts=False`: a chunk for `render.join` with a glyph page (see render.pdf)."""
     executor = _current()
     try:
-        future = executor.submit(render.pdf, html_text, base)
+        future = executor.submit(render.pdf, html_text, base, fonts)
     except BrokenProcessPool:  # a worker died since the last print: start afresh once
         _discard(executor)
         executor = _current()
-        future = executor.submit(render.pdf, html_text, base)
+        future = executor.submit(render.pdf, html_text, base, fonts)
 
     def forget_if_broken(done):
         if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
@@ -80,10 +82,31 @@ def pdf(html_text, base, timeout=TIMEOUT):
     return submit(html_text, base).result(timeout=timeout)
 
 
-def pdfs(htmls, base, timeout=TIMEOUT):
+def pdfs(htmls, base, timeout=TIMEOUT, fonts=True):
     """PDF bytes of several independent documents, in order, laid out side by side."""
-    futures = [submit(h, base) for h in htmls]
+    futures = [submit(h, base, fonts) for h in htmls]
     return [f.result(timeout=timeout) for f in futures]
+
+
+def submit_glyphs(htmls, base):
+    """A Future of the PDF of `render.glyph_html(htmls)` (None for a single document): the
+    fonts that chunks joined by `render.join` share."""
+    if len(htmls) < 2:
+        return None
+    return submit(render.glyph_html(htmls), base)
+
+
+def joined(htmls, base, timeout=TIMEOUT):
+    """One PDF of a long printout laid out in chunks side by side, with one subset of each
+    font for all of it (see render.join)."""
+    if len(htmls) == 1:
+        return pdf(htmls[0], base, timeout)
+    glyphs = submit_glyphs(htmls, base)  # first: it runs beside the first chunk
+    parts = pdfs(htmls, base, timeout, fonts=False)
+    try:
+        return render.join(parts, glyphs.result(timeout=timeout))
+    except render.NotShared:
+        return render.join(pdfs(htmls, base, timeout))
 
 
 def stop():

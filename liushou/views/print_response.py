@@ -38,13 +38,14 @@ def base_url():
 
 
 def pdf(htmls):
-    """One PDF from one or more independent HTML chunks (laid out side by side, joined in order).
+    """One PDF from one or more independent HTML chunks (laid out side by side, joined in order,
+    sharing one subset of each font).
 
     PDF_IN_PROCESS lays out in the server's own process (debugging, profiling)."""
     base = base_url()
     if current_app.config.get("PDF_IN_PROCESS"):
-        return render.join([render.pdf(h, base) for h in htmls])
-    return render.join(pool.pdfs(htmls, base))
+        return render.pdf_joined(htmls, base)
+    return pool.joined(htmls, base)
 
 
 def pdf_response(data, filename):
