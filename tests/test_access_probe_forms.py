@@ -778,7 +778,11 @@ def test_helper_login_every_form_field_is_refused(app, world, places):
         "visits.new": (
             f"/persons/{person.id}/visits/new",
             {"persons": [person.id], "helpers": [helper.id], "visited_on": "2026-01-06"},
-            {"persons": [person.id, neighbour.id], "helpers": [helper.id, ids["helpers"][0]]},
+            {
+                "persons": [person.id, neighbour.id],
+                "helpers": [helper.id, ids["helpers"][0]],
+                "item_for": [neighbour.id],
+            },
         ),
         "care.need": (
             f"/persons/{person.id}/needs/new",
