@@ -309,7 +309,7 @@ def read_items(scope, persons, values, kept=None):
     members = {
         str(m.id)
         for m in household_members(persons[0])
-        if scope.allows_grid(m.village_id, m.grid_id)
+        if scope.allows_person(m)
     } | {str(p.id) for p in persons}
     fors, keys = _listed(values, "item_for"), _listed(values, "item_key")
     statuses, notes = _listed(values, "item_status"), _listed(values, "item_note")

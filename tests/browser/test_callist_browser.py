@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 
@@ -56,7 +57,8 @@ def test_stamp_a_call_at_360px(context_factory, server, js):
         page.wait_for_url(url + "#call-120")
     stamp = page.locator("#call-120 .stamps").inner_text()
     assert re.search(r"已拨打：\d\d:\d\d ", stamp), stamp
-    assert "called" in page.locator("#call-120").get_attribute("class")
+    # htmx settles the swapped row's attributes a moment later: wait for the class.
+    expect(page.locator("#call-120")).to_have_class(re.compile(r"\bcalled\b"))
     # Stored, not only shown: a fresh load shows it too.
     page.goto(url)
     assert "已拨打" in page.locator("#call-120 .stamps").inner_text()

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 
@@ -29,7 +30,8 @@ def test_grid_worker_taps_safe_on_the_knock_list(context_factory, server, js):
         # htmx swaps the row in place: same page, the row now says it is done.
         done = page.locator(f"#{row_id}")
         done.get_by_text("已报平安").wait_for()
-        assert "done" in (done.get_attribute("class") or "")
+        # htmx settles the swapped row's attributes a moment later: wait for the class.
+        expect(done).to_have_class(re.compile(r"\bdone\b"))
         assert page.url.endswith("/visits/due")
     else:
         page.wait_for_url(re.compile(r".*/visits/due$"))

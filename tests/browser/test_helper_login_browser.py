@@ -92,7 +92,8 @@ def test_helper_logs_in_and_records_a_visit(context_factory, server, js):
     page.wait_for_url(re.compile(r".*/persons/\d+/visits/new$"))
     assert page.locator("h1").inner_text().startswith(person)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.get_by_label("生活").fill("帮扶人自己登录记录")
+    page.locator("summary", has_text="其他情况").click()
+    page.get_by_label("生活", exact=True).fill("帮扶人自己登录记录")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/visits/due$"))
     assert f"已记录对 {person}" in page.locator(".flash").inner_text()
