@@ -7,7 +7,8 @@ Builds a demo database (or uses --db), takes the first N households that get a c
 prints their cards the way the print job of /print/jobs does (same card data, template,
 chunks, worker pool and join), in this process standing in for the server: it loads the
 app, never WeasyPrint. Each run is timed from the households to the PDF on disk (card data,
-QR codes, HTML, layout in the two workers, join). The first run starts the worker pool (a
+QR codes, HTML, the glyph page, the layer document (each village's part of a card, laid
+out once) and the chunks in the two workers, join). The first run starts the worker pool (a
 server's first print after a start); later runs find it warm. Peak RSS is each process's
 VmHWM from /proc (the server process's peak covers all runs; a worker's is read before the
 pool stops). `--mode single` lays everything out in this process instead, for comparison.
@@ -193,14 +194,14 @@ def print_job(app, ids, work):
 
 
 def single(app, ids):
-    """Everything in one process: layout and writing timed apart."""
+    """Everything in this process (render.pdf_joined: glyph page, layers, chunks, join)."""
     from flask import g
-    from weasyprint import HTML
 
     from liushou.cards import cards_for, sheets, township_numbers
     from liushou.models.households import Household
-    from liushou.printing.render import local_fetcher
+    from liushou.printing import render
     from liushou.views import print_response
+    from liushou.views.printouts import _chunks
 
     with app.test_request_context():
         g.user = None
@@ -208,21 +209,19 @@ def single(app, ids):
         households = list(Household.select().where(Household.id.in_(ids)).order_by(Household.id))
         cards = cards_for(households)
         t1 = time.perf_counter()
-        html = print_response.html(
-            "cards.html", preview=False, sheets=sheets(cards), numbers=township_numbers()
-        )
+        numbers = township_numbers()
+        htmls = [
+            print_response.html("cards.html", preview=False, sheets=chunk, numbers=numbers)
+            for chunk in _chunks(sheets(cards))
+        ]
         t2 = time.perf_counter()
-        document = HTML(
-            string=html, base_url=print_response.base_url(), url_fetcher=local_fetcher()
-        ).render()
+        pdf = render.pdf_joined(htmls, print_response.base_url())
         t3 = time.perf_counter()
-        pdf = document.write_pdf()
-        t4 = time.perf_counter()
     pages, files, _ = pdf_facts(pdf)
     print(f"one process: {pages} pages, PDF {len(pdf) / 1e6:.2f} MB, {files} font files")
     print(
-        f"  card data + QR {t1 - t0:.2f} s | HTML {t2 - t1:.2f} s | layout {t3 - t2:.2f} s | "
-        f"write {t4 - t3:.2f} s | total {t4 - t0:.2f} s | peak RSS {peak_mb(os.getpid()):.0f} MB"
+        f"  card data + QR {t1 - t0:.2f} s | HTML {t2 - t1:.2f} s | layout and join "
+        f"{t3 - t2:.2f} s | total {t3 - t0:.2f} s | peak RSS {peak_mb(os.getpid()):.0f} MB"
     )
 
 

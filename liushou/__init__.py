@@ -2,15 +2,18 @@
 
 import os
 
-from flask import Flask
-
-from . import cli, db, web
-from .config import load_config
-from .migrations import migrate
+# Nothing of the application is imported here, only in create_app: the PDF worker processes
+# import liushou.printing.worker, which must not pull in Flask and peewee with the package.
 
 
 def create_app(test_config=None):
     """Build the app: configuration layers, database, extensions, blueprints, CLI, errors."""
+    from flask import Flask
+
+    from . import cli, db, web
+    from .config import load_config
+    from .migrations import migrate
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app = Flask(
         __name__,

@@ -64,14 +64,23 @@ def cards_for(households):
     posts = queries.card_posts({h.village_id for h in households})
     paired = queries.card_helpers([h.id for h in households])
     org = settings.get("township_name")
+    layers = {}  # the village's part of a card, drawn once per batch (templates/print/cards.html)
     out = []
     for h in households:
         vposts = posts.get(h.village_id, {})
         cadre = vposts.get("包片干部")
         cadre_id = cadre.id if cadre else None
         helpers = [v for k, v in paired.get(h.id, {}).items() if k != cadre_id][:2]
+        contacts = [
+            (label, vposts[post].name, vposts[post].phone)
+            for post, label in (("村医", "村医"), ("民警", "民警"), ("法律顾问", "法律顾问"))
+            if post in vposts
+        ]
+        cadre_key = (cadre.name, cadre.position, cadre.phone) if cadre else None
+        layer = layers.setdefault((cadre_key, tuple(contacts)), len(layers) + 1)
         out.append(
             {
+                "layer": layer,
                 "head": h.head_name,
                 "address": f"{h.village.name}{h.address}",
                 "cadre_name": cadre.name if cadre else "",
@@ -79,15 +88,7 @@ def cards_for(households):
                 "cadre_phone": cadre.phone if cadre else "",
                 "qr": contact_qr(cadre.name, cadre.phone, org) if cadre and cadre.phone else "",
                 "helpers": helpers,
-                "contacts": [
-                    (label, vposts[post].name, vposts[post].phone)
-                    for post, label in (
-                        ("村医", "村医"),
-                        ("民警", "民警"),
-                        ("法律顾问", "法律顾问"),
-                    )
-                    if post in vposts
-                ],
+                "contacts": contacts,
             }
         )
     return out

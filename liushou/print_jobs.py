@@ -29,18 +29,18 @@ def start(user_id, label, htmls, base, folder):
     with _LOCK:
         _forget_old()
         _JOBS[job_id] = job
-    glyphs = pool.submit_glyphs(htmls, base)  # the fonts all chunks share (render.join)
-    futures = [pool.submit(html, base, fonts=glyphs is None) for html in htmls]
+    work = pool.Job(htmls, base)  # glyph page, layers and chunks queued on the pool
 
     def collect():
+        nonlocal work
         try:
-            parts = _collect(job, futures)
             try:
-                pdf = render.join(parts, glyphs.result(timeout=CHUNK_TIMEOUT) if glyphs else None)
+                pdf = work.pdf(_collect(job, work.chunks), CHUNK_TIMEOUT)
             except render.NotShared:  # each chunk with its own fonts, then (see render.join)
                 with _LOCK:
                     job["done"] = 0
-                pdf = render.join(_collect(job, [pool.submit(h, base) for h in htmls]))
+                work = work.unshared()
+                pdf = work.pdf(_collect(job, work.chunks), CHUNK_TIMEOUT)
             path = Path(folder) / f"{job_id}.pdf"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(pdf)

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from liushou import clock
 from liushou.models.households import Household
 from liushou.models.persons import Person
-from liushou.printing import render
+from liushou.printing import pool, render, worker
 from liushou.views import printouts
 from tests.conftest import PASSWORD, csrf_token
 
@@ -55,9 +55,14 @@ def _glyphs_drawn(reader):
     """{font resource name: glyph ids} drawn by the pages' text (WeasyPrint writes each glyph
     as a 4-digit hex id in TJ arrays after a Tf)."""
     used = {}
-    for page in reader.pages:
+    streams = [page.get_contents().get_data() for page in reader.pages]
+    # The village's part of each card is a form drawn on the page (render.join's layers).
+    xobjects = reader.pages[0]["/Resources"].get("/XObject") or {}
+    forms = [x.get_object() for x in xobjects.values()]
+    streams += [f.get_data() for f in forms if f["/Subtype"] == "/Form"]
+    for content in streams:
         font = None
-        content = page.get_contents().get_data().decode("latin-1")
+        content = content.decode("latin-1")
         for token in re.finditer(r"/(\w+) [\d.]+ Tf|\[([^\]]*)\] TJ", content):
             if token.group(1):
                 font = "/" + token.group(1)
@@ -147,3 +152,44 @@ def test_a_glyph_missing_from_the_glyph_page_is_refused(app):
     # In-process printing falls back to chunks with their own fonts and stays readable.
     mixed = render.pdf_joined(chunks, base)
     assert [p.extract_text().strip() for p in PdfReader(io.BytesIO(mixed)).pages] == ["留守"] * 2
+
+
+def test_each_card_draws_its_village_part_once_laid_out(cards_pdf):
+    data, heads = cards_pdf
+    reader = PdfReader(io.BytesIO(data))
+    forms = {
+        name: ref.get_object()
+        for name, ref in reader.pages[0]["/Resources"]["/XObject"].items()
+        if ref.get_object()["/Subtype"] == "/Form"
+    }
+    assert forms  # one per distinct village part, shared by every page
+    drawn = 0
+    for page in reader.pages:
+        content = page.get_contents().get_data().decode("latin-1")
+        drawn += sum(content.count(f"{name} Do") for name in forms)
+    assert drawn == len(heads)  # every card, no card twice
+
+
+def test_a_pdf_worker_loads_neither_flask_nor_the_database_layer(app):
+    base = render.base_url(app.static_folder)
+    assert pool.pdf("<p>一</p>", base).startswith(b"%PDF")
+    assert pool.call(worker.imported, "weasyprint").result(timeout=60)
+    for name in ("flask", "peewee", "liushou.models"):
+        assert not pool.call(worker.imported, name).result(timeout=60), name
+
+
+def test_app_py_imported_by_a_spawned_worker_builds_no_app():
+    """Under `python app.py`, multiprocessing's spawned workers run app.py as __mp_main__."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import runpy, sys; runpy.run_path('app.py', run_name='__mp_main__'); "
+        "print(sorted(m for m in ('flask', 'peewee', 'waitress') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -9,12 +9,11 @@ from its SIGTERM/SIGINT handlers, and it runs at exit, so no worker outlives the
 
 import atexit
 import multiprocessing
-import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from . import render
+from . import render, worker
 
 WORKERS = 2
 TIMEOUT = 600  # seconds one blocking print may take
@@ -28,22 +27,20 @@ class Stopped(RuntimeError):
     """The server is stopping: no new print is started."""
 
 
-def _ignore_interrupts():
-    """Worker initializer: Ctrl-C in a terminal reaches the whole process group; the server
-    decides when its workers end (see stop), so they do not die half-way on their own."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _current():
     global _executor
     with _lock:
         if _stopped:
             raise Stopped("服务器正在停止，请稍后再打印")
         if _executor is None:
+            # The workers import only liushou.printing.worker (and WeasyPrint): the functions
+            # and the initializer they are given live there, and `liushou` itself loads the
+            # application lazily. (A server started as `python app.py` has them import
+            # app.py too, as __mp_main__; app.py builds its app under its main guard only.)
             _executor = ProcessPoolExecutor(
                 max_workers=WORKERS,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_interrupts,
+                initializer=worker.ignore_interrupts,
             )
         return _executor
 
@@ -57,17 +54,15 @@ def _discard(executor):
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def submit(html_text, base, fonts=True):
-    """Lay one HTML document out as PDF in a worker; a Future of the PDF bytes.
-
-    `fonts=False`: a chunk for `render.join` with a glyph page (see render.pdf)."""
+def call(fn, *args):
+    """A Future of `fn(*args)` run in a worker; `fn` must be a function of `worker`."""
     executor = _current()
     try:
-        future = executor.submit(render.pdf, html_text, base, fonts)
+        future = executor.submit(fn, *args)
     except BrokenProcessPool:  # a worker died since the last print: start afresh once
         _discard(executor)
         executor = _current()
-        future = executor.submit(render.pdf, html_text, base, fonts)
+        future = executor.submit(fn, *args)
 
     def forget_if_broken(done):
         if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
@@ -79,34 +74,47 @@ def submit(html_text, base, fonts=True):
 
 def pdf(html_text, base, timeout=TIMEOUT):
     """PDF bytes of one HTML document, laid out in a worker."""
-    return submit(html_text, base).result(timeout=timeout)
+    return call(worker.pdf, html_text, base).result(timeout=timeout)
 
 
-def pdfs(htmls, base, timeout=TIMEOUT, fonts=True):
-    """PDF bytes of several independent documents, in order, laid out side by side."""
-    futures = [submit(h, base, fonts) for h in htmls]
-    return [f.result(timeout=timeout) for f in futures]
+class Job:
+    """A printout in chunks (see render.Batch) on its way through the workers: the glyph page
+    and the layer document first (they run beside the first chunks), then the chunks.
+    `chunks` are the Futures of the chunks, in order, for a progress display."""
 
+    def __init__(self, htmls, base):
+        self.batch, self.base = render.Batch(htmls), base
+        shared = self.batch.shared
+        self.glyphs = call(worker.pdf, self.batch.glyph_html, base) if shared else None
+        layer_html = self.batch.layer_html
+        self.layers = call(worker.pdf, layer_html, base, False) if layer_html else None
+        self.chunks = [call(worker.layout, h, base, not shared) for h in self.batch.htmls]
 
-def submit_glyphs(htmls, base):
-    """A Future of the PDF of `render.glyph_html(htmls)` (None for a single document): the
-    fonts that chunks joined by `render.join` share."""
-    if len(htmls) < 2:
-        return None
-    return submit(render.glyph_html(htmls), base)
+    def pdf(self, parts, timeout=TIMEOUT):
+        """One PDF of the chunks' results `parts` (see render.join)."""
+        glyphs = self.glyphs.result(timeout=timeout) if self.glyphs else None
+        layers = self.layers.result(timeout=timeout) if self.layers else None
+        return render.join(parts, glyphs, layers, self.batch)
+
+    def unshared(self):
+        """A job for the same chunks, each with its own fonts: the fallback of NotShared."""
+        job = Job.__new__(Job)
+        job.batch, job.base, job.glyphs = self.batch, self.base, None
+        layer_html = self.batch.layer_html
+        job.layers = call(worker.pdf, layer_html, self.base) if layer_html else None
+        job.chunks = [call(worker.layout, h, self.base) for h in self.batch.htmls]
+        return job
 
 
 def joined(htmls, base, timeout=TIMEOUT):
-    """One PDF of a long printout laid out in chunks side by side, with one subset of each
-    font for all of it (see render.join)."""
-    if len(htmls) == 1:
-        return pdf(htmls[0], base, timeout)
-    glyphs = submit_glyphs(htmls, base)  # first: it runs beside the first chunk
-    parts = pdfs(htmls, base, timeout, fonts=False)
+    """One PDF of a printout laid out in chunks side by side, with one subset of each font
+    for all of it and each layer laid out once (see render.join)."""
+    job = Job(htmls, base)
     try:
-        return render.join(parts, glyphs.result(timeout=timeout))
+        return job.pdf([f.result(timeout=timeout) for f in job.chunks], timeout)
     except render.NotShared:
-        return render.join(pdfs(htmls, base, timeout))
+        job = job.unshared()
+        return job.pdf([f.result(timeout=timeout) for f in job.chunks], timeout)
 
 
 def stop():

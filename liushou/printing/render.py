@@ -1,25 +1,26 @@
-"""Template → HTML → PDF, with nothing of a web request or an audit in it.
-
-Fonts come from fontconfig (Debian's fonts-noto-cjk), never from @font-face: the .ttc file's
-first face is the Japanese one. HarfBuzz's subsetter (libharfbuzz-subset0) makes writing fast.
-WeasyPrint is imported inside the functions that need it: they run in the PDF worker
-processes, and the server process never has to load Pango.
+"""Template → HTML, and the chunks' PDFs joined into one, with nothing of a web request or an
+audit in it. The layout itself (HTML → PDF) is in `worker`, which the PDF worker processes run;
+`pdf` and `local_fetcher` are re-exported here for laying out in this process.
 """
 
-import ctypes
-import ctypes.util
-import functools
-import gc
+import hashlib
 import html as html_escape
 import io
-import threading
+import re
 from pathlib import Path
 
 from flask import current_app
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+)
 
 from .. import clock, settings
+from .worker import LAYER_ID_PREFIX, layout, local_fetcher, pdf  # noqa: F401 (re-exported)
 
 CJK_FAMILY = "Noto Sans CJK SC"
 
@@ -38,101 +39,6 @@ def html(template, *, printed_by="系统", printed_at=None, township=None, **con
 def base_url(static_folder):
     """The base URL the printouts' relative links (CSS, images) resolve against."""
     return Path(static_folder).as_uri() + "/"
-
-
-def local_fetcher():
-    """Resources come from files and data: URLs only: a printout never reaches the network."""
-    from weasyprint.urls import URLFetcher  # worker-side only (see the module docstring)
-
-    return URLFetcher(allowed_protocols={"file", "data"})
-
-
-class _Deferred(bytes):
-    """Stands for a font file WeasyPrint has not copied (see `_lean_fonts`)."""
-
-
-_deferring = threading.local()
-
-
-def _lean_fonts():
-    """Keep WeasyPrint from copying each whole font file into memory.
-
-    For every face a document uses, WeasyPrint 70 copies the face's whole file into a bytes
-    object (Noto Sans CJK: 20 MB a weight, and reading it brings the whole mapped file into
-    memory too), though it subsets from HarfBuzz's own face and then replaces the copy with
-    the subset. Here the copy is deferred until something needs it: the file is read only
-    when the face is not subset (a full-font print, a variable or colour font) or subsetting
-    failed. The PDF is byte for byte the same; a worker's peak memory is about 100 MB lower.
-    """
-    from weasyprint.pdf import fonts  # worker-side only (see the module docstring)
-
-    if getattr(fonts, "_liushou_lean", False):
-        return
-    read, init, clean = fonts.get_hb_object_data, fonts.Font.__init__, fonts.Font.clean
-
-    def data(hb_object, ot_color=None, glyph=None):
-        if ot_color is None and getattr(_deferring, "on", False):
-            return _Deferred()
-        return read(hb_object, ot_color, glyph)
-
-    def lean_init(self, *args, **kwargs):
-        _deferring.on = True
-        try:
-            init(self, *args, **kwargs)
-        finally:
-            _deferring.on = False
-
-    def lean_clean(self, to_unicode, hinting):
-        if getattr(_deferring, "no_fonts", False):
-            return  # a chunk whose pages will use the glyph page's fonts (see `join`)
-        if isinstance(self.file_content, _Deferred) and (
-            not to_unicode or "fvar" in self.tables or self.png or self.svg or self.colr
-        ):
-            self.file_content = read(self.hb_face)
-        clean(self, to_unicode, hinting)
-        if isinstance(self.file_content, _Deferred):  # subsetting failed: embed it whole
-            self.file_content = read(self.hb_face)
-            clean(self, to_unicode, hinting)
-
-    fonts.get_hb_object_data = data
-    fonts.Font.__init__ = lean_init
-    fonts.Font.clean = lean_clean
-    fonts._liushou_lean = True
-
-
-def pdf(html_text, base, fonts=True):
-    """PDF bytes of one HTML document (or one chunk of a long printout).
-
-    `fonts=False`: the font files are left empty (no subsetting, nothing embedded), for a
-    chunk that `join` gives the glyph page's fonts; its PDF is unusable alone.
-    """
-    from weasyprint import HTML  # worker-side only (see the module docstring)
-
-    _lean_fonts()
-    _deferring.no_fonts = not fonts
-    try:
-        data = HTML(string=html_text, base_url=base, url_fetcher=local_fetcher()).write_pdf()
-    finally:
-        _deferring.no_fonts = False
-    gc.collect()  # the laid-out boxes hold cycles: free them before the next chunk
-    _trim()
-    return data
-
-
-@functools.cache
-def _malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
-    except (OSError, AttributeError, TypeError):  # no C library found, or not glibc
-        return None
-
-
-def _trim():
-    """Give freed heap back to the system (glibc keeps it otherwise), so that a worker's
-    next chunk starts from the same footprint as its first."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 class NotShared(Exception):
@@ -205,35 +111,138 @@ def _shared_resources(readers, glyphs):
     return shared
 
 
+_LAYER = re.compile(r'<script type="text/x-layer" data-key="([^"<>]+)">(.*?)</script>', re.S)
+_LAYER_STYLE = re.compile(r'<script type="text/x-layer-style">(.*?)</script>', re.S)
+
+
+class Batch:
+    """A printout laid out as one or more chunks, and what its chunks share.
+
+    Layers: the part of a printout that is the same in many places (a village's part of a
+    contact card) is laid out once, as one page of the layer document, and drawn wherever an
+    element carries id="layer-<key>.<n>" (see worker.layout), at that element's top-left
+    corner. A chunk names its layers in `<script type="text/x-layer" data-key="<key>">` blocks
+    (HTML for the body of the layer's page; scripts are never displayed) and gives the layer
+    document's style sheet in a `<script type="text/x-layer-style">` block. Layers are told
+    apart by their content across the chunks, so a village's part is laid out once per batch.
+    """
+
+    def __init__(self, htmls):
+        self.htmls = list(htmls)
+        self.keys = []  # per chunk: {key in the chunk: layer}
+        fragments, style = {}, ""
+        for text in self.htmls:
+            mapping = {}
+            for key, fragment in _LAYER.findall(text):
+                layer = hashlib.sha1(fragment.encode()).hexdigest()[:16]
+                fragments.setdefault(layer, fragment)
+                mapping[key] = layer
+            self.keys.append(mapping)
+            found = _LAYER_STYLE.search(text)
+            style = found.group(1) if found else style
+        self.layers = list(fragments)
+        self.layer_html = None
+        if fragments:
+            body = "".join(f'<div class="layer">{fragments[k]}</div>' for k in self.layers)
+            self.layer_html = (
+                '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+                f"<style>{style}</style></head><body>{body}</body></html>"
+            )
+        # Chunks share the glyph page's fonts when there is more than one document.
+        self.shared = len(self.htmls) > 1 or self.layer_html is not None
+        self.glyph_html = glyph_html(self.htmls) if self.shared else None
+
+
 def pdf_joined(htmls, base):
     """`pool.joined` in this process (debugging, profiling)."""
-    if len(htmls) == 1:
+    batch = Batch(htmls)
+    if not batch.shared:
         return pdf(htmls[0], base)
-    glyphs = pdf(glyph_html(htmls), base)
+    glyphs = pdf(batch.glyph_html, base)
+    layers = pdf(batch.layer_html, base, fonts=False) if batch.layer_html else None
     try:
-        return join([pdf(h, base, fonts=False) for h in htmls], glyphs)
+        return join([layout(h, base, fonts=False) for h in htmls], glyphs, layers, batch)
     except NotShared:
-        return join([pdf(h, base) for h in htmls])
+        layers = pdf(batch.layer_html, base) if batch.layer_html else None
+        return join([layout(h, base) for h in htmls], None, layers, batch)
 
 
-def join(parts, glyphs=None):
-    """Chunk PDFs (bytes) joined in order into one PDF.
+def _stream(data, **entries):
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    stream = stream.flate_encode()
+    for key, value in entries.items():
+        stream[NameObject("/" + key)] = value
+    return stream
 
+
+def _forms(writer, reader, batch, resources=None):
+    """{layer: (XObject name, form object ref, height)} of the layer document's pages.
+
+    `resources`: the shared resource dictionary every page uses; else each form keeps its
+    page's own (a layer document with its own fonts)."""
+    forms = {}
+    # One page per layer: a card-sized page whose content is fixed in height.
+    for layer, page in zip(batch.layers, reader.pages, strict=False):
+        box = ArrayObject(FloatObject(v) for v in page.mediabox)
+        own = resources if resources is not None else page["/Resources"].clone(writer)
+        form = _stream(
+            page.get_contents().get_data(),
+            Type=NameObject("/XObject"),
+            Subtype=NameObject("/Form"),
+            BBox=box,
+            Resources=own,
+        )
+        forms[layer] = (NameObject(f"/L{layer}"), writer._add_object(form), float(box[3]))
+    return forms
+
+
+def _draw_layers(writer, page, places, mapping, forms):
+    """Draw the layers' forms on a page added to `writer`, each at its place."""
+    if not places:
+        return
+    height = float(page.mediabox.height)
+    ops, names = [], {}
+    for key, x, y in places:
+        if key not in mapping:
+            raise ValueError(f"layer {key} has no <script type=text/x-layer> block")
+        name, ref, form_height = forms[mapping[key]]
+        names[name] = ref
+        ops.append(f"q 1 0 0 1 {x:.3f} {height - y - form_height:.3f} cm {name} Do Q")
+    resources = page["/Resources"]
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        xobjects = resources[NameObject("/XObject")] = DictionaryObject()
+    xobjects = xobjects.get_object()
+    for name, ref in names.items():
+        xobjects.setdefault(name, ref)
+    head = writer._add_object(_stream(b"q\n"))
+    tail = writer._add_object(_stream(("Q\n" + "\n".join(ops) + "\n").encode()))
+    page[NameObject("/Contents")] = ArrayObject([head, page.raw_get("/Contents"), tail])
+
+
+def join(parts, glyphs=None, layers=None, batch=None):
+    """Chunk PDFs joined in order into one PDF.
+
+    `parts`: each chunk's PDF bytes, or (PDF bytes, layer places) from worker.layout.
     With `glyphs` (the PDF of `glyph_html` over the chunks, which were written with
     `fonts=False`), every page shares one resource dictionary: one subset of each font face
     for the whole printout, and each image once. NotShared if a chunk uses a face or a glyph
     the glyph page lacks (never seen: it would take a character drawn another way in a
     chunk than on the glyph page).
+    `layers`: the PDF of `batch.layer_html`, written like the chunks (without fonts when
+    `glyphs` is given); its pages are drawn as forms at the places the chunks report.
     """
-    if len(parts) == 1:
-        return parts[0]
+    parts = [p if isinstance(p, tuple) else (p, None) for p in parts]
+    if len(parts) == 1 and glyphs is None and layers is None:
+        return parts[0][0]
     writer = PdfWriter()
-    if glyphs is None:
-        for part in parts:
-            writer.append(io.BytesIO(part))
-    else:
-        readers = [PdfReader(io.BytesIO(part)) for part in parts]
-        shared = _shared_resources(readers, PdfReader(io.BytesIO(glyphs)))
+    readers = [PdfReader(io.BytesIO(data)) for data, _ in parts]
+    layer_reader = PdfReader(io.BytesIO(layers)) if layers is not None else None
+    resources_ref = None
+    if glyphs is not None:
+        others = readers + ([layer_reader] if layer_reader else [])
+        shared = _shared_resources(others, PdfReader(io.BytesIO(glyphs)))
         if shared is None:
             raise NotShared()
         resources = DictionaryObject()
@@ -246,10 +255,16 @@ def join(parts, glyphs=None):
                 entries = entries.clone(writer)
             resources[NameObject(category)] = entries
         resources_ref = writer._add_object(resources)
-        for reader in readers:
-            for page in reader.pages:
+    forms = _forms(writer, layer_reader, batch, resources_ref) if layer_reader else {}
+    for index, (reader, (_, places)) in enumerate(zip(readers, parts, strict=True)):
+        mapping = batch.keys[index] if batch else {}
+        for number, page in enumerate(reader.pages):
+            if resources_ref is None:
+                added = writer.add_page(page)
+            else:
                 added = writer.add_page(page, excluded_keys=("/Resources",))
                 added[NameObject("/Resources")] = resources_ref
+            _draw_layers(writer, added, places[number] if places else None, mapping, forms)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
