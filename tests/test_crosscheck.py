@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
+from pypdf import PdfReader
 
 from liushou import clock
 from liushou.models import AuditLog, Household, Person
@@ -288,7 +289,12 @@ def test_printout_masks_ids_and_is_audited(login_as, register):
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "漏登娃" in text
     assert idn("20180808", "031") not in text
-    assert AuditLog.select().where((AuditLog.action == "print")).count() == 1
+    assert AuditLog.select().where(AuditLog.action == "print").count() == 1
+    pdf = client.get(f"/crosscheck/{cid}/print.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "漏登娃" in text and idn("20180808", "031") not in text
+    assert AuditLog.select().where(AuditLog.action == "print").count() == 2
 
 
 def test_void_a_comparison_keeps_it_out_of_the_list(login_as, register):
@@ -331,3 +337,21 @@ def test_age_of_a_missing_elder_is_shown():
     line = rules.Line(3, "老人", idn("19400101", "011"), id_birth=date(1940, 1, 1))
     (finding,) = rules.compare("tekun", [line], [], today)
     assert finding.category == "c" and "可能是漏登的老人" in finding.note
+
+
+def test_two_clicks_on_one_finding_apply_it_once(login_as, register, users):
+    """Two requests that both loaded the row while it was open: the second is refused."""
+    from liushou.services import Actor, ValidationError
+    from liushou.services.crosscheck import apply
+
+    client = login_as("township")
+    cid = check_id(upload(client, roster(["姓名", "身份证号"], [r[:2] for r in DIBAO_ROWS])))
+    row = rows_of(cid, category="d", field="name")[0]
+    first, second = CrosscheckRow.get_by_id(row.id), CrosscheckRow.get_by_id(row.id)
+    actor = Actor(users["township"])
+    apply(actor, EVERYTHING, first)
+    updates = AuditLog.select().where(AuditLog.object_type == "person").count()
+    with pytest.raises(ValidationError, match="不能重复应用"):
+        apply(actor, EVERYTHING, second)
+    assert AuditLog.select().where(AuditLog.object_type == "person").count() == updates
+    assert Person.get_by_id(register["renamed"].id).name == "王三丫"
