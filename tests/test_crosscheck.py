@@ -224,6 +224,13 @@ def test_a_missing_person_is_registered_from_the_prefilled_form(login_as, regist
     person = Person.get(Person.id_number == idn("20180808", "031"))
     row = CrosscheckRow.get_by_id(row.id)
     assert (row.status, row.person_id) == ("applied", person.id)
+    # A second submission registers nobody else.
+    again = post(
+        client,
+        f"/crosscheck/missing/{row.id}/register",
+        {"household": home, "name": "漏登娃二", "birth_date": "2018-08-08", "sex": "男"},
+    )
+    assert again.status_code == 303 and not Person.select().where(Person.name == "漏登娃二").count()
     # Not an (a) row: it has no registration form.
     other = rows_of(cid, category="a")[0]
     assert client.get(f"/crosscheck/missing/{other.id}/register").status_code == 404

@@ -135,7 +135,7 @@ def register(missing_id):
     row = _row(missing_id)
     if row.category != "c":
         abort(404)
-    if row.status != "open" and request.method == "GET":
+    if row.status != "open":
         flash(f"此行{row.status_label}", "error")
         return redirect(url_for("crosscheck.detail", crosscheck_id=row.crosscheck_id), 303)
     return form_page(
