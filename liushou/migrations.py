@@ -333,6 +333,25 @@ CREATE INDEX "attachment_sha256" ON "attachment" ("sha256");
 """)
 
 
+@step(18)
+def crosschecks():
+    # Cross-checks (比对核实): an uploaded roster's comparison with the register, kept, each
+    # finding with what was done about it (applied, or dismissed with a reason); voided, never
+    # deleted.
+    _script("""
+CREATE TABLE "crosscheck" ("id" INTEGER NOT NULL PRIMARY KEY, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', "kind" VARCHAR(16) NOT NULL, "filename" VARCHAR(100) NOT NULL, "school_name" VARCHAR(64) NOT NULL, "village_id" INTEGER, "lines" INTEGER NOT NULL, "created_by" INTEGER, "created_by_name" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT);
+CREATE INDEX "crosscheck_village_id" ON "crosscheck" ("village_id");
+CREATE TABLE "crosscheck_row" ("id" INTEGER NOT NULL PRIMARY KEY, "voided_at" DATETIME, "voided_by" INTEGER, "void_reason" VARCHAR(200) NOT NULL DEFAULT '', "crosscheck_id" INTEGER NOT NULL, "village_id" INTEGER, "grid_id" INTEGER, "category" VARCHAR(1) NOT NULL, "line_no" INTEGER, "name" VARCHAR(64) NOT NULL, "id_number" VARCHAR(18) NOT NULL, "birth_date" DATE, "person_id" INTEGER, "household_id" INTEGER, "field" VARCHAR(16) NOT NULL, "old_value" VARCHAR(100) NOT NULL, "new_value" VARCHAR(100) NOT NULL, "note" VARCHAR(200) NOT NULL, "values" TEXT NOT NULL, "status" VARCHAR(10) NOT NULL, "decided_by" INTEGER, "decided_by_name" VARCHAR(64) NOT NULL, "decided_at" DATETIME, "reason" VARCHAR(200) NOT NULL, FOREIGN KEY ("crosscheck_id") REFERENCES "crosscheck" ("id") ON DELETE RESTRICT, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("household_id") REFERENCES "household" ("id") ON DELETE RESTRICT);
+CREATE INDEX "crosscheck_row_crosscheck_id" ON "crosscheck_row" ("crosscheck_id");
+CREATE INDEX "crosscheck_row_village_id" ON "crosscheck_row" ("village_id");
+CREATE INDEX "crosscheck_row_grid_id" ON "crosscheck_row" ("grid_id");
+CREATE INDEX "crosscheck_row_person_id" ON "crosscheck_row" ("person_id");
+CREATE INDEX "crosscheck_row_household_id" ON "crosscheck_row" ("household_id");
+CREATE INDEX "crosscheck_row_status" ON "crosscheck_row" ("status");
+CREATE INDEX "crosscheck_row_crosscheck_id_category" ON "crosscheck_row" ("crosscheck_id", "category");
+""")
+
+
 # wt-files only: steps 13-16 belong to branches merged separately. Until they are here, empty
 # stand-ins keep the numbering gapless; once merged this loop does nothing (remove it then).
 

@@ -20,6 +20,7 @@ from .views import (
     admin,
     allowance,
     care,
+    crosscheck,
     files,
     helpers,
     home,
@@ -60,7 +61,11 @@ ERRORS = {
 
 
 # Endpoints that take a file upload -> the config key of their body limit.
-UPLOAD_LIMITS = {"imports.upload": "UPLOAD_MAX_BYTES", "files.upload": "ATTACHMENT_MAX_BYTES"}
+UPLOAD_LIMITS = {
+    "imports.upload": "UPLOAD_MAX_BYTES",
+    "crosscheck.listing": "UPLOAD_MAX_BYTES",
+    "files.upload": "ATTACHMENT_MAX_BYTES",
+}
 
 
 def _limit_request_size():
@@ -103,6 +108,7 @@ def init_app(app):
         suggestions,
         mine,
         files,
+        crosscheck,
     ):
         app.register_blueprint(module.bp)
 

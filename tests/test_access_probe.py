@@ -242,9 +242,43 @@ def _files(places, users):
     return {"file_id": (row.id, "grid")}
 
 
+def _crosschecks(places, users):
+    """A 残疾人名单 compared by V01's cadre: a finding about the grid's probe child (grid-bound)
+    and a line the register lacks (the village's)."""
+    from liushou.models.crosscheck import CrosscheckRow
+    from liushou.models.places import Village
+    from liushou.scope import Scope
+    from liushou.services import Actor
+    from liushou.services.crosscheck import create
+    from tests.test_crosscheck import idn, roster
+
+    village = Village.get_by_id(places["V01"].id)
+    data = roster(
+        ["姓名", "身份证号", "残疾类别"],
+        [
+            [GRID_MARK + "儿童", "620102201503070014", "肢体"],
+            [VILLAGE_MARK + "漏登", idn("20170101", "013"), "视力"],
+        ],
+    )
+    check = create(
+        Actor(users["cun1"]),
+        Scope(village_ids=frozenset([village.id])),
+        {"kind": "disability"},
+        data,
+        VILLAGE_MARK + "名单.xlsx",
+        village.id,
+    )
+    rows = {r.category: r for r in CrosscheckRow.select().where(CrosscheckRow.crosscheck == check)}
+    return {
+        "crosscheck_id": (check.id, "village"),
+        "row_id": (rows["a"].id, "grid"),
+        "missing_id": (rows["c"].id, "village"),
+    }
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins, _files]
+EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins, _files, _crosschecks]
 
 
 def _urls(app, objects):

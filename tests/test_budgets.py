@@ -400,3 +400,39 @@ def test_pages_with_attachments_within_budget(demo_app):
     size, html = _get_gzip(client, f"/files/new?person={person_id}")
     _check_page("/files/new", html)
     assert size <= PAGE_BUDGET, size
+
+
+@pytest.mark.parametrize("username", ["xiangzhen", "cun01"])
+def test_crosscheck_pages_within_budget(demo_app, username):
+    """The list of comparisons and a 低保 list's comparison with every demo person on it (a
+    page of findings with their 应用 and 忽略 forms)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from liushou.db import database
+    from liushou.models.persons import Person
+    from tests.conftest import post
+
+    database.connect(reuse_if_open=True)
+    people = list(Person.select().where(Person.id_number.is_null(False)).limit(400))
+    database.close()
+    book = Workbook()
+    book.active.append(["姓名", "身份证号"])
+    for p in people:
+        book.active.append([p.name + "x", p.id_number])  # every name disagrees too
+    data = io.BytesIO()
+    book.save(data)
+    client = demo_app.test_client()
+    _log_in(client, username)
+    response = post(
+        client, "/crosscheck", {"kind": "dibao", "file": (io.BytesIO(data.getvalue()), "低保.xlsx")}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    sizes = {}
+    for url in ("/crosscheck", response.location):
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    assert "应用" in html and "下一页" in html
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

@@ -3,6 +3,7 @@
 from .accounts import ROLES, User, UserGrid
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
+from .crosscheck import Crosscheck, CrosscheckRow
 from .files import Attachment
 from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
@@ -49,6 +50,8 @@ ALL_MODELS = [
     EmergencyCall,
     SuggestionDismissal,
     Attachment,
+    Crosscheck,
+    CrosscheckRow,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

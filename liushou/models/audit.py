@@ -21,6 +21,7 @@ ACTIONS = {
     "print": "打印",
     "export": "导出",
     "import": "导入",
+    "crosscheck": "比对核实",
     "settings": "设置",
 }
 RETENTION_DAYS = 180

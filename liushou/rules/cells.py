@@ -113,3 +113,24 @@ def parse_text(value, max_length=200):
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return clean(halfwidth(str(value)), max_length)
+
+
+# Other offices' rosters (低保/特困 lists, the disabled persons' list, a school's pupil list)
+# compared against the register (比对核实): the import's names plus the headers those lists use.
+ROSTER_COLUMNS = {
+    **COLUMNS,
+    "name": (
+        *COLUMNS["name"],
+        "学生姓名",
+        "残疾人姓名",
+        "成员姓名",
+        "保障对象姓名",
+        "救助对象姓名",
+        "供养对象姓名",
+    ),
+    "id_number": (*COLUMNS["id_number"], "身份证件号码", "残疾人证号", "学籍身份证号"),
+    "disability_kind": ("残疾类别", "残疾类型", "残疾种类"),
+    "disability_grade": ("残疾等级", "残疾级别"),
+    "school": (*COLUMNS["school"], "所在学校", "学校名称"),
+    "grade": (*COLUMNS["grade"], "所在年级", "年级班级"),
+}

@@ -118,4 +118,5 @@ FIELD_LABELS = {
     "hours": "开放时间",
     "call": "已拨打",
     "difficulty_suggestion": "困境儿童建议",
+    "crosscheck": "比对核实",
 }
