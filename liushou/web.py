@@ -20,6 +20,7 @@ from .views import (
     admin,
     allowance,
     care,
+    completeness,
     files,
     helpers,
     home,
@@ -103,6 +104,7 @@ def init_app(app):
         suggestions,
         mine,
         files,
+        completeness,
     ):
         app.register_blueprint(module.bp)
 
