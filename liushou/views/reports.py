@@ -74,7 +74,9 @@ def show():
         need_kinds=NEED_KINDS,
         benefit_kinds=BENEFIT_KINDS,
         site_kinds=SITE_KINDS,
-        completeness=completeness.by_village(g.scope),
+        # Kept as it is now, not as of a date: shown only while the period is open, so a past
+        # period's page prints the same every time.
+        completeness=completeness.by_village(g.scope) if data["end"] >= clock.today() else None,
         threshold=COMPLETE_THRESHOLD,
     )
 
