@@ -352,8 +352,26 @@ CREATE INDEX "crosscheck_row_crosscheck_id_category" ON "crosscheck_row" ("cross
 """)
 
 
-# wt-files only: steps 13-16 belong to branches merged separately. Until they are here, empty
-# stand-ins keep the numbering gapless; once merged this loop does nothing (remove it then).
+@step(19)
+def complete_records():
+    # The national form's convenient contact (方便联系人) and collector (采集人: who entered the
+    # record, who checked it and when), a family member's ID number, and each person's
+    # completeness score (derived state, kept with every change), backfilled here.
+    _script("""
+ALTER TABLE "person" ADD COLUMN "contact_name" VARCHAR(64) NOT NULL DEFAULT '';
+ALTER TABLE "person" ADD COLUMN "contact_relation" VARCHAR(16) NOT NULL DEFAULT '';
+ALTER TABLE "person" ADD COLUMN "contact_phone" VARCHAR(32) NOT NULL DEFAULT '';
+ALTER TABLE "person" ADD COLUMN "collected_by" INTEGER;
+ALTER TABLE "person" ADD COLUMN "checked_by" INTEGER;
+ALTER TABLE "person" ADD COLUMN "checked_on" DATE;
+ALTER TABLE "person" ADD COLUMN "completeness" INTEGER;
+CREATE INDEX "person_completeness" ON "person" ("completeness");
+ALTER TABLE "family_away" ADD COLUMN "id_number" VARCHAR(18) NOT NULL DEFAULT '';
+UPDATE "person" SET "collected_by" = (SELECT a."user_id" FROM "audit_log" a WHERE a."object_type" = 'person' AND a."object_id" = "person"."id" AND a."action" = 'create' ORDER BY a."id" LIMIT 1);
+""")
+    from .services.completeness import backfill
+
+    backfill()
 
 
 LATEST = max(STEPS)

@@ -20,6 +20,7 @@ from .views import (
     admin,
     allowance,
     care,
+    completeness,
     crosscheck,
     files,
     helpers,
@@ -109,6 +110,7 @@ def init_app(app):
         mine,
         files,
         crosscheck,
+        completeness,
     ):
         app.register_blueprint(module.bp)
 

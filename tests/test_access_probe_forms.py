@@ -38,6 +38,8 @@ SKIP_ENDPOINTS = {
     "admin.user_unlock",
     "admin.users_bulk",
     "admin.places_bulk",
+    # The full-record export with full IDs: admin-only (403 to everyone else) and township-wide.
+    "completeness.export_full",
 }
 
 # Form fields that are plain values (text, dates, choices), never an object id.
@@ -95,6 +97,9 @@ PLAIN_FIELDS = {
     "children_away",
     "children_away_since",
     "supporters",
+    "contact_name",
+    "contact_relation",
+    "contact_phone",
     "id_number",
     "carer_id_number",
     "birth_date",
@@ -201,6 +206,7 @@ FORMS = {
     "persons.reenter": {},
     "persons.review": {},
     "persons.reveal_id": {},
+    "completeness.check": {},
     "pairings.add": {"helper": "helper"},
     "pairings.bulk": {"helper": "helper", "persons": "persons", "grid": "grid"},
     "pairings.end": {},

@@ -436,3 +436,23 @@ def test_crosscheck_pages_within_budget(demo_app, username):
     assert "应用" in html and "下一页" in html
     over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
+@pytest.mark.parametrize("username", ["admin", "cun01", "wangge01"])
+def test_complete_record_pages_within_budget(demo_app, username):
+    """The list of least complete records (first and second page), a child's page with its
+    completeness box, and the admin's full-ID export form."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    size, listing = _get_gzip(client, "/persons/incomplete")
+    person = re.search(r'href="/persons/(\d+)(?:/edit)?"', listing).group(1)
+    urls = ["/persons/incomplete", "/persons/incomplete?page=2", f"/persons/{person}"]
+    if username == "admin":
+        urls.append("/persons/export/full?group=留守儿童")
+    sizes = {}
+    for url in urls:
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    assert "档案完整度" in html or "用途" in html
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

@@ -13,6 +13,7 @@ from ..db import PRAGMAS, database
 from ..models.accounts import ROLES
 from ..services import SYSTEM
 from ..services.accounts import create_user
+from ..services.completeness import backfill as backfill_completeness
 from ..services.places import save_grid, save_village
 from ..services.settings import update_settings
 from . import vocab
@@ -87,6 +88,7 @@ def build(persons=300, seed=1, password=None):
             build_records(rng, villages, today)
             build_orgs(rng, villages, today)
             entered_on_their_day()
+            backfill_completeness(today)  # rows were written in bulk, past the services
         database.pragma("cache_size", PRAGMAS["cache_size"])
     return {
         "villages": len(villages),

@@ -19,6 +19,7 @@ ALL_AREA_ROLES = ("admin", "township", "leader")  # see every village
 READ_ONLY_ROLES = ("leader",)  # change nothing
 FULL_ID_ROLES = ("admin", "township", "village")  # may see full ID numbers where a page shows them
 TIER_ROLES = ("admin", "township", "village")  # may override a person's visit tier
+CHECK_ROLES = ("admin", "township", "village")  # may mark a record checked (采集人 block, 核实)
 AREA_BOUND_ROLES = ("village", "grid")  # tied to one village (and grids)
 WORKLIST_ROLES = AREA_BOUND_ROLES  # open on their visit worklist
 # Tied to one Helper record (Helper.user): sees only the persons currently paired with him, and

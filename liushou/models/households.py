@@ -58,6 +58,7 @@ class FamilyAway(Voidable):
     household = ForeignKeyField(Household, backref="away", on_delete="RESTRICT")
     name = CharField(max_length=64)
     relation = CharField(max_length=16)
+    id_number = CharField(max_length=18, default="")
     province = CharField(max_length=32, default="")
     city = CharField(max_length=32, default="")
     phone = CharField(max_length=32, default="")

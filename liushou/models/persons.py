@@ -83,6 +83,16 @@ class Person(BaseModel):
     children_away = BooleanField(default=False)
     children_away_since = DateField(null=True)
     supporters = CharField(max_length=200, default="")
+    # the national form's convenient contact (方便联系人) and collector (采集人)
+    contact_name = CharField(max_length=64, default="")
+    contact_relation = CharField(max_length=16, default="")
+    contact_phone = CharField(max_length=32, default="")
+    collected_by = IntegerField(null=True)  # the user who registered him
+    checked_by = IntegerField(null=True)  # the user who checked the record (核实)
+    checked_on = DateField(null=True)
+    # Share of the national form's applicable items present (rules/completeness), kept with
+    # every change in the writer's transaction (services/completeness).
+    completeness = IntegerField(null=True, index=True)
     # derived and dynamic management
     groups = CharField(max_length=64, default="", index=True)  # comma-separated categories
     group_reasons = TextField(default="{}")  # JSON {group: reason}

@@ -16,7 +16,7 @@ from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
-from . import facts
+from . import completeness, facts
 from .records import bands, monthly_amount, paying_between
 from .visits import coverage_by_village, visits_in_month
 
@@ -110,6 +110,7 @@ def home_figures(scope, today=None):
         "total": active.count(),
         "review": active.where(Person.needs_review).count(),
         "per_month": visits_per_month(scope, 12, today),
+        "completeness": completeness.by_village(scope),
     }
 
 

@@ -23,7 +23,7 @@ from ..models.accounts import FULL_ID_ROLES, MASKED_PHONE_ROLES
 from .text import clean, mask_id_number, mask_phone
 
 ID_FIELDS = ("id_number", "carer_id_number")
-PHONE_FIELDS = ("phone", "phone2", "carer_phone")
+PHONE_FIELDS = ("phone", "phone2", "carer_phone", "contact_phone")
 PURPOSE_MAX = 100
 
 

@@ -5,7 +5,10 @@ from ..db import database
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
 from ..models.persons import Person
-from . import ValidationError, diff, group_events
+from ..rules import idcard
+from ..rules.privacy import keep_masked
+from ..rules.text import clean
+from . import ValidationError, completeness, diff, group_events
 from .audit import record
 from .forms import Reader, to_int
 from .persons import away_rows, follow_household
@@ -69,6 +72,7 @@ def save_household(actor, scope, values, household=None, today=None):
                 )
                 for person in Person.active().where(Person.household == household):
                     group_events.follow(person, today or clock.today(), "moved")
+                completeness.refresh_household(household.id, today)
     return household
 
 
@@ -80,6 +84,7 @@ def save_away(actor, household, values, away=None, today=None):
     data = {
         "name": r.text("name", 64, "请填写姓名"),
         "relation": r.choice("relation", AWAY_RELATIONS, "请选择与户主或儿童的关系"),
+        "id_number": _away_id(r, values, away, today),
         "province": r.text("province", 32),
         "city": r.text("city", 32),
         "phone": r.phone("phone"),
@@ -115,6 +120,18 @@ def save_away(actor, household, values, away=None, today=None):
         # Leaving and coming home change the members' facts and categories: in this transaction.
         follow_household(actor, household.id, today)
     return away
+
+
+def _away_id(r, values, away, today):
+    """A family member's ID number: checked like a person's; an unchanged mask keeps it."""
+    raw = keep_masked(values.get("id_number"), away.id_number if away else "")
+    if not clean(raw):
+        return ""
+    info, problem = idcard.parse(clean(raw), today or clock.today())
+    if problem:
+        r.errors["id_number"] = problem
+        return ""
+    return info.number
 
 
 def void_away(actor, household, away, reason, today=None):

@@ -25,7 +25,7 @@ from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from ..rules.privacy import ID_FIELDS, keep_masked
-from . import SYSTEM, ValidationError, _plain, diff, group_events
+from . import SYSTEM, ValidationError, _plain, completeness, diff, group_events
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
@@ -114,7 +114,12 @@ def _read(values, today):
         "children_away": r.flag("children_away"),
         "children_away_since": r.date("children_away_since", not_future=True, today=today),
         "supporters": r.text("supporters", 200),
+        "contact_name": r.text("contact_name", 64),
+        "contact_relation": r.text("contact_relation", 16),
+        "contact_phone": r.phone("contact_phone"),
     }
+    if data["contact_name"] and not data["contact_phone"] and "contact_phone" not in r.errors:
+        r.errors["contact_phone"] = "请填写方便联系人的电话"
     if data["disability_grade"] and not data["disability_kind"]:
         r.errors["disability_kind"] = "填写了残疾等级，请同时选择残疾类别"
     carer_id = r.text("carer_id_number", 24)
@@ -201,6 +206,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
         with database.atomic():
             if person is None:
                 data["groups"], data["group_reasons"] = derive(data, today)
+                data["collected_by"] = actor.user_id  # 采集人: who registered him
                 person = Person.create(**data)
                 group_events.follow(person, today, "registered")
                 record(
@@ -311,6 +317,7 @@ def follow_household(actor, household_id, on=None, forget=None):
                 setattr(person, k, v)
             if _settle(actor, person, on, changes, before):
                 changed.append(person)
+        completeness.refresh_household(household_id, on)
     return changed
 
 
@@ -380,6 +387,7 @@ def recheck(persons, on=None):
             if groups != person.groups:
                 changed.append(person)
             _settle(SYSTEM, person, on, [], facts_of(person.__data__))
+        completeness.refresh_persons(changed, on)  # his groups decide which items apply
     return changed
 
 

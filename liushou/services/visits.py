@@ -306,11 +306,9 @@ def read_items(scope, persons, values, kept=None):
     his groups' items, or those his visit was recorded with (`kept`: {person id: [items]}).
     A row naming someone who is not of the household in the user's area refuses the visit."""
     kept = kept or {}
-    members = {
-        str(m.id)
-        for m in household_members(persons[0])
-        if scope.allows_person(m)
-    } | {str(p.id) for p in persons}
+    members = {str(m.id) for m in household_members(persons[0]) if scope.allows_person(m)} | {
+        str(p.id) for p in persons
+    }
     fors, keys = _listed(values, "item_for"), _listed(values, "item_key")
     statuses, notes = _listed(values, "item_status"), _listed(values, "item_note")
     errors, given = {}, {}

@@ -11,6 +11,7 @@ from ..queries import suggestions as suggestion_queries
 from ..queries.indicators import home_figures
 from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
+from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS, bucket
 from .suggestions import ANSWER_ROLES
 from .visits import duties, worklist
@@ -51,6 +52,8 @@ def index():
         if g.user.role in ANSWER_ROLES
         else None,
         first_day=_first_day() if g.user.role == "admin" else None,
+        completeness=figures["completeness"],
+        threshold=COMPLETE_THRESHOLD,
     )
 
 

@@ -6,6 +6,7 @@ from ..auth import current_actor
 from ..models.households import AWAY_RELATIONS, Household
 from ..queries import households as queries
 from ..queries import places
+from ..rules.text import mask_id_number
 from ..services.households import save_away, save_household, void_away, void_household
 from .forms import form_page, run
 from .paging import paginate
@@ -79,7 +80,8 @@ def away_form(household_id, away_id):
     away = queries.away_member(household, away_id) if away_id else None
     return form_page(
         "households/away_form.html",
-        initial=dict(away.__data__) if away else {},
+        # The ID number is shown masked; saved unchanged, the mask keeps the stored number.
+        initial={**away.__data__, "id_number": mask_id_number(away.id_number)} if away else {},
         save=lambda values: save_away(current_actor(), household, values, away),
         record=away,
         done=lambda _: (

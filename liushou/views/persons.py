@@ -7,7 +7,7 @@ from htmx_flask import request as hx_request
 
 from .. import clock
 from ..auth import can_see_full_id, current_actor, disclosure
-from ..models.accounts import TIER_ROLES
+from ..models.accounts import CHECK_ROLES, TIER_ROLES
 from ..models.households import Household
 from ..models.persons import (
     CARER_DISQUALIFIERS,
@@ -20,6 +20,7 @@ from ..models.persons import (
     SEXES,
     Person,
 )
+from ..queries import completeness as completeness_queries
 from ..queries import persons as queries
 from ..queries import places
 from ..queries import suggestions as suggestion_queries
@@ -162,6 +163,8 @@ def _detail_page(person, shown):
         exit_reasons=EXIT_REASONS,
         today=today,
         suggestion=suggestion_queries.for_person(person, today),
+        **completeness_queries.for_page(person, today),
+        may_check=g.user.role in CHECK_ROLES and not person.voided_at,
     )
 
 

@@ -10,11 +10,12 @@ from ..auth import current_actor
 from ..models import Village
 from ..models.care import NEED_KINDS
 from ..models.records import SITE_KINDS
-from ..queries import places
+from ..queries import completeness, places
 from ..queries.indicators import report
 from ..queries.summary import BENEFIT_KINDS, area_figures, summary, trend
 from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
+from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS
 from ..services.audit import record
 from ..xlsx_io import sheet_workbook, workbook
@@ -73,6 +74,10 @@ def show():
         need_kinds=NEED_KINDS,
         benefit_kinds=BENEFIT_KINDS,
         site_kinds=SITE_KINDS,
+        # Kept as it is now, not as of a date: shown only while the period is open, so a past
+        # period's page prints the same every time.
+        completeness=completeness.by_village(g.scope) if data["end"] >= clock.today() else None,
+        threshold=COMPLETE_THRESHOLD,
     )
 
 
