@@ -17,12 +17,12 @@ from liushou.queries import facts, indicators
 from liushou.rules.categories import GROUPS
 from liushou.scope import Scope
 from liushou.services import SYSTEM
+from liushou.services.activities import set_site_active
 from liushou.services.care import save_need
+from liushou.services.checkins import check_in, void_checkin
 from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
 from liushou.services.persons import exit_person, save_person, void_person
-from liushou.services.activities import set_site_active
-from liushou.services.checkins import check_in, void_checkin
 from liushou.services.records import save_benefit, save_site, stop_benefit, update_benefit
 from liushou.services.visit_changes import void_visit
 from liushou.services.visits import override_tier, record_visit
@@ -77,7 +77,8 @@ def history(places, users):
             | {"children_away": "1"},
         )
         save_benefit(SYSTEM, old, {"kind": "高龄补贴", "start_on": "2026-09-01"})
-        # An elder of 82 in no group with no 高龄补贴 (on the missing list), a 低保 still 待审核 for 丙.
+        # An elder of 82 in no group with no 高龄补贴 (on the missing list);
+        # a 低保 still 待审核 for 丙.
         old2 = save_person(
             SYSTEM,
             ALL,

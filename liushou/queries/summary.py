@@ -7,10 +7,16 @@ Each indicator is one query grouped by village for all the villages at once; the
 row adds up the villages' counts and recomputes its rates and medians from them (never an
 average of percentages).
 
-Known limits (no dated history is kept for these yet): a person's visit tier is today's, a
-site's 在用 flag is today's, an agreement's signing date and a benefit's 待审核 status are as
-stored now. 一敲门 check-ins are not recorded yet: the column stays at 0, and 一登门 counts visits
-made at the door (上门).
+Dated too: a person's visit tier is the one in force on the period's last day as known at the
+cut-off (models/tier_events.py); a site is in use on a day before its 停用 date (Site.closed_on);
+a benefit approved (out of 待审核) after the cut-off does not count, one stopped, a person voided
+or exited after it still do (records.paying_between / as_known); 一敲门 counts check-ins
+(queries/visits.checkins_between), 一登门 visits made at the door (上门).
+
+Known limits: needs, services, visits and benefits count in the village the person lives in now
+(a person who moved since counts in his new village's past rows; the township total is right);
+an agreement's signing date is as stored now; a site re-opened (启用) reads as in use through
+the months it was stopped; a benefit set back to 待审核 leaves the periods before.
 """
 
 from collections import Counter, defaultdict
