@@ -185,10 +185,20 @@ class _Period:
             cond = Person.id.in_(query)
             self.in_any = cond if self.in_any is None else self.in_any | cond
 
-        # (person, village, effective visit tier at the period end) of those in any group.
-        self.tiers = self.persons(
-            Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
-        ).cte("tiers", columns=("pid", "vid", "tier"))
+        self._tiers = None
+
+    def tier_of(self):
+        """{person id: (village id, effective visit tier at the period end)} of the persons in
+        any group then (in the listed villages); read once per period."""
+        if self._tiers is None:
+            query = self.persons(
+                Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
+            )
+            self._tiers = {
+                pid: (vid, tier if tier in TIERS else "general")
+                for pid, vid, tier in query.tuples()
+            }
+        return self._tiers
 
     def known(self, model, *fields):
         query = known(model.with_voided(*fields), model, self.cutoff)
@@ -219,44 +229,37 @@ def _population(p, rows):
             if g in CHILD_GROUPS:
                 f.signed[g] = values.pop(0) or 0
     rules = next(iter(rows.values())).rules if rows else tier_rules(p.end)
-    visited = Visit.visited_on <= p.end
-    t = p.tiers
-    within = None
+    tiers = p.tier_of()
+    for village_id, tier in tiers.values():
+        rows[village_id].tier_persons[tier] += 1
     for tier in TIERS:
         since = p.end - timedelta(days=rules.days(tier) - 1)
         seen = (
             p.known(Visit, VisitPerson.person)
             .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-            .where(visited & (Visit.visited_on >= since))
+            .where((Visit.visited_on <= p.end) & (Visit.visited_on >= since))
+            .distinct()
         )
-        cond = (t.c.tier == tier) & t.c.pid.in_(seen)
-        within = cond if within is None else within | cond
-    query = (
-        Person.select(t.c.vid, t.c.tier, fn.COUNT(t.c.pid), _sum_if(within))
-        .from_(t)
-        .with_cte(t)
-        .group_by(t.c.vid, t.c.tier)
-    )
-    for village_id, tier, n, n_within in query.tuples():
-        tier = tier if tier in TIERS else "general"
-        rows[village_id].tier_persons[tier] += n
-        rows[village_id].tier_within[tier] += n_within or 0
+        for (person_id,) in seen.tuples():
+            village_tier = tiers.get(person_id)
+            if village_tier is not None and village_tier[1] == tier:
+                rows[village_tier[0]].tier_within[tier] += 1
 
 
 def _visits(p, rows):
     """Person-visits in the period by tier; visits, at the door (一登门); check-ins (一敲门)."""
     in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
-    t = p.tiers
+    tiers = p.tier_of()
     query = (
-        p.known(Visit, t.c.vid, t.c.tier, fn.COUNT(VisitPerson.id))
+        p.known(Visit, VisitPerson.person, fn.COUNT(VisitPerson.id))
         .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-        .join(t, on=VisitPerson.person == t.c.pid)
         .where(in_period)
-        .group_by(t.c.vid, t.c.tier)
-        .with_cte(t)
+        .group_by(VisitPerson.person)
     )
-    for village_id, tier, n in query.tuples():
-        rows[village_id].tier_done[tier if tier in TIERS else "general"] += n
+    for person_id, n in query.tuples():
+        village_tier = tiers.get(person_id)
+        if village_tier is not None:
+            rows[village_tier[0]].tier_done[village_tier[1]] += n
     query = p.persons(
         p.known(Visit, Visit.village, fn.COUNT(Visit.id), _sum_if(Visit.method == "上门")).where(
             in_period
