@@ -374,6 +374,34 @@ UPDATE "person" SET "collected_by" = (SELECT a."user_id" FROM "audit_log" a WHER
     backfill()
 
 
+@step(21)
+def tier_events_and_site_closed_on():
+    # The dated history of each person's effective visit tier (append-only), backfilled from
+    # the visit states at the upgrade: the current tier from the registration day (earlier
+    # changes are not known). A site's 停用 date: for a site stopped before the upgrade, the day
+    # of its last audited change of 在用, else the day it was added. When a benefit's approval
+    # (out of 待审核) and its end date became known, and when a person's exit was recorded:
+    # empty for rows before the upgrade (known since the row was added).
+    _script("""
+CREATE TABLE "tier_event" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "tier" VARCHAR(8) NOT NULL, "overridden" INTEGER NOT NULL, "on" DATE NOT NULL, "recorded_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "tier_event_person_id_on" ON "tier_event" ("person_id", "on");
+CREATE TRIGGER "tier_event_no_update" BEFORE UPDATE ON "tier_event"
+BEGIN SELECT RAISE(ABORT, 'tier_event is append-only'); END;
+CREATE TRIGGER "tier_event_no_delete" BEFORE DELETE ON "tier_event"
+BEGIN SELECT RAISE(ABORT, 'tier_event is append-only'); END;
+INSERT INTO "tier_event" ("person_id", "tier", "overridden", "on", "recorded_at") SELECT s."person_id", coalesce(nullif(s."override", ''), s."tier"), s."override" <> '', date(p."created_at"), p."created_at" FROM "visit_state" s JOIN "person" p ON p."id" = s."person_id" ORDER BY s."person_id";
+ALTER TABLE "site" ADD COLUMN "closed_on" DATE;
+ALTER TABLE "benefit" ADD COLUMN "approved_at" DATETIME;
+ALTER TABLE "benefit" ADD COLUMN "ended_at" DATETIME;
+ALTER TABLE "person" ADD COLUMN "exited_at" DATETIME;
+UPDATE "site" SET "closed_on" = coalesce((SELECT date(max(a."at")) FROM "audit_log" a, json_each(a."changes") c WHERE a."object_type" = 'site' AND a."object_id" = "site"."id" AND json_valid(a."changes") AND json_extract(c."value", '$[0]') = 'active'), date("site"."created_at")) WHERE NOT "active";
+""")
+
+
+# TEMP stand-in until the review branch's step 20 is merged.
+STEPS.setdefault(20, lambda: None)
+
+
 LATEST = max(STEPS)
 
 

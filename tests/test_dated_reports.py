@@ -12,18 +12,20 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from liushou import clock
-from liushou.models import AuditLog, GroupEvent, Person
+from liushou.models import AuditLog, Benefit, GroupEvent, Person, VisitState
 from liushou.queries import facts, indicators
 from liushou.rules.categories import GROUPS
 from liushou.scope import Scope
 from liushou.services import SYSTEM
+from liushou.services.activities import set_site_active
 from liushou.services.care import save_need
+from liushou.services.checkins import check_in, void_checkin
 from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
 from liushou.services.persons import exit_person, save_person, void_person
-from liushou.services.records import save_benefit, stop_benefit
+from liushou.services.records import save_benefit, save_site, stop_benefit, update_benefit
 from liushou.services.visit_changes import void_visit
-from liushou.services.visits import record_visit
+from liushou.services.visits import override_tier, record_visit
 
 ALL = Scope(everything=True)
 AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
@@ -75,6 +77,21 @@ def history(places, users):
             | {"children_away": "1"},
         )
         save_benefit(SYSTEM, old, {"kind": "高龄补贴", "start_on": "2026-09-01"})
+        # An elder of 82 in no group with no 高龄补贴 (on the missing list);
+        # a 低保 still 待审核 for 丙.
+        old2 = save_person(
+            SYSTEM,
+            ALL,
+            {"household": h2.id, "name": "老二", "sex": "男", "birth_date": "1944-01-01"},
+        )
+        pending = save_benefit(
+            SYSTEM,
+            bing,
+            {"kind": "低保", "amount": "300", "start_on": "2026-09-01", "status": "待审核"},
+        )
+        site = save_site(
+            SYSTEM, ALL, {"village": places["V01"].id, "kind": "留守儿童之家", "name": "之家"}
+        )
         helper = save_helper(
             SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": places["V01"].id}
         )
@@ -85,6 +102,8 @@ def history(places, users):
             [jia],
             {"visited_on": "2026-10-05", "method": "上门", "helpers": [helper.id]},
         )
+    with at(2026, 10, 5, 17):
+        knock, _ = check_in(SYSTEM, ALL, jia.id)
     with at(2026, 10, 6):
         save_need(
             SYSTEM, jia, {"kind": "课业辅导", "description": "作业", "raised_on": "2026-10-06"}
@@ -109,6 +128,10 @@ def history(places, users):
         "old": old,
         "visit": visit,
         "h1": h1,
+        "old2": old2,
+        "pending": pending,
+        "site": site,
+        "knock": knock,
     }
 
 
@@ -173,20 +196,46 @@ def test_a_move_is_an_exit_and_entry_of_villages_not_of_the_township(history):
     assert october_v01["closing"]["留守老人"] == 1
 
 
-def _takes(client, village_id):
-    """Every form of the October report: screen (without the session's token), workbook cell
-    values, PDF text (without the footer's print time)."""
-    query = "period=month&year=2026&n=10" + (f"&village={village_id}" if village_id else "")
-    page = client.get(f"/reports?{query}").get_data(as_text=True)
-    page = re.sub(r'name="csrf_token" value="[^"]*"', "", page)
-    book = load_workbook(io.BytesIO(client.get(f"/reports/report.xlsx?{query}").get_data()))
-    cells = [[row for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
-    pdf = PdfReader(io.BytesIO(client.get(f"/reports/report.pdf?{query}").get_data()))
-    text = [
+def _pdf_text(response):
+    pdf = PdfReader(io.BytesIO(response.get_data()))
+    return [
         "\n".join(line for line in p.extract_text().splitlines() if "打印于" not in line)
         for p in pdf.pages
     ]
-    return page, cells, text
+
+
+def _cells(response):
+    book = load_workbook(io.BytesIO(response.get_data()))
+    return [[row for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+
+
+def _page(response):
+    assert response.status_code == 200
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
+
+
+def _takes(client, village_id):
+    """Every output of October on main: /reports and /reports/summary on screen (without the
+    session's token), as workbook cell values and PDF text (without the footer's print time);
+    the 高龄补贴 roster and the missing list for October."""
+    where = f"&village={village_id}" if village_id else ""
+    query = "period=month&year=2026&n=10" + where
+    out = {}
+    for name, path in (("report", "/reports"), ("summary", "/reports/summary")):
+        out[name] = _page(client.get(f"{path}?{query}"))
+    out["report.xlsx"] = _cells(client.get(f"/reports/report.xlsx?{query}"))
+    out["report.pdf"] = _pdf_text(client.get(f"/reports/report.pdf?{query}"))
+    out["summary.xlsx"] = _cells(client.get(f"/reports/summary.xlsx?{query}"))
+    out["summary.pdf"] = _pdf_text(client.get(f"/reports/summary.pdf?{query}"))
+    roster = "month=2026-10" + where
+    out["roster"] = _page(client.get(f"/reports/allowance/roster?{roster}"))
+    out["roster.xlsx"] = _cells(client.get(f"/reports/allowance/roster.xlsx?{roster}"))
+    out["roster.pdf"] = _pdf_text(client.get(f"/reports/allowance/roster.pdf?{roster}"))
+    missing = "on=2026-10-31" + where
+    out["missing"] = _page(client.get(f"/reports/allowance/missing?{missing}"))
+    out["missing.xlsx"] = _cells(client.get(f"/reports/allowance/missing.xlsx?{missing}"))
+    out["missing.pdf"] = _pdf_text(client.get(f"/reports/allowance/missing.pdf?{missing}"))
+    return out
 
 
 def test_a_past_month_prints_the_same_whatever_happens_later(history, login_as, places):
@@ -194,9 +243,10 @@ def test_a_past_month_prints_the_same_whatever_happens_later(history, login_as, 
     with at(2026, 11, 24, 10):
         before = [_takes(client, v) for v in (None, places["V01"].id)]
         now_before = client.get("/reports?period=month&year=2026&n=11").get_data(as_text=True)
-    page = before[0][0]
+    page = before[0]["report"]
     assert "本期尚未结束" not in page and "家人返乡 1 人" in page
     assert "截至 2026-11-24 10:00，本期尚未结束，数字可能变化" in now_before
+    assert "老二" in before[0]["missing"] and "老" in before[0]["roster"]
     with at(2026, 11, 24, 11):
         h = save_household(
             SYSTEM,
@@ -212,15 +262,43 @@ def test_a_past_month_prints_the_same_whatever_happens_later(history, login_as, 
         benefit = history["old"].benefits.get()
         stop_benefit(SYSTEM, benefit, {"end_on": "2026-12-01", "notes": "停发"})
         void_person(SYSTEM, Person.get_by_id(history["ding"].id), "重复登记")
+        # Visit tiers: 甲 set by hand, 老 by rule (now living alone at 85: high).
+        jia = Person.get_by_id(history["jia"].id)
+        before_tier = VisitState.get(VisitState.person == jia.id).effective_tier
+        override_tier(SYSTEM, jia, "high" if before_tier != "high" else "general", "家中有变")
+        old = Person.get_by_id(history["old"].id)
+        old_tier = VisitState.get(VisitState.person == old.id).effective_tier
+        save_person(SYSTEM, ALL, {**_values(old), "living_arrangement": "独居"}, old)
+        assert VisitState.get(VisitState.person == old.id).effective_tier != old_tier
+        # A check-in today, October's voided; the site stopped; 丙's 低保 approved.
+        check_in(SYSTEM, ALL, history["jia"].id)
+        void_checkin(SYSTEM, history["knock"], "录错")
+        set_site_active(SYSTEM, ALL, history["site"], False)
+        pending = Benefit.get_by_id(history["pending"].id)
+        update_benefit(SYSTEM, pending, {**_values(pending), "status": "享受中"})
+        # 老 exits back-dated into October; 老二's 高龄补贴 is registered back-dated.
+        exit_person(SYSTEM, old, {"exit_reason": "死亡", "exited_on": "2026-10-28"})
+        save_benefit(SYSTEM, history["old2"], {"kind": "高龄补贴", "start_on": "2026-10-01"})
     with at(2026, 11, 24, 12):
         after = [_takes(client, v) for v in (None, places["V01"].id)]
         now_after = client.get("/reports?period=month&year=2026&n=11").get_data(as_text=True)
-    for (p1, c1, t1), (p2, c2, t2) in zip(before, after, strict=True):
-        assert p1 == p2, _diff(p1, p2)
-        assert c1 == c2
-        assert t1 == t2, _diff("\n".join(t1), "\n".join(t2))
+        assert "老二" not in client.get("/reports/allowance/missing").get_data(as_text=True)
+    for one, two in zip(before, after, strict=True):
+        for name in one:
+            a, b = one[name], two[name]
+            if isinstance(a, list) and a and isinstance(a[0], str):
+                a, b = "\n".join(a), "\n".join(b)
+            assert a == b, (name, _diff(a, b) if isinstance(a, str) else (a, b))
     # The current month did move (the changes were real).
     assert now_after != now_before and "截至 2026-11-24 12:00" in now_after
+
+
+def _values(row):
+    """A row's stored values as a form would send them back."""
+    values = {k: v for k, v in row.__data__.items() if v is not None}
+    if isinstance(row, Person):
+        values.update(household=row.household_id)
+    return values
 
 
 def test_downloads_are_audited_and_carry_no_id_numbers(history, login_as):

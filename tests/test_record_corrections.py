@@ -22,6 +22,7 @@ from liushou.services.records import (
     save_site,
     stop_benefit,
     update_benefit,
+    void_benefit,
 )
 from tests.conftest import post
 
@@ -170,8 +171,21 @@ def test_stopping_a_benefit_does_not_rewrite_the_past(folk):
         assert indicators.benefits_in_month(ALL, date(2026, 11, 1)) == 0
 
 
+def test_a_benefit_voided_before_a_period_closed_is_not_in_it(folk):
+    with clock.freeze(date(2025, 1, 1)):
+        benefit = _low_income(folk["kid"])
+    with clock.freeze(date(2025, 6, 3)):
+        void_benefit(SYSTEM, benefit, "重复录入")
+    with clock.freeze(date(2026, 11, 20)):
+        assert indicators.report(ALL, date(2025, 1, 1), date(2025, 12, 31))["benefits"] == {}
+        # Before the void was recorded, May was reported with it.
+        may = indicators.report(ALL, date(2025, 5, 1), date(2025, 5, 31))["benefits"]
+        assert may == {"低保": Decimal("380")}
+
+
 def test_a_voided_benefit_leaves_the_figures_and_stays_struck_through(folk, login_as):
-    benefit = _low_income(folk["kid"])
+    with clock.freeze(date(2025, 1, 1)):  # entered when it started: 2025's report knows it
+        benefit = _low_income(folk["kid"])
     client = login_as("cun1")
     with clock.freeze(date(2026, 11, 20)):
         assert "380" in str(indicators.home_figures(ALL)["benefits"])
@@ -181,7 +195,10 @@ def test_a_voided_benefit_leaves_the_figures_and_stays_struck_through(folk, logi
         response = post(client, f"/benefits/{benefit.id}/void", {"void_reason": "重复录入"})
         assert response.status_code == 303
         assert indicators.home_figures(ALL)["benefits"] == 0
-        assert indicators.report(ALL, date(2025, 1, 1), date(2025, 12, 31))["benefits"] == {}
+        # Voided after 2025 closed: 2025's report keeps it as it was known then.
+        year_2025 = indicators.report(ALL, date(2025, 1, 1), date(2025, 12, 31))["benefits"]
+        assert year_2025 == {"低保": Decimal("4560")}
+        assert indicators.report(ALL, date(2026, 11, 1), date(2026, 11, 30))["benefits"] == {}
         page = client.get(f"/persons/{folk['kid'].id}").get_data(as_text=True)
         assert '<li class="voided">低保' in page and "已作废（重复录入）" in page
         record_page = client.get(f"/benefits/{benefit.id}/edit").get_data(as_text=True)

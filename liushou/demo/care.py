@@ -8,6 +8,7 @@ from datetime import timedelta
 from ..models import User
 from ..models.households import Household
 from ..models.persons import Person
+from ..models.tier_events import TierEvent
 from ..models.visits import ASPECTS, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from ..rules import visits as rules
 from ..scope import Scope
@@ -122,6 +123,15 @@ def _states(rows, last, first_start, today):
             refreshed_on=today,
             last_visit_on=visit.visited_on if visit else None,
             last_summary=visit.summary[:300] if visit else "",
+        )
+        # The tier's history starts on the registration day (services/tier_events.py).
+        rows.add(
+            TierEvent,
+            person=person.id,
+            tier=tier,
+            overridden=False,
+            on=person.created_at.date(),
+            recorded_at=person.created_at,
         )
     rows.flush()
 

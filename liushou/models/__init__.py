@@ -14,6 +14,7 @@ from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .settings import Setting
 from .suggestions import SuggestionDismissal
+from .tier_events import TierEvent
 from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [
@@ -35,6 +36,7 @@ ALL_MODELS = [
     VisitPerson,
     VisitHelper,
     VisitState,
+    TierEvent,
     CheckIn,
     Need,
     Service,

@@ -99,6 +99,7 @@ class Person(BaseModel):
     needs_review = BooleanField(default=False, index=True)
     review_note = CharField(max_length=200, default="")
     exited_on = DateField(null=True, index=True)
+    exited_at = DateTimeField(null=True)  # when the exit was recorded (exited_on may be earlier)
     exit_reason = CharField(max_length=200, default="")
     # Voided (作废): registered by mistake; kept, but in no list or figure.
     voided_at = DateTimeField(null=True)

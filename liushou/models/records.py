@@ -56,6 +56,10 @@ class Benefit(Voidable):
     notes = CharField(max_length=200, default="")
     created_by = IntegerField(null=True)
     created_at = DateTimeField(default=clock.now)
+    # When it left 待审核 and when its end date was set, if after it was added: a report of a
+    # period closed before then reads it as it was (queries/records.py as_known).
+    approved_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "benefit"
@@ -97,6 +101,7 @@ class Site(Voidable):
     phone = CharField(max_length=32, default="")
     hours = CharField(max_length=64, default="")
     active = BooleanField(default=True)
+    closed_on = DateField(null=True)  # the day it was stopped (停用), while it is
     created_at = DateTimeField(default=clock.now)
 
     class Meta:

@@ -20,7 +20,7 @@ from ..rules.categories import age_on
 from ..rules.dates import month_end, month_start, shift_years
 from ..rules.subsidy import band_in_month, band_label
 from . import facts
-from .records import bands, monthly_amount
+from .records import as_known, bands, monthly_amount, paying_between
 
 KIND = "高龄补贴"
 
@@ -50,30 +50,41 @@ class Missing:
         return Decimal(str(self.band[2])).quantize(Decimal("0.01"))
 
 
-def _current_benefit(on):
-    """Persons with a 高龄补贴 not voided and not stopped by `on` (pending ones included:
-    their application is under way, another one would be a duplicate)."""
-    return Benefit.select(Benefit.person).where(
+def _current_benefit(on, cutoff):
+    """Persons with a 高龄补贴 not voided and not stopped by `on`, as known at `cutoff`
+    (pending ones included: their application is under way, another one would be a
+    duplicate; a stop recorded after the cut-off had not happened yet)."""
+    query = Benefit.with_voided().select(Benefit.person)
+    ended_later = Benefit.ended_at.is_null(False) & (Benefit.ended_at >= cutoff)
+    return facts.known(query, Benefit, cutoff).where(
         (Benefit.kind == KIND)
-        & ((Benefit.end_on.is_null() & (Benefit.status != "已停发")) | (Benefit.end_on > on))
+        & (
+            (Benefit.end_on.is_null() & (Benefit.status != "已停发"))
+            | (Benefit.end_on > on)
+            | ended_later
+        )
     )
 
 
 def missing(scope, on, village_id=None):
     """[Missing] of the area on a date, by village then name: persons aged at least the lowest
     band's age on `on` (by the bands in force on `on`), registered and not exited, voided or
-    dead by then, with no current 高龄补贴."""
+    dead by then, with no current 高龄补贴; as known at the end of that day (now, for today),
+    so the list for a past day never changes."""
     table = bands(on)
     if not table:
         return []
+    cutoff = facts.cutoff_for(on)
     youngest = shift_years(on, -table[0][0])
+    exited = Person.exited_on.is_null(False) & (Person.exited_on <= on)
+    exit_known = Person.exited_at.is_null() | (Person.exited_at < cutoff)
+    query = facts.known(Person.select(Person, Village).join(Village), Person, cutoff)
     query = (
-        scope.filter(Person.select(Person, Village).join(Village), Person)
+        scope.filter(query, Person)
         .where(
-            Person.voided_at.is_null()
-            & (Person.exited_on.is_null() | (Person.exited_on > on))
+            ~(exited & exit_known)
             & (Person.birth_date <= youngest)
-            & Person.id.not_in(_current_benefit(on))
+            & Person.id.not_in(_current_benefit(on, cutoff))
         )
         .order_by(Village.sort_order, Village.code, Person.name_pinyin, Person.id)
     )
@@ -127,15 +138,6 @@ class RosterVillage:
         return sum((r.total for r in self.rows), start=Decimal("0.00"))
 
 
-def _as_known(benefit, cutoff):
-    """The benefit and its person as they stood at `cutoff`: a void recorded after it had not
-    happened yet (the rows are never saved back)."""
-    for row in (benefit, benefit.person):
-        if row.voided_at is not None and row.voided_at >= cutoff:
-            row.voided_at = None
-    return benefit
-
-
 def roster(scope, month, village_id=None):
     """[RosterVillage] of the area for a month (first day), in the township's village order,
     each with its rows by name: every 高龄补贴 that pays in the month, as known when the month
@@ -145,16 +147,14 @@ def roster(scope, month, village_id=None):
     query = Benefit.with_voided().select(Benefit, Person, Village).join(Person).join(Village)
     query = facts.known(facts.known(query, Benefit, cutoff), Person, cutoff)
     query = scope.filter(query, Benefit).where(Benefit.kind == KIND)
-    query = query.where(Benefit.start_on <= month_end(month)).where(
-        Benefit.end_on.is_null() | (Benefit.end_on > month)
-    )
+    query = paying_between(query, month, month_end(month), cutoff)
     if village_id:
         query = query.where(Person.village == village_id)
     query = query.order_by(Village.sort_order, Village.code, Person.name_pinyin, Person.id)
     table = bands(month)
     by_village = {}
     for b in query:
-        amount = monthly_amount(_as_known(b, cutoff), month, table)
+        amount = monthly_amount(as_known(b, cutoff), month, table)
         if not amount:
             continue
         p = b.person

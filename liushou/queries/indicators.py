@@ -17,7 +17,7 @@ from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
 from . import completeness, facts
-from .records import bands, monthly_amount, paying_between
+from .records import as_known, bands, monthly_amount, paying_between
 from .visits import coverage_by_village, visits_in_month
 
 
@@ -180,11 +180,12 @@ def report(scope, start, end, village_id=None):
     )
     benefit_totals = {}
     month = start.replace(day=1)
-    benefits = list(
-        paying_between(
-            known(Benefit.with_voided(Benefit, Person).join(Person), Benefit), start, end
+    benefits = [
+        as_known(b, cutoff)
+        for b in paying_between(
+            known(Benefit.with_voided(Benefit, Person).join(Person), Benefit), start, end, cutoff
         )
-    )
+    ]
     while month <= end:
         table = bands(month)
         for b in benefits:

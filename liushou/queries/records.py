@@ -45,16 +45,47 @@ def monthly_amount(benefit, month_start, bands_in_force=None):
     return benefit.amount or ZERO
 
 
-def paying_between(query, start, end):
+def paying_between(query, start, end, cutoff=None):
     """Narrow a Benefit query joined to Person to the benefits that may pay between two dates
-    (monthly_amount decides each month); voided persons and benefits are left out."""
+    (monthly_amount decides each month). Without `cutoff`: as stored now, voided persons and
+    benefits left out. With it (a report's knowledge cut-off, on a `with_voided()` query
+    narrowed by facts.known): as known then: a person voided or exited, a benefit stopped
+    after it still counts; one approved (out of 待审核) after it does not. Pass each row
+    through `as_known` before monthly_amount."""
+    if cutoff is None:
+        return query.where(
+            Person.voided_at.is_null()
+            & (Benefit.status != "待审核")
+            & (Benefit.start_on <= end)
+            & (Benefit.end_on.is_null() | (Benefit.end_on > start))
+            & (Person.exited_on.is_null() | (Person.exited_on >= start))
+        )
     return query.where(
-        Person.voided_at.is_null()
+        (Person.voided_at.is_null() | (Person.voided_at >= cutoff))
         & (Benefit.status != "待审核")
+        & (Benefit.approved_at.is_null() | (Benefit.approved_at < cutoff))
         & (Benefit.start_on <= end)
-        & (Benefit.end_on.is_null() | (Benefit.end_on > start))
-        & (Person.exited_on.is_null() | (Person.exited_on >= start))
+        & (Benefit.end_on.is_null() | (Benefit.end_on > start) | (Benefit.ended_at >= cutoff))
+        & (Person.exited_on.is_null() | (Person.exited_on >= start) | (Person.exited_at >= cutoff))
     )
+
+
+def as_known(benefit, cutoff):
+    """The benefit (with its person) as it stood at `cutoff`, in memory only (never saved): a
+    void, an approval, an end date or an exit recorded after it had not happened yet."""
+    person = benefit.person
+    for row in (benefit, person):
+        if row.voided_at is not None and row.voided_at >= cutoff:
+            row.voided_at = None
+    if benefit.approved_at is not None and benefit.approved_at >= cutoff:
+        benefit.status = "待审核"
+    if benefit.ended_at is not None and benefit.ended_at >= cutoff:
+        benefit.end_on = None
+        if benefit.status == "已停发":
+            benefit.status = "享受中"
+    if person.exited_at is not None and person.exited_at >= cutoff:
+        person.exited_on = None
+    return benefit
 
 
 def totals_in_month(scope, month):

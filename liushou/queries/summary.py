@@ -7,10 +7,16 @@ Each indicator is one query grouped by village for all the villages at once; the
 row adds up the villages' counts and recomputes its rates and medians from them (never an
 average of percentages).
 
-Known limits (no dated history is kept for these yet): a person's visit tier is today's, a
-site's 在用 flag is today's, an agreement's signing date and a benefit's 待审核 status are as
-stored now. 一敲门 check-ins are not recorded yet: the column stays at 0, and 一登门 counts visits
-made at the door (上门).
+Dated too: a person's visit tier is the one in force on the period's last day as known at the
+cut-off (models/tier_events.py); a site is in use on a day before its 停用 date (Site.closed_on);
+a benefit approved (out of 待审核) after the cut-off does not count, one stopped, a person voided
+or exited after it still do (records.paying_between / as_known); 一敲门 counts check-ins
+(queries/visits.checkins_between), 一登门 visits made at the door (上门).
+
+Known limits: needs, services, visits and benefits count in the village the person lives in now
+(a person who moved since counts in his new village's past rows; the township total is right);
+an agreement's signing date is as stored now; a site re-opened (启用) reads as in use through
+the months it was stopped; a benefit set back to 待审核 leaves the periods before.
 """
 
 from collections import Counter, defaultdict
@@ -25,12 +31,14 @@ from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
-from ..models.visits import Pairing, Visit, VisitPerson, VisitState
+from ..models.tier_events import TierEvent
+from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
 from ..rules.visits import TIERS, TierRules
 from .facts import cutoff_for, is_final, known, members_on
-from .records import bands, monthly_amount
+from .records import as_known, bands, monthly_amount, paying_between
+from .visits import checkins_between
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
@@ -145,9 +153,21 @@ def _sum_if(condition):
     return fn.SUM(Case(None, ((condition, 1),), 0))
 
 
-def _tier():
-    """A person's effective visit tier (override, else by rule; general without a state)."""
-    return fn.COALESCE(fn.NULLIF(VisitState.override, ""), VisitState.tier, "general")
+def _tier(p):
+    """A person's effective visit tier on the period's last day as known at its cut-off: the
+    last tier history row dated on or before it and recorded before the cut-off (general
+    without one)."""
+    last = (
+        TierEvent.select(TierEvent.tier)
+        .where(
+            (TierEvent.person == Person.id)
+            & (TierEvent.on <= p.end)
+            & (TierEvent.recorded_at < p.cutoff)
+        )
+        .order_by(TierEvent.on.desc(), TierEvent.id.desc())
+        .limit(1)
+    )
+    return fn.COALESCE(last, "general")
 
 
 class _Period:
@@ -156,12 +176,29 @@ class _Period:
     def __init__(self, scope, start, end, village_ids):
         self.scope, self.start, self.end, self.village_ids = scope, start, end, village_ids
         self.cutoff = cutoff_for(end)
+        # A person voided after the cut-off stays in the figures he was in when it passed.
+        self.alive = Person.voided_at.is_null() | (Person.voided_at >= self.cutoff)
         self.after = datetime.combine(end + timedelta(days=1), time.min)
         self.members = {g: members_on(scope, end, g, self.cutoff) for g in GROUPS}
         self.in_any = None
         for query in self.members.values():
             cond = Person.id.in_(query)
             self.in_any = cond if self.in_any is None else self.in_any | cond
+
+        self._tiers = None
+
+    def tier_of(self):
+        """{person id: (village id, effective visit tier at the period end)} of the persons in
+        any group then (in the listed villages); read once per period."""
+        if self._tiers is None:
+            query = self.persons(
+                Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
+            )
+            self._tiers = {
+                pid: (vid, tier if tier in TIERS else "general")
+                for pid, vid, tier in query.tuples()
+            }
+        return self._tiers
 
     def known(self, model, *fields):
         query = known(model.with_voided(*fields), model, self.cutoff)
@@ -192,40 +229,37 @@ def _population(p, rows):
             if g in CHILD_GROUPS:
                 f.signed[g] = values.pop(0) or 0
     rules = next(iter(rows.values())).rules if rows else tier_rules(p.end)
-    visited = Visit.visited_on <= p.end
-    within = None
+    tiers = p.tier_of()
+    for village_id, tier in tiers.values():
+        rows[village_id].tier_persons[tier] += 1
     for tier in TIERS:
         since = p.end - timedelta(days=rules.days(tier) - 1)
         seen = (
             p.known(Visit, VisitPerson.person)
             .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-            .where(visited & (Visit.visited_on >= since))
+            .where((Visit.visited_on <= p.end) & (Visit.visited_on >= since))
+            .distinct()
         )
-        cond = (_tier() == tier) & Person.id.in_(seen)
-        within = cond if within is None else within | cond
-    query = p.persons(
-        Person.select(Person.village, _tier(), fn.COUNT(Person.id), _sum_if(within))
-        .join(VisitState, JOIN.LEFT_OUTER, on=VisitState.person == Person.id)
-        .where(p.in_any)
-    ).group_by(Person.village, _tier())
-    for village_id, tier, n, n_within in query.tuples():
-        tier = tier if tier in TIERS else "general"
-        rows[village_id].tier_persons[tier] += n
-        rows[village_id].tier_within[tier] += n_within or 0
+        for (person_id,) in seen.tuples():
+            village_tier = tiers.get(person_id)
+            if village_tier is not None and village_tier[1] == tier:
+                rows[village_tier[0]].tier_within[tier] += 1
 
 
 def _visits(p, rows):
-    """Person-visits in the period by tier; visits, at the door (一登门)."""
+    """Person-visits in the period by tier; visits, at the door (一登门); check-ins (一敲门)."""
     in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
-    query = p.persons(
-        p.known(Visit, Person.village, _tier(), fn.COUNT(VisitPerson.id))
+    tiers = p.tier_of()
+    query = (
+        p.known(Visit, VisitPerson.person, fn.COUNT(VisitPerson.id))
         .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-        .join(Person, on=VisitPerson.person == Person.id)
-        .join(VisitState, JOIN.LEFT_OUTER, on=VisitState.person == Person.id)
-        .where(in_period & p.in_any)
-    ).group_by(Person.village, _tier())
-    for village_id, tier, n in query.tuples():
-        rows[village_id].tier_done[tier if tier in TIERS else "general"] += n
+        .where(in_period)
+        .group_by(VisitPerson.person)
+    )
+    for person_id, n in query.tuples():
+        village_tier = tiers.get(person_id)
+        if village_tier is not None:
+            rows[village_tier[0]].tier_done[village_tier[1]] += n
     query = p.persons(
         p.known(Visit, Visit.village, fn.COUNT(Visit.id), _sum_if(Visit.method == "上门")).where(
             in_period
@@ -234,6 +268,13 @@ def _visits(p, rows):
     ).group_by(Visit.village)
     for village_id, n, door in query.tuples():
         rows[village_id].visits, rows[village_id].door = n, door or 0
+    query = p.persons(
+        checkins_between(p.scope, p.start, p.end, p.cutoff)
+        .select(Person.village, fn.COUNT(CheckIn.id))
+        .where(p.alive)
+    ).group_by(Person.village)
+    for village_id, n in query.tuples():
+        rows[village_id].knock = n
 
 
 def _needs(p, rows):
@@ -305,20 +346,17 @@ def _emergencies(p, rows):
 def _benefits(p, rows):
     """People and amounts by kind paid in the period's months; 低保/特困 coverage at its end."""
     query = p.persons(
-        known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
-        .join(Person, on=Benefit.person == Person.id)
-        .where(
-            (Person.voided_at.is_null() | (Person.voided_at >= p.cutoff))
-            & Benefit.kind.in_(BENEFIT_KINDS)
-            & (Benefit.status != "待审核")
-            & (Benefit.start_on <= p.end)
-            & (Benefit.end_on.is_null() | (Benefit.end_on > p.start))
+        paying_between(
+            known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+            .join(Person, on=Benefit.person == Person.id)
+            .where(Benefit.kind.in_(BENEFIT_KINDS)),
+            p.start,
+            p.end,
+            p.cutoff,
         )
     )
     query = p.scope.filter(query, Benefit)
-    benefits = list(query)
-    for b in benefits:  # voided after the cut-off: as known then, not voided
-        b.voided_at = b.person.voided_at = None
+    benefits = [as_known(b, p.cutoff) for b in query]
     people = defaultdict(set)
     month = month_start(p.start)
     while month <= p.end:
@@ -333,11 +371,14 @@ def _benefits(p, rows):
     for (village_id, kind), ids in people.items():
         rows[village_id].benefit_people[kind] = len(ids)
     for kind in COVERAGE_KINDS:
+        # Receiving at the period end, as known at the cut-off (records.as_known).
+        ended = Benefit.ended_at.is_null(False) & (Benefit.ended_at >= p.cutoff)
         receiving = known(Benefit.with_voided(Benefit.person), Benefit, p.cutoff).where(
             (Benefit.kind == kind)
             & (Benefit.status != "待审核")
+            & (Benefit.approved_at.is_null() | (Benefit.approved_at < p.cutoff))
             & (Benefit.start_on <= p.end)
-            & (Benefit.end_on.is_null() | (Benefit.end_on > p.end))
+            & (Benefit.end_on.is_null() | (Benefit.end_on > p.end) | ended)
             & ((Benefit.status != "已停发") | Benefit.end_on.is_null(False))
         )
         query = p.persons(
@@ -373,9 +414,11 @@ def _activities(p, rows):
         rows[village_id].attendance["all"] = n
         for g, m in zip(GROUPS, by_group, strict=True):
             rows[village_id].attendance[g] = m or 0
+    # In use on the period's last day: not stopped (停用) on or before it.
+    in_use = Site.closed_on.is_null() | (Site.closed_on > p.end)
     query = p.persons(
-        p.known(Site, Site.village, Site.kind, Site.active, fn.COUNT(Site.id)), Site.village
-    ).group_by(Site.village, Site.kind, Site.active)
+        p.known(Site, Site.village, Site.kind, in_use, fn.COUNT(Site.id)), Site.village
+    ).group_by(Site.village, Site.kind, in_use)
     for village_id, kind, active, n in query.tuples():
         (rows[village_id].sites_active if active else rows[village_id].sites_inactive)[kind] = n
 

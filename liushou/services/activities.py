@@ -78,7 +78,9 @@ def set_site_active(actor, scope, site, active):
     if site.active == active:
         raise ValidationError({"active": "阵地已启用" if active else "阵地已停用"})
     with database.atomic():
-        apply_changes(actor, site, {"active": active})
+        # The 停用 day: a report reads a site as in use on a day before it (queries/summary.py).
+        closed_on = None if active else clock.today()
+        apply_changes(actor, site, {"active": active, "closed_on": closed_on})
     return site
 
 

@@ -418,6 +418,7 @@ def exit_person(actor, person, values, today=None):
         changes = [("exited_on", None, str(on)), ("exit_reason", "", reason)]
         before = facts_of(person.__data__)
         person.exited_on, person.exit_reason = on, reason
+        person.exited_at = clock.now()  # a past period's report reads the exit as known then
         person.needs_review, person.review_note = False, ""
         _settle(actor, person, today, changes, before, flag=False, action="exit")
         person.save()
@@ -436,7 +437,7 @@ def reenter_person(actor, person, today=None):
             ("exit_reason", person.exit_reason, ""),
         ]
         before = facts_of(person.__data__)
-        person.exited_on, person.exit_reason = None, ""
+        person.exited_on, person.exit_reason, person.exited_at = None, "", None
         _settle(actor, person, today, changes, before, flag=False, action="reenter")
         person.save()
         # Back in the household: its rows decide his facts again.

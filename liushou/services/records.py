@@ -3,6 +3,7 @@ Activities and sites: services/activities.py."""
 
 from decimal import Decimal, InvalidOperation
 
+from .. import clock
 from ..db import database
 from ..models.records import BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, Benefit, CheckUp
 from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
@@ -89,8 +90,24 @@ def update_benefit(actor, benefit, values):
     refuse_if_voided(benefit)
     data = _benefit_data(benefit.person, values)
     with database.atomic():
-        apply_changes(actor, benefit, data, label=f"{benefit.person.name} {benefit.kind}")
+        was = (benefit.status, benefit.end_on)
+        if apply_changes(actor, benefit, data, label=f"{benefit.person.name} {benefit.kind}"):
+            _dated(benefit, *was)
     return benefit
+
+
+def _dated(benefit, status_before, end_before):
+    """Stamp when an approval (out of 待审核) and an end date became known, so a report of a
+    period closed before then reads the benefit as it was (queries/records.as_known)."""
+    fields = []
+    if status_before == "待审核" and benefit.status != "待审核":
+        benefit.approved_at = clock.now()
+        fields.append(Benefit.approved_at)
+    if benefit.end_on != end_before:
+        benefit.ended_at = clock.now()
+        fields.append(Benefit.ended_at)
+    if fields:
+        benefit.save(only=fields)
 
 
 def void_benefit(actor, benefit, reason):
@@ -124,6 +141,7 @@ def stop_benefit(actor, benefit, values, today=None):
         )
         benefit.status, benefit.end_on = "已停发", end_on
         benefit.notes = reason or benefit.notes
+        benefit.ended_at = clock.now()
         benefit.save()
     return benefit
 

@@ -21,7 +21,7 @@ from ..rules import carers, idcard
 from ..rules import visits as rules
 from ..rules.categories import age_on
 from ..rules.text import clean
-from . import ValidationError
+from . import ValidationError, tier_events
 from .audit import record
 from .forms import Reader
 
@@ -129,12 +129,14 @@ def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None):
         "last_visit_on": last.visited_on if last else None,
         "last_summary": last.summary[:300] if last else "",
     }
+    before = state.effective_tier if state else None
     if state is None:
         state = VisitState.create(person=person, **values)
     else:
         for k, v in values.items():
             setattr(state, k, v)
         state.save()
+    tier_events.follow(person.id, before, state.effective_tier, bool(state.override), on)
     return state
 
 
@@ -148,8 +150,10 @@ def override_tier(actor, person, tier, reason):
     with database.atomic():
         state = refresh_state(person)
         before = (state.override, state.override_reason)
+        effective = state.effective_tier
         state.override, state.override_reason = tier, reason if tier else ""
         state.save()
+        tier_events.follow(person.id, effective, state.effective_tier, bool(tier), clock.today())
         state = refresh_state(person)
         record(
             actor,
