@@ -33,6 +33,7 @@ from .views import (
     records,
     reminders,
     reports,
+    review,
     suggestions,
     visits,
 )
@@ -103,6 +104,7 @@ def init_app(app):
         suggestions,
         mine,
         files,
+        review,
     ):
         app.register_blueprint(module.bp)
 

@@ -11,6 +11,7 @@ from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
+from .review import ReviewItem
 from .settings import Setting
 from .suggestions import SuggestionDismissal
 from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
@@ -49,6 +50,7 @@ ALL_MODELS = [
     EmergencyCall,
     SuggestionDismissal,
     Attachment,
+    ReviewItem,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

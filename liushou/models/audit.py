@@ -22,6 +22,10 @@ ACTIONS = {
     "export": "导出",
     "import": "导入",
     "settings": "设置",
+    "submit": "提交审核",
+    "approve": "审核通过",
+    "return": "退回",
+    "withdraw": "撤回",
 }
 RETENTION_DAYS = 180
 
