@@ -191,13 +191,15 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
         for key, message in conflicts.items():
             errors.setdefault(key, message)
         data.update(decided)
+    # A returned registration its author fixed and sends again (审核报送).
+    replaced = review.replaced(actor, scope, values, errors) if person is None else None
     if errors:
         raise ValidationError(errors)
     data["household"] = household.id
     data["village"], data["grid"] = household.village_id, household.grid_id
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
     data["exited_on"] = person.exited_on if person else None
-    proposal = _proposal(actor, scope, values, person, household, data, today)
+    proposal = _proposal(actor, values, person, household, data, today, replaced)
     if proposal is not None:
         return proposal
     try:
@@ -206,6 +208,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
                 data["groups"], data["group_reasons"] = derive(data, today)
                 person = Person.create(**data)
                 group_events.follow(person, today, "registered")
+                review.close_replaced(actor, replaced)
                 record(
                     actor,
                     "create",
@@ -239,7 +242,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
     return person
 
 
-def _proposal(actor, scope, values, person, household, data, today):
+def _proposal(actor, values, person, household, data, today, replaced):
     """审核报送: a registration, or an edit that changes his categories, stored for review
     instead of applied when review is on for it (services/review); else None."""
     if person is None:
@@ -257,7 +260,7 @@ def _proposal(actor, scope, values, person, household, data, today):
                 values=values,
                 changes=changes + [("groups", None, groups)],
                 groups_after=groups,
-                scope=scope,
+                replaced=replaced,
             )
         return None
     if not review.applies(actor, "category_edit", today):

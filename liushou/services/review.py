@@ -40,15 +40,14 @@ def pending_for(person):
     )
 
 
-def propose(actor, kind, *, household, person=None, values, changes, groups_after, scope=None):
+def propose(actor, kind, *, household, person=None, values, changes, groups_after, replaced=None):
     """Store a proposal (already validated by the caller's service) instead of applying it.
     A second proposal for a person while one waits is refused; a returned one of the same kind
-    for him (or named by the form's `review_item`, for a registration) is superseded."""
+    for him (or `replaced`, the returned registration the form named) is superseded."""
     if person is not None and pending_for(person) is not None:
         raise ValidationError(
             {"_record": "此人已有一项修改在等待乡镇审核，请等审核后再提交，或先撤回那一项"}
         )
-    replaced = _replaced(actor, scope, values) if person is None else None
     number = values.get("id_number") if kind == "register" else None
     if number and _pending_registration(number, replaced):
         raise ValidationError({"id_number": "该身份证号已提交登记，正在等待乡镇审核"})
@@ -83,15 +82,24 @@ def propose(actor, kind, *, household, person=None, values, changes, groups_afte
     return item
 
 
-def _replaced(actor, scope, values):
-    """The returned registration a resubmitted form names, resolved in the author's scope."""
+def replaced(actor, scope, values, errors):
+    """The returned registration a resubmitted form names (`review_item`), resolved in the
+    author's scope; a message in `errors` for anything else."""
     raw = values.get("review_item")
-    if not raw or scope is None:
+    if not raw:
         return None
     item = scope.query(ReviewItem).where(ReviewItem.id == to_int(raw)).first()
     if item is None or item.author_id != actor.user_id or item.status != RETURNED:
-        raise ValidationError({"review_item": "要重新提交的退回项不存在或已处理"})
+        errors["review_item"] = "要重新提交的退回项不存在或已处理"
+        return None
     return item
+
+
+def close_replaced(actor, item):
+    """A returned registration its author sent again when it no longer needed review (review
+    turned off meanwhile): closed, the registration applied."""
+    if item is not None:
+        _set_status(actor, item, WITHDRAWN, "已修改后直接登记")
 
 
 def _pending_registration(number, replaced):
