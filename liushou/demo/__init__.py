@@ -22,6 +22,7 @@ from .dates import entered_on_their_day
 from .orgs import build_orgs
 from .records import build_records
 from .registry import build_registry
+from .review import build_review
 
 BUILD_CACHE_KB = 256 * 1024
 
@@ -88,6 +89,7 @@ def build(persons=300, seed=1, password=None):
             build_orgs(rng, villages, today)
             entered_on_their_day()
         database.pragma("cache_size", PRAGMAS["cache_size"])
+        build_review(rng, people, today)
     return {
         "villages": len(villages),
         "grids": len(grids),
