@@ -27,7 +27,7 @@ def build_review(rng, people, today):
         (grid_worker, home_of_grid, False),
         (grid_worker, home_of_grid, True),
     ]
-    for author, home, returned in homes:
+    for author, home, returned in [h for h in homes if h[1] is not None]:
         sex = rng.choice("男女")
         born = people.born(today, 4, 14)
         item = save_person(
