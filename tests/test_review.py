@@ -412,3 +412,12 @@ def test_with_pending_switch_on_home_and_reports(users, homes, login_as):
     report = client.get("/reports?pending=1").get_data(as_text=True)
     assert "含待审核：各村各类人数" in report and "1（+1）→ <b>2</b>" in report
     assert "含待审核：各村各类人数" not in client.get("/reports").get_data(as_text=True)
+
+
+def test_person_page_history_says_who_approved(users, homes, login_as):
+    review_on("register")
+    item = register(users, "cun1", homes["V01"])
+    service.approve(actor(users, "township"), ALL, item)
+    client = login_as("cun1")
+    page = client.get(f"/persons/{ReviewItem.get_by_id(item.id).person_id}").get_data(as_text=True)
+    assert "cun1 新增" in page and "审核：township 审核通过（2026-06-10 10:00" in page
