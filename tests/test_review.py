@@ -319,6 +319,8 @@ def test_village_user_registers_through_the_form_and_township_approves(users, ho
     assert r.status_code == 303
     assert ReviewItem.get_by_id(item.id).status == APPROVED
     assert "王小1" in client.get("/persons").get_data(as_text=True)
+    page = client.get(f"/review/{item.id}").get_data(as_text=True)
+    assert "cun1 提交审核" in page and "township 审核通过" in page
 
 
 def test_returned_item_shows_on_the_authors_home_and_he_resubmits(users, homes, login_as):

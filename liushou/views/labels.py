@@ -39,6 +39,7 @@ FIELD_LABELS = {
     "due_on": "办理期限",
     "status": "状态",
     "reviewed": "审核",
+    "reason": "原因",
     "status_reason": "转介去向或无法解决的原因",
     "name": "姓名",
     "sex": "性别",

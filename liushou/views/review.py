@@ -5,7 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from ..auth import current_actor, roles_required
 from ..models.review import KINDS, STATUSES, ReviewItem
-from ..queries import places
+from ..queries import history, places
 from ..queries import review as queries
 from ..services import review as service
 from .forms import run
@@ -74,6 +74,8 @@ def detail(item_id):
         rows=queries.shown_changes(item, FIELD_LABELS),
         may_decide=g.user.role in service.REVIEWER_ROLES,
         mine=item.author_id == g.user.id,
+        history=history.of(item),
+        labels=FIELD_LABELS,
     )
 
 
