@@ -423,3 +423,16 @@ def test_person_page_history_says_who_approved(users, homes, login_as):
     client = login_as("cun1")
     page = client.get(f"/persons/{ReviewItem.get_by_id(item.id).person_id}").get_data(as_text=True)
     assert "cun1 新增" in page and "审核：township 审核通过（2026-06-10 10:00" in page
+
+
+def test_approved_edit_keeps_the_fields_it_did_not_change(users, homes):
+    extra = {"carer_name": "王建国", "carer_capable": "0", "difficulty_kinds": ["贫困"]}
+    person = register(users, "township", homes["V01"], 1, **extra)
+    review_on("category_edit")
+    values = child(homes["V01"], 1, father_status="在家", **extra)
+    item = save_person(actor(users, "cun1"), scope(users, "cun1"), values, person)
+    assert [f for f, _o, _n in item.changes] == ["father_status", "groups"]
+    service.approve(actor(users, "township"), ALL, item)
+    person = Person.get_by_id(person.id)
+    assert person.father_status == "在家" and person.carer_capable is False
+    assert person.difficulty_kinds == "贫困" and person.groups == "困境儿童"

@@ -156,18 +156,13 @@ def approve(reviewer, scope, item):
 def _edit_values(item):
     """The person's form values now, with the proposal's changed fields on top: fields someone
     else changed since the proposal keep their new value."""
-    person = item.person
-    values = {
-        k: ("1" if v is True else "" if v in (None, False) else str(v))
-        for k, v in person.__data__.items()
-    }
+    from .suggestions import _edit_values as as_posted  # the record as his form posts it
+
+    values = {**as_posted(item.person), "household": item.person.household_id}
     proposed = item.values
     for field in {c[0] for c in item.changes} | {"household"}:
         if field in proposed:
             values[field] = proposed[field]
-    for name in ("difficulty_kinds", "carer_disqualifiers"):
-        if isinstance(values.get(name), str):
-            values[name] = [v for v in values[name].split(",") if v]
     return values
 
 
