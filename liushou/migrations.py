@@ -374,6 +374,22 @@ UPDATE "person" SET "collected_by" = (SELECT a."user_id" FROM "audit_log" a WHER
     backfill()
 
 
+@step(20)
+def review_items():
+    # 审核报送: a village or grid user's registration, exit, re-entry or category-changing edit
+    # waits here as a proposal (not applied) until a township user approves or returns it.
+    _script("""
+CREATE TABLE "review_item" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(16) NOT NULL, "person_id" INTEGER, "household_id" INTEGER NOT NULL, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "author_id" INTEGER NOT NULL, "submitted_at" DATETIME NOT NULL, "payload" TEXT NOT NULL, "groups_before" VARCHAR(64) NOT NULL, "groups_after" VARCHAR(64) NOT NULL, "label" VARCHAR(64) NOT NULL, "status" VARCHAR(8) NOT NULL, "reviewer_id" INTEGER, "decided_at" DATETIME, "reason" VARCHAR(200) NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("household_id") REFERENCES "household" ("id") ON DELETE RESTRICT, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT, FOREIGN KEY ("author_id") REFERENCES "app_user" ("id") ON DELETE RESTRICT, FOREIGN KEY ("reviewer_id") REFERENCES "app_user" ("id") ON DELETE RESTRICT);
+CREATE INDEX "review_item_person_id" ON "review_item" ("person_id");
+CREATE INDEX "review_item_household_id" ON "review_item" ("household_id");
+CREATE INDEX "review_item_village_id" ON "review_item" ("village_id");
+CREATE INDEX "review_item_grid_id" ON "review_item" ("grid_id");
+CREATE INDEX "review_item_author_id" ON "review_item" ("author_id");
+CREATE INDEX "review_item_status" ON "review_item" ("status");
+CREATE INDEX "review_item_reviewer_id" ON "review_item" ("reviewer_id");
+""")
+
+
 @step(21)
 def tier_events_and_site_closed_on():
     # The dated history of each person's effective visit tier (append-only), backfilled from
@@ -396,10 +412,6 @@ ALTER TABLE "benefit" ADD COLUMN "ended_at" DATETIME;
 ALTER TABLE "person" ADD COLUMN "exited_at" DATETIME;
 UPDATE "site" SET "closed_on" = coalesce((SELECT date(max(a."at")) FROM "audit_log" a, json_each(a."changes") c WHERE a."object_type" = 'site' AND a."object_id" = "site"."id" AND json_valid(a."changes") AND json_extract(c."value", '$[0]') = 'active'), date("site"."created_at")) WHERE NOT "active";
 """)
-
-
-# TEMP stand-in until the review branch's step 20 is merged.
-STEPS.setdefault(20, lambda: None)
 
 
 LATEST = max(STEPS)

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .models import Setting
+from .models.review import KINDS as REVIEW_KINDS
 from .rules import visits as visit_rules
 
 _held = threading.local()
@@ -106,6 +107,20 @@ DEFINITIONS = [
     Definition("visit_high_days", "高风险走访间隔（天）", "走访等级", 7, "int"),
     Definition("visit_key_days", "重点走访间隔（天）", "走访等级", 30, "int"),
     Definition("visit_general_days", "一般走访间隔（天）", "走访等级", 90, "int"),
+    # 审核报送: off by default (nothing changes for a township until it turns review on).
+    *(
+        Definition(
+            f"review_{kind}",
+            f"须经乡镇审核：{label}",
+            "审核报送",
+            0,
+            "int0",
+            "填 1：村干部、网格员提交后须经乡镇审核通过才生效；填 0：直接生效"
+            if kind == "register"
+            else "",
+        )
+        for kind, label in REVIEW_KINDS.items()
+    ),
     *(
         Definition(
             f"cycle_{duty}_{code}",

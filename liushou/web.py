@@ -35,6 +35,7 @@ from .views import (
     records,
     reminders,
     reports,
+    review,
     suggestions,
     visits,
 )
@@ -111,6 +112,7 @@ def init_app(app):
         files,
         crosscheck,
         completeness,
+        review,
     ):
         app.register_blueprint(module.bp)
 

@@ -276,9 +276,31 @@ def _crosschecks(places, users):
     }
 
 
+def _review(places, users):
+    """A registration proposal by the grid worker of V01-G1 in its household, waiting for
+    review (review is turned on for it, then off again as of the same day)."""
+    from datetime import date
+
+    from liushou.models.households import Household
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM, Actor
+    from liushou.services.persons import save_person
+    from liushou.services.settings import update_settings
+
+    update_settings(SYSTEM, {"review_register": "1"}, date(2000, 1, 1))
+    home = Household.get(Household.head_name == GRID_MARK + "户主")
+    item = save_person(
+        Actor(users["grid1"]),
+        Scope.for_user(users["grid1"]),
+        {"household": home.id, "name": GRID_MARK + "待审", "birth_date": "2016-05-01", "sex": "男"},
+    )
+    update_settings(SYSTEM, {"review_register": "0"}, date(2000, 1, 1))
+    return {"item_id": (item.id, "grid")}
+
+
 # Later areas append a function (places, users) -> {param: (id, "village" | "grid")} creating
 # objects in V01 (named with VILLAGE_MARK) or in V01-G1 (named with GRID_MARK).
-EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins, _files, _crosschecks]
+EXTRA_FACTORIES = [_registry, _orgs, _calls, _checkins, _files, _crosschecks, _review]
 
 
 def _urls(app, objects):

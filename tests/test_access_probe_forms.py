@@ -177,7 +177,7 @@ PLAIN_FIELDS = {
 PLAIN_BY_ENDPOINT = {"records.activity_new": {"helpers"}, "records.activity_edit": {"helpers"}}
 
 # Kinds of object fields; "many" kinds take a list (the probe sends one own id and one foreign).
-MANY = {"persons", "helpers", "attended", "areas", "households"}
+MANY = {"persons", "helpers", "attended", "areas", "households", "review_items"}
 OBJECT_KINDS = {
     "village",
     "grid",
@@ -193,6 +193,7 @@ OBJECT_KINDS = {
     "call",
     "visit",
     "emergency",
+    "review_item",
 } | MANY
 
 # {endpoint: {field: kind}}: the object fields each POST endpoint reads from its body.
@@ -200,7 +201,8 @@ FORMS = {
     "households.new": {"village": "village", "grid": "grid"},
     "households.edit": {"village": "village", "grid": "grid"},
     "households.away_form": {},
-    "persons.new": {"household": "household"},
+    # review_item: the returned registration its author fixes and sends again.
+    "persons.new": {"household": "household", "review_item": "review_item"},
     "persons.edit": {"household": "household"},
     "persons.exit": {},
     "persons.reenter": {},
@@ -291,6 +293,9 @@ FORMS = {
     "crosscheck.void": {},
     # A roster line the register lacks, registered into a household of one's own area.
     "crosscheck.register": {"household": "household"},
+    # Only township users decide (403 to the probed users); tests/test_review.py is the control.
+    "review.decide": {"items": "review_items"},
+    "review.withdraw": {},
 }
 
 _FORMS_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -377,7 +382,10 @@ def _own_and_foreign(places, users, objects):
     edit_helper = save_helper(
         SYSTEM, everything, {"name": VILLAGE_MARK + "帮扶人丙", "kind": "志愿者", "village": v1.id}
     )
+    foreign_item = _proposal(users["cun2"], home, "外村待审")
     return {
+        "review_item": (objects["item_id"][0], foreign_item.id),
+        "review_items": (objects["item_id"][0], foreign_item.id),
         "village": (v1.id, v2.id),
         "grid": (places["V01-G1"].id, places["V02-G1"].id),
         "household": (Household.get_by_id(objects["household_id"][0]).id, home.id),
@@ -400,6 +408,32 @@ def _own_and_foreign(places, users, objects):
         "visit": (objects["visit_id"][0], visit.id),
         "emergency": (objects["emergency_id"][0], emergency.id),
     }
+
+
+def _user(username):
+    from liushou.models import User
+
+    return User.get(User.username == username)
+
+
+def _proposal(user, home, name):
+    """A registration `user` proposed in `home`, returned to him (review on just for it)."""
+    from datetime import date
+
+    from liushou.scope import Scope
+    from liushou.services import SYSTEM, Actor
+    from liushou.services.persons import save_person
+    from liushou.services.review import return_item
+    from liushou.services.settings import update_settings
+
+    update_settings(SYSTEM, {"review_register": "1"}, date(2000, 1, 1))
+    item = save_person(
+        Actor(user),
+        Scope.for_user(user),
+        {"household": home.id, "name": name, "birth_date": "2016-05-01", "sex": "男"},
+    )
+    update_settings(SYSTEM, {"review_register": "0"}, date(2000, 1, 1))
+    return return_item(Actor(_user("township")), item, "请核实")
 
 
 def _other_grid(places, objects, ids):
@@ -448,8 +482,11 @@ def _other_grid(places, objects, ids):
     )
     own_person = Person.get_by_id(objects["person_id"][0]).id
     own_household = Household.get_by_id(objects["household_id"][0]).id
+    foreign_item = _proposal(_user("grid2"), home, "外格待审")
     return {
         **ids,
+        "review_item": (objects["item_id"][0], foreign_item.id),
+        "review_items": (objects["item_id"][0], foreign_item.id),
         "grid": (places["V01-G1"].id, places["V01-G2"].id),
         "household": (own_household, home.id),
         "households": (own_household, home.id),
@@ -751,7 +788,13 @@ NOT_FOR_GRID_WORKERS = {
 
 # Controls not run: a print job starts PDF workers; an upload needs a file (tests/
 # test_attachments.py posts real ones); a confirmed import deletes the workbook.
-NO_CONTROL = {"printouts.job_start", "imports.upload", "imports.confirm", "files.upload"}
+NO_CONTROL = {
+    "printouts.job_start",
+    "imports.upload",
+    "imports.confirm",
+    "files.upload",
+    "review.decide",  # township users only: 403 to the probed users whatever they send
+}
 
 
 def test_unknown_form_field_fails_loudly(app, world, monkeypatch):

@@ -456,3 +456,21 @@ def test_complete_record_pages_within_budget(demo_app, username):
     assert "档案完整度" in html or "用途" in html
     over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
+@pytest.mark.parametrize("username", ["xiangzhen", "cun01", "wangge01"])
+def test_review_pages_within_budget(demo_app, username):
+    """The review queue, one proposal, and home and reports with the 含待审核 switch on."""
+    client = demo_app.test_client()
+    _log_in(client, username)
+    sizes = {}
+    sizes["/review"], queue = _get_gzip(client, "/review?status=all")
+    _check_page("/review", queue)
+    items = re.findall(r'href="(/review/\d+)"', queue)
+    assert items, username
+    for url in [items[0], "/?pending=1", "/reports?pending=1"]:
+        sizes[url], html = _get_gzip(client, url)
+        _check_page(url, html)
+    assert "含待审核：各村各类人数" in client.get("/?pending=1").get_data(as_text=True)
+    over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
+    assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"

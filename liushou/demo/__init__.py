@@ -23,6 +23,7 @@ from .dates import entered_on_their_day
 from .orgs import build_orgs
 from .records import build_records
 from .registry import build_registry
+from .review import build_review
 
 BUILD_CACHE_KB = 256 * 1024
 
@@ -90,6 +91,7 @@ def build(persons=300, seed=1, password=None):
             entered_on_their_day()
             backfill_completeness(today)  # rows were written in bulk, past the services
         database.pragma("cache_size", PRAGMAS["cache_size"])
+        build_review(rng, people, today)
     return {
         "villages": len(villages),
         "grids": len(grids),

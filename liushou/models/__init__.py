@@ -12,6 +12,7 @@ from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
+from .review import ReviewItem
 from .settings import Setting
 from .suggestions import SuggestionDismissal
 from .tier_events import TierEvent
@@ -54,6 +55,7 @@ ALL_MODELS = [
     Attachment,
     Crosscheck,
     CrosscheckRow,
+    ReviewItem,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

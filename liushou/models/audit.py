@@ -23,6 +23,10 @@ ACTIONS = {
     "import": "导入",
     "crosscheck": "比对核实",
     "settings": "设置",
+    "submit": "提交审核",
+    "approve": "审核通过",
+    "return": "退回",
+    "withdraw": "撤回",
 }
 RETENTION_DAYS = 180
 

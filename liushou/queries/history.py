@@ -2,7 +2,17 @@
 
 from ..models import AuditLog
 
-RECORD_ACTIONS = ("create", "update", "void", "exit", "reenter")
+RECORD_ACTIONS = (
+    "create",
+    "update",
+    "void",
+    "exit",
+    "reenter",
+    "submit",
+    "approve",
+    "return",
+    "withdraw",
+)
 
 
 def of(obj, limit=200):

@@ -17,6 +17,9 @@ class Actor:
 
     user: object = None
     ip: str = ""
+    # Set when a reviewer applies someone's proposal (审核通过): `user` is its author, and every
+    # audit row written meanwhile says who approved it and when.
+    approval: str = ""
 
     @property
     def user_id(self):

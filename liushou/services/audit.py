@@ -7,6 +7,8 @@ from ..models import AuditLog
 
 def record(actor, action, obj=None, *, changes=None, object_type=None, label=None, object_id=None):
     """Append one audit row; `changes` is [(field, before, after)]."""
+    if actor.approval and action != "view":
+        changes = [*(changes or []), ("reviewed", None, actor.approval)]
     if obj is not None:
         object_type = object_type or obj._meta.table_name
         object_id = obj.id if object_id is None else object_id

@@ -25,7 +25,7 @@ from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from ..rules.privacy import ID_FIELDS, keep_masked
-from . import SYSTEM, ValidationError, _plain, completeness, diff, group_events
+from . import SYSTEM, ValidationError, _plain, completeness, diff, group_events, review
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
@@ -196,12 +196,17 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
         for key, message in conflicts.items():
             errors.setdefault(key, message)
         data.update(decided)
+    # A returned registration its author fixed and sends again (审核报送).
+    replaced = review.replaced(actor, scope, values, errors) if person is None else None
     if errors:
         raise ValidationError(errors)
     data["household"] = household.id
     data["village"], data["grid"] = household.village_id, household.grid_id
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
     data["exited_on"] = person.exited_on if person else None
+    proposal = _proposal(actor, values, person, household, data, today, replaced)
+    if proposal is not None:
+        return proposal
     try:
         with database.atomic():
             if person is None:
@@ -209,6 +214,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
                 data["collected_by"] = actor.user_id  # 采集人: who registered him
                 person = Person.create(**data)
                 group_events.follow(person, today, "registered")
+                review.close_replaced(actor, replaced)
                 record(
                     actor,
                     "create",
@@ -240,6 +246,44 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
             raise
         raise ValidationError({"id_number": "该身份证号刚刚已被登记，请刷新后核实"}) from e
     return person
+
+
+def _proposal(actor, values, person, household, data, today, replaced):
+    """审核报送: a registration, or an edit that changes his categories, stored for review
+    instead of applied when review is on for it (services/review); else None."""
+    if person is None:
+        if review.applies(actor, "register", today):
+            groups = derive(data, today)[0]
+            changes = [
+                (k, None, _plain(v))
+                for k, v in data.items()
+                if v not in (None, "", False) and k != "household"
+            ]
+            return review.propose(
+                actor,
+                "register",
+                household=household,
+                values=values,
+                changes=changes + [("groups", None, groups)],
+                groups_after=groups,
+                replaced=replaced,
+            )
+        return None
+    if not review.applies(actor, "category_edit", today):
+        return None
+    before, after = derive(person.__data__, today)[0], derive({**person.__data__, **data}, today)[0]
+    if before == after:
+        return None
+    changes = review.changes_of(person.__data__, data) + [("groups", before, after)]
+    return review.propose(
+        actor,
+        "category_edit",
+        household=household,
+        person=person,
+        values=values,
+        changes=changes,
+        groups_after=after,
+    )
 
 
 def household_facts(household_id, person, data, on):
@@ -414,8 +458,18 @@ def exit_person(actor, person, values, today=None):
         r.errors["exit_reason"] = "此人已退出"
     if r.errors:
         raise ValidationError(r.errors)
+    changes = [("exited_on", None, str(on)), ("exit_reason", "", reason)]
+    if review.applies(actor, "exit", today):
+        return review.propose(
+            actor,
+            "exit",
+            household=person.household,
+            person=person,
+            values={"exit_reason": reason, "exited_on": str(on)},
+            changes=changes,
+            groups_after="",
+        )
     with database.atomic():
-        changes = [("exited_on", None, str(on)), ("exit_reason", "", reason)]
         before = facts_of(person.__data__)
         person.exited_on, person.exit_reason = on, reason
         person.exited_at = clock.now()  # a past period's report reads the exit as known then
@@ -431,6 +485,19 @@ def reenter_person(actor, person, today=None):
     today = today or clock.today()
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
+    if review.applies(actor, "reenter", today):
+        return review.propose(
+            actor,
+            "reenter",
+            household=person.household,
+            person=person,
+            values={},
+            changes=[
+                ("exited_on", str(person.exited_on), None),
+                ("exit_reason", person.exit_reason, ""),
+            ],
+            groups_after=derive({**person.__data__, "exited_on": None}, today)[0],
+        )
     with database.atomic():
         changes = [
             ("exited_on", str(person.exited_on), None),

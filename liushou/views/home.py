@@ -1,18 +1,20 @@
 """The user's home page."""
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, g, render_template, request, url_for
 
 from .. import clock
 from ..models.accounts import WORKLIST_ROLES
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
 from ..queries import reminders
+from ..queries import review as review_queries
 from ..queries import suggestions as suggestion_queries
 from ..queries.indicators import home_figures
 from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS, bucket
+from ..services.review import REVIEWER_ROLES
 from .suggestions import ANSWER_ROLES
 from .visits import duties, worklist
 
@@ -54,7 +56,21 @@ def index():
         first_day=_first_day() if g.user.role == "admin" else None,
         completeness=figures["completeness"],
         threshold=COMPLETE_THRESHOLD,
+        review_home=_review(figures),
+        groups=GROUPS,
     )
+
+
+def _review(figures):
+    """审核报送 on home: the reviewer's queue size, the author's returned items, and the figures
+    with pending proposals when the "含待审核" switch is on."""
+    return {
+        "pending": review_queries.pending_count(g.scope) if g.user.role in REVIEWER_ROLES else None,
+        "returned": review_queries.returned_to(g.scope, g.user),
+        "rows": review_queries.with_pending(g.scope, figures["by_village"], figures["villages"])
+        if request.args.get("pending") == "1"
+        else None,
+    }
 
 
 # Where each step of the first-run checklist is done.

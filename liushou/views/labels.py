@@ -38,6 +38,8 @@ FIELD_LABELS = {
     "unit": "责任单位",
     "due_on": "办理期限",
     "status": "状态",
+    "reviewed": "审核",
+    "reason": "原因",
     "status_reason": "转介去向或无法解决的原因",
     "name": "姓名",
     "sex": "性别",

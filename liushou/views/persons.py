@@ -23,6 +23,7 @@ from ..models.persons import (
 from ..queries import completeness as completeness_queries
 from ..queries import persons as queries
 from ..queries import places
+from ..queries import review as review_queries
 from ..queries import suggestions as suggestion_queries
 from ..rules.categories import GROUPS, PARENT_STATUSES
 from ..rules.privacy import ID_FIELDS
@@ -33,6 +34,7 @@ from ..services.audit import record
 from .forms import form_page, run
 from .labels import FIELD_LABELS
 from .paging import paginate
+from .review import ok_message, submitted
 
 bp = Blueprint("persons", __name__)
 
@@ -83,14 +85,19 @@ def new():
         if request.values.get("household")
         else None
     )
+    initial = {"household": household.id if household else ""}
+    if request.args.get("review"):  # fixing a returned registration: his values again
+        initial = review_queries.resubmit_values(g.scope, g.user, request.args["review"])
     return form_page(
         "persons/form.html",
-        initial={"household": household.id if household else ""},
+        initial=initial,
         read=_form_values,
         save=lambda values: service.save_person(current_actor(), g.scope, values),
-        done=lambda person: (
-            f"已登记 {person.name}",
-            url_for("persons.detail", person_id=person.id),
+        done=submitted(
+            lambda person: (
+                f"已登记 {person.name}",
+                url_for("persons.detail", person_id=person.id),
+            )
         ),
         context=lambda values: dict(
             person=None,
@@ -112,12 +119,17 @@ def edit(person_id):
         # Shown masked to everyone; saved unchanged, the mask keeps the stored number.
         **{f: mask_id_number(getattr(person, f)) for f in ID_FIELDS},
     }
+    if request.method == "GET" and request.args.get("review"):  # fixing a returned edit
+        initial = {
+            **initial,
+            **review_queries.resubmit_values(g.scope, g.user, request.args["review"]),
+        }
     return form_page(
         "persons/form.html",
         initial=initial,
         read=_form_values,
         save=lambda values: service.save_person(current_actor(), g.scope, values, person),
-        done=lambda _: ("已保存", url_for("persons.detail", person_id=person.id)),
+        done=submitted(lambda _: ("已保存", url_for("persons.detail", person_id=person.id))),
         record=person,
         context=lambda values: dict(
             person=person, household=person.household, households=[], **_choices()
@@ -165,6 +177,7 @@ def _detail_page(person, shown):
         suggestion=suggestion_queries.for_person(person, today),
         **completeness_queries.for_page(person, today),
         may_check=g.user.role in CHECK_ROLES and not person.voided_at,
+        pending=review_queries.pending_for_person(g.scope, person),
     )
 
 
@@ -174,7 +187,7 @@ def exit_view(person_id):
     person = g.scope.get(Person, person_id)
     run(
         lambda: service.exit_person(current_actor(), person, request.form.to_dict()),
-        f"{person.name} 已退出登记",
+        lambda result: ok_message(result, f"{person.name} 已退出登记"),
     )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
@@ -194,7 +207,10 @@ def void(person_id):
 def reenter(person_id):
     """Bring an exited person back."""
     person = g.scope.get(Person, person_id)
-    run(lambda: service.reenter_person(current_actor(), person), f"{person.name} 已重新登记")
+    run(
+        lambda: service.reenter_person(current_actor(), person),
+        lambda result: ok_message(result, f"{person.name} 已重新登记"),
+    )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
 
 

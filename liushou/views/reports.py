@@ -3,7 +3,7 @@
 from calendar import monthrange
 from datetime import date
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request, url_for
 
 from .. import clock, settings
 from ..auth import current_actor
@@ -11,7 +11,8 @@ from ..models import Village
 from ..models.care import NEED_KINDS
 from ..models.records import SITE_KINDS
 from ..queries import completeness, places
-from ..queries.indicators import report
+from ..queries import review as review_queries
+from ..queries.indicators import persons_by_village_and_group, report
 from ..queries.summary import BENEFIT_KINDS, area_figures, summary, trend
 from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
@@ -78,7 +79,21 @@ def show():
         # period's page prints the same every time.
         completeness=completeness.by_village(g.scope) if data["end"] >= clock.today() else None,
         threshold=COMPLETE_THRESHOLD,
+        pending_rows=_with_pending(village) if request.args.get("pending") == "1" else None,
+        switch_urls=_switch_urls(),
     )
+
+
+def _switch_urls():
+    """(with pending, approved only): this report's URL with the "含待审核" switch on and off."""
+    args = {k: v for k, v in request.args.items() if k != "pending"}
+    return url_for("reports.show", pending=1, **args), url_for("reports.show", **args)
+
+
+def _with_pending(village):
+    """The "含待审核" switch: persons by village and group now, with the pending proposals."""
+    villages = [village] if village else list(places.villages(g.scope))
+    return review_queries.with_pending(g.scope, persons_by_village_and_group(g.scope), villages)
 
 
 @bp.route("/reports/report.<ext>")

@@ -8,6 +8,7 @@ from ..models.persons import Person
 from ..queries import suggestions as queries
 from ..services import suggestions as service
 from .forms import run
+from .review import ok_message
 
 bp = Blueprint("suggestions", __name__)
 
@@ -39,7 +40,7 @@ def confirm(person_id):
     person = g.scope.get(Person, person_id)
     run(
         lambda: service.confirm(current_actor(), g.scope, person),
-        f"已认定 {person.name} 为困境儿童",
+        lambda result: ok_message(result, f"已认定 {person.name} 为困境儿童"),
     )
     return _back(person)
 

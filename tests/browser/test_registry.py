@@ -1,4 +1,5 @@
-"""Real browser: a village cadre registers a household and a left-behind child, JS off and on."""
+"""Real browser: a village cadre registers a household and a left-behind child, JS off and on;
+the township approves the registration (审核报送)."""
 
 import re
 
@@ -37,11 +38,24 @@ def test_cadre_registers_a_child(context_factory, server, js):
     assert page.locator("#f-name").input_value() == name
     page.locator("#f-id_number").fill("")
     page.get_by_role("button", name="保存").click()
+    # The demo township reviews registrations (审核报送): it waits for the township.
+    page.wait_for_url(re.compile(r".*/review/\d+$"))
+    assert "已提交，待乡镇审核" in page.content() and "留守儿童" in page.content()
+    page = context_factory(
+        java_script_enabled=js, viewport={"width": 360, "height": 740}
+    ).new_page()
+    log_in(page, server, "xiangzhen")
+    page.goto(server + "/review")
+    row = page.locator("tr", has_text=name)
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="勾选的审核通过").click()
+    page.get_by_text("已处理 1 项").wait_for()  # the same URL again, with the outcome
+    page.goto(server + "/persons?group=留守儿童&q=" + name)
+    page.locator("#rows a", has_text=name).click()
     page.wait_for_url(re.compile(r".*/persons/\d+$"))
     assert page.locator("h1").inner_text().startswith(name)
     assert "父母均外出务工，未满16周岁" in page.content()
-    page.goto(server + "/persons?group=留守儿童&q=" + name)
-    assert name in page.locator("#rows").inner_text()
+    assert "审核通过" in page.content()  # the history says who approved it, and when
 
 
 def test_search_as_you_type_with_htmx(context_factory, server):
