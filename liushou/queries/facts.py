@@ -72,29 +72,22 @@ def in_any_group_on(scope, day, cutoff, village_id=None):
 
 
 def _members(scope, day, group, cutoff, village_id):
-    last = GroupEvent.alias()
+    # A person's events for a group are appended in date order (services/group_events.follow
+    # never dates one before the last), so his last event on or before `day` is the one with
+    # the highest id: one grouped pass over the group's events instead of a lookup per row.
     latest = (
-        last.select(last.id)
-        .where(
-            (last.person == GroupEvent.person)
-            & (last.group_name == GroupEvent.group_name)
-            & (last.on <= day)
-            & (last.recorded_at < cutoff)
-        )
-        .order_by(last.on.desc(), last.id.desc())
-        .limit(1)
-    )
-    query = (
-        GroupEvent.select()
-        .join(Person, on=(GroupEvent.person == Person.id))
+        GroupEvent.select(fn.MAX(GroupEvent.id))
         .where(
             (GroupEvent.group_name == group)
             & (GroupEvent.on <= day)
             & (GroupEvent.recorded_at < cutoff)
-            & (GroupEvent.event == "in")
-            & (GroupEvent.id == latest)
-            & _not_voided(cutoff)
         )
+        .group_by(GroupEvent.person)
+    )
+    query = (
+        GroupEvent.select()
+        .join(Person, on=(GroupEvent.person == Person.id))
+        .where(GroupEvent.id.in_(latest) & (GroupEvent.event == "in") & _not_voided(cutoff))
     )
     query = scope.filter(query, GroupEvent)
     return query.where(GroupEvent.village == village_id) if village_id else query
