@@ -1,0 +1,69 @@
+"""Findings of the hostile review of this session's additions (helper login, attachments,
+check-ins, the call list, suggestions, the 高龄补贴 roster): each test failed before its fix."""
+
+from datetime import date, datetime
+
+import pytest
+
+from liushou import clock
+from liushou.queries import allowance
+from liushou.queries.records import totals_in_month
+from liushou.scope import Scope
+from liushou.services import SYSTEM, ValidationError
+from liushou.services.households import save_household
+from liushou.services.persons import save_person
+from liushou.services.records import save_benefit, stop_benefit, update_benefit
+
+ALL = Scope(everything=True)
+MARCH = date(2026, 3, 1)
+
+
+@pytest.fixture
+def elder(places):
+    with clock.freeze(datetime(2026, 1, 5, 9, 0)):
+        household = save_household(
+            SYSTEM,
+            ALL,
+            {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "高"},
+        )
+        return save_person(
+            SYSTEM,
+            ALL,
+            {"household": household.id, "name": "高寿", "sex": "男", "birth_date": "1940-05-05"},
+        )
+
+
+def _roster_total(month):
+    return allowance.roster_total(allowance.roster(ALL, month))
+
+
+def test_a_second_allowance_paying_in_the_same_month_is_refused(elder):
+    """A double-submitted (or re-entered) 高龄补贴 put the person on the roster twice and paid
+    him twice in every total."""
+    with clock.freeze(datetime(2026, 3, 10, 9, 0)):  # March is the month open now
+        first = save_benefit(SYSTEM, elder, {"kind": "高龄补贴", "start_on": "2025-01-01"})
+        with pytest.raises(ValidationError) as caught:
+            save_benefit(SYSTEM, elder, {"kind": "高龄补贴", "start_on": "2025-01-01"})
+        assert "同一个月不能重复发放" in caught.value.errors["start_on"]
+        # Pending, or starting later while the first still pays: refused as well.
+        for values in (
+            {"start_on": "2026-03-15", "status": "待审核"},
+            {"start_on": "2024-06-01", "end_on": "2025-01-02"},
+        ):
+            with pytest.raises(ValidationError):
+                save_benefit(SYSTEM, elder, {"kind": "高龄补贴", **values})
+        assert _roster_total(MARCH) == (1, 25)
+        assert totals_in_month(ALL, MARCH)[elder.village_id]["高龄补贴"] == 25
+
+        # Stopped on 20 March it still pays March: a new one pays from April, not March.
+        stop_benefit(SYSTEM, first, {"end_on": "2026-03-20"})
+        with pytest.raises(ValidationError):
+            save_benefit(SYSTEM, elder, {"kind": "高龄补贴", "start_on": "2026-03-25"})
+        second = save_benefit(SYSTEM, elder, {"kind": "高龄补贴", "start_on": "2026-04-01"})
+        assert _roster_total(MARCH) == _roster_total(date(2026, 4, 1)) == (1, 25)
+
+        # Correcting the new one back into March is refused too; other kinds are not concerned.
+        with pytest.raises(ValidationError):
+            update_benefit(SYSTEM, second, {"kind": "高龄补贴", "start_on": "2026-03-01"})
+        save_benefit(SYSTEM, elder, {"kind": "临时救助", "amount": "300", "start_on": "2026-03-02"})
+        save_benefit(SYSTEM, elder, {"kind": "临时救助", "amount": "200", "start_on": "2026-03-09"})
