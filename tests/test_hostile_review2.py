@@ -6,13 +6,16 @@ from datetime import date, datetime
 import pytest
 
 from liushou import clock
+from liushou.models.care import EmergencyCall
 from liushou.queries import allowance
 from liushou.queries.records import totals_in_month
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
+from liushou.services.care import add_call
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, stop_benefit, update_benefit
+from tests.test_callist import frozen, world  # noqa: F401  (fixtures)
 
 ALL = Scope(everything=True)
 MARCH = date(2026, 3, 1)
@@ -67,3 +70,26 @@ def test_a_second_allowance_paying_in_the_same_month_is_refused(elder):
             update_benefit(SYSTEM, second, {"kind": "高龄补贴", "start_on": "2026-03-01"})
         save_benefit(SYSTEM, elder, {"kind": "临时救助", "amount": "300", "start_on": "2026-03-02"})
         save_benefit(SYSTEM, elder, {"kind": "临时救助", "amount": "200", "start_on": "2026-03-09"})
+
+
+def test_two_taps_of_one_call_row_at_once_stamp_it_once(world, users, monkeypatch):  # noqa: F811
+    """The double-tap check ran before the write transaction: two 已拨打 taps arriving together
+    both found no stamp and both wrote one (6 parallel taps on the demo gave 3 stamps)."""
+    from liushou.services import Actor
+    from liushou.services import care as care_service
+
+    actor = Actor(users["cun1"], "127.0.0.1")
+    real, taps = care_service.database, []
+
+    class OtherTapLandsFirst:
+        """The other request's tap is written just before ours takes the write lock."""
+
+        def atomic(self):
+            if not taps:
+                taps.append(None)
+                taps[0] = add_call(actor, world["emergency"], {"target": "carer"})
+            return real.atomic()
+
+    monkeypatch.setattr(care_service, "database", OtherTapLandsFirst())
+    ours = add_call(actor, world["emergency"], {"target": "carer"})
+    assert EmergencyCall.select().count() == 1 and ours.id == taps[0].id
