@@ -93,3 +93,55 @@ def test_two_taps_of_one_call_row_at_once_stamp_it_once(world, users, monkeypatc
     monkeypatch.setattr(care_service, "database", OtherTapLandsFirst())
     ours = add_call(actor, world["emergency"], {"target": "carer"})
     assert EmergencyCall.select().count() == 1 and ours.id == taps[0].id
+
+
+def test_a_helpers_own_login_is_not_shown_files_he_cannot_open(app, places, users, client):
+    """His paired person's page listed the attachments (names, captions, thumbnails) and offered
+    the upload and void forms, all of them answering him 404."""
+    import io
+
+    from PIL import Image
+
+    from liushou.services.accounts import create_user
+    from liushou.services.files import attach
+    from liushou.services.helpers import save_helper
+    from liushou.services.visits import pair
+    from tests.conftest import PASSWORD, login
+
+    household = save_household(
+        SYSTEM,
+        ALL,
+        {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "张户主"},
+    )
+    kid = save_person(
+        SYSTEM,
+        ALL,
+        {
+            "household": household.id,
+            "name": "小明",
+            "birth_date": "2016-04-01",
+            "sex": "男",
+            "father_status": "外出务工",
+            "mother_status": "外出务工",
+        },
+    )
+    teacher = save_helper(
+        SYSTEM, ALL, {"name": "王老师", "kind": "教师", "village": places["V01"].id}
+    )
+    pair(SYSTEM, ALL, teacher, [kid])
+    create_user(
+        SYSTEM, {"username": "wanglaoshi", "role": "helper", "helper": teacher.id}, PASSWORD
+    )
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(photo, "JPEG")
+    for kind in ("person", "agreement"):
+        attach(SYSTEM, app.config["FILES_DIR"], kind, kid, (photo.getvalue(), "病历.jpg"), "诊断")
+    assert login(client, "wanglaoshi").status_code == 303
+    page = client.get(f"/persons/{kid.id}").get_data(as_text=True)
+    assert "小明" in page
+    assert "/files/" not in page and "病历" not in page and "诊断" not in page
+    # A cadre of the village still sees them and the forms.
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert login(client, "cun1").status_code == 303
+    page = client.get(f"/persons/{kid.id}").get_data(as_text=True)
+    assert "诊断" in page and 'action="/files/new"' in page
