@@ -145,3 +145,58 @@ def test_a_helpers_own_login_is_not_shown_files_he_cannot_open(app, places, user
     assert login(client, "cun1").status_code == 303
     page = client.get(f"/persons/{kid.id}").get_data(as_text=True)
     assert "诊断" in page and 'action="/files/new"' in page
+
+
+def _image(mode, size, fmt, **options):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, fmt, **options)
+    return out.getvalue()
+
+
+def test_a_png_or_webp_decoded_at_full_size_has_a_lower_pixel_limit():
+    """A PNG or lossless WebP of a few KB declaring 49 MP passed the 50 MP limit and took 0.4 to
+    0.75 GB to decode (a JPEG is decoded at a reduced scale, so it keeps the higher limit)."""
+    from liushou.services.files import check_upload
+
+    tiny = _image("1", (6000, 5000), "PNG")  # 30 MP in a few KB
+    assert len(tiny) < 100_000
+    with pytest.raises(ValidationError) as caught:
+        check_upload(tiny, "scan.png")
+    assert "像素过多（超过 2500 万像素）" in caught.value.errors["file"]
+    with pytest.raises(ValidationError):
+        check_upload(_image("L", (6000, 5000), "WEBP", lossless=True), "a.webp")
+    assert check_upload(_image("1", (4000, 5000), "PNG"), "scan.png")[2:4] == (1280, 1600)
+
+
+def test_at_most_two_photos_are_decoded_at_once(monkeypatch):
+    """Eight uploads at once decoded eight photos at once (each up to 0.75 GB)."""
+    import threading
+
+    from liushou.services import files
+
+    state = {"now": 0, "most": 0}
+    lock, go = threading.Lock(), threading.Event()
+
+    def decode(data):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            if state["now"] >= 3:
+                go.set()  # more than two at once: no need to wait any longer
+        go.wait(timeout=0.3)  # long enough for the others to pile in, were they let in
+        with lock:
+            state["now"] -= 1
+        return b"jpeg", 1, 1, b"thumb"
+
+    monkeypatch.setattr(files, "_photo", decode)
+    photo = _image("RGB", (8, 8), "JPEG")
+    threads = [threading.Thread(target=files.check_upload, args=(photo, "a.jpg")) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["most"] <= 2
