@@ -15,6 +15,7 @@ from liushou.services.care import add_call
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, stop_benefit, update_benefit
+from tests.test_allowance import town  # noqa: F401  (fixture)
 from tests.test_callist import frozen, world  # noqa: F401  (fixtures)
 
 ALL = Scope(everything=True)
@@ -200,3 +201,26 @@ def test_at_most_two_photos_are_decoded_at_once(monkeypatch):
     for t in threads:
         t.join()
     assert state["most"] <= 2
+
+
+def test_a_grid_workers_roster_says_it_is_his_grids_not_the_village(town, login_as):  # noqa: F811
+    """A grid worker's roster and list hold his grids' people only, but were titled as his
+    whole village's (第1村高龄补贴发放花名册 … 合计 0人) and could be signed as such."""
+    import io
+
+    from openpyxl import load_workbook
+
+    with clock.freeze(datetime(2026, 4, 10, 9, 0)):
+        client = login_as("grid2")
+        book = load_workbook(io.BytesIO(client.get("/reports/allowance/roster.xlsx").data))
+        assert book.active["A1"].value == "第1村（2组）高龄补贴发放花名册（2026年04月）"
+        page = client.get("/reports/allowance/roster").get_data(as_text=True)
+        assert "· 第1村（2组） ·" in page
+        preview = client.get("/reports/allowance/roster.html").get_data(as_text=True)
+        assert "发放单位：测试镇第1村（2组）" in preview
+        missing = client.get("/reports/allowance/missing").get_data(as_text=True)
+        assert "未享受高龄补贴人员 · 第1村（2组）" in missing and "丙" in missing
+        # A village cadre's is his village's, as before.
+        client = login_as("cun1")
+        book = load_workbook(io.BytesIO(client.get("/reports/allowance/roster.xlsx").data))
+        assert book.active["A1"].value == "第1村高龄补贴发放花名册（2026年04月）"
