@@ -389,19 +389,21 @@ def add_call(actor, emergency, values, now=None):
     if not row.phone:
         raise ValidationError({"target": f"{row.label}没有登记电话"})
     minute = now.replace(second=0, microsecond=0)
-    again = (
-        EmergencyCall.select()
-        .where(
-            (EmergencyCall.emergency == emergency)
-            & (EmergencyCall.target == target)
-            & (EmergencyCall.created_by == actor.user_id)
-            & (EmergencyCall.called_at >= minute)
-        )
-        .first()
-    )
-    if again is not None:
-        return again
+    # The double-tap check inside the write transaction (BEGIN IMMEDIATE): two taps at once
+    # are serialised, and the second finds the first.
     with database.atomic():
+        again = (
+            EmergencyCall.select()
+            .where(
+                (EmergencyCall.emergency == emergency)
+                & (EmergencyCall.target == target)
+                & (EmergencyCall.created_by == actor.user_id)
+                & (EmergencyCall.called_at >= minute)
+            )
+            .first()
+        )
+        if again is not None:
+            return again
         call = EmergencyCall.create(
             emergency=emergency,
             target=target,

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import warnings
 from pathlib import Path
@@ -33,6 +34,12 @@ MAX_PDF_BYTES = 10 * 1024 * 1024
 # refusals here.
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# A PNG or WebP is decoded at full size (only a JPEG decodes at a reduced scale), from an upload
+# of a few KB: a 49 MP one took 0.4 GB (PNG) to 0.75 GB (WebP). Their limit is lower (a scanned
+# A4 page at 300 dpi has 9 MP, a phone's screenshot 3), and at most two photos are decoded at
+# once, so a burst of uploads (the server runs 8 threads) cannot take the machine's memory.
+MAX_FULL_DECODE_PIXELS = 25_000_000
+DECODING = threading.BoundedSemaphore(2)
 LONG_SIDE = 1600
 QUALITY = 80
 THUMB_SIDE = 240
@@ -90,15 +97,17 @@ def _photo(data):
                 probe.verify()  # structure and checksums, without decoding the pixels
             img = Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS))
             width, height = img.size
-            if width * height > MAX_PIXELS:
+            limit = MAX_PIXELS if img.format == "JPEG" else MAX_FULL_DECODE_PIXELS
+            if width * height > limit:
                 raise Image.DecompressionBombError("too many pixels")
             img.draft("RGB", (LONG_SIDE, LONG_SIDE))  # JPEG: decode at 1/2..1/8 scale if it can
             img.load()
             img = ImageOps.exif_transpose(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        limit = MAX_PIXELS if data.startswith(b"\xff\xd8\xff") else MAX_FULL_DECODE_PIXELS
         raise ValidationError(
             {
-                "file": f"图片像素过多（超过 {MAX_PIXELS // 10000} 万像素），不能保存。"
+                "file": f"图片像素过多（超过 {limit // 10000} 万像素），不能保存。"
                 "请用手机正常拍照后再上传"
             }
         ) from None
@@ -181,7 +190,8 @@ def check_upload(data, filename):
         )
     if not _extension_ok(filename, IMAGE_FORMATS[found]):
         raise ValidationError({"file": f"文件的扩展名与内容不符（内容是 {found} 图片），没有保存"})
-    jpeg, width, height, thumb = _photo(data)
+    with DECODING:
+        jpeg, width, height, thumb = _photo(data)
     return "photo", jpeg, width, height, thumb
 
 

@@ -1,12 +1,14 @@
 """Benefits (with 高龄补贴 by dated bands) and check-ups: add, correct, stop, void.
 Activities and sites: services/activities.py."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from .. import clock
 from ..db import database
 from ..models.records import BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, Benefit, CheckUp
 from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
+from ..rules.dates import month_start
 from ..rules.subsidy import band_in_month
 from . import ValidationError
 from .activities import save_activity, save_site  # noqa: F401  (re-exported for callers)
@@ -69,10 +71,47 @@ def _benefit_data(person, values):
     return data
 
 
+def _paid_months(start, end, status):
+    """(first month, last month or None) a benefit pays in (monthly_amount's rule: from its
+    start month to the month before its 停发日期); None when it never pays."""
+    if start is None or (end is None and status == "已停发"):
+        return None
+    return month_start(start), (month_start(end - timedelta(days=1)) if end else None)
+
+
+def _refuse_second_allowance(person, data, benefit=None):
+    """高龄补贴 is paid once a month per person: refuse one that would pay in a month another
+    of his (not voided; pending included, it pays once approved) already pays in; otherwise
+    the roster and the totals would pay him twice. Called inside the write transaction, so
+    two submissions at once cannot both pass."""
+    if data["kind"] != "高龄补贴":
+        return
+    mine = _paid_months(data["start_on"], data["end_on"], data["status"])
+    if mine is None:
+        return
+    others = Benefit.select().where((Benefit.person == person) & (Benefit.kind == "高龄补贴"))
+    if benefit is not None:
+        others = others.where(Benefit.id != benefit.id)
+    for other in others:
+        theirs = _paid_months(other.start_on, other.end_on, other.status)
+        if theirs is None:
+            continue
+        if (theirs[1] is None or mine[0] <= theirs[1]) and (
+            mine[1] is None or theirs[0] <= mine[1]
+        ):
+            raise ValidationError(
+                {
+                    "start_on": f"此人已有一条高龄补贴（{other.start_on:%Y-%m-%d} 起），"
+                    "同一个月不能重复发放。请修改或停发原来那条，或从它停发后的月份开始"
+                }
+            )
+
+
 def save_benefit(actor, person, values, today=None):
     """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
     data = _benefit_data(person, values)
     with database.atomic():
+        _refuse_second_allowance(person, data)
         benefit = Benefit.create(person=person, created_by=actor.user_id, **data)
         record(
             actor,
@@ -90,6 +129,7 @@ def update_benefit(actor, benefit, values):
     refuse_if_voided(benefit)
     data = _benefit_data(benefit.person, values)
     with database.atomic():
+        _refuse_second_allowance(benefit.person, data, benefit)
         was = (benefit.status, benefit.end_on)
         if apply_changes(actor, benefit, data, label=f"{benefit.person.name} {benefit.kind}"):
             _dated(benefit, *was)

@@ -61,7 +61,14 @@ def _month():
 
 
 def _where(village):
-    return village.name if village else "全乡镇"
+    """Whose list or roster it is: a grid worker's holds only his grids, and says so (it was
+    titled, and could be signed, as his whole village's)."""
+    if village is None:
+        return "全乡镇"
+    if g.scope.grid_ids is None:
+        return village.name
+    mine = [gr.name for gr in places.grids(g.scope) if gr.village_id == village.id]
+    return f"{village.name}（{'、'.join(mine)}）"
 
 
 def _audit(action, village, kind, title):
@@ -79,6 +86,7 @@ def missing():
         on=on,
         error=error,
         village=village,
+        where=_where(village),
         villages=places.villages(g.scope),
         shown=disclosure("listing"),
     ), (422 if error else 200)
@@ -137,6 +145,7 @@ def roster():
         month=month,
         error=error,
         village=village,
+        where=_where(village),
         villages=places.villages(g.scope),
         shown=disclosure("listing"),
     ), (422 if error else 200)
@@ -200,6 +209,7 @@ def roster_file(ext):
         title=title,
         month=month,
         village=village,
+        where=_where(village) if village else "",
         shown=shown,
     )
     _audit("print", village, "allowance_roster", title)
