@@ -36,12 +36,32 @@ PAGES = [
     ("worklist", "cun01", "/visits/due"),
     ("persons list", "cun01", "/persons"),
     ("search zs", "admin", "/persons?q=zs"),
-    ("person page", "cun01", "/persons/1"),
+    ("person page", "cun01", "/persons/{person}"),
     ("needs", "admin", "/needs"),
     ("report year", "admin", "/reports?period=year"),
     ("audit log", "admin", "/admin/audit"),
     ("places", "admin", "/admin/places"),
+    ("home (township)", "xiangzhen", "/"),
+    ("persons (township)", "xiangzhen", "/persons"),
+    ("report (village)", "cun01", "/reports"),
+    ("home (grid)", "wangge01", "/"),
+    ("worklist (grid)", "wangge01", "/visits/due"),
+    ("persons (grid)", "wangge01", "/persons"),
 ]
+
+
+def first_person(db, username="cun01"):
+    """The first active person of `username`'s village: "{person}" in a URL of PAGES."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
+            " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
+            " ORDER BY p.id LIMIT 1",
+            (username,),
+        ).fetchone()
+    return row[0] if row else 1
 
 
 def page_size(port, path, cookie):
@@ -184,7 +204,9 @@ def main():
         share = args.seconds / (len(PAGES) + 2)
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
+        person = first_person(db)
         for label, user, path in PAGES:
+            path = path.format(person=person)
             if user and user not in cookies:
                 cookies[user] = login(app_port, user)
             runs.append((label, app_port, cookies.get(user), path))
