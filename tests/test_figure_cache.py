@@ -156,3 +156,12 @@ def test_the_cache_is_bounded(app):
     # The newest entries stay; the oldest went first.
     got = figure_cache.get("test", ALL, "admin", date(2026, 1, 1), lambda: "again", 0)
     assert got.value == "again"
+
+
+def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
+    client = login_as("cun1")
+    assert "童三" not in client.get("/persons").get_data(as_text=True)
+    add_child(homes["h1"], "童三")
+    assert "童三" in client.get("/persons").get_data(as_text=True)
+    # Another village's list is its own.
+    assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
