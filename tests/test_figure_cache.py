@@ -165,3 +165,16 @@ def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
     assert "童三" in client.get("/persons").get_data(as_text=True)
     # Another village's list is its own.
     assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
+
+
+def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monkeypatch):
+    """Figures that took long to count are served a few seconds after a write, with the time
+    they were counted on the page; then recounted."""
+    monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    add_child(homes["h1"], "童三")
+    page = client.get("/").get_data(as_text=True)
+    assert "<b>3</b>在册人员" in page and "统计于" in page
+    monkeypatch.setattr(figure_cache, "REFRESH", 0.0)
+    assert total_on_home(client) == 4
