@@ -35,7 +35,9 @@ def index():
             "duties": duties(today),
         }
     answers = g.user.role in ANSWER_ROLES
-    cached = figure_cache.get("home", g.scope, g.user.role, today, lambda: _area(today, answers))
+    # Keyed by role class: the figures differ between roles only in the suggestions count.
+    role_class = "answers" if answers else "reads"
+    cached = figure_cache.get("home", g.scope, role_class, today, lambda: _area(today, answers))
     area = cached.value
     figures = area["figures"]
     return render_template(
