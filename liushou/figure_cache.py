@@ -28,7 +28,7 @@ from .db import data_generation, database
 
 MAX_ENTRIES = 256
 MAX_AGE = 60.0  # seconds
-SLOW = 0.2  # seconds of counting that make an entry "slow"
+SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
 REFRESH = 10.0  # seconds a slow entry is served after a write
 
 
