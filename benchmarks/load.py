@@ -185,6 +185,9 @@ def main():
     all_ms = [r[1] for r in results]
     q = statistics.quantiles(all_ms, n=100)
     print(f"{'all':<16}{len(all_ms):>7}{q[49]:>9.0f}{q[94]:>9.0f}{q[98]:>9.0f}")
+    pages = [r[1] for r in results if r[0] != "print pdf"]  # issue 17 item 6: PDFs apart
+    q = statistics.quantiles(pages, n=100)
+    print(f"{'pages (no PDF)':<16}{len(pages):>7}{q[49]:>9.0f}{q[94]:>9.0f}{q[98]:>9.0f}")
     if errors:
         print("first errors:", errors[:5])
         raise SystemExit(1)

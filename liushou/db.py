@@ -1,5 +1,7 @@
 """The SQLite database: one deferred handle, its pragmas, the base model, connections."""
 
+import itertools
+import threading
 import time
 from pathlib import Path
 
@@ -27,9 +29,32 @@ def is_locked(error):
     return isinstance(error, OperationalError) and "locked" in str(error)
 
 
+# Statements that change data or schema (their first word), and the tables whose writes change
+# no figure (audited reads, logins): these leave the data generation alone.
+_WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
+_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"')
+_END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
+_generation = itertools.count(1)
+_current = [0]
+_dirty = threading.local()
+
+
+def data_generation():
+    """A number that grows after every committed write of this process (audit rows and logins
+    apart): what was computed under one generation still holds while it is unchanged."""
+    return _current[0]
+
+
+def _bump():
+    _current[0] = next(_generation)
+
+
 class Database(SqliteDatabase):
     """SQLite whose transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
-    transaction never fails half-way on a lock; a BEGIN that times out is tried once more."""
+    transaction never fails half-way on a lock; a BEGIN that times out is tried once more.
+
+    It also keeps `data_generation()`: a write marks the thread's transaction, whose end (commit
+    or rollback) moves the generation on; a write outside a transaction moves it at once."""
 
     def begin(self, lock_type=None):
         try:
@@ -38,6 +63,32 @@ class Database(SqliteDatabase):
             if not is_locked(e):
                 raise
             super().begin(lock_type)
+
+    def execute_sql(self, sql, params=None):
+        cursor = super().execute_sql(sql, params)
+        word = sql[:8].lstrip().split(" ", 1)[0].upper()
+        if word in _WRITE_WORDS:
+            if not any(table in sql[:40] for table in _UNCOUNTED_TABLES):
+                if self.in_transaction():
+                    _dirty.value = True
+                else:
+                    _bump()
+        elif word in _END_WORDS:
+            self._ended()
+        return cursor
+
+    def _ended(self):
+        if getattr(_dirty, "value", False):
+            _dirty.value = False
+            _bump()
+
+    def commit(self):
+        super().commit()
+        self._ended()
+
+    def rollback(self):
+        super().rollback()
+        self._ended()
 
 
 database = Database(None, pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")

@@ -43,10 +43,11 @@ def first_day_steps():
         posts.setdefault(p.village_id, set()).add(p.post)
     missing_posts = [v.name for v in villages if not set(CARD_POSTS) <= posts.get(v.id, set())]
     with_people = {
-        h.village_id
-        for h in Household.select(Household.village).where(
-            Household.village.in_(village_ids or [0])
-        )
+        village_id
+        for (village_id,) in Household.select(Household.village)
+        .distinct()
+        .where(Household.village.in_(village_ids or [0]))
+        .tuples()
     }
     no_ledger = [v.name for v in villages if v.id not in with_people]
     grids = Grid.select().where(Grid.active).count()
@@ -97,8 +98,10 @@ def first_day_steps():
         (
             "cards",
             "打印便民服务联系卡",
+            # `|| ''` keeps SQLite on the action index: by object type it would walk every
+            # household's audit rows to find none printed.
             AuditLog.select()
-            .where((AuditLog.action == "print") & (AuditLog.object_type == "household"))
+            .where((AuditLog.action == "print") & (AuditLog.object_type.concat("") == "household"))
             .exists(),
             "",
         ),

@@ -5,7 +5,6 @@ Computed on read from the last door visit, the last visit or check-in, and the c
 today (dated settings): the persons concerned are one village or a helper's few, so no state is
 kept for them."""
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from peewee import JOIN, fn
@@ -21,16 +20,34 @@ HORIZON = {"door": 0, "knock": 0}
 SHOWN = 60  # rows listed per duty on the phone (the count says how many in all)
 
 
-@dataclass
 class Due:
-    """One person owed one duty."""
+    """One person owed one duty. `person` may be given as his id: the Person (with his
+    household) is read when first asked for, so a list of thousands builds no models for the
+    rows nobody shows."""
 
-    person: Person
-    duty: str
-    days: int
-    last_on: date | None
-    due_on: date
-    checkin: CheckIn | None = None  # today's check-in, once tapped
+    __slots__ = ("_person", "person_id", "duty", "days", "last_on", "due_on", "checkin")
+
+    def __init__(self, person, duty, days, last_on, due_on, checkin=None):
+        if isinstance(person, int):
+            self._person, self.person_id = None, person
+        else:
+            self._person, self.person_id = person, person.id
+        self.duty, self.days, self.last_on, self.due_on = duty, days, last_on, due_on
+        self.checkin = checkin  # today's check-in, once tapped
+
+    @property
+    def person(self):
+        if self._person is None:
+            self._person = (
+                Person.select(Person, Household)
+                .join(Household)
+                .where(Person.id == self.person_id)
+                .get()
+            )
+        return self._person
+
+    def __repr__(self):
+        return f"Due({self.person_id}, {self.duty!r}, {self.days}, {self.last_on}, {self.due_on})"
 
 
 def _groups_cond(duty, cyc):
@@ -78,8 +95,9 @@ def _last_by_person(query, ids):
 
 
 def _last_done(duty, ids):
-    """{person id: the last day the duty was done}: a door visit for 一登门; any visit or a
-    check-in for 一敲门 (a check-in never satisfies a door visit or a talk)."""
+    """{person id: the last day the duty was done} for the persons `ids` (ids or a subquery):
+    a door visit for 一登门; any visit or a check-in for 一敲门 (a check-in never satisfies a door
+    visit or a talk)."""
     visits = (
         VisitPerson.select(VisitPerson.person, fn.MAX(Visit.visited_on))
         .join(Visit)
@@ -106,26 +124,38 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
     population = _population(scope, duty, cyc, helpers, role)
     if population is None:
         return []
-    persons = list(
-        population.select(Person, Household, VisitState)
+    # Plain rows for the decision; models only for the rows a page shows (SHOWN).
+    rows = list(
+        population.select(
+            Person.id, Person.groups, VisitState.id, VisitState.override, VisitState.tier
+        )
         .join(Household)
         .switch(Person)
         .join(VisitState, JOIN.LEFT_OUTER)
         .order_by(Person.name_pinyin)
+        .tuples()
     )
-    last = _last_done(duty, [p.id for p in persons])
+    # The persons by subquery: thousands of ids as parameters cost more to build than to run.
+    last = _last_done(duty, population.select(Person.id))
     horizon = today + timedelta(days=HORIZON[duty])
     out = []
-    for p in persons:
-        state = getattr(p, "visitstate", None)
-        tier = state.effective_tier if state and state.id else "general"
-        days = cyc.for_groups(duty, p.group_list, tr.days(tier))
+    tier_days = {}
+    for pid, groups, state_id, override, tier in rows:
+        tier = (override or tier) if state_id else "general"
+        if tier not in tier_days:
+            tier_days[tier] = tr.days(tier)
+        days = cyc.for_groups(duty, [g for g in groups.split(",") if g], tier_days[tier])
         if days is None:
             continue
-        due = rules.due_after(last.get(p.id), days, today)
+        due = rules.due_after(last.get(pid), days, today)
         if due <= horizon:
-            out.append(Due(p, duty, days, last.get(p.id), due))
+            out.append(Due(pid, duty, days, last.get(pid), due))
     out.sort(key=lambda d: d.due_on)
+    shown = {d.person_id: d for d in out[:SHOWN]}
+    for person in (
+        Person.select(Person, Household).join(Household).where(Person.id.in_(list(shown) or [0]))
+    ):
+        shown[person.id]._person = person
     return out
 
 

@@ -176,11 +176,18 @@ def worklist(scope, today, helper_ids=None):
     a helper (`helper_ids`), else his area. Read only: the states are kept current by the writes
     that change them and by the nightly job."""
     query = scope.filter(worklist_query(today, 7, helper_ids), Person)
-    counts = {
-        "overdue": query.where(VisitState.due_on < today).count(),
-        "today": query.where(VisitState.due_on == today).count(),
-    }
-    counts["week"] = query.count() - counts["overdue"] - counts["today"]
+    # The three counts in one pass over the rows (no joined models, no ordering).
+    overdue, due_today, total = (
+        query.select(
+            fn.COALESCE(fn.SUM(VisitState.due_on < today), 0),
+            fn.COALESCE(fn.SUM(VisitState.due_on == today), 0),
+            fn.COUNT(VisitState.id),
+        )
+        .order_by()
+        .tuples()
+        .get()
+    )
+    counts = {"overdue": overdue, "today": due_today, "week": total - overdue - due_today}
     return query, counts
 
 

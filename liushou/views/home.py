@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, render_template, request, url_for
 
-from .. import clock
+from .. import clock, figure_cache
 from ..models.accounts import WORKLIST_ROLES
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
@@ -37,7 +37,12 @@ def index():
             "tiers": TIERS,
             "duties": duties(today),
         }
-    figures = home_figures(g.scope, today)
+    answers = g.user.role in ANSWER_ROLES
+    # Keyed by role class: the figures differ between roles only in the suggestions count.
+    role_class = "answers" if answers else "reads"
+    cached = figure_cache.get("home", g.scope, role_class, today, lambda: _area(today, answers))
+    area = cached.value
+    figures = area["figures"]
     return render_template(
         "home.html",
         villages=figures["villages"],
@@ -47,12 +52,11 @@ def index():
         total=figures["total"],
         work=work,
         figures=figures,
-        checkins=checkins_this_month(g.scope, today),
-        charts=_charts(figures),
-        reminders=reminders.counts(g.scope, today),
-        suggestions=len(suggestion_queries.pending(g.scope, today))
-        if g.user.role in ANSWER_ROLES
-        else None,
+        checkins=area["checkins"],
+        charts=area["charts"],
+        reminders=area["reminders"],
+        suggestions=area["suggestions"],
+        counted_at=cached.at,
         first_day=_first_day() if g.user.role == "admin" else None,
         completeness=figures["completeness"],
         threshold=COMPLETE_THRESHOLD,
@@ -70,6 +74,19 @@ def _review(figures):
         "rows": review_queries.with_pending(g.scope, figures["by_village"], figures["villages"])
         if request.args.get("pending") == "1"
         else None,
+    }
+
+
+def _area(today, answers):
+    """The area's figures on home: the same for every user of this scope and role today, so
+    they are kept in figure_cache between writes."""
+    figures = home_figures(g.scope, today)
+    return {
+        "figures": figures,
+        "checkins": checkins_this_month(g.scope, today),
+        "charts": _charts(figures),
+        "reminders": reminders.counts(g.scope, today),
+        "suggestions": len(suggestion_queries.pending(g.scope, today)) if answers else None,
     }
 
 

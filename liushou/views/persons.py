@@ -5,7 +5,7 @@ import json
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from htmx_flask import request as hx_request
 
-from .. import clock
+from .. import clock, figure_cache
 from ..auth import can_see_full_id, current_actor, disclosure
 from ..models.accounts import CHECK_ROLES, TIER_ROLES
 from ..models.households import Household
@@ -33,7 +33,7 @@ from ..services import persons as service
 from ..services.audit import record
 from .forms import form_page, run
 from .labels import FIELD_LABELS
-from .paging import paginate
+from .paging import Page, paginate
 from .review import ok_message, submitted
 
 bp = Blueprint("persons", __name__)
@@ -42,9 +42,7 @@ bp = Blueprint("persons", __name__)
 @bp.route("/persons", endpoint="list")
 def person_list():
     """All persons of the area, filtered and searched; htmx asks for the rows alone."""
-    page = paginate(
-        queries.listing(g.scope, request.args), request.args.get("page", type=int), per_page=30
-    )
+    page = _listing_page()
     if hx_request.htmx and request.headers.get("HX-Target") == "rows":
         return render_template("persons/_rows.html", page=page)
     return render_template(
@@ -54,6 +52,23 @@ def person_list():
         villages=places.villages(g.scope),
         grids=places.grids(g.scope),
     )
+
+
+def _listing_page(per_page=30):
+    """The page of the list asked for. A township's whole register is sorted for each page, so
+    the rows are kept in figure_cache (per scope, role, day and query string) until the next
+    write."""
+    number = max(1, request.args.get("page", type=int) or 1)
+    asked = tuple(sorted((k, tuple(v)) for k, v in request.args.lists() if k != "page"))
+
+    def compute():
+        page = paginate(queries.listing(g.scope, request.args), number, per_page)
+        return page.items, page.has_next
+
+    items, has_next = figure_cache.get(
+        "persons", g.scope, "any", clock.today(), compute, asked, number
+    ).value
+    return Page(list(items), number, per_page, has_next)
 
 
 def _choices():

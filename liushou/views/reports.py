@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 
-from .. import clock, settings
+from .. import clock, figure_cache, settings
 from ..auth import current_actor
 from ..models import Village
 from ..models.care import NEED_KINDS
@@ -47,30 +47,48 @@ def period(args, today=None):
     return date(year, month, 1), date(year, month, monthrange(year, month)[1]), f"{year}年{month}月"
 
 
-def _data():
+def _choice():
+    """(start, end, label, village or None) asked for; a village outside the area is a 404."""
     start, end, label = period(request.args)
     village = g.scope.get(Village, request.args["village"]) if request.args.get("village") else None
     if village is None and not g.scope.everything:
         villages = list(places.villages(g.scope))
         village = villages[0] if len(villages) == 1 else None
+    return start, end, label, village
+
+
+def _data():
+    start, end, label, village = _choice()
     data = report(g.scope, start, end, village.id if village else None)
     return data, label, village
 
 
 @bp.route("/reports", endpoint="show")
 def show():
-    """The report on screen, with links to the PDF and the workbook."""
-    data, label, village = _data()
+    """The report on screen, with links to the PDF and the workbook. Its figures are kept in
+    figure_cache until the next write (the printed and downloaded copies are counted anew)."""
+    start, end, label, village = _choice()
     vid = village.id if village else None
+    today = clock.today()
+
+    def compute():
+        data = report(g.scope, start, end, vid)
+        return {
+            "r": data,
+            "f": area_figures(g.scope, data["start"], data["end"], vid),
+            "trend": trend(g.scope, min(data["end"], today), 12, vid),
+        }
+
+    figures = figure_cache.get("reports", g.scope, "any", today, compute, start, end, vid)
     return render_template(
         "reports.html",
-        r=data,
+        r=figures.value["r"],
         label=label,
         village=village,
         groups=GROUPS,
         villages=places.villages(g.scope),
-        f=area_figures(g.scope, data["start"], data["end"], vid),
-        trend=trend(g.scope, min(data["end"], clock.today()), 12, vid),
+        f=figures.value["f"],
+        trend=figures.value["trend"],
         tiers=TIERS,
         need_kinds=NEED_KINDS,
         benefit_kinds=BENEFIT_KINDS,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from htmx_flask import request as hx_request
 
-from .. import clock
+from .. import clock, figure_cache
 from ..auth import current_actor
 from ..models.persons import Person
 from ..models.visits import ASPECTS, VISIT_METHODS, CheckIn, Visit
@@ -21,28 +21,49 @@ from ..services import visit_changes as changes
 from ..services import visits as service
 from .forms import form_page
 from .labels import FIELD_LABELS
-from .paging import paginate
+from .paging import Page, paginate
 
 bp = Blueprint("visits", __name__)
 PER_PAGE = 40
 
 
 def worklist(today, page_number=1, per_page=PER_PAGE):
-    """(page of due visit states, counts by bucket) for the logged-in user."""
-    query, counts = queries.worklist(g.scope, today, helper_queries.of_user(g.user))
-    return paginate(query, page_number, per_page), counts
+    """(page of due visit states, counts by bucket) for the logged-in user. Kept in
+    figure_cache until the next write: the same for every user of this scope, helper records
+    and day."""
+    helper_ids = helper_queries.of_user(g.user)
+    number = max(1, page_number or 1)
+
+    def compute():
+        query, counts = queries.worklist(g.scope, today, helper_ids)
+        page = paginate(query, number, per_page)
+        return page.items, page.has_next, counts
+
+    items, has_next, counts = figure_cache.get(
+        "worklist", g.scope, "any", today, compute, tuple(helper_ids or ()), number, per_page
+    ).value
+    return Page(list(items), number, per_page, has_next), counts
 
 
 def duties(today):
-    """What the logged-in user's role owes: [(duty, label, [Due])] (一登门, 一敲门)."""
-    return visit_duties.of_user(
+    """What the logged-in user's role owes: [(duty, label, [Due])] (一登门, 一敲门). Kept in
+    figure_cache until the next write."""
+    helper_ids = helper_queries.of_user(g.user)
+    return figure_cache.get(
+        "duties",
         g.scope,
-        today,
-        service.cycles(today),
-        service.tier_rules(today),
-        helper_queries.of_user(g.user),
         g.user.role,
-    )
+        today,
+        lambda: visit_duties.of_user(
+            g.scope,
+            today,
+            service.cycles(today),
+            service.tier_rules(today),
+            helper_ids,
+            g.user.role,
+        ),
+        tuple(helper_ids or ()),
+    ).value
 
 
 def duty_context(today, first_page=True):

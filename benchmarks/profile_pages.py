@@ -1,0 +1,81 @@
+"""In-process cost of pages: mean ms and SQL statements per request, without a server.
+
+    .venv/bin/python benchmarks/profile_pages.py --db /tmp/copy.sqlite3 [--n 20] [--cprofile LABEL]
+
+Logs in through the form with Flask's test client (logins are audited: use a copy), requests
+each page of run.PAGES (plus the grid user's) `n` times after one warm-up and prints mean ms
+and statements. `--cprofile LABEL` prints the top functions of that page instead.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PASSWORD, TOKEN  # noqa: E402
+from run import PAGES, first_person  # noqa: E402
+
+EXTRA = [("worklist (admin)", "admin", "/visits/due")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--cprofile", help="label of the page to profile")
+    args = ap.parse_args()
+    os.environ["LIUSHOU_DATABASE"] = str(Path(args.db).resolve())
+    os.environ.setdefault("LIUSHOU_INSTANCE", tempfile.mkdtemp(prefix="liushou-prof-"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from liushou import create_app
+    from liushou.db import database
+
+    app = create_app({"DATABASE": str(Path(args.db).resolve()), "SECRET_KEY": "profile"})
+    statements = [0]
+    database.query_hooks = [lambda event: statements.__setitem__(0, statements[0] + 1)]
+    clients = {}
+
+    def client(user):
+        if user not in clients:
+            c = app.test_client()
+            if user:
+                html = c.get("/login").get_data(as_text=True)
+                token = TOKEN.search(html).group(1)
+                r = c.post(
+                    "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
+                )
+                assert r.status_code == 303, (user, r.status_code)
+            clients[user] = c
+        return clients[user]
+
+    person = first_person(args.db)
+    for label, user, url in PAGES + EXTRA:
+        url = url.format(person=person)
+        if args.cprofile and label != args.cprofile:
+            continue
+        c = client(user)
+        r = c.get(url)
+        assert r.status_code == 200, (label, r.status_code)
+        if args.cprofile:
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(args.n):
+                c.get(url)
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+            return
+        statements[0] = 0
+        t = time.perf_counter()
+        for _ in range(args.n):
+            c.get(url)
+        ms = (time.perf_counter() - t) * 1000 / args.n
+        print(f"{label:<22}{ms:8.1f} ms{statements[0] / args.n:7.1f} SQL  {len(r.data):7d} B")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Figures kept in memory between requests: home's and the reports' counts per scope.
+
+An entry is keyed by what it was computed for (the database, the kind of figures, the user's
+scope, his role and the day, plus the caller's own arguments) and remembers the data generation
+it was computed under (`db.data_generation()`, moved on by every committed write of this
+process). It is served while the generation is unchanged and it is at most `MAX_AGE` seconds
+old: a write through this server shows on the next page at once, a write by another process
+(a command line job) within a minute. Pages show when their figures were counted ("统计于").
+
+Figures that take long to count (over `SLOW` seconds, e.g. a township's home at 100,000
+persons) would be recounted after every write while cadres keep recording visits; such an
+entry is recounted at most every `REFRESH` seconds: after a write it is still served for what
+is left of those seconds, with its time on the page.
+
+In-process memory only: the server's threads share it; at most `MAX_ENTRIES` entries, the
+least recently used dropped first. Two threads asking for the same missing entry compute it
+once: the second waits for the first.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import clock
+from .db import data_generation, database
+
+MAX_ENTRIES = 256
+MAX_AGE = 60.0  # seconds
+SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
+REFRESH = 10.0  # seconds a slow entry is served after a write
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: object
+    generation: int
+    made: float  # time.monotonic() when computed
+    at: datetime  # clock.now() when computed, for "统计于 HH:MM"
+    cost: float = 0.0  # seconds it took to compute
+
+
+_entries: OrderedDict = OrderedDict()
+_computing: dict = {}
+_lock = threading.Lock()
+
+
+def _fresh(entry):
+    if entry is None:
+        return False
+    age = time.monotonic() - entry.made
+    if entry.generation == data_generation():
+        return age < MAX_AGE
+    return entry.cost > SLOW and age < min(REFRESH, MAX_AGE)
+
+
+def _lookup(key):
+    with _lock:
+        entry = _entries.get(key)
+        if _fresh(entry):
+            _entries.move_to_end(key)
+            return entry
+        return None
+
+
+def get(kind, scope, role, day, compute, *args):
+    """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
+    now and kept."""
+    key = (database.database, kind, scope, role, day, *args)
+    entry = _lookup(key)
+    if entry is not None:
+        return entry
+    with _lock:
+        gate = _computing.setdefault(key, threading.Lock())
+        old = _entries.get(key)
+    if not gate.acquire(blocking=False):
+        if old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE:
+            return old  # another thread is recounting slow figures: the last count meanwhile
+        gate.acquire()
+    try:
+        entry = _lookup(key)  # another thread may have computed it while this one waited
+        if entry is not None:
+            return entry
+        # The generation is read before computing: a write committed meanwhile makes the
+        # entry stale at once rather than hiding behind it.
+        generation = data_generation()
+        started = time.monotonic()
+        try:
+            value = compute()
+            made = time.monotonic()
+            entry = Entry(value, generation, made, clock.now(), made - started)
+        finally:
+            with _lock:
+                _computing.pop(key, None)
+        with _lock:
+            _entries[key] = entry
+            _entries.move_to_end(key)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+        return entry
+    finally:
+        gate.release()
+
+
+def clear():
+    """Forget every entry (tests, a restored database)."""
+    with _lock:
+        _entries.clear()
+
+
+def size():
+    with _lock:
+        return len(_entries)

@@ -1,0 +1,202 @@
+"""The figures on home and /reports are kept between requests (liushou/figure_cache.py) and
+brought up to date by the writes that change them."""
+
+import re
+import sqlite3
+from datetime import date
+
+import pytest
+
+from liushou import figure_cache
+from liushou.db import data_generation, database
+from liushou.queries import indicators
+from liushou.scope import Scope
+from liushou.services import SYSTEM
+from liushou.services.households import save_household
+from liushou.services.persons import save_person, void_person
+
+ALL = Scope(everything=True)
+AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
+TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
+
+
+@pytest.fixture(autouse=True)
+def _never_slow(monkeypatch):
+    """How long counting takes decides whether an entry is "slow" (recounted at most every
+    REFRESH s): here no entry is, unless a test says so, whatever the machine's load."""
+    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+
+
+def total_on_home(client):
+    return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
+
+
+def add_child(household, name):
+    return save_person(
+        SYSTEM,
+        ALL,
+        {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男", **AWAY},
+    )
+
+
+@pytest.fixture
+def homes(places, users):
+    """V01 (grid 1): 2 children; V02: 1 child."""
+    h1 = save_household(
+        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
+    )
+    h2 = save_household(
+        SYSTEM, ALL, {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"}
+    )
+    return {
+        "h1": h1,
+        "h2": h2,
+        "kids": [add_child(h1, "童一"), add_child(h1, "童二")],
+        "other": add_child(h2, "乙童"),
+    }
+
+
+@pytest.fixture
+def computations(monkeypatch):
+    """How many times home's figures were computed."""
+    from liushou.views import home
+
+    calls = []
+
+    def counting(scope, today=None):
+        calls.append(scope)
+        return indicators.home_figures(scope, today)
+
+    monkeypatch.setattr(home, "home_figures", counting)
+    return calls
+
+
+def test_home_figures_are_counted_once_until_a_write(homes, login_as, computations):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    assert total_on_home(client) == 3
+    assert len(computations) == 1
+    page = client.get("/").get_data(as_text=True)
+    assert "统计于" in page
+
+
+def test_a_write_changes_the_next_home_page_at_once(homes, login_as):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    add_child(homes["h1"], "童三")
+    assert total_on_home(client) == 4
+
+
+def test_a_write_through_the_web_changes_the_next_home_page(homes, login_as):
+    from tests.conftest import post
+
+    client = login_as("township")
+    before = client.get("/").get_data(as_text=True)
+    assert "<b>0</b>未办结需求" in before
+    kid = homes["kids"][0]
+    response = post(
+        client,
+        f"/persons/{kid.id}/needs/new",
+        {"kind": "课业辅导", "description": "作业辅导"},
+        token_url=f"/persons/{kid.id}/needs/new",
+    )
+    assert response.status_code == 303
+    assert "<b>1</b>未办结需求" in client.get("/").get_data(as_text=True)
+
+
+def test_a_voided_record_leaves_the_cached_figure(homes, login_as):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    void_person(SYSTEM, homes["kids"][1], "重复登记")
+    assert total_on_home(client) == 2
+
+
+def test_another_scopes_entry_is_not_served(homes, login_as):
+    client = login_as("cun2")
+    assert total_on_home(client) == 1
+    client = login_as("cun1")
+    assert total_on_home(client) == 2
+    client = login_as("grid2")  # V01's other grid: nobody registered there
+    assert total_on_home(client) == 0
+    client = login_as("township")
+    assert total_on_home(client) == 3
+
+
+def test_an_audited_read_does_not_count_the_figures_again(homes, login_as, computations):
+    client = login_as("township")
+    total_on_home(client)
+    generation = data_generation()
+    # Opening a child's file writes an audit row, which changes no figure.
+    assert client.get(f"/persons/{homes['kids'][0].id}").status_code == 200
+    assert data_generation() == generation
+    total_on_home(client)
+    assert len(computations) == 1
+
+
+def test_a_write_by_another_process_shows_once_the_entry_is_old(
+    homes, login_as, monkeypatch, computations
+):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    # Another process (a command-line job) writes: this process's generation does not move,
+    # the entry's age limit brings the change in.
+    with sqlite3.connect(database.database) as other:
+        other.execute("UPDATE person SET voided_at = '2026-01-01 00:00:00' WHERE name = '乙童'")
+    monkeypatch.setattr(figure_cache, "MAX_AGE", 0)
+    assert total_on_home(client) == 2
+    assert len(computations) == 2
+
+
+def test_report_figures_are_counted_again_after_a_write(homes, login_as, monkeypatch):
+    from liushou.views import reports
+
+    calls = []
+
+    def counting(scope, start, end, village_id=None):
+        calls.append((start, end))
+        return indicators.report(scope, start, end, village_id)
+
+    monkeypatch.setattr(reports, "report", counting)
+    client = login_as("township")
+    url = "/reports?period=year"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200
+    assert len(calls) == 1
+    add_child(homes["h2"], "乙童二")
+    assert client.get(url).status_code == 200
+    assert len(calls) == 2
+    # Another scope has its own entry.
+    assert login_as("cun1").get(url).status_code == 200
+    assert len(calls) == 3
+
+
+def test_the_cache_is_bounded(app):
+    figure_cache.clear()
+    for i in range(figure_cache.MAX_ENTRIES + 20):
+        figure_cache.get("test", ALL, "admin", date(2026, 1, 1), lambda i=i: i, i)
+    assert figure_cache.size() == figure_cache.MAX_ENTRIES
+    # The newest entries stay; the oldest went first.
+    got = figure_cache.get("test", ALL, "admin", date(2026, 1, 1), lambda: "again", 0)
+    assert got.value == "again"
+
+
+def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
+    client = login_as("cun1")
+    assert "童三" not in client.get("/persons").get_data(as_text=True)
+    add_child(homes["h1"], "童三")
+    assert "童三" in client.get("/persons").get_data(as_text=True)
+    # Another village's list is its own.
+    assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
+
+
+def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monkeypatch):
+    """Figures that took long to count are served a few seconds after a write, with the time
+    they were counted on the page; then recounted."""
+    monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    add_child(homes["h1"], "童三")
+    page = client.get("/").get_data(as_text=True)
+    assert "<b>3</b>在册人员" in page and "统计于" in page
+    monkeypatch.setattr(figure_cache, "REFRESH", 0.0)
+    assert total_on_home(client) == 4
