@@ -95,7 +95,7 @@ def show():
         site_kinds=SITE_KINDS,
         # Kept as it is now, not as of a date: shown only while the period is open, so a past
         # period's page prints the same every time.
-        completeness=completeness.by_village(g.scope) if data["end"] >= clock.today() else None,
+        completeness=completeness.by_village(g.scope) if end >= today else None,
         threshold=COMPLETE_THRESHOLD,
         pending_rows=_with_pending(village) if request.args.get("pending") == "1" else None,
         switch_urls=_switch_urls(),
