@@ -65,3 +65,28 @@ def Scope_of(users, name):  # noqa: N802
     from liushou.scope import Scope
 
     return Scope.for_user(users[name])
+
+
+def test_a_registration_whose_household_left_the_authors_village_is_not_applied(
+    users,
+    homes,  # noqa: F811
+    places,
+):
+    """cun1 proposed a child for a V01 household; the household was moved to V02 before the
+    approval. Approving registered a V01 cadre's child into V02 (outside his area)."""
+    from liushou.services.households import save_household
+
+    review_on("register")
+    item = register(users, "cun1", homes["V01"])
+    home = homes["V01"]
+    save_household(
+        SYSTEM,
+        ALL,
+        {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": home.head_name},
+        home,
+    )
+    with pytest.raises(ValidationError) as caught:
+        service.approve(actor(users, "township"), ALL, ReviewItem.get_by_id(item.id))
+    assert "household" in caught.value.errors
+    assert ReviewItem.get_by_id(item.id).status == PENDING
+    assert Person.select().count() == 0
