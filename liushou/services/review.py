@@ -9,6 +9,7 @@ from .. import clock, settings
 from ..db import database
 from ..models.accounts import AREA_BOUND_ROLES
 from ..models.review import APPROVED, PENDING, RETURNED, WITHDRAWN, ReviewItem
+from ..scope import Scope
 from . import Actor, ValidationError, _plain
 from .audit import record
 from .forms import to_int
@@ -136,11 +137,14 @@ def approve(reviewer, scope, item):
     """审核通过: apply the proposal through its own service, as its author, re-validated against
     today's state, in one transaction with the item's new status. A proposal that no longer
     applies raises its ValidationError and stays pending."""
-    _may_decide(reviewer, item)
     from . import persons  # persons hooks into this module
 
     author = Actor(item.author, reviewer.ip, approval=_note(reviewer, item))
+    # Applied as the author, so within his area: a household or person moved out of it since
+    # the proposal makes it no longer apply (it stays pending with the message).
+    scope = Scope.for_user(item.author)
     with database.atomic():
+        _may_decide(reviewer, _reread(item))
         if item.kind == "register":
             item.person = persons.save_person(author, scope, item.values)
         elif item.kind == "category_edit":
@@ -160,7 +164,8 @@ def _edit_values(item):
 
     values = {**as_posted(item.person), "household": item.person.household_id}
     proposed = item.values
-    for field in {c[0] for c in item.changes} | {"household"}:
+    # Only what the proposal changed: a move made by someone else since is kept.
+    for field in {c[0] for c in item.changes}:
         if field in proposed:
             values[field] = proposed[field]
     return values
@@ -176,6 +181,7 @@ def return_item(reviewer, item, reason):
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": f"退回原因不能超过 {REASON_MAX} 个字"})
     with database.atomic():
+        _may_decide(reviewer, _reread(item))
         _set_status(reviewer, item, RETURNED, reason)
     return item
 
@@ -184,9 +190,9 @@ def withdraw(actor, item):
     """撤回: the author takes back a pending or returned proposal."""
     if item.author_id != actor.user_id:
         raise ValidationError({"review": "只能撤回自己提交的修改"})
-    if item.status not in (PENDING, RETURNED):
-        raise ValidationError({"review": "这一项已处理，不能撤回"})
     with database.atomic():
+        if _reread(item).status not in (PENDING, RETURNED):
+            raise ValidationError({"review": "这一项已处理，不能撤回"})
         _set_status(actor, item, WITHDRAWN)
     return item
 
@@ -214,6 +220,13 @@ def decide_many(reviewer, scope, ids, action, reason=""):
         else:
             done.append(item)
     return done, failed
+
+
+def _reread(item):
+    """The item with its status as stored now: called inside the write transaction, so a
+    decision or withdrawal that committed meanwhile (another request) is seen."""
+    item.status = ReviewItem.get_by_id(item.id).status
+    return item
 
 
 def _may_decide(reviewer, item):
