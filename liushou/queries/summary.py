@@ -36,6 +36,7 @@ from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
 from ..rules.visits import TIERS, TierRules
+from . import facts
 from .facts import cutoff_for, is_final, known, members_on
 from .records import as_known, bands, monthly_amount, paying_between
 from .visits import checkins_between
@@ -214,12 +215,14 @@ def _population(p, rows):
         (Pairing.started_on <= p.end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > p.end))
     )
     paired = Person.id.in_(paired_ids)
+    # Signed by the period's end as known at its cut-off (the agreement's dated history).
+    signed = facts.agreement_signed(p.end, p.cutoff)
     columns = [Person.village, fn.COUNT(Person.id), _sum_if(paired)]
     for g in GROUPS:
         member = Person.id.in_(p.members[g])
         columns += [_sum_if(member), _sum_if(member & paired)]
         if g in CHILD_GROUPS:
-            columns.append(_sum_if(member & (Person.agreement_signed_on <= p.end)))
+            columns.append(_sum_if(member & signed))
     query = p.persons(Person.select(*columns).where(p.in_any)).group_by(Person.village)
     for values in query.tuples():
         f, values = rows[values[0]], list(values[1:])
@@ -278,14 +281,30 @@ def _visits(p, rows):
 
 
 def _needs(p, rows):
-    """Needs raised and closed in the period by kind, closed within 30 days, days to close."""
+    """Needs raised and closed in the period by kind, closed within 30 days, days to close;
+    services by kind. Each counts in the village its person lived in on its own date (a need:
+    the day it was raised, its closing too), as known at the cut-off (facts.Whereabouts)."""
     in_period = lambda f: (f >= p.start) & (f <= p.end)  # noqa: E731
-    query = p.persons(
-        p.known(Need, Person.village, Need.kind, Need.raised_on, Need.closed_on, Need.status)
-        .join(Person, on=Need.person == Person.id)
-        .where(in_period(Need.raised_on) | in_period(Need.closed_on))
+    lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
+
+    def candidates(model, *fields):
+        query = known(model.with_voided(model.person, *fields), model, p.cutoff)
+        return query if lived is None else query.where(model.person.in_(lived))
+
+    needs = candidates(Need, Need.kind, Need.raised_on, Need.closed_on, Need.status).where(
+        in_period(Need.raised_on) | in_period(Need.closed_on)
     )
-    for village_id, kind, raised, closed, status in query.tuples():
+    services = (
+        candidates(Service, Service.served_on, Service.kind, fn.COUNT(Service.id))
+        .where(in_period(Service.served_on))
+        .group_by(Service.person, Service.served_on, Service.kind)
+    )
+    needs, services = list(needs.tuples()), list(services.tuples())
+    where = facts.Whereabouts({r[0] for r in needs} | {r[0] for r in services}, p.cutoff)
+    for person_id, kind, raised, closed, status in needs:
+        village_id = where.village_in(p.scope, rows, person_id, raised)
+        if village_id is None:
+            continue
         f = rows[village_id]
         if p.start <= raised <= p.end:
             f.needs_raised[kind] += 1
@@ -294,13 +313,10 @@ def _needs(p, rows):
             f.needs_closed[kind] += 1
             f.needs_closed30[kind] += days <= CLOSE_WITHIN_DAYS
             f.close_days[kind].append(days)
-    query = p.persons(
-        p.known(Service, Person.village, Service.kind, fn.COUNT(Service.id))
-        .join(Person, on=Service.person == Person.id)
-        .where((Service.served_on >= p.start) & (Service.served_on <= p.end))
-    ).group_by(Person.village, Service.kind)
-    for village_id, kind, n in query.tuples():
-        rows[village_id].services[kind] = n
+    for person_id, served, kind, n in services:
+        village_id = where.village_in(p.scope, rows, person_id, served)
+        if village_id is not None:
+            rows[village_id].services[kind] += n
 
 
 def _emergencies(p, rows):
@@ -344,27 +360,31 @@ def _emergencies(p, rows):
 
 
 def _benefits(p, rows):
-    """People and amounts by kind paid in the period's months; 低保/特困 coverage at its end."""
-    query = p.persons(
-        paying_between(
-            known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
-            .join(Person, on=Benefit.person == Person.id)
-            .where(Benefit.kind.in_(BENEFIT_KINDS)),
-            p.start,
-            p.end,
-            p.cutoff,
-        )
+    """People and amounts by kind paid in the period's months, each month in the village the
+    person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
+    coverage at its end."""
+    query = paying_between(
+        known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+        .join(Person, on=Benefit.person == Person.id)
+        .where(Benefit.kind.in_(BENEFIT_KINDS)),
+        p.start,
+        p.end,
+        p.cutoff,
     )
-    query = p.scope.filter(query, Benefit)
+    lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
+    if lived is not None:
+        query = query.where(Benefit.person.in_(lived))
     benefits = [as_known(b, p.cutoff) for b in query]
+    where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
     month = month_start(p.start)
     while month <= p.end:
         table = bands(month)
+        day = min(month_end(month), p.end)
         for b in benefits:
-            amount = monthly_amount(b, month, table)
+            village_id = where.village_in(p.scope, rows, b.person_id, day)
+            amount = monthly_amount(b, month, table) if village_id is not None else 0
             if amount:
-                village_id = b.person.village_id
                 rows[village_id].benefit_amount[b.kind] += amount
                 people[village_id, b.kind].add(b.person_id)
         month = month_after(month)
@@ -414,8 +434,8 @@ def _activities(p, rows):
         rows[village_id].attendance["all"] = n
         for g, m in zip(GROUPS, by_group, strict=True):
             rows[village_id].attendance[g] = m or 0
-    # In use on the period's last day: not stopped (停用) on or before it.
-    in_use = Site.closed_on.is_null() | (Site.closed_on > p.end)
+    # In use on the period's last day by the site's dated open/close history as known then.
+    in_use = facts.site_in_use(Site.id, p.end, p.cutoff)
     query = p.persons(
         p.known(Site, Site.village, Site.kind, in_use, fn.COUNT(Site.id)), Site.village
     ).group_by(Site.village, Site.kind, in_use)
