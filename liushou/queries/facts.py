@@ -241,3 +241,21 @@ def site_in_use(site, end, cutoff):
         .limit(1)
     )
     return fn.COALESCE(last, "open") == "open"
+
+
+def village_on(person, day, cutoff):
+    """An expression: the village a person (a Person id column, in a query joining Person)
+    lived in on `day`: that of his last group event dated on or before it and recorded before
+    `cutoff`, else the one he lives in now. For the persons in a group on `day` it is where
+    they were counted then."""
+    last = (
+        GroupEvent.select(GroupEvent.village)
+        .where(
+            (GroupEvent.person == person)
+            & (GroupEvent.on <= day)
+            & (GroupEvent.recorded_at < cutoff)
+        )
+        .order_by(GroupEvent.on.desc(), GroupEvent.id.desc())
+        .limit(1)
+    )
+    return fn.COALESCE(last, Person.village)

@@ -192,8 +192,10 @@ class _Period:
         """{person id: (village id, effective visit tier at the period end)} of the persons in
         any group then (in the listed villages); read once per period."""
         if self._tiers is None:
+            # In the village he lived in at the period's end, as he was counted then.
+            then = facts.village_on(Person.id, self.end, self.cutoff)
             query = self.persons(
-                Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
+                Person.select(Person.id, then, _tier(self)).where(self.in_any), then
             )
             self._tiers = {
                 pid: (vid, tier if tier in TIERS else "general")
@@ -217,13 +219,14 @@ def _population(p, rows):
     paired = Person.id.in_(paired_ids)
     # Signed by the period's end as known at its cut-off (the agreement's dated history).
     signed = facts.agreement_signed(p.end, p.cutoff)
-    columns = [Person.village, fn.COUNT(Person.id), _sum_if(paired)]
+    then = facts.village_on(Person.id, p.end, p.cutoff)  # where he was counted at the end
+    columns = [then, fn.COUNT(Person.id), _sum_if(paired)]
     for g in GROUPS:
         member = Person.id.in_(p.members[g])
         columns += [_sum_if(member), _sum_if(member & paired)]
         if g in CHILD_GROUPS:
             columns.append(_sum_if(member & signed))
-    query = p.persons(Person.select(*columns).where(p.in_any)).group_by(Person.village)
+    query = p.persons(Person.select(*columns).where(p.in_any), then).group_by(then)
     for values in query.tuples():
         f, values = rows[values[0]], list(values[1:])
         f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
@@ -271,11 +274,15 @@ def _visits(p, rows):
     ).group_by(Visit.village)
     for village_id, n, door in query.tuples():
         rows[village_id].visits, rows[village_id].door = n, door or 0
+    # In the village the person lived in on the check-in's day (his current one without a
+    # group history).
+    then = facts.village_on(Person.id, CheckIn.on, p.cutoff)
     query = p.persons(
         checkins_between(p.scope, p.start, p.end, p.cutoff)
-        .select(Person.village, fn.COUNT(CheckIn.id))
-        .where(p.alive)
-    ).group_by(Person.village)
+        .select(then, fn.COUNT(CheckIn.id))
+        .where(p.alive),
+        then,
+    ).group_by(then)
     for village_id, n in query.tuples():
         rows[village_id].knock = n
 
@@ -322,10 +329,13 @@ def _needs(p, rows):
 def _emergencies(p, rows):
     """Child emergencies discovered in the period; their steps done in time; first report."""
     start = datetime.combine(p.start, time.min)
+    # In the village the child lived in on the day it was discovered.
+    found_on = fn.DATE(Emergency.discovered_at)
+    then = facts.village_on(Person.id, found_on, p.cutoff)
     query = p.persons(
         p.known(
             Emergency,
-            Person.village,
+            then,
             Emergency.id,
             Emergency.discovered_at,
             EmergencyStep.due_at,
@@ -336,7 +346,8 @@ def _emergencies(p, rows):
         .join(Person, on=Emergency.person == Person.id)
         .switch(Emergency)
         .join(EmergencyStep, JOIN.LEFT_OUTER, on=EmergencyStep.emergency == Emergency.id)
-        .where((Emergency.discovered_at >= start) & (Emergency.discovered_at < p.after))
+        .where((Emergency.discovered_at >= start) & (Emergency.discovered_at < p.after)),
+        then,
     )
     first = {}
     for village_id, eid, found, due, done, original, corrected in query.tuples():
@@ -401,11 +412,11 @@ def _benefits(p, rows):
             & (Benefit.end_on.is_null() | (Benefit.end_on > p.end) | ended)
             & ((Benefit.status != "已停发") | Benefit.end_on.is_null(False))
         )
+        then = facts.village_on(Person.id, p.end, p.cutoff)
         query = p.persons(
-            Person.select(Person.village, fn.COUNT(Person.id)).where(
-                p.in_any & Person.id.in_(receiving)
-            )
-        ).group_by(Person.village)
+            Person.select(then, fn.COUNT(Person.id)).where(p.in_any & Person.id.in_(receiving)),
+            then,
+        ).group_by(then)
         for village_id, n in query.tuples():
             rows[village_id].covered[kind] = n
 
