@@ -8,15 +8,22 @@ row adds up the villages' counts and recomputes its rates and medians from them 
 average of percentages).
 
 Dated too: a person's visit tier is the one in force on the period's last day as known at the
-cut-off (models/tier_events.py); a site is in use on a day before its 停用 date (Site.closed_on);
-a benefit approved (out of 待审核) after the cut-off does not count, one stopped, a person voided
-or exited after it still do (records.paying_between / as_known); 一敲门 counts check-ins
-(queries/visits.checkins_between), 一登门 visits made at the door (上门).
+cut-off (models/tier_events.py); a site is in use on a day by its dated open/close history
+(models/site_events.py: a site stopped and started again reads as stopped in between); an
+agreement counts by its dated history (models/agreement_events.py: signed on or before the
+period's end as known at the cut-off); a person counts in the village he lived in on the fact's
+date (members, tiers and coverage at the period's end; needs on the day raised, services,
+check-ins and emergencies on their day, benefits at each month's end: facts.Whereabouts /
+facts.village_on, from his group history); a benefit approved (out of 待审核) after the cut-off
+does not count, one stopped, a person voided or exited after it still do (records.paying_between
+/ as_known); 一敲门 counts check-ins (queries/visits.checkins_between), 一登门 visits made at the
+door (上门).
 
-Known limits: needs, services, visits and benefits count in the village the person lives in now
-(a person who moved since counts in his new village's past rows; the township total is right);
-an agreement's signing date is as stored now; a site re-opened (启用) reads as in use through
-the months it was stopped; a benefit set back to 待审核 leaves the periods before.
+Known limits: the moves of a person in no group are not dated (he counts where he lives now); a
+village user's check-ins and emergencies of a person who has moved out are left out of his
+village's past rows (the scope is read as now; the township's are right); the 高龄补贴 roster and
+missing list list persons by their current village; a benefit set back to 待审核 leaves the
+periods before.
 """
 
 from collections import Counter, defaultdict

@@ -12,18 +12,16 @@ def follow(site, on=None, recorded_at=None):
     the row written, or None."""
     event = "open" if site.active else "close"
     on = on or clock.today()
-    last = history(site.id)[-1:] or [None]
-    if last[0] is not None:
-        if last[0].event == event:
+    last = (
+        SiteEvent.select(SiteEvent.on, SiteEvent.event)
+        .where(SiteEvent.site == site.id)
+        .order_by(SiteEvent.on.desc(), SiteEvent.id.desc())
+        .first()
+    )
+    if last is not None:
+        if last.event == event:
             return None
-        on = max(on, last[0].on)
+        on = max(on, last.on)
     return SiteEvent.create(
         site=site.id, on=on, event=event, recorded_at=recorded_at or clock.now()
-    )
-
-
-def history(site_id):
-    """A site's rows, oldest first (its page shows them)."""
-    return list(
-        SiteEvent.select().where(SiteEvent.site == site_id).order_by(SiteEvent.on, SiteEvent.id)
     )
