@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from liushou import clock
-from liushou.models import AuditLog, Benefit, GroupEvent, Person, VisitState
+from liushou.models import AuditLog, Benefit, GroupEvent, Person, Site, VisitState
 from liushou.queries import facts, indicators
 from liushou.rules.categories import GROUPS
 from liushou.scope import Scope
@@ -257,7 +257,9 @@ def test_a_past_month_prints_the_same_whatever_happens_later(history, login_as, 
         # An exit back-dated into October, a child re-categorised, the visit voided.
         exit_person(SYSTEM, history["ding"], {"exit_reason": "迁出", "exited_on": "2026-10-25"})
         bing = Person.get_by_id(history["bing"].id)
-        save_person(SYSTEM, ALL, child_values(bing, father_status="在家"), bing)
+        # ...with his agreement entered back-dated into October.
+        values = child_values(bing, father_status="在家", agreement_signed_on="2026-10-03")
+        save_person(SYSTEM, ALL, values, bing)
         void_visit(SYSTEM, history["visit"], "录错")
         benefit = history["old"].benefits.get()
         stop_benefit(SYSTEM, benefit, {"end_on": "2026-12-01", "notes": "停发"})
@@ -279,6 +281,12 @@ def test_a_past_month_prints_the_same_whatever_happens_later(history, login_as, 
         # 老 exits back-dated into October; 老二's 高龄补贴 is registered back-dated.
         exit_person(SYSTEM, old, {"exit_reason": "死亡", "exited_on": "2026-10-28"})
         save_benefit(SYSTEM, history["old2"], {"kind": "高龄补贴", "start_on": "2026-10-01"})
+        # 甲 moves to a household of V02 (his October need and check-in stay in V01); the site
+        # stopped today is started again.
+        jia = Person.get_by_id(history["jia"].id)
+        bing_home = Person.get_by_id(history["bing"].id).household_id
+        save_person(SYSTEM, ALL, child_values(jia, household=bing_home), jia)
+        set_site_active(SYSTEM, ALL, Site.get_by_id(history["site"].id), True)
     with at(2026, 11, 24, 12):
         after = [_takes(client, v) for v in (None, places["V01"].id)]
         now_after = client.get("/reports?period=month&year=2026&n=11").get_data(as_text=True)

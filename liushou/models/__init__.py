@@ -1,6 +1,7 @@
 """Peewee models. No Flask in here."""
 
 from .accounts import ROLES, User, UserGrid
+from .agreement_events import AgreementEvent
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
 from .crosscheck import Crosscheck, CrosscheckRow
@@ -14,6 +15,7 @@ from .places import Grid, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .review import ReviewItem
 from .settings import Setting
+from .site_events import SiteEvent
 from .suggestions import SuggestionDismissal
 from .tier_events import TierEvent
 from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
@@ -46,6 +48,7 @@ ALL_MODELS = [
     Benefit,
     CheckUp,
     Site,
+    SiteEvent,
     Activity,
     Attendance,
     Organisation,
@@ -56,6 +59,7 @@ ALL_MODELS = [
     Crosscheck,
     CrosscheckRow,
     ReviewItem,
+    AgreementEvent,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

@@ -20,13 +20,16 @@ says who was in a group on a day; `population` gives a period's opening, closing
 exits.
 """
 
+from bisect import bisect_right
 from datetime import datetime, time, timedelta
 
 from peewee import fn
 
 from .. import clock
+from ..models.agreement_events import AgreementEvent
 from ..models.group_events import GroupEvent
 from ..models.persons import Person
+from ..models.site_events import SiteEvent
 from ..rules.categories import GROUPS
 
 
@@ -143,3 +146,116 @@ def population(scope, start, end, cutoff, village_id=None):
         side = out["entries" if event == "in" else "exits"][group]
         side[label] = side.get(label, 0) + n
     return out
+
+
+def lived_in(scope, cutoff, village_ids=None):
+    """The persons (ids) who live in the user's area (the listed villages of it) now, or lived
+    in it by their group history as known at `cutoff`: the candidates for a figure counted by
+    the place a person lived in on the fact's date (`Whereabouts`). None: no narrowing."""
+    if scope.everything and not village_ids:
+        return None
+    now = scope.filter(Person.select(Person.id), Person)
+    then = scope.filter(
+        GroupEvent.select(GroupEvent.person).where(GroupEvent.recorded_at < cutoff), GroupEvent
+    )
+    if village_ids:
+        now = now.where(Person.village.in_(list(village_ids)))
+        then = then.where(GroupEvent.village.in_(list(village_ids)))
+    return now | then
+
+
+class Whereabouts:
+    """Where persons lived on a day, as known at `cutoff`: the village and grid of the last
+    group event (any group, in or out) dated on or before the day and recorded before the
+    cut-off; before his first such event, the place of that first event; with none, where he
+    lives now. A need, service or benefit counts in the village its person lived in on its own
+    date, so a person who moved from A to B keeps last month's services in A.
+
+    Only a person's group history is dated, so the moves of a person in no group are not known
+    (he counts where he lives now)."""
+
+    def __init__(self, person_ids, cutoff):
+        self._events, self._now = {}, {}
+        ids = sorted(set(person_ids))
+        for chunk in range(0, len(ids), 500):
+            batch = ids[chunk : chunk + 500]
+            query = (
+                GroupEvent.select(
+                    GroupEvent.person, GroupEvent.on, GroupEvent.village, GroupEvent.grid
+                )
+                .where(GroupEvent.person.in_(batch) & (GroupEvent.recorded_at < cutoff))
+                .order_by(GroupEvent.person, GroupEvent.on, GroupEvent.id)
+            )
+            for pid, on, village, grid in query.tuples():
+                self._events.setdefault(pid, []).append((on, village, grid))
+            now = Person.select(Person.id, Person.village, Person.grid).where(Person.id.in_(batch))
+            for pid, village, grid in now.tuples():
+                self._now[pid] = (village, grid)
+
+    def place(self, person_id, day):
+        """(village id, grid id) of the person on `day`."""
+        events = self._events.get(person_id)
+        if not events:
+            return self._now.get(person_id, (None, None))
+        at = bisect_right([e[0] for e in events], day)
+        _, village, grid = events[max(at - 1, 0)]
+        return village, grid
+
+    def village_in(self, scope, village_ids, person_id, day):
+        """The person's village on `day` if it is one of `village_ids` and inside the user's
+        area (his grid then, for a grid worker); else None."""
+        village, grid = self.place(person_id, day)
+        if village not in village_ids:
+            return None
+        if scope.is_helper:
+            return village if person_id in scope.person_ids else None
+        return village if scope.allows_grid(village, grid) else None
+
+
+def agreement_signed(end, cutoff):
+    """A condition on Person: his entrusted-care agreement was signed on or before `end`, as
+    known at `cutoff`: the last row of his agreement history recorded before the cut-off has a
+    signing date on or before `end` (a date cleared or corrected later leaves it as it was). A
+    person with no history row at all (a record written by a bulk path) reads his stored date,
+    as the history's backfill would have it."""
+    latest = (
+        AgreementEvent.select(fn.MAX(AgreementEvent.id))
+        .where(AgreementEvent.recorded_at < cutoff)
+        .group_by(AgreementEvent.person)
+    )
+    signed = AgreementEvent.select(AgreementEvent.person).where(
+        AgreementEvent.id.in_(latest) & (AgreementEvent.signed_on <= end)
+    )
+    unrecorded = Person.id.not_in(AgreementEvent.select(AgreementEvent.person))
+    return Person.id.in_(signed) | (unrecorded & (Person.agreement_signed_on <= end))
+
+
+def site_in_use(site, end, cutoff):
+    """An expression: the site (a Site column or id) was in use (启用) on `end`, as known at
+    `cutoff`: its last open/close row dated on or before `end` and recorded before the cut-off
+    says open (every site has a row from the day it was added; none: read as in use)."""
+    last = (
+        SiteEvent.select(SiteEvent.event)
+        .where((SiteEvent.site == site) & (SiteEvent.on <= end) & (SiteEvent.recorded_at < cutoff))
+        .order_by(SiteEvent.on.desc(), SiteEvent.id.desc())
+        .limit(1)
+    )
+    return fn.COALESCE(last, "open") == "open"
+
+
+def village_on(person, day, cutoff):
+    """An expression: the village a person (a Person id column, in a query joining Person)
+    lived in on `day`: that of his last group event dated on or before it and recorded before
+    `cutoff`, else the one he lives in now. For the persons in a group on `day` it is where
+    they were counted then."""
+    last = (
+        GroupEvent.select(GroupEvent.village)
+        .where(
+            (GroupEvent.person == person)
+            & (GroupEvent.on <= day)
+            & (GroupEvent.recorded_at < cutoff)
+        )
+        .order_by(GroupEvent.on.desc(), GroupEvent.id.desc())
+        .limit(1)
+    )
+    return fn.COALESCE(last, Person.village)

@@ -123,9 +123,12 @@ def report(scope, start, end, village_id=None):
     # A person voided after the cut-off stays in the figures he was in when it passed.
     alive = Person.voided_at.is_null() | (Person.voided_at >= cutoff)
 
-    def known(query, model):
+    def known(query, model, day=end):
+        # One village: the one the person lived in on the fact's day (facts.village_on).
         query = facts.known(scope.filter(query, model), model, cutoff).where(alive)
-        return query.where(Person.village == village_id) if village_id else query
+        if not village_id:
+            return query
+        return query.where(facts.village_on(Person.id, day, cutoff) == village_id)
 
     people = facts.population(scope, start, end, cutoff, village_id)
     groups_at = {"start": people["opening"], "end": people["closing"]}
@@ -134,25 +137,33 @@ def report(scope, start, end, village_id=None):
         for reason, n in reasons.items():
             exits[reason] = exits.get(reason, 0) + n
     visits = (
-        known(Visit.with_voided().join(VisitPerson).join(Person), Visit)
+        known(Visit.with_voided().join(VisitPerson).join(Person), Visit, Visit.visited_on)
         .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
         .select(fn.COUNT(fn.DISTINCT(Visit.id)))
         .scalar()
     )
     needs = dict(
-        known(Need.with_voided(Need.kind, fn.COUNT(Need.id)).join(Person), Need)
+        known(Need.with_voided(Need.kind, fn.COUNT(Need.id)).join(Person), Need, Need.raised_on)
         .where((Need.raised_on >= start) & (Need.raised_on <= end))
         .group_by(Need.kind)
         .tuples()
     )
     services = dict(
-        known(Service.with_voided(Service.kind, fn.COUNT(Service.id)).join(Person), Service)
+        known(
+            Service.with_voided(Service.kind, fn.COUNT(Service.id)).join(Person),
+            Service,
+            Service.served_on,
+        )
         .where((Service.served_on >= start) & (Service.served_on <= end))
         .group_by(Service.kind)
         .tuples()
     )
     emergencies = dict(
-        known(Emergency.with_voided(Emergency.kind, fn.COUNT(Emergency.id)).join(Person), Emergency)
+        known(
+            Emergency.with_voided(Emergency.kind, fn.COUNT(Emergency.id)).join(Person),
+            Emergency,
+            fn.DATE(Emergency.discovered_at),
+        )
         .where(
             (Emergency.discovered_at >= start) & (Emergency.discovered_at < end + timedelta(days=1))
         )
@@ -204,7 +215,7 @@ def report(scope, start, end, village_id=None):
         Person.id.in_(facts.members_on(scope, end, "留守儿童", cutoff, village_id))
     )
     children = children_then.count()
-    signed = children_then.where(Person.agreement_signed_on <= end).count()
+    signed = children_then.where(facts.agreement_signed(end, cutoff)).count()
     return {
         "start": start,
         "end": end,

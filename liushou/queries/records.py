@@ -6,6 +6,7 @@ from decimal import Decimal
 from .. import settings
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, CheckUp, Site
+from ..models.site_events import SiteEvent
 from ..rules.dates import month_before, month_end
 from ..rules.subsidy import band_in_month, change_in_month, parse_bands
 
@@ -172,3 +173,10 @@ def sites(scope, village_id=None, usable=False, keep=None):
     if usable:
         query = query.where(Site.active | (Site.id == (keep or 0)))
     return query
+
+
+def site_history(site):
+    """A site's dated 启用/停用 rows, oldest first (shown on its page)."""
+    return list(
+        SiteEvent.select().where(SiteEvent.site == site.id).order_by(SiteEvent.on, SiteEvent.id)
+    )

@@ -8,15 +8,22 @@ row adds up the villages' counts and recomputes its rates and medians from them 
 average of percentages).
 
 Dated too: a person's visit tier is the one in force on the period's last day as known at the
-cut-off (models/tier_events.py); a site is in use on a day before its 停用 date (Site.closed_on);
-a benefit approved (out of 待审核) after the cut-off does not count, one stopped, a person voided
-or exited after it still do (records.paying_between / as_known); 一敲门 counts check-ins
-(queries/visits.checkins_between), 一登门 visits made at the door (上门).
+cut-off (models/tier_events.py); a site is in use on a day by its dated open/close history
+(models/site_events.py: a site stopped and started again reads as stopped in between); an
+agreement counts by its dated history (models/agreement_events.py: signed on or before the
+period's end as known at the cut-off); a person counts in the village he lived in on the fact's
+date (members, tiers and coverage at the period's end; needs on the day raised, services,
+check-ins and emergencies on their day, benefits at each month's end: facts.Whereabouts /
+facts.village_on, from his group history); a benefit approved (out of 待审核) after the cut-off
+does not count, one stopped, a person voided or exited after it still do (records.paying_between
+/ as_known); 一敲门 counts check-ins (queries/visits.checkins_between), 一登门 visits made at the
+door (上门).
 
-Known limits: needs, services, visits and benefits count in the village the person lives in now
-(a person who moved since counts in his new village's past rows; the township total is right);
-an agreement's signing date is as stored now; a site re-opened (启用) reads as in use through
-the months it was stopped; a benefit set back to 待审核 leaves the periods before.
+Known limits: the moves of a person in no group are not dated (he counts where he lives now); a
+village user's check-ins and emergencies of a person who has moved out are left out of his
+village's past rows (the scope is read as now; the township's are right); the 高龄补贴 roster and
+missing list list persons by their current village; a benefit set back to 待审核 leaves the
+periods before.
 """
 
 from collections import Counter, defaultdict
@@ -36,6 +43,7 @@ from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
 from ..rules.visits import TIERS, TierRules
+from . import facts
 from .facts import cutoff_for, is_final, known, members_on
 from .records import as_known, bands, monthly_amount, paying_between
 from .visits import checkins_between
@@ -191,8 +199,10 @@ class _Period:
         """{person id: (village id, effective visit tier at the period end)} of the persons in
         any group then (in the listed villages); read once per period."""
         if self._tiers is None:
+            # In the village he lived in at the period's end, as he was counted then.
+            then = facts.village_on(Person.id, self.end, self.cutoff)
             query = self.persons(
-                Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
+                Person.select(Person.id, then, _tier(self)).where(self.in_any), then
             )
             self._tiers = {
                 pid: (vid, tier if tier in TIERS else "general")
@@ -214,13 +224,16 @@ def _population(p, rows):
         (Pairing.started_on <= p.end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > p.end))
     )
     paired = Person.id.in_(paired_ids)
-    columns = [Person.village, fn.COUNT(Person.id), _sum_if(paired)]
+    # Signed by the period's end as known at its cut-off (the agreement's dated history).
+    signed = facts.agreement_signed(p.end, p.cutoff)
+    then = facts.village_on(Person.id, p.end, p.cutoff)  # where he was counted at the end
+    columns = [then, fn.COUNT(Person.id), _sum_if(paired)]
     for g in GROUPS:
         member = Person.id.in_(p.members[g])
         columns += [_sum_if(member), _sum_if(member & paired)]
         if g in CHILD_GROUPS:
-            columns.append(_sum_if(member & (Person.agreement_signed_on <= p.end)))
-    query = p.persons(Person.select(*columns).where(p.in_any)).group_by(Person.village)
+            columns.append(_sum_if(member & signed))
+    query = p.persons(Person.select(*columns).where(p.in_any), then).group_by(then)
     for values in query.tuples():
         f, values = rows[values[0]], list(values[1:])
         f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
@@ -268,24 +281,44 @@ def _visits(p, rows):
     ).group_by(Visit.village)
     for village_id, n, door in query.tuples():
         rows[village_id].visits, rows[village_id].door = n, door or 0
+    # In the village the person lived in on the check-in's day (his current one without a
+    # group history).
+    then = facts.village_on(Person.id, CheckIn.on, p.cutoff)
     query = p.persons(
         checkins_between(p.scope, p.start, p.end, p.cutoff)
-        .select(Person.village, fn.COUNT(CheckIn.id))
-        .where(p.alive)
-    ).group_by(Person.village)
+        .select(then, fn.COUNT(CheckIn.id))
+        .where(p.alive),
+        then,
+    ).group_by(then)
     for village_id, n in query.tuples():
         rows[village_id].knock = n
 
 
 def _needs(p, rows):
-    """Needs raised and closed in the period by kind, closed within 30 days, days to close."""
+    """Needs raised and closed in the period by kind, closed within 30 days, days to close;
+    services by kind. Each counts in the village its person lived in on its own date (a need:
+    the day it was raised, its closing too), as known at the cut-off (facts.Whereabouts)."""
     in_period = lambda f: (f >= p.start) & (f <= p.end)  # noqa: E731
-    query = p.persons(
-        p.known(Need, Person.village, Need.kind, Need.raised_on, Need.closed_on, Need.status)
-        .join(Person, on=Need.person == Person.id)
-        .where(in_period(Need.raised_on) | in_period(Need.closed_on))
+    lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
+
+    def candidates(model, *fields):
+        query = known(model.with_voided(model.person, *fields), model, p.cutoff)
+        return query if lived is None else query.where(model.person.in_(lived))
+
+    needs = candidates(Need, Need.kind, Need.raised_on, Need.closed_on, Need.status).where(
+        in_period(Need.raised_on) | in_period(Need.closed_on)
     )
-    for village_id, kind, raised, closed, status in query.tuples():
+    services = (
+        candidates(Service, Service.served_on, Service.kind, fn.COUNT(Service.id))
+        .where(in_period(Service.served_on))
+        .group_by(Service.person, Service.served_on, Service.kind)
+    )
+    needs, services = list(needs.tuples()), list(services.tuples())
+    where = facts.Whereabouts({r[0] for r in needs} | {r[0] for r in services}, p.cutoff)
+    for person_id, kind, raised, closed, status in needs:
+        village_id = where.village_in(p.scope, rows, person_id, raised)
+        if village_id is None:
+            continue
         f = rows[village_id]
         if p.start <= raised <= p.end:
             f.needs_raised[kind] += 1
@@ -294,22 +327,22 @@ def _needs(p, rows):
             f.needs_closed[kind] += 1
             f.needs_closed30[kind] += days <= CLOSE_WITHIN_DAYS
             f.close_days[kind].append(days)
-    query = p.persons(
-        p.known(Service, Person.village, Service.kind, fn.COUNT(Service.id))
-        .join(Person, on=Service.person == Person.id)
-        .where((Service.served_on >= p.start) & (Service.served_on <= p.end))
-    ).group_by(Person.village, Service.kind)
-    for village_id, kind, n in query.tuples():
-        rows[village_id].services[kind] = n
+    for person_id, served, kind, n in services:
+        village_id = where.village_in(p.scope, rows, person_id, served)
+        if village_id is not None:
+            rows[village_id].services[kind] += n
 
 
 def _emergencies(p, rows):
     """Child emergencies discovered in the period; their steps done in time; first report."""
     start = datetime.combine(p.start, time.min)
+    # In the village the child lived in on the day it was discovered.
+    found_on = fn.DATE(Emergency.discovered_at)
+    then = facts.village_on(Person.id, found_on, p.cutoff)
     query = p.persons(
         p.known(
             Emergency,
-            Person.village,
+            then,
             Emergency.id,
             Emergency.discovered_at,
             EmergencyStep.due_at,
@@ -320,7 +353,8 @@ def _emergencies(p, rows):
         .join(Person, on=Emergency.person == Person.id)
         .switch(Emergency)
         .join(EmergencyStep, JOIN.LEFT_OUTER, on=EmergencyStep.emergency == Emergency.id)
-        .where((Emergency.discovered_at >= start) & (Emergency.discovered_at < p.after))
+        .where((Emergency.discovered_at >= start) & (Emergency.discovered_at < p.after)),
+        then,
     )
     first = {}
     for village_id, eid, found, due, done, original, corrected in query.tuples():
@@ -344,27 +378,31 @@ def _emergencies(p, rows):
 
 
 def _benefits(p, rows):
-    """People and amounts by kind paid in the period's months; 低保/特困 coverage at its end."""
-    query = p.persons(
-        paying_between(
-            known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
-            .join(Person, on=Benefit.person == Person.id)
-            .where(Benefit.kind.in_(BENEFIT_KINDS)),
-            p.start,
-            p.end,
-            p.cutoff,
-        )
+    """People and amounts by kind paid in the period's months, each month in the village the
+    person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
+    coverage at its end."""
+    query = paying_between(
+        known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+        .join(Person, on=Benefit.person == Person.id)
+        .where(Benefit.kind.in_(BENEFIT_KINDS)),
+        p.start,
+        p.end,
+        p.cutoff,
     )
-    query = p.scope.filter(query, Benefit)
+    lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
+    if lived is not None:
+        query = query.where(Benefit.person.in_(lived))
     benefits = [as_known(b, p.cutoff) for b in query]
+    where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
     month = month_start(p.start)
     while month <= p.end:
         table = bands(month)
+        day = min(month_end(month), p.end)
         for b in benefits:
-            amount = monthly_amount(b, month, table)
+            village_id = where.village_in(p.scope, rows, b.person_id, day)
+            amount = monthly_amount(b, month, table) if village_id is not None else 0
             if amount:
-                village_id = b.person.village_id
                 rows[village_id].benefit_amount[b.kind] += amount
                 people[village_id, b.kind].add(b.person_id)
         month = month_after(month)
@@ -381,11 +419,11 @@ def _benefits(p, rows):
             & (Benefit.end_on.is_null() | (Benefit.end_on > p.end) | ended)
             & ((Benefit.status != "已停发") | Benefit.end_on.is_null(False))
         )
+        then = facts.village_on(Person.id, p.end, p.cutoff)
         query = p.persons(
-            Person.select(Person.village, fn.COUNT(Person.id)).where(
-                p.in_any & Person.id.in_(receiving)
-            )
-        ).group_by(Person.village)
+            Person.select(then, fn.COUNT(Person.id)).where(p.in_any & Person.id.in_(receiving)),
+            then,
+        ).group_by(then)
         for village_id, n in query.tuples():
             rows[village_id].covered[kind] = n
 
@@ -414,8 +452,8 @@ def _activities(p, rows):
         rows[village_id].attendance["all"] = n
         for g, m in zip(GROUPS, by_group, strict=True):
             rows[village_id].attendance[g] = m or 0
-    # In use on the period's last day: not stopped (停用) on or before it.
-    in_use = Site.closed_on.is_null() | (Site.closed_on > p.end)
+    # In use on the period's last day by the site's dated open/close history as known then.
+    in_use = facts.site_in_use(Site.id, p.end, p.cutoff)
     query = p.persons(
         p.known(Site, Site.village, Site.kind, in_use, fn.COUNT(Site.id)), Site.village
     ).group_by(Site.village, Site.kind, in_use)

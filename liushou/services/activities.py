@@ -6,7 +6,7 @@ from ..models import Village
 from ..models.orgs import Organisation
 from ..models.persons import Person
 from ..models.records import ACTIVITY_KINDS, SITE_KINDS, Activity, Attendance, Site
-from . import ValidationError
+from . import ValidationError, site_events
 from .audit import record
 from .corrections import apply_changes
 from .forms import Reader, to_int
@@ -49,6 +49,7 @@ def save_site(actor, scope, values):
         raise ValidationError(r.errors)
     with database.atomic():
         site = Site.create(village=village, **data)
+        site_events.follow(site)
         record(actor, "create", site, changes=[(k, None, v) for k, v in data.items() if v])
     return site
 
@@ -81,6 +82,7 @@ def set_site_active(actor, scope, site, active):
         # The 停用 day: a report reads a site as in use on a day before it (queries/summary.py).
         closed_on = None if active else clock.today()
         apply_changes(actor, site, {"active": active, "closed_on": closed_on})
+        site_events.follow(site)
     return site
 
 

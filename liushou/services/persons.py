@@ -25,7 +25,16 @@ from ..rules import carers, categories, family, idcard
 from ..rules.categories import PARENT_STATUSES
 from ..rules.pinyin import keys
 from ..rules.privacy import ID_FIELDS, keep_masked
-from . import SYSTEM, ValidationError, _plain, completeness, diff, group_events, review
+from . import (
+    SYSTEM,
+    ValidationError,
+    _plain,
+    agreement_events,
+    completeness,
+    diff,
+    group_events,
+    review,
+)
 from .audit import record
 from .forms import Reader, to_int
 from .visits import ensure_states, refresh_state
@@ -214,6 +223,7 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
                 data["collected_by"] = actor.user_id  # 采集人: who registered him
                 person = Person.create(**data)
                 group_events.follow(person, today, "registered")
+                agreement_events.follow(person)
                 review.close_replaced(actor, replaced)
                 record(
                     actor,
@@ -230,12 +240,14 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
             else:
                 moved_from = person.household_id
                 before = facts_of(person.__data__)
+                signed_before = person.agreement_signed_on
                 changes = [
                     c for c in diff(person, data) if c[0] not in ("name_initials", "name_pinyin")
                 ]
                 for k, v in data.items():
                     setattr(person, k, v)
                 _settle(actor, person, today, changes, before, why=category_reason)
+                agreement_events.follow(person, signed_before)
                 if moved_from != household.id:
                     follow_household(actor, moved_from, today)
             # A new or changed member may change whom the household's rows concern.

@@ -330,6 +330,7 @@ def _site_context(site, void_errors=None):
         site=site,
         kinds=SITE_KINDS,
         history=history.of(site),
+        site_events=queries.site_history(site),
         labels=FIELD_LABELS,
         void_errors=void_errors or {},
     )
