@@ -71,14 +71,19 @@ def propose(actor, kind, *, household, person=None, values, changes, groups_afte
             label=(person.name if person else values.get("name") or "")[:64],
         )
         record(actor, "submit", item, changes=[("status", None, PENDING)])
-        olds = [replaced] if replaced else []
+        # Only the author's own returned items are closed: another user's stays his to fix.
+        olds = {replaced.id: replaced} if replaced else {}
         if person is not None:
-            olds = ReviewItem.select().where(
-                (ReviewItem.person == person.id)
-                & (ReviewItem.kind == kind)
-                & (ReviewItem.status == RETURNED)
+            olds.update(
+                (old.id, old)
+                for old in ReviewItem.select().where(
+                    (ReviewItem.person == person.id)
+                    & (ReviewItem.kind == kind)
+                    & (ReviewItem.status == RETURNED)
+                    & (ReviewItem.author == actor.user_id)
+                )
             )
-        for old in olds:
+        for old in olds.values():
             _set_status(actor, old, WITHDRAWN, f"已修改后重新提交（第 {item.id} 号）")
     return item
 
