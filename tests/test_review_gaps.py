@@ -148,3 +148,36 @@ def test_a_person_without_id_is_matched_by_name_and_birth_date(login_as, places,
     assert Person.get_by_id(no_id.id).id_number == idn("20160506", "022")
     assert CrosscheckRow.get_by_id(e[0].id).status == "applied"
     assert not Household.get_by_id(no_id.household_id).dibao
+
+
+# --- 3: the report downloads follow the "含待审核" switch --------------------------------
+
+
+def test_report_downloads_follow_the_with_pending_switch(users, homes, login_as):  # noqa: F811
+    register(users, "cun1", homes["V01"], 1)
+    review_on("register")
+    register(users, "cun1", homes["V01"], 2)
+    client = login_as("township")
+    page = client.get("/reports?pending=1").get_data(as_text=True)
+    assert "/reports/report.pdf?pending=1" in page and "/reports/report.xlsx?pending=1" in page
+    printed = client.get("/reports/report.html?pending=1").get_data(as_text=True)
+    assert "（含待审核）" in printed and "1（+1）→ 2" in printed
+    plain = client.get("/reports/report.html").get_data(as_text=True)
+    assert "含待审核" not in plain
+
+    def cells(url):
+        response = client.get(url)
+        assert response.status_code == 200
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        return {str(c) for r in sheet.iter_rows(values_only=True) for c in r if c is not None}
+
+    with_pending = cells("/reports/report.xlsx?pending=1")
+    assert any("（含待审核）" in c for c in with_pending)
+    assert any(c.startswith("含待审核：合计：留守儿童（已通过 1，待审核 +1") for c in with_pending)
+    assert not any("含待审核" in c for c in cells("/reports/report.xlsx"))
+    # A past period is dated facts: the switch changes nothing of its copies.
+    past = "period=month&year=2026&n=5"
+    assert (
+        client.get(f"/reports/report.html?{past}&pending=1").data
+        == client.get(f"/reports/report.html?{past}").data
+    )
