@@ -181,3 +181,49 @@ def test_report_downloads_follow_the_with_pending_switch(users, homes, login_as)
         client.get(f"/reports/report.html?{past}&pending=1").data
         == client.get(f"/reports/report.html?{past}").data
     )
+
+
+# --- 2: a family-away row that changes a member's categories goes through review ----------
+
+
+def test_a_family_row_changing_categories_waits_for_review(users, homes, login_as):  # noqa: F811
+    from liushou.services.households import save_away, void_away
+    from liushou.services.persons import daily_recheck
+
+    home = homes["V01"]
+    kid = register(users, "township", home, 1, father_status="", mother_status="")
+    assert Person.get_by_id(kid.id).groups == ""
+    review_on("category_edit")
+    cun1 = actor(users, "cun1")
+    father = save_away(cun1, home, {"name": "王大", "relation": "父亲", "away_since": "2025-01-01"})
+    mother = save_away(cun1, home, {"name": "李二", "relation": "母亲", "away_since": "2025-01-01"})
+    # The father alone changes no category: applied. The mother's row is saved; the fact it
+    # decides and his category wait for the township.
+    kid = Person.get_by_id(kid.id)
+    assert (kid.father_status, kid.mother_status, kid.groups) == ("外出务工", "", "")
+    item = ReviewItem.get(ReviewItem.person == kid.id)
+    assert (item.kind, item.status, item.groups_after) == ("category_edit", PENDING, "留守儿童")
+    assert ("mother_status", "", "外出务工") in [tuple(c) for c in item.changes]
+    # Nothing else applies it meanwhile: not the nightly job, not another edit of the rows.
+    daily_recheck(date(2026, 6, 10))
+    save_away(
+        SYSTEM,
+        home,
+        {"name": "王大", "relation": "父亲", "away_since": "2025-01-01", "city": "深圳"},
+        father,
+    )
+    assert Person.get_by_id(kid.id).groups == ""
+    assert ReviewItem.select().where(ReviewItem.person == kid.id).count() == 1
+    page = login_as("township").get("/review").get_data(as_text=True)
+    assert "王小1" in page
+    service.approve(actor(users, "township"), ALL, item)
+    kid = Person.get_by_id(kid.id)
+    assert (kid.father_status, kid.mother_status, kid.groups) == (
+        "外出务工",
+        "外出务工",
+        "留守儿童",
+    )
+    # Voiding the mother's row would take the category away: it waits too.
+    void_away(cun1, home, mother, "录错")
+    assert Person.get_by_id(kid.id).groups == "留守儿童"
+    assert ReviewItem.select().where(ReviewItem.status == PENDING).get().groups_after == ""

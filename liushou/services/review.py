@@ -32,6 +32,25 @@ def applies(actor, kind, on=None):
     return bool(int(settings.get(f"review_{kind}", on) or 0))
 
 
+# Marks a proposal the household's family-away rows made (services.persons._held).
+FROM_ROWS = "_from_family_rows"
+
+
+def held_by_rows(person):
+    """The category change the household's rows made for him that still waits: pending, or
+    returned to its author to correct the rows (until then nothing applies it); or None."""
+    return (
+        ReviewItem.select()
+        .where(
+            (ReviewItem.person == person.id)
+            & (ReviewItem.kind == "category_edit")
+            & ReviewItem.status.in_((PENDING, RETURNED))
+            & ReviewItem.payload.contains(json.dumps(FROM_ROWS))
+        )
+        .first()
+    )
+
+
 def pending_for(person):
     """The person's proposal waiting for review, or None."""
     return (
