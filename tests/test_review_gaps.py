@@ -227,3 +227,27 @@ def test_a_family_row_changing_categories_waits_for_review(users, homes, login_a
     void_away(cun1, home, mother, "录错")
     assert Person.get_by_id(kid.id).groups == "留守儿童"
     assert ReviewItem.select().where(ReviewItem.status == PENDING).get().groups_after == ""
+
+
+def test_an_import_row_making_a_child_left_behind_waits_as_one_proposal(users, homes, places):  # noqa: F811
+    from liushou.services import importing
+
+    kid = register(users, "township", homes["V01"], 1, father_status="", mother_status="")
+    review_on("category_edit")
+    rows = [
+        ["姓名", "身份证号", "父亲务工地点", "母亲务工地点", "学校"],
+        [kid.name, kid.id_number, "广东省深圳市", "浙江省杭州市", "一小"],
+    ]
+    cun1, scope1 = (
+        actor(users, "cun1"),
+        __import__("liushou.scope").scope.Scope.for_user(users["cun1"]),
+    )
+    plan = importing.plan(rows, places["V01"], scope1)
+    assert plan.count("update") == 1, plan.rows[0].errors
+    importing.confirm(cun1, scope1, places["V01"], rows, plan.fingerprint)
+    assert Person.get_by_id(kid.id).groups == ""
+    waiting = list(ReviewItem.select().where(ReviewItem.status == PENDING))
+    assert len(waiting) == 1 and waiting[0].groups_after == "留守儿童"
+    service.approve(actor(users, "township"), ALL, waiting[0])
+    kid = Person.get_by_id(kid.id)
+    assert (kid.groups, kid.school, kid.mother_status) == ("留守儿童", "一小", "外出务工")
