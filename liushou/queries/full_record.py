@@ -54,8 +54,14 @@ def _d(value):
 def _away(row, shown):
     if row is None:
         return ["", "", "", "", ""]
-    place = f"{row.province}{row.city}"
-    return [row.name, shown.id(row.id_number), shown.phone(row.phone), place, _d(row.away_since)]
+    place = shown.text(f"{row.province}{row.city}")
+    return [
+        shown.text(row.name),
+        shown.id(row.id_number),
+        shown.phone(row.phone),
+        place,
+        _d(row.away_since),
+    ]
 
 
 def rows(scope, group, shown, today):
@@ -63,12 +69,13 @@ def rows(scope, group, shown, today):
     items = queries.export_persons(scope, group)
     scores = queries.missing_of([i["person"] for i in items], today)
     out = []
+    t = shown.text  # free text may hold a phone or an ID number: masked like their columns
     for n, item in enumerate(items, start=1):
         p, h = item["person"], item["person"].household
-        own = [n, item["village"], item["grid"], p.name, p.sex, p.ethnicity]
+        own = [n, item["village"], item["grid"], t(p.name), p.sex, t(p.ethnicity)]
         own += [shown.id(p.id_number), _d(p.birth_date)]
         if group in CHILD_GROUPS:
-            own += [p.health, p.disability_kind, p.disability_grade, p.school, p.grade]
+            own += [t(p.health), p.disability_kind, p.disability_grade, t(p.school), t(p.grade)]
             own += [_yes(p.boarding), p.groups.replace(",", "、")]
             own += [p.difficulty_kinds.replace(",", "、")]
             chosen = latest_by_relation(away_of(item["away"]), ("父亲", "母亲"))
@@ -76,26 +83,26 @@ def rows(scope, group, shown, today):
                 name, id_, phone, place, since = _away(chosen.get(who), shown)
                 own += [name, id_, phone, status, place, since]
             capable = {True: "是", False: "否"}.get(p.carer_capable, "未核实")
-            own += [p.carer_name, p.carer_relation, shown.id(p.carer_id_number)]
-            own += [shown.phone(p.carer_phone), p.carer_address, capable]
+            own += [t(p.carer_name), t(p.carer_relation), shown.id(p.carer_id_number)]
+            own += [shown.phone(p.carer_phone), t(p.carer_address), capable]
             own += [_d(p.agreement_signed_on)]
         else:
-            own += [shown.phone(p.phone), p.health, p.disability_kind, p.disability_grade]
+            own += [shown.phone(p.phone), t(p.health), p.disability_kind, p.disability_grade]
             own += [p.groups.replace(",", "、")]
             if group == ELDER:
-                own += [p.living_arrangement, p.self_care, p.chronic_illnesses]
+                own += [p.living_arrangement, p.self_care, t(p.chronic_illnesses)]
                 kids = [r for r in item["away"] if r.relation in ELDERS_CHILDREN]
                 kids = [r for r in kids if r.returned_on is None and r.died_on is None]
-                own += ["；".join(f"{r.name}（{r.relation}）" for r in kids)]
+                own += [t("；".join(f"{r.name}（{r.relation}）" for r in kids))]
                 own += ["；".join(shown.phone(r.phone) for r in kids if r.phone)]
-                own += ["；".join(r.place for r in kids if r.place)]
-                own += [_d(p.children_away_since), p.supporters]
+                own += [t("；".join(r.place for r in kids if r.place))]
+                own += [_d(p.children_away_since), t(p.supporters)]
             else:
-                own += [p.training_need, p.employment_need]
+                own += [t(p.training_need), t(p.employment_need)]
                 husband = latest_by_relation(away_of(item["away"]), ("丈夫",)).get("丈夫")
                 own += _away(husband, shown)
-        own += [p.contact_name, p.contact_relation, shown.phone(p.contact_phone)]
-        own += [h.address, shown.phone(h.phone), h.economic_sources, _yes(h.dibao)]
+        own += [t(p.contact_name), t(p.contact_relation), shown.phone(p.contact_phone)]
+        own += [t(h.address), shown.phone(h.phone), t(h.economic_sources), _yes(h.dibao)]
         own += [_yes(h.tekun), item["members"]]
         c = scores[p.id]
         own += [item["collector"], _d(p.created_at), item["checker"], _d(p.checked_on)]

@@ -19,13 +19,15 @@ KINDS = {
 }
 # a: in the roster, not recorded as such; b: recorded, not in the roster; c: in the roster, not
 # in the register at all; d: the same ID with another name or birth date; x: a roster line that
-# cannot be compared (its ID is missing or wrong).
+# cannot be compared (its ID is missing or wrong); e: a registered person without an ID number
+# whose name and birth date are the roster line's (never matched on the name alone).
 CATEGORIES = {
     "a": "名单中有、登记中未记录",
     "b": "登记中有记录、名单中没有",
     "c": "名单中有、登记册中没有此人",
     "d": "同一身份证号，姓名或出生日期不一致",
     "x": "无法比对（身份证号缺失或有误）",
+    "e": "登记缺身份证号（同名同出生日期）",
 }
 # What "recorded as such" means, by roster kind: the field it sets when applied.
 FIELDS = {"dibao": "dibao", "tekun": "tekun", "disability": "disability", "school": "school"}
@@ -157,8 +159,18 @@ def _grade(text):
     return _GRADE_WORDS[m.group(0)] if m else ""
 
 
+def _plain_name(name):
+    return re.sub(r"[\s·•.]", "", name or "")
+
+
 def _same_name(a, b):
-    return re.sub(r"[\s·•.]", "", a) == re.sub(r"[\s·•.]", "", b)
+    return _plain_name(a) == _plain_name(b)
+
+
+def _no_id(line, person):
+    """Category e: the register has him without an ID number; applying records the roster's."""
+    note = "登记缺身份证号：名单上同名、同出生日期的人有身份证号，应用后记录到登记中"
+    return Finding("e", line, person, "id_number", "", "", note, {"id_number": line.id_number})
 
 
 def _birth_disagrees(line, person):
@@ -179,6 +191,10 @@ def compare(kind, lines, persons, today, school_name=""):
     area (only they are listed as "recorded but not in the roster"). `school_name`: for a
     school's list without a 学校 column, the school it is."""
     by_id = {p.id_number: p for p in persons if p.id_number}
+    without_id = {}
+    for p in persons:
+        if not p.id_number:
+            without_id.setdefault((_plain_name(p.name), p.birth_date), []).append(p)
     found, out = set(), []
     schools = {line.school for line in lines if line.school} or {school_name} - {""}
     for line in lines:
@@ -187,8 +203,14 @@ def compare(kind, lines, persons, today, school_name=""):
             continue
         person = by_id.get(line.id_number)
         if person is None:
-            out.append(_missing(line, today))
-            continue
+            # Registered without an ID number: the same name and the ID's birth date, and
+            # only one such person (two namesakes born the same day are left to a person).
+            same = without_id.get((_plain_name(line.name), line.id_birth), [])
+            if len(same) != 1 or same[0].id in found:
+                out.append(_missing(line, today))
+                continue
+            person = same[0]
+            out.append(_no_id(line, person))
         found.add(person.id)
         out.extend(_disagreements(line, person))
         a = _not_recorded(kind, line, person, school_name)

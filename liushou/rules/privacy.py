@@ -17,6 +17,7 @@ Phones of persons, households, carers and family away:
 Helpers', cadres', service sites' and the township's numbers are public contact numbers: full.
 """
 
+import re
 from dataclasses import dataclass
 
 from ..models.accounts import FULL_ID_ROLES, MASKED_PHONE_ROLES
@@ -45,6 +46,11 @@ class Disclosure:
         """Whether a phone may be a tel: link (the link carries the whole number)."""
         return self.full_phone
 
+    def text(self, value):
+        """A free-text value (赡养人及去向, an address, a note): ID numbers and phones typed
+        inside it masked as this disclosure masks the ID and phone columns."""
+        return mask_free_text(value, ids=not self.full_id, phones=not self.full_phone)
+
     def change(self, field, value):
         """A value of a change in a person's history, as this disclosure shows it."""
         if value in (None, ""):
@@ -57,6 +63,25 @@ class Disclosure:
 
 
 MASKED = Disclosure()
+
+# An ID number (18 characters, the last may be X; or the old 15 digits) or a phone (an 11-digit
+# mobile, spaces or dashes allowed between its groups) inside free text, not part of a longer
+# run of digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1\d{2})[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+
+
+def mask_free_text(text, ids=True, phones=True):
+    """`text` with every ID number (`ids`) and phone (`phones`) inside it masked like the ID and
+    phone columns; the rest of the text unchanged."""
+    if not text:
+        return text or ""
+    text = str(text)
+    if ids:
+        text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1).upper()), text)
+    if phones:
+        text = _PHONE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
+    return text
 
 
 def may_see_full_id(role):

@@ -170,10 +170,24 @@ def _why(row):
     return f"按{check.kind_label}比对核实（{check.filename or '上传的名单'}，{where}）"
 
 
+def in_scope(scope, row):
+    """The row itself, its comparison and its person (and household) as the user's scope sees
+    them: a row of another village's comparison, or about a person outside his area, is a 404
+    even when the row's own village is his (the person moved since)."""
+    scope.get(CrosscheckRow, row.id)
+    scope.get(Crosscheck, row.crosscheck_id)
+    if row.person_id is not None:
+        scope.get(Person, row.person_id)
+    if row.household_id is not None:
+        scope.get(Household, row.household_id)
+    return row
+
+
 def apply(actor, scope, row, today=None):
     """应用: make the register say what the finding says, through the person's or household's
     edit service, with the cross-check named in the history. Once only."""
     today = today or clock.today()
+    in_scope(scope, row)
     if not row.appliable:
         if row.status != "open":
             raise ValidationError({"row": DONE.get(row.status, "此行已处理")})
@@ -211,8 +225,9 @@ def _household_values(household):
     return values
 
 
-def dismiss(actor, row, values):
-    """忽略, with a reason (kept)."""
+def dismiss(actor, scope, row, values):
+    """忽略, with a reason (kept); only a row wholly in the user's area (in_scope)."""
+    in_scope(scope, row)
     r = Reader(values)
     reason = r.text("reason", 200, "请填写忽略的原因")
     if r.errors:
@@ -240,6 +255,7 @@ def register(actor, scope, row, values, today=None):
     """Register the person a roster names and the register lacks (category c); the row is then
     applied, in the same transaction."""
     today = today or clock.today()
+    in_scope(scope, row)
     if row.category != "c":
         raise ValidationError({"row": "此行不是“登记册中没有此人”"})
     with database.atomic("IMMEDIATE"):

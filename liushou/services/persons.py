@@ -369,12 +369,52 @@ def follow_household(actor, household_id, on=None, forget=None):
                 for k, v in decided[person.id].items()
                 if person.__data__[k] != v
             ]
+            if changes and _held(actor, person, decided[person.id], changes, on):
+                continue  # his change waits for the township's review (审核报送)
             for k, v in decided[person.id].items():
                 setattr(person, k, v)
             if _settle(actor, person, on, changes, before):
                 changed.append(person)
         completeness.refresh_household(household_id, on)
     return changed
+
+
+def _held(actor, person, facts, changes, on):
+    """审核报送 for a change the household's family-away rows make (a parent left, a husband
+    came back): when it changes his categories and category_edit review applies to the
+    author, his facts and categories stay as they are and the change waits as a proposal; the
+    row itself is saved. While a proposal from the rows waits (or was returned), no later
+    follow (another edit, the nightly job) applies it unreviewed. True when held."""
+    if actor.approval:
+        return False
+    waiting = review.held_by_rows(person)
+    if waiting is not None and (
+        waiting.status == review.PENDING or waiting.author_id != actor.user_id
+    ):
+        return True
+    # His author corrects the rows of a returned one: it is closed, proposed again if need be.
+    before, after = derive(person.__data__, on)[0], derive({**person.__data__, **facts}, on)[0]
+    if before == after or not review.applies(actor, "category_edit", on):
+        review.close_replaced(actor, waiting)
+        return False
+    values = {k: _form_value(v) for k, v in facts.items()}
+    review.propose(
+        actor,
+        "category_edit",
+        household=person.household,
+        person=person,
+        values={**values, review.FROM_ROWS: "1"},
+        changes=changes + [("groups", before, after)],
+        groups_after=after,
+    )
+    return True
+
+
+def _form_value(value):
+    """A fact as the person's form posts it."""
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return "" if value is None else str(value)
 
 
 def _settle(actor, person, on, changes, before, flag=True, action="update", why=None):

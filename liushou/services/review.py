@@ -32,6 +32,25 @@ def applies(actor, kind, on=None):
     return bool(int(settings.get(f"review_{kind}", on) or 0))
 
 
+# Marks a proposal the household's family-away rows made (services.persons._held).
+FROM_ROWS = "_from_family_rows"
+
+
+def held_by_rows(person):
+    """The category change the household's rows made for him that still waits: pending, or
+    returned to its author to correct the rows (until then nothing applies it); or None."""
+    return (
+        ReviewItem.select()
+        .where(
+            (ReviewItem.person == person.id)
+            & (ReviewItem.kind == "category_edit")
+            & ReviewItem.status.in_((PENDING, RETURNED))
+            & ReviewItem.payload.contains(json.dumps(FROM_ROWS))
+        )
+        .first()
+    )
+
+
 def pending_for(person):
     """The person's proposal waiting for review, or None."""
     return (
@@ -45,10 +64,18 @@ def propose(actor, kind, *, household, person=None, values, changes, groups_afte
     """Store a proposal (already validated by the caller's service) instead of applying it.
     A second proposal for a person while one waits is refused; a returned one of the same kind
     for him (or `replaced`, the returned registration the form named) is superseded."""
-    if person is not None and pending_for(person) is not None:
-        raise ValidationError(
-            {"_record": "此人已有一项修改在等待乡镇审核，请等审核后再提交，或先撤回那一项"}
-        )
+    waiting = pending_for(person) if person is not None else None
+    merged = None
+    if waiting is not None:
+        if not _joins(actor, kind, waiting):
+            raise ValidationError(
+                {"_record": "此人已有一项修改在等待乡镇审核，请等审核后再提交，或先撤回那一项"}
+            )
+        # His own edit on top of the change his family rows made (one import row, say): one
+        # proposal with both, still held against the rows (FROM_ROWS).
+        merged, values = waiting, {**values, FROM_ROWS: "1"}
+        mine = {c[0] for c in changes}
+        changes = [tuple(c) for c in waiting.changes if c[0] not in mine] + list(changes)
     number = values.get("id_number") if kind == "register" else None
     if number and _pending_registration(number, replaced):
         raise ValidationError({"id_number": "该身份证号已提交登记，正在等待乡镇审核"})
@@ -71,16 +98,33 @@ def propose(actor, kind, *, household, person=None, values, changes, groups_afte
             label=(person.name if person else values.get("name") or "")[:64],
         )
         record(actor, "submit", item, changes=[("status", None, PENDING)])
-        olds = [replaced] if replaced else []
+        # Only the author's own returned items are closed: another user's stays his to fix.
+        olds = {replaced.id: replaced} if replaced else {}
         if person is not None:
-            olds = ReviewItem.select().where(
-                (ReviewItem.person == person.id)
-                & (ReviewItem.kind == kind)
-                & (ReviewItem.status == RETURNED)
+            olds.update(
+                (old.id, old)
+                for old in ReviewItem.select().where(
+                    (ReviewItem.person == person.id)
+                    & (ReviewItem.kind == kind)
+                    & (ReviewItem.status == RETURNED)
+                    & (ReviewItem.author == actor.user_id)
+                )
             )
-        for old in olds:
+        for old in olds.values():
             _set_status(actor, old, WITHDRAWN, f"已修改后重新提交（第 {item.id} 号）")
+        if merged is not None:
+            _set_status(actor, merged, WITHDRAWN, f"已并入第 {item.id} 号")
     return item
+
+
+def _joins(actor, kind, waiting):
+    """Whether a new category edit may take in the waiting one: the same author's, made by
+    his family rows."""
+    return (
+        kind == waiting.kind == "category_edit"
+        and waiting.author_id == actor.user_id
+        and FROM_ROWS in waiting.values
+    )
 
 
 def replaced(actor, scope, values, errors):

@@ -107,7 +107,7 @@ def _back(row):
 
 
 def _row(row_id):
-    return g.scope.get(CrosscheckRow, row_id)
+    return service.in_scope(g.scope, g.scope.get(CrosscheckRow, row_id))
 
 
 @bp.route("/crosscheck/rows/<int:row_id>/apply", methods=["POST"])
@@ -124,7 +124,7 @@ def apply(row_id):
 def dismiss(row_id):
     """忽略 one finding, with a reason (kept)."""
     row = _row(row_id)
-    run(lambda: service.dismiss(current_actor(), row, request.form), f"已忽略：{row.name}")
+    run(lambda: service.dismiss(current_actor(), g.scope, row, request.form), f"已忽略：{row.name}")
     return _back(row)
 
 

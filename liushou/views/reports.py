@@ -120,9 +120,21 @@ def download(ext):
     data, label, village = _data()
     where = village.name if village else "全乡镇"
     title = f"{where}三留守关爱服务统计（{label}）"
+    # The "含待审核" switch follows the page to its downloads, for the open period only: a past
+    # period's copy is made of dated facts and prints the same every time.
+    pending = None
+    if request.args.get("pending") == "1" and not data["final"]:
+        pending = _with_pending(village)
+        title += "（含待审核）"
     if ext in ("pdf", "html"):
         response = print_response.respond(
-            "report.html", f"{title}.pdf", preview=ext == "html", r=data, title=title, groups=GROUPS
+            "report.html",
+            f"{title}.pdf",
+            preview=ext == "html",
+            r=data,
+            title=title,
+            groups=GROUPS,
+            pending_rows=pending,
         )
         record(current_actor(), "print", object_type="report", label=title)
         return response
@@ -149,6 +161,12 @@ def download(ext):
         ["结对帮扶（已结对/应结对）", f"{data['coverage'][0]}/{data['coverage'][1]}"],
         ["确认书签订（已签/应签）", f"{data['agreements'][0]}/{data['agreements'][1]}"],
     ]
+    if pending is not None:
+        for name, cells in [*pending[0], pending[1]]:
+            for g_, (n, plus, minus, would) in zip(GROUPS, cells, strict=True):
+                rows.append(
+                    [f"含待审核：{name}：{g_}（已通过 {n}，待审核 +{plus} −{minus}）", would]
+                )
     if not data["final"]:
         rows.append([open_period_note(data["as_of"]), ""])
     record(current_actor(), "export", object_type="report", label=title)
