@@ -414,7 +414,7 @@ UPDATE "site" SET "closed_on" = coalesce((SELECT date(max(a."at")) FROM "audit_l
 """)
 
 
-@step(23)
+@step(22)
 def site_and_agreement_history():
     # The dated open/close history of each service site and the history of each child's
     # agreement signing date (both append-only), backfilled from the state at the upgrade so
@@ -439,10 +439,6 @@ BEGIN SELECT RAISE(ABORT, 'agreement_event is append-only'); END;
 INSERT INTO "agreement_event" ("person_id", "signed_on", "recorded_at") SELECT "id", "agreement_signed_on", datetime("agreement_signed_on") FROM "person" WHERE "agreement_signed_on" IS NOT NULL ORDER BY "id";
 """)
 
-
-# TEMP stand-ins, lead drops on merge
-for _n in (22,):
-    STEPS.setdefault(_n, lambda: None)
 
 LATEST = max(STEPS)
 
