@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--db", required=True)
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--cprofile", help="label of the page to profile")
+    ap.add_argument("--sql", help="label of the page whose SQL statements to print")
+    ap.add_argument("--only", help="measure only the pages whose label contains this")
     args = ap.parse_args()
     os.environ["LIUSHOU_DATABASE"] = str(Path(args.db).resolve())
     os.environ.setdefault("LIUSHOU_INSTANCE", tempfile.mkdtemp(prefix="liushou-prof-"))
@@ -36,8 +38,13 @@ def main():
     from liushou.db import database
 
     app = create_app({"DATABASE": str(Path(args.db).resolve()), "SECRET_KEY": "profile"})
-    statements = [0]
-    database.query_hooks = [lambda event: statements.__setitem__(0, statements[0] + 1)]
+    statements, shown = [0], []
+
+    def hook(event):
+        statements[0] += 1
+        shown.append(event.sql)
+
+    database.query_hooks = [hook]
     clients = {}
 
     def client(user):
@@ -56,7 +63,9 @@ def main():
     person = first_person(args.db)
     for label, user, url in PAGES + EXTRA:
         url = url.format(person=person)
-        if args.cprofile and label != args.cprofile:
+        if args.cprofile and label != args.cprofile or args.sql and label != args.sql:
+            continue
+        if args.only and args.only not in label:
             continue
         c = client(user)
         r = c.get(url)
@@ -68,6 +77,11 @@ def main():
                 c.get(url)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+            return
+        if args.sql:
+            del shown[:]
+            c.get(url)
+            print("\n".join(shown))
             return
         statements[0] = 0
         t = time.perf_counter()

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
                                        [--concurrency 16] [--threads 8] [--seconds 60]
+                                       [--only "persons,worklist"]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
 on free loopback ports, logs in through the form (keeping the session cookie), then requests each
@@ -163,6 +164,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
+    ap.add_argument("--only", help="measure only the pages whose label contains one of these (a,b)")
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
@@ -201,16 +203,19 @@ def main():
         wait_up(app_port, app, "/login")
         wait_up(bare_port, bare)
         # Every URL, and the bare page twice, gets an equal share of the time budget.
-        share = args.seconds / (len(PAGES) + 2)
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
         person = first_person(db)
+        wanted = args.only.split(",") if args.only else None
         for label, user, path in PAGES:
+            if wanted and not any(w in label for w in wanted):
+                continue
             path = path.format(person=person)
             if user and user not in cookies:
                 cookies[user] = login(app_port, user)
             runs.append((label, app_port, cookies.get(user), path))
         runs.append(("bare page (after)", bare_port, None, "/"))
+        share = args.seconds / len(runs)
         results = {}
         for label, port, cookie, path in runs:
             t = time.perf_counter()

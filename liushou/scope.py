@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.exceptions import NotFound
 
+from . import memo
 from .models.accounts import ALL_AREA_ROLES, HELPER_ROLES
 from .models.helpers import Helper
 from .models.households import Household
@@ -44,13 +45,20 @@ class Scope:
             return cls(everything=True)
         if user.role == "village":
             return cls(village_ids=frozenset([user.village_id] if user.village_id else []))
+        if user.role == "grid" or user.role in HELPER_ROLES:
+            # Read once per data generation (memo): his grids, helpers and pairings are rows
+            # whose writes move it on; his role and village come from his row, read anew.
+            key = ("scope", user.id, user.role, user.village_id)
+            return memo.get(key, lambda: cls._read_for(user))
+        return cls(village_ids=frozenset())
+
+    @classmethod
+    def _read_for(cls, user):
         if user.role == "grid":
             grids = user.grid_ids
             villages = {g.village_id for g in Grid.select(Grid.village).where(Grid.id.in_(grids))}
             return cls(village_ids=frozenset(villages), grid_ids=frozenset(grids))
-        if user.role in HELPER_ROLES:
-            return cls.for_helpers([h.id for h in Helper.for_user(user)])
-        return cls(village_ids=frozenset())
+        return cls.for_helpers([h.id for h in Helper.for_user(user)])
 
     @classmethod
     def for_helpers(cls, helper_ids):

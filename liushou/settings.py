@@ -1,10 +1,12 @@
 """The catalogue of admin-editable settings: key, label, type, default. Values live in `Setting`."""
 
+import copy
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from . import clock, memo
 from .models import Setting
 from .models.review import KINDS as REVIEW_KINDS
 from .rules import visits as visit_rules
@@ -140,13 +142,16 @@ BY_KEY = {d.key: d for d in DEFINITIONS}
 
 def get(key, on=None):
     """The value in force (on a date), falling back to the built-in default."""
-    memo = getattr(_held, "values", None)
-    if memo is not None and (key, on) in memo:
-        return memo[key, on]
-    value = Setting.value_on(key, on)
+    held_values = getattr(_held, "values", None)
+    if held_values is not None and (key, on) in held_values:
+        return held_values[key, on]
+    # Read once per data generation (memo): every page reads a few settings.
+    value = memo.get(("setting", key, on or clock.today()), lambda: Setting.value_on(key, on))
     value = BY_KEY[key].default if value is None else value
-    if memo is not None:
-        memo[key, on] = value
+    if isinstance(value, (list, dict)):
+        value = copy.deepcopy(value)  # the kept one stays as read
+    if held_values is not None:
+        held_values[key, on] = value
     return value
 
 

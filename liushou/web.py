@@ -11,7 +11,7 @@ from htmx_flask import Htmx
 from peewee import OperationalError
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
-from . import auth, clock, settings
+from . import auth, clock, memo, settings
 from .db import is_locked
 from .queries.care import overdue_steps
 from .rules.text import mask_id_number, mask_phone
@@ -200,4 +200,8 @@ def _emergency_alerts():
     """Reporting steps past their deadline in the user's area: shown in red on every page."""
     if g.get("user") is None:
         return []
-    return list(overdue_steps(g.scope).limit(5))
+    # The area's open steps are read once per data generation (memo); which of them are past
+    # their deadline is decided now, so a step turns red on the first page after its deadline.
+    steps = memo.get(("open steps", g.scope), lambda: list(overdue_steps(g.scope, datetime.max)))
+    now = clock.now()
+    return [s for s in steps if s.due_at < now][:5]

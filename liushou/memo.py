@@ -1,0 +1,44 @@
+"""Small values read on every request (settings, a user's scope, open emergency steps) kept
+in memory between requests while the data is unchanged.
+
+An entry holds while `db.data_generation()` is the one it was read under (every committed
+write of this process moves it on) and for at most `MAX_AGE` seconds (a write by another
+process, e.g. a command line job). Unlike figure_cache there is no waiting and no stale
+serving: a missing or stale entry is simply read again. Bounded: past `MAX_ENTRIES` entries
+the whole memo is dropped (they are cheap to read again).
+"""
+
+import threading
+import time
+
+from .db import data_generation, database
+
+MAX_AGE = 60.0  # seconds
+MAX_ENTRIES = 4096
+
+_entries: dict = {}
+_lock = threading.Lock()
+
+
+def get(key, compute):
+    """compute()'s value for `key` (any hashable) in this database: kept, or read now."""
+    if database.in_transaction():
+        return compute()  # the transaction may have written what it reads: not yet committed
+    key = (database.database, *key)
+    generation = data_generation()
+    now = time.monotonic()
+    entry = _entries.get(key)
+    if entry is not None and entry[0] == generation and now - entry[1] < MAX_AGE:
+        return entry[2]
+    value = compute()
+    with _lock:
+        if len(_entries) >= MAX_ENTRIES:
+            _entries.clear()
+        _entries[key] = (generation, now, value)
+    return value
+
+
+def clear():
+    """Forget every entry (tests, a restored database)."""
+    with _lock:
+        _entries.clear()

@@ -1,0 +1,113 @@
+"""The busy pages run a bounded number of SQL statements per request (issue 17, item 4): the
+user and scope are read once, settings and the area's open emergency steps are kept between
+requests while nothing is written, the list reads no COUNT. Counts are deterministic."""
+
+import sqlite3
+
+import pytest
+
+from liushou.db import database
+from tests.conftest import login
+
+# What the pages run today; a change that adds statements per request fails here.
+PERSON_LIST_MAX = 2
+PERSON_PAGE_MAX = 25
+WORKLIST_MAX = 4
+
+
+@pytest.fixture
+def cadre(demo_app, demo_db):
+    client = demo_app.test_client()
+    assert login(client, "cun01").status_code == 303
+    with sqlite3.connect(demo_db) as conn:
+        person = conn.execute(
+            "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
+            " WHERE u.username = 'cun01' AND p.voided_at IS NULL AND p.exited_on IS NULL"
+            " AND p.groups NOT LIKE '%儿童%' ORDER BY p.id LIMIT 1"
+        ).fetchone()[0]
+    return client, person
+
+
+def statements(client, url):
+    """The SQL statements of a GET of `url` (after one warm-up request), and its status."""
+    assert client.get(url).status_code == 200
+    seen = []
+    database.query_hooks.append(lambda event: seen.append(event.sql))
+    try:
+        status = client.get(url).status_code
+    finally:
+        database.query_hooks.pop()
+    return status, seen
+
+
+def test_the_person_list_reads_the_user_and_one_page_and_counts_nothing(cadre):
+    client, _ = cadre
+    status, seen = statements(client, "/persons")
+    assert status == 200
+    assert len(seen) <= PERSON_LIST_MAX, seen
+    assert not [s for s in seen if "COUNT(" in s.upper()]
+    assert not [s for s in seen if '"setting"' in s]
+
+
+def test_the_person_page_runs_a_bounded_number_of_statements(cadre):
+    client, person = cadre
+    status, seen = statements(client, f"/persons/{person}")
+    assert status == 200
+    assert len(seen) <= PERSON_PAGE_MAX, seen
+    assert sum('FROM "app_user"' in s and '"t1"."id" = ?' in s for s in seen) <= 2
+
+
+def test_the_worklist_runs_a_bounded_number_of_statements(cadre):
+    client, _ = cadre
+    status, seen = statements(client, "/visits/due")
+    assert status == 200
+    assert len(seen) <= WORKLIST_MAX, seen
+
+
+def test_a_changed_setting_shows_on_the_next_page(cadre):
+    """Settings are kept between requests, and read again after a write."""
+    from liushou.services import SYSTEM
+    from liushou.services.settings import update_settings
+
+    client, _ = cadre
+    assert "柳溪镇三留守服务" not in client.get("/persons").get_data(as_text=True)
+    update_settings(SYSTEM, {"township_name": "柳溪镇"})
+    assert "<title>人员 · 柳溪镇三留守服务</title>" in client.get("/persons").get_data(as_text=True)
+
+
+def test_an_emergency_step_turns_red_once_past_its_deadline(cadre):
+    """The area's open steps are kept between requests; which are overdue is decided now."""
+    from datetime import timedelta
+
+    from liushou import clock
+    from liushou.models import Person
+    from liushou.services import SYSTEM
+    from liushou.services.care import open_emergency
+
+    client, person_id = cadre
+    village = Person.get_by_id(person_id).village_id
+    person = (
+        Person.select()
+        .where((Person.village == village) & Person.groups.contains("留守儿童"))
+        .order_by(Person.id)
+        .first()
+    )
+    start = clock.now().replace(second=0)
+    with clock.freeze(start):
+        emergency = open_emergency(
+            SYSTEM,
+            person,
+            {
+                "kind": "走失",
+                "reported_by": "村干部",
+                "discovered_at": start.strftime("%Y-%m-%d %H:%M"),
+                "description": "测试",
+            },
+            now=start,
+        )
+        first = min(step.due_at for step in emergency.steps)
+        assert "已超过时限" not in client.get("/persons").get_data(as_text=True)
+    with clock.freeze(first):
+        assert "已超过时限" not in client.get("/persons").get_data(as_text=True)
+    with clock.freeze(first + timedelta(seconds=1)):
+        assert "已超过时限" in client.get("/persons").get_data(as_text=True)
