@@ -1,5 +1,10 @@
-"""Fixtures: an app on a file database under tmp_path, its client, CLI runner, users, logins."""
+"""Fixtures: an app on a file database under tmp_path, its client, CLI runner, users, logins.
 
+With LIUSHOU_TEST_POSTGRES=1 the app's database is a fresh PostgreSQL database instead, made from
+a migrated template in a throwaway cluster (tests/pg_cluster.py) and dropped after the test."""
+
+import itertools
+import os
 import re
 import shutil
 from datetime import date
@@ -12,6 +17,64 @@ from liushou.services import SYSTEM
 
 PASSWORD = "test1234pw"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+POSTGRES = os.environ.get("LIUSHOU_TEST_POSTGRES") == "1"
+_TEMPLATE = "liushou_template"
+_pg = {"cluster": None, "made": [], "names": itertools.count(1)}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_cluster():
+    """LIUSHOU_TEST_POSTGRES=1: one throwaway cluster for the run, with a migrated template."""
+    if not POSTGRES:
+        yield None
+        return
+    from pg_cluster import Cluster
+
+    from liushou.migrations import migrate
+
+    cluster = Cluster().start()
+    _pg["cluster"] = cluster
+    try:
+        cluster.execute(f"CREATE DATABASE {_TEMPLATE}")
+        database.init(cluster.url(_TEMPLATE))
+        with database.connection_context():
+            migrate()
+        database.init(None)
+        yield cluster
+    finally:
+        _pg["cluster"] = None
+        cluster.stop()
+
+
+def fresh_postgres(template=_TEMPLATE):
+    """The URL of a new PostgreSQL database copied from `template` (default: migrated; None:
+    empty), dropped when the test ends."""
+    cluster = _pg["cluster"]
+    name = f"t{next(_pg['names'])}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template or 'template0'}")
+    _pg["made"].append(name)
+    return cluster.url(name)
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_databases():
+    yield
+    if _pg["made"]:
+        if not database.is_closed():
+            database.close()
+        while _pg["made"]:
+            _pg["cluster"].execute(f"DROP DATABASE {_pg['made'].pop()} WITH (FORCE)")
+
+
+def app_database(tmp_path, name="test.sqlite3"):
+    """The app database for a test: a file under tmp_path, or a fresh PostgreSQL database."""
+    return fresh_postgres() if POSTGRES else str(tmp_path / name)
+
+
+def empty_database(tmp_path, name="test.sqlite3"):
+    """A database with no schema yet: a new file under tmp_path, or an empty PostgreSQL one."""
+    return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -26,7 +89,7 @@ def make_app(tmp_path, **extra):
     return create_app(
         {
             "TESTING": True,
-            "DATABASE": str(tmp_path / "test.sqlite3"),
+            "DATABASE": app_database(tmp_path),
             "SECRET_KEY": "test",
             "BACKUP_DIR": str(tmp_path / "backups"),
             **extra,
