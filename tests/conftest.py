@@ -3,8 +3,6 @@
 With LIUSHOU_TEST_POSTGRES=1 the app's database is a fresh PostgreSQL database instead, made from
 a migrated template in a throwaway cluster (tests/pg_cluster.py) and dropped after the test."""
 
-import itertools
-import os
 import re
 import shutil
 from datetime import date
@@ -14,13 +12,13 @@ import pytest
 from liushou import create_app
 from liushou.db import database
 from liushou.services import SYSTEM
+from tests.pg_cluster import _TEMPLATE, POSTGRES, Cluster, _pg, app_database, fresh_postgres
+
+__all__ = ["POSTGRES", "app_database"]
 
 PASSWORD = "test1234pw"
+_DEMO = "liushou_demo"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-POSTGRES = os.environ.get("LIUSHOU_TEST_POSTGRES") == "1"
-_TEMPLATE = "liushou_template"
-_pg = {"cluster": None, "made": [], "names": itertools.count(1)}
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -29,8 +27,6 @@ def _postgres_cluster():
     if not POSTGRES:
         yield None
         return
-    from pg_cluster import Cluster
-
     from liushou.migrations import migrate
 
     cluster = Cluster().start()
@@ -47,16 +43,6 @@ def _postgres_cluster():
         cluster.stop()
 
 
-def fresh_postgres(template=_TEMPLATE):
-    """The URL of a new PostgreSQL database copied from `template` (default: migrated; None:
-    empty), dropped when the test ends."""
-    cluster = _pg["cluster"]
-    name = f"t{next(_pg['names'])}"
-    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template or 'template0'}")
-    _pg["made"].append(name)
-    return cluster.url(name)
-
-
 @pytest.fixture(autouse=True)
 def _drop_postgres_databases():
     yield
@@ -65,24 +51,6 @@ def _drop_postgres_databases():
             database.close()
         while _pg["made"]:
             _pg["cluster"].execute(f"DROP DATABASE {_pg['made'].pop()} WITH (FORCE)")
-
-
-def app_database(tmp_path, name="test.sqlite3"):
-    """The app database for a test: a file under tmp_path, or a fresh PostgreSQL database."""
-    return fresh_postgres() if POSTGRES else str(tmp_path / name)
-
-
-def empty_database(tmp_path, name="test.sqlite3"):
-    """A database with no schema yet: a new file under tmp_path, or an empty PostgreSQL one."""
-    return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashes():
-    """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
-    from liushou.services import accounts
-
-    accounts.HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def make_app(tmp_path, **extra):
@@ -203,12 +171,19 @@ def login_as(client, users):
 def demo_db(tmp_path_factory):
     """A demo township built once per test run; copy it before writing to it."""
     base = tmp_path_factory.mktemp("demo")
-    app = create_app({"TESTING": True, "DATABASE": str(base / "demo.sqlite3"), "SECRET_KEY": "t"})
+    target = str(base / "demo.sqlite3")
+    if POSTGRES:  # a database to copy (CREATE DATABASE ... TEMPLATE), kept for the run
+        _pg["cluster"].execute(f"CREATE DATABASE {_DEMO} TEMPLATE {_TEMPLATE}")
+        target = _pg["cluster"].url(_DEMO)
+    app = create_app({"TESTING": True, "DATABASE": target, "SECRET_KEY": "t"})
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     if not database.is_closed():
         database.close()
+    if POSTGRES:
+        database.init(None)
+        return target
     return base / "demo.sqlite3"
 
 
@@ -216,8 +191,11 @@ def demo_db(tmp_path_factory):
 def demo_app(demo_db, tmp_path, monkeypatch):
     """An app on a private copy of the demo database."""
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_db, path)
+    if POSTGRES:
+        path = fresh_postgres(template=_DEMO)
+    else:
+        path = tmp_path / "demo.sqlite3"
+        shutil.copy(demo_db, path)
     app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():

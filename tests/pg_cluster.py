@@ -5,6 +5,7 @@ Needs Debian's `postgresql` package (its binaries under /usr/lib/postgresql/VERS
 `pg` extra (psycopg). Run as root, the server runs as the `postgres` system user."""
 
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -13,6 +14,30 @@ import tempfile
 from pathlib import Path
 
 USER = "liushou"
+POSTGRES = os.environ.get("LIUSHOU_TEST_POSTGRES") == "1"
+_TEMPLATE = "liushou_template"
+# The session's cluster (set by conftest's fixture) and the databases made for the current test.
+_pg = {"cluster": None, "made": [], "names": itertools.count(1)}
+
+
+def fresh_postgres(template=_TEMPLATE):
+    """The URL of a new PostgreSQL database copied from `template` (default: migrated; None:
+    empty), dropped when the test ends."""
+    cluster = _pg["cluster"]
+    name = f"t{next(_pg['names'])}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template or 'template0'}")
+    _pg["made"].append(name)
+    return cluster.url(name)
+
+
+def app_database(tmp_path, name="test.sqlite3"):
+    """The app database for a test: a file under tmp_path, or a fresh PostgreSQL database."""
+    return fresh_postgres() if POSTGRES else str(tmp_path / name)
+
+
+def empty_database(tmp_path, name="test.sqlite3"):
+    """A database with no schema yet: a new file under tmp_path, or an empty PostgreSQL one."""
+    return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
 
 
 def _bindir():

@@ -4,13 +4,13 @@
 import sqlite3
 
 import pytest
-from conftest import POSTGRES, empty_database
 from peewee import BooleanField
 
 from liushou import create_app
 from liushou.db import database
 from liushou.migrations import LATEST, STEPS, current_version, migrate
 from liushou.models import ALL_MODELS
+from tests.pg_cluster import POSTGRES, empty_database
 
 
 def _fresh(tmp_path, name="old.sqlite3"):
