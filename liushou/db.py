@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from peewee import (
+    SQL,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -16,6 +17,7 @@ from peewee import (
     OperationalError,
     PostgresqlDatabase,
     SqliteDatabase,
+    fn,
 )
 
 from .instance_files import create_private, private_dir
@@ -125,6 +127,10 @@ class PostgresEngine(Database, PostgresqlDatabase):
     PG_LOCK_TIMEOUT_MS, like SQLite's busy timeout, and becomes the same 503 page."""
 
     dialect = "postgres"
+
+    def begin(self, lock_type=None):
+        # SQLite's lock types (atomic("IMMEDIATE")) mean nothing here: a plain transaction.
+        super().begin(None if lock_type in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE") else lock_type)
 
     def _initialize_connection(self, conn):
         super()._initialize_connection(conn)
@@ -253,6 +259,19 @@ def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS,
         if done < len(ids):
             time.sleep(gap)
     return results
+
+
+_PG_DATE_PARTS = {"%Y": "YYYY", "%m": "MM", "%d": "DD"}
+
+
+def date_text(fmt, field):
+    """A date column as text, strftime-style (only %Y, %m, %d), on either engine."""
+    if database.is_postgres:
+        for part, pg in _PG_DATE_PARTS.items():
+            fmt = fmt.replace(part, pg)
+        # A literal, not a parameter: GROUP BY must repeat the selected expression exactly.
+        return fn.to_char(field, SQL(f"'{fmt}'"))
+    return fn.strftime(fmt, field)
 
 
 def bind(target):
