@@ -20,6 +20,7 @@ def main():
     from waitress import serve
 
     from liushou.backup import start_nightly
+    from liushou.backup_pg import is_postgres
     from liushou.jobs import start_daily
     from liushou.printing import doctor, pool
 
@@ -42,9 +43,10 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    start_nightly(
-        app.config["DATABASE"], app.config["BACKUP_DIR"], files_dir=app.config["FILES_DIR"]
-    )
+    if not is_postgres(app.config["DATABASE"]):  # PostgreSQL: pg_dump on a timer (README)
+        start_nightly(
+            app.config["DATABASE"], app.config["BACKUP_DIR"], files_dir=app.config["FILES_DIR"]
+        )
     start_daily()
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="liushou")

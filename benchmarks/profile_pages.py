@@ -44,7 +44,7 @@ def main():
         statements[0] += 1
         shown.append(event.sql)
 
-    database.query_hooks = [hook]
+    database.obj.query_hooks = [hook]
     clients = {}
 
     def client(user):

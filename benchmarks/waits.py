@@ -80,7 +80,7 @@ def run_job(db):
     from liushou.db import database
 
     holds, began = [], {}
-    begin, commit = database.begin, database.commit
+    begin, commit = database.obj.begin, database.obj.commit
 
     def timed_begin(lock_type=None):
         begin(lock_type)
@@ -90,7 +90,7 @@ def run_job(db):
         commit()
         holds.append(time.perf_counter() - began.pop("at"))
 
-    database.begin, database.commit = timed_begin, timed_commit
+    database.obj.begin, database.obj.commit = timed_begin, timed_commit
     app = create_app({"DATABASE": str(db)})
     with app.app_context():
         t = time.perf_counter()

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import backup as backups
+from . import backup_pg
 from .backup_files import restore_store
 from .db import database
 
@@ -36,6 +37,10 @@ def backup_command(folder):
     """Online backup into BACKUP_DIR (safe while the server runs).
 
     Keeps 30 daily and 12 monthly copies."""
+    if backup_pg.is_postgres(current_app.config["DATABASE"]):
+        return click.echo(
+            backup_pg.backup_help(current_app.config["DATABASE"], current_app.config["FILES_DIR"])
+        )
     folder = folder or current_app.config["BACKUP_DIR"]
     started = time.monotonic()
     try:
@@ -63,6 +68,8 @@ def restore_command(file, yes):
 
     Stop the server first."""
     db_path = current_app.config["DATABASE"]
+    if backup_pg.is_postgres(db_path):
+        return click.echo(backup_pg.restore_help(db_path, file))
     try:
         version = backups.check(file)
     except backups.BackupError as e:

@@ -1,11 +1,24 @@
-"""The SQLite database: one deferred handle, its pragmas, the base model, connections."""
+"""The database: one deferred handle (SQLite by default, PostgreSQL for a county), its
+pragmas, the base model, connections."""
 
 import itertools
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from peewee import CharField, DateTimeField, IntegerField, Model, OperationalError, SqliteDatabase
+from peewee import (
+    SQL,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    IntegerField,
+    Model,
+    OperationalError,
+    PostgresqlDatabase,
+    SqliteDatabase,
+    fn,
+)
 
 from .instance_files import create_private, private_dir
 
@@ -30,10 +43,20 @@ _idle = []
 _idle_lock = threading.Lock()
 _reuse = threading.local()
 
+# PostgreSQL: a lock wait gives up after this long (as SQLite's busy timeout), and these SQLSTATEs
+# mean "another writer was in the way" (serialization failure, deadlock, lock not available).
+PG_LOCK_TIMEOUT_MS = 10000
+_PG_BUSY_STATES = frozenset(["40001", "40P01", "55P03"])
+
 
 def is_locked(error):
-    """Is this SQLite error a lock timeout (the busy timeout ran out)?"""
-    return isinstance(error, OperationalError) and "locked" in str(error)
+    """Is this database error a lock timeout or a writer in the way (nothing was written)?"""
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__ or error.__context__
+    if getattr(cause, "sqlstate", None) in _PG_BUSY_STATES:
+        return True
+    return "locked" in str(error)
 
 
 # Statements that change data or schema (their first word), and the tables whose writes change
@@ -56,12 +79,15 @@ def _bump():
     _current[0] = next(_generation)
 
 
-class Database(SqliteDatabase):
-    """SQLite whose transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
-    transaction never fails half-way on a lock; a BEGIN that times out is tried once more.
+class Database:
+    """What both engines share (mixed in before peewee's class): a BEGIN that fails on a lock is
+    tried once more; on SQLite transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
+    transaction never fails half-way on a lock.
 
     It also keeps `data_generation()`: a write marks the thread's transaction, whose end (commit
     or rollback) moves the generation on; a write outside a transaction moves it at once."""
+
+    dialect = None
 
     def begin(self, lock_type=None):
         try:
@@ -132,7 +158,80 @@ class Database(SqliteDatabase):
         self._ended()
 
 
-database = Database(None, pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+class SqliteEngine(Database, SqliteDatabase):
+    dialect = "sqlite"
+
+
+class PostgresEngine(Database, PostgresqlDatabase):
+    """PostgreSQL: plain (READ COMMITTED) transactions; a lock wait ends after
+    PG_LOCK_TIMEOUT_MS, like SQLite's busy timeout, and becomes the same 503 page."""
+
+    dialect = "postgres"
+
+    def begin(self, lock_type=None):
+        # SQLite's lock types (atomic("IMMEDIATE")) mean nothing here: a plain transaction.
+        super().begin(None if lock_type in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE") else lock_type)
+
+    def _initialize_connection(self, conn):
+        super()._initialize_connection(conn)
+        with conn.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(PG_LOCK_TIMEOUT_MS)}")
+
+
+def parse_target(target):
+    """("sqlite", path) or ("postgres", url) for a LIUSHOU_DATABASE value: a path or
+    `sqlite:///path` is SQLite; `postgresql://user@/db?host=/socket/dir` (or host:port)
+    PostgreSQL."""
+    text = str(target)
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme in ("postgresql", "postgres"):
+        return "postgres", "postgresql://" + text.split("://", 1)[1]
+    if scheme == "sqlite":
+        return "sqlite", text.split("://", 1)[1][1:] or ":memory:"
+    if scheme:
+        raise ValueError(f"不支持的数据库地址：{text}（只支持 SQLite 文件路径或 postgresql://）")
+    return "sqlite", text
+
+
+def _engine(kind, name):
+    if kind == "postgres":
+        return PostgresEngine(name, prefer_psycopg3=True)
+    return SqliteEngine(name, pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+
+
+class Handle(DatabaseProxy):
+    """The one deferred handle the models use; `init(target)` points it at a SQLite file or a
+    PostgreSQL database (see parse_target), `init(None)` leaves it unbound."""
+
+    __slots__ = ("obj", "_callbacks", "_Model")
+
+    def init(self, target, **_ignored):
+        if self.obj is not None and not self.obj.deferred and not self.obj.is_closed():
+            self.obj.close()
+        if target is None:
+            if self.obj is not None:
+                self.obj.init(None)
+            return
+        kind, name = parse_target(target)
+        if self.obj is not None and self.obj.dialect == kind:
+            if kind == "sqlite":
+                self.obj.init(name, pragmas=PRAGMAS, check_same_thread=False)
+            else:
+                self.obj.init(name, prefer_psycopg3=True)
+        else:
+            self.initialize(_engine(kind, name))
+
+    @property
+    def dialect(self):
+        return self.obj.dialect if self.obj is not None else "sqlite"
+
+    @property
+    def is_postgres(self):
+        return self.dialect == "postgres"
+
+
+database = Handle()
+database.initialize(_engine("sqlite", None))
 
 
 class BaseModel(Model):
@@ -202,23 +301,38 @@ def in_batches(model, query, work, seconds=BATCH_SECONDS, gap=BATCH_GAP_SECONDS,
     return results
 
 
-def bind(path):
-    """Point the deferred handle at a file (idempotent for the same path)."""
-    if database.database != path:
+_PG_DATE_PARTS = {"%Y": "YYYY", "%m": "MM", "%d": "DD"}
+
+
+def date_text(fmt, field):
+    """A date column as text, strftime-style (only %Y, %m, %d), on either engine."""
+    if database.is_postgres:
+        for part, pg in _PG_DATE_PARTS.items():
+            fmt = fmt.replace(part, pg)
+        # A literal, not a parameter: GROUP BY must repeat the selected expression exactly.
+        return fn.to_char(field, SQL(f"'{fmt}'"))
+    return fn.strftime(fmt, field)
+
+
+def bind(target):
+    """Point the deferred handle at a file or PostgreSQL URL (idempotent for the same one)."""
+    kind, name = parse_target(target)
+    if database.dialect != kind or database.database != name:
         if not database.is_closed():
             database.close()
         database.close_idle()
-        database.init(path, pragmas=PRAGMAS, check_same_thread=False)
+        database.init(target)
 
 
 def init_app(app):
     """Bind the database; each request takes a connection (a kept one if any) and gives it
     back at its end."""
-    path = app.config["DATABASE"]
-    if path and path != ":memory:" and not path.startswith("file:"):
+    target = app.config["DATABASE"]
+    kind, path = parse_target(target)
+    if kind == "sqlite" and path != ":memory:" and not path.startswith("file:"):
         private_dir(Path(path).parent)
         create_private(path)  # 600: SQLite gives its -wal and -shm the same mode
-    bind(path)
+    bind(target)
 
     @app.before_request
     def _connect():

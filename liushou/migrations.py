@@ -1,9 +1,16 @@
 # ruff: noqa: E501 - released steps are frozen SQL, one statement per line
-"""Numbered schema migrations, tracked in PRAGMA user_version.
+"""Numbered schema migrations, tracked in PRAGMA user_version (SQLite) or the one-row table
+schema_version (PostgreSQL).
 
 Each step is frozen SQL: never edit a released step, add a new one. A step runs in one transaction
-together with the user_version bump, so a crash leaves the database at the previous version.
+together with the version bump, so a crash leaves the database at the previous version.
+
+A step's SQL is written for SQLite; `_script(sqlite, postgres=...)` gives PostgreSQL its own text
+where they differ (triggers, date and JSON functions). Left out, PostgreSQL runs the SQLite text
+through `pg_types` (serial ids, TIMESTAMP, BOOLEAN flags): that translation is frozen like the steps.
 """
+
+import re
 
 from .db import database
 
@@ -21,7 +28,40 @@ def step(number):
     return wrap
 
 
-def _script(sql):
+# Columns that are BooleanField in the models: INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL.
+# Frozen: a new flag column in a later step writes its own PostgreSQL DDL.
+PG_BOOLEAN_COLUMNS = (
+    "active|must_change_password|dibao|tekun|monitored|attended|primary|overridden|boarding|"
+    "carer_capable|children_away|needs_review"
+)
+_PG_RULES = (
+    (re.compile(r'"id" INTEGER NOT NULL PRIMARY KEY'), '"id" SERIAL NOT NULL PRIMARY KEY'),
+    (re.compile(r"\bDATETIME\b"), "TIMESTAMP"),
+    (
+        re.compile(rf'"({PG_BOOLEAN_COLUMNS})" INTEGER( NOT NULL)? DEFAULT 0'),
+        r'"\1" BOOLEAN\2 DEFAULT FALSE',
+    ),
+    (re.compile(rf'"({PG_BOOLEAN_COLUMNS})" INTEGER'), r'"\1" BOOLEAN'),
+    # Pinyin is searched by prefix ranges (>= low AND < high): byte order keeps the index usable.
+    (
+        re.compile(r'"(name_initials|name_pinyin)" VARCHAR\((\d+)\)'),
+        r'"\1" VARCHAR(\2) COLLATE "C"',
+    ),
+    # A CHECK that counts the columns set: booleans are not numbers on PostgreSQL.
+    (re.compile(r'\(("\w+") IS NOT NULL\)(?= \+|\) = 1)'), r"(\1 IS NOT NULL)::int"),
+)
+
+
+def pg_types(sql):
+    """The PostgreSQL form of a step's SQLite DDL (types only; frozen)."""
+    for pattern, replacement in _PG_RULES:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def _script(sql, postgres=None):
+    if database.is_postgres:  # psycopg reads % as a placeholder even without parameters
+        sql = (pg_types(sql) if postgres is None else postgres).replace("%", "%%")
     for statement in sql.split(";\n"):
         if statement.strip():
             database.execute_sql(statement)
@@ -47,6 +87,13 @@ CREATE INDEX "setting_key_valid_from" ON "setting" ("key", "valid_from");
 """)
 
 
+# PostgreSQL: a trigger function that refuses the change with its argument as the message; as
+# an integrity error (restrict_violation), like SQLite's RAISE(ABORT) in a trigger.
+_PG_REFUSE = """
+CREATE FUNCTION "refuse_change"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation'; END $$;
+"""
+
+
 @step(2)
 def audit_log():
     # Append-only: updates are refused, deletes only for rows past the 180-day retention.
@@ -56,12 +103,21 @@ CREATE INDEX "audit_log_at" ON "audit_log" ("at");
 CREATE INDEX "audit_log_user_id" ON "audit_log" ("user_id");
 CREATE INDEX "audit_log_action" ON "audit_log" ("action");
 CREATE INDEX "audit_log_object_type_object_id" ON "audit_log" ("object_type", "object_id");
+""")
+    _script(
+        """
 CREATE TRIGGER "audit_log_no_update" BEFORE UPDATE ON "audit_log"
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER "audit_log_keep_180_days" BEFORE DELETE ON "audit_log"
 WHEN old."at" > datetime('now', 'localtime', '-180 days')
 BEGIN SELECT RAISE(ABORT, 'audit_log rows are kept 180 days'); END;
-""")
+""",
+        postgres=_PG_REFUSE
+        + """
+CREATE TRIGGER "audit_log_no_update" BEFORE UPDATE ON "audit_log" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('audit_log is append-only');
+CREATE TRIGGER "audit_log_keep_180_days" BEFORE DELETE ON "audit_log" FOR EACH ROW WHEN (OLD."at" > localtimestamp - interval '180 days') EXECUTE FUNCTION "refuse_change"('audit_log rows are kept 180 days');
+""",
+    )
 
 
 @step(3)
@@ -290,15 +346,33 @@ def group_events():
 CREATE TABLE "group_event" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "village_id" INTEGER NOT NULL, "grid_id" INTEGER, "group_name" VARCHAR(8) NOT NULL, "on" DATE NOT NULL, "event" VARCHAR(3) NOT NULL, "reason" VARCHAR(16) NOT NULL, "exit_reason" VARCHAR(200) NOT NULL, "recorded_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT, FOREIGN KEY ("village_id") REFERENCES "village" ("id") ON DELETE RESTRICT, FOREIGN KEY ("grid_id") REFERENCES "grid" ("id") ON DELETE RESTRICT);
 CREATE INDEX "group_event_person_id_group_name_on" ON "group_event" ("person_id", "group_name", "on");
 CREATE INDEX "group_event_group_name_on" ON "group_event" ("group_name", "on");
+""")
+    _script(
+        """
 CREATE TRIGGER "group_event_no_update" BEFORE UPDATE ON "group_event"
 BEGIN SELECT RAISE(ABORT, 'group_event is append-only'); END;
 CREATE TRIGGER "group_event_no_delete" BEFORE DELETE ON "group_event"
 BEGIN SELECT RAISE(ABORT, 'group_event is append-only'); END;
+""",
+        postgres="""
+CREATE TRIGGER "group_event_no_update" BEFORE UPDATE ON "group_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('group_event is append-only');
+CREATE TRIGGER "group_event_no_delete" BEFORE DELETE ON "group_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('group_event is append-only');
+""",
+    )
+    _script(
+        """
 INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')) SELECT p."id", p."village_id", p."grid_id", g."name", date(p."created_at"), 'in', 'registered', '', p."created_at" FROM "person" p JOIN "g" ON instr(',' || p."groups" || ',', ',' || g."name" || ',') > 0 ORDER BY p."id";
 INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')), "x" AS (SELECT a."object_id" AS "pid", a."at" AS "at", json_extract(c."value", '$[1]') AS "old" FROM "audit_log" a, json_each(a."changes") c WHERE a."object_type" = 'person' AND a."action" = 'exit' AND json_valid(a."changes") AND json_extract(c."value", '$[0]') = 'groups' AND a."id" = (SELECT max(b."id") FROM "audit_log" b WHERE b."object_type" = 'person' AND b."object_id" = a."object_id" AND b."action" = 'exit')) SELECT p."id", p."village_id", p."grid_id", g."name", date(p."created_at"), 'in', 'registered', '', p."created_at" FROM "person" p JOIN "x" ON x."pid" = p."id" JOIN "g" ON instr(',' || x."old" || ',', ',' || g."name" || ',') > 0 WHERE p."exited_on" IS NOT NULL ORDER BY p."id";
 INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "x" AS (SELECT a."object_id" AS "pid", max(a."at") AS "at" FROM "audit_log" a WHERE a."object_type" = 'person' AND a."action" = 'exit' GROUP BY a."object_id") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", max(p."exited_on", e."on"), 'out', CASE WHEN p."exit_reason" = '死亡' THEN 'death' ELSE 'exit' END, p."exit_reason", coalesce(x."at", p."updated_at") FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" LEFT JOIN "x" ON x."pid" = p."id" WHERE p."exited_on" IS NOT NULL ORDER BY e."id";
 INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", max(date(p."voided_at"), e."on"), 'out', 'voided', '', p."voided_at" FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" WHERE p."voided_at" IS NOT NULL AND p."exited_on" IS NULL ORDER BY e."id";
-""")
+""",
+        postgres="""
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')) SELECT p."id", p."village_id", p."grid_id", g."name", p."created_at"::date, 'in', 'registered', '', p."created_at" FROM "person" p JOIN "g" ON strpos(',' || p."groups" || ',', ',' || g."name" || ',') > 0 ORDER BY p."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "g"("name") AS (VALUES ('留守儿童'), ('困境儿童'), ('留守妇女'), ('留守老人')), "x" AS (SELECT a."object_id" AS "pid", a."at" AS "at", c."value" ->> 1 AS "old" FROM "audit_log" a, jsonb_array_elements(CASE WHEN a."changes" LIKE '[%' THEN a."changes"::jsonb ELSE '[]'::jsonb END) c("value") WHERE a."object_type" = 'person' AND a."action" = 'exit' AND c."value" ->> 0 = 'groups' AND a."id" = (SELECT max(b."id") FROM "audit_log" b WHERE b."object_type" = 'person' AND b."object_id" = a."object_id" AND b."action" = 'exit')) SELECT p."id", p."village_id", p."grid_id", g."name", p."created_at"::date, 'in', 'registered', '', p."created_at" FROM "person" p JOIN "x" ON x."pid" = p."id" JOIN "g" ON strpos(',' || x."old" || ',', ',' || g."name" || ',') > 0 WHERE p."exited_on" IS NOT NULL ORDER BY p."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") WITH "x" AS (SELECT a."object_id" AS "pid", max(a."at") AS "at" FROM "audit_log" a WHERE a."object_type" = 'person' AND a."action" = 'exit' GROUP BY a."object_id") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", greatest(p."exited_on", e."on"), 'out', CASE WHEN p."exit_reason" = '死亡' THEN 'death' ELSE 'exit' END, p."exit_reason", coalesce(x."at", p."updated_at") FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" LEFT JOIN "x" ON x."pid" = p."id" WHERE p."exited_on" IS NOT NULL ORDER BY e."id";
+INSERT INTO "group_event" ("person_id", "village_id", "grid_id", "group_name", "on", "event", "reason", "exit_reason", "recorded_at") SELECT e."person_id", e."village_id", e."grid_id", e."group_name", greatest(p."voided_at"::date, e."on"), 'out', 'voided', '', p."voided_at" FROM "group_event" e JOIN "person" p ON p."id" = e."person_id" WHERE p."voided_at" IS NOT NULL AND p."exited_on" IS NULL ORDER BY e."id";
+""",
+    )
 
 
 @step(15)
@@ -401,17 +475,37 @@ def tier_events_and_site_closed_on():
     _script("""
 CREATE TABLE "tier_event" ("id" INTEGER NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "tier" VARCHAR(8) NOT NULL, "overridden" INTEGER NOT NULL, "on" DATE NOT NULL, "recorded_at" DATETIME NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
 CREATE INDEX "tier_event_person_id_on" ON "tier_event" ("person_id", "on");
+""")
+    _script(
+        """
 CREATE TRIGGER "tier_event_no_update" BEFORE UPDATE ON "tier_event"
 BEGIN SELECT RAISE(ABORT, 'tier_event is append-only'); END;
 CREATE TRIGGER "tier_event_no_delete" BEFORE DELETE ON "tier_event"
 BEGIN SELECT RAISE(ABORT, 'tier_event is append-only'); END;
+""",
+        postgres="""
+CREATE TRIGGER "tier_event_no_update" BEFORE UPDATE ON "tier_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('tier_event is append-only');
+CREATE TRIGGER "tier_event_no_delete" BEFORE DELETE ON "tier_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('tier_event is append-only');
+""",
+    )
+    _script(
+        """
 INSERT INTO "tier_event" ("person_id", "tier", "overridden", "on", "recorded_at") SELECT s."person_id", coalesce(nullif(s."override", ''), s."tier"), s."override" <> '', date(p."created_at"), p."created_at" FROM "visit_state" s JOIN "person" p ON p."id" = s."person_id" ORDER BY s."person_id";
 ALTER TABLE "site" ADD COLUMN "closed_on" DATE;
 ALTER TABLE "benefit" ADD COLUMN "approved_at" DATETIME;
 ALTER TABLE "benefit" ADD COLUMN "ended_at" DATETIME;
 ALTER TABLE "person" ADD COLUMN "exited_at" DATETIME;
 UPDATE "site" SET "closed_on" = coalesce((SELECT date(max(a."at")) FROM "audit_log" a, json_each(a."changes") c WHERE a."object_type" = 'site' AND a."object_id" = "site"."id" AND json_valid(a."changes") AND json_extract(c."value", '$[0]') = 'active'), date("site"."created_at")) WHERE NOT "active";
-""")
+""",
+        postgres="""
+INSERT INTO "tier_event" ("person_id", "tier", "overridden", "on", "recorded_at") SELECT s."person_id", coalesce(nullif(s."override", ''), s."tier"), s."override" <> '', p."created_at"::date, p."created_at" FROM "visit_state" s JOIN "person" p ON p."id" = s."person_id" ORDER BY s."person_id";
+ALTER TABLE "site" ADD COLUMN "closed_on" DATE;
+ALTER TABLE "benefit" ADD COLUMN "approved_at" TIMESTAMP;
+ALTER TABLE "benefit" ADD COLUMN "ended_at" TIMESTAMP;
+ALTER TABLE "person" ADD COLUMN "exited_at" TIMESTAMP;
+UPDATE "site" SET "closed_on" = coalesce((SELECT max(a."at")::date FROM "audit_log" a, jsonb_array_elements(CASE WHEN a."changes" LIKE '[%' THEN a."changes"::jsonb ELSE '[]'::jsonb END) c("value") WHERE a."object_type" = 'site' AND a."object_id" = "site"."id" AND c."value" ->> 0 = 'active'), "site"."created_at"::date) WHERE NOT "active";
+""",
+    )
 
 
 @step(22)
@@ -444,7 +538,22 @@ LATEST = max(STEPS)
 
 
 def current_version():
+    if database.is_postgres:
+        if not database.execute_sql("SELECT to_regclass('schema_version')").fetchone()[0]:
+            return 0
+        return database.execute_sql('SELECT "version" FROM "schema_version"').fetchone()[0]
     return database.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def _set_version(number):
+    if database.is_postgres:
+        database.execute_sql(
+            'CREATE TABLE IF NOT EXISTS "schema_version" ("version" INTEGER NOT NULL)'
+        )
+        database.execute_sql('DELETE FROM "schema_version"')
+        database.execute_sql('INSERT INTO "schema_version" ("version") VALUES (%s)', (int(number),))
+    else:
+        database.execute_sql(f"PRAGMA user_version = {int(number)}")
 
 
 def migrate(target=None):
@@ -457,6 +566,6 @@ def migrate(target=None):
     for number in range(version + 1, target + 1):
         with database.atomic():
             STEPS[number]()
-            database.execute_sql(f"PRAGMA user_version = {int(number)}")
+            _set_version(number)
         applied.append(number)
     return applied

@@ -1,4 +1,7 @@
-"""Fixtures: an app on a file database under tmp_path, its client, CLI runner, users, logins."""
+"""Fixtures: an app on a file database under tmp_path, its client, CLI runner, users, logins.
+
+With LIUSHOU_TEST_POSTGRES=1 the app's database is a fresh PostgreSQL database instead, made from
+a migrated template in a throwaway cluster (tests/pg_cluster.py) and dropped after the test."""
 
 import re
 import shutil
@@ -9,24 +12,52 @@ import pytest
 from liushou import create_app
 from liushou.db import database
 from liushou.services import SYSTEM
+from tests.pg_cluster import _TEMPLATE, POSTGRES, Cluster, _pg, app_database, fresh_postgres
+
+__all__ = ["POSTGRES", "app_database"]
 
 PASSWORD = "test1234pw"
+_DEMO = "liushou_demo"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashes():
-    """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
-    from liushou.services import accounts
+def _postgres_cluster():
+    """LIUSHOU_TEST_POSTGRES=1: one throwaway cluster for the run, with a migrated template."""
+    if not POSTGRES:
+        yield None
+        return
+    from liushou.migrations import migrate
 
-    accounts.HASH_METHOD = "pbkdf2:sha256:1000"
+    cluster = Cluster().start()
+    _pg["cluster"] = cluster
+    try:
+        cluster.execute(f"CREATE DATABASE {_TEMPLATE}")
+        database.init(cluster.url(_TEMPLATE))
+        with database.connection_context():
+            migrate()
+        database.init(None)
+        yield cluster
+    finally:
+        _pg["cluster"] = None
+        cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def _drop_postgres_databases():
+    yield
+    if _pg["made"]:
+        if not database.is_closed():
+            database.close()
+        while _pg["made"]:
+            _pg["cluster"].execute(f"DROP DATABASE {_pg['made'].pop()} WITH (FORCE)")
 
 
 def make_app(tmp_path, **extra):
     return create_app(
         {
             "TESTING": True,
-            "DATABASE": str(tmp_path / "test.sqlite3"),
+            "DATABASE": app_database(tmp_path),
             "SECRET_KEY": "test",
             "BACKUP_DIR": str(tmp_path / "backups"),
             **extra,
@@ -140,12 +171,19 @@ def login_as(client, users):
 def demo_db(tmp_path_factory):
     """A demo township built once per test run; copy it before writing to it."""
     base = tmp_path_factory.mktemp("demo")
-    app = create_app({"TESTING": True, "DATABASE": str(base / "demo.sqlite3"), "SECRET_KEY": "t"})
+    target = str(base / "demo.sqlite3")
+    if POSTGRES:  # a database to copy (CREATE DATABASE ... TEMPLATE), kept for the run
+        _pg["cluster"].execute(f"CREATE DATABASE {_DEMO} TEMPLATE {_TEMPLATE}")
+        target = _pg["cluster"].url(_DEMO)
+    app = create_app({"TESTING": True, "DATABASE": target, "SECRET_KEY": "t"})
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     if not database.is_closed():
         database.close()
+    if POSTGRES:
+        database.init(None)
+        return target
     return base / "demo.sqlite3"
 
 
@@ -153,8 +191,11 @@ def demo_db(tmp_path_factory):
 def demo_app(demo_db, tmp_path, monkeypatch):
     """An app on a private copy of the demo database."""
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_db, path)
+    if POSTGRES:
+        path = fresh_postgres(template=_DEMO)
+    else:
+        path = tmp_path / "demo.sqlite3"
+        shutil.copy(demo_db, path)
     app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():

@@ -36,14 +36,14 @@ def township(tmp_path, monkeypatch):
 
 def test_visits_and_logins_do_not_wait_behind_the_daily_recheck(township, monkeypatch):
     waits = []  # (thread name, started, seconds BEGIN waited)
-    begin = database.begin
+    begin = database.obj.begin  # the engine behind the deferred handle
 
     def timed_begin(lock_type=None):
         started = time.perf_counter()
         begin(lock_type)
         waits.append((threading.current_thread().name, started, time.perf_counter() - started))
 
-    monkeypatch.setattr(database, "begin", timed_begin)
+    monkeypatch.setattr(database.obj, "begin", timed_begin)
     with township.app_context():
         database.connect(reuse_if_open=True)
         village = Person.select().order_by(Person.id).first().village_id

@@ -6,6 +6,7 @@ from peewee import fn
 from werkzeug.exceptions import NotFound
 
 from .. import clock, settings
+from ..db import date_text
 from ..models.care import (
     CLOSED_STATUSES,
     Emergency,
@@ -89,10 +90,10 @@ def need_services(need):
 
 def services_by_month(scope, year):
     """{kind: [count per month, January first]} of services delivered in a year."""
-    month = fn.strftime("%m", Service.served_on)
+    month = date_text("%m", Service.served_on)
     rows = (
         scope.filter(Service.select(Service.kind, month.alias("m"), fn.COUNT(Service.id)), Service)
-        .where(fn.strftime("%Y", Service.served_on) == str(year))
+        .where(date_text("%Y", Service.served_on) == str(year))
         .group_by(Service.kind, month)
         .tuples()
     )

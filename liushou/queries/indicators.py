@@ -9,6 +9,7 @@ from datetime import timedelta
 from peewee import fn
 
 from .. import clock
+from ..db import date_text
 from ..models import Grid, Village
 from ..models.care import CLOSED_STATUSES, Emergency, Need, Service
 from ..models.persons import Person
@@ -72,7 +73,7 @@ def visits_per_month(scope, months=12, today=None):
     start = month_start(today)
     for _ in range(months - 1):
         start = month_before(start)
-    key = fn.strftime("%Y-%m", Visit.visited_on)
+    key = date_text("%Y-%m", Visit.visited_on)
     counts = dict(
         scope.filter(Visit.select(key, fn.COUNT(Visit.id)), Visit)
         .where(Visit.visited_on >= start)

@@ -2,9 +2,8 @@
 
 from datetime import date, timedelta
 
-from peewee import fn
-
 from .. import settings
+from ..db import date_text
 from ..models.persons import Person
 from ..models.visits import Pairing, VisitState
 from ..rules.categories import CHILD, DIFFICULT
@@ -56,12 +55,10 @@ def people(scope, kind, today: date):
     if kind == "subsidy":
         start = month_after(today)
         months = [f"{start.year - years}-{start.month:02d}" for years in _band_ages(start)]
-        return active.where(fn.strftime("%Y-%m", Person.birth_date).in_(months))
+        return active.where(date_text("%Y-%m", Person.birth_date).in_(months))
     if kind == "birthdays":
         days = [(today + timedelta(days=i)).strftime("%m-%d") for i in range(7)]
-        return active.where(
-            (Person.groups != "") & fn.strftime("%m-%d", Person.birth_date).in_(days)
-        )
+        return active.where((Person.groups != "") & date_text("%m-%d", Person.birth_date).in_(days))
     raise KeyError(kind)
 
 

@@ -1,0 +1,121 @@
+"""A throwaway PostgreSQL cluster for the tests (LIUSHOU_TEST_POSTGRES=1): initdb into a temporary
+folder, a unix socket only (no TCP), trust authentication, stopped and removed at the end.
+
+Needs Debian's `postgresql` package (its binaries under /usr/lib/postgresql/VERSION/bin) and the
+`pg` extra (psycopg). Run as root, the server runs as the `postgres` system user."""
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+USER = "liushou"
+POSTGRES = os.environ.get("LIUSHOU_TEST_POSTGRES") == "1"
+_TEMPLATE = "liushou_template"
+# The session's cluster (set by conftest's fixture) and the databases made for the current test.
+_pg = {"cluster": None, "made": [], "names": itertools.count(1)}
+
+
+def fresh_postgres(template=_TEMPLATE):
+    """The URL of a new PostgreSQL database copied from `template` (default: migrated; None:
+    empty), dropped when the test ends."""
+    cluster = _pg["cluster"]
+    name = f"t{next(_pg['names'])}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template or 'template0'}")
+    _pg["made"].append(name)
+    return cluster.url(name)
+
+
+def app_database(tmp_path, name="test.sqlite3"):
+    """The app database for a test: a file under tmp_path, or a fresh PostgreSQL database."""
+    return fresh_postgres() if POSTGRES else str(tmp_path / name)
+
+
+def empty_database(tmp_path, name="test.sqlite3"):
+    """A database with no schema yet: a new file under tmp_path, or an empty PostgreSQL one."""
+    return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
+
+
+def _bindir():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise RuntimeError("LIUSHOU_TEST_POSTGRES=1 needs PostgreSQL: apt-get install postgresql")
+
+
+class Cluster:
+    """start() → a running cluster; url(name) → its URL for database `name`; stop()."""
+
+    def __init__(self):
+        self.bindir = _bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="liushou-pg-"))
+        self.data = self.root / "data"
+        self.socket = self.root / "socket"
+        self._as = []
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            account = pwd.getpwnam("postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+            os.chmod(self.root, 0o755)
+            self.socket.mkdir()
+            for path in (self.root, self.socket):
+                os.chown(path, account.pw_uid, account.pw_gid)
+        else:
+            self.socket.mkdir()
+
+    def _run(self, *args):
+        subprocess.run(
+            [*self._as, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+    def start(self):
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=50 -c shared_buffers=32MB"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "start",
+        )
+        return self
+
+    def url(self, name="postgres"):
+        return f"postgresql://{USER}@/{name}?host={self.socket}"
+
+    def execute(self, sql, name="postgres"):
+        """Run one statement outside a transaction (CREATE/DROP DATABASE)."""
+        import psycopg
+
+        with psycopg.connect(self.url(name), autocommit=True) as con:
+            con.execute(sql)
+
+    def stop(self):
+        try:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
