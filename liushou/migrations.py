@@ -534,6 +534,24 @@ INSERT INTO "agreement_event" ("person_id", "signed_on", "recorded_at") SELECT "
 """)
 
 
+@step(25)
+def townships():
+    # Townships as a place level above villages, for a county's instance. A village or user of
+    # no township (every row at the upgrade) belongs to the instance's own township.
+    _script("""
+CREATE TABLE "township" ("id" INTEGER NOT NULL PRIMARY KEY, "code" VARCHAR(32) NOT NULL, "name" VARCHAR(64) NOT NULL, "sort_order" INTEGER NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "township_code" ON "township" ("code");
+ALTER TABLE "village" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "village_township_id" ON "village" ("township_id");
+ALTER TABLE "app_user" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "app_user_township_id" ON "app_user" ("township_id");
+""")
+
+
+# TEMP stand-ins, lead drops on merge
+for _n in (23, 24):
+    STEPS.setdefault(_n, lambda: None)
+
 LATEST = max(STEPS)
 
 

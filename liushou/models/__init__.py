@@ -11,7 +11,7 @@ from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
 from .orgs import Membership, Organisation
 from .persons import Person
-from .places import Grid, Village
+from .places import Grid, Township, Village
 from .records import Activity, Attendance, Benefit, CheckUp, Site
 from .review import ReviewItem
 from .settings import Setting
@@ -21,6 +21,7 @@ from .tier_events import TierEvent
 from .visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 
 ALL_MODELS = [
+    Township,
     Village,
     Grid,
     User,

@@ -4,7 +4,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 
 from .. import clock
 from ..db import BaseModel
-from .places import Grid, Village
+from .places import Grid, Township, Village
 
 # role code -> Chinese label; the codes are what `create-user --role` takes.
 ROLES = {
@@ -35,6 +35,8 @@ class User(BaseModel):
     display_name = CharField(max_length=64)
     role = CharField(max_length=16)
     village = ForeignKeyField(Village, null=True, backref="users", on_delete="RESTRICT")
+    # On a county's instance, the township a township-level user belongs to (None: all of them).
+    township = ForeignKeyField(Township, null=True, backref="users", on_delete="RESTRICT")
     phone = CharField(max_length=32, default="")
     password_hash = CharField(max_length=256)
     active = BooleanField(default=True)
