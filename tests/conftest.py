@@ -140,7 +140,14 @@ def login_as(client, users):
 def demo_db(tmp_path_factory):
     """A demo township built once per test run; copy it before writing to it."""
     base = tmp_path_factory.mktemp("demo")
-    app = create_app({"TESTING": True, "DATABASE": str(base / "demo.sqlite3"), "SECRET_KEY": "t"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(base / "demo.sqlite3"),
+            "FILES_DIR": str(base / "files"),  # the demo's photos
+            "SECRET_KEY": "t",
+        }
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
@@ -155,6 +162,8 @@ def demo_app(demo_db, tmp_path, monkeypatch):
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
     path = tmp_path / "demo.sqlite3"
     shutil.copy(demo_db, path)
+    if (demo_db.parent / "files").is_dir():
+        shutil.copytree(demo_db.parent / "files", tmp_path / "instance" / "files")
     app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():

@@ -122,22 +122,24 @@ def _roster(rng, people, actor, spec, today):
         born = people.born(today, 60, 80)
         lines.append((people.name(sex, born), people.id_number(born, sex), ""))
     lines.append((people.name("男", people.born(today, 40, 50)), spec["bad_id"], ""))
+    yesterday = today - timedelta(days=1)
     book = Workbook()
     sheet = book.active
-    sheet.append([spec["title"].format(year=today.year)])
+    sheet.append([spec["title"].format(year=yesterday.year)])
     sheet.append(["序号", "姓名", "身份证号", "家庭住址"])
     for i, line in enumerate(lines, start=1):
         sheet.append([i, *line])
     out = io.BytesIO()
     book.save(out)
-    compare_roster(
-        actor,
-        EVERYWHERE,
-        {"kind": "dibao"},
-        out.getvalue(),
-        filename=spec["filename"].format(year=today.year),
-        today=today,
-    )
+    with clock.freeze(datetime.combine(yesterday, time(15, 20))):  # uploaded yesterday
+        compare_roster(
+            actor,
+            EVERYWHERE,
+            {"kind": "dibao"},
+            out.getvalue(),
+            filename=spec["filename"].format(year=yesterday.year),
+            today=yesterday,
+        )
 
 
 def _photo(rng, actor, row, village_id, today):
