@@ -25,7 +25,7 @@ from ..services import SYSTEM
 
 BATCH = 50000
 # The tables of millions of rows at county scale, only written (never read) while building.
-BIG = ("visit", "visit_person", "visit_helper", "audit_log")
+BIG = ("visit", "visit_person", "visit_helper", "checkin", "audit_log")
 # Fields whose Python values sqlite3 stores just as peewee would (str, int, bool, date,
 # datetime, None): handed over as they are.
 PLAIN = (
