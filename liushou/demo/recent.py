@@ -52,7 +52,10 @@ def build_recent(rng, people, today):
     for row, child in zip(spec["emergencies"], free, strict=False):
         _emergency(Actor(cadre), row, spec["emergency_steps"], child)
     rest = free[len(spec["emergencies"]) :]
-    suggested = next((p for p in reversed(rest) if not p.disability_kind), None)
+    suggested = next(
+        (p for p in reversed(rest) if not p.disability_kind and DIFFICULT not in p.group_list),
+        None,
+    )
     if suggested is not None:
         _suggestion(spec["suggestion"], suggested, today)
     _roster(rng, people, Actor(township), spec["crosscheck"], today)
@@ -99,7 +102,6 @@ def _suggestion(spec, child, today):
     values.update(
         disability_kind=spec["disability_kind"], disability_grade=spec["disability_grade"]
     )
-    assert DIFFICULT not in child.group_list
     save_person(SYSTEM, EVERYWHERE, values, child, today=today)
 
 
