@@ -36,7 +36,6 @@ def build_recent(rng, people, today):
     turned on (the suggestion's record is the township's own edit)."""
     spec = vocab.recent()
     cadre = User.get(User.username == "cun01")
-    township = User.get(User.role == "township")
     children = list(
         Person.active()
         .where((Person.village == cadre.village_id) & Person.groups.contains(CHILD))
@@ -58,7 +57,7 @@ def build_recent(rng, people, today):
     )
     if suggested is not None:
         _suggestion(spec["suggestion"], suggested, today)
-    _roster(rng, people, Actor(township), spec["crosscheck"], today)
+    _roster(rng, people, Actor(cadre), spec["crosscheck"], today)
     for row in spec["photos"]:
         _photo(rng, Actor(cadre), row, cadre.village_id, today)
 
@@ -106,18 +105,29 @@ def _suggestion(spec, child, today):
 
 
 def _roster(rng, people, actor, spec, today):
-    """A 低保 roster: persons of 低保 households, a few of households not marked 低保, one the
-    register lacks and a line with a wrong ID number; compared and kept, nothing applied."""
+    """A 低保 roster of the cadre's village: persons of 低保 households, a few heads of households
+    not marked 低保, one the register lacks and a line with a wrong ID number; compared and
+    kept, nothing applied. (A village's upload: its findings stay in the village, so a county's
+    demo keeps a short comparison too.)"""
+    village = actor.user.village_id
     persons = (
-        Person.active()
+        Person.select(Person, Household)
         .join(Household)
-        .where(Person.id_number != "")
+        .where(
+            (Person.village == village)
+            & (Person.id_number != "")
+            & Person.exited_on.is_null()
+            & Person.voided_at.is_null()
+        )
         .order_by(Person.id)
-        .select(Person, Household)
     )
-    on = [p for p in persons if p.household.dibao]
-    off = [p for p in persons if not p.household.dibao and p.household.head_name == p.name]
-    listed = on[: spec["matched"]] + off[: spec["unmarked"]]
+    on = list(persons.where(Household.dibao).limit(spec["matched"]))
+    off = list(
+        persons.where(~Household.dibao & (Household.head_name == Person.name)).limit(
+            spec["unmarked"]
+        )
+    )
+    listed = on + off
     lines = [(p.name, p.id_number, p.household.address) for p in listed]
     for _ in range(spec["unknown"]):
         sex = rng.choice("男女")
@@ -136,10 +146,11 @@ def _roster(rng, people, actor, spec, today):
     with clock.freeze(datetime.combine(yesterday, time(15, 20))):  # uploaded yesterday
         compare_roster(
             actor,
-            EVERYWHERE,
+            Scope.for_user(actor.user),
             {"kind": "dibao"},
             out.getvalue(),
             filename=spec["filename"].format(year=yesterday.year),
+            village=village,
             today=yesterday,
         )
 
