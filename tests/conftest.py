@@ -18,6 +18,7 @@ __all__ = ["POSTGRES", "app_database"]
 
 PASSWORD = "test1234pw"
 _DEMO = "liushou_demo"
+_DEMO_FILES = []  # the demo's folder (its photos are copied into each demo_app instance)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -171,11 +172,19 @@ def login_as(client, users):
 def demo_db(tmp_path_factory):
     """A demo township built once per test run; copy it before writing to it."""
     base = tmp_path_factory.mktemp("demo")
+    _DEMO_FILES[:] = [base]
     target = str(base / "demo.sqlite3")
     if POSTGRES:  # a database to copy (CREATE DATABASE ... TEMPLATE), kept for the run
         _pg["cluster"].execute(f"CREATE DATABASE {_DEMO} TEMPLATE {_TEMPLATE}")
         target = _pg["cluster"].url(_DEMO)
-    app = create_app({"TESTING": True, "DATABASE": target, "SECRET_KEY": "t"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": target,
+            "FILES_DIR": str(base / "files"),  # the demo's photos
+            "SECRET_KEY": "t",
+        }
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
@@ -196,6 +205,8 @@ def demo_app(demo_db, tmp_path, monkeypatch):
     else:
         path = tmp_path / "demo.sqlite3"
         shutil.copy(demo_db, path)
+    if (_DEMO_FILES[0] / "files").is_dir():
+        shutil.copytree(_DEMO_FILES[0] / "files", tmp_path / "instance" / "files")
     app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():

@@ -3,7 +3,8 @@
 The data it is made of (names, villages, helpers, activities, needs by group …) lives in the
 top-level fixtures/ folder; this package only decides who is where: `registry` makes households
 and persons, `care` helpers, pairings and visits, `records` needs, benefits, activities,
-`orgs` associations and teams."""
+`orgs` associations and teams, `recent` the last weeks (open emergencies, a suggestion, a
+roster compared, photos), `review` the changes waiting for the township."""
 
 import random
 import secrets
@@ -21,6 +22,7 @@ from .bulk import Rows, foreign_keys_checked_after, indexes_after
 from .care import build_care
 from .dates import entered_on_their_day
 from .orgs import build_orgs
+from .recent import build_recent
 from .records import build_records
 from .registry import build_registry
 from .review import build_review
@@ -91,6 +93,7 @@ def build(persons=300, seed=1, password=None):
             entered_on_their_day()
             backfill_completeness(today)  # rows were written in bulk, past the services
         database.pragma("cache_size", PRAGMAS["cache_size"])
+        build_recent(rng, people, today)
         build_review(rng, people, today)
     return {
         "villages": len(villages),

@@ -25,7 +25,7 @@ from ..services import SYSTEM
 
 BATCH = 50000
 # The tables of millions of rows at county scale, only written (never read) while building.
-BIG = ("visit", "visit_person", "visit_helper", "audit_log")
+BIG = ("visit", "visit_person", "visit_helper", "checkin", "audit_log")
 # Fields whose Python values sqlite3 stores just as peewee would (str, int, bool, date,
 # datetime, None): handed over as they are.
 PLAIN = (
@@ -61,14 +61,15 @@ class Rows:
             self.flush()  # every model, parents first: a row's foreign keys exist before it
         return row_id
 
-    def audit(self, action, model, row_id, label, changes):
-        """An audit row as services.audit.record writes it, by the system."""
+    def audit(self, action, model, row_id, label, changes, actor=SYSTEM, at=None):
+        """An audit row as services.audit.record writes it, by the system (or `actor`, at the
+        moment `at` of a row dated in the past)."""
         self.add(
             AuditLog,
-            at=clock.now(),
-            user_id=SYSTEM.user_id,
-            username=SYSTEM.username,
-            ip=SYSTEM.ip or "",
+            at=at or clock.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            ip=actor.ip or "",
             action=action,
             object_type=model._meta.table_name,
             object_id=row_id,

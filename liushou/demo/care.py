@@ -3,16 +3,25 @@
 Helpers come from fixtures/helpers.csv; a person is paired with, and visited by, helpers who
 serve his groups (a 儿童主任 with children, a 村医 with elders)."""
 
-from datetime import timedelta
+import json
+from datetime import datetime, time, timedelta
 
 from ..models import User
 from ..models.households import Household
 from ..models.persons import Person
 from ..models.tier_events import TierEvent
-from ..models.visits import ASPECTS, Pairing, Visit, VisitHelper, VisitPerson, VisitState
+from ..models.visits import (
+    ASPECTS,
+    CheckIn,
+    Pairing,
+    Visit,
+    VisitHelper,
+    VisitPerson,
+    VisitState,
+)
 from ..rules import visits as rules
 from ..scope import Scope
-from ..services import SYSTEM
+from ..services import SYSTEM, Actor
 from ..services.helpers import save_helper, set_village_posts
 from ..services.visits import cycles, talk_days, tier_facts, tier_rules
 from . import vocab
@@ -79,6 +88,7 @@ def build_care(rng, villages, grids, people, today, rows):
             if fit and rng.random() < 0.3:
                 _pair(rows, rng.choice(fit), person, today - timedelta(days=300), primary=False)
     last = _visits(rng, persons, helpers_by_village, today, rows)
+    _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows)
     rows.flush()
     _states(rows, last, first_start, today)
     return sum(len(m) for m in helpers_by_village.values())
@@ -140,6 +150,8 @@ def _visits(rng, persons, helpers_by_village, today, rows):
     """A year of visits for every person, written in bulk; returns {person id: last visit}."""
     findings = vocab.findings()
     methods, method_weights = vocab.mix("visit_methods")
+    spec = vocab.recent()["items"]
+    noted_since = today - timedelta(days=spec["days"])
     seen, last, visitors_of, notes_of = {}, {}, {}, {}
     for person in persons:
         groups = person.group_list
@@ -186,8 +198,76 @@ def _visits(rng, persons, helpers_by_village, today, rows):
                 method=method,
                 **noted,
             )
-            rows.add(VisitPerson, visit=visit, person=person.id)
+            items = _items(rng, spec, groups) if day >= noted_since else ""
+            rows.add(VisitPerson, visit=visit, person=person.id, items=items)
             rows.add(VisitHelper, visit=visit, helper=rng.choice(visitors).id)
             last[person.id] = (day, noted)
             day += timedelta(days=interval + rng.randint(-3, 3))
     return {pid: Visit(visited_on=day, **noted) for pid, (day, noted) in last.items()}
+
+
+def _items(rng, spec, groups):
+    """The visit items of a person seen (JSON [[item, status, note]], as read_items in
+    services/visits.py stores them): mostly 正常, now and then 关注 or 有问题 with a note."""
+    out = []
+    for item in rules.items_for(groups):
+        roll = rng.random()
+        if roll < spec["problem"]:
+            status = rules.ITEM_PROBLEM
+        elif roll < spec["problem"] + spec["attention"]:
+            status = "关注"
+        else:
+            out.append([item, rules.ITEM_STATUSES[0], ""])
+            continue
+        notes = spec["notes"].get(item) or [""]
+        out.append([item, status, rng.choice(notes)])
+    return json.dumps(out, ensure_ascii=False) if out else ""
+
+
+def _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows):
+    """一敲门 check-ins over the last weeks for the elders of each village's grid worker's grid,
+    by him, as services.checkins.check_in records them (today's are left to do)."""
+    spec = vocab.recent()["checkins"]
+    methods, weights = list(spec["methods"]), list(spec["methods"].values())
+    workers = {
+        v: next(h for r, h in made if r["kind"] == "网格员")
+        for v, made in helpers_by_village.items()
+    }
+    users = {u.id: u for u in User.select()}
+    for person in persons:
+        if "留守老人" not in person.group_list:
+            continue
+        if person.grid_id != grid_of_worker[person.village_id]:
+            continue
+        worker = workers[person.village_id]
+        actor = Actor(users.get(worker.user_id)) if worker.user_id else SYSTEM
+        for back in range(spec["days"], 0, -1):
+            day = today - timedelta(days=back)
+            if day < person.created_at.date() or rng.random() >= spec["share"]:
+                continue
+            minutes = rng.randint(0, 4 * 60 - 1)
+            at = datetime.combine(day, time(spec["first_hour"])) + timedelta(minutes=minutes)
+            method = rng.choices(methods, weights)[0]
+            row_id = rows.add(
+                CheckIn,
+                person=person.id,
+                helper=worker.id,
+                at=at,
+                on=day,
+                method=method,
+                created_by=actor.user_id,
+                created_at=at,
+            )
+            rows.audit(
+                "create",
+                CheckIn,
+                row_id,
+                f"{person.name} 一敲门 平安",
+                [
+                    ("at", None, f"{at:%Y-%m-%d %H:%M}"),
+                    ("method", None, method),
+                    ("helper", None, worker.name),
+                ],
+                actor=actor,
+                at=at,
+            )

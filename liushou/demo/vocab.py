@@ -8,11 +8,13 @@ from ..fixtures import FixtureError
 from ..models.care import NEED_KINDS
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS
 from ..models.orgs import MEMBER_ROLES, ORG_KINDS
-from ..models.persons import SELF_CARE
+from ..models.persons import DISABILITY_GRADES, DISABILITY_KINDS, SELF_CARE
 from ..models.records import ACTIVITY_KINDS, SITE_KINDS
 from ..models.visits import ASPECTS, VISIT_METHODS
+from ..rules import emergency as emergency_rules
 from ..rules.categories import GROUPS
 from ..rules.idcard import check_digit
+from ..rules.visits import CHECKIN_METHODS, VISIT_ITEMS
 
 ANYONE = "*"
 
@@ -99,6 +101,29 @@ def orgs():
             _check("vocab.toml", "org activity", row["activity"]["kind"], ACTIVITY_KINDS)
     for role in spec["roles"]:
         _check("vocab.toml", "org role", role, MEMBER_ROLES)
+    return spec
+
+
+def recent():
+    """The demo's last weeks (recent.toml), checked against the models' and rules' choices."""
+    spec = fixtures.toml("recent.toml")
+    file = "recent.toml"
+    for method in spec["checkins"]["methods"]:
+        _check(file, "check-in method", method, CHECKIN_METHODS)
+    items = {i for names in VISIT_ITEMS.values() for i in names}
+    for item in spec["items"]["notes"]:
+        _check(file, "visit item", item, items)
+    for row in spec["emergencies"]:
+        _check(file, "emergency kind", row["kind"], emergency_rules.KINDS)
+        for code in row["done"]:
+            _check(file, "emergency step", code, tuple(emergency_rules.STEPS))
+        for target in row["calls"]:
+            _check(file, "call", target, ("carer", "away", "helper"))
+    _check(file, "step how", spec["emergency_steps"]["how"], emergency_rules.HOW)
+    _check(file, "disability kind", spec["suggestion"]["disability_kind"], DISABILITY_KINDS)
+    _check(file, "disability grade", spec["suggestion"]["disability_grade"], DISABILITY_GRADES)
+    for row in spec["photos"]:
+        _check(file, "photo owner", row["owner"], ("activity", "visit"))
     return spec
 
 
