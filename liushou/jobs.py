@@ -99,7 +99,7 @@ def start_daily(database_path, log=print, every=600, delay=0):
             try:
                 if not done_today():
                     code = run_in_child(database_path)
-                    if code:
+                    if code and not _stopped:
                         log(f"daily recheck failed: exit code {code}")
             except Exception as e:  # keep serving; the next round tries again
                 log(f"daily recheck failed: {e}")
