@@ -16,10 +16,10 @@ import signal
 import threading
 import time
 
-# glibc's malloc: at most two arenas (one per core here, instead of eight per core: each of
-# waitress's threads would otherwise keep its own free memory), and large blocks always given
-# back to the system when freed (a fixed mmap threshold: the default one rises with the largest
-# freed block, e.g. scrypt's 32 MB at a login, after which such blocks stay in an arena).
+# glibc's malloc: at most two arenas (instead of eight per core: each of waitress's threads
+# would otherwise keep its own free memory), and large blocks always given back to the system
+# when freed (a fixed mmap threshold: the default one rises, up to 32 MB, with the largest block
+# freed, after which blocks that size stay in an arena).
 M_ARENA_MAX, M_MMAP_THRESHOLD = -8, -3
 ARENAS, MMAP_THRESHOLD = 2, 256 * 1024
 DAILY_JOB_DELAY = 5  # seconds after listening: the first pages go first
