@@ -2,6 +2,7 @@
 prints against the real server on loopback; stops by itself.
 
     .venv/bin/python benchmarks/load.py [--users 50] [--seconds 300] [--persons 3000]
+    .venv/bin/python benchmarks/load.py --db /tmp/copy.sqlite3 --password PW   # a copy: it writes
 
 Reports requests, errors (any non-2xx/3xx, any "database is locked"), p50/p95/p99 per action.
 """
@@ -66,7 +67,7 @@ class Client:
         return match.group(1).decode() if match else "", data.decode("utf-8", "replace")
 
 
-def user_loop(port, username, deadline, results, rng):
+def user_loop(port, username, deadline, results, rng, password=PASSWORD):
     client = Client(port, username)
 
     def timed(action, method, path, form=None):
@@ -81,7 +82,7 @@ def user_loop(port, username, deadline, results, rng):
 
     token, _ = client.token("/login")
     timed(
-        "login", "POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": token}
+        "login", "POST", "/login", {"username": username, "password": password, "csrf_token": token}
     )
     token, html = client.token("/persons")
     person_ids = [int(i) for i in re.findall(r'href="/persons/(\d+)"', html)] or [1]
@@ -130,7 +131,8 @@ def main():
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=int, default=300)
     ap.add_argument("--persons", type=int, default=3000)
-    ap.add_argument("--db")
+    ap.add_argument("--db", help="use this database (a copy: logins and visits are written)")
+    ap.add_argument("--password", default=PASSWORD, help="the demo users' password")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = args.db or str(work / "load.sqlite3")
@@ -155,7 +157,14 @@ def main():
         threads = [
             threading.Thread(
                 target=user_loop,
-                args=(port, USERS[i % len(USERS)], deadline, results, random.Random(i)),
+                args=(
+                    port,
+                    USERS[i % len(USERS)],
+                    deadline,
+                    results,
+                    random.Random(i),
+                    args.password,
+                ),
             )
             for i in range(args.users)
         ]

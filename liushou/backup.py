@@ -379,18 +379,22 @@ def hold(db_path):
         return None
 
 
-def start_nightly(db_path, backup_dir, hour=2, every=600, log=print, stop=None, files_dir=None):
+def start_nightly(
+    db_path, backup_dir, hour=2, every=600, log=print, stop=None, files_dir=None, delay=0
+):
     """A daemon thread in the server process that makes the day's copy after `hour` o'clock,
     checking every `every` seconds until `stop` (an Event) is set. A systemd timer running
     `flask --app app backup` may run too: a second copy on the same day replaces the first.
 
     The thread also holds one connection to the database for the server's life, so the -wal
-    stays beside it and `restore` (see _set_aside) knows the server is running and refuses."""
+    stays beside it and `restore` (see _set_aside) knows the server is running and refuses.
+    The first look is `delay` seconds after the start (the server's first pages go first)."""
     stop = stop or threading.Event()
     keeper = hold(db_path)
 
     def loop():
         try:
+            stop.wait(delay)
             while not stop.is_set():
                 if nightly_due(backup_dir, clock.now(), hour):
                     try:

@@ -4,8 +4,6 @@ import base64
 import io
 from functools import lru_cache
 
-import segno
-
 from . import settings
 from .queries import printouts as queries
 
@@ -21,6 +19,8 @@ def contact_qr(name, phone, org=""):
     PNG rather than SVG: WeasyPrint writes PNGs several times faster, and one image per
     distinct cadre is reused across every card of his households.
     """
+    import segno  # imported where used: the server starts without it
+
     fields = [f"N:{_escape(name)}", f"TEL:{_escape(phone)}"]
     if org:
         fields.append(f"NOTE:{_escape(org)}")

@@ -10,16 +10,12 @@ from flask.cli import with_appcontext
 
 from . import cli_backup
 from .db import database
-from .demo import build
 from .migrations import LATEST, migrate
 from .models import ROLES, Grid, Village
 from .models.accounts import HELPER_ROLES
-from .printing.doctor import checks
 from .scope import Scope
 from .services import SYSTEM, ValidationError
 from .services.accounts import create_user as create
-from .services.importing import apply, plan
-from .xlsx_io import WorkbookError, read_rows
 
 
 def init_app(app):
@@ -119,6 +115,7 @@ def places():
 @click.option("--if-empty", is_flag=True, help="数据库已有村（社区）时什么也不做")
 def demo(persons, seed, password, if_empty):
     """Build a believable demo township."""
+    from .demo import build  # the commands' own modules load when the command runs
 
     with database.connection_context():
         migrate()
@@ -144,6 +141,7 @@ def demo(persons, seed, password, if_empty):
 @click.command("doctor")
 def doctor():
     """Check what printing needs: a CJK font through fontconfig and HarfBuzz's subsetter."""
+    from .printing.doctor import checks
 
     bad = 0
     for ok, message in checks():
@@ -160,6 +158,8 @@ def doctor():
 @click.option("--dry-run", is_flag=True, help="只预览，不写入")
 def import_xlsx(file, village_code, dry_run):
     """Import a village ledger workbook, as the import page does."""
+    from .services.importing import apply, plan
+    from .xlsx_io import WorkbookError, read_rows
 
     with database.connection_context():
         village = Village.get_or_none(Village.code == village_code)

@@ -1,15 +1,28 @@
 """The server's daily job: categories re-derived and visit states brought up to the day.
 
-Runs in one daemon thread of the serving process (started by app.py), at start-up and then
-whenever the date has changed, so no page ever writes on a GET to catch up.
+The serving process (app.py) starts one daemon thread that checks, at start-up and then every
+few minutes, whether today's job has run; if not, it runs the job in a child process
+(`python -m liushou.jobs`), so no page ever writes on a GET to catch up. A child process, not a
+thread of the server: at 100,000 persons the job is minutes of Python work, which in the
+server's process would hold its interpreter lock against every page, and whose memory would
+stay with the server afterwards. The job commits in short batches (db.in_batches), so writers
+never wait long behind it.
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
 from . import clock, settings
 from .db import database
+from .models import Setting
 from .services.persons import daily_recheck
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # `liushou` importable here
+PARENT = "LIUSHOU_JOB_PARENT"  # the server's pid, given to the job's process
+PR_SET_PDEATHSIG = 1
 
 
 def run_daily(today=None):
@@ -27,15 +40,67 @@ def run_daily(today=None):
             database.close()
 
 
-def start_daily(log=print, every=600):
-    """A daemon thread that runs the daily job now and then checks every `every` seconds."""
+def done_today(today=None):
+    """Has today's job run (one indexed read)?"""
+    today = today or clock.today()
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        return Setting.value_on("categories_checked_on", today) == today.isoformat()
+    finally:
+        if opened:
+            database.close()
+
+
+_child = None
+_child_lock = threading.Lock()
+_stopped = False
+
+
+def run_in_child(database_path):
+    """Run today's job in a child process (same interpreter, same instance settings, database
+    `database_path`) and wait for it; returns its exit code (None if stopping)."""
+    global _child
+    env = {**os.environ, "LIUSHOU_DATABASE": str(database_path), PARENT: str(os.getpid())}
+    with _child_lock:
+        if _stopped:
+            return None
+        _child = subprocess.Popen([sys.executable, "-m", "liushou.jobs"], env=env, cwd=ROOT)
+    try:
+        return _child.wait()
+    finally:
+        with _child_lock:
+            _child = None
+
+
+def stop():
+    """End a running job process (its open batch rolls back; the next start does the day's
+    job again) and start no other."""
+    global _stopped
+    with _child_lock:
+        _stopped = True
+        child = _child
+    if child is not None and child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def start_daily(database_path, log=print, every=600, delay=0):
+    """A daemon thread that, after `delay` seconds, runs the daily job in a child process when
+    it has not run today, then checks again every `every` seconds."""
 
     def loop():
-        while True:
+        time.sleep(delay)
+        while not _stopped:
             try:
-                changed = run_daily()
-                if changed is not None:
-                    log(f"daily recheck: {changed} persons changed category")
+                if not done_today():
+                    code = run_in_child(database_path)
+                    if code and not _stopped:
+                        log(f"daily recheck failed: exit code {code}")
             except Exception as e:  # keep serving; the next round tries again
                 log(f"daily recheck failed: {e}")
             time.sleep(every)
@@ -43,3 +108,37 @@ def start_daily(log=print, every=600):
     thread = threading.Thread(target=loop, name="daily-recheck", daemon=True)
     thread.start()
     return thread
+
+
+def _end_with_parent():
+    """Linux: the job ends when the server does, even if the server is killed outright (a
+    second job would otherwise run beside the next server's)."""
+    parent = os.environ.get(PARENT)
+    if not parent:
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):  # the server died before prctl
+        raise SystemExit(0)
+
+
+def main():
+    """`python -m liushou.jobs`: today's job, in its own process (started by start_daily)."""
+    from . import create_app
+
+    _end_with_parent()
+
+    app = create_app()
+    with app.app_context():
+        changed = run_daily()
+    if changed is not None:
+        print(f"daily recheck: {changed} persons changed category", flush=True)
+
+
+if __name__ == "__main__":
+    main()

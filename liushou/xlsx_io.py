@@ -5,12 +5,6 @@ import io
 import zipfile
 from xml.parsers import expat
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.packaging.relationship import get_rels_path
-from openpyxl.reader.excel import ExcelReader, _find_workbook_part
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
-
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20000
 # The template has 23 columns; a village's own sheet may carry a few more (序号, 户主, ...).
@@ -43,6 +37,8 @@ def read_rows(data, max_rows=MAX_ROWS):
     Only the first MAX_COLUMNS columns are read; a sheet that declares more is refused before a
     row is built, and at most MAX_CELLS cells are ever built. Any failure while reading becomes
     a WorkbookError with a message for the user."""
+    from openpyxl import load_workbook  # imported where used: the server starts without it
+
     _check_container(data)
     try:
         _check_parts(data)
@@ -92,6 +88,10 @@ def _check_container(data):
 def _check_parts(data):
     """Refuse, before openpyxl builds anything, a part it would hold whole that is larger than
     any real ledger's, and a first sheet whose rows carry more XML than their cells need."""
+    from openpyxl.packaging.relationship import get_rels_path
+    from openpyxl.reader.excel import ExcelReader, _find_workbook_part
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+
     reader = ExcelReader(io.BytesIO(data), read_only=True, keep_links=False)
     sizes = {info.filename: info.file_size for info in reader.archive.infolist()}
     too_big = WorkbookError("文件内容异常（部件过大），已拒绝导入")
@@ -191,6 +191,9 @@ def safe_cell(value):
 
 def workbook(title, header, rows, sheet_name="台账", notes=None):
     """An .xlsx: a merged title row, the header, one row per record; bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name
@@ -223,6 +226,9 @@ def sheet_workbook(title, lines, bands, header, rows, formats, footer, sheet_nam
 
     `rows` are [(label, [values])]; `formats` one openpyxl number format (or None) per value
     column; `bands` [(band, span)] over the value columns; a None value is left empty."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
     width = len(header) + 1
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)

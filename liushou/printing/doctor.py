@@ -4,6 +4,7 @@ WeasyPrint (with Pango) loadable."""
 import ctypes.util
 import shutil
 import subprocess
+import sys
 
 from .render import CJK_FAMILY
 
@@ -38,11 +39,18 @@ def checks():
                 "否则生成 PDF 会慢 10–40 倍",
             )
         )
-    try:
-        # Loading WeasyPrint is itself the check (it needs Pango), so it is imported here only.
-        import weasyprint
-    except OSError as e:  # Pango missing
-        out.append((False, f"WeasyPrint 无法加载（缺少 Pango？）：{e}"))
-    else:
-        out.append((True, f"WeasyPrint {weasyprint.__version__}"))
+    # Loading WeasyPrint is itself the check (it needs Pango). In a child interpreter: the
+    # server runs these checks at start and keeps none of WeasyPrint's 20 MB (only the PDF
+    # workers load it).
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import weasyprint; print(weasyprint.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if loaded.returncode == 0:
+        out.append((True, f"WeasyPrint {loaded.stdout.strip()}"))
+    else:  # Pango missing (OSError) or WeasyPrint not installed
+        error = (loaded.stderr.strip().splitlines() or ["?"])[-1]
+        out.append((False, f"WeasyPrint 无法加载（缺少 Pango？）：{error}"))
     return out

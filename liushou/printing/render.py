@@ -10,14 +10,6 @@ import re
 from pathlib import Path
 
 from flask import current_app
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    FloatObject,
-    NameObject,
-)
 
 from .. import clock, settings
 from .worker import LAYER_ID_PREFIX, layout, local_fetcher, pdf  # noqa: F401 (re-exported)
@@ -85,6 +77,8 @@ def _glyph_ids(font):
 def _shared_resources(readers, glyphs):
     """The one resource dictionary every page can use, as {category: {name: object}}, or
     None when the chunks cannot share one (then `join` keeps each chunk's own)."""
+    from pypdf.generic import DictionaryObject  # pypdf: imported on the first print only
+
     fonts = {name: ref for name, ref in glyphs.pages[0]["/Resources"].get("/Font", {}).items()}
     covered = {name: _glyph_ids(ref.get_object()) for name, ref in fonts.items()}
     shared = {"/Font": fonts}
@@ -168,6 +162,8 @@ def pdf_joined(htmls, base):
 
 
 def _stream(data, **entries):
+    from pypdf.generic import DecodedStreamObject, NameObject
+
     stream = DecodedStreamObject()
     stream.set_data(data)
     stream = stream.flate_encode()
@@ -181,6 +177,8 @@ def _forms(writer, reader, batch, resources=None):
 
     `resources`: the shared resource dictionary every page uses; else each form keeps its
     page's own (a layer document with its own fonts)."""
+    from pypdf.generic import ArrayObject, FloatObject, NameObject
+
     forms = {}
     # One page per layer: a card-sized page whose content is fixed in height.
     for layer, page in zip(batch.layers, reader.pages, strict=False):
@@ -199,6 +197,8 @@ def _forms(writer, reader, batch, resources=None):
 
 def _draw_layers(writer, page, places, mapping, forms):
     """Draw the layers' forms on a page added to `writer`, each at its place."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
     if not places:
         return
     height = float(page.mediabox.height)
@@ -233,6 +233,9 @@ def join(parts, glyphs=None, layers=None, batch=None):
     `layers`: the PDF of `batch.layer_html`, written like the chunks (without fonts when
     `glyphs` is given); its pages are drawn as forms at the places the chunks report.
     """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject
+
     parts = [p if isinstance(p, tuple) else (p, None) for p in parts]
     if len(parts) == 1 and glyphs is None and layers is None:
         return parts[0][0]

@@ -18,8 +18,6 @@ import unicodedata
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from ..db import database
 from ..instance_files import FILE_MODE, private_dir
 from ..models.files import OWNER_KINDS, Attachment
@@ -33,7 +31,6 @@ MAX_PDF_BYTES = 10 * 1024 * 1024
 # decode to gigabytes) does not. Pillow warns above this and refuses above twice this; both are
 # refusals here.
 MAX_PIXELS = 50_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # A PNG or WebP is decoded at full size (only a JPEG decodes at a reduced scale), from an upload
 # of a few KB: a 49 MP one took 0.4 GB (PNG) to 0.75 GB (WebP). Their limit is lower (a scanned
 # A4 page at 300 dpi has 9 MP, a phone's screenshot 3), and at most two photos are decoded at
@@ -88,8 +85,17 @@ def _extension_ok(name, allowed):
     return ext == "" or ext in allowed  # a camera capture may come without a name
 
 
+def _pil():
+    """Pillow with our pixel limit, imported on the first photo (the server starts without it)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    return Image, ImageOps, UnidentifiedImageError
+
+
 def _photo(data):
     """(clean JPEG bytes, width, height, thumbnail bytes) or ValidationError."""
+    Image, ImageOps, UnidentifiedImageError = _pil()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -131,6 +137,7 @@ def _photo(data):
 
 def _thumbnail(img):
     """A JPEG of at most THUMB_SIDE px, under THUMB_MAX_BYTES."""
+    Image = _pil()[0]
     thumb = img.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     for quality in (70, 55, 40, 25):

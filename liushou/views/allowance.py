@@ -6,8 +6,6 @@ import io
 from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 
 from .. import clock
 from ..auth import current_actor, disclosure
@@ -219,6 +217,9 @@ def roster_file(ext):
 def _book(title, header, lines, tail, widths):
     """A printable sheet: merged title, a header row repeated on every printed page, thin
     borders, portrait A4 fitted to the page width, then `tail` rows (signature lines)."""
+    from openpyxl import Workbook  # imported where used: the server starts without it
+    from openpyxl.styles import Alignment, Border, Font, Side
+
     book = Workbook()
     sheet = book.active
     sheet.title = "名单"

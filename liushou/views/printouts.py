@@ -9,7 +9,6 @@ import io
 import json
 from pathlib import Path
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -202,6 +201,8 @@ def ledger_full(village_id, group):
 
 def _visit_qrs(states):
     """A PNG data: URI per person: the QR opens the visit form for him on the cadre's phone."""
+    import segno  # imported where used: the server starts without it
+
     base = str(settings.get("base_url")).rstrip("/")
     qrs = {}
     for s in states:
