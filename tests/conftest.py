@@ -17,9 +17,9 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashes():
     """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
-    from liushou.services import accounts
+    from liushou.services import passwords
 
-    accounts.HASH_METHOD = "pbkdf2:sha256:1000"
+    passwords.HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def make_app(tmp_path, **extra):
