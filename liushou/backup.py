@@ -4,66 +4,38 @@ No Flask in here: the CLI, the server's nightly thread and tests call these func
 Daily copies are BACKUP_DIR/liushou-YYYY-MM-DD.sqlite3; the first copy of each month is also kept
 as BACKUP_DIR/monthly/liushou-YYYY-MM.sqlite3. Every copy is one self-contained file (rollback
 journal mode, no -wal beside it), so it can be carried on a USB disk and opened anywhere.
+Checking a copy is in backup_check.py, restoring in backup_restore.py, attachments in
+backup_files.py; check, restore and BackupError are importable from here too.
 """
 
 import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 from . import clock
+from .backup_check import (  # noqa: F401  (re-exported for callers)
+    REQUIRED_TABLES,
+    SQLITE_HEADER,
+    BackupError,
+    _fsync_dir,
+    _temp_beside,
+    _unlink_with_sidecars,
+    check,
+)
 from .backup_files import backup_store
-from .db import bind, database
+from .backup_restore import restore  # noqa: F401  (re-exported for callers)
 from .instance_files import private_dir
-from .migrations import LATEST, migrate
 
 PREFIX = "liushou-"
 DAILY = re.compile(r"^liushou-(\d{4})-(\d{2})-(\d{2})\.sqlite3$")
 MONTHLY = re.compile(r"^liushou-(\d{4})-(\d{2})\.sqlite3$")
-# Tables every liushou database has had since the first schema steps.
-REQUIRED_TABLES = {"village", "grid", "app_user", "user_grid", "setting", "audit_log"}
 KEEP_DAILY = 30
 KEEP_MONTHLY = 12
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class BackupError(Exception):
-    """A refusal or failure, with a message for the user in Chinese."""
-
-
-def _latest():
-    return LATEST
-
-
-def _fsync_dir(folder):
-    """Make a rename durable: the directory entry must reach the disk too (POSIX only)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _temp_beside(path, suffix):
-    """A fresh, uniquely named file in path's folder, so os.replace onto path is atomic and two
-    backups running at once (the server's thread and a timer) never share a temp file."""
-    fd, name = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=suffix, dir=Path(path).parent)
-    os.close(fd)
-    return Path(name)
-
-
-def _unlink_with_sidecars(path):
-    for p in (Path(path), Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
-        p.unlink(missing_ok=True)
 
 
 def backup(db_path, backup_dir, now=None, files_dir=None):
@@ -166,200 +138,6 @@ def last_backup(backup_dir):
     return datetime.fromtimestamp(max(times)) if times else None
 
 
-def check(path, latest=None, label=None):
-    """Refuse anything that is not an intact liushou database of a schema we know; returns its
-    schema version. Opens the file immutable: only the main file is read, nothing is written.
-    `label` names the file in messages (a temp copy is reported under the original's name)."""
-    latest = _latest() if latest is None else latest
-    path = Path(path)
-    name = label or path.name
-    if not path.is_file():
-        raise BackupError(f"找不到文件 {path}")
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(16)
-    except OSError as e:
-        raise BackupError(f"无法读取文件 {path}：{e.strerror}") from e
-    if header != SQLITE_HEADER:
-        raise BackupError(f"{name} 不是 SQLite 数据库文件，不能用来恢复")
-    try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
-        try:
-            result = [r[0] for r in con.execute("PRAGMA integrity_check")]
-            tables = {
-                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as e:
-        raise BackupError(f"{name} 已损坏，无法打开（{e}）") from e
-    if result != ["ok"]:
-        raise BackupError(f"{name} 已损坏（完整性校验未通过：{result[0]}）")
-    missing = REQUIRED_TABLES - tables
-    if missing:
-        raise BackupError(
-            f"{name} 不是本系统（留守人员服务）的数据库：缺少 {'、'.join(sorted(missing))} 等表"
-        )
-    if version > latest:
-        raise BackupError(
-            f"{name} 来自更新版本的程序（数据库版本 {version}，本程序只认识到 {latest}），"
-            "请先升级程序再恢复"
-        )
-    return version
-
-
-def _schema(rows):
-    """({table: [(column, type, notnull, pk), ...]}, {(kind, name) of indexes and triggers})
-    from the rows _SCHEMA_SQL returns."""
-    tables, others = {}, set()
-    for kind, name, column, coltype, notnull, pk in rows:
-        if kind == "table":
-            tables.setdefault(name, []).append((column, coltype.upper(), notnull, pk))
-        elif not name.startswith("sqlite_"):
-            others.add((kind, name))
-    return tables, others
-
-
-_SCHEMA_SQL = (
-    'SELECT m.type, m.name, c.name, c.type, c."notnull", c.pk FROM sqlite_master m '
-    "JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' "
-    "UNION ALL SELECT type, name, NULL, NULL, NULL, NULL FROM sqlite_master "
-    "WHERE type IN ('index', 'trigger') ORDER BY 1, 2"
-)
-
-
-@cache
-def _expected_schema(latest):
-    """The schema a fresh database gets from the migrations (built once, in memory)."""
-    with _bound(":memory:"):
-        with database.connection_context():
-            migrate(latest)
-            return _schema(database.execute_sql(_SCHEMA_SQL).fetchall())
-
-
-def _check_schema(path, label):
-    """Refuse a migrated copy whose tables, columns, indexes or triggers differ from ours: it has
-    our table names and a version number, but it is some other program's database."""
-    tables, others = _expected_schema(_latest())
-    con = sqlite3.connect(path)
-    try:
-        found_tables, found_others = _schema(con.execute(_SCHEMA_SQL).fetchall())
-    finally:
-        con.close()
-    wrong = sorted(t for t, columns in tables.items() if found_tables.get(t) != columns)
-    missing = sorted(name for _kind, name in others - found_others)
-    if wrong or missing:
-        names = "、".join((wrong + missing)[:5])
-        raise BackupError(
-            f"{label} 的表结构与本程序不符（{names} 等不一致），不是本系统的数据库，没有恢复"
-        )
-
-
-@contextmanager
-def _bound(path):
-    """Point the app's shared database handle at `path` for the block (the migration steps run
-    against that handle), then back at whatever it named before."""
-    previous = database.database
-    if not database.is_closed():
-        database.close()
-    bind(str(path))
-    try:
-        yield
-    finally:
-        if not database.is_closed():
-            database.close()
-        if previous:
-            bind(previous)
-        else:
-            database.init(None)
-
-
-def _migrate(path):
-    """Bring the file at path up to the latest schema; returns the steps applied."""
-    with _bound(path):
-        try:
-            with database.connection_context():
-                return migrate()
-        except Exception as e:  # a schema that does not match its version number
-            raise BackupError(f"无法把备份升级到本程序的数据库版本（{e}），没有恢复") from e
-
-
-def _set_aside(db_path, aside):
-    """Keep the current database as `aside` (with any -wal beside it); refuse if it is in use."""
-    wal = Path(f"{db_path}-wal")
-    try:
-        con = sqlite3.connect(db_path, timeout=5)
-        try:
-            busy = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        finally:
-            con.close()
-        healthy = True
-    except sqlite3.DatabaseError:
-        busy, healthy = 0, False  # a damaged file is kept as it is, sidecars and all
-    # The last connection to close removes the -wal: if it is still there, the file is open.
-    if busy or (healthy and wal.exists()):
-        raise BackupError("数据库正在被使用，请先停止服务（python app.py）再恢复")
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(f"{db_path}{suffix}")
-        if src.exists():
-            try:
-                os.link(src, f"{aside}{suffix}")
-            except OSError:
-                shutil.copy2(src, f"{aside}{suffix}")
-
-
-def _same_owner_and_mode(model, path):
-    """Give the restored file the old one's mode and owner: a restore run with sudo must not leave
-    a root-owned database the server cannot open."""
-    st = os.stat(model)
-    os.chmod(path, st.st_mode & 0o777)
-    if hasattr(os, "chown") and os.stat(path).st_uid != st.st_uid:
-        try:
-            os.chown(path, st.st_uid, st.st_gid)
-        except PermissionError:
-            pass
-
-
-def restore(backup_file, db_path, now=None):
-    """Check the backup, keep the current database as <name>.before-restore-<time>, put the backup
-    in its place and migrate it to the latest schema. Returns (aside path or None, steps applied).
-
-    The backup is copied and migrated beside the database first, so any refusal or failure leaves
-    the current database exactly as it was; the swap itself is one os.replace.
-    """
-    now = now or clock.now()
-    db_path = Path(db_path).resolve()
-    check(backup_file)  # refuse early, before copying a large file
-    private_dir(db_path.parent)
-    temp = _temp_beside(db_path, ".restoring")
-    try:
-        shutil.copyfile(backup_file, temp)
-        check(temp, label=Path(backup_file).name)  # exactly the bytes about to be installed
-        applied = _migrate(temp)  # closing its connection removes the temp's -wal and -shm
-        _check_schema(temp, Path(backup_file).name)
-        if db_path.exists():
-            _same_owner_and_mode(db_path, temp)
-    except BaseException:
-        _unlink_with_sidecars(temp)
-        raise
-    aside = None
-    try:
-        if db_path.exists():
-            aside = db_path.with_name(f"{db_path.name}.before-restore-{now:%Y%m%d-%H%M%S}")
-            _set_aside(db_path, aside)
-        # A -wal left beside the path would be replayed onto the restored file: remove it first
-        # (it is kept with the aside copy).
-        for suffix in ("-wal", "-shm", "-journal"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        os.replace(temp, db_path)
-    except BaseException:
-        _unlink_with_sidecars(temp)
-        raise
-    _fsync_dir(db_path.parent)
-    return aside, applied
-
-
 def nightly_due(backup_dir, now, hour=2):
     """True once it is past `hour` o'clock and today's copy is not there yet."""
     today = Path(backup_dir) / f"{PREFIX}{now:%Y-%m-%d}.sqlite3"
@@ -387,8 +165,9 @@ def start_nightly(
     `flask --app app backup` may run too: a second copy on the same day replaces the first.
 
     The thread also holds one connection to the database for the server's life, so the -wal
-    stays beside it and `restore` (see _set_aside) knows the server is running and refuses.
-    The first look is `delay` seconds after the start (the server's first pages go first)."""
+    stays beside it and `restore` (see backup_restore._set_aside) knows the server is running
+    and refuses. The first look is `delay` seconds after the start (the server's first pages go
+    first)."""
     stop = stop or threading.Event()
     keeper = hold(db_path)
 

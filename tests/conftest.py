@@ -54,6 +54,14 @@ def _drop_postgres_databases():
             _pg["cluster"].execute(f"DROP DATABASE {_pg['made'].pop()} WITH (FORCE)")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """Full-cost scrypt on every test user would dominate the run; the algorithm is werkzeug's."""
+    from liushou.services import passwords
+
+    passwords.HASH_METHOD = "pbkdf2:sha256:1000"
+
+
 def make_app(tmp_path, **extra):
     return create_app(
         {

@@ -4,6 +4,8 @@ from html.parser import HTMLParser
 
 from werkzeug.datastructures import MultiDict
 
+from tests.conftest import login
+
 
 class _Form(HTMLParser):
     def __init__(self, action):
@@ -95,3 +97,16 @@ def replace(fields, **values):
         for x in v if isinstance(v, list) else [v]:
             out.add(k, x)
     return out
+
+
+def editor(app, url, username="admin"):
+    """Someone signed in with a session of his own who opened an edit form: (client, form as
+    shown)."""
+    client = app.test_client()
+    assert login(client, username).status_code == 303
+    return client, read_form(client.get(url).get_data(as_text=True))
+
+
+def two_editors(app, url, username="admin"):
+    """Two people, each signed in with a session of his own, who opened the same edit form."""
+    return editor(app, url, username), editor(app, url, username)

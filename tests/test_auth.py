@@ -137,12 +137,12 @@ def test_parallel_wrong_passwords_check_exactly_five(app, users, monkeypatch):
 
     from werkzeug.security import generate_password_hash
 
-    from liushou.services import accounts
+    from liushou.services import passwords
 
     real_hash = generate_password_hash(PASSWORD, method="scrypt")  # slow, as in production
     User.update(password_hash=real_hash).where(User.username == "cun1").execute()
     checked, lock = [], threading.Lock()
-    real_check = accounts.check_password_hash
+    real_check = passwords.check_password_hash
 
     def counting_check(pwhash, password):
         if pwhash == real_hash:
@@ -150,7 +150,7 @@ def test_parallel_wrong_passwords_check_exactly_five(app, users, monkeypatch):
                 checked.append(password)
         return real_check(pwhash, password)
 
-    monkeypatch.setattr(accounts, "check_password_hash", counting_check)
+    monkeypatch.setattr(passwords, "check_password_hash", counting_check)
     clients = [app.test_client() for _ in range(16)]
     tokens = [csrf_token(c, "/login") for c in clients]
     start, statuses, errors = threading.Barrier(16), [], []

@@ -164,7 +164,7 @@ def test_admin_creates_and_relinks_a_helper_account(client, world):
 
 
 def test_bulk_accounts_link_helpers_by_name(client, world):
-    from liushou.services.accounts import account_rows, create_accounts
+    from liushou.services.accounts_bulk import account_rows, create_accounts
 
     planned = account_rows([["赵医生", "zhao", "帮扶人", "第1村", ""]])
     assert not planned[0]["errors"] and planned[0]["values"]["helper"] == world["doctor"].id

@@ -77,10 +77,10 @@ def test_two_taps_of_one_call_row_at_once_stamp_it_once(world, users, monkeypatc
     """The double-tap check ran before the write transaction: two 已拨打 taps arriving together
     both found no stamp and both wrote one (6 parallel taps on the demo gave 3 stamps)."""
     from liushou.services import Actor
-    from liushou.services import care as care_service
+    from liushou.services import emergencies as emergency_service
 
     actor = Actor(users["cun1"], "127.0.0.1")
-    real, taps = care_service.database, []
+    real, taps = emergency_service.database, []
 
     class OtherTapLandsFirst:
         """The other request's tap is written just before ours takes the write lock."""
@@ -91,7 +91,7 @@ def test_two_taps_of_one_call_row_at_once_stamp_it_once(world, users, monkeypatc
                 taps[0] = add_call(actor, world["emergency"], {"target": "carer"})
             return real.atomic()
 
-    monkeypatch.setattr(care_service, "database", OtherTapLandsFirst())
+    monkeypatch.setattr(emergency_service, "database", OtherTapLandsFirst())
     ours = add_call(actor, world["emergency"], {"target": "carer"})
     assert EmergencyCall.select().count() == 1 and ours.id == taps[0].id
 

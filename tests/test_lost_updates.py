@@ -17,8 +17,7 @@ from liushou.services.helpers import save_helper
 from liushou.services.households import save_away, save_household
 from liushou.services.persons import save_person
 from liushou.services.visits import record_visit
-from tests.conftest import login
-from tests.formdata import read_form, replace
+from tests.formdata import editor, read_form, replace, two_editors
 
 
 @pytest.fixture
@@ -148,12 +147,6 @@ FORMS = [
 ]
 
 
-def _client(app, name="admin"):
-    client = app.test_client()
-    assert login(client, name).status_code == 303
-    return client
-
-
 def _url(pattern, obj):
     return pattern.format(id=obj.id, household=getattr(obj, "household_id", ""))
 
@@ -162,9 +155,7 @@ def _url(pattern, obj):
 def test_second_save_is_refused_then_reapplied(app, world, url, model, key, theirs, mine):
     obj = world[key]
     url = _url(url, obj)
-    first, second = _client(app), _client(app)
-    form_first = read_form(first.get(url).get_data(as_text=True))
-    form_second = read_form(second.get(url).get_data(as_text=True))
+    (first, form_first), (second, form_second) = two_editors(app, url)
     assert form_first.get("_version")
 
     # The first saves his change.
@@ -192,9 +183,7 @@ def test_second_save_is_refused_then_reapplied(app, world, url, model, key, thei
 
 def test_same_field_changed_by_both_shows_theirs_and_yours(app, world):
     url = f"/persons/{world['person'].id}/edit"
-    first, second = _client(app), _client(app)
-    form_first = read_form(first.get(url).get_data(as_text=True))
-    form_second = read_form(second.get(url).get_data(as_text=True))
+    (first, form_first), (second, form_second) = two_editors(app, url)
     assert first.post(url, data=replace(form_first, school="第一中学")).status_code == 303
     response = second.post(url, data=replace(form_second, school="第三中学"))
     page = response.get_data(as_text=True)
@@ -205,8 +194,7 @@ def test_same_field_changed_by_both_shows_theirs_and_yours(app, world):
 
 def test_unchanged_record_saves_without_conflict(app, world):
     url = f"/persons/{world['person'].id}/edit"
-    client = _client(app)
-    form = read_form(client.get(url).get_data(as_text=True))
+    client, form = editor(app, url)
     assert client.post(url, data=replace(form, school="第五中学")).status_code == 303
     assert Person.get_by_id(world["person"].id).school == "第五中学"
 
@@ -219,9 +207,7 @@ def test_pairing_edit_refuses_a_save_over_anothers_change(app, world):
     pair(SYSTEM, Scope(everything=True), world["helper"], [world["person"]], started_on=None)
     pairing = Pairing.get(Pairing.person == world["person"].id)
     url = f"/pairings/{pairing.id}/edit"
-    first, second = _client(app), _client(app)
-    form_first = read_form(first.get(url).get_data(as_text=True))
-    form_second = read_form(second.get(url).get_data(as_text=True))
+    (first, form_first), (second, form_second) = two_editors(app, url)
     assert first.post(url, data=replace(form_first, started_on="2026-01-05")).status_code == 303
     response = second.post(url, data=replace(form_second, started_on="2026-02-05"))
     page = response.get_data(as_text=True)

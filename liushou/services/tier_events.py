@@ -1,5 +1,5 @@
 """The dated history of each person's effective visit tier (models/tier_events.py), written in
-the same transaction as every change of his visit state (services/visits.py)."""
+the same transaction as every change of his visit state (services/visit_tiers.py)."""
 
 from .. import clock
 from ..models.tier_events import TierEvent

@@ -24,7 +24,7 @@ from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
 from ..queries import places
 from ..rules.sheet_rows import as_text, pasted_rows
-from ..services import ValidationError, accounts
+from ..services import ValidationError, accounts, accounts_bulk
 from ..services import places as place_service
 from ..services import settings as settings_service
 from ..settings import DEFINITIONS, all_current
@@ -144,12 +144,12 @@ def users_bulk():
     text, rows, errors = _sheet()
     if request.form.get("confirm") and not errors:
         try:
-            made = accounts.create_accounts(current_actor(), rows)
+            made = accounts_bulk.create_accounts(current_actor(), rows)
         except ValidationError as e:
             errors = e.errors
         else:
             return _slips(made, f"已创建 {len(made)} 个账号")
-    planned = accounts.account_rows(rows) if rows else []
+    planned = accounts_bulk.account_rows(rows) if rows else []
     page = render_template(
         "admin/users_bulk.html", text=text, planned=planned, errors=errors, roles=ROLES
     )

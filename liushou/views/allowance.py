@@ -100,33 +100,46 @@ def missing_file(ext):
     rows = queries.missing(g.scope, on, village.id if village else None)
     title = f"{_where(village)}未享受高龄补贴人员名单（{on:%Y年%m月%d日}）"
     shown = disclosure("listing")
+    return _send(
+        ext,
+        village,
+        "allowance_missing",
+        title,
+        lambda: _missing_book(title, rows, shown),
+        "allowance_missing.html",
+        rows=rows,
+        on=on,
+        shown=shown,
+    )
+
+
+def _missing_book(title, rows, shown):
+    """The missing list as a printable .xlsx."""
+    header = ["序号", "村（社区）", "姓名", "性别", "身份证号", "出生日期", "年龄"]
+    header += ["应享档次", "月标准（元）", "起始月份"]
+    lines = [
+        [i, m.person.village.name, m.person.name, m.person.sex, shown.id(m.person.id_number)]
+        + [m.person.birth_date.isoformat(), m.age, m.band_label, m.amount]
+        + [f"{m.from_month:%Y-%m}"]
+        for i, m in enumerate(rows, start=1)
+    ]
+    return _book(title, header, lines, [], widths=[6, 12, 10, 6, 22, 12, 6, 12, 12, 10])
+
+
+def _send(ext, place, kind, title, book, template, **context):
+    """The file asked for: the .xlsx that `book()` makes, or the printout (`template` with
+    `context`) as PDF or its HTML preview; audited as an export or a print of `place`'s list."""
     if ext == "xlsx":
-        header = ["序号", "村（社区）", "姓名", "性别", "身份证号", "出生日期", "年龄"]
-        header += ["应享档次", "月标准（元）", "起始月份"]
-        lines = [
-            [i, m.person.village.name, m.person.name, m.person.sex, shown.id(m.person.id_number)]
-            + [m.person.birth_date.isoformat(), m.age, m.band_label, m.amount]
-            + [f"{m.from_month:%Y-%m}"]
-            for i, m in enumerate(rows, start=1)
-        ]
-        _audit("export", village, "allowance_missing", title)
-        return xlsx_response(
-            _book(title, header, lines, [], widths=[6, 12, 10, 6, 22, 12, 6, 12, 12, 10]),
-            f"{title}.xlsx",
-        )
+        data = book()
+        _audit("export", place, kind, title)
+        return xlsx_response(data, f"{title}.xlsx")
     refused = print_response.refuse_without_township()
     if refused:
         return refused
     response = print_response.respond(
-        "allowance_missing.html",
-        f"{title}.pdf",
-        preview=ext == "html",
-        rows=rows,
-        title=title,
-        on=on,
-        shown=shown,
+        template, f"{title}.pdf", preview=ext == "html", title=title, **context
     )
-    _audit("print", village, "allowance_missing", title)
+    _audit("print", place, kind, title)
     return response
 
 
@@ -183,35 +196,26 @@ def roster_file(ext):
     villages = queries.roster(g.scope, month, village.id if village else None)
     title = f"{_where(village)}高龄补贴发放花名册（{month:%Y年%m月}）"
     shown = disclosure("listing")
-    if ext == "xlsx":
-        _audit("export", village, "allowance_roster", title)
-        return xlsx_response(
-            _book(
-                title,
-                ROSTER_HEADER,
-                _roster_lines(villages, shown),
-                [[], SIGN_LINE],
-                widths=[6, 10, 6, 22, 6, 12, 12, 6, 12, 16],
-            ),
-            f"{title}.xlsx",
-        )
-    refused = print_response.refuse_without_township()
-    if refused:
-        return refused
-    response = print_response.respond(
+    return _send(
+        ext,
+        village,
+        "allowance_roster",
+        title,
+        lambda: _book(
+            title,
+            ROSTER_HEADER,
+            _roster_lines(villages, shown),
+            [[], SIGN_LINE],
+            widths=[6, 10, 6, 22, 6, 12, 12, 6, 12, 16],
+        ),
         "allowance_roster.html",
-        f"{title}.pdf",
-        preview=ext == "html",
         roster=villages,
         total=queries.roster_total(villages),
-        title=title,
         month=month,
         village=village,
         where=_where(village) if village else "",
         shown=shown,
     )
-    _audit("print", village, "allowance_roster", title)
-    return response
 
 
 def _book(title, header, lines, tail, widths):

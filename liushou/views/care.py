@@ -16,7 +16,7 @@ from ..rules import emergency as rules
 from ..services import ValidationError
 from ..services import care as service
 from ..services.audit import record
-from .forms import fingerprint, form_page, run
+from .forms import form_page, record_page, run, void_action
 from .labels import FIELD_LABELS
 from .paging import paginate
 
@@ -148,10 +148,10 @@ def emergency_edit(emergency_id):
 def emergency_void(emergency_id):
     """作废 an emergency registered by mistake."""
     item = g.scope.get(Emergency, emergency_id)
-    return _void(
-        lambda: service.void_emergency(current_actor(), item, request.form.get("void_reason")),
-        lambda errors: emergency(item.id, errors=errors),
+    return void_action(
+        lambda reason: service.void_emergency(current_actor(), item, reason),
         url_for("care.emergency", emergency_id=item.id),
+        lambda errors: emergency(item.id, errors=errors),
     )
 
 
@@ -168,16 +168,6 @@ def emergency_step_correct(emergency_id, step_id):
         ), 422
     flash(f"已更正：{step.label} 的完成时间", "ok")
     return redirect(url_for("care.emergency", emergency_id=item.id), 303)
-
-
-def _void(action, page, url):
-    """作废: run `action`; on a missing reason the record's page again with the message (422)."""
-    try:
-        action()
-    except ValidationError as e:
-        return page(e.errors), 422
-    flash("已作废", "ok")
-    return redirect(url, 303)
 
 
 @bp.route("/emergencies/<int:emergency_id>/steps/<int:step_id>", methods=["POST"])
@@ -228,10 +218,8 @@ def need(person_id=None, need_id=None, void_errors=None):
     person = item.person if item else g.scope.get(Person, person_id)
     initial = dict(item.__data__) if item else {"raised_on": clock.today().isoformat()}
     if void_errors is not None:
-        g.form_version = fingerprint(initial)
-        return render_template(
-            "care/need.html", form=initial, errors={}, **_need_context(person, item, void_errors)
-        ), 422
+        page = record_page("care/need.html", initial, **_need_context(person, item, void_errors))
+        return page, 422
     return form_page(
         "care/need.html",
         initial=initial,
@@ -260,10 +248,10 @@ def _need_context(person, item, void_errors=None):
 def need_void(need_id):
     """作废 a need registered by mistake."""
     item = g.scope.get(Need, need_id)
-    return _void(
-        lambda: service.void_need(current_actor(), item, request.form.get("void_reason")),
-        lambda errors: need(need_id=item.id, void_errors=errors)[0],
+    return void_action(
+        lambda reason: service.void_need(current_actor(), item, reason),
         url_for("care.need", need_id=item.id),
+        lambda errors: need(need_id=item.id, void_errors=errors)[0],
     )
 
 
@@ -323,18 +311,12 @@ def service_page(service_id):
 def service_void(service_id):
     """作废 a service record entered by mistake."""
     item = g.scope.get(Service, service_id)
-
-    def page(errors):
-        initial = _service_form(item)
-        g.form_version = fingerprint(initial)
-        return render_template(
-            "care/service.html", form=initial, errors={}, **_service_context(item, errors)
-        )
-
-    return _void(
-        lambda: service.void_service(current_actor(), item, request.form.get("void_reason")),
-        page,
+    return void_action(
+        lambda reason: service.void_service(current_actor(), item, reason),
         url_for("care.service_page", service_id=item.id),
+        lambda errors: record_page(
+            "care/service.html", _service_form(item), **_service_context(item, errors)
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 A form page: GET shows the form; POST reads it and calls the service; a ValidationError shows
 the form again with each message next to its field (status 422); success flashes and redirects
 with 303 (POST-redirect-GET). A small POST action (exit, end a pairing, complete a step…) runs
-the service and flashes its outcome; the caller redirects.
+the service and flashes its outcome; the caller redirects. A 作废 (void_action) either redirects
+or shows the record's page again with the message next to the reason.
 """
 
 import zlib
@@ -140,3 +141,22 @@ def run(action, ok_message):
         return False, None
     flash(ok_message(result) if callable(ok_message) else ok_message, "ok")
     return True, result
+
+
+def record_page(template, initial, **context):
+    """A record's edit page rendered outside form_page (after a refused 作废), carrying the
+    version of what it shows."""
+    g.form_version = fingerprint(initial)
+    return render_template(template, form=initial, errors={}, conflict=[], **context)
+
+
+def void_action(void, done_url, page, ok_message="已作废"):
+    """作废: call `void(reason)` with the posted reason. Refused (no reason, already voided):
+    `page(errors)`, the record's page again with the message next to the reason (422); else
+    flash `ok_message` and redirect to `done_url` (303)."""
+    try:
+        void(request.form.get("void_reason", ""))
+    except ValidationError as e:
+        return page(e.errors), 422
+    flash(ok_message, "ok")
+    return redirect(done_url, 303)

@@ -14,10 +14,9 @@ from ..queries import history, places
 from ..queries import persons as person_queries
 from ..queries import visits as queries
 from ..rules.visits import fits
-from ..services import ValidationError
 from ..services import visit_changes as changes
 from ..services import visits as service
-from .forms import fingerprint, form_page, run
+from .forms import form_page, record_page, run, void_action
 from .labels import FIELD_LABELS
 
 bp = Blueprint("pairings", __name__)
@@ -96,17 +95,14 @@ def edit(pairing_id):
 def void(pairing_id):
     """作废 a pairing made by mistake (unlike 结束, it never counted)."""
     pairing = _pairing(pairing_id)
-    try:
-        changes.void_pairing(current_actor(), pairing, request.form.get("void_reason", ""))
-    except ValidationError as e:
-        initial = _initial(pairing)
-        g.form_version = fingerprint(initial)
-        page = render_template(
-            "pairings/edit.html", form=initial, errors={}, **_context(pairing, e.errors)
-        )
-        return page, 422
-    flash("结对已作废", "ok")
-    return _back(pairing.person_id)
+    return void_action(
+        lambda reason: changes.void_pairing(current_actor(), pairing, reason),
+        url_for("persons.detail", person_id=pairing.person_id) + "#care",
+        lambda errors: record_page(
+            "pairings/edit.html", _initial(pairing), **_context(pairing, errors)
+        ),
+        "结对已作废",
+    )
 
 
 @bp.route("/pairings/<int:pairing_id>/primary", methods=["POST"])

@@ -1,6 +1,6 @@
 """Benefits and 高龄补贴, health check-ups, activities with attendance, service sites."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from .. import clock
 from ..auth import current_actor
@@ -21,10 +21,9 @@ from ..queries import orgs as org_queries
 from ..queries import records as queries
 from ..rules.dates import month_after, month_start
 from ..rules.subsidy import band_label
-from ..services import ValidationError
 from ..services import activities as activity_service
 from ..services import records as service
-from .forms import fingerprint, form_page, run
+from .forms import form_page, record_page, run, void_action
 from .labels import FIELD_LABELS
 from .paging import paginate
 
@@ -48,21 +47,7 @@ def benefits():
     )
 
 
-def _voiding(action, done_url, page):
-    """Run a 作废 action; on a missing reason show the record's page again with the message
-    next to the reason (422), else flash and go to `done_url`."""
-    try:
-        action()
-    except ValidationError as e:
-        return page(e.errors), 422
-    flash("已作废。记录仍保留，不再计入名单和统计。", "ok")
-    return redirect(done_url, 303)
-
-
-def _record_page(template, initial, **context):
-    """A record's edit page rendered outside form_page (after a refused 作废)."""
-    g.form_version = fingerprint(initial)
-    return render_template(template, form=initial, errors={}, conflict=[], **context)
+VOIDED = "已作废。记录仍保留，不再计入名单和统计。"
 
 
 def _person_more(person_id):
@@ -124,14 +109,15 @@ def benefit_edit(benefit_id):
 @bp.route("/benefits/<int:benefit_id>/void", methods=["POST"])
 def benefit_void(benefit_id):
     benefit = g.scope.get(Benefit, benefit_id)
-    return _voiding(
-        lambda: service.void_benefit(current_actor(), benefit, request.form.get("void_reason")),
+    return void_action(
+        lambda reason: service.void_benefit(current_actor(), benefit, reason),
         _person_more(benefit.person_id),
-        lambda errors: _record_page(
+        lambda errors: record_page(
             "records/benefit_form.html",
             dict(benefit.__data__),
             **_benefit_context(benefit, errors),
         ),
+        VOIDED,
     )
 
 
@@ -198,12 +184,13 @@ def checkup_edit(checkup_id):
 @bp.route("/checkups/<int:checkup_id>/void", methods=["POST"])
 def checkup_void(checkup_id):
     checkup = g.scope.get(CheckUp, checkup_id)
-    return _voiding(
-        lambda: service.void_checkup(current_actor(), checkup, request.form.get("void_reason")),
+    return void_action(
+        lambda reason: service.void_checkup(current_actor(), checkup, reason),
         _person_more(checkup.person_id),
-        lambda errors: _record_page(
+        lambda errors: record_page(
             "records/checkup_form.html", dict(checkup.__data__), **_checkup_context(checkup, errors)
         ),
+        VOIDED,
     )
 
 
@@ -294,12 +281,11 @@ def activity(activity_id):
 @bp.route("/activities/<int:activity_id>/void", methods=["POST"])
 def activity_void(activity_id):
     item = g.scope.get(Activity, activity_id)
-    return _voiding(
-        lambda: activity_service.void_activity(
-            current_actor(), g.scope, item, request.form.get("void_reason")
-        ),
+    return void_action(
+        lambda reason: activity_service.void_activity(current_actor(), g.scope, item, reason),
         url_for("records.activity", activity_id=item.id),
         lambda errors: _activity_page(item, errors),
+        VOIDED,
     )
 
 
@@ -365,12 +351,11 @@ def site_active(site_id):
 @bp.route("/sites/<int:site_id>/void", methods=["POST"])
 def site_void(site_id):
     site = _own_site(site_id)
-    return _voiding(
-        lambda: activity_service.void_site(
-            current_actor(), g.scope, site, request.form.get("void_reason")
-        ),
+    return void_action(
+        lambda reason: activity_service.void_site(current_actor(), g.scope, site, reason),
         url_for("records.sites"),
-        lambda errors: _record_page(
+        lambda errors: record_page(
             "records/site_form.html", dict(site.__data__), **_site_context(site, errors)
         ),
+        VOIDED,
     )

@@ -19,7 +19,7 @@ from ..services import ValidationError
 from ..services import checkins as checkin_service
 from ..services import visit_changes as changes
 from ..services import visits as service
-from .forms import form_page
+from .forms import form_page, void_action
 from .labels import FIELD_LABELS
 from .paging import Page, paginate
 
@@ -142,12 +142,12 @@ def checkin(checkin_id, void_errors=None):
 def checkin_void(checkin_id):
     """作废 a check-in tapped by mistake, with a reason."""
     item = g.scope.get(CheckIn, checkin_id)
-    try:
-        checkin_service.void_checkin(current_actor(), item, request.form.get("void_reason", ""))
-    except ValidationError as e:
-        return checkin(item.id, void_errors=e.errors), 422
-    flash("一敲门记录已作废", "ok")
-    return redirect(url_for("visits.checkin", checkin_id=item.id), 303)
+    return void_action(
+        lambda reason: checkin_service.void_checkin(current_actor(), item, reason),
+        url_for("visits.checkin", checkin_id=item.id),
+        lambda errors: checkin(item.id, void_errors=errors),
+        "一敲门记录已作废",
+    )
 
 
 def _posted_items():
@@ -304,12 +304,12 @@ def edit(visit_id):
 def void(visit_id):
     """作废 a visit entered by mistake, with a reason."""
     visit = g.scope.get(Visit, visit_id)
-    try:
-        changes.void_visit(current_actor(), visit, request.form.get("void_reason", ""))
-    except ValidationError as e:
-        return detail(visit.id, void_errors=e.errors), 422
-    flash("走访记录已作废", "ok")
-    return redirect(url_for("visits.detail", visit_id=visit.id), 303)
+    return void_action(
+        lambda reason: changes.void_visit(current_actor(), visit, reason),
+        url_for("visits.detail", visit_id=visit.id),
+        lambda errors: detail(visit.id, void_errors=errors),
+        "走访记录已作废",
+    )
 
 
 @bp.route("/visits/figures")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,21 +69,19 @@ def server(tmp_path_factory):
         text=True,
     )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    with live_server(env, base / "server.log", "--threads", "4") as url:
+        yield url
+
+
+@contextmanager
+def live_server(env, log_path, *args):
+    """`python app.py` on a free loopback port with `env` (its log in `log_path`) until the block
+    ends; yields its base URL once it answers /login."""
     port = _free_port()
     # The log goes to a file: an unread pipe fills up and blocks the server mid-test.
-    log_path = base / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "app.py",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--threads",
-                "4",
-            ],
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -102,13 +101,15 @@ def server(tmp_path_factory):
                     "server did not start:\n" + log_path.read_text()[-2000:]
                 ) from None
             time.sleep(0.2)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,10 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, log_in
+from tests.browser.conftest import ROOT, live_server, log_in
 
 pytestmark = pytest.mark.browser
 ADMIN_PASSWORD = "firstday1234"
@@ -36,31 +34,8 @@ def empty_server(tmp_path_factory):
             flask + args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    port = _free_port()
-    log_path = base / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/login", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                proc.wait()
-                raise RuntimeError("server did not start:\n" + log_path.read_text()) from None
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with live_server(env, base / "server.log") as url:
+        yield url
 
 
 def _done(page, label):
