@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from peewee import (
     SQL,
+    Case,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -312,6 +313,25 @@ def date_text(fmt, field):
         # A literal, not a parameter: GROUP BY must repeat the selected expression exactly.
         return fn.to_char(field, SQL(f"'{fmt}'"))
     return fn.strftime(fmt, field)
+
+
+def count_if(condition):
+    """How many rows meet `condition`, as an aggregate (SUM of a CASE: PostgreSQL has no SUM of
+    a boolean)."""
+    return fn.SUM(Case(None, ((condition, 1),), 0))
+
+
+def reset_sequences(models):
+    """After rows were inserted with explicit ids: move each table's id sequence past its largest
+    id, so the next plain insert gets a free one (PostgreSQL; SQLite needs nothing)."""
+    if not database.is_postgres:
+        return
+    for model in models:
+        table = model._meta.table_name
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'coalesce((SELECT max("id") FROM "{table}"), 0) + 1, false)'
+        )
 
 
 def bind(target):

@@ -188,15 +188,21 @@ def demo_db(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_app(demo_db, tmp_path, monkeypatch):
+def demo_copy(demo_db, tmp_path):
+    """A private copy of the demo database, as a LIUSHOU_DATABASE value: a file under tmp_path,
+    or a PostgreSQL database made from the demo's (dropped after the test)."""
+    if POSTGRES:
+        return fresh_postgres(template=_DEMO)
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_db, path)
+    return str(path)
+
+
+@pytest.fixture
+def demo_app(demo_copy, tmp_path, monkeypatch):
     """An app on a private copy of the demo database."""
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
-    if POSTGRES:
-        path = fresh_postgres(template=_DEMO)
-    else:
-        path = tmp_path / "demo.sqlite3"
-        shutil.copy(demo_db, path)
-    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
+    app = create_app({"TESTING": True, "DATABASE": demo_copy, "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():
         database.close()
