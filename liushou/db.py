@@ -60,6 +60,14 @@ def is_locked(error):
     return "locked" in str(error)
 
 
+def _open_transaction(conn):
+    """Is a transaction left open on this connection (sqlite3 or psycopg)?"""
+    info = getattr(conn, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):
+        return info.transaction_status != 0  # psycopg: anything but IDLE
+    return conn.in_transaction
+
+
 # Statements that change data or schema (their first word), and the tables whose writes change
 # no figure (audited reads, logins): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
@@ -129,7 +137,7 @@ class Database:
 
     def _close(self, conn):
         if getattr(_reuse, "on", False):
-            if conn.in_transaction:
+            if _open_transaction(conn):
                 conn.rollback()
             with _idle_lock:
                 if len(_idle) < IDLE_MAX:
