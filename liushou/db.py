@@ -68,6 +68,24 @@ def _open_transaction(conn):
     return conn.in_transaction
 
 
+# A transaction PostgreSQL rolled back for a conflict (serialization failure, deadlock): the
+# whole write is safe to run again.
+_PG_RETRY_STATES = frozenset(["40001", "40P01"])
+
+
+def retry_write(work):
+    """`work()`, run once more if PostgreSQL rolled its transaction back for a conflict with
+    another writer (never inside an outer transaction, whose earlier work is gone too); a
+    second conflict is raised (the 503 page)."""
+    try:
+        return work()
+    except OperationalError as e:
+        cause = e.__cause__ or e.__context__
+        if getattr(cause, "sqlstate", None) not in _PG_RETRY_STATES or database.in_transaction():
+            raise
+    return work()
+
+
 # Statements that change data or schema (their first word), and the tables whose writes change
 # no figure (audited reads, logins): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
