@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from peewee import (
     SQL,
+    Case,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -57,6 +58,32 @@ def is_locked(error):
     if getattr(cause, "sqlstate", None) in _PG_BUSY_STATES:
         return True
     return "locked" in str(error)
+
+
+def _open_transaction(conn):
+    """Is a transaction left open on this connection (sqlite3 or psycopg)?"""
+    info = getattr(conn, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):
+        return info.transaction_status != 0  # psycopg: anything but IDLE
+    return conn.in_transaction
+
+
+# A transaction PostgreSQL rolled back for a conflict (serialization failure, deadlock): the
+# whole write is safe to run again.
+_PG_RETRY_STATES = frozenset(["40001", "40P01"])
+
+
+def retry_write(work):
+    """`work()`, run once more if PostgreSQL rolled its transaction back for a conflict with
+    another writer (never inside an outer transaction, whose earlier work is gone too); a
+    second conflict is raised (the 503 page)."""
+    try:
+        return work()
+    except OperationalError as e:
+        cause = e.__cause__ or e.__context__
+        if getattr(cause, "sqlstate", None) not in _PG_RETRY_STATES or database.in_transaction():
+            raise
+    return work()
 
 
 # Statements that change data or schema (their first word), and the tables whose writes change
@@ -128,7 +155,7 @@ class Database:
 
     def _close(self, conn):
         if getattr(_reuse, "on", False):
-            if conn.in_transaction:
+            if _open_transaction(conn):
                 conn.rollback()
             with _idle_lock:
                 if len(_idle) < IDLE_MAX:
@@ -312,6 +339,25 @@ def date_text(fmt, field):
         # A literal, not a parameter: GROUP BY must repeat the selected expression exactly.
         return fn.to_char(field, SQL(f"'{fmt}'"))
     return fn.strftime(fmt, field)
+
+
+def count_if(condition):
+    """How many rows meet `condition`, as an aggregate (SUM of a CASE: PostgreSQL has no SUM of
+    a boolean)."""
+    return fn.SUM(Case(None, ((condition, 1),), 0))
+
+
+def reset_sequences(models):
+    """After rows were inserted with explicit ids: move each table's id sequence past its largest
+    id, so the next plain insert gets a free one (PostgreSQL; SQLite needs nothing)."""
+    if not database.is_postgres:
+        return
+    for model in models:
+        table = model._meta.table_name
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'coalesce((SELECT max("id") FROM "{table}"), 0) + 1, false)'
+        )
 
 
 def bind(target):

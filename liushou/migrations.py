@@ -515,7 +515,8 @@ def site_and_agreement_history():
     # every report reads as before it: a site opened the day it was added and, if stopped, closed
     # on its 停用 date (known from that day); an agreement signed on its date, known from that day
     # (earlier corrections are not known).
-    _script("""
+    _script(
+        """
 CREATE TABLE "site_event" ("id" INTEGER NOT NULL PRIMARY KEY, "site_id" INTEGER NOT NULL, "on" DATE NOT NULL, "event" VARCHAR(5) NOT NULL, "recorded_at" DATETIME NOT NULL, FOREIGN KEY ("site_id") REFERENCES "site" ("id") ON DELETE RESTRICT);
 CREATE INDEX "site_event_site_id_on" ON "site_event" ("site_id", "on");
 CREATE TRIGGER "site_event_no_update" BEFORE UPDATE ON "site_event"
@@ -531,7 +532,21 @@ BEGIN SELECT RAISE(ABORT, 'agreement_event is append-only'); END;
 CREATE TRIGGER "agreement_event_no_delete" BEFORE DELETE ON "agreement_event"
 BEGIN SELECT RAISE(ABORT, 'agreement_event is append-only'); END;
 INSERT INTO "agreement_event" ("person_id", "signed_on", "recorded_at") SELECT "id", "agreement_signed_on", datetime("agreement_signed_on") FROM "person" WHERE "agreement_signed_on" IS NOT NULL ORDER BY "id";
-""")
+""",
+        postgres="""
+CREATE TABLE "site_event" ("id" SERIAL NOT NULL PRIMARY KEY, "site_id" INTEGER NOT NULL, "on" DATE NOT NULL, "event" VARCHAR(5) NOT NULL, "recorded_at" TIMESTAMP NOT NULL, FOREIGN KEY ("site_id") REFERENCES "site" ("id") ON DELETE RESTRICT);
+CREATE INDEX "site_event_site_id_on" ON "site_event" ("site_id", "on");
+CREATE TRIGGER "site_event_no_update" BEFORE UPDATE ON "site_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('site_event is append-only');
+CREATE TRIGGER "site_event_no_delete" BEFORE DELETE ON "site_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('site_event is append-only');
+INSERT INTO "site_event" ("site_id", "on", "event", "recorded_at") SELECT "id", "created_at"::date, 'open', "created_at" FROM "site" ORDER BY "id";
+INSERT INTO "site_event" ("site_id", "on", "event", "recorded_at") SELECT "id", "closed_on", 'close', "closed_on"::timestamp FROM "site" WHERE NOT "active" AND "closed_on" IS NOT NULL ORDER BY "id";
+CREATE TABLE "agreement_event" ("id" SERIAL NOT NULL PRIMARY KEY, "person_id" INTEGER NOT NULL, "signed_on" DATE, "recorded_at" TIMESTAMP NOT NULL, FOREIGN KEY ("person_id") REFERENCES "person" ("id") ON DELETE RESTRICT);
+CREATE INDEX "agreement_event_person_id_recorded_at" ON "agreement_event" ("person_id", "recorded_at");
+CREATE TRIGGER "agreement_event_no_update" BEFORE UPDATE ON "agreement_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('agreement_event is append-only');
+CREATE TRIGGER "agreement_event_no_delete" BEFORE DELETE ON "agreement_event" FOR EACH ROW EXECUTE FUNCTION "refuse_change"('agreement_event is append-only');
+INSERT INTO "agreement_event" ("person_id", "signed_on", "recorded_at") SELECT "id", "agreement_signed_on", "agreement_signed_on"::timestamp FROM "person" WHERE "agreement_signed_on" IS NOT NULL ORDER BY "id";
+""",
+    )
 
 
 @step(25)

@@ -22,6 +22,15 @@ _DEMO_FILES = []  # the demo's folder (its photos are copied into each demo_app 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def pytest_collection_modifyitems(config, items):
+    """The run on one engine leaves out the tests marked as about the other engine itself."""
+    other = "sqlite_only" if POSTGRES else "postgres_only"
+    left_out = [item for item in items if item.get_closest_marker(other)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _postgres_cluster():
     """LIUSHOU_TEST_POSTGRES=1: one throwaway cluster for the run, with a migrated template."""
@@ -205,17 +214,23 @@ def demo_db(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_app(demo_db, tmp_path, monkeypatch):
+def demo_copy(demo_db, tmp_path):
+    """A private copy of the demo database, as a LIUSHOU_DATABASE value: a file under tmp_path,
+    or a PostgreSQL database made from the demo's (dropped after the test)."""
+    if POSTGRES:
+        return fresh_postgres(template=_DEMO)
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_db, path)
+    return str(path)
+
+
+@pytest.fixture
+def demo_app(demo_copy, tmp_path, monkeypatch):
     """An app on a private copy of the demo database."""
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(tmp_path / "instance"))
-    if POSTGRES:
-        path = fresh_postgres(template=_DEMO)
-    else:
-        path = tmp_path / "demo.sqlite3"
-        shutil.copy(demo_db, path)
     if (_DEMO_FILES[0] / "files").is_dir():
         shutil.copytree(_DEMO_FILES[0] / "files", tmp_path / "instance" / "files")
-    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
+    app = create_app({"TESTING": True, "DATABASE": demo_copy, "SECRET_KEY": "t"})
     yield app
     if not database.is_closed():
         database.close()

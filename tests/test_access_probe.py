@@ -330,12 +330,7 @@ def _urls(app, objects):
 def _fingerprint():
     """A hash of every table but the audit log and login bookkeeping."""
     digest = hashlib.sha256()
-    tables = [
-        r[0]
-        for r in database.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
-        )
-    ]
+    tables = sorted(database.get_tables())
     for table in tables:
         if table == "audit_log":
             continue

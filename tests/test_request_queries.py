@@ -2,11 +2,11 @@
 user and scope are read once, settings and the area's open emergency steps are kept between
 requests while nothing is written, the list reads no COUNT. Counts are deterministic."""
 
-import sqlite3
-
 import pytest
 
 from liushou.db import database
+from liushou.models import User
+from liushou.models.persons import Person
 from tests.conftest import login
 
 # What the pages run today; a change that adds statements per request fails here.
@@ -16,15 +16,22 @@ WORKLIST_MAX = 4
 
 
 @pytest.fixture
-def cadre(demo_app, demo_db):
+def cadre(demo_app):
     client = demo_app.test_client()
     assert login(client, "cun01").status_code == 303
-    with sqlite3.connect(demo_db) as conn:
-        person = conn.execute(
-            "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
-            " WHERE u.username = 'cun01' AND p.voided_at IS NULL AND p.exited_on IS NULL"
-            " AND p.groups NOT LIKE '%儿童%' ORDER BY p.id LIMIT 1"
-        ).fetchone()[0]
+    with database.connection_context():
+        person = (
+            Person.select(Person.id)
+            .join(User, on=(User.village == Person.village))
+            .where(
+                User.username == "cun01",
+                Person.exited_on.is_null(),
+                ~Person.groups.contains("儿童"),
+            )
+            .order_by(Person.id)
+            .limit(1)
+            .scalar()
+        )
     return client, person
 
 

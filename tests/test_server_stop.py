@@ -9,10 +9,8 @@ group; after the stop, /proc must hold no live process of that group.
 import http.cookiejar
 import os
 import re
-import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from liushou.db import bind, database
+from liushou.models.households import Household
+from liushou.models.persons import Person
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +67,13 @@ def _wait_until_up(opener, base, proc):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_stopping_the_server_ends_its_pdf_workers(demo_db, tmp_path, signum):
-    db = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_db, db)
-    with sqlite3.connect(db) as conn:
-        person_id = conn.execute("SELECT id FROM person ORDER BY id LIMIT 1").fetchone()[0]
-        village_id = conn.execute("SELECT village_id FROM household LIMIT 1").fetchone()[0]
+def test_stopping_the_server_ends_its_pdf_workers(demo_copy, tmp_path, signum):
+    db = demo_copy
+    bind(db)
+    with database.connection_context():
+        person_id = Person.select(Person.id).order_by(Person.id).limit(1).scalar()
+        village_id = Household.select(Household.village).limit(1).scalar()
+    database.init(None)
     port = _free_port()
     env = {
         **os.environ,

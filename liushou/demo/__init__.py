@@ -83,7 +83,8 @@ def build(persons=300, seed=1, password=None):
             add(f"wangge{v.code[1:]}", "grid", v, vgrids[:1])
         # Settings are read once from here on; rows are written in bulk after validation, into
         # indexes that outgrow the everyday page cache at county scale.
-        database.pragma("cache_size", -BUILD_CACHE_KB)
+        if not database.is_postgres:
+            database.pragma("cache_size", -BUILD_CACHE_KB)
         with settings.held():
             rows = Rows()
             made = build_registry(rng, people, villages, grids, persons, today, rows)
@@ -92,7 +93,8 @@ def build(persons=300, seed=1, password=None):
             build_orgs(rng, villages, today)
             entered_on_their_day()
             backfill_completeness(today)  # rows were written in bulk, past the services
-        database.pragma("cache_size", PRAGMAS["cache_size"])
+        if not database.is_postgres:
+            database.pragma("cache_size", PRAGMAS["cache_size"])
         build_recent(rng, people, today)
         build_review(rng, people, today)
     return {

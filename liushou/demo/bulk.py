@@ -19,7 +19,7 @@ from peewee import (
 )
 
 from .. import clock
-from ..db import database
+from ..db import database, reset_sequences
 from ..models.audit import AuditLog
 from ..services import SYSTEM
 
@@ -80,16 +80,19 @@ class Rows:
     def flush(self):
         """Write every pending row. Call it before writing through a service, whose rows then
         take the next ids (the ids are counted afresh after a flush)."""
+        written = []
         for model, rows in self.pending.items():
             if rows:
                 self._write(model, rows)
                 self.pending[model] = []
+                written.append(model)
+        reset_sequences(written)  # PostgreSQL: a service's insert takes an id past these
         self.next_id.clear()
 
     def _write(self, model, rows):
         fields = model._meta.sorted_fields
         columns = ", ".join(f'"{f.column_name}"' for f in fields)
-        marks = ", ".join("?" for _ in fields)
+        marks = ", ".join(database.param for _ in fields)
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
         if all(type(f) in PLAIN for f in fields):
             defaults = [(f.name, _default(f)()) for f in fields]
@@ -118,12 +121,18 @@ def indexes_after(tables=BIG):
     """Drop the tables' secondary indexes and build them again at the end: one index built over
     all rows is many times quicker than one kept up row by row (inside the caller's
     transaction, so a failure leaves them as they were)."""
-    names = ", ".join("?" for _ in tables)
-    saved = database.execute_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({names})",
-        tables,
-    ).fetchall()
+    names = ", ".join(database.param for _ in tables)
+    if database.is_postgres:  # the primary keys' indexes belong to their constraints: kept
+        listed = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            f"AND indexname NOT LIKE '%%\\_pkey' AND tablename IN ({names})"
+        )
+    else:
+        listed = (
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({names})"
+        )
+    saved = database.execute_sql(listed, tables).fetchall()
     for name, _ in saved:
         database.execute_sql(f'DROP INDEX "{name}"')
     yield
@@ -134,7 +143,11 @@ def indexes_after(tables=BIG):
 @contextmanager
 def foreign_keys_checked_after():
     """Foreign keys checked once over all rows at the end instead of row by row; any broken
-    one stops the build. (SQLite changes the setting only outside a transaction.)"""
+    one stops the build. (SQLite changes the setting only outside a transaction.) PostgreSQL
+    checks each row as it comes: the rows are written parents first."""
+    if database.is_postgres:
+        yield
+        return
     database.pragma("foreign_keys", 0)
     try:
         yield

@@ -4,22 +4,31 @@ that month as they were known when it closed (queries/facts.py)."""
 
 from ..db import database
 
-# (table, the SQL expression of the moment the row was entered)
+# (table, the column of the fact's day or moment, the hour of entry; None: the moment itself)
 ENTERED = (
-    ("visit", "\"visited_on\" || ' 18:00:00'"),
-    ("need", "\"raised_on\" || ' 18:00:00'"),
-    ("service", "\"served_on\" || ' 18:00:00'"),
-    ("emergency", '"discovered_at"'),
-    ("activity", "\"held_on\" || ' 18:00:00'"),
-    ("checkup", "\"checked_on\" || ' 18:00:00'"),
-    ("benefit", "\"start_on\" || ' 09:00:00'"),
-    ("pairing", "\"started_on\" || ' 09:00:00'"),
+    ("visit", "visited_on", "18:00:00"),
+    ("need", "raised_on", "18:00:00"),
+    ("service", "served_on", "18:00:00"),
+    ("emergency", "discovered_at", None),
+    ("activity", "held_on", "18:00:00"),
+    ("checkup", "checked_on", "18:00:00"),
+    ("benefit", "start_on", "09:00:00"),
+    ("pairing", "started_on", "09:00:00"),
 )
+
+
+def _moment(column, hour):
+    if hour is None:
+        return f'"{column}"'
+    if database.is_postgres:  # a date plus a time of day is a timestamp
+        return f"(\"{column}\" + time '{hour}')"
+    return f"\"{column}\" || ' {hour}'"
 
 
 def entered_on_their_day():
     """Move each row's created_at back to the day of its fact (never forward)."""
-    for table, moment in ENTERED:
+    for table, column, hour in ENTERED:
+        moment = _moment(column, hour)
         database.execute_sql(
             f'UPDATE "{table}" SET "created_at" = {moment} WHERE {moment} < "created_at"'
         )

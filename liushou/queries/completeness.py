@@ -4,6 +4,7 @@ of the full-record export (one per person of a group, in the national form's blo
 from peewee import JOIN, fn
 
 from .. import clock
+from ..db import count_if
 from ..models import Grid, User, Village
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
@@ -53,7 +54,7 @@ def by_village(scope):
             Person.village,
             fn.COUNT(Person.id),
             fn.AVG(score),
-            fn.SUM((score < rule.THRESHOLD).cast("integer")),
+            count_if(score < rule.THRESHOLD),
         )
         .group_by(Person.village)
         .tuples()

@@ -55,7 +55,7 @@ def summary(scope, check):
             fn.COUNT(CrosscheckRow.id),
         )
         .join(Village, JOIN.LEFT_OUTER, on=CrosscheckRow.village == Village.id)
-        .group_by(CrosscheckRow.village, CrosscheckRow.category, CrosscheckRow.status)
+        .group_by(Village.id, CrosscheckRow.category, CrosscheckRow.status)
         .order_by(Village.sort_order.is_null(), Village.sort_order, Village.id)
         .tuples()
     )

@@ -31,7 +31,7 @@ from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from .. import settings
 from ..models import Village
@@ -233,7 +233,8 @@ def _population(p, rows):
         columns += [_sum_if(member), _sum_if(member & paired)]
         if g in CHILD_GROUPS:
             columns.append(_sum_if(member & signed))
-    query = p.persons(Person.select(*columns).where(p.in_any), then).group_by(then)
+    # Grouped by position: PostgreSQL does not match a repeated subquery with its parameters.
+    query = p.persons(Person.select(*columns).where(p.in_any), then).group_by(SQL("1"))
     for values in query.tuples():
         f, values = rows[values[0]], list(values[1:])
         f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
@@ -289,7 +290,7 @@ def _visits(p, rows):
         .select(then, fn.COUNT(CheckIn.id))
         .where(p.alive),
         then,
-    ).group_by(then)
+    ).group_by(SQL("1"))  # by position (PostgreSQL)
     for village_id, n in query.tuples():
         rows[village_id].knock = n
 
@@ -423,7 +424,7 @@ def _benefits(p, rows):
         query = p.persons(
             Person.select(then, fn.COUNT(Person.id)).where(p.in_any & Person.id.in_(receiving)),
             then,
-        ).group_by(then)
+        ).group_by(SQL("1"))  # by position (PostgreSQL)
         for village_id, n in query.tuples():
             rows[village_id].covered[kind] = n
 
@@ -456,7 +457,7 @@ def _activities(p, rows):
     in_use = facts.site_in_use(Site.id, p.end, p.cutoff)
     query = p.persons(
         p.known(Site, Site.village, Site.kind, in_use, fn.COUNT(Site.id)), Site.village
-    ).group_by(Site.village, Site.kind, in_use)
+    ).group_by(Site.village, Site.kind, SQL("3"))
     for village_id, kind, active, n in query.tuples():
         (rows[village_id].sites_active if active else rows[village_id].sites_inactive)[kind] = n
 

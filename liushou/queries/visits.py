@@ -5,6 +5,7 @@ from datetime import timedelta
 from peewee import JOIN, fn
 
 from .. import clock
+from ..db import count_if
 from ..models import Village
 from ..models.helpers import Helper
 from ..models.households import Household
@@ -179,8 +180,8 @@ def worklist(scope, today, helper_ids=None):
     # The three counts in one pass over the rows (no joined models, no ordering).
     overdue, due_today, total = (
         query.select(
-            fn.COALESCE(fn.SUM(VisitState.due_on < today), 0),
-            fn.COALESCE(fn.SUM(VisitState.due_on == today), 0),
+            fn.COALESCE(count_if(VisitState.due_on < today), 0),
+            fn.COALESCE(count_if(VisitState.due_on == today), 0),
             fn.COUNT(VisitState.id),
         )
         .order_by()

@@ -115,11 +115,14 @@ def backfill(today=None):
     away = {}
     for row in _dicts(f"SELECT {_AWAY_COLUMNS} FROM family_away WHERE voided_at IS NULL"):
         for key in ("away_since", "returned_on", "died_on"):
-            row[key] = parse_date(row[key])[0] if row[key] else None
+            row[key] = parse_date(str(row[key]))[0] if row[key] else None
         away.setdefault(row["household_id"], []).append(row)
     for p in _dicts(f"SELECT {_PERSON_COLUMNS} FROM person"):
         born = parse_date(str(p["birth_date"]))[0] if p["birth_date"] else None
         age = age_on(born, today) if born else None
         rows = away_of(away.get(p["household_id"], []))
         score = completeness.assess(p, households.get(p["household_id"], {}), rows, age).score
-        database.execute_sql("UPDATE person SET completeness = ? WHERE id = ?", (score, p["id"]))
+        mark = database.param
+        database.execute_sql(
+            f"UPDATE person SET completeness = {mark} WHERE id = {mark}", (score, p["id"])
+        )

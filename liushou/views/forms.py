@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import flash, g, redirect, render_template, request
 
+from ..db import retry_write
 from ..services import ValidationError
 from .labels import FIELD_LABELS
 
@@ -116,7 +117,7 @@ def form_page(template, *, initial, save, done, read=None, context=None, record=
             errors = {VERSION_FIELD: "保存前，别人已修改了这条记录。请核对下面的差异后再保存。"}
         else:
             try:
-                result = save(values)
+                result = retry_write(lambda: save(values))
             except ValidationError as e:
                 errors = e.errors
             else:
@@ -135,7 +136,7 @@ def run(action, ok_message):
     """Call `action()`; flash its validation errors, or `ok_message` (text, or a function of the
     action's result). Returns (True, result) when it succeeded, else (False, None)."""
     try:
-        result = action()
+        result = retry_write(action)
     except ValidationError as e:
         flash("；".join(e.errors.values()), "error")
         return False, None
