@@ -33,7 +33,10 @@ class ReviewItem(BaseModel):
 
     kind = CharField(max_length=16)
     person = ForeignKeyField(Person, null=True, backref="review_items", on_delete="RESTRICT")
-    household = ForeignKeyField(Household, backref="review_items", on_delete="RESTRICT")
+    # None while an import row's new household waits with it (created on approval).
+    household = ForeignKeyField(
+        Household, null=True, backref="review_items", on_delete="RESTRICT"
+    )
     village = ForeignKeyField(Village, backref="review_items", on_delete="RESTRICT")
     grid = ForeignKeyField(Grid, null=True, backref="review_items", on_delete="RESTRICT")
     author = ForeignKeyField(User, backref="review_items", on_delete="RESTRICT")
