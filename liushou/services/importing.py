@@ -329,9 +329,10 @@ def confirm(actor, scope, village, rows, fingerprint_, mapping=None, filename=""
 
 
 def apply(actor, scope, village, the_plan, filename="", today=None):
-    """Write the plan's new and changed rows in one transaction; returns {"new": n, "update": n}.
+    """Write the plan's new and changed rows in one transaction; returns {"new": n, "update": n}
+    (and "waiting": n when rows were stored for review instead).
     A row that fails at this point undoes the whole import (ValidationError naming the row)."""
-    done = {"new": 0, "update": 0, "waiting": 0}
+    done, waiting = {"new": 0, "update": 0}, 0
     with database.atomic():
         created, planned = {}, {}
         for row in the_plan.rows:
@@ -344,7 +345,7 @@ def apply(actor, scope, village, the_plan, filename="", today=None):
                     # 审核报送: the row waits whole; nothing of it is written now.
                     groups = row.groups[1] if row.groups else ""
                     importing_review.propose_row(actor, village, row, planned, groups)
-                    done["waiting"] += 1
+                    waiting += 1
                     continue
                 _apply_row(actor, scope, row, created, today)
             except ValidationError as e:
@@ -362,14 +363,16 @@ def apply(actor, scope, village, the_plan, filename="", today=None):
                 ("new", None, done["new"]),
                 ("update", None, done["update"]),
                 ("unchanged", None, the_plan.count("same")),
-                ("waiting", None, done["waiting"]),
+                ("waiting", None, waiting),
                 (
                     "skipped",
                     None,
-                    len(the_plan.rows) - done["new"] - done["update"] - done["waiting"],
+                    len(the_plan.rows) - done["new"] - done["update"] - waiting,
                 ),
             ],
         )
+    if waiting:
+        done["waiting"] = waiting  # rows stored for the township's review (审核报送)
     return done
 
 
