@@ -33,7 +33,8 @@ class ReviewItem(BaseModel):
 
     kind = CharField(max_length=16)
     person = ForeignKeyField(Person, null=True, backref="review_items", on_delete="RESTRICT")
-    household = ForeignKeyField(Household, backref="review_items", on_delete="RESTRICT")
+    # None while an import row's new household waits with it (created on approval).
+    household = ForeignKeyField(Household, null=True, backref="review_items", on_delete="RESTRICT")
     village = ForeignKeyField(Village, backref="review_items", on_delete="RESTRICT")
     grid = ForeignKeyField(Grid, null=True, backref="review_items", on_delete="RESTRICT")
     author = ForeignKeyField(User, backref="review_items", on_delete="RESTRICT")
@@ -70,3 +71,17 @@ class ReviewItem(BaseModel):
     @property
     def changes(self):
         return self.data.get("changes", [])
+
+    @property
+    def new_household(self):
+        """The values of the household an import row creates on approval, or None."""
+        return (self.data.get("import") or {}).get("new_household")
+
+    @property
+    def household_label(self):
+        """The household as lists show it: the registered one, or the one to be created."""
+        if self.household_id is not None:
+            return f"{self.household.head_name}户"
+        new = self.new_household or {}
+        where = new.get("address") or "未填住址"
+        return f"新建 {new.get('head_name', '')}户（{where}，审核通过后建立）"

@@ -139,3 +139,14 @@ def resubmit_values(scope, user, item_id):
     else:  # an edit form shows stored ID numbers masked (kept when left as shown)
         values.update({f: mask_id_number(values.get(f) or "") for f in ID_FIELDS if f in values})
     return values
+
+
+def new_household_of(scope, user, item_id):
+    """The household a returned import row of the user's creates once approved, as the person's
+    form shows it in place of the household choice; None for anything else."""
+    if not str(item_id or "").isdigit():
+        return None
+    item = scope.query(ReviewItem).where(ReviewItem.id == int(item_id)).first()
+    if item is None or item.author_id != user.id or item.status != RETURNED:
+        return None
+    return item.household_label if item.new_household else None

@@ -16,7 +16,7 @@ from ..models.persons import Person
 from ..rules import idcard
 from ..rules.categories import GROUPS
 from ..rules.cells import LABELS, find_header_row, match_header, parse_date, parse_id_number
-from . import ValidationError
+from . import ValidationError, importing_review
 from .audit import record
 from .households import save_away, save_household
 from .importing_cells import cell_text, form_values, person_overlay
@@ -329,15 +329,24 @@ def confirm(actor, scope, village, rows, fingerprint_, mapping=None, filename=""
 
 
 def apply(actor, scope, village, the_plan, filename="", today=None):
-    """Write the plan's new and changed rows in one transaction; returns {"new": n, "update": n}.
+    """Write the plan's new and changed rows in one transaction; returns {"new": n, "update": n}
+    (and "waiting": n when rows were stored for review instead).
     A row that fails at this point undoes the whole import (ValidationError naming the row)."""
-    done = {"new": 0, "update": 0}
+    done, waiting = {"new": 0, "update": 0}, 0
     with database.atomic():
-        created = {}
+        created, planned = {}, {}
         for row in the_plan.rows:
             if row.action not in ("new", "update"):
                 continue
+            if row.new_household is not None:
+                planned[row.new_household[0]] = row.new_household[1]
             try:
+                if importing_review.waits(actor, row, today or clock.today()):
+                    # 审核报送: the row waits whole; nothing of it is written now.
+                    groups = row.groups[1] if row.groups else ""
+                    importing_review.propose_row(actor, village, row, planned, groups)
+                    waiting += 1
+                    continue
                 _apply_row(actor, scope, row, created, today)
             except ValidationError as e:
                 message = "；".join(e.errors.values())
@@ -354,9 +363,16 @@ def apply(actor, scope, village, the_plan, filename="", today=None):
                 ("new", None, done["new"]),
                 ("update", None, done["update"]),
                 ("unchanged", None, the_plan.count("same")),
-                ("skipped", None, len(the_plan.rows) - done["new"] - done["update"]),
+                ("waiting", None, waiting),
+                (
+                    "skipped",
+                    None,
+                    len(the_plan.rows) - done["new"] - done["update"] - waiting,
+                ),
             ],
         )
+    if waiting:
+        done["waiting"] = waiting  # rows stored for the township's review (审核报送)
     return done
 
 

@@ -33,6 +33,7 @@ from . import (
     completeness,
     diff,
     group_events,
+    importing_review,
     review,
 )
 from .audit import record
@@ -180,7 +181,13 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
         values = {**values, **kept}
     data, errors = _read(values, today)
     household = person.household if person else None
-    if person is None or values.get("household"):
+    # A returned registration its author fixed and sends again (审核报送); a returned import
+    # row brings its household and family-away parts (importing_review).
+    replaced = review.replaced(actor, scope, values, errors) if person is None else None
+    carried = importing_review.part_of(replaced)
+    if carried and carried.get("new_household") and not values.get("household"):
+        pass  # the import's new household, created when the registration is written
+    elif person is None or values.get("household"):
         household = (
             scope.query(Household).where(Household.id == to_int(values.get("household"))).first()
         )
@@ -205,10 +212,10 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
         for key, message in conflicts.items():
             errors.setdefault(key, message)
         data.update(decided)
-    # A returned registration its author fixed and sends again (审核报送).
-    replaced = review.replaced(actor, scope, values, errors) if person is None else None
     if errors:
         raise ValidationError(errors)
+    if carried is not None:
+        return importing_review.resubmit(actor, scope, values, data, household, replaced, today)
     data["household"] = household.id
     data["village"], data["grid"] = household.village_id, household.grid_id
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
@@ -392,6 +399,14 @@ def _held(actor, person, facts, changes, on):
         waiting.status == review.PENDING or waiting.author_id != actor.user_id
     ):
         return True
+    if waiting is None and actor.user is None:
+        # A change its author withdrew stays unapplied by the nightly job until someone saves
+        # the facts again (a user's follow applies it or proposes it anew).
+        withdrawn = review.withdrawn_by_rows(person)
+        if withdrawn is not None and all(
+            withdrawn.values.get(k) == _form_value(facts[k]) for k, _, _ in changes
+        ):
+            return True
     # His author corrects the rows of a returned one: it is closed, proposed again if need be.
     before, after = derive(person.__data__, on)[0], derive({**person.__data__, **facts}, on)[0]
     if before == after or not review.applies(actor, "category_edit", on):

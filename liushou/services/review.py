@@ -51,6 +51,22 @@ def held_by_rows(person):
     )
 
 
+def withdrawn_by_rows(person):
+    """The last category change the household's rows made for him, when its author withdrew
+    it (not merged into or replaced by a newer one); or None."""
+    last = (
+        ReviewItem.select()
+        .where(
+            (ReviewItem.person == person.id)
+            & (ReviewItem.kind == "category_edit")
+            & ReviewItem.payload.contains(json.dumps(FROM_ROWS))
+        )
+        .order_by(ReviewItem.id.desc())
+        .first()
+    )
+    return last if last is not None and last.status == WITHDRAWN else None
+
+
 def pending_for(person):
     """The person's proposal waiting for review, or None."""
     return (
@@ -60,10 +76,24 @@ def pending_for(person):
     )
 
 
-def propose(actor, kind, *, household, person=None, values, changes, groups_after, replaced=None):
+def propose(
+    actor,
+    kind,
+    *,
+    household,
+    person=None,
+    values,
+    changes,
+    groups_after,
+    replaced=None,
+    place=None,
+    extra=None,
+):
     """Store a proposal (already validated by the caller's service) instead of applying it.
     A second proposal for a person while one waits is refused; a returned one of the same kind
-    for him (or `replaced`, the returned registration the form named) is superseded."""
+    for him (or `replaced`, the returned registration the form named) is superseded.
+    `household` is None for an import row whose new household waits with it: `place` is then
+    its (village id, grid id) and `extra` the payload's household and family-away parts."""
     waiting = pending_for(person) if person is not None else None
     merged = None
     if waiting is not None:
@@ -84,12 +114,16 @@ def propose(actor, kind, *, household, person=None, values, changes, groups_afte
         item = ReviewItem.create(
             kind=kind,
             person=person.id if person else None,
-            household=household.id,
-            village=household.village_id,
-            grid=household.grid_id,
+            household=household.id if household else None,
+            village=household.village_id if household else place[0],
+            grid=household.grid_id if household else place[1],
             author=actor.user_id,
             payload=json.dumps(
-                {"values": clean, "changes": [c for c in changes if c[0] not in _HIDDEN]},
+                {
+                    "values": clean,
+                    "changes": [c for c in changes if c[0] not in _HIDDEN],
+                    **(extra or {}),
+                },
                 ensure_ascii=False,
                 default=str,
             ),
@@ -181,7 +215,7 @@ def approve(reviewer, scope, item):
     """审核通过: apply the proposal through its own service, as its author, re-validated against
     today's state, in one transaction with the item's new status. A proposal that no longer
     applies raises its ValidationError and stays pending."""
-    from . import persons  # persons hooks into this module
+    from . import importing_review, persons  # they hook into this module
 
     author = Actor(item.author, reviewer.ip, approval=_note(reviewer, item))
     # Applied as the author, so within his area: a household or person moved out of it since
@@ -189,7 +223,9 @@ def approve(reviewer, scope, item):
     scope = Scope.for_user(item.author)
     with database.atomic():
         _may_decide(reviewer, _reread(item))
-        if item.kind == "register":
+        if item.kind == "register" and importing_review.part_of(item) is not None:
+            item.person = importing_review.approve(author, scope, item)
+        elif item.kind == "register":
             item.person = persons.save_person(author, scope, item.values)
         elif item.kind == "category_edit":
             persons.save_person(author, scope, _edit_values(item), item.person)

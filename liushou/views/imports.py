@@ -146,7 +146,9 @@ def confirm(token):
         return _page(token, village, plan, "；".join(e.errors.values()), 422)
     counts = {a: plan.count(a) for a in ("same", "error", "skip")}
     flash(
-        f"导入完成：新增 {done['new']} 人，更新 {done['update']} 人，无变化 {counts['same']} 人，"
+        f"导入完成：新增 {done['new']} 人，"
+        + (f"已提交乡镇审核 {done['waiting']} 人，" if done.get("waiting") else "")
+        + f"更新 {done['update']} 人，无变化 {counts['same']} 人，"
         f"有错误未导入 {counts['error']} 行，跳过 {counts['skip']} 行",
         "ok",
     )

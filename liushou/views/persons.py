@@ -117,6 +117,10 @@ def new():
         context=lambda values: dict(
             person=None,
             household=household,
+            # A returned import row: the household it creates once approved (审核报送).
+            new_household=review_queries.new_household_of(
+                g.scope, g.user, request.values.get("review_item") or request.args.get("review")
+            ),
             **_choices(),
             households=[] if household else queries.recent_households(g.scope),
         ),

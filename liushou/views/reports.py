@@ -102,10 +102,10 @@ def show():
     )
 
 
-def _switch_urls():
+def _switch_urls(endpoint="reports.show"):
     """(with pending, approved only): this report's URL with the "含待审核" switch on and off."""
     args = {k: v for k, v in request.args.items() if k != "pending"}
-    return url_for("reports.show", pending=1, **args), url_for("reports.show", **args)
+    return url_for(endpoint, pending=1, **args), url_for(endpoint, **args)
 
 
 def _with_pending(village):
@@ -189,6 +189,15 @@ def _summary():
     return data, title, label, sheet_rows(data, total), start, end
 
 
+def _summary_pending(data):
+    """The "含待审核" rows for the summary sheet: its figures are dated facts and stay approved
+    only; with the switch on, an open period adds persons by village and group with the pending
+    proposals, on the page and its downloads (a past period's never change)."""
+    if request.args.get("pending") != "1" or data["final"]:
+        return None
+    return _with_pending(None)
+
+
 @bp.route("/reports/summary", endpoint="summary")
 def summary_page():
     """The per-village summary sheet on screen, with the period chooser and its downloads."""
@@ -202,6 +211,9 @@ def summary_page():
         rows=rows,
         columns=SHEET,
         bands=bands_of(),
+        groups=GROUPS,
+        pending_rows=_summary_pending(data),
+        switch_urls=_switch_urls("reports.summary"),
     )
 
 
@@ -209,6 +221,9 @@ def summary_page():
 def summary_download(ext):
     """The summary sheet as landscape A4 PDF (with signing lines) or .xlsx; audited."""
     data, title, label, rows, start, end = _summary()
+    pending = _summary_pending(data)
+    if pending is not None:
+        title += "（含待审核）"
     if ext in ("pdf", "html"):
         response = print_response.respond(
             "summary.html",
@@ -222,6 +237,8 @@ def summary_download(ext):
             start=start,
             end=end,
             unit=settings.get("township_name"),
+            groups=GROUPS,
+            pending_rows=pending,
         )
         record(current_actor(), "print", object_type="summary", label=title)
         return response
@@ -236,6 +253,14 @@ def summary_download(ext):
         (name, [float(v) if c[2] == "yuan" else v for v, c in zip(vals, SHEET, strict=True)])
         for name, vals in rows
     ]
+    if pending is not None:
+        lines += ["含待审核：汇总表各列只含已审核通过的，下列为待审核修改全部通过后的各类人数"]
+        lines += [
+            f"含待审核：{name}：{g_} 已通过 {n}，待审核 +{plus} −{minus}，含待审核 {would}"
+            for name, cells in [*pending[0], pending[1]]
+            for g_, (n, plus, minus, would) in zip(GROUPS, cells, strict=True)
+            if plus or minus
+        ]
     footer = [
         f"填报单位（盖章）：{settings.get('township_name')}",
         "填报人：＿＿＿＿＿＿　　审核人：＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日",
