@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
                                        [--concurrency 16] [--threads 8] [--seconds 60]
+                                       [--password PW] [--only "home (township)" ...]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
 on free loopback ports, logs in through the form (keeping the session cookie), then requests each
@@ -44,6 +45,7 @@ PAGES = [
     ("home (township)", "xiangzhen", "/"),
     ("persons (township)", "xiangzhen", "/persons"),
     ("report (village)", "cun01", "/reports"),
+    ("report (township)", "xiangzhen", "/reports"),
     ("home (grid)", "wangge01", "/"),
     ("worklist (grid)", "wangge01", "/visits/due"),
     ("persons (grid)", "wangge01", "/persons"),
@@ -163,10 +165,15 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
+    ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
+    ap.add_argument(
+        "--only", action="append", help="measure only the PAGES with this label (repeatable)"
+    )
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
     args = ap.parse_args()
+    pages = [p for p in PAGES if not args.only or p[0] in args.only]
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
     db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
@@ -201,14 +208,14 @@ def main():
         wait_up(app_port, app, "/login")
         wait_up(bare_port, bare)
         # Every URL, and the bare page twice, gets an equal share of the time budget.
-        share = args.seconds / (len(PAGES) + 2)
+        share = args.seconds / (len(pages) + 2)
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
         person = first_person(db)
-        for label, user, path in PAGES:
+        for label, user, path in pages:
             path = path.format(person=person)
             if user and user not in cookies:
-                cookies[user] = login(app_port, user)
+                cookies[user] = login(app_port, user, args.password)
             runs.append((label, app_port, cookies.get(user), path))
         runs.append(("bare page (after)", bare_port, None, "/"))
         results = {}

@@ -2,10 +2,13 @@
 
 An entry is keyed by what it was computed for (the database, the kind of figures, the user's
 scope, his role and the day, plus the caller's own arguments) and remembers the data generation
-it was computed under (`db.data_generation()`, moved on by every committed write of this
-process). It is served while the generation is unchanged and it is at most `MAX_AGE` seconds
-old: a write through this server shows on the next page at once, a write by another process
-(a command line job) within a minute. Pages show when their figures were counted ("统计于").
+of its scope's villages it was computed under (`db.data_generation(villages)`, moved on by every
+committed write of this process in one of those villages or township-wide; the whole township's
+by every write). It is served while that generation is unchanged and it is at most `MAX_AGE`
+seconds old: a write through this server shows on the next page of its village and of the
+township at once (a visit in village A leaves village B's entries alone), a write by another
+process (a command line job) within a minute. Pages show when their figures were counted
+("统计于").
 
 Figures that take long to count (over `SLOW` seconds, e.g. a township's home at 100,000
 persons) would be recounted after every write while cadres keep recording visits; such an
@@ -39,6 +42,15 @@ class Entry:
     made: float  # time.monotonic() when computed
     at: datetime  # clock.now() when computed, for "统计于 HH:MM"
     cost: float = 0.0  # seconds it took to compute
+    villages: frozenset | None = None  # whose data generation it follows (None: every village)
+
+
+def villages_of(scope):
+    """The villages whose writes can change a scope's figures; None: any village's (the whole
+    township, or a helper's persons wherever they live)."""
+    if getattr(scope, "everything", True) or getattr(scope, "is_helper", True):
+        return None
+    return scope.village_ids
 
 
 _entries: OrderedDict = OrderedDict()
@@ -50,7 +62,7 @@ def _fresh(entry):
     if entry is None:
         return False
     age = time.monotonic() - entry.made
-    if entry.generation == data_generation():
+    if entry.generation == data_generation(entry.villages):
         return age < MAX_AGE
     return entry.cost > SLOW and age < min(REFRESH, MAX_AGE)
 
@@ -84,12 +96,13 @@ def get(kind, scope, role, day, compute, *args):
             return entry
         # The generation is read before computing: a write committed meanwhile makes the
         # entry stale at once rather than hiding behind it.
-        generation = data_generation()
+        villages = villages_of(scope)
+        generation = data_generation(villages)
         started = time.monotonic()
         try:
             value = compute()
             made = time.monotonic()
-            entry = Entry(value, generation, made, clock.now(), made - started)
+            entry = Entry(value, generation, made, clock.now(), made - started, villages)
         finally:
             with _lock:
                 _computing.pop(key, None)
