@@ -76,9 +76,13 @@ def _lookup(key):
         return None
 
 
-def get(kind, scope, role, day, compute, *args):
+def get(kind, scope, role, day, compute, *args, background=False):
     """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
-    now and kept."""
+    now and kept.
+
+    With `background` (a `compute` that needs no request: it reads no `g`), slow figures that
+    are due for a recount are recounted by one background thread while the last count is
+    served (at most `MAX_AGE` old), so no request waits for them."""
     key = (database.database, kind, scope, role, day, *args)
     entry = _lookup(key)
     if entry is not None:
@@ -86,32 +90,74 @@ def get(kind, scope, role, day, compute, *args):
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
+    last = old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE
     if not gate.acquire(blocking=False):
-        if old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE:
+        if last:
             return old  # another thread is recounting slow figures: the last count meanwhile
         gate.acquire()
+    elif last and background:
+        thread = threading.Thread(
+            target=_recount, args=(key, gate, scope, compute), name="figure-recount", daemon=True
+        )
+        thread.start()  # it releases the gate
+        return old
     try:
         entry = _lookup(key)  # another thread may have computed it while this one waited
         if entry is not None:
             return entry
-        # The generation is read before computing: a write committed meanwhile makes the
-        # entry stale at once rather than hiding behind it.
-        villages = villages_of(scope)
-        generation = data_generation(villages)
-        started = time.monotonic()
-        try:
-            value = compute()
-            made = time.monotonic()
-            entry = Entry(value, generation, made, clock.now(), made - started, villages)
-        finally:
-            with _lock:
-                _computing.pop(key, None)
+        return _compute(key, scope, compute)
+    finally:
+        gate.release()
+
+
+def _compute(key, scope, compute):
+    # The generation is read before computing: a write committed meanwhile makes the entry
+    # stale at once rather than hiding behind it.
+    villages = villages_of(scope)
+    generation = data_generation(villages)
+    started = time.monotonic()
+    try:
+        value = compute()
+        made = time.monotonic()
+        entry = Entry(value, generation, made, clock.now(), made - started, villages)
+    finally:
         with _lock:
-            _entries[key] = entry
-            _entries.move_to_end(key)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-        return entry
+            _computing.pop(key, None)
+    with _lock:
+        _entries[key] = entry
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return entry
+
+
+def _recount(key, gate, scope, compute):
+    """A slow entry counted again in a thread of its own (reads only: no write lock)."""
+    opened = database.is_closed()
+    try:
+        if opened:
+            database.connect()
+        _compute(key, scope, compute)
+    except Exception:  # noqa: BLE001 - the last count stays; the next request tries again
+        pass
+    finally:
+        if opened and not database.is_closed():
+            database.close()
+        gate.release()
+
+
+def warm(kind, scope, role, day, compute, *args):
+    """Count an entry now unless it is already fresh (the start-of-day warm-up): returns the
+    seconds it took, 0 when it was fresh, None when another thread was counting it."""
+    key = (database.database, kind, scope, role, day, *args)
+    if _lookup(key) is not None:
+        return 0.0
+    with _lock:
+        gate = _computing.setdefault(key, threading.Lock())
+    if not gate.acquire(blocking=False):
+        return None
+    try:
+        return _compute(key, scope, compute).cost
     finally:
         gate.release()
 

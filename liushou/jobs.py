@@ -27,10 +27,27 @@ def run_daily(today=None):
             database.close()
 
 
+def warm_home():
+    """The township's home figures counted once (views/home.warm), in this job's thread: reads
+    only, no write lock. Returns the seconds it took (0: they were fresh)."""
+    from .views.home import warm
+
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        return warm()
+    finally:
+        if opened:
+            database.close()
+
+
 def start_daily(log=print, every=600):
-    """A daemon thread that runs the daily job now and then checks every `every` seconds."""
+    """A daemon thread that runs the daily job now and then checks every `every` seconds;
+    after it (at start-up and on a new day) the township's home figures are counted once."""
 
     def loop():
+        warmed = None
         while True:
             try:
                 changed = run_daily()
@@ -38,6 +55,12 @@ def start_daily(log=print, every=600):
                     log(f"daily recheck: {changed} persons changed category")
             except Exception as e:  # keep serving; the next round tries again
                 log(f"daily recheck failed: {e}")
+            try:
+                if warmed != clock.today():
+                    warm_home()
+                    warmed = clock.today()
+            except Exception as e:  # a user's request counts them instead
+                log(f"home figures warm-up failed: {e}")
             time.sleep(every)
 
     thread = threading.Thread(target=loop, name="daily-recheck", daemon=True)

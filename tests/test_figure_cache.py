@@ -3,6 +3,7 @@ brought up to date by the writes that change them."""
 
 import re
 import sqlite3
+import threading
 from datetime import date
 
 import pytest
@@ -189,9 +190,16 @@ def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
     assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
 
 
+def recounts_done():
+    for thread in threading.enumerate():
+        if thread.name == "figure-recount":
+            thread.join(timeout=60)
+
+
 def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monkeypatch):
     """Figures that took long to count are served a few seconds after a write, with the time
-    they were counted on the page; then recounted."""
+    they were counted on the page; then recounted in the background while the last count is
+    still served, so no request waits for them."""
     monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
     client = login_as("township")
     assert total_on_home(client) == 3
@@ -199,7 +207,20 @@ def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monke
     page = client.get("/").get_data(as_text=True)
     assert "<b>3</b>在册人员" in page and "统计于" in page
     monkeypatch.setattr(figure_cache, "REFRESH", 0.0)
+    assert total_on_home(client) == 3  # served while a background thread recounts
+    recounts_done()
     assert total_on_home(client) == 4
+
+
+def test_the_township_home_is_counted_before_its_first_user(homes, login_as, computations):
+    """The warm-up after the server starts and after the start-of-day job (jobs.start_daily)."""
+    from liushou import jobs
+
+    assert jobs.warm_home() > 0
+    assert len(computations) == 1 and computations[0].everything
+    assert jobs.warm_home() == 0  # fresh: not counted again
+    assert total_on_home(login_as("township")) == 3
+    assert len(computations) == 1
 
 
 DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
