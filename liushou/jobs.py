@@ -27,16 +27,17 @@ def run_daily(today=None):
             database.close()
 
 
-def warm_home():
-    """The township's home figures counted once (views/home.warm), in this job's thread: reads
-    only, no write lock. Returns the seconds it took (0: they were fresh)."""
-    from .views.home import warm
+def warm_figures():
+    """The township's home figures, then its report of the current month, counted once
+    (views/home.warm, views/reports.warm) in this job's thread: reads only, no write lock.
+    Returns the seconds each took (0: they were fresh)."""
+    from .views import home, reports
 
     opened = database.is_closed()
     if opened:
         database.connect()
     try:
-        return warm()
+        return home.warm(), reports.warm()
     finally:
         if opened:
             database.close()
@@ -44,7 +45,8 @@ def warm_home():
 
 def start_daily(log=print, every=600):
     """A daemon thread that runs the daily job now and then checks every `every` seconds;
-    after it (at start-up and on a new day) the township's home figures are counted once."""
+    after it (at start-up and on a new day) the township's home figures and current report
+    are counted once (warm_figures)."""
 
     def loop():
         warmed = None
@@ -57,7 +59,7 @@ def start_daily(log=print, every=600):
                 log(f"daily recheck failed: {e}")
             try:
                 if warmed != clock.today():
-                    warm_home()
+                    warm_figures()
                     warmed = clock.today()
             except Exception as e:  # a user's request counts them instead
                 log(f"home figures warm-up failed: {e}")

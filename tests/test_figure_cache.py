@@ -212,15 +212,23 @@ def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monke
     assert total_on_home(client) == 4
 
 
-def test_the_township_home_is_counted_before_its_first_user(homes, login_as, computations):
+def test_the_township_figures_are_counted_before_their_first_user(
+    homes, login_as, computations, monkeypatch
+):
     """The warm-up after the server starts and after the start-of-day job (jobs.start_daily)."""
     from liushou import jobs
 
-    assert jobs.warm_home() > 0
+    home, report = jobs.warm_figures()
+    assert home > 0 and report > 0
     assert len(computations) == 1 and computations[0].everything
-    assert jobs.warm_home() == 0  # fresh: not counted again
-    assert total_on_home(login_as("township")) == 3
+    assert jobs.warm_figures() == (0, 0)  # fresh: not counted again
+    client = login_as("township")
+    assert total_on_home(client) == 3
     assert len(computations) == 1
+    from liushou.views import reports
+
+    monkeypatch.setattr(reports, "report", lambda *a: pytest.fail("the report was counted again"))
+    assert client.get("/reports").status_code == 200
 
 
 DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")

@@ -19,6 +19,7 @@ an agreement's signing date is as stored now; a site re-opened (启用) reads as
 the months it was stopped; a benefit set back to 待审核 leaves the periods before.
 """
 
+import threading
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +28,7 @@ from statistics import median
 from peewee import JOIN, Case, fn
 
 from .. import settings
+from ..db import database
 from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
 from ..models.persons import Person
@@ -186,6 +188,15 @@ class _Period:
             self.in_any = cond if self.in_any is None else self.in_any | cond
 
         self._tiers = None
+        self._member_sets = None
+
+    def member_sets(self):
+        """{group: {person ids}} of the members at the period end (read once per period)."""
+        if self._member_sets is None:
+            self._member_sets = {
+                g: {pid for (pid,) in query.tuples()} for g, query in self.members.items()
+            }
+        return self._member_sets
 
     def tier_of(self):
         """{person id: (village id, effective visit tier at the period end)} of the persons in
@@ -213,21 +224,29 @@ def _population(p, rows):
     paired_ids = known(Pairing.with_voided(Pairing.person), Pairing, p.cutoff).where(
         (Pairing.started_on <= p.end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > p.end))
     )
-    paired = Person.id.in_(paired_ids)
-    columns = [Person.village, fn.COUNT(Person.id), _sum_if(paired)]
-    for g in GROUPS:
-        member = Person.id.in_(p.members[g])
-        columns += [_sum_if(member), _sum_if(member & paired)]
-        if g in CHILD_GROUPS:
-            columns.append(_sum_if(member & (Person.agreement_signed_on <= p.end)))
-    query = p.persons(Person.select(*columns).where(p.in_any)).group_by(Person.village)
-    for values in query.tuples():
-        f, values = rows[values[0]], list(values[1:])
-        f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
-        for g in GROUPS:
-            f.members[g], f.paired[g] = values.pop(0) or 0, values.pop(0) or 0
-            if g in CHILD_GROUPS:
-                f.signed[g] = values.pop(0) or 0
+    # Each group's members read once (one grouped pass each), then counted here: the same
+    # counts as one SUM(CASE … IN (members)) per column, without evaluating each group's
+    # members several times.
+    members = p.member_sets()
+    paired = {pid for (pid,) in paired_ids.tuples()}
+    signed_by_end = Person.agreement_signed_on <= p.end
+    query = p.persons(Person.select(Person.id, Person.village, signed_by_end))
+    for pid, village_id, signed in query.tuples():
+        groups = [g for g in GROUPS if pid in members[g]]
+        if not groups:
+            continue
+        f, is_paired = rows[village_id], pid in paired
+        if not f.members:  # a village with members has every key, as a grouped row gave
+            f.members.update(dict.fromkeys(["all", *GROUPS], 0))
+            f.paired.update(dict.fromkeys(["all", *GROUPS], 0))
+            f.signed.update(dict.fromkeys(CHILD_GROUPS, 0))
+        f.members["all"] += 1
+        f.paired["all"] += is_paired
+        for g in groups:
+            f.members[g] += 1
+            f.paired[g] += is_paired
+            if g in CHILD_GROUPS and signed:
+                f.signed[g] += 1
     rules = next(iter(rows.values())).rules if rows else tier_rules(p.end)
     tiers = p.tier_of()
     for village_id, tier in tiers.values():
@@ -466,6 +485,13 @@ def area_figures(scope, start, end, village_id=None):
     return Figures(data["days"], tier_rules(end))
 
 
+# The township's rates of closed months (is_final): they never change, so each is counted once
+# per process and database. Only for the whole township: a village's past rows follow where
+# its persons live now (see the module's known limits), the township's total does not.
+_closed_months = {}
+_closed_lock = threading.Lock()
+
+
 def trend(scope, today, months=12, village_id=None):
     """[(month start, {rate name: rate or None})] for the last `months` months, oldest first;
     each month as known at its own cut-off."""
@@ -475,26 +501,34 @@ def trend(scope, today, months=12, village_id=None):
     out, month = [], first
     for _ in range(months):
         end = month_end(month)
-        listed = villages(scope, village_id)
-        rules = tier_rules(end)
-        days = (end - month).days + 1
-        rows = {v.id: Figures(days, rules) for v in listed}
-        p = _Period(scope, month, end, list(rows) or [0])
-        _population(p, rows)
-        _needs(p, rows)
-        total = Figures(days, rules)
-        for f in rows.values():
-            total.add(f)
-        out.append(
-            (
-                month,
-                {
-                    "pairing": total.pairing_rate,
-                    "signing": total.signing_rate("留守儿童"),
-                    "within": total.within_rate,
-                    "closed30": total.closed30_rate,
-                },
-            )
-        )
+        keep = scope.everything and not village_id and is_final(end)
+        key = (database.database, month)
+        with _closed_lock:
+            rates = _closed_months.get(key) if keep else None
+        if rates is None:
+            rates = _month_rates(scope, month, end, village_id)
+            if keep:
+                with _closed_lock:
+                    _closed_months[key] = rates
+        out.append((month, dict(rates)))
         month = month_after(month)
     return out
+
+
+def _month_rates(scope, month, end, village_id):
+    listed = villages(scope, village_id)
+    rules = tier_rules(end)
+    days = (end - month).days + 1
+    rows = {v.id: Figures(days, rules) for v in listed}
+    p = _Period(scope, month, end, list(rows) or [0])
+    _population(p, rows)
+    _needs(p, rows)
+    total = Figures(days, rules)
+    for f in rows.values():
+        total.add(f)
+    return {
+        "pairing": total.pairing_rate,
+        "signing": total.signing_rate("留守儿童"),
+        "within": total.within_rate,
+        "closed30": total.closed30_rate,
+    }
