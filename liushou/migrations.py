@@ -416,11 +416,12 @@ UPDATE "site" SET "closed_on" = coalesce((SELECT date(max(a."at")) FROM "audit_l
 
 @step(24)
 def visit_month_indexes():
-    # Visits counted by month (home's 12-month chart, a month's visits) from two covering
-    # indexes: the township's over (visited_on, voided_at), a village's over (village_id, …).
+    # Visits counted by month (home's 12-month chart; a report's visits, as known at its
+    # cut-off) from two covering indexes: the township's over (visited_on, voided_at,
+    # created_at), a village's over (village_id, …), so 1.6 M visits are never read row by row.
     _script("""
-CREATE INDEX "visit_visited_on_voided_at" ON "visit" ("visited_on", "voided_at");
-CREATE INDEX "visit_village_id_visited_on_voided_at" ON "visit" ("village_id", "visited_on", "voided_at");
+CREATE INDEX "visit_visited_on_voided_at_created_at" ON "visit" ("visited_on", "voided_at", "created_at");
+CREATE INDEX "visit_village_id_visited_on_voided_at_created_at" ON "visit" ("village_id", "visited_on", "voided_at", "created_at");
 """)
 
 

@@ -81,8 +81,8 @@ class Visit(Voidable):
         table_name = "visit"
         # Counts by month over 1.6 M visits read these alone, never the table (migration 24).
         indexes = (
-            (("visited_on", "voided_at"), False),
-            (("village", "visited_on", "voided_at"), False),
+            (("visited_on", "voided_at", "created_at"), False),
+            (("village", "visited_on", "voided_at", "created_at"), False),
         )
 
     def __str__(self):

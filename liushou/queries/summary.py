@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
+from types import SimpleNamespace
 
 from peewee import JOIN, Case, fn
 
@@ -172,6 +173,28 @@ def _tier(p):
     return fn.COALESCE(last, "general")
 
 
+def _last_tiers(p):
+    """{person id: tier} of each person's last tier history row dated on or before the
+    period's last day and recorded before its cut-off (the same row as `_tier`, for every
+    person in one ranked pass)."""
+    ranked = (
+        TierEvent.select(
+            TierEvent.person,
+            TierEvent.tier,
+            fn.ROW_NUMBER()
+            .over(
+                partition_by=[TierEvent.person],
+                order_by=[TierEvent.on.desc(), TierEvent.id.desc()],
+            )
+            .alias("n"),
+        )
+        .where((TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff))
+        .alias("ranked")
+    )
+    query = TierEvent.select(ranked.c.person_id, ranked.c.tier).from_(ranked).where(ranked.c.n == 1)
+    return dict(query.tuples())
+
+
 class _Period:
     """What every indicator query needs: the area's villages, the dates and the cut-off."""
 
@@ -202,13 +225,15 @@ class _Period:
         """{person id: (village id, effective visit tier at the period end)} of the persons in
         any group then (in the listed villages); read once per period."""
         if self._tiers is None:
-            query = self.persons(
-                Person.select(Person.id, Person.village, _tier(self)).where(self.in_any)
-            )
-            self._tiers = {
-                pid: (vid, tier if tier in TIERS else "general")
-                for pid, vid, tier in query.tuples()
-            }
+            last = _last_tiers(self)
+            members = self.member_sets()
+            in_any = set().union(*members.values())
+            query = self.persons(Person.select(Person.id, Person.village))
+            self._tiers = {}
+            for pid, vid in query.tuples():
+                if pid in in_any:
+                    tier = last.get(pid, "general")
+                    self._tiers[pid] = (vid, tier if tier in TIERS else "general")
         return self._tiers
 
     def known(self, model, *fields):
@@ -251,18 +276,19 @@ def _population(p, rows):
     tiers = p.tier_of()
     for village_id, tier in tiers.values():
         rows[village_id].tier_persons[tier] += 1
-    for tier in TIERS:
-        since = p.end - timedelta(days=rules.days(tier) - 1)
-        seen = (
-            p.known(Visit, VisitPerson.person)
-            .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-            .where((Visit.visited_on <= p.end) & (Visit.visited_on >= since))
-            .distinct()
-        )
-        for (person_id,) in seen.tuples():
-            village_tier = tiers.get(person_id)
-            if village_tier is not None and village_tier[1] == tier:
-                rows[village_tier[0]].tier_within[tier] += 1
+    # Visited within his tier's cycle: his last visit in the longest cycle's window (one
+    # query) falls on or after his own cycle's first day.
+    since = {tier: p.end - timedelta(days=rules.days(tier) - 1) for tier in TIERS}
+    seen = (
+        p.known(Visit, VisitPerson.person, fn.MAX(Visit.visited_on))
+        .join(VisitPerson, on=VisitPerson.visit == Visit.id)
+        .where((Visit.visited_on <= p.end) & (Visit.visited_on >= min(since.values())))
+        .group_by(VisitPerson.person)
+    )
+    for person_id, last in seen.tuples():
+        village_tier = tiers.get(person_id)
+        if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
+            rows[village_tier[0]].tier_within[village_tier[1]] += 1
 
 
 def _visits(p, rows):
@@ -362,11 +388,37 @@ def _emergencies(p, rows):
             rows[village_id].first_minutes.append(max(0, (done - found).total_seconds() / 60))
 
 
+# What as_known, monthly_amount and the counts read of a benefit and its person: read as
+# tuples into plain objects, not models (a township has tens of thousands of benefits).
+_BENEFIT_FIELDS = (
+    "person_id",
+    "kind",
+    "amount",
+    "period",
+    "start_on",
+    "end_on",
+    "status",
+    "voided_at",
+    "approved_at",
+    "ended_at",
+)
+_PERSON_FIELDS = ("village_id", "birth_date", "voided_at", "exited_on", "exited_at")
+
+
+def _benefit_row(row):
+    n = len(_BENEFIT_FIELDS)
+    benefit = SimpleNamespace(**dict(zip(_BENEFIT_FIELDS, row[:n], strict=True)))
+    benefit.person = SimpleNamespace(**dict(zip(_PERSON_FIELDS, row[n:], strict=True)))
+    return benefit
+
+
 def _benefits(p, rows):
     """People and amounts by kind paid in the period's months; 低保/特困 coverage at its end."""
+    fields = [getattr(Benefit, f) for f in _BENEFIT_FIELDS]
+    fields += [getattr(Person, f) for f in _PERSON_FIELDS]
     query = p.persons(
         paying_between(
-            known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+            known(Benefit.with_voided(*fields), Benefit, p.cutoff)
             .join(Person, on=Benefit.person == Person.id)
             .where(Benefit.kind.in_(BENEFIT_KINDS)),
             p.start,
@@ -375,7 +427,7 @@ def _benefits(p, rows):
         )
     )
     query = p.scope.filter(query, Benefit)
-    benefits = [as_known(b, p.cutoff) for b in query]
+    benefits = [as_known(_benefit_row(row), p.cutoff) for row in query.tuples()]
     people = defaultdict(set)
     month = month_start(p.start)
     while month <= p.end:
