@@ -29,15 +29,19 @@ def run_daily(today=None):
 
 def warm_figures():
     """The township's home figures, then its report of the current month, counted once
-    (views/home.warm, views/reports.warm) in this job's thread: reads only, no write lock.
-    Returns the seconds each took (0: they were fresh)."""
+    (views/home.warm, views/reports.warm) in this job's thread: reads only, no write lock,
+    except one short transaction keeping the closed months' trend rates
+    (services/month_rates.py). Returns the seconds home and the report took (0: fresh)."""
+    from .services.month_rates import keep_closed_months
     from .views import home, reports
 
     opened = database.is_closed()
     if opened:
         database.connect()
     try:
-        return home.warm(), reports.warm()
+        took = home.warm()
+        keep_closed_months()
+        return took, reports.warm()
     finally:
         if opened:
             database.close()

@@ -8,6 +8,7 @@ from .files import Attachment
 from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
+from .month_rates import MonthRates
 from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Village
@@ -56,6 +57,7 @@ ALL_MODELS = [
     Crosscheck,
     CrosscheckRow,
     ReviewItem,
+    MonthRates,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

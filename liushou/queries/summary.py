@@ -32,6 +32,7 @@ from .. import settings
 from ..db import database
 from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
+from ..models.month_rates import MonthRates
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
 from ..models.tier_events import TierEvent
@@ -538,7 +539,8 @@ def area_figures(scope, start, end, village_id=None):
 
 
 # The township's rates of closed months (is_final): they never change, so each is counted once
-# per process and database. Only for the whole township: a village's past rows follow where
+# per process and database, and kept in the month_rates table by the start-of-day job
+# (services/month_rates.py). Only for the whole township: a village's past rows follow where
 # its persons live now (see the module's known limits), the township's total does not.
 _closed_months = {}
 _closed_lock = threading.Lock()
@@ -552,19 +554,29 @@ def trend(scope, today, months=12, village_id=None):
         first = month_before(first)
     out, month = [], first
     for _ in range(months):
-        end = month_end(month)
-        keep = scope.everything and not village_id and is_final(end)
-        key = (database.database, month)
-        with _closed_lock:
-            rates = _closed_months.get(key) if keep else None
-        if rates is None:
-            rates = _month_rates(scope, month, end, village_id)
-            if keep:
-                with _closed_lock:
-                    _closed_months[key] = rates
-        out.append((month, dict(rates)))
+        out.append((month, month_rates(scope, month, village_id)))
         month = month_after(month)
     return out
+
+
+def month_rates(scope, month, village_id=None):
+    """{rate name: rate or None} of one month as known at its cut-off: for the township and
+    a closed month, as kept (memory, then the month_rates table), else counted now."""
+    end = month_end(month)
+    if not (scope.everything and not village_id and is_final(end)):
+        return _month_rates(scope, month, end, village_id)
+    key = (database.database, month)
+    with _closed_lock:
+        rates = _closed_months.get(key)
+    if rates is None:
+        row = MonthRates.get_or_none(MonthRates.month == month)
+        if row is not None:
+            rates = {name: getattr(row, name) for name in MonthRates.RATES}
+        else:
+            rates = _month_rates(scope, month, end, village_id)
+        with _closed_lock:
+            _closed_months[key] = rates
+    return dict(rates)
 
 
 def _month_rates(scope, month, end, village_id):
