@@ -329,14 +329,20 @@ def test_closed_months_rates_are_kept_and_read_back_the_same(town, monkeypatch):
     with clock.freeze(datetime(2026, 4, 10, 9, 0)):
         counted = s.trend(ALL, today, 6)
         s._closed_months.clear()  # a restart: nothing in memory
-        assert keep_closed_months(today, 6) == 5  # Nov … Mar; April is still open
-        assert MonthRates.select().count() == 5
+        # Feb and Mar (the town was registered on 1 Feb: Nov … Jan have no rate to keep);
+        # April is still open.
+        assert keep_closed_months(today, 6) == 2
+        assert [r.month for r in MonthRates.select().order_by(MonthRates.month)] == [
+            date(2026, 2, 1),
+            date(2026, 3, 1),
+        ]
         assert keep_closed_months(today, 6) == 0  # kept once, never rewritten
         s._closed_months.clear()
         calls = []
         real = s._month_rates
         monkeypatch.setattr(s, "_month_rates", lambda *a: calls.append(a[1]) or real(*a))
         assert s.trend(ALL, today, 6) == counted
-        assert calls == [date(2026, 4, 1)]  # only the open month was counted
+        # Feb and Mar read back; the months without a rate and the open month counted.
+        assert calls == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 4, 1)]
         february = dict(counted)[date(2026, 2, 1)]
         assert february["pairing"] is not None

@@ -16,7 +16,8 @@ from ..scope import Scope
 
 def keep_closed_months(today=None, months=12):
     """Count and keep the township's rates of the closed months among the last `months`
-    (the current month excluded) that are not kept yet; returns how many were written."""
+    (the current month excluded) that are not kept yet and have any rate; returns how many
+    were written."""
     today = today or clock.today()
     scope = Scope(everything=True)
     month, closed = month_start(today), []
@@ -25,6 +26,8 @@ def keep_closed_months(today=None, months=12):
         closed.append(month)
     kept = {m for (m,) in MonthRates.select(MonthRates.month).tuples()}
     new = [(m, summary.month_rates(scope, m)) for m in closed if m not in kept]
+    # A month with no rate at all (before anyone was registered) costs nothing to count.
+    new = [(m, rates) for m, rates in new if any(v is not None for v in rates.values())]
     if new:
         with database.atomic():
             for m, rates in new:
