@@ -178,7 +178,10 @@ class BaseModel(Model):
 
     def save(self, *args, **kwargs):
         """Save, telling the data generation which villages the write touches (_villages_of)."""
-        villages = _villages_of(self)
+        try:
+            villages = _villages_of(self)
+        except Exception:  # noqa: BLE001 - never fail a write for its bookkeeping: all villages
+            villages = ALL
         _thread.declared = villages
         try:
             return super().save(*args, **kwargs)
