@@ -56,7 +56,7 @@ def wait_up(port, proc, path="/"):
     raise SystemExit("server did not start")
 
 
-def login(port, username):
+def login(port, username, password=None):
     """A session cookie for `username`, logged in through the real form with its CSRF token."""
     c = http.client.HTTPConnection(HOST, port, timeout=10)
     c.request("GET", "/login")
@@ -64,7 +64,9 @@ def login(port, username):
     html = r.read().decode()
     cookie = r.getheader("Set-Cookie").split(";")[0]
     token = TOKEN.search(html).group(1)
-    body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
+    body = urllib.parse.urlencode(
+        {"username": username, "password": password or PASSWORD, "csrf_token": token}
+    )
     c.request(
         "POST",
         "/login",

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
                                        [--concurrency 16] [--threads 8] [--seconds 60]
-                                       [--only "persons,worklist"]
+                                       [--password PW] [--only "persons,worklist"]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
 on free loopback ports, logs in through the form (keeping the session cookie), then requests each
@@ -45,6 +45,7 @@ PAGES = [
     ("home (township)", "xiangzhen", "/"),
     ("persons (township)", "xiangzhen", "/persons"),
     ("report (village)", "cun01", "/reports"),
+    ("report (township)", "xiangzhen", "/reports"),
     ("home (grid)", "wangge01", "/"),
     ("worklist (grid)", "wangge01", "/visits/due"),
     ("persons (grid)", "wangge01", "/persons"),
@@ -164,11 +165,14 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
+    ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     ap.add_argument("--only", help="measure only the pages whose label contains one of these (a,b)")
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
     args = ap.parse_args()
+    wanted = args.only.split(",") if args.only else None
+    pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
     db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
@@ -206,13 +210,10 @@ def main():
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
         person = first_person(db)
-        wanted = args.only.split(",") if args.only else None
-        for label, user, path in PAGES:
-            if wanted and not any(w in label for w in wanted):
-                continue
+        for label, user, path in pages:
             path = path.format(person=person)
             if user and user not in cookies:
-                cookies[user] = login(app_port, user)
+                cookies[user] = login(app_port, user, args.password)
             runs.append((label, app_port, cookies.get(user), path))
         runs.append(("bare page (after)", bare_port, None, "/"))
         share = args.seconds / len(runs)

@@ -87,23 +87,88 @@ def retry_write(work):
 
 
 # Statements that change data or schema (their first word), and the tables whose writes change
-# no figure (audited reads, logins): these leave the data generation alone.
+# no figure (audited reads, logins, final rates kept): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
-_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"')
+# (month_rates keeps final figures already counted: writing it changes none.)
+_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"', '"month_rates"')
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
+ALL = None  # "every village": a write whose village is not known
 _generation = itertools.count(1)
-_current = [0]
-_dirty = threading.local()
+_current = [0]  # the last generation of any write
+_township = [0]  # the last generation of a township-wide write (or one of unknown village)
+_villages = {}  # village id -> the last generation of a write in it
+_thread = threading.local()  # .villages: what this transaction touched; .declared: see save()
 
 
-def data_generation():
+def data_generation(village_ids=ALL):
     """A number that grows after every committed write of this process (audit rows and logins
-    apart): what was computed under one generation still holds while it is unchanged."""
-    return _current[0]
+    apart): what was computed under one generation still holds while it is unchanged.
+
+    With `village_ids`, the generation of those villages only: it moves with a write in one
+    of them or a township-wide write (or a write whose village is unknown), not with a write
+    in another village."""
+    if village_ids is ALL:
+        return _current[0]
+    return max([_township[0], *(_villages.get(v, 0) for v in village_ids)])
 
 
-def _bump():
-    _current[0] = next(_generation)
+def _bump(villages=ALL):
+    n = next(_generation)
+    if villages is ALL:
+        _township[0] = n
+    else:
+        for village_id in villages:
+            _villages[village_id] = n
+    _current[0] = n  # last: a reader of the total never sees it before the villages' own
+
+
+def _village_of(instance):
+    """The village id a row belongs to (following `__scope__` / `__village_of__` foreign keys),
+    or ALL when it has none (a township-wide row) or it cannot be told."""
+    model = type(instance)
+    for _ in range(4):
+        scope = getattr(model, "__scope__", None) or getattr(model, "__village_of__", None)
+        if isinstance(scope, tuple):
+            name = scope[0]
+            value = instance._pk if name == "id" else instance.__data__.get(name)
+            return value if isinstance(value, int) else ALL
+        if not isinstance(scope, str):
+            return ALL
+        related = instance.__rel__.get(scope)
+        if related is None:
+            key = instance.__data__.get(scope)
+            if key is None:
+                return ALL
+            related = getattr(model, scope).rel_model.get_or_none(
+                getattr(model, scope).rel_model._meta.primary_key == key
+            )
+            if related is None:
+                return ALL
+        instance, model = related, type(related)
+    return ALL
+
+
+def _scope_field(model):
+    scope = getattr(model, "__scope__", None) or getattr(model, "__village_of__", None)
+    return scope[0] if isinstance(scope, tuple) else scope
+
+
+def _villages_of(instance):
+    """{village ids} a save of `instance` changes, or ALL: its village, and on an update that
+    sets the field placing it (a move), the village it is stored in now."""
+    new = _village_of(instance)
+    if new is ALL:
+        return ALL
+    villages = {new}
+    field = _scope_field(type(instance))
+    if instance._pk is not None and field != "id" and field in instance._dirty:
+        stored = type(instance).get_or_none(type(instance)._meta.primary_key == instance._pk)
+        if stored is not None:
+            old = _village_of(stored)
+            if old is ALL:
+                return ALL
+            villages.add(old)
+    return villages
 
 
 class Database:
@@ -111,8 +176,10 @@ class Database:
     tried once more; on SQLite transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
     transaction never fails half-way on a lock.
 
-    It also keeps `data_generation()`: a write marks the thread's transaction, whose end (commit
-    or rollback) moves the generation on; a write outside a transaction moves it at once."""
+    It also keeps `data_generation()`: a write marks the thread's transaction with the villages
+    it touched (a model's `save()` names its row's village; any other write, e.g. a bulk
+    UPDATE, counts as township-wide), and the transaction's end (commit or rollback) moves the
+    generation of those villages on; a write outside a transaction moves it at once."""
 
     dialect = None
 
@@ -129,10 +196,14 @@ class Database:
         word = sql[:8].lstrip().split(" ", 1)[0].upper()
         if word in _WRITE_WORDS:
             if not any(table in sql[:40] for table in _UNCOUNTED_TABLES):
-                if self.in_transaction():
-                    _dirty.value = True
+                villages = getattr(_thread, "declared", ALL)
+                if not self.in_transaction():
+                    _bump(villages)
                 else:
-                    _bump()
+                    touched = getattr(_thread, "villages", set())
+                    if touched is not ALL:
+                        touched = ALL if villages is ALL else touched | villages
+                    _thread.villages = touched
         elif word in _END_WORDS:
             self._ended()
         return cursor
@@ -172,9 +243,10 @@ class Database:
             conn.close()
 
     def _ended(self):
-        if getattr(_dirty, "value", False):
-            _dirty.value = False
-            _bump()
+        touched = getattr(_thread, "villages", set())
+        if touched is ALL or touched:
+            _thread.villages = set()
+            _bump(touched)
 
     def commit(self):
         super().commit()
@@ -270,6 +342,18 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    def save(self, *args, **kwargs):
+        """Save, telling the data generation which villages the write touches (_villages_of)."""
+        try:
+            villages = _villages_of(self)
+        except Exception:  # noqa: BLE001 - never fail a write for its bookkeeping: all villages
+            villages = ALL
+        _thread.declared = villages
+        try:
+            return super().save(*args, **kwargs)
+        finally:
+            _thread.declared = ALL
 
 
 class Voidable(BaseModel):

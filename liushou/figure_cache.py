@@ -2,10 +2,13 @@
 
 An entry is keyed by what it was computed for (the database, the kind of figures, the user's
 scope, his role and the day, plus the caller's own arguments) and remembers the data generation
-it was computed under (`db.data_generation()`, moved on by every committed write of this
-process). It is served while the generation is unchanged and it is at most `MAX_AGE` seconds
-old: a write through this server shows on the next page at once, a write by another process
-(a command line job) within a minute. Pages show when their figures were counted ("统计于").
+of its scope's villages it was computed under (`db.data_generation(villages)`, moved on by every
+committed write of this process in one of those villages or township-wide; the whole township's
+by every write). It is served while that generation is unchanged and it is at most `MAX_AGE`
+seconds old: a write through this server shows on the next page of its village and of the
+township at once (a visit in village A leaves village B's entries alone), a write by another
+process (a command line job) within a minute. Pages show when their figures were counted
+("统计于").
 
 Figures that take long to count (over `SLOW` seconds, e.g. a township's home at 100,000
 persons) would be recounted after every write while cadres keep recording visits; such an
@@ -39,6 +42,15 @@ class Entry:
     made: float  # time.monotonic() when computed
     at: datetime  # clock.now() when computed, for "统计于 HH:MM"
     cost: float = 0.0  # seconds it took to compute
+    villages: frozenset | None = None  # whose data generation it follows (None: every village)
+
+
+def villages_of(scope):
+    """The villages whose writes can change a scope's figures; None: any village's (the whole
+    township, or a helper's persons wherever they live)."""
+    if getattr(scope, "everything", True) or getattr(scope, "is_helper", True):
+        return None
+    return scope.village_ids
 
 
 _entries: OrderedDict = OrderedDict()
@@ -50,7 +62,7 @@ def _fresh(entry):
     if entry is None:
         return False
     age = time.monotonic() - entry.made
-    if entry.generation == data_generation():
+    if entry.generation == data_generation(entry.villages):
         return age < MAX_AGE
     return entry.cost > SLOW and age < min(REFRESH, MAX_AGE)
 
@@ -64,9 +76,13 @@ def _lookup(key):
         return None
 
 
-def get(kind, scope, role, day, compute, *args):
+def get(kind, scope, role, day, compute, *args, background=False):
     """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
-    now and kept."""
+    now and kept.
+
+    With `background` (a `compute` that needs no request: it reads no `g`), slow figures that
+    are due for a recount are recounted by one background thread while the last count is
+    served (at most `MAX_AGE` old), so no request waits for them."""
     key = (database.database, kind, scope, role, day, *args)
     entry = _lookup(key)
     if entry is not None:
@@ -74,31 +90,74 @@ def get(kind, scope, role, day, compute, *args):
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
+    last = old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE
     if not gate.acquire(blocking=False):
-        if old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE:
+        if last:
             return old  # another thread is recounting slow figures: the last count meanwhile
         gate.acquire()
+    elif last and background:
+        thread = threading.Thread(
+            target=_recount, args=(key, gate, scope, compute), name="figure-recount", daemon=True
+        )
+        thread.start()  # it releases the gate
+        return old
     try:
         entry = _lookup(key)  # another thread may have computed it while this one waited
         if entry is not None:
             return entry
-        # The generation is read before computing: a write committed meanwhile makes the
-        # entry stale at once rather than hiding behind it.
-        generation = data_generation()
-        started = time.monotonic()
-        try:
-            value = compute()
-            made = time.monotonic()
-            entry = Entry(value, generation, made, clock.now(), made - started)
-        finally:
-            with _lock:
-                _computing.pop(key, None)
+        return _compute(key, scope, compute)
+    finally:
+        gate.release()
+
+
+def _compute(key, scope, compute):
+    # The generation is read before computing: a write committed meanwhile makes the entry
+    # stale at once rather than hiding behind it.
+    villages = villages_of(scope)
+    generation = data_generation(villages)
+    started = time.monotonic()
+    try:
+        value = compute()
+        made = time.monotonic()
+        entry = Entry(value, generation, made, clock.now(), made - started, villages)
+    finally:
         with _lock:
-            _entries[key] = entry
-            _entries.move_to_end(key)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-        return entry
+            _computing.pop(key, None)
+    with _lock:
+        _entries[key] = entry
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return entry
+
+
+def _recount(key, gate, scope, compute):
+    """A slow entry counted again in a thread of its own (reads only: no write lock)."""
+    opened = database.is_closed()
+    try:
+        if opened:
+            database.connect()
+        _compute(key, scope, compute)
+    except Exception:  # noqa: BLE001 - the last count stays; the next request tries again
+        pass
+    finally:
+        if opened and not database.is_closed():
+            database.close()
+        gate.release()
+
+
+def warm(kind, scope, role, day, compute, *args):
+    """Count an entry now unless it is already fresh (the start-of-day warm-up): returns the
+    seconds it took, 0 when it was fresh, None when another thread was counting it."""
+    key = (database.database, kind, scope, role, day, *args)
+    if _lookup(key) is not None:
+        return 0.0
+    with _lock:
+        gate = _computing.setdefault(key, threading.Lock())
+    if not gate.acquire(blocking=False):
+        return None
+    try:
+        return _compute(key, scope, compute).cost
     finally:
         gate.release()
 

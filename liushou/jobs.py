@@ -53,6 +53,27 @@ def done_today(today=None):
             database.close()
 
 
+def warm_figures():
+    """The township's home figures, then its report of the current month, counted once
+    (views/home.warm, views/reports.warm) in the server's process, so the figure cache has them
+    before the first user asks: reads only, no write lock, except one short transaction keeping
+    the closed months' trend rates (services/month_rates.py). Returns the seconds home and the
+    report took (0: fresh)."""
+    from .services.month_rates import keep_closed_months
+    from .views import home, reports
+
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        took = home.warm()
+        keep_closed_months()
+        return took, reports.warm()
+    finally:
+        if opened:
+            database.close()
+
+
 _child = None
 _child_lock = threading.Lock()
 _stopped = False
@@ -91,10 +112,13 @@ def stop():
 
 def start_daily(database_path, log=print, every=600, delay=0):
     """A daemon thread that, after `delay` seconds, runs the daily job in a child process when
-    it has not run today, then checks again every `every` seconds."""
+    it has not run today, then checks again every `every` seconds; after it (at start-up and on
+    a new day) the township's home figures and current report are counted once in this
+    process (warm_figures)."""
 
     def loop():
         time.sleep(delay)
+        warmed = None
         while not _stopped:
             try:
                 if not done_today():
@@ -103,6 +127,12 @@ def start_daily(database_path, log=print, every=600, delay=0):
                         log(f"daily recheck failed: exit code {code}")
             except Exception as e:  # keep serving; the next round tries again
                 log(f"daily recheck failed: {e}")
+            try:  # after the day's job (at start-up and on a new day), in this process
+                if warmed != clock.today() and not _stopped:
+                    warm_figures()
+                    warmed = clock.today()
+            except Exception as e:  # a user's request counts them instead
+                log(f"home figures warm-up failed: {e}")
             time.sleep(every)
 
     thread = threading.Thread(target=loop, name="daily-recheck", daemon=True)

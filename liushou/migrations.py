@@ -588,9 +588,20 @@ ALTER TABLE "review_item" ALTER COLUMN "household_id" DROP NOT NULL;
     )
 
 
-# TEMP stand-ins, lead drops on merge
-for _n in (24,):
-    STEPS.setdefault(_n, lambda: None)
+@step(24)
+def visit_month_indexes():
+    # Visits counted by month (home's 12-month chart; a report's visits, as known at its
+    # cut-off) from two covering indexes: the township's over (visited_on, voided_at,
+    # created_at), a village's over (village_id, …), so 1.6 M visits are never read row by row.
+    # The township's trend rates of closed months, kept once counted (models/month_rates.py):
+    # filled by the start-of-day job, empty after the upgrade.
+    _script("""
+CREATE INDEX "visit_visited_on_voided_at_created_at" ON "visit" ("visited_on", "voided_at", "created_at");
+CREATE INDEX "visit_village_id_visited_on_voided_at_created_at" ON "visit" ("village_id", "visited_on", "voided_at", "created_at");
+CREATE TABLE "month_rates" ("id" INTEGER NOT NULL PRIMARY KEY, "month" DATE NOT NULL, "pairing" REAL, "signing" REAL, "within" REAL, "closed30" REAL, "counted_at" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "month_rates_month" ON "month_rates" ("month");
+""")
+
 
 LATEST = max(STEPS)
 

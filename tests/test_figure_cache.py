@@ -3,6 +3,7 @@ brought up to date by the writes that change them."""
 
 import re
 import sqlite3
+import threading
 from datetime import date
 
 import pytest
@@ -189,9 +190,16 @@ def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
     assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
 
 
+def recounts_done():
+    for thread in threading.enumerate():
+        if thread.name == "figure-recount":
+            thread.join(timeout=60)
+
+
 def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monkeypatch):
     """Figures that took long to count are served a few seconds after a write, with the time
-    they were counted on the page; then recounted."""
+    they were counted on the page; then recounted in the background while the last count is
+    still served, so no request waits for them."""
     monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
     client = login_as("township")
     assert total_on_home(client) == 3
@@ -199,4 +207,95 @@ def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monke
     page = client.get("/").get_data(as_text=True)
     assert "<b>3</b>在册人员" in page and "统计于" in page
     monkeypatch.setattr(figure_cache, "REFRESH", 0.0)
+    assert total_on_home(client) == 3  # served while a background thread recounts
+    recounts_done()
     assert total_on_home(client) == 4
+
+
+def test_the_township_figures_are_counted_before_their_first_user(
+    homes, login_as, computations, monkeypatch
+):
+    """The warm-up after the server starts and after the start-of-day job (jobs.start_daily)."""
+    from liushou import jobs
+
+    home, report = jobs.warm_figures()
+    assert home > 0 and report > 0
+    assert len(computations) == 1 and computations[0].everything
+    assert jobs.warm_figures() == (0, 0)  # fresh: not counted again
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    assert len(computations) == 1
+    from liushou.views import reports
+
+    monkeypatch.setattr(reports, "report", lambda *a: pytest.fail("the report was counted again"))
+    assert client.get("/reports").status_code == 200
+
+
+DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
+
+
+def visited_on_home(client):
+    return int(DONE.search(client.get("/").get_data(as_text=True)).group(1))
+
+
+@pytest.fixture
+def helper(places):
+    from liushou.services.helpers import save_helper
+
+    return save_helper(SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": places["V01"].id})
+
+
+def a_visit(person, helper):
+    from liushou import clock
+    from liushou.services.visits import record_visit
+
+    values = {"visited_on": clock.today().isoformat(), "method": "上门", "helpers": [helper.id]}
+    return record_visit(SYSTEM, ALL, [person], values)
+
+
+def test_a_visit_in_one_village_leaves_another_villages_figures_alone(
+    homes, helper, login_as, computations
+):
+    for name in ("cun1", "cun2", "township"):
+        assert visited_on_home(login_as(name)) == 0
+    assert len(computations) == 3
+    a_visit(homes["kids"][0], helper)  # in V01
+    computations.clear()
+    assert visited_on_home(login_as("cun2")) == 0  # V02's entry is served as it was
+    assert computations == []
+    assert visited_on_home(login_as("cun1")) == 1  # V01's is counted again
+    assert visited_on_home(login_as("township")) == 1  # and the township's
+    assert [sorted(s.village_ids) for s in computations if not s.everything] == [
+        [homes["h1"].village_id]
+    ]
+    assert len(computations) == 2
+
+
+def test_a_voided_visit_leaves_the_cached_figure_at_once(homes, helper, login_as):
+    from liushou.services.voiding import void
+
+    visit = a_visit(homes["kids"][0], helper)
+    client = login_as("cun1")
+    assert visited_on_home(client) == 1
+    void(SYSTEM, visit, "录错了")
+    assert visited_on_home(client) == 0
+    assert visited_on_home(login_as("township")) == 0
+
+
+def test_a_move_between_villages_changes_both_villages_generations(homes, places):
+    v1, v2 = places["V01"].id, places["V02"].id
+    kid = homes["kids"][0]
+    before = data_generation([v1]), data_generation([v2])
+    kid.village = v2
+    kid.save()
+    assert data_generation([v1]) > before[0] and data_generation([v2]) > before[1]
+    # A write that names no row (a bulk update) is township-wide: every village moves.
+    before = data_generation([v1]), data_generation([v2])
+    with database.atomic():
+        database.execute_sql("UPDATE person SET name = name WHERE id = ?", (kid.id,))
+    assert data_generation([v1]) > before[0] and data_generation([v2]) > before[1]
+    # A row saved in V01 leaves V02's generation alone; the township's moves.
+    before = data_generation([v2]), data_generation()
+    homes["h1"].head_name = "甲二"
+    homes["h1"].save()
+    assert data_generation([v2]) == before[0] and data_generation() > before[1]

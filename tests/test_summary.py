@@ -316,3 +316,33 @@ def test_summary_sheet_of_a_village_user_has_only_his_row(town, login_as):
     assert "第2村" in page and "第1村" not in page and "合计" not in page
     names = [r[0] for r in rows[4:] if r[0]]
     assert names[0] == "第2村" and not any("第1村" in n or "合计" in n for n in names)
+
+
+def test_closed_months_rates_are_kept_and_read_back_the_same(town, monkeypatch):
+    """The start-of-day job keeps the township's trend rates of closed months (month_rates);
+    a trend after a restart reads them and gives the same figures as counting anew."""
+    from liushou.models.month_rates import MonthRates
+    from liushou.queries import summary as s
+    from liushou.services.month_rates import keep_closed_months
+
+    today = date(2026, 4, 10)
+    with clock.freeze(datetime(2026, 4, 10, 9, 0)):
+        counted = s.trend(ALL, today, 6)
+        s._closed_months.clear()  # a restart: nothing in memory
+        # Feb and Mar (the town was registered on 1 Feb: Nov … Jan have no rate to keep);
+        # April is still open.
+        assert keep_closed_months(today, 6) == 2
+        assert [r.month for r in MonthRates.select().order_by(MonthRates.month)] == [
+            date(2026, 2, 1),
+            date(2026, 3, 1),
+        ]
+        assert keep_closed_months(today, 6) == 0  # kept once, never rewritten
+        s._closed_months.clear()
+        calls = []
+        real = s._month_rates
+        monkeypatch.setattr(s, "_month_rates", lambda *a: calls.append(a[1]) or real(*a))
+        assert s.trend(ALL, today, 6) == counted
+        # Feb and Mar read back; the months without a rate and the open month counted.
+        assert calls == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 4, 1)]
+        february = dict(counted)[date(2026, 2, 1)]
+        assert february["pairing"] is not None

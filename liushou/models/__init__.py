@@ -9,6 +9,7 @@ from .files import Attachment
 from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
+from .month_rates import MonthRates
 from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Township, Village
@@ -61,6 +62,7 @@ ALL_MODELS = [
     CrosscheckRow,
     ReviewItem,
     AgreementEvent,
+    MonthRates,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

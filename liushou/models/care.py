@@ -102,6 +102,7 @@ class Emergency(Voidable):
 class EmergencyStep(BaseModel):
     """One reporting step with its deadline, and when, by whom and how it was done."""
 
+    __village_of__ = "emergency"  # its writes change that village's figures (db.data_generation)
     emergency = ForeignKeyField(Emergency, backref="steps", on_delete="CASCADE")
     code = CharField(max_length=16)
     label = CharField(max_length=32)

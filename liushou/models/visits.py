@@ -79,6 +79,11 @@ class Visit(Voidable):
 
     class Meta:
         table_name = "visit"
+        # Counts by month over 1.6 M visits read these alone, never the table (migration 24).
+        indexes = (
+            (("visited_on", "voided_at", "created_at"), False),
+            (("village", "visited_on", "voided_at", "created_at"), False),
+        )
 
     def __str__(self):
         return f"{self.visited_on} {self.method}"
@@ -98,6 +103,7 @@ class VisitPerson(BaseModel):
     """A person seen in a visit, with the items asked about him (JSON: [[item, status, note]],
     the list as it was on the day, so old visits keep the items they were recorded with)."""
 
+    __village_of__ = "visit"  # its writes change its visit's village's figures (db.data_generation)
     visit = ForeignKeyField(Visit, backref="person_links", on_delete="CASCADE")
     person = ForeignKeyField(Person, backref="visit_links", on_delete="RESTRICT")
     items = TextField(default="")
@@ -115,6 +121,7 @@ class VisitPerson(BaseModel):
 class VisitHelper(BaseModel):
     """A helper who made a visit."""
 
+    __village_of__ = "visit"  # its writes change its visit's village's figures (db.data_generation)
     visit = ForeignKeyField(Visit, backref="helper_links", on_delete="CASCADE")
     helper = ForeignKeyField(Helper, backref="visit_links", on_delete="RESTRICT")
 

@@ -5,11 +5,11 @@ hand counts, and benchmarks time them at 100k persons.
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from peewee import fn
 
 from .. import clock
-from ..db import date_text
 from ..models import Grid, Village
 from ..models.care import CLOSED_STATUSES, Emergency, Need, Service
 from ..models.persons import Person
@@ -56,34 +56,48 @@ def emergencies_open(scope):
     return scope.filter(Emergency.select(), Emergency).where(Emergency.closed_at.is_null()).count()
 
 
+# What monthly_amount reads of a benefit and of its person: read as tuples, not models (a
+# township has tens of thousands of benefits).
+_BENEFIT_FIELDS = ("voided_at", "status", "start_on", "end_on", "period", "amount", "kind")
+_PERSON_FIELDS = ("voided_at", "exited_on", "birth_date")
+
+
 def benefits_in_month(scope, month_start):
     """Total yuan paid in a month (高龄补贴 by the bands in force that month)."""
     table = bands(month_start)
-    benefits = paying_between(
-        scope.filter(Benefit.select(Benefit, Person).join(Person), Benefit),
+    fields = [getattr(Benefit, f) for f in _BENEFIT_FIELDS]
+    fields += [getattr(Person, f) for f in _PERSON_FIELDS]
+    rows = paying_between(
+        scope.filter(Benefit.select(*fields).join(Person), Benefit),
         month_start,
         month_end(month_start),
-    )
-    return sum((monthly_amount(b, month_start, table) for b in benefits), start=0)
+    ).tuples()
+    n = len(_BENEFIT_FIELDS)
+    total = 0
+    for row in rows:
+        benefit = SimpleNamespace(**dict(zip(_BENEFIT_FIELDS, row[:n], strict=True)))
+        benefit.person = SimpleNamespace(**dict(zip(_PERSON_FIELDS, row[n:], strict=True)))
+        total += monthly_amount(benefit, month_start, table)
+    return total
 
 
 def visits_per_month(scope, months=12, today=None):
-    """[(month start, visits)] for the last `months` months, oldest first."""
+    """[(month start, visits)] for the last `months` months, oldest first: one count per month
+    over the visit indexes on (village, visited_on, voided_at) (migration 24)."""
     today = today or clock.today()
     start = month_start(today)
     for _ in range(months - 1):
         start = month_before(start)
-    key = date_text("%Y-%m", Visit.visited_on)
-    counts = dict(
-        scope.filter(Visit.select(key, fn.COUNT(Visit.id)), Visit)
-        .where(Visit.visited_on >= start)
-        .group_by(key)
-        .tuples()
-    )
     out, month = [], start
     for _ in range(months):
-        out.append((month, counts.get(month.strftime("%Y-%m"), 0)))
-        month = month_after(month)
+        following = month_after(month)
+        n = (
+            scope.filter(Visit.select(fn.COUNT(Visit.id)), Visit)
+            .where((Visit.visited_on >= month) & (Visit.visited_on < following))
+            .scalar()
+        )
+        out.append((month, n or 0))
+        month = following
     return out
 
 

@@ -26,16 +26,20 @@ missing list list persons by their current village; a benefit set back to 待审
 periods before.
 """
 
+import threading
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
+from types import SimpleNamespace
 
 from peewee import JOIN, SQL, Case, fn
 
 from .. import settings
+from ..db import database
 from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
+from ..models.month_rates import MonthRates
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
 from ..models.tier_events import TierEvent
@@ -178,6 +182,28 @@ def _tier(p):
     return fn.COALESCE(last, "general")
 
 
+def _last_tiers(p):
+    """{person id: tier} of each person's last tier history row dated on or before the
+    period's last day and recorded before its cut-off (the same row as `_tier`, for every
+    person in one ranked pass)."""
+    ranked = (
+        TierEvent.select(
+            TierEvent.person,
+            TierEvent.tier,
+            fn.ROW_NUMBER()
+            .over(
+                partition_by=[TierEvent.person],
+                order_by=[TierEvent.on.desc(), TierEvent.id.desc()],
+            )
+            .alias("n"),
+        )
+        .where((TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff))
+        .alias("ranked")
+    )
+    query = TierEvent.select(ranked.c.person_id, ranked.c.tier).from_(ranked).where(ranked.c.n == 1)
+    return dict(query.tuples())
+
+
 class _Period:
     """What every indicator query needs: the area's villages, the dates and the cut-off."""
 
@@ -194,20 +220,31 @@ class _Period:
             self.in_any = cond if self.in_any is None else self.in_any | cond
 
         self._tiers = None
+        self._member_sets = None
+
+    def member_sets(self):
+        """{group: {person ids}} of the members at the period end (read once per period)."""
+        if self._member_sets is None:
+            self._member_sets = {
+                g: {pid for (pid,) in query.tuples()} for g, query in self.members.items()
+            }
+        return self._member_sets
 
     def tier_of(self):
         """{person id: (village id, effective visit tier at the period end)} of the persons in
         any group then (in the listed villages); read once per period."""
         if self._tiers is None:
+            last = _last_tiers(self)
+            members = self.member_sets()
+            in_any = set().union(*members.values())
             # In the village he lived in at the period's end, as he was counted then.
             then = facts.village_on(Person.id, self.end, self.cutoff)
-            query = self.persons(
-                Person.select(Person.id, then, _tier(self)).where(self.in_any), then
-            )
-            self._tiers = {
-                pid: (vid, tier if tier in TIERS else "general")
-                for pid, vid, tier in query.tuples()
-            }
+            query = self.persons(Person.select(Person.id, then), then)
+            self._tiers = {}
+            for pid, vid in query.tuples():
+                if pid in in_any:
+                    tier = last.get(pid, "general")
+                    self._tiers[pid] = (vid, tier if tier in TIERS else "general")
         return self._tiers
 
     def known(self, model, *fields):
@@ -223,41 +260,48 @@ def _population(p, rows):
     paired_ids = known(Pairing.with_voided(Pairing.person), Pairing, p.cutoff).where(
         (Pairing.started_on <= p.end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > p.end))
     )
-    paired = Person.id.in_(paired_ids)
+    # Each group's members read once (one grouped pass each), then counted here: the same
+    # counts as one SUM(CASE … IN (members)) per column, without evaluating each group's
+    # members several times.
+    members = p.member_sets()
+    paired = {pid for (pid,) in paired_ids.tuples()}
     # Signed by the period's end as known at its cut-off (the agreement's dated history).
-    signed = facts.agreement_signed(p.end, p.cutoff)
+    signed_by_end = facts.agreement_signed(p.end, p.cutoff)
     then = facts.village_on(Person.id, p.end, p.cutoff)  # where he was counted at the end
-    columns = [then, fn.COUNT(Person.id), _sum_if(paired)]
-    for g in GROUPS:
-        member = Person.id.in_(p.members[g])
-        columns += [_sum_if(member), _sum_if(member & paired)]
-        if g in CHILD_GROUPS:
-            columns.append(_sum_if(member & signed))
-    # Grouped by position: PostgreSQL does not match a repeated subquery with its parameters.
-    query = p.persons(Person.select(*columns).where(p.in_any), then).group_by(SQL("1"))
-    for values in query.tuples():
-        f, values = rows[values[0]], list(values[1:])
-        f.members["all"], f.paired["all"] = values.pop(0), values.pop(0) or 0
-        for g in GROUPS:
-            f.members[g], f.paired[g] = values.pop(0) or 0, values.pop(0) or 0
-            if g in CHILD_GROUPS:
-                f.signed[g] = values.pop(0) or 0
+    query = p.persons(Person.select(Person.id, then, signed_by_end), then)
+    for pid, village_id, signed in query.tuples():
+        groups = [g for g in GROUPS if pid in members[g]]
+        if not groups:
+            continue
+        f, is_paired = rows[village_id], pid in paired
+        if not f.members:  # a village with members has every key, as a grouped row gave
+            f.members.update(dict.fromkeys(["all", *GROUPS], 0))
+            f.paired.update(dict.fromkeys(["all", *GROUPS], 0))
+            f.signed.update(dict.fromkeys(CHILD_GROUPS, 0))
+        f.members["all"] += 1
+        f.paired["all"] += is_paired
+        for g in groups:
+            f.members[g] += 1
+            f.paired[g] += is_paired
+            if g in CHILD_GROUPS and signed:
+                f.signed[g] += 1
     rules = next(iter(rows.values())).rules if rows else tier_rules(p.end)
     tiers = p.tier_of()
     for village_id, tier in tiers.values():
         rows[village_id].tier_persons[tier] += 1
-    for tier in TIERS:
-        since = p.end - timedelta(days=rules.days(tier) - 1)
-        seen = (
-            p.known(Visit, VisitPerson.person)
-            .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-            .where((Visit.visited_on <= p.end) & (Visit.visited_on >= since))
-            .distinct()
-        )
-        for (person_id,) in seen.tuples():
-            village_tier = tiers.get(person_id)
-            if village_tier is not None and village_tier[1] == tier:
-                rows[village_tier[0]].tier_within[tier] += 1
+    # Visited within his tier's cycle: his last visit in the longest cycle's window (one
+    # query) falls on or after his own cycle's first day.
+    since = {tier: p.end - timedelta(days=rules.days(tier) - 1) for tier in TIERS}
+    seen = (
+        p.known(Visit, VisitPerson.person, fn.MAX(Visit.visited_on))
+        .join(VisitPerson, on=VisitPerson.visit == Visit.id)
+        .where((Visit.visited_on <= p.end) & (Visit.visited_on >= min(since.values())))
+        .group_by(VisitPerson.person)
+    )
+    for person_id, last in seen.tuples():
+        village_tier = tiers.get(person_id)
+        if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
+            rows[village_tier[0]].tier_within[village_tier[1]] += 1
 
 
 def _visits(p, rows):
@@ -378,12 +422,38 @@ def _emergencies(p, rows):
             rows[village_id].first_minutes.append(max(0, (done - found).total_seconds() / 60))
 
 
+# What as_known, monthly_amount and the counts read of a benefit and its person: read as
+# tuples into plain objects, not models (a township has tens of thousands of benefits).
+_BENEFIT_FIELDS = (
+    "person_id",
+    "kind",
+    "amount",
+    "period",
+    "start_on",
+    "end_on",
+    "status",
+    "voided_at",
+    "approved_at",
+    "ended_at",
+)
+_PERSON_FIELDS = ("village_id", "birth_date", "voided_at", "exited_on", "exited_at")
+
+
+def _benefit_row(row):
+    n = len(_BENEFIT_FIELDS)
+    benefit = SimpleNamespace(**dict(zip(_BENEFIT_FIELDS, row[:n], strict=True)))
+    benefit.person = SimpleNamespace(**dict(zip(_PERSON_FIELDS, row[n:], strict=True)))
+    return benefit
+
+
 def _benefits(p, rows):
     """People and amounts by kind paid in the period's months, each month in the village the
     person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
     coverage at its end."""
+    fields = [getattr(Benefit, f) for f in _BENEFIT_FIELDS]
+    fields += [getattr(Person, f) for f in _PERSON_FIELDS]
     query = paying_between(
-        known(Benefit.with_voided(Benefit, Person), Benefit, p.cutoff)
+        known(Benefit.with_voided(*fields), Benefit, p.cutoff)
         .join(Person, on=Benefit.person == Person.id)
         .where(Benefit.kind.in_(BENEFIT_KINDS)),
         p.start,
@@ -393,7 +463,7 @@ def _benefits(p, rows):
     lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
     if lived is not None:
         query = query.where(Benefit.person.in_(lived))
-    benefits = [as_known(b, p.cutoff) for b in query]
+    benefits = [as_known(_benefit_row(row), p.cutoff) for row in query.tuples()]
     where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
     month = month_start(p.start)
@@ -505,6 +575,14 @@ def area_figures(scope, start, end, village_id=None):
     return Figures(data["days"], tier_rules(end))
 
 
+# The township's rates of closed months (is_final): they never change, so each is counted once
+# per process and database, and kept in the month_rates table by the start-of-day job
+# (services/month_rates.py). Only for the whole township: a village's past rows follow where
+# its persons live now (see the module's known limits), the township's total does not.
+_closed_months = {}
+_closed_lock = threading.Lock()
+
+
 def trend(scope, today, months=12, village_id=None):
     """[(month start, {rate name: rate or None})] for the last `months` months, oldest first;
     each month as known at its own cut-off."""
@@ -513,27 +591,45 @@ def trend(scope, today, months=12, village_id=None):
         first = month_before(first)
     out, month = [], first
     for _ in range(months):
-        end = month_end(month)
-        listed = villages(scope, village_id)
-        rules = tier_rules(end)
-        days = (end - month).days + 1
-        rows = {v.id: Figures(days, rules) for v in listed}
-        p = _Period(scope, month, end, list(rows) or [0])
-        _population(p, rows)
-        _needs(p, rows)
-        total = Figures(days, rules)
-        for f in rows.values():
-            total.add(f)
-        out.append(
-            (
-                month,
-                {
-                    "pairing": total.pairing_rate,
-                    "signing": total.signing_rate("留守儿童"),
-                    "within": total.within_rate,
-                    "closed30": total.closed30_rate,
-                },
-            )
-        )
+        out.append((month, month_rates(scope, month, village_id)))
         month = month_after(month)
     return out
+
+
+def month_rates(scope, month, village_id=None):
+    """{rate name: rate or None} of one month as known at its cut-off: for the township and
+    a closed month, as kept (memory, then the month_rates table), else counted now."""
+    end = month_end(month)
+    if not (scope.everything and not village_id and is_final(end)):
+        return _month_rates(scope, month, end, village_id)
+    key = (database.database, month)
+    with _closed_lock:
+        rates = _closed_months.get(key)
+    if rates is None:
+        row = MonthRates.get_or_none(MonthRates.month == month)
+        if row is not None:
+            rates = {name: getattr(row, name) for name in MonthRates.RATES}
+        else:
+            rates = _month_rates(scope, month, end, village_id)
+        with _closed_lock:
+            _closed_months[key] = rates
+    return dict(rates)
+
+
+def _month_rates(scope, month, end, village_id):
+    listed = villages(scope, village_id)
+    rules = tier_rules(end)
+    days = (end - month).days + 1
+    rows = {v.id: Figures(days, rules) for v in listed}
+    p = _Period(scope, month, end, list(rows) or [0])
+    _population(p, rows)
+    _needs(p, rows)
+    total = Figures(days, rules)
+    for f in rows.values():
+        total.add(f)
+    return {
+        "pairing": total.pairing_rate,
+        "signing": total.signing_rate("留守儿童"),
+        "within": total.within_rate,
+        "closed30": total.closed30_rate,
+    }

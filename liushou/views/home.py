@@ -14,6 +14,7 @@ from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS, bucket
+from ..scope import Scope
 from ..services.review import REVIEWER_ROLES
 from .suggestions import ANSWER_ROLES
 from .visits import duties, worklist
@@ -40,9 +41,12 @@ def index():
     answers = g.user.role in ANSWER_ROLES
     # Keyed by role class: the figures differ between roles only in the suggestions count.
     role_class = "answers" if answers else "reads"
-    cached = figure_cache.get("home", g.scope, role_class, today, lambda: _area(today, answers))
-    area = cached.value
-    figures = area["figures"]
+    scope = g.scope
+    cached = figure_cache.get(
+        "home", scope, role_class, today, lambda: area(scope, today, answers), background=True
+    )
+    area_ = cached.value
+    figures = area_["figures"]
     return render_template(
         "home.html",
         villages=figures["villages"],
@@ -52,10 +56,10 @@ def index():
         total=figures["total"],
         work=work,
         figures=figures,
-        checkins=area["checkins"],
-        charts=area["charts"],
-        reminders=area["reminders"],
-        suggestions=area["suggestions"],
+        checkins=area_["checkins"],
+        charts=_charts(figures),
+        reminders=area_["reminders"],
+        suggestions=area_["suggestions"],
         counted_at=cached.at,
         first_day=_first_day() if g.user.role == "admin" else None,
         completeness=figures["completeness"],
@@ -77,17 +81,25 @@ def _review(figures):
     }
 
 
-def _area(today, answers):
+def area(scope, today, answers):
     """The area's figures on home: the same for every user of this scope and role today, so
-    they are kept in figure_cache between writes."""
-    figures = home_figures(g.scope, today)
+    they are kept in figure_cache between writes. Needs no request (a background recount or
+    the warm-up counts them too)."""
     return {
-        "figures": figures,
-        "checkins": checkins_this_month(g.scope, today),
-        "charts": _charts(figures),
-        "reminders": reminders.counts(g.scope, today),
-        "suggestions": len(suggestion_queries.pending(g.scope, today)) if answers else None,
+        "figures": home_figures(scope, today),
+        "checkins": checkins_this_month(scope, today),
+        "reminders": reminders.counts(scope, today),
+        "suggestions": len(suggestion_queries.pending(scope, today)) if answers else None,
     }
+
+
+def warm(today=None):
+    """Count the township's home figures (as its staff see them) unless they are fresh: the
+    warm-up after the server starts and after the start-of-day job, in that job's thread, so
+    the first user of the day does not wait. Reads only. Returns figure_cache.warm's answer."""
+    today = today or clock.today()
+    scope = Scope(everything=True)
+    return figure_cache.warm("home", scope, "answers", today, lambda: area(scope, today, True))
 
 
 # Where each step of the first-run checklist is done.

@@ -4,6 +4,7 @@ from calendar import monthrange
 from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from .. import clock, figure_cache, settings
 from ..auth import current_actor
@@ -18,6 +19,7 @@ from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS
+from ..scope import Scope
 from ..services.audit import record
 from ..xlsx_io import sheet_workbook, workbook
 from . import print_response
@@ -70,16 +72,18 @@ def show():
     start, end, label, village = _choice()
     vid = village.id if village else None
     today = clock.today()
-
-    def compute():
-        data = report(g.scope, start, end, vid)
-        return {
-            "r": data,
-            "f": area_figures(g.scope, data["start"], data["end"], vid),
-            "trend": trend(g.scope, min(data["end"], today), 12, vid),
-        }
-
-    figures = figure_cache.get("reports", g.scope, "any", today, compute, start, end, vid)
+    scope = g.scope
+    figures = figure_cache.get(
+        "reports",
+        scope,
+        "any",
+        today,
+        lambda: screen_figures(scope, start, end, vid, today),
+        start,
+        end,
+        vid,
+        background=True,
+    )
     return render_template(
         "reports.html",
         r=figures.value["r"],
@@ -95,10 +99,41 @@ def show():
         site_kinds=SITE_KINDS,
         # Kept as it is now, not as of a date: shown only while the period is open, so a past
         # period's page prints the same every time.
-        completeness=completeness.by_village(g.scope) if end >= today else None,
+        completeness=figures.value["completeness"],
         threshold=COMPLETE_THRESHOLD,
         pending_rows=_with_pending(village) if request.args.get("pending") == "1" else None,
         switch_urls=_switch_urls(),
+    )
+
+
+def screen_figures(scope, start, end, vid, today):
+    """What /reports shows for a period (kept in figure_cache; needs no request)."""
+    data = report(scope, start, end, vid)
+    return {
+        "r": data,
+        "f": area_figures(scope, data["start"], data["end"], vid),
+        "trend": trend(scope, min(data["end"], today), 12, vid),
+        # Kept as it is now, not as of a date: shown only while the period is open, so a past
+        # period's page prints the same every time.
+        "completeness": completeness.by_village(scope) if end >= today else None,
+    }
+
+
+def warm(today=None):
+    """Count the township's report of the current month unless it is fresh (the warm-up after
+    the start-of-day job, after home's figures). Reads only."""
+    today = today or clock.today()
+    start, end, _ = period(MultiDict(), today)
+    scope = Scope(everything=True)
+    return figure_cache.warm(
+        "reports",
+        scope,
+        "any",
+        today,
+        lambda: screen_figures(scope, start, end, None, today),
+        start,
+        end,
+        None,
     )
 
 
