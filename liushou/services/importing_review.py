@@ -5,6 +5,9 @@ away. On approval (or when its author sends it again once review is off) the hou
 or created, then the family-away rows, then the person: in one transaction, in the author's area.
 """
 
+from datetime import datetime
+
+from .. import clock
 from ..db import database
 from ..models.households import FamilyAway, Household
 from ..rules.privacy import ID_FIELDS, PHONE_FIELDS
@@ -32,6 +35,7 @@ def propose_row(actor, village, row, planned, groups_after):
         "new_household": new_household,
         "away": [[a.id if a else None, _plain_values(v)] for a, v in row.away],
         "shown": [_shown(c) for c in row.changes if c[0] != ""],
+        "since": clock.now().isoformat(),
     }
     values = dict(row.values)
     if row.household is not None:
@@ -62,15 +66,16 @@ def propose(actor, values, household, village_id, part, changes, groups_after, r
     )
 
 
-def register(actor, scope, part, household, values):
+def register(actor, scope, part, household, values, since):
     """Write the row as its proposal holds it: the household (found or created), the family
-    away, then the person; one transaction. Returns the person."""
+    away, then the person; one transaction. `since`: when the row was first proposed.
+    Returns the person."""
     from .households import save_away
     from .persons import save_person  # persons and households hook into this module
 
     with database.atomic():
         if household is None:
-            household = _household(actor, scope, part["new_household"])
+            household = _household(actor, scope, part["new_household"], since)
         elif not scope.allows_grid(household.village_id, household.grid_id):
             raise ValidationError({"household": NOT_HIS})
         for away_id, away_values in part.get("away", []):
@@ -87,10 +92,12 @@ def register(actor, scope, part, household, values):
         return save_person(actor, scope, {**clean, "household": household.id})
 
 
-def _household(actor, scope, values):
+def _household(actor, scope, values, since):
     """The new household the proposal names: found when it exists by now (another row of the
-    same sheet approved first), by village, grid and address, or head name without an address;
-    created otherwise. Refused when the place is no longer in the author's area."""
+    same sheet approved first), by village, grid and address, or head name without an address
+    (then only one created since the row was proposed: an older family of the same head name is
+    not his); never a voided one; created otherwise. Refused when the place is no longer in the
+    author's area."""
     village, grid = int(values["village"]), int(values["grid"]) if values.get("grid") else None
     if not scope.allows_grid(village, grid):
         raise ValidationError({"household": NOT_HIS})
@@ -105,6 +112,8 @@ def _household(actor, scope, values):
                 & (Household.grid.is_null() if grid is None else Household.grid == grid)
                 & (Household.address == "")
                 & (Household.head_name == values.get("head_name"))
+                & (Household.created_at >= since)
+                & Household.voided_at.is_null()
             )
             .first()
         )
@@ -117,7 +126,7 @@ def _household(actor, scope, values):
 
 def approve(author, scope, item):
     """审核通过 of an import row's proposal, as its author (review.approve's transaction)."""
-    person = register(author, scope, item.data[PART], item.household, item.values)
+    person = register(author, scope, item.data[PART], item.household, item.values, _since(item))
     item.household = person.household_id
     return person
 
@@ -130,7 +139,7 @@ def resubmit(actor, scope, values, data, household, replaced, today):
         part = {**part, "new_household": None}
     if not review.applies(actor, "register", today):
         with database.atomic():
-            person = register(actor, scope, part, household, values)
+            person = register(actor, scope, part, household, values, _since(replaced))
             review.close_replaced(actor, replaced)
         return person
     from .persons import derive
@@ -142,6 +151,12 @@ def resubmit(actor, scope, values, data, household, replaced, today):
         if v not in (None, "", False) and k not in ("household", "village", "grid")
     ]
     return propose(actor, values, household, None, part, changes, groups, replaced)
+
+
+def _since(item):
+    """When the import row was first proposed (a row sent again keeps its first time)."""
+    first = item.data[PART].get("since")
+    return datetime.fromisoformat(first) if first else item.submitted_at
 
 
 def part_of(item):
