@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import cli_backup
+from . import cli_backup, cli_county
 from .db import database
 from .migrations import LATEST, migrate
 from .models import ROLES, Grid, Village
@@ -22,6 +22,7 @@ def init_app(app):
     for command in (init_db, create_user, places, demo, doctor, import_xlsx):
         app.cli.add_command(command)
     cli_backup.init_app(app)
+    cli_county.init_app(app)
 
 
 @click.command("init-db")

@@ -603,6 +603,15 @@ CREATE UNIQUE INDEX "month_rates_month" ON "month_rates" ("month");
 """)
 
 
+@step(26)
+def county_loads():
+    # A county's record of each township database loaded into it (flask county-load).
+    _script("""
+CREATE TABLE "county_load" ("id" INTEGER NOT NULL PRIMARY KEY, "township_id" INTEGER NOT NULL, "file_name" VARCHAR(255) NOT NULL, "sha256" VARCHAR(64) NOT NULL, "schema_version" INTEGER NOT NULL, "counts" TEXT NOT NULL, "row_ids" TEXT NOT NULL, "settings" TEXT NOT NULL, "renamed" TEXT NOT NULL, "loaded_at" DATETIME NOT NULL, "loaded_by" VARCHAR(64) NOT NULL, "replaced_at" DATETIME, FOREIGN KEY ("township_id") REFERENCES "township" ("id") ON DELETE RESTRICT);
+CREATE INDEX "county_load_township_id" ON "county_load" ("township_id");
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -4,6 +4,7 @@ from .accounts import ROLES, User, UserGrid
 from .agreement_events import AgreementEvent
 from .audit import AuditLog
 from .care import Emergency, EmergencyCall, EmergencyStep, Need, Service
+from .county_loads import CountyLoad
 from .crosscheck import Crosscheck, CrosscheckRow
 from .files import Attachment
 from .group_events import GroupEvent
@@ -63,6 +64,7 @@ ALL_MODELS = [
     ReviewItem,
     AgreementEvent,
     MonthRates,
+    CountyLoad,
 ]
 
 __all__ = ["ALL_MODELS", "ROLES", *(m.__name__ for m in ALL_MODELS)]

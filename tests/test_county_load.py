@@ -1,0 +1,320 @@
+"""`flask county-load FILE --township CODE`: a township's SQLite database loaded into the county's
+(SQLite, or PostgreSQL with LIUSHOU_TEST_POSTGRES=1) as one township, ids mapped, in one
+transaction."""
+
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from liushou import create_app
+from liushou.backup_restore import _bound
+from liushou.db import database
+from liushou.migrations import migrate
+from liushou.models import (
+    AuditLog,
+    CountyLoad,
+    GroupEvent,
+    Household,
+    Person,
+    ReviewItem,
+    Township,
+    User,
+    Village,
+    VisitPerson,
+)
+from liushou.services import Actor
+from liushou.services.audit import record
+from tests.conftest import PASSWORD
+from tests.pg_cluster import POSTGRES
+
+# The old schema version a township might still run (registry, pairing and visits exist).
+OLD_VERSION = 5
+NOW = "2025-03-01 08:00:00"
+
+
+@pytest.fixture(scope="module")
+def township_file(request, tmp_path_factory):
+    """The demo township as a SQLite file (on PostgreSQL runs demo_db is a database: build one)."""
+    if not POSTGRES:
+        return request.getfixturevalue("demo_db")
+    path = tmp_path_factory.mktemp("township") / "demo.sqlite3"
+    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
+    result = app.test_cli_runner().invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    database.close()
+    database.init(None)
+    return path
+
+
+def _digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def _source(path, sql, *args):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def _load(runner, path, code, *extra):
+    result = runner.invoke(args=["county-load", str(path), "--township", code, *extra])
+    database.connect(reuse_if_open=True)
+    return result
+
+
+def _table_counts():
+    return {
+        t: database.execute_sql(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+        for t in ("township", "village", "app_user", "person", "audit_log", "county_load")
+    }
+
+
+def _insert(con, table, **values):
+    """A row of an old schema: every NOT NULL column without a value gets a plain one."""
+    for _cid, name, kind, notnull, _default, pk in con.execute(f'PRAGMA table_info("{table}")'):
+        if notnull and not pk and name not in values:
+            kind = kind.upper()
+            values[name] = NOW if "DATE" in kind else 0 if "INT" in kind else ""
+    names = ", ".join(f'"{n}"' for n in values)
+    marks = ", ".join("?" for _ in values)
+    return con.execute(
+        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(values.values())
+    ).lastrowid
+
+
+@pytest.fixture
+def old_file(tmp_path, app):
+    """A township still on schema version OLD_VERSION, with a few rows; village V01 and user
+    admin as the demo has them (they clash in a county that holds the demo)."""
+    path = tmp_path / "old.sqlite3"
+    with _bound(path):
+        with database.connection_context():
+            migrate(target=OLD_VERSION)
+    con = sqlite3.connect(path)
+    with con:
+        v = _insert(con, "village", code="V01", name="老河村", kind="村", sort_order=1, active=1)
+        g = _insert(con, "grid", village_id=v, code="LH-1", name="一组", active=1)
+        u = _insert(con, "app_user", username="admin", display_name="老管理员", role="admin")
+        h = _insert(con, "household", village_id=v, grid_id=g, head_name="老户主")
+        p = _insert(
+            con,
+            "person",
+            household_id=h,
+            village_id=v,
+            grid_id=g,
+            name="老人甲",
+            sex="男",
+            id_number="620102195001010011",
+            birth_date="1950-01-01",
+            groups="留守老人",
+            group_reasons="{}",
+            risk_level="低",
+            ethnicity="汉族",
+        )
+        visit = _insert(
+            con, "visit", village_id=v, grid_id=g, visited_on="2025-02-01", method="上门"
+        )
+        _insert(con, "visit_person", visit_id=visit, person_id=p)
+        _insert(
+            con,
+            "audit_log",
+            user_id=u,
+            username="admin",
+            action="create",
+            object_type="person",
+            object_id=p,
+            object_label="老人甲",
+            changes=json.dumps([["household", None, h], ["village", None, v]]),
+        )
+        _insert(con, "setting", key="township_name", value='"老河乡"', valid_from="2025-01-01")
+    con.close()
+    assert _source(path, "PRAGMA user_version") == [(OLD_VERSION,)]
+    return path
+
+
+def test_demo_loads_with_every_id_mapped(app, runner, township_file):
+    before = _digest(township_file)
+    result = _load(runner, township_file, "T01")
+    assert result.exit_code == 0, result.output
+    assert "已载入乡镇 T01（杨柳镇）" in result.output
+    assert "各表行数一致" in result.output
+    assert _digest(township_file) == before  # the file is only read
+
+    # Counts per table equal the file's (settings: kept in the load record, listed).
+    load = CountyLoad.get()
+    for table, (source, loaded) in load.count_map.items():
+        (in_file,) = _source(township_file, f'SELECT count(*) FROM "{table}"')[0]
+        (in_county,) = database.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()
+        if table == "audit_log":
+            in_county -= 1  # the load's own audit row
+        assert source == loaded == in_file == in_county, table
+    assert "township_name" in result.output and "没有载入" in result.output
+    assert ["township_name", '"杨柳镇"'] == json.loads(load.settings)[0][:2]
+    assert load.sha256 == before and load.township.code == "T01"
+
+    town = Township.get(Township.code == "T01")
+    assert Village.select().where(Village.township == town).count() == 10
+    assert User.select().where(User.township != town).count() == 0
+
+    # One person: his household, village, visits, audit rows and history under the new ids.
+    old_id, number, name, old_hh = _source(
+        township_file,
+        "SELECT p.id, p.id_number, p.name, p.household_id FROM person p "
+        "WHERE p.id_number IS NOT NULL AND EXISTS (SELECT 1 FROM visit_person v "
+        "WHERE v.person_id = p.id) ORDER BY p.id DESC LIMIT 1",
+    )[0]
+    person = Person.get(Person.id_number == number)
+    assert person.name == name
+    (head, village_code) = _source(
+        township_file,
+        "SELECT h.head_name, v.code FROM household h JOIN village v ON v.id = h.village_id "
+        "WHERE h.id = ?",
+        old_hh,
+    )[0]
+    assert person.household.head_name == head
+    assert person.village.code == village_code and person.village.township_id == town.id
+    visits = _source(
+        township_file,
+        "SELECT v.visited_on, v.method FROM visit v JOIN visit_person vp ON vp.visit_id = v.id "
+        "WHERE vp.person_id = ? ORDER BY 1, 2",
+        old_id,
+    )
+    mine = sorted(
+        (str(link.visit.visited_on), link.visit.method)
+        for link in VisitPerson.select().where(VisitPerson.person == person)
+    )
+    assert mine == [tuple(v) for v in visits] and mine
+    for link in VisitPerson.select().where(VisitPerson.person == person):
+        assert link.visit.village_id == person.village_id
+    audits = _source(
+        township_file,
+        "SELECT action, object_label FROM audit_log WHERE object_type = 'person' "
+        "AND object_id = ? ORDER BY id",
+        old_id,
+    )
+    rows = list(
+        AuditLog.select()
+        .where((AuditLog.object_type == "person") & (AuditLog.object_id == person.id))
+        .order_by(AuditLog.id)
+    )
+    assert [(r.action, r.object_label) for r in rows] == [tuple(a) for a in audits] and rows
+    created = next(r for r in rows if r.action == "create")
+    fields = {c[0]: c[2] for c in created.change_list}
+    assert fields["household"] == person.household_id
+    assert fields["village"] == person.village_id
+    history = _source(
+        township_file,
+        'SELECT group_name, "on", event FROM group_event WHERE person_id = ? ORDER BY id',
+        old_id,
+    )
+    mine = [
+        (e.group_name, str(e.on), e.event)
+        for e in GroupEvent.select().where(GroupEvent.person == person).order_by(GroupEvent.id)
+    ]
+    assert mine == [tuple(h) for h in history] and mine
+
+    # Review proposals name their household by the new id, in the row and in the payload.
+    items = list(ReviewItem.select())
+    assert items
+    for item in items:
+        household = item.values.get("household")
+        if household is not None:
+            assert int(household) == item.household_id
+        assert Household.get_by_id(item.household_id).village.township_id == town.id
+
+
+def test_old_schema_file_loads_beside_the_demo(app, runner, township_file, old_file):
+    assert _load(runner, township_file, "T01").exit_code == 0
+    before = _digest(old_file)
+    result = _load(runner, old_file, "T02")
+    assert result.exit_code == 0, result.output
+    assert f"数据库版本 {OLD_VERSION}" in result.output
+    assert _digest(old_file) == before
+    # Its village code and username clash with the demo's: prefixed, and said so.
+    assert "村（社区）代码 V01 与县库重复，已改为 T02-V01" in result.output
+    assert "登录名 admin 与县库重复，已改为 T02_admin" in result.output
+
+    t1, t2 = Township.get(Township.code == "T01"), Township.get(Township.code == "T02")
+    assert t2.name == "老河乡"
+    mine = list(Village.select().where(Village.township == t2))
+    assert [v.code for v in mine] == ["T02-V01"]
+    assert Village.get(Village.code == "V01").township_id == t1.id
+    person = Person.get(Person.id_number == "620102195001010011")
+    assert person.village_id == mine[0].id and person.household.village_id == mine[0].id
+    assert [link.visit.village_id for link in person.visit_links] == [mine[0].id]
+    admin = User.get(User.username == "T02_admin")
+    assert admin.township_id == t2.id
+    assert User.get(User.username == "admin").township_id == t1.id
+    audit = AuditLog.get((AuditLog.object_type == "person") & (AuditLog.object_id == person.id))
+    assert audit.user_id == admin.id
+    assert dict((c[0], c[2]) for c in audit.change_list) == {
+        "household": person.household_id,
+        "village": person.village_id,
+    }
+
+
+def test_second_load_is_refused_and_writes_nothing(app, runner, old_file):
+    assert _load(runner, old_file, "T02").exit_code == 0
+    counts = _table_counts()
+    result = _load(runner, old_file, "T02")
+    assert result.exit_code != 0
+    assert "已于" in result.output and "载入过" in result.output and "--replace" in result.output
+    assert _table_counts() == counts
+
+
+def test_replace_reloads_until_someone_enters_data(app, runner, old_file):
+    assert _load(runner, old_file, "T02").exit_code == 0
+    counts = _table_counts()
+    result = _load(runner, old_file, "T02", "--replace")
+    assert result.exit_code == 0, result.output
+    assert "已替换" in result.output
+    after = _table_counts()
+    assert after["county_load"] == 2 and after["audit_log"] == counts["audit_log"] + 1
+    assert {k: v for k, v in after.items() if k not in ("county_load", "audit_log")} == {
+        k: v for k, v in counts.items() if k not in ("county_load", "audit_log")
+    }
+    first, second = CountyLoad.select().order_by(CountyLoad.id)
+    assert first.replaced_at is not None and second.replaced_at is None
+
+    # A county user changes one of the township's persons: a replace would lose it.
+    person = Person.get(Person.id_number == "620102195001010011")
+    person.phone = "13900000000"
+    person.save()
+    cadre = User.get(User.username == "admin")
+    record(Actor(cadre), "update", person, changes=[("phone", "", "13900000000")])
+    counts = _table_counts()
+    result = _load(runner, old_file, "T02", "--replace")
+    assert result.exit_code != 0
+    assert "不能替换" in result.output
+    assert _table_counts() == counts
+    assert Person.get_by_id(person.id).phone == "13900000000"
+
+
+def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path):
+    broken = tmp_path / "broken.sqlite3"
+    data = bytearray(old_file.read_bytes())
+    page = 4096
+    data[page : page * 3] = b"\xa5" * (page * 2)  # the tables' pages overwritten
+    broken.write_bytes(bytes(data))
+    counts = _table_counts()
+    result = _load(runner, broken, "T03")
+    assert result.exit_code != 0
+    assert "已损坏" in result.output and "broken.sqlite3" in result.output
+    assert _table_counts() == counts
+
+    text = tmp_path / "notes.sqlite3"
+    text.write_text("not a database")
+    result = _load(runner, text, "T03")
+    assert result.exit_code != 0 and "不是 SQLite 数据库文件" in result.output
+
+    other = tmp_path / "other.sqlite3"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.close()
+    result = _load(runner, other, "T03")
+    assert result.exit_code != 0 and "不是本系统" in result.output
+    assert _table_counts() == counts
