@@ -10,8 +10,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import clock
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
-from ..models.accounts import AREA_BOUND_ROLES, HELPER_ROLES
+from ..models.accounts import AREA_BOUND_ROLES, COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from ..models.helpers import Helper
+from ..models.places import Township
 from ..queries import helpers as helper_queries
 from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
@@ -52,6 +53,36 @@ def _linked_helper(values, role, user, scope, errors):
     return helper
 
 
+def _township(values, role, scope, errors):
+    """The township an account belongs to (None: none of its own). On a county's instance a
+    township-level role needs one (an admin of a township: his own, by default); county roles
+    and single-township instances have none; village-bound accounts take their village's."""
+    raw = values.get("township")
+    own = sorted(scope.township_ids) if scope is not None and scope.township_ids else []
+    if raw in (None, "") and len(own) == 1 and role in TOWNSHIP_LEVEL_ROLES:
+        raw = own[0]
+    township = None
+    if raw not in (None, ""):
+        try:
+            township = Township.get_or_none(Township.id == int(raw))
+        except (TypeError, ValueError):
+            township = None
+        if township is None or (scope is not None and own and township.id not in own):
+            errors["township"] = "没有这个乡镇（街道），或不在您负责的范围内"
+            return None
+    if role in COUNTY_ROLES:
+        if not Township.select().exists():
+            errors["role"] = "县级角色只用于有多个乡镇（街道）的县级系统，请先建立乡镇"
+        elif township is not None:
+            errors["township"] = "县级账号不属于某个乡镇（街道），请勿选择"
+        return None
+    if role in TOWNSHIP_LEVEL_ROLES:
+        if township is None and Township.select().exists():
+            errors["township"] = "县级系统中，管理员、乡镇干部和领导须选择所属乡镇（街道）"
+        return township
+    return None  # village-bound and helper accounts: their village decides
+
+
 def _validate(values, *, creating, password=None, user=None, scope=None):
     """(data for the User row, grids, linked helper); raises ValidationError."""
     errors = {}
@@ -64,12 +95,27 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
     role = values.get("role")
     if role not in ROLES:
         errors["role"] = "请选择角色"
+    if scope is not None and not scope.everything and role in COUNTY_ROLES:
+        errors["role"] = "只有县级管理员可以建立县级账号"
     village = None
     if values.get("village"):
-        village = Village.get_or_none(Village.id == values["village"])
+        villages = Village.select() if scope is None else scope.query(Village)
+        try:
+            village = villages.where(Village.id == int(values["village"])).first()
+        except (TypeError, ValueError):
+            village = None
+        if village is None:
+            errors["village"] = "没有这个村（社区），或不在您负责的范围内"
     if role in AREA_BOUND_ROLES and village is None:
-        errors["village"] = "村干部和网格员须选择所属村（社区）"
-    grids = list(Grid.select().where(Grid.id.in_(values.get("grids") or [])))
+        errors.setdefault("village", "村干部和网格员须选择所属村（社区）")
+    grids = list(
+        (Grid.select() if scope is None else scope.query(Grid)).where(
+            Grid.id.in_(values.get("grids") or [])
+        )
+    )
+    if len(grids) < len(set(values.get("grids") or [])):
+        errors["grids"] = "所选网格不存在，或不在您负责的范围内"
+    township = _township(values, role, scope, errors)
     if role == "grid":
         if not grids:
             errors["grids"] = "网格员须至少选择一个网格"
@@ -91,6 +137,7 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
             "display_name": clean(values.get("display_name"), 64) or username,
             "role": role,
             "village": village.id if village and role in AREA_BOUND_ROLES else None,
+            "township": township.id if township else None,
             "phone": phone,
         },
         (grids if role == "grid" else []),
@@ -184,7 +231,8 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
             changes.append(("must_change_password", user.must_change_password, True))
     # A new password, role, area or a disabled account: every open session of the user ends.
     ends_sessions = bool(password) or any(
-        field in ("role", "village", "grids", "active", "helper") for field, _old, _new in changes
+        field in ("role", "village", "township", "grids", "active", "helper")
+        for field, _old, _new in changes
     )
     with database.atomic():
         for k, v in data.items():
@@ -355,14 +403,15 @@ ACCOUNT_COLUMNS = {
 _ROLE_BY_TEXT = {**{code: code for code in ROLES}, **{label: code for code, label in ROLES.items()}}
 
 
-def account_rows(rows):
+def account_rows(rows, scope=None):
     """What creating these accounts would do: [{number, values, area, errors}]; nothing is
-    written. Without a header row the columns are 姓名, 登录名, 角色, 村/网格, 电话."""
+    written. Without a header row the columns are 姓名, 登录名, 角色, 村/网格, 电话. Villages,
+    grids and helpers are looked up within `scope` (the acting admin's) when given."""
     index, columns = find_header(rows, ACCOUNT_COLUMNS, ("username",))
     if index is None:
         index = -1
         columns = dict(enumerate(("display_name", "username", "role", "area", "phone")))
-    villages = list(Village.select())
+    villages = list(Village.select() if scope is None else scope.query(Village))
     seen, seen_helpers, out = set(), set(), []
     for number, cells in enumerate(rows[index + 1 :], start=index + 2):
         raw = {
@@ -387,7 +436,7 @@ def account_rows(rows):
                 errors["helper"] = "表中有两个账号对应同一名帮扶人"
             seen_helpers.add(values["helper"])
         try:
-            _validate(values, creating=True, password="a1234567")
+            _validate(values, creating=True, password="a1234567", scope=scope)
         except ValidationError as e:
             errors = {**e.errors, **errors}
         username = clean(values["username"], 64)
@@ -438,10 +487,10 @@ def _area(text, villages, errors):
     return village, grids
 
 
-def create_accounts(actor, rows):
+def create_accounts(actor, rows, scope=None):
     """Create every account of the rows with a one-time password each, all or nothing; returns
     [(user, password)] for the slips. Any row with an error refuses the whole sheet."""
-    planned = account_rows(rows)
+    planned = account_rows(rows, scope)
     if not planned:
         raise ValidationError(
             {"rows": "没有可创建的账号：请粘贴或上传 姓名/登录名/角色/村/网格/电话 表"}
@@ -459,6 +508,8 @@ def create_accounts(actor, rows):
     with database.atomic("IMMEDIATE"):
         for row in planned:
             password = one_time_password()
-            data, grids, helper = _validate(row["values"], creating=True, password=password)
+            data, grids, helper = _validate(
+                row["values"], creating=True, password=password, scope=scope
+            )
             out.append((_create(actor, data, grids, password, helper), password))
     return out
