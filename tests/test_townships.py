@@ -22,8 +22,9 @@ COUNTY_USERS = {
 }
 
 
-def make_county(places):
-    """Townships T1 (village V01) and T2 (village V02) and the COUNTY_USERS accounts."""
+def make_county(places, extra=None):
+    """Townships T1 (village V01) and T2 (village V02) and the COUNTY_USERS accounts (and
+    `extra`: {username: (role, township code)})."""
     from liushou.services.accounts import create_user
     from liushou.services.places import save_township
 
@@ -33,7 +34,9 @@ def make_county(places):
     }
     Village.update(township=towns["T1"].id).where(Village.code == "V01").execute()
     Village.update(township=towns["T2"].id).where(Village.code == "V02").execute()
-    for name, (role, town) in COUNTY_USERS.items():
+    for name, (role, town) in {**COUNTY_USERS, **(extra or {})}.items():
+        if User.select().where(User.username == name).exists():
+            continue
         create_user(
             SYSTEM,
             {
