@@ -165,7 +165,10 @@ def _with_pending(village):
 def download(ext):
     """The same report as PDF (printing module) or .xlsx; audited."""
     data, label, village = _data()
-    where = village.name if village else (_where() or "全乡镇")
+    if village is not None:
+        where = village.name
+    else:
+        where = g.township.name if g.township else ("全县" if g.townships else "全乡镇")
     title = f"{where}三留守关爱服务统计（{label}）"
     # The "含待审核" switch follows the page to its downloads, for the open period only: a past
     # period's copy is made of dated facts and prints the same every time.
