@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, request, session, url_for
 
 from . import settings
 from .models import User
-from .models.accounts import HELPER_ROLES
+from .models.accounts import ADMIN_ROLES, HELPER_ROLES
 from .rules import privacy
 from .scope import Scope
 from .services import Actor
@@ -113,7 +113,7 @@ def roles_required(*roles):
     return decorator
 
 
-admin_required = roles_required("admin")
+admin_required = roles_required(*ADMIN_ROLES)
 
 
 def may(endpoint):

@@ -1,5 +1,5 @@
-"""`flask --app app ...` commands: init-db, create-user, places, demo, doctor, import-xlsx
-(and backup, restore from cli_backup.py)."""
+"""`flask --app app ...` commands: init-db, create-user, add-township, places, demo, doctor,
+import-xlsx (and backup, restore from cli_backup.py)."""
 
 import sys
 from pathlib import Path
@@ -12,14 +12,16 @@ from . import cli_backup, cli_county
 from .db import database
 from .migrations import LATEST, migrate
 from .models import ROLES, Grid, Village
-from .models.accounts import HELPER_ROLES
+from .models.accounts import COUNTY_ROLES, HELPER_ROLES
+from .models.places import Township
 from .scope import Scope
 from .services import SYSTEM, ValidationError
 from .services.accounts import create_user as create
+from .services.places import save_township
 
 
 def init_app(app):
-    for command in (init_db, create_user, places, demo, doctor, import_xlsx):
+    for command in (init_db, create_user, add_township, places, demo, doctor, import_xlsx):
         app.cli.add_command(command)
     cli_backup.init_app(app)
     cli_county.init_app(app)
@@ -53,7 +55,12 @@ def _read_password(prompt="密码"):
 @click.option("--grid", "grid_codes", multiple=True, help="网格编码，网格员必填，可重复")
 @click.option("--display-name", default="", help="姓名")
 @click.option("--helper", "helper_id", type=int, help="帮扶人编号（帮扶人账号必填）")
-def create_user(name, role, village_code, grid_codes, display_name, helper_id):
+@click.option(
+    "--township",
+    "township_code",
+    help="乡镇（街道）编码：县级系统中管理员、乡镇干部和领导必填，县级角色不填",
+)
+def create_user(name, role, village_code, grid_codes, display_name, helper_id, township_code):
     """Create an account; the password is read from a hidden prompt or piped stdin."""
 
     if role in HELPER_ROLES:
@@ -63,7 +70,14 @@ def create_user(name, role, village_code, grid_codes, display_name, helper_id):
             raise click.ClickException("帮扶人账号须用 --helper 指定对应的帮扶人编号")
     elif helper_id is not None:
         raise click.ClickException("--helper 只用于帮扶人账号（--role helper）")
+    if township_code and role in COUNTY_ROLES:
+        raise click.ClickException("县级账号不属于某个乡镇（街道），不用 --township")
     with database.connection_context():
+        township = Township.get_or_none(Township.code == township_code) if township_code else None
+        if township_code and township is None:
+            raise click.ClickException(
+                f"没有编码为 {township_code} 的乡镇（街道），用 flask --app app places 查看"
+            )
         village = Village.get_or_none(Village.code == village_code) if village_code else None
         if village_code and village is None:
             raise click.ClickException(
@@ -88,6 +102,7 @@ def create_user(name, role, village_code, grid_codes, display_name, helper_id):
                     "village": village.id if village else None,
                     "grids": [g.id for g in grids],
                     "helper": helper_id,
+                    "township": township.id if township else None,
                 },
                 password,
             )
@@ -96,12 +111,29 @@ def create_user(name, role, village_code, grid_codes, display_name, helper_id):
     click.echo(f"已创建账号 {user.username}（{user.role_label}）")
 
 
+@click.command("add-township")
+@with_appcontext
+@click.argument("code")
+@click.argument("name")
+def add_township(code, name):
+    """Add a township (乡镇/街道) to a county's instance; its villages and users name it."""
+
+    with database.connection_context():
+        try:
+            township = save_township(SYSTEM, {"code": code, "name": name})
+        except ValidationError as e:
+            raise click.ClickException("；".join(e.errors.values())) from e
+    click.echo(f"已新增乡镇（街道） {township.code} {township.name}")
+
+
 @click.command("places")
 @with_appcontext
 def places():
-    """List the villages and grids with their codes."""
+    """List the townships (on a county's instance), villages and grids with their codes."""
 
     with database.connection_context():
+        for t in Township.select().order_by(Township.sort_order, Township.code):
+            click.echo(f"乡镇 {t.code}\t{t.name}{'' if t.active else '（停用）'}")
         for v in Village.ordered():
             click.echo(f"{v.code}\t{v.name}{'' if v.active else '（停用）'}")
             for g in Grid.select().where(Grid.village == v).order_by(Grid.sort_order, Grid.code):

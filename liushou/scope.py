@@ -7,6 +7,12 @@ A model declares its area with `__scope__ = (village_field, grid_field)`, or nam
 makes its rows of no village township-wide: seen by every user (writing them is the service's
 call).
 
+Townships: on a county's instance a township-level user (admin, township, leader) with a
+township sees the villages of that township only (`township_ids`, with `village_ids` read from
+it); county roles and users of no township see everything. Village-bound users are bound by
+their village as before (its township is implied). A row of no village is outside a township
+user's scope unless the model is `__scope_shared__`.
+
 A helper's own login (role `helper`) has no area: his scope admits the persons currently paired
 with his Helper record (pairing neither ended nor voided, person not voided), what hangs off
 them (`__scope__ = "person"`), their households and visits, and his own Helper row; every other
@@ -18,11 +24,11 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import NotFound
 
 from . import memo
-from .models.accounts import ALL_AREA_ROLES, HELPER_ROLES
+from .models.accounts import COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from .models.helpers import Helper
 from .models.households import Household
 from .models.persons import Person
-from .models.places import Grid
+from .models.places import Grid, Village
 from .models.visits import Pairing, Visit, VisitPerson
 
 
@@ -33,6 +39,8 @@ class Scope:
     everything: bool = False
     village_ids: frozenset = field(default_factory=frozenset)
     grid_ids: frozenset | None = None  # None: every grid of the villages above
+    # A township user's township (village_ids are its villages); None: not bound to a township.
+    township_ids: frozenset | None = None
     # The helper role: his active Helper ids and the persons currently paired with them.
     helper_ids: frozenset | None = None
     person_ids: frozenset = field(default_factory=frozenset)
@@ -41,8 +49,13 @@ class Scope:
     def for_user(cls, user):
         if user is None:
             return cls(village_ids=frozenset())
-        if user.role in ALL_AREA_ROLES:
+        if user.role in COUNTY_ROLES:
             return cls(everything=True)
+        if user.role in TOWNSHIP_LEVEL_ROLES:
+            if user.township_id is None:
+                return cls(everything=True)  # a township's own instance: the whole of it
+            key = ("scope", user.id, user.role, "township", user.township_id)
+            return memo.get(key, lambda: cls.for_townships([user.township_id]))
         if user.role == "village":
             return cls(village_ids=frozenset([user.village_id] if user.village_id else []))
         if user.role == "grid" or user.role in HELPER_ROLES:
@@ -59,6 +72,13 @@ class Scope:
             villages = {g.village_id for g in Grid.select(Grid.village).where(Grid.id.in_(grids))}
             return cls(village_ids=frozenset(villages), grid_ids=frozenset(grids))
         return cls.for_helpers([h.id for h in Helper.for_user(user)])
+
+    @classmethod
+    def for_townships(cls, township_ids):
+        """The scope of a user of these townships: every village of them (one query)."""
+        ids = list(township_ids)
+        villages = Village.select(Village.id).where(Village.township.in_(ids or [0]))
+        return cls(village_ids=frozenset(v.id for v in villages), township_ids=frozenset(ids))
 
     @classmethod
     def for_helpers(cls, helper_ids):
@@ -80,6 +100,12 @@ class Scope:
     @property
     def is_helper(self):
         return self.helper_ids is not None
+
+    @property
+    def whole_township(self):
+        """Whether the scope covers a whole township (or every township): a township-level
+        user's, not a village's or grid's."""
+        return self.everything or self.township_ids is not None
 
     @staticmethod
     def _field(model, name):

@@ -1,6 +1,7 @@
 """Access probes over the whole URL map: outside a user's area nothing is shown or changed.
 
-Every URL rule is tried as a village cadre of another village, as a grid worker of another grid
+Every URL rule is tried as a village cadre of another village, as a grid worker of another grid,
+on a county's instance as every township-level role of another township and as a county leader
 (GET and POST with valid CSRF tokens) and logged out. New routes are covered automatically; a
 route with a parameter the probe does not know fails here until `AREA_OBJECTS` learns it.
 """
@@ -44,6 +45,9 @@ def _area_objects(places, users):
         "grid_id": (grid.id, "grid"),
         "user_id": (users["grid1"].id, "grid"),
         "helper_id": (helper.id, "village"),
+        # On a county's instance (tests/test_townships.py make_county) T1, V01's township; none
+        # on a township's own instance (county admin pages: 403 to everyone else).
+        "township_id": (1, "village"),
         # Not objects: the printout format and a group name.
         "ext": ("html", None),
         "group": ("留守儿童", None),
@@ -362,6 +366,67 @@ def probe(app, places, users):
     ],
 )
 def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
+    _probe_as(app, probe, username, hidden)
+
+
+@pytest.mark.parametrize("username", ["t2admin", "t2cadre", "t2leader"])
+def test_another_townships_users_see_and_change_nothing(app, probe, places, username):
+    """A county's instance: V01 is township T1's; T2's admin, cadre and leader see nothing of it."""
+    from tests.test_townships import make_county
+
+    make_county(places, extra={username: (username_role(username), "T2")})
+    # POSTs naming no object write in his own township (an admin adds a village): only those
+    # naming T1's objects are tried, and must change nothing.
+    _probe_as(app, probe, username, ("village", "grid"), post_unguarded=False)
+
+
+def username_role(username):
+    return {"t2admin": "admin", "t2cadre": "township", "t2leader": "leader"}[username]
+
+
+def test_county_leader_reads_everything_and_changes_nothing(app, probe, places):
+    from tests.test_townships import make_county
+
+    make_county(places)
+    client = app.test_client()
+    assert login(client, "countyleader").status_code == 303
+    token = csrf_token(client, "/")
+    before = _fingerprint()
+    seen = False
+    for rule, url, _level in probe:
+        if "GET" in rule.methods:
+            response = client.get(url)
+            assert response.status_code in (200, 302, 303, 403, 404), (url, response.status_code)
+            seen = seen or GRID_MARK in response.get_data().decode("utf-8", "replace")
+        if "POST" in rule.methods and rule.endpoint not in READ_ONLY_PROBE_POSTS:
+            response = client.post(url, data={"csrf_token": token, "name": "改名测试"})
+            assert response.status_code == 403, (url, response.status_code)
+    assert seen, "the county leader saw none of T1's records"
+    assert _fingerprint() == before, "the county leader changed data"
+
+
+# POSTs a read-only role may make (his own session and password).
+READ_ONLY_PROBE_POSTS = {"account.password"}
+
+
+def test_county_admin_reaches_every_page(app, probe, places):
+    """The county admin sees every township: no page of the probe refuses him its objects."""
+    from tests.test_townships import make_county
+
+    make_county(places)
+    client = app.test_client()
+    assert login(client, "countyadmin").status_code == 303
+    owned = {"job_id", "token"}  # another user's print job or upload: his own only
+    not_his = ("review.",)  # 审核 is the townships' task, not the county's
+    for rule, url, level in probe:
+        if rule.endpoint.startswith(not_his) or owned & set(rule.arguments):
+            continue
+        if "GET" in rule.methods and level is not None:
+            status = client.get(url).status_code
+            assert status != 404, (url, status)
+
+
+def _probe_as(app, probe, username, hidden, post_unguarded=True):
     client = app.test_client()
     assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
@@ -384,6 +449,8 @@ def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
             for mark in marks:
                 assert mark not in text, (username, "GET", url)
         if "POST" in rule.methods and rule.endpoint != "account.password":
+            if not guarded and not post_unguarded:
+                continue
             response = client.post(url, data={"csrf_token": token, "name": "改名测试"})
             if guarded:
                 assert response.status_code in (403, 404), (

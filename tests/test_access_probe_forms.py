@@ -28,7 +28,9 @@ SKIP_ENDPOINTS = {
     "auth.login",  # before any user: no area
     "auth.logout",  # ends one's own session
     "account.password",  # one's own account only
-    # Admin pages: admin-only (the URL probe checks outsiders get 403) and township-wide.
+    # Admin pages: admin-only (the URL probe checks outsiders get 403); a township admin's
+    # forms on a county's instance are probed in tests/test_townships.py.
+    "admin.township_form",  # county admin only: townships are the whole county's
     "admin.grid_form",
     "admin.village_form",
     "admin.settings_page",
@@ -715,13 +717,25 @@ def test_unknown_post_route_fails_loudly(app, world):
 
 
 # Who is probed: cun1 (cadre of V01) with V02's ids; grid1 (grid worker of V01-G1) with V01-G2's
-# ids for grid-bound objects (households, persons, needs, grids) and V02's for the others.
-PROBED_USERS = ("cun1", "grid1")
-FOREIGN_MARKS = {"cun1": ("外村",), "grid1": ("外村", "外格")}  # names of objects he may not see
+# ids for grid-bound objects (households, persons, needs, grids) and V02's for the others; on a
+# county's instance (V01 in township T1, V02 in T2) t1cadre, a township cadre of T1, with cun1's.
+PROBED_USERS = ("cun1", "grid1", "t1cadre")
+FOREIGN_MARKS = {"cun1": ("外村",), "grid1": ("外村", "外格"), "t1cadre": ("外村",)}
+
+
+def _as(username, world, places):
+    """The ids and bodies `username` is probed with (t1cadre: a county's instance is made)."""
+    if username == "t1cadre":
+        from tests.test_townships import make_county
+
+        make_county(places)
+        return world["ids"]["cun1"], world["bodies"]["cun1"]
+    return world["ids"][username], world["bodies"][username]
 
 
 @pytest.mark.parametrize("username", PROBED_USERS)
-def test_another_areas_id_in_a_form_is_refused(app, world, username):
+def test_another_areas_id_in_a_form_is_refused(app, world, places, username):
+    ids, bodies = _as(username, world, places)
     client = app.test_client()
     assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
@@ -729,8 +743,8 @@ def test_another_areas_id_in_a_form_is_refused(app, world, username):
     for rule, url, _level in world["urls"]:
         if rule.endpoint not in FORMS or "POST" not in rule.methods:
             continue
-        body = world["bodies"][username].get(rule.endpoint, {})
-        for field, data in _variants(FORMS[rule.endpoint], body, world["ids"][username]):
+        body = bodies.get(rule.endpoint, {})
+        for field, data in _variants(FORMS[rule.endpoint], body, ids):
             _clear_flashes(client)
             before = _state()
             response = client.post(url, data={**data, "csrf_token": token})
@@ -748,10 +762,11 @@ def test_another_areas_id_in_a_form_is_refused(app, world, username):
 
 
 @pytest.mark.parametrize("username", PROBED_USERS)
-def test_valid_bodies_are_accepted(app, world, username):
+def test_valid_bodies_are_accepted(app, world, places, username):
     """The control: with its own ids each probed form is accepted, so a refusal above comes from
     the foreign id and not from another field (a form the role may not post at all, 403, is
     refused whatever it carries)."""
+    _ids, bodies = _as(username, world, places)
     client = app.test_client()
     assert login(client, username).status_code == 303
     token = csrf_token(client, "/")
@@ -762,9 +777,9 @@ def test_valid_bodies_are_accepted(app, world, username):
             continue
         _clear_flashes(client)
         before = _state()
-        data = world["bodies"][username][rule.endpoint]
+        data = bodies[rule.endpoint]
         response = client.post(url, data={**data, "csrf_token": token})
-        if username != "cun1" and (
+        if username == "grid1" and (
             response.status_code == 403 or rule.endpoint in NOT_FOR_GRID_WORKERS
         ):
             assert response.status_code in (403, 422) and _state() == before, url

@@ -14,9 +14,17 @@ ROLES = {
     "grid": "网格员",
     "leader": "领导",
     "helper": "帮扶人",
+    "county_admin": "县级管理员",
+    "county_leader": "县级领导",
 }
-ALL_AREA_ROLES = ("admin", "township", "leader")  # see every village
-READ_ONLY_ROLES = ("leader",)  # change nothing
+# On a county's instance (township rows exist), a user of these roles belongs to one township
+# (User.township) and sees every village of it; with no township (a township's own instance) he
+# sees every village, as before townships existed.
+TOWNSHIP_LEVEL_ROLES = ("admin", "township", "leader")
+COUNTY_ROLES = ("county_admin", "county_leader")  # see every township; no township of their own
+ALL_AREA_ROLES = (*TOWNSHIP_LEVEL_ROLES, *COUNTY_ROLES)  # see every village of their area
+ADMIN_ROLES = ("admin", "county_admin")  # accounts and places (of their township, or all)
+READ_ONLY_ROLES = ("leader", "county_leader")  # change nothing
 FULL_ID_ROLES = ("admin", "township", "village")  # may see full ID numbers where a page shows them
 TIER_ROLES = ("admin", "township", "village")  # may override a person's visit tier
 CHECK_ROLES = ("admin", "township", "village")  # may mark a record checked (采集人 block, 核实)

@@ -8,18 +8,40 @@ from ..models.helpers import Helper, VillagePost
 from ..models.households import Household
 
 
-def users():
-    """Every account with its village, by role and login name."""
+def _within(scope):
+    """Accounts an admin of `scope` manages (None: every account): on a county's instance a
+    township's admin manages his township's accounts, those of its villages and the helper
+    accounts of its helpers."""
+    if scope is None or scope.everything:
+        return None
+    villages = list(scope.village_ids) or [0]
     return (
+        User.township.in_(list(scope.township_ids or []) or [0])
+        | User.village.in_(villages)
+        | User.id.in_(
+            Helper.select(Helper.user).where(
+                Helper.user.is_null(False) & Helper.village.in_(villages)
+            )
+        )
+    )
+
+
+def users(scope=None):
+    """Every account (of the admin's area) with its village, by role and login name."""
+    query = (
         User.select(User, Village)
         .join(Village, on=(User.village == Village.id), join_type=JOIN.LEFT_OUTER)
         .order_by(User.role, User.username)
     )
+    cond = _within(scope)
+    return query if cond is None else query.where(cond)
 
 
-def user(pk):
-    """Any account by id, or None."""
-    return User.get_or_none(User.id == pk)
+def user(pk, scope=None):
+    """An account (of the admin's area) by id, or None."""
+    cond = _within(scope)
+    query = User.select().where(User.id == pk)
+    return (query if cond is None else query.where(cond)).first()
 
 
 def audit(action=None, username=None, object_type=None, since=None, until=None):

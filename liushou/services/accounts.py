@@ -5,8 +5,9 @@ from werkzeug.exceptions import NotFound
 
 from ..db import database
 from ..models import ROLES, Grid, User, UserGrid, Village
-from ..models.accounts import AREA_BOUND_ROLES, HELPER_ROLES
+from ..models.accounts import AREA_BOUND_ROLES, COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from ..models.helpers import Helper
+from ..models.places import Township
 from ..queries import helpers as helper_queries
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import ValidationError, diff
@@ -49,6 +50,36 @@ def _linked_helper(values, role, user, scope, errors):
     return helper
 
 
+def _township(values, role, scope, errors):
+    """The township an account belongs to (None: none of its own). On a county's instance a
+    township-level role needs one (an admin of a township: his own, by default); county roles
+    and single-township instances have none; village-bound accounts take their village's."""
+    raw = values.get("township")
+    own = sorted(scope.township_ids) if scope is not None and scope.township_ids else []
+    if raw in (None, "") and len(own) == 1 and role in TOWNSHIP_LEVEL_ROLES:
+        raw = own[0]
+    township = None
+    if raw not in (None, ""):
+        try:
+            township = Township.get_or_none(Township.id == int(raw))
+        except (TypeError, ValueError):
+            township = None
+        if township is None or (scope is not None and own and township.id not in own):
+            errors["township"] = "没有这个乡镇（街道），或不在您负责的范围内"
+            return None
+    if role in COUNTY_ROLES:
+        if not Township.select().exists():
+            errors["role"] = "县级角色只用于有多个乡镇（街道）的县级系统，请先建立乡镇"
+        elif township is not None:
+            errors["township"] = "县级账号不属于某个乡镇（街道），请勿选择"
+        return None
+    if role in TOWNSHIP_LEVEL_ROLES:
+        if township is None and Township.select().exists():
+            errors["township"] = "县级系统中，管理员、乡镇干部和领导须选择所属乡镇（街道）"
+        return township
+    return None  # village-bound and helper accounts: their village decides
+
+
 def _validate(values, *, creating, password=None, user=None, scope=None):
     """(data for the User row, grids, linked helper); raises ValidationError."""
     errors = {}
@@ -61,12 +92,27 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
     role = values.get("role")
     if role not in ROLES:
         errors["role"] = "请选择角色"
+    if scope is not None and not scope.everything and role in COUNTY_ROLES:
+        errors["role"] = "只有县级管理员可以建立县级账号"
     village = None
     if values.get("village"):
-        village = Village.get_or_none(Village.id == values["village"])
+        villages = Village.select() if scope is None else scope.query(Village)
+        try:
+            village = villages.where(Village.id == int(values["village"])).first()
+        except (TypeError, ValueError):
+            village = None
+        if village is None:
+            errors["village"] = "没有这个村（社区），或不在您负责的范围内"
     if role in AREA_BOUND_ROLES and village is None:
-        errors["village"] = "村干部和网格员须选择所属村（社区）"
-    grids = list(Grid.select().where(Grid.id.in_(values.get("grids") or [])))
+        errors.setdefault("village", "村干部和网格员须选择所属村（社区）")
+    grids = list(
+        (Grid.select() if scope is None else scope.query(Grid)).where(
+            Grid.id.in_(values.get("grids") or [])
+        )
+    )
+    if len(grids) < len(set(values.get("grids") or [])):
+        errors["grids"] = "所选网格不存在，或不在您负责的范围内"
+    township = _township(values, role, scope, errors)
     if role == "grid":
         if not grids:
             errors["grids"] = "网格员须至少选择一个网格"
@@ -88,6 +134,7 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
             "display_name": clean(values.get("display_name"), 64) or username,
             "role": role,
             "village": village.id if village and role in AREA_BOUND_ROLES else None,
+            "township": township.id if township else None,
             "phone": phone,
         },
         (grids if role == "grid" else []),
@@ -168,7 +215,8 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
             changes.append(("must_change_password", user.must_change_password, True))
     # A new password, role, area or a disabled account: every open session of the user ends.
     ends_sessions = bool(password) or any(
-        field in ("role", "village", "grids", "active", "helper") for field, _old, _new in changes
+        field in ("role", "village", "township", "grids", "active", "helper")
+        for field, _old, _new in changes
     )
     with database.atomic():
         for k, v in data.items():

@@ -24,14 +24,14 @@ ACCOUNT_COLUMNS = {
 _ROLE_BY_TEXT = {**{code: code for code in ROLES}, **{label: code for code, label in ROLES.items()}}
 
 
-def account_rows(rows):
+def account_rows(rows, scope=None):
     """What creating these accounts would do: [{number, values, area, errors}]; nothing is
     written. Without a header row the columns are 姓名, 登录名, 角色, 村/网格, 电话."""
     index, columns = find_header(rows, ACCOUNT_COLUMNS, ("username",))
     if index is None:
         index = -1
         columns = dict(enumerate(("display_name", "username", "role", "area", "phone")))
-    villages = list(Village.select())
+    villages = list(Village.select() if scope is None else scope.query(Village))
     seen, seen_helpers, out = set(), set(), []
     for number, cells in enumerate(rows[index + 1 :], start=index + 2):
         raw = {
@@ -56,7 +56,7 @@ def account_rows(rows):
                 errors["helper"] = "表中有两个账号对应同一名帮扶人"
             seen_helpers.add(values["helper"])
         try:
-            _validate(values, creating=True, password="a1234567")
+            _validate(values, creating=True, password="a1234567", scope=scope)
         except ValidationError as e:
             errors = {**e.errors, **errors}
         username = clean(values["username"], 64)
@@ -107,10 +107,10 @@ def _area(text, villages, errors):
     return village, grids
 
 
-def create_accounts(actor, rows):
+def create_accounts(actor, rows, scope=None):
     """Create every account of the rows with a one-time password each, all or nothing; returns
     [(user, password)] for the slips. Any row with an error refuses the whole sheet."""
-    planned = account_rows(rows)
+    planned = account_rows(rows, scope)
     if not planned:
         raise ValidationError(
             {"rows": "没有可创建的账号：请粘贴或上传 姓名/登录名/角色/村/网格/电话 表"}
@@ -128,6 +128,8 @@ def create_accounts(actor, rows):
     with database.atomic("IMMEDIATE"):
         for row in planned:
             password = one_time_password()
-            data, grids, helper = _validate(row["values"], creating=True, password=password)
+            data, grids, helper = _validate(
+                row["values"], creating=True, password=password, scope=scope
+            )
             out.append((_create(actor, data, grids, password, helper), password))
     return out

@@ -6,7 +6,7 @@ from peewee import fn
 
 from ..db import database
 from ..models import Grid, Village
-from ..models.places import VILLAGE_KINDS
+from ..models.places import VILLAGE_KINDS, Township
 from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, halfwidth
 from . import ValidationError, diff
@@ -38,7 +38,36 @@ def _sort(values, errors):
     return int(raw)
 
 
-def save_village(actor, values, village=None):
+def _own_township(scope):
+    """The one township an admin's scope is bound to, or None."""
+    own = sorted(scope.township_ids) if scope is not None and scope.township_ids else []
+    return own[0] if len(own) == 1 else None
+
+
+def _village_township(values, village, scope, errors):
+    """The township id a village belongs to. On a county's instance (township rows exist) every
+    village has one: a township admin's own; a county admin's choice. None otherwise."""
+    if not Township.select().exists():
+        return None
+    own = _own_township(scope)
+    if own is not None:
+        return own
+    raw = values.get("township")
+    if raw in (None, "") and village is not None:
+        return village.township_id
+    township = None
+    if raw not in (None, ""):
+        try:
+            township = Township.get_or_none(Township.id == int(raw))
+        except (TypeError, ValueError):
+            township = None
+    if township is None:
+        errors["township"] = "请选择所属乡镇（街道）"
+        return None
+    return township.id
+
+
+def save_village(actor, values, village=None, scope=None):
     """Create a village (village=None) or update one."""
     errors = {}
     data = {
@@ -48,6 +77,9 @@ def save_village(actor, values, village=None):
         "sort_order": _sort(values, errors),
         "active": bool(values.get("active", True)),
     }
+    township = _village_township(values, village, scope, errors)
+    if township is not None or (village is not None and village.township_id is not None):
+        data["township"] = township
     if not data["name"]:
         errors["name"] = "请填写名称"
     if data["kind"] not in VILLAGE_KINDS:
@@ -57,10 +89,36 @@ def save_village(actor, values, village=None):
     return _save(actor, Village, village, data)
 
 
-def save_grid(actor, values, grid=None):
-    """Create a grid in a village or update one."""
+def save_township(actor, values, township=None):
+    """Create a township (乡镇/街道) of a county's instance (township=None) or update one."""
     errors = {}
-    village = Village.get_or_none(Village.id == (values.get("village") or 0))
+    data = {
+        "code": _code(values, errors, Township, township),
+        "name": clean(values.get("name"), 64),
+        "sort_order": _sort(values, errors),
+        "active": bool(values.get("active", True)),
+    }
+    if not data["name"]:
+        errors["name"] = "请填写名称"
+    elif (
+        Township.select()
+        .where((Township.name == data["name"]) & (Township.id != (township.id if township else 0)))
+        .exists()
+    ):
+        errors["name"] = "已有同名的乡镇（街道）"
+    if errors:
+        raise ValidationError(errors)
+    return _save(actor, Township, township, data)
+
+
+def save_grid(actor, values, grid=None, scope=None):
+    """Create a grid in a village (of the admin's area, if `scope`) or update one."""
+    errors = {}
+    villages = Village.select() if scope is None else scope.query(Village)
+    try:
+        village = villages.where(Village.id == int(values.get("village") or 0)).first()
+    except (TypeError, ValueError):
+        village = None
     data = {
         "village": village.id if village else None,
         "code": _code(values, errors, Grid, grid),
@@ -100,14 +158,19 @@ PLACE_COLUMNS = {
 }
 
 
-def place_rows(rows):
+def _villages(scope):
+    return Village.select() if scope is None else scope.query(Village)
+
+
+def place_rows(rows, scope=None):
     """What creating villages and grids from these rows would do: [{number, village, grid,
     sort_order, action, errors}]; action is new_village | new_grid | exists | error. Without
-    a header row the columns are taken as 村（社区）, 网格, 排序."""
+    a header row the columns are taken as 村（社区）, 网格, 排序. Names are looked up among the
+    villages of `scope` (an admin's township) when given."""
     index, columns = find_header(rows, PLACE_COLUMNS, ("village",))
     if index is None:
         index, columns = -1, {0: "village", 1: "grid", 2: "sort_order"}
-    villages = {v.name: v for v in Village.select()}
+    villages = {v.name: v for v in _villages(scope)}
     grids = {(g.village_id, g.name) for g in Grid.select()}
     seen_villages, seen_grids, out = set(), set(), []
     for number, cells in enumerate(rows[index + 1 :], start=index + 2):
@@ -147,10 +210,12 @@ def place_rows(rows):
     return out
 
 
-def create_places(actor, rows):
+def create_places(actor, rows, scope=None):
     """Create the villages and grids the rows name, all or nothing; returns (villages, grids)
-    created. Any row with an error refuses the whole sheet."""
-    planned = place_rows(rows)
+    created. Any row with an error refuses the whole sheet. On a county's instance the new
+    villages are the acting township admin's township's (a county admin adds them one by one,
+    choosing the township)."""
+    planned = place_rows(rows, scope)
     if not planned:
         raise ValidationError({"rows": "没有可导入的行：请粘贴或上传 村（社区）/网格/排序 表"})
     bad = [r for r in planned if r["action"] == "error"]
@@ -158,11 +223,17 @@ def create_places(actor, rows):
         raise ValidationError(
             {"rows": "；".join(f"第 {r['number']} 行：{'，'.join(r['errors'])}" for r in bad[:10])}
         )
+    township = _own_township(scope)
+    if township is None and any(r["new_village"] for r in planned):
+        if Township.select().exists():
+            raise ValidationError(
+                {"rows": "县级系统中，新的村（社区）请在“新增村（社区）”页逐个添加并选择乡镇"}
+            )
     made_villages, made_grids = 0, 0
     # IMMEDIATE: the codes are read and written in one go; a deferred transaction that reads
     # first cannot wait for another writer and fails at once with "database is locked".
     with database.atomic("IMMEDIATE"):
-        villages = {v.name: v for v in Village.select()}
+        villages = {v.name: v for v in _villages(scope)}
         next_sort = (Village.select(fn.MAX(Village.sort_order)).scalar() or 0) + 1
         for row in planned:
             village = villages.get(row["village"])
@@ -180,6 +251,7 @@ def create_places(actor, rows):
                         "kind": "社区" if row["village"].endswith("社区") else "村",
                         "sort_order": sort,
                         "active": True,
+                        **({"township": township} if township is not None else {}),
                     },
                 )
                 villages[village.name] = village
@@ -222,7 +294,7 @@ def _free_code(model, prefix):
     return f"{prefix}{n:02d}"
 
 
-def save_village_with_grids(actor, values, grid_names):
+def save_village_with_grids(actor, values, grid_names, scope=None):
     """A new village and its grids (one name a line) in one go; the grids' codes follow the
     village's. A blank code gets the next free V01, V02 …"""
     names = []
@@ -234,7 +306,7 @@ def save_village_with_grids(actor, values, grid_names):
     if not halfwidth(values.get("code") or "").strip():
         values["code"] = _free_code(Village, "V")
     with database.atomic("IMMEDIATE"):
-        village = save_village(actor, values)
+        village = save_village(actor, values, scope=scope)
         for name in names:
             _add_grid(actor, village, name)
     return village

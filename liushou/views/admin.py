@@ -18,7 +18,8 @@ from flask import (
 from .. import clock, settings
 from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
-from ..models import ROLES, Village
+from ..models import ROLES
+from ..models.accounts import COUNTY_ROLES
 from ..models.audit import ACTIONS
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
@@ -36,6 +37,24 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(admin_required(lambda: None))
 
 
+def _instance_admin():
+    """Settings, the audit log and townships are the whole instance's: on a county's instance
+    only a county admin (or an admin of no township) reaches them; 403 for a township's admin."""
+    if g.scope.township_ids is not None:
+        abort(403)
+
+
+def _county_admin():
+    if g.user.role != "county_admin":
+        abort(403)
+
+
+def _roles():
+    """The roles an admin may give: county roles only on a county's instance, by its admin."""
+    county = g.user.role == "county_admin" and places.has_townships()
+    return {code: label for code, label in ROLES.items() if county or code not in COUNTY_ROLES}
+
+
 def _user_form():
     f = request.form
     return {
@@ -46,13 +65,19 @@ def _user_form():
         "grids": f.getlist("grids", type=int),
         "phone": f.get("phone"),
         "helper": f.get("helper"),
+        "township": f.get("township"),
     }
 
 
 @bp.route("/users")
 def users():
     """Every account with its role and area."""
-    return render_template("admin/users.html", users=account_queries.users(), roles=ROLES)
+    return render_template(
+        "admin/users.html",
+        users=account_queries.users(g.scope),
+        roles=ROLES,
+        townships={t.id: t for t in places.townships(g.scope)},
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -73,7 +98,7 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id):
     """Change an account's role, area, password or active flag."""
-    user = account_queries.user(user_id) or abort(404)
+    user = account_queries.user(user_id, g.scope) or abort(404)
     initial = {
         "username": user.username,
         "display_name": user.display_name,
@@ -81,6 +106,7 @@ def user_edit(user_id):
         "village": user.village_id,
         "grids": user.grid_ids,
         "phone": user.phone,
+        "township": user.township_id,
     }
     linked = accounts.linked_helper(user)
     initial["helper"] = linked.id if linked else ""
@@ -111,17 +137,18 @@ def _update_user(user, values):
 def _user_choices(user):
     return dict(
         user=user,
-        roles=ROLES,
-        villages=Village.ordered(),
-        grids=places.all_grids(),
+        roles=_roles(),
+        villages=places.villages(g.scope),
+        grids=places.all_grids(g.scope),
         helpers=helper_queries.for_account(g.scope, user),
+        townships=list(places.townships(g.scope)) if g.scope.everything else [],
     )
 
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])
 def user_reset(user_id):
     """A new one-time password, shown once on a slip to print; never stored in clear."""
-    user = account_queries.user(user_id) or abort(404)
+    user = account_queries.user(user_id, g.scope) or abort(404)
     password = accounts.reset_password(current_actor(), user)
     if user.id == g.user.id:
         login_user(user)  # he reset his own: this browser goes on, to the password page
@@ -131,7 +158,7 @@ def user_reset(user_id):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 def user_unlock(user_id):
     """Lift the lock that wrong passwords put on an account."""
-    user = account_queries.user(user_id) or abort(404)
+    user = account_queries.user(user_id, g.scope) or abort(404)
     run(lambda: accounts.unlock(current_actor(), user), f"已解除 {user.username} 的锁定")
     return redirect(url_for("admin.users"), 303)
 
@@ -144,12 +171,12 @@ def users_bulk():
     text, rows, errors = _sheet()
     if request.form.get("confirm") and not errors:
         try:
-            made = accounts_bulk.create_accounts(current_actor(), rows)
+            made = accounts_bulk.create_accounts(current_actor(), rows, g.scope)
         except ValidationError as e:
             errors = e.errors
         else:
             return _slips(made, f"已创建 {len(made)} 个账号")
-    planned = accounts_bulk.account_rows(rows) if rows else []
+    planned = accounts_bulk.account_rows(rows, g.scope) if rows else []
     page = render_template(
         "admin/users_bulk.html", text=text, planned=planned, errors=errors, roles=ROLES
     )
@@ -196,13 +223,13 @@ def places_bulk():
     text, rows, errors = _sheet()
     if request.form.get("confirm") and not errors:
         try:
-            villages, grids = place_service.create_places(current_actor(), rows)
+            villages, grids = place_service.create_places(current_actor(), rows, g.scope)
         except ValidationError as e:
             errors = e.errors
         else:
             flash(f"已新增 {villages} 个村（社区）、{grids} 个网格", "ok")
             return redirect(url_for("admin.places_list"), 303)
-    planned = place_service.place_rows(rows) if rows else []
+    planned = place_service.place_rows(rows, g.scope) if rows else []
     page = render_template("admin/places_bulk.html", text=text, planned=planned, errors=errors)
     return page, (422 if errors else 200)
 
@@ -211,7 +238,10 @@ def places_bulk():
 def places_list():
     """Villages/communities and their grids with their codes."""
     return render_template(
-        "admin/places.html", villages=list(Village.ordered()), grids=places.grids_by_village()
+        "admin/places.html",
+        villages=list(places.villages(g.scope)),
+        grids=places.grids_by_village(g.scope),
+        townships={t.id: t for t in places.townships(g.scope)},
     )
 
 
@@ -219,15 +249,18 @@ def places_list():
 @bp.route("/places/villages/<int:village_id>", methods=["GET", "POST"])
 def village_form(village_id):
     """Create or edit a village/community."""
-    village = (places.village(village_id) or abort(404)) if village_id else None
+    village = (places.village(village_id, g.scope) or abort(404)) if village_id else None
     if village is None:  # a new village comes with its grids, one name a line
 
         def save(actor, values, _obj):
             grid_names = request.form.get("grid_names", "")
-            return place_service.save_village_with_grids(actor, values, grid_names)
+            return place_service.save_village_with_grids(actor, values, grid_names, g.scope)
 
     else:
-        save = place_service.save_village
+
+        def save(actor, values, obj):
+            return place_service.save_village(actor, values, obj, scope=g.scope)
+
     return _place_form(village, save, "admin/village_form.html")
 
 
@@ -235,8 +268,12 @@ def village_form(village_id):
 @bp.route("/places/grids/<int:grid_id>", methods=["GET", "POST"])
 def grid_form(grid_id):
     """Create or edit a grid."""
-    grid = (places.grid(grid_id) or abort(404)) if grid_id else None
-    return _place_form(grid, place_service.save_grid, "admin/grid_form.html")
+    grid = (places.grid(grid_id, g.scope) or abort(404)) if grid_id else None
+
+    def save(actor, values, obj):
+        return place_service.save_grid(actor, values, obj, scope=g.scope)
+
+    return _place_form(grid, save, "admin/grid_form.html")
 
 
 def _place_form(obj, save, template):
@@ -255,13 +292,51 @@ def _place_form(obj, save, template):
         save=lambda values: save(current_actor(), values, obj),
         record=obj,
         done=lambda saved: (f"已保存 {saved.name}", url_for("admin.places_list")),
-        context=dict(obj=obj, villages=Village.ordered()),
+        context=dict(
+            obj=obj,
+            villages=places.villages(g.scope),
+            # A county admin places a village in a township (a township admin: his own).
+            townships=[(t.id, t.name) for t in places.townships()] if g.scope.everything else [],
+        ),
+    )
+
+
+@bp.route("/townships")
+def townships():
+    """A county's townships (县级管理员) with their villages' count."""
+    _county_admin()
+    return render_template(
+        "admin/townships.html",
+        townships=list(places.townships()),
+        counts=places.village_counts(),
+    )
+
+
+@bp.route("/townships/new", methods=["GET", "POST"], defaults={"township_id": None})
+@bp.route("/townships/<int:township_id>", methods=["GET", "POST"])
+def township_form(township_id):
+    """Create or edit a township (乡镇/街道) of the county."""
+    _county_admin()
+    township = (places.township(township_id) or abort(404)) if township_id else None
+    if township is not None:
+        initial = {**township.__data__}
+    else:
+        initial = {"active": True}
+    return form_page(
+        "admin/township_form.html",
+        initial=initial,
+        read=lambda: {**request.form.to_dict(), "active": request.form.get("active") == "1"},
+        save=lambda values: place_service.save_township(current_actor(), values, township),
+        record=township,
+        done=lambda saved: (f"已保存 {saved.name}", url_for("admin.townships")),
+        context=dict(obj=township),
     )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings_page():
     """The township's name, card phone numbers and system settings."""
+    _instance_admin()
     last = last_backup(current_app.config["BACKUP_DIR"])
     stale = last is None or last < clock.now() - timedelta(days=2)
     return form_page(
@@ -281,6 +356,7 @@ def settings_page():
 @bp.route("/audit")
 def audit():
     """Browse and filter the audit log."""
+    _instance_admin()
     args = request.args
     since = _date(args.get("since"))
     until = _date(args.get("until"))

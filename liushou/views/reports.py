@@ -2,6 +2,7 @@
 
 from calendar import monthrange
 from datetime import date
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -14,7 +15,7 @@ from ..models.records import SITE_KINDS
 from ..queries import completeness, places
 from ..queries import review as review_queries
 from ..queries.indicators import persons_by_village_and_group, report
-from ..queries.summary import BENEFIT_KINDS, area_figures, summary, trend
+from ..queries.summary import BENEFIT_KINDS, Figures, area_figures, summary, tier_rules, trend
 from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
@@ -26,6 +27,51 @@ from . import print_response
 from .downloads import xlsx_response
 
 bp = Blueprint("reports", __name__)
+
+
+@bp.before_request
+def township_level():
+    """A county's instance: a county user's reports cover every township, or the one chosen
+    with ?township=ID (his scope narrowed to it for this request); g.townships lists them for
+    the chooser. A township user's reports stay his township's (another township: 404)."""
+    g.townships, g.township = [], None
+    if g.get("user") is None or not places.has_townships():
+        return
+    raw = request.args.get("township")
+    if g.scope.everything:
+        g.townships = list(places.townships())
+        if raw:
+            township = places.township(request.args.get("township", type=int) or 0)
+            if township is None:
+                abort(404)
+            g.scope, g.township = Scope.for_townships([township.id]), township
+    elif raw and request.args.get("township", type=int) not in (g.scope.township_ids or ()):
+        abort(404)
+    if g.township is None and g.scope.township_ids and len(g.scope.township_ids) == 1:
+        g.township = places.township(next(iter(g.scope.township_ids)))
+
+
+def _where():
+    """The name of the user's whole area in a title: the township's, or the county's."""
+    if g.township is not None:
+        return g.township.name
+    if g.scope.everything:
+        return settings.get("township_name") if not g.townships else "全县"
+    return None
+
+
+def _by_township(data, end):
+    """The summary's rows per township (a county user's sheet with no township chosen): each
+    township's villages summed, rates recomputed; villages of no township last, as 本级."""
+    rules = tier_rules(end)
+    rows, names = {}, {t.id: t for t in g.townships}
+    for village, figures in data["villages"]:
+        key = village.township_id if village.township_id in names else None
+        rows.setdefault(key, Figures(data["days"], rules)).add(figures)
+    listed = [(t, rows[t.id]) for t in g.townships if t.id in rows]
+    if None in rows:
+        listed.append((SimpleNamespace(name="本级（未归属乡镇）"), rows[None]))
+    return {**data, "villages": listed}
 
 
 def period(args, today=None):
@@ -53,7 +99,7 @@ def _choice():
     """(start, end, label, village or None) asked for; a village outside the area is a 404."""
     start, end, label = period(request.args)
     village = g.scope.get(Village, request.args["village"]) if request.args.get("village") else None
-    if village is None and not g.scope.everything:
+    if village is None and not g.scope.whole_township:
         villages = list(places.villages(g.scope))
         village = villages[0] if len(villages) == 1 else None
     return start, end, label, village
@@ -153,7 +199,10 @@ def _with_pending(village):
 def download(ext):
     """The same report as PDF (printing module) or .xlsx; audited."""
     data, label, village = _data()
-    where = village.name if village else "全乡镇"
+    if village is not None:
+        where = village.name
+    else:
+        where = g.township.name if g.township else ("全县" if g.townships else "全乡镇")
     title = f"{where}三留守关爱服务统计（{label}）"
     # The "含待审核" switch follows the page to its downloads, for the open period only: a past
     # period's copy is made of dated facts and prints the same every time.
@@ -218,9 +267,11 @@ def _summary():
     start, end, label = period(request.args)
     data = summary(g.scope, start, end)
     names = "、".join(v.name for v, _ in data["villages"]) or "本辖区"
-    where = settings.get("township_name") if g.scope.everything else names
+    where = _where() or names
     title = f"{where}三留守关爱服务工作汇总表（{label}）"
-    total = "全乡镇合计" if g.scope.everything else "合计"
+    total = "全乡镇合计" if g.scope.whole_township else "合计"
+    if g.scope.everything and g.townships:
+        data, total = _by_township(data, end), "全县合计"  # one row per township
     return data, title, label, sheet_rows(data, total), start, end
 
 
