@@ -70,6 +70,8 @@ def load_user():
                 if now - int(session.get("seen", 0)) > 30:
                     session["seen"] = now  # rewrite the cookie at most every 30 s
     g.scope = Scope.for_user(g.user)
+    # The township whose settings (name, card numbers, thresholds) his pages read.
+    g.township_id = settings.township_of(g.user)
     if g.user is not None and g.user.role in HELPER_ROLES and not g.scope.helper_ids:
         # His Helper record was deactivated or unlinked: his access ends with this request.
         session.clear()

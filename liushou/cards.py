@@ -39,23 +39,37 @@ def _escape(text):
     return out
 
 
+def batch_township(cards):
+    """The township name a batch's footer prints: its cards' township if they share one, else
+    None (the requesting user's)."""
+    names = {c["township"] for c in cards}
+    return names.pop() if len(names) == 1 else None
+
+
 def sheets(cards, per_sheet=CARDS_PER_SHEET):
     """Split cards into A4 sheets."""
     return [cards[i : i + per_sheet] for i in range(0, len(cards), per_sheet)]
 
 
-def township_numbers():
-    """The numbers every card prints, from settings."""
+def township_numbers(township=None):
+    """The numbers every card prints, from settings (a county's instance: `township`'s own,
+    default the requesting user's)."""
     return [
-        (label, settings.get(key))
+        (label, settings.get(key, township=township))
         for label, key in (
             ("医疗求助", "medical_phone"),
             ("应急求助", "emergency_phone"),
             ("派出所", "police_phone"),
             ("亲情热线", "family_hotline"),
         )
-        if settings.get(key)
+        if settings.get(key, township=township)
     ]
+
+
+def _township_of(household):
+    """The township whose name and numbers a household's card prints: its village's (a county's
+    instance), else the requesting user's."""
+    return household.village.township_id
 
 
 def cards_for(households):
@@ -63,10 +77,14 @@ def cards_for(households):
     households = list(households)
     posts = queries.card_posts({h.village_id for h in households})
     paired = queries.card_helpers([h.id for h in households])
-    org = settings.get("township_name")
+    towns = {}  # township id -> (name, numbers): read once per township of the batch
     layers = {}  # the village's part of a card, drawn once per batch (templates/print/cards.html)
     out = []
     for h in households:
+        town = _township_of(h)
+        if town not in towns:
+            towns[town] = (settings.get("township_name", township=town), township_numbers(town))
+        org, numbers = towns[town]
         vposts = posts.get(h.village_id, {})
         cadre = vposts.get("包片干部")
         cadre_id = cadre.id if cadre else None
@@ -77,7 +95,7 @@ def cards_for(households):
             if post in vposts
         ]
         cadre_key = (cadre.name, cadre.position, cadre.phone) if cadre else None
-        layer = layers.setdefault((cadre_key, tuple(contacts)), len(layers) + 1)
+        layer = layers.setdefault((cadre_key, tuple(contacts), town), len(layers) + 1)
         out.append(
             {
                 "layer": layer,
@@ -89,6 +107,8 @@ def cards_for(households):
                 "qr": contact_qr(cadre.name, cadre.phone, org) if cadre and cadre.phone else "",
                 "helpers": helpers,
                 "contacts": contacts,
+                "numbers": numbers,
+                "township": org,
             }
         )
     return out

@@ -612,6 +612,25 @@ CREATE INDEX "county_load_township_id" ON "county_load" ("township_id");
 """)
 
 
+@step(28)
+def township_of_settings_helpers_orgs():
+    # On a county's instance a setting may hold one township's own value (township_id; NULL:
+    # the instance-wide value), and helpers and organisations of no village belong to a
+    # township (NULL on a township's own instance).
+    _script("""
+ALTER TABLE "setting" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "setting_township_id_key_valid_from" ON "setting" ("township_id", "key", "valid_from");
+ALTER TABLE "helper" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "helper_township_id" ON "helper" ("township_id");
+ALTER TABLE "organisation" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "organisation_township_id" ON "organisation" ("township_id");
+""")
+
+
+# TEMP stand-ins, lead drops on merge
+for _n in (27,):
+    STEPS.setdefault(_n, lambda: None)
+
 LATEST = max(STEPS)
 
 

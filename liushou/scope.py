@@ -11,7 +11,9 @@ Townships: on a county's instance a township-level user (admin, township, leader
 township sees the villages of that township only (`township_ids`, with `village_ids` read from
 it); county roles and users of no township see everything. Village-bound users are bound by
 their village as before (its township is implied). A row of no village is outside a township
-user's scope unless the model is `__scope_shared__`.
+user's scope unless the model is `__scope_shared__`, or names its township
+(`__scope_township__ = "township"`, a helper of no village): then his township's users see it,
+and a shared one is seen by the users of its township only (every user's if it names none).
 
 A helper's own login (role `helper`) has no area: his scope admits the persons currently paired
 with his Helper record (pairing neither ended nor voided, person not voided), what hangs off
@@ -107,6 +109,14 @@ class Scope:
         user's, not a village's or grid's."""
         return self.everything or self.township_ids is not None
 
+    @property
+    def own_township(self):
+        """The one township of a township user's scope (what a row of no village he writes
+        belongs to), else None."""
+        if self.township_ids is not None and len(self.township_ids) == 1:
+            return next(iter(self.township_ids))
+        return None
+
     @staticmethod
     def _field(model, name):
         return model._meta.primary_key if name == "id" else getattr(model, name)
@@ -133,10 +143,35 @@ class Scope:
                 pass
             else:
                 cond &= self._field(model, grid_name).in_(list(self.grid_ids) or [0])
+        town_name = getattr(model, "__scope_township__", None)
         if getattr(model, "__scope_shared__", False):
-            # A row of no village is township-wide (e.g. an organisation): everyone sees it.
-            cond |= self._field(model, village_name).is_null()
+            # A row of no village is township-wide (e.g. an organisation): everyone sees it;
+            # on a county's instance, everyone of its township (or of every one: none named).
+            cond |= self.no_village(model)
+        elif town_name is not None and self.township_ids is not None and self.grid_ids is None:
+            # A township-level row of no village (a township helper): his township's users.
+            town = self._field(model, town_name).in_(list(self.township_ids) or [0])
+            cond |= self._field(model, village_name).is_null() & town
         return cond
+
+    def no_village(self, model):
+        """The rows of `model` of no village this user's townships share: all of them on a
+        township's own instance; on a county's, those of his township(s) or of none."""
+        village_name, _grid = model.__scope__
+        cond = self._field(model, village_name).is_null()
+        town_name = getattr(model, "__scope_township__", None)
+        if town_name is not None and not self.everything:
+            town = self._field(model, town_name)
+            cond &= town.is_null() | town.in_(self._townships())
+        return cond
+
+    def _townships(self):
+        """The townships of this scope: a township user's, or those of his villages."""
+        if self.township_ids is not None:
+            return list(self.township_ids) or [0]
+        return Village.select(Village.township).where(
+            Village.id.in_(list(self.village_ids) or [0]) & Village.township.is_null(False)
+        )
 
     def _helper_condition(self, model):
         """Rows of an area-bound model a helper's own login sees (deny unless named here)."""

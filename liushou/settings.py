@@ -138,20 +138,67 @@ DEFINITIONS = [
     ),
 ]
 BY_KEY = {d.key: d for d in DEFINITIONS}
+# The instance's own, never a township's (one server, one address, one session rule).
+INSTANCE_ONLY = frozenset(["base_url", "session_idle_minutes"])
 
 
-def get(key, on=None):
-    """The value in force (on a date), falling back to the built-in default."""
+# `township=INSTANCE`: the instance-wide value, whoever asks (the county admin's settings page).
+INSTANCE = 0
+
+
+def current_township():
+    """The township whose values a request reads: its user's (a township user's own, or his
+    village's); None outside a request, for county users and on a township's own instance."""
+    try:
+        from flask import g
+
+        return g.get("township_id")
+    except RuntimeError:  # no application context: a job or a command
+        return None
+
+
+def township_of(user):
+    """The township a user works in (his own, else his village's), or None."""
+    if user is None:
+        return None
+    if user.township_id is not None:
+        return user.township_id
+    if user.village_id is None:
+        return None
+    from .models.places import Village
+
+    return memo.get(
+        ("village-township", user.village_id),
+        lambda: Village.select(Village.township).where(Village.id == user.village_id).scalar(),
+    )
+
+
+def _township_id(township):
+    if township is None:
+        return current_township()
+    if township == INSTANCE:
+        return None
+    return getattr(township, "id", township)
+
+
+def get(key, on=None, township=None):
+    """The value in force (on a date), falling back to the built-in default. On a county's
+    instance a township's own value comes first (`township`: a Township, its id, or None for
+    the requesting user's township), then the instance-wide one."""
+    township_id = None if key in INSTANCE_ONLY else _township_id(township)
     held_values = getattr(_held, "values", None)
-    if held_values is not None and (key, on) in held_values:
-        return held_values[key, on]
+    if held_values is not None and (key, on, township_id) in held_values:
+        return held_values[key, on, township_id]
     # Read once per data generation (memo): every page reads a few settings.
-    value = memo.get(("setting", key, on or clock.today()), lambda: Setting.value_on(key, on))
+    value = memo.get(
+        ("setting", key, on or clock.today(), township_id),
+        lambda: Setting.value_on(key, on, township_id),
+    )
     value = BY_KEY[key].default if value is None else value
     if isinstance(value, (list, dict)):
         value = copy.deepcopy(value)  # the kept one stays as read
     if held_values is not None:
-        held_values[key, on] = value
+        held_values[key, on, township_id] = value
     return value
 
 
@@ -169,10 +216,10 @@ def held():
 _PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)
 
 
-def township_name_problem(name=None):
+def township_name_problem(name=None, township=None):
     """Why the township's name cannot go on paper (empty, or a placeholder such as 示范镇), or
     None."""
-    name = (get("township_name") if name is None else name or "").strip()
+    name = (get("township_name", township=township) if name is None else name or "").strip()
     if _PLACEHOLDER.match(name):
         return (
             "乡镇（街道）名称还没有填写（或仍是“示范镇”之类的示例），"
@@ -181,5 +228,5 @@ def township_name_problem(name=None):
     return None
 
 
-def all_current():
-    return {d.key: get(d.key) for d in DEFINITIONS}
+def all_current(township=None):
+    return {d.key: get(d.key, township=township) for d in DEFINITIONS}

@@ -6,7 +6,7 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Text
 from .. import clock
 from ..db import BaseModel
 from .accounts import User
-from .places import Grid, Village
+from .places import Grid, Township, Village
 
 HELPER_KINDS = (
     "包片干部",
@@ -32,6 +32,8 @@ class Helper(BaseModel):
     """Someone who helps and visits; `village` is None for township-level helpers."""
 
     __scope__ = ("village", None)
+    # A township-level helper (no village) of a county's instance belongs to a township.
+    __scope_township__ = "township"
 
     name = CharField(max_length=64)
     kind = CharField(max_length=16)
@@ -43,6 +45,8 @@ class Helper(BaseModel):
     active = BooleanField(default=True)
     notes = TextField(default="")
     created_at = DateTimeField(default=clock.now)
+    # On a county's instance, the township of a helper of no village (None otherwise).
+    township = ForeignKeyField(Township, null=True, backref="+", on_delete="RESTRICT")
 
     class Meta:
         table_name = "helper"

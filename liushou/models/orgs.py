@@ -8,7 +8,7 @@ from ..db import Voidable
 from .helpers import Helper
 from .households import FamilyAway
 from .persons import Person
-from .places import Village
+from .places import Township, Village
 
 # The kinds the seed documents name; 五老 are retired cadres, teachers, veterans … who volunteer.
 ORG_KINDS = ("外出务工者协会", "老年协会", "互助组", "志愿服务队", "五老", "其他")
@@ -24,6 +24,8 @@ class Organisation(Voidable):
     # A township-wide organisation (no village) is seen by every user; writes are checked apart.
     __scope__ = ("village", None)
     __scope_shared__ = True
+    # On a county's instance a township-wide one belongs to a township: seen by its users only.
+    __scope_township__ = "township"
 
     village = ForeignKeyField(Village, null=True, backref="organisations", on_delete="RESTRICT")
     kind = CharField(max_length=16)
@@ -33,6 +35,8 @@ class Organisation(Voidable):
     notes = TextField(default="")
     created_by = IntegerField(null=True)
     created_at = DateTimeField(default=clock.now)
+    # On a county's instance, the township of a township-wide organisation (None otherwise).
+    township = ForeignKeyField(Township, null=True, backref="+", on_delete="RESTRICT")
 
     class Meta:
         table_name = "organisation"

@@ -15,7 +15,7 @@ def visible(scope, active_only=False):
     if scope.is_helper:
         query = query.where(cond)  # a helper's own login: himself only
     elif cond is not None:
-        query = query.where(cond | Helper.village.is_null())
+        query = query.where(cond | scope.no_village(Helper))
     return query.where(Helper.active) if active_only else query
 
 
@@ -36,7 +36,12 @@ def get(scope, helper_id, for_write=False):
     except (TypeError, ValueError):
         raise NotFound() from None
     helper = visible(scope).where(Helper.id == helper_id).first() if 0 < helper_id < 2**63 else None
-    if helper is None or (for_write and helper.village_id is None and not scope.everything):
+    township_level = helper is not None and helper.village_id is None
+    if township_level and for_write and not scope.everything:
+        # A township user of a county's instance changes his own township's ones.
+        if helper.township_id is None or helper.township_id != scope.own_township:
+            raise NotFound()
+    if helper is None:
         raise NotFound()
     return helper
 

@@ -31,7 +31,7 @@ def save_helper(actor, scope, values, helper=None):
     village = Village.get_or_none(Village.id == (values.get("village") or 0))
     if values.get("village") and village is None:
         errors["village"] = "请选择所属村（社区）"
-    if village is None and not scope.everything:
+    if village is None and not (scope.everything or scope.own_township):
         errors["village"] = "请选择所属村（社区）"
     elif village is not None and not scope.allows_village(village.id) and not scope.everything:
         errors["village"] = "只能选择您负责的村（社区）"
@@ -45,6 +45,10 @@ def save_helper(actor, scope, values, helper=None):
         "user": None,
         "active": bool(values.get("active", True)),
         "notes": clean(values.get("notes"), 500),
+        # A township-level helper of a county's instance: the author's township (kept on edit).
+        "township": None
+        if village
+        else (helper.township_id if helper and helper.township_id else scope.own_township),
     }
     if not data["name"]:
         errors["name"] = "请填写姓名"

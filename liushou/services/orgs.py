@@ -21,6 +21,8 @@ def may_write(scope, org):
     """Whether the user may change this organisation and its members."""
     if org.voided:
         return False
+    if org.village_id is None and scope.own_township is not None:
+        return org.township_id == scope.own_township
     return may_write_village(scope, org.village_id)
 
 
@@ -74,7 +76,7 @@ def create_org(actor, scope, values):
         village = Village.get_or_none(Village.id == to_int(raw))
         if village is None or not may_write_village(scope, village.id):
             r.errors["village"] = "请选择您负责的村（社区）"
-    elif not scope.everything:
+    elif not (scope.everything or scope.own_township):
         r.errors["village"] = "请选择村（社区）；全乡（镇）的组织由乡镇干部登记"
     data = _org_values(r)
     if data["name"] and "village" not in r.errors:
@@ -83,7 +85,9 @@ def create_org(actor, scope, values):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        org = Organisation.create(village=village, created_by=actor.user_id, **data)
+        # A township-wide one of a county's instance belongs to the author's township.
+        town = None if village else scope.own_township
+        org = Organisation.create(village=village, township=town, created_by=actor.user_id, **data)
         record(
             actor,
             "create",
@@ -116,7 +120,7 @@ def update_org(actor, scope, org, values):
 
 def void_org(actor, scope, org, values):
     """Void an organisation registered by mistake (kept, in no list or figure)."""
-    if not may_write_village(scope, org.village_id):
+    if not may_write(scope, org):
         raise ValidationError({"void_reason": NOT_YOURS})
     return void(actor, org, values.get("void_reason"))
 

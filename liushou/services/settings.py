@@ -7,7 +7,7 @@ from ..db import database
 from ..models import Setting
 from ..rules.subsidy import parse_bands
 from ..rules.text import clean, normalize_phone, phone_problem
-from ..settings import DEFINITIONS, get
+from ..settings import DEFINITIONS, INSTANCE, INSTANCE_ONLY, get
 from . import ValidationError
 from .audit import record
 
@@ -41,32 +41,35 @@ def _parse(definition, raw, errors):
     return clean(raw, 200)
 
 
-def update_settings(actor, form, valid_from=None):
-    """Store every changed value from `form` as of `valid_from` (default today)."""
+def update_settings(actor, form, valid_from=None, township=None):
+    """Store every changed value from `form` as of `valid_from` (default today): the
+    instance-wide values, or (a county's instance) `township`'s own."""
     valid_from = valid_from or clock.today()
+    of = township if township is not None else INSTANCE
     errors, changes = {}, []
     for d in DEFINITIONS:
-        if d.key not in form:
+        if d.key not in form or (township is not None and d.key in INSTANCE_ONLY):
             continue
         value = _parse(d, form[d.key], errors)
-        if d.key not in errors and value != get(d.key, valid_from):
+        if d.key not in errors and value != get(d.key, valid_from, township=of):
             changes.append((d, value))
     if errors:
         raise ValidationError(errors)
     with database.atomic():
         for d, value in changes:
-            before = get(d.key, valid_from)
+            before = get(d.key, valid_from, township=of)
             Setting.create(
                 key=d.key,
                 value=json.dumps(value, ensure_ascii=False),
                 valid_from=valid_from,
                 created_by=actor.user_id,
+                township=township,
             )
             record(
                 actor,
                 "settings",
                 object_type="setting",
-                label=d.label,
+                label=f"{d.label}（{township.name}）" if township is not None else d.label,
                 changes=[(d.key, before, value)],
             )
     return [d.key for d, _ in changes]

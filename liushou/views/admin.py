@@ -333,23 +333,43 @@ def township_form(township_id):
     )
 
 
+def _settings_township():
+    """Whose values the settings page edits: a township admin's own township's; the county
+    admin's (or an admin of no township) the instance-wide ones, or a township he chooses
+    (?township=ID, 404 if none such)."""
+    if g.scope.township_ids is not None:
+        if g.user.township_id is None:
+            abort(403)
+        return places.township(g.user.township_id) or abort(403)
+    chosen = request.args.get("township", type=int)
+    if chosen is None:
+        return None
+    return places.township(chosen) or abort(404)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 def settings_page():
     """The township's name, card phone numbers and system settings."""
-    _instance_admin()
+    township = _settings_township()
     last = last_backup(current_app.config["BACKUP_DIR"])
     stale = last is None or last < clock.now() - timedelta(days=2)
+    of = township if township is not None else settings.INSTANCE
+    shown = [d for d in DEFINITIONS if township is None or d.key not in settings.INSTANCE_ONLY]
+    here = url_for("admin.settings_page", **({"township": township.id} if township else {}))
     return form_page(
         "admin/settings.html",
-        initial=all_current(),
+        initial=all_current(of),
         save=lambda values: settings_service.update_settings(
-            current_actor(), request.form, _date(request.form.get("valid_from"))
+            current_actor(), request.form, _date(request.form.get("valid_from")), township
         ),
-        done=lambda changed: (
-            "设置已保存" if changed else "没有改动",
-            url_for("admin.settings_page"),
+        done=lambda changed: ("设置已保存" if changed else "没有改动", here),
+        context=lambda values: dict(
+            definitions=shown,
+            last_backup=last,
+            backup_stale=stale,
+            township=township,
+            townships=list(places.townships()) if g.scope.township_ids is None else [],
         ),
-        context=dict(definitions=DEFINITIONS, last_backup=last, backup_stale=stale),
     )
 
 

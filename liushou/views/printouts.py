@@ -23,7 +23,7 @@ from flask import (
 
 from .. import clock, print_jobs, settings
 from ..auth import can_see_full_id, current_actor, disclosure
-from ..cards import SHEETS_PER_CHUNK, cards_for, sheets, township_numbers
+from ..cards import SHEETS_PER_CHUNK, batch_township, cards_for, sheets, township_numbers
 from ..models import Grid, Village
 from ..models.households import Household
 from ..models.persons import Person
@@ -65,12 +65,14 @@ def household_card(household_id, ext):
     """One household's contact card (a sheet with the one card)."""
     preview = _fmt(ext)
     household = g.scope.get(Household, household_id)
+    card = cards_for([household])
     response = print_response.respond(
         "cards.html",
         f"便民服务联系卡-{household.head_name}.pdf",
         preview=preview,
-        sheets=sheets(cards_for([household])),
+        sheets=sheets(card),
         numbers=township_numbers(),
+        township=batch_township(card),
     )
     _audit(household, label=str(household))
     return response
@@ -93,13 +95,15 @@ def cards(ext):
         households, label = queries.card_households(g.scope, ids=ids), f"{len(ids)} 户"
     else:
         abort(404)
-    chunks = [{"sheets": chunk} for chunk in _chunks(sheets(cards_for(households)))]
+    made = cards_for(households)
+    chunks = [{"sheets": chunk} for chunk in _chunks(sheets(made))]
     response = print_response.respond(
         "cards.html",
         f"便民服务联系卡-{label}.pdf",
         preview=preview,
         chunks=chunks,
         numbers=township_numbers(),
+        township=batch_township(made),
     )
     _audit(object_type="household", label=f"联系卡 {label}")
     return response
@@ -259,9 +263,13 @@ def job_start():
         village = g.scope.get(Village, request.form.get("village"))
         households, label = queries.card_households(g.scope, village=village), village.name
     numbers = township_numbers()
+    made = cards_for(households)
+    town = batch_township(made)
     htmls = [
-        print_response.html("cards.html", preview=False, sheets=chunk, numbers=numbers)
-        for chunk in _chunks(sheets(cards_for(households)))
+        print_response.html(
+            "cards.html", preview=False, sheets=chunk, numbers=numbers, township=town
+        )
+        for chunk in _chunks(sheets(made))
     ]
     _audit(object_type="household", label=f"联系卡 {label}（后台生成）")
     job_id = print_jobs.start(
