@@ -75,8 +75,8 @@ def county_load(file, code, name, replace, files_dir):
         click.echo(f"{what} {old} 与县库重复，已改为 {new}")
     if report.settings:
         click.echo(
-            f"文件中的 {len(report.settings)} 条设置没有载入（设置是全县库共用的），"
-            "已保存在载入记录中："
+            f"文件中的 {len(report.settings)} 条设置已作为该乡镇自己的设置载入"
+            "（各自的生效日期不变；本系统内网地址和自动退出时间仍用县库的）："
         )
         for key, value, valid_from in report.settings:
             click.echo(f"  {key} = {value}（自 {valid_from} 起）")

@@ -41,6 +41,7 @@ from .models import (
     GroupEvent,
     Helper,
     MonthRates,
+    Organisation,
     Person,
     ReviewItem,
     Setting,
@@ -94,9 +95,10 @@ def _load_order():
     """The copied tables, parents first: after the tables their foreign keys name, and after
     those whose ids they keep in plain columns (users' ids in *_by columns, a check-up's
     activity, an attachment's owner, a call's target); the audit log last (its object ids name
-    rows of every table). Not copied: the township itself, the instance-wide settings, the load
-    records, the township-wide trend rates (derived; the county's own job counts its own)."""
-    skip = (Township, Setting, CountyLoad, AuditLog, MonthRates)
+    rows of every table). The file's settings become the township's own (dated rows kept). Not
+    copied: the township itself, the load records, the township-wide trend rates (derived; the
+    county's own job counts its own)."""
+    skip = (Township, CountyLoad, AuditLog, MonthRates)
     models = [m for m in ALL_MODELS if m not in skip]
     extra = {CheckUp: {Activity}, EmergencyCall: {FamilyAway, Helper}}
     extra[Attachment] = {Person, Visit, Activity, Emergency}
@@ -129,7 +131,7 @@ class Report:
     record: object = None
     counts: dict = field(default_factory=dict)  # table -> (source rows, loaded rows)
     renamed: list = field(default_factory=list)  # (what, old, new)
-    settings: list = field(default_factory=list)  # (key, value, valid_from) kept, not applied
+    settings: list = field(default_factory=list)  # (key, value, valid_from): the township's own
     unmapped: dict = field(default_factory=dict)  # "table.column" -> ids cleared
     replaced: object = None  # the earlier load it replaced
     files_copied: int = 0
@@ -304,11 +306,36 @@ class _Loader:
             return text
         values = data.get("values")
         if isinstance(values, dict) and values.get("household") not in (None, ""):
-            new = self.map_id("household", values["household"], "review_item.payload")
-            values["household"] = new if isinstance(values["household"], int) else str(new)
+            values["household"] = self._same_kind(
+                values["household"],
+                self.map_id("household", values["household"], "review_item.payload"),
+            )
+        part = data.get("import")
+        if isinstance(part, dict):
+            self._import_part(part)
         if isinstance(data.get("changes"), list):
             data["changes"] = json.loads(self.changes(Person, json.dumps(data["changes"])))
         return json.dumps(data, ensure_ascii=False, default=str)
+
+    @staticmethod
+    def _same_kind(old, new):
+        """A mapped id written as the old one was (a form's text, or a number)."""
+        if new is None or isinstance(old, int):
+            return new
+        return str(new)
+
+    def _import_part(self, part):
+        """An import row's proposal (services/importing_review.py): the new household's village
+        and grid, the family-away rows it updates."""
+        where = "review_item.payload.import"
+        home = part.get("new_household")
+        if isinstance(home, dict):
+            for key, table in (("village", "village"), ("grid", "grid")):
+                if home.get(key) not in (None, ""):
+                    home[key] = self._same_kind(home[key], self.map_id(table, home[key], where))
+        for line in part.get("away") or []:
+            if isinstance(line, list) and line and line[0] not in (None, ""):
+                line[0] = self._same_kind(line[0], self.map_id("family_away", line[0], where))
 
     def copy_table(self, model, fix=None):
         """Insert every row of the file's table with new ids; returns (source, loaded)."""
@@ -468,7 +495,11 @@ def _load(source, path, digest, version, code, name, replace, by, report):
             row["username"] = new
         usernames.add(row["username"])
 
+    def fix_township(row):
+        row["township_id"] = None  # set below: the township being loaded
+
     fixes = {Village: fix_village, Grid: fix_grid, User: fix_user}
+    fixes.update({Setting: fix_township, Helper: fix_township, Organisation: fix_township})
     for model in _load_order():
         table = model._meta.table_name
         loaded = loader.copy_table(model, fixes.get(model))
@@ -481,6 +512,14 @@ def _load(source, path, digest, version, code, name, replace, by, report):
     User.update(township=township).where(
         User.id.in_(list(loader.maps["app_user"].values()))
     ).execute()
+    # Its settings are its own; its helpers and organisations of no village are its.
+    Setting.update(township=township).where(
+        Setting.id.in_(list(loader.maps["setting"].values()) or [0])
+    ).execute()
+    for model in (Helper, Organisation):
+        ids = list(loader.maps[model._meta.table_name].values())
+        base = model.update(township=township)
+        base.where(model.id.in_(ids or [0]) & model.village.is_null()).execute()
 
     row_ids = {t: _ranges(m.values()) for t, m in loader.maps.items() if m}
     # The check: the county now holds, under the new ids, as many rows as the file has.

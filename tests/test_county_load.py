@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from liushou import create_app
+from liushou import create_app, settings
 from liushou.backup_restore import _bound
 from liushou.db import database
 from liushou.migrations import migrate
@@ -19,6 +19,7 @@ from liushou.models import (
     Household,
     Person,
     ReviewItem,
+    Setting,
     Township,
     User,
     Village,
@@ -40,7 +41,14 @@ def township_file(request, tmp_path_factory):
     if not POSTGRES:
         return request.getfixturevalue("demo_db")
     path = tmp_path_factory.mktemp("township") / "demo.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "t"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(path),
+            "FILES_DIR": str(path.parent / "files"),  # the demo's photos, as demo_db keeps them
+            "SECRET_KEY": "t",
+        }
+    )
     result = app.test_cli_runner().invoke(args=["demo", "--seed", "7", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     database.close()
@@ -144,7 +152,7 @@ def test_demo_loads_with_every_id_mapped(app, runner, township_file):
     assert "各表行数一致" in result.output
     assert _digest(township_file) == before  # the file is only read
 
-    # Counts per table equal the file's (settings: kept in the load record, listed).
+    # Counts per table equal the file's (settings: the township's own, listed).
     load = CountyLoad.get()
     for table, (source, loaded) in load.count_map.items():
         (in_file,) = _source(township_file, f'SELECT count(*) FROM "{table}"')[0]
@@ -152,11 +160,17 @@ def test_demo_loads_with_every_id_mapped(app, runner, township_file):
         if table == "audit_log":
             in_county -= 1  # the load's own audit row
         assert source == loaded == in_file == in_county, table
-    assert "township_name" in result.output and "没有载入" in result.output
+    assert "township_name" in result.output and "该乡镇自己的设置" in result.output
     assert ["township_name", '"杨柳镇"'] == json.loads(load.settings)[0][:2]
     assert load.sha256 == before and load.township.code == "T01"
 
     town = Township.get(Township.code == "T01")
+    # The file's settings are the township's own, dated as in the file; the county's stay.
+    assert settings.get("township_name", township=town) == "杨柳镇"
+    assert settings.get("township_name", township=settings.INSTANCE) == ""
+    file_settings = _source(township_file, 'SELECT "key", "valid_from" FROM "setting"')
+    mine = Setting.select().where(Setting.township == town)
+    assert sorted((s.key, str(s.valid_from)) for s in mine) == sorted(file_settings)
     assert Village.select().where(Village.township == town).count() == 10
     assert User.select().where(User.township != town).count() == 0
 
@@ -318,3 +332,67 @@ def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path):
     result = _load(runner, other, "T03")
     assert result.exit_code != 0 and "不是本系统" in result.output
     assert _table_counts() == counts
+
+
+def test_import_proposal_ids_and_attachment_files_are_mapped(app, runner, township_file, tmp_path):
+    """An import row's proposal (its new household's village and grid, the family-away rows it
+    updates, the household it joins) names the county's ids; --files copies the stored files
+    of the township's attachments (the demo's photos)."""
+    import shutil
+
+    from liushou.backup_files import stored
+    from liushou.models import Attachment, FamilyAway, Grid
+
+    path = tmp_path / "township.sqlite3"
+    shutil.copyfile(township_file, path)
+    con = sqlite3.connect(path)
+    with con:
+        away_id, household_id, village_id, grid_id = con.execute(
+            "SELECT a.id, h.id, h.village_id, h.grid_id FROM family_away a "
+            "JOIN household h ON h.id = a.household_id ORDER BY a.id DESC LIMIT 1"
+        ).fetchone()
+        payload = {
+            "values": {"household": str(household_id), "name": "导入儿童"},
+            "changes": [],
+            "import": {
+                "new_household": {"village": village_id, "grid": str(grid_id), "head_name": "新"},
+                "away": [[away_id, {"relation": "父亲"}], [None, {"relation": "母亲"}]],
+                "shown": [],
+                "since": "2025-03-01T08:00:00",
+            },
+        }
+        (author,) = con.execute("SELECT id FROM app_user ORDER BY id LIMIT 1").fetchone()
+        _insert(
+            con,
+            "review_item",
+            kind="register",
+            village_id=village_id,
+            household_id=household_id,
+            author_id=author,
+            payload=json.dumps(payload, ensure_ascii=False),
+            status="pending",
+        )
+        (in_file,) = con.execute("SELECT count(*) FROM attachment").fetchone()
+    assert in_file, "the demo has photos"
+    files = township_file.parent / "files"
+    assert stored(files)
+
+    result = _load(runner, path, "T09", "--files", str(files))
+    assert result.exit_code == 0, result.output
+    item = ReviewItem.select().order_by(ReviewItem.id.desc()).first()
+    part = item.data["import"]
+    town = Township.get(Township.code == "T09")
+    village = Village.get_by_id(part["new_household"]["village"])
+    assert village.township_id == town.id
+    assert Grid.get_by_id(int(part["new_household"]["grid"])).village_id == village.id
+    assert isinstance(part["new_household"]["grid"], str)  # written as the form had it
+    away = FamilyAway.get_by_id(part["away"][0][0])
+    assert away.household.village.township_id == town.id and part["away"][1][0] is None
+    household = Household.get_by_id(int(item.values["household"]))
+    assert household.id == item.household_id
+
+    # The attachments' files are in the county's store, under the same names.
+    county_files = stored(app.config["FILES_DIR"])
+    wanted = {h for a in Attachment.with_voided() for h in (a.sha256, a.thumb_sha256) if h}
+    assert wanted and wanted <= set(county_files)
+    assert f"复制了 {len(wanted)} 个文件" in result.output
