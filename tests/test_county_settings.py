@@ -152,3 +152,24 @@ def test_helpers_and_orgs_of_no_village_belong_to_the_authors_township(
     assert client.get(f"/helpers/{helper.id}").status_code == 404
     assert client.get(f"/orgs/{org.id}").status_code == 404
     assert _client(app, "t1admin").get(f"/helpers/{helper.id}").status_code == 200
+
+
+def test_first_day_checklist_of_a_township_admin_counts_his_township(app, county, places):  # noqa: F811
+    from liushou.models import Village
+    from liushou.queries.accounts import first_day_steps
+
+    t1 = county["towns"]["T1"]
+    Village.update(township=None).where(Village.code == "V02").execute()  # not T1's
+    steps = {
+        key: (done, detail)
+        for key, _label, done, detail in first_day_steps(Scope.for_townships([t1.id]))
+    }
+    assert steps["places"][1] == "已有 1 个村（社区）、2 个网格"
+    assert steps["township"][0] is False  # T1 has no address or office phone of its own yet
+    _set({"township_address": "甲镇大街 1 号", "office_phone": "0931-1234567"}, t1)
+    steps = dict((k, d) for k, _l, d, _x in first_day_steps(Scope.for_townships([t1.id])))
+    assert steps["township"] is True
+    everything = {k: x for k, _l, _d, x in first_day_steps(Scope(everything=True))}
+    assert everything["places"] == "已有 2 个村（社区）、4 个网格"
+    page = _client(app, "t1admin").get("/").get_data(as_text=True)
+    assert "已有 1 个村（社区）、2 个网格" in page

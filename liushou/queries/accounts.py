@@ -55,10 +55,15 @@ def audit(action=None, username=None, object_type=None, since=None, until=None):
 CARD_POSTS = ("包片干部", "村医", "民警", "法律顾问")
 
 
-def first_day_steps():
+def first_day_steps(scope=None):
     """The first-run checklist, in the order a township goes through it: [(key, label, done,
-    detail)]. Each step ticks itself from what the register holds."""
-    villages = list(Village.select().where(Village.active))
+    detail)]. Each step ticks itself from what the register holds; a township admin's (a county's
+    instance, `scope` bound to a township) counts his township only."""
+    town = scope.own_township if scope is not None else None
+    villages = Village.select().where(Village.active)
+    if town is not None:
+        villages = villages.where(Village.township == town)
+    villages = list(villages)
     village_ids = [v.id for v in villages]
     posts = {}
     for p in VillagePost.select().where(VillagePost.village.in_(village_ids or [0])):
@@ -72,20 +77,39 @@ def first_day_steps():
         .tuples()
     }
     no_ledger = [v.name for v in villages if v.id not in with_people]
-    grids = Grid.select().where(Grid.active).count()
-    others = User.select().where(User.role != "admin").count()
-    address_set = bool(settings.get("township_address")) and bool(settings.get("office_phone"))
+    grids = Grid.select().where(Grid.active & Grid.village.in_(village_ids or [0])).count()
+    others = User.select().where(User.role != "admin")
+    helpers = Helper.select().where(Helper.active)
+    printed = AuditLog.select().where(
+        (AuditLog.action == "print") & (AuditLog.object_type.concat("") == "household")
+    )
+    if town is not None:
+        mine = User.township == town
+        others = others.where(mine | User.village.in_(village_ids or [0]))
+        helpers = scope.filter(helpers, Helper)
+        printed = printed.where(
+            AuditLog.user_id.in_(
+                User.select(User.id).where(mine | User.village.in_(village_ids or [0]))
+            )
+        )
+    others = others.count()
+    of = town if town is not None else settings.INSTANCE
+    address_set = bool(settings.get("township_address", township=of)) and bool(
+        settings.get("office_phone", township=of)
+    )
     return [
         (
             "township",
             "填写乡镇（街道）名称、地址和办公室电话",
-            settings.township_name_problem() is None and address_set,
+            settings.township_name_problem(township=of) is None and address_set,
             "",
         ),
         (
             "base_url",
             "填写本系统的内网地址（打印的二维码要用）",
-            Setting.select().where(Setting.key == "base_url").exists(),
+            Setting.select()
+            .where((Setting.key == "base_url") & Setting.township.is_null())
+            .exists(),
             "",
         ),
         (
@@ -108,7 +132,7 @@ def first_day_steps():
             if villages and missing_posts
             else "",
         ),
-        ("helpers", "登记帮扶人", Helper.select().where(Helper.active).exists(), ""),
+        ("helpers", "登记帮扶人", helpers.exists(), ""),
         (
             "ledgers",
             "导入各村的台账",
@@ -122,9 +146,7 @@ def first_day_steps():
             "打印便民服务联系卡",
             # `|| ''` keeps SQLite on the action index: by object type it would walk every
             # household's audit rows to find none printed.
-            AuditLog.select()
-            .where((AuditLog.action == "print") & (AuditLog.object_type.concat("") == "household"))
-            .exists(),
+            printed.exists(),
             "",
         ),
     ]

@@ -117,7 +117,7 @@ _STEP_PAGES = {
 
 def _first_day():
     """The checklist with its links, while any step is left; None once all are done."""
-    steps = account_queries.first_day_steps()
+    steps = account_queries.first_day_steps(g.scope)
     if all(done for _key, _label, done, _detail in steps):
         return None
     return [(label, url_for(_STEP_PAGES[key]), done, detail) for key, label, done, detail in steps]
