@@ -47,6 +47,7 @@ def reenter_person(actor, person, today=None):
     today = today or clock.today()
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
+    changes = [("exited_on", str(person.exited_on), None), ("exit_reason", person.exit_reason, "")]
     if review.applies(actor, "reenter", today):
         return review.propose(
             actor,
@@ -54,17 +55,10 @@ def reenter_person(actor, person, today=None):
             household=person.household,
             person=person,
             values={},
-            changes=[
-                ("exited_on", str(person.exited_on), None),
-                ("exit_reason", person.exit_reason, ""),
-            ],
+            changes=changes,
             groups_after=derive({**person.__data__, "exited_on": None}, today)[0],
         )
     with database.atomic():
-        changes = [
-            ("exited_on", str(person.exited_on), None),
-            ("exit_reason", person.exit_reason, ""),
-        ]
         before = facts_of(person.__data__)
         person.exited_on, person.exit_reason, person.exited_at = None, "", None
         _settle(actor, person, today, changes, before, flag=False, action="reenter")
