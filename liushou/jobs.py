@@ -18,7 +18,7 @@ import time
 from . import clock, settings
 from .db import database
 from .models import Setting
-from .services.persons import daily_recheck
+from .services.categories_follow import daily_recheck
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # `liushou` importable here
 PARENT = "LIUSHOU_JOB_PARENT"  # the server's pid, given to the job's process

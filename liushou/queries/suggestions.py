@@ -7,7 +7,7 @@ from ..models.suggestions import SuggestionDismissal
 from ..rules.categories import DIFFICULT, age_on
 from ..rules.dates import shift_years
 from ..rules.suggestions import CANNOT_GUARD, suggest
-from ..services.persons import difficulty_options
+from ..services.person_facts import difficulty_options
 
 
 def _dismissed(person_ids):

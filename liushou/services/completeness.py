@@ -1,9 +1,9 @@
 """Completeness scores (derived state) kept with every change, and the collector's check (核实).
 
 A person's score depends on his own record, his household and its family-away rows, so every
-writer of those calls `refresh_household` inside its own transaction (services/persons.
-follow_household does it for persons and family-away rows, services/households for the
-household itself).
+writer of those calls `refresh_household` inside its own transaction
+(services/categories_follow.follow_household does it for persons and family-away rows,
+services/households for the household itself).
 """
 
 from .. import clock

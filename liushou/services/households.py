@@ -10,8 +10,8 @@ from ..rules.privacy import keep_masked
 from ..rules.text import clean
 from . import ValidationError, completeness, diff, group_events
 from .audit import record
+from .categories_follow import away_rows, follow_household
 from .forms import Reader, to_int
-from .persons import away_rows, follow_household
 from .voiding import refuse_if_voided, void
 
 

@@ -14,6 +14,7 @@ from ..rules.privacy import ID_FIELDS, PHONE_FIELDS
 from ..rules.text import mask_id_number, mask_phone
 from . import ValidationError, _plain, review
 from .importing_homes import find_away, find_household
+from .person_facts import derive
 
 PART = "import"  # the payload key of the household and family-away parts
 NOT_HIS = "该村（网格）已不在提交人负责的范围内，不能按此登记"
@@ -142,8 +143,6 @@ def resubmit(actor, scope, values, data, household, replaced, today):
             person = register(actor, scope, part, household, values, _since(replaced))
             review.close_replaced(actor, replaced)
         return person
-    from .persons import derive
-
     groups = derive(data, today)[0]
     changes = [
         (k, None, _plain(v))

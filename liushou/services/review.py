@@ -32,7 +32,7 @@ def applies(actor, kind, on=None):
     return bool(int(settings.get(f"review_{kind}", on) or 0))
 
 
-# Marks a proposal the household's family-away rows made (services.persons._held).
+# Marks a proposal the household's family-away rows made (services.person_review._held).
 FROM_ROWS = "_from_family_rows"
 
 

@@ -34,7 +34,7 @@ from ..rules import privacy
 from ..rules.categories import GROUPS
 from ..rules.visits import ITEM_STATUSES, bucket, items_for
 from ..services.audit import record
-from ..services.persons import derive
+from ..services.person_facts import derive
 from . import downloads, print_response
 from .labels import FIELD_LABELS
 
