@@ -1,6 +1,7 @@
 """Persons: the list with its filters and search, and what a person's page and archive show."""
 
 import json
+from types import SimpleNamespace
 
 from peewee import JOIN, fn
 from werkzeug.exceptions import NotFound
@@ -129,24 +130,7 @@ def page_sections(person, today):
     """Everything else a person's page lists of his own rows (care, records, more, history),
     read in one statement (`_bundle`): {"care": ..., "records": ..., "more": ..., "history":
     [...]}, each as `care`, `records` and `more` give it (lists instead of queries)."""
-    live_checkins = CheckIn.select(fn.COUNT(CheckIn.id)).where(CheckIn.person == person.id)
-    read = _bundle(
-        {
-            "pairings": _pairings(person),
-            "paired_helpers": Helper.select().where(
-                Helper.id.in_(Pairing.select(Pairing.helper).where(Pairing.person == person.id))
-            ),
-            "visits": _visits(person),
-            "checkins": _checkins(person),
-            "needs": _needs(person),
-            "services": _services(person),
-            "emergencies": _emergencies(person),
-            "benefits": _benefits(person),
-            "checkups": _checkups(person),
-            "history": history(person),
-        },
-        {"checkin_count": live_checkins},
-    )
+    read = _bundle(_page_statement, person.id)
     for benefit in read["benefits"]:
         benefit.person = person  # his own: no read per row
     helpers_by_id = {h.id: h for h in read["paired_helpers"]}
@@ -174,35 +158,68 @@ def page_sections(person, today):
     }
 
 
-def _bundle(lists, scalars):
-    """{name: [model instances]} of several small selects of one model each, and {name: value}
-    of scalar selects, in one statement on SQLite (each list a JSON array of rows in one
-    result row, in the select's order); on other databases one query each."""
+def _page_statement(person_id):
+    """({name: select of one model}, {name: scalar select}) of the person page's sections."""
+    lists = {
+        "pairings": _pairings(person_id),
+        "paired_helpers": Helper.select().where(
+            Helper.id.in_(Pairing.select(Pairing.helper).where(Pairing.person == person_id))
+        ),
+        "visits": _visits(person_id),
+        "checkins": _checkins(person_id),
+        "needs": _needs(person_id),
+        "services": _services(person_id),
+        "emergencies": _emergencies(person_id),
+        "benefits": _benefits(person_id),
+        "checkups": _checkups(person_id),
+        "history": history(SimpleNamespace(id=person_id)),
+    }
+    count = CheckIn.select(fn.COUNT(CheckIn.id)).where(CheckIn.person == person_id)
+    return lists, {"checkin_count": count}
+
+
+# A stand-in id the statement is built with once, replaced by the person's id at each request.
+_ANY_ID = -(2**62) - 7
+_statements = {}
+
+
+def _bundle(build, person_id):
+    """{name: [model instances]} and {name: value} of `build(person_id)`'s selects (each of one
+    model) and scalar selects, in one statement on SQLite: each list a JSON array of its rows,
+    in the select's order, in one result row. The SQL is built once (with a stand-in id) and
+    reused: building it is most of its cost. On PostgreSQL, one query each."""
     if database.is_postgres:
+        lists, scalars = build(person_id)
         out = {name: list(query) for name, query in lists.items()}
         out.update({name: query.scalar() for name, query in scalars.items()})
         return out
-    parts, params = [], []
-    for query in lists.values():
-        sql, args = query.sql()
-        columns = ", ".join(f'"{f.column_name}"' for f in query.model._meta.sorted_fields)
-        parts.append(f"(SELECT json_group_array(json_array({columns})) FROM ({sql}))")
-        params += args
-    for query in scalars.values():
-        sql, args = query.sql()
-        parts.append(f"({sql})")
-        params += args
-    row = database.execute_sql("SELECT " + ", ".join(parts), params).fetchone()
+    if build not in _statements:
+        lists, scalars = build(_ANY_ID)
+        parts, params = [], []
+        for query in lists.values():
+            sql, args = query.sql()
+            columns = ", ".join(f'"{f.column_name}"' for f in query.model._meta.sorted_fields)
+            parts.append(f"(SELECT json_group_array(json_array({columns})) FROM ({sql}))")
+            params += args
+        for query in scalars.values():
+            sql, args = query.sql()
+            parts.append(f"({sql})")
+            params += args
+        models = {name: query.model for name, query in lists.items()}
+        _statements[build] = ("SELECT " + ", ".join(parts), params, models, list(scalars))
+    sql, params, models, scalars = _statements[build]
+    params = [person_id if p == _ANY_ID else p for p in params]
+    row = database.execute_sql(sql, params).fetchone()
     out = {}
-    for (name, query), text in zip(lists.items(), row, strict=False):
-        fields = query.model._meta.sorted_fields
+    for (name, model), text in zip(models.items(), row, strict=False):
+        fields = model._meta.sorted_fields
         out[name] = []
         for values in json.loads(text):
             data = {f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)}
-            instance = query.model(__no_default__=1, **data)
+            instance = model(__no_default__=1, **data)
             instance._dirty.clear()
             out[name].append(instance)
-    out.update(zip(scalars, row[len(lists) :], strict=True))
+    out.update(zip(scalars, row[len(models) :], strict=True))
     return out
 
 
