@@ -38,6 +38,30 @@ from .review import ok_message, submitted
 
 bp = Blueprint("persons", __name__)
 
+# URLs that are the same on every request, per script root (the nav's links, the list's row
+# links): url_for costs about as much as a row of the list, and the nav has twenty.
+_fixed_urls = {}
+
+
+@bp.app_template_global()
+def fixed_url(endpoint, **values):
+    """url_for of a URL without per-request parts (the nav's links), built once and kept."""
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = _fixed_urls.get(key)
+    if url is None:
+        url = _fixed_urls[key] = url_for(endpoint, **values)
+    return url
+
+
+@bp.app_template_global()
+def url_prefix(endpoint, name):
+    """The URL of `endpoint` up to its last argument `name` (an id), for a row to append its id
+    to: "/persons/" for persons.detail. Built once by url_for with the id 0."""
+    url = fixed_url(endpoint, **{name: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint} does not end with its {name}")
+    return url[:-1]
+
 
 @bp.route("/persons", endpoint="list")
 def person_list():
