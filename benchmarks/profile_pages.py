@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--db", required=True)
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--cprofile", help="label of the page to profile")
+    ap.add_argument("--top", default=40, help="--cprofile: how many functions, or a name to match")
     ap.add_argument("--sql", help="label of the page whose SQL statements to print")
     ap.add_argument("--only", help="measure only the pages whose label contains this")
     args = ap.parse_args()
@@ -76,7 +77,9 @@ def main():
             for _ in range(args.n):
                 c.get(url)
             prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(
+                int(args.top) if str(args.top).isdigit() else args.top
+            )
             return
         if args.sql:
             del shown[:]

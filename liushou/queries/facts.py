@@ -21,25 +21,63 @@ exits.
 """
 
 from bisect import bisect_right
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 
 from peewee import fn
 
 from .. import clock
+from ..db import database
 from ..models.agreement_events import AgreementEvent
 from ..models.group_events import GroupEvent
 from ..models.persons import Person
 from ..models.site_events import SiteEvent
 from ..rules.categories import GROUPS
 
+# What one screen's counts share (`shared()`): {key: value}, or None outside such a block.
+_shared = ContextVar("facts_shared", default=None)
+
+
+@contextmanager
+def shared():
+    """Within the block (one screen's figures: the report, the area figures and the open
+    month's trend of /reports), each period's cut-off is fixed at its first reading and the
+    members of a group on a day, as known at a cut-off, are read once (`member_set`), as are
+    the other sets kept with `kept`. Outside a block every call reads anew. Nested blocks share
+    the outer one's."""
+    if _shared.get() is not None:
+        yield
+        return
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def kept(key, compute):
+    """`compute()`, once per key within a `shared()` block; anew outside one."""
+    store = _shared.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
 
 def cutoff_for(end):
     """The knowledge cut-off for a period ending on `end` (a date): the next midnight, or, if
     that is still in the future, the end of the current second (clock.now() is to the second:
-    a row written this second is known)."""
-    close = datetime.combine(end + timedelta(days=1), time.min)
-    now = clock.now() + timedelta(seconds=1)
-    return close if close <= now else now
+    a row written this second is known). Within `shared()`, the one of its first reading: the
+    counts of one screen agree with each other."""
+
+    def compute():
+        close = datetime.combine(end + timedelta(days=1), time.min)
+        now = clock.now() + timedelta(seconds=1)
+        return close if close <= now else now
+
+    return kept(("cutoff", end), compute)
 
 
 def is_final(end):
@@ -63,6 +101,35 @@ def members_on(scope, day, group, cutoff, village_id=None):
     voided before `cutoff` is in no figure; voided after it, he stays in it as he was known.
     Person's columns may narrow the query further (it joins Person)."""
     return _members(scope, day, group, cutoff, village_id).select(GroupEvent.person)
+
+
+def raw_rows(query):
+    """The rows of `query` as the driver gives them, without peewee's conversion of each value:
+    for the big reads of ids, counts and texts (tens of thousands of rows at 100k persons)."""
+    return database.execute(query)
+
+
+def member_set(scope, day, group, cutoff, village_id=None):
+    """The ids of `members_on(...)` as a frozenset: read once per (scope, day, group, cut-off,
+    village) within `shared()`."""
+    return kept(
+        ("members", scope, day, group, cutoff, village_id),
+        lambda: frozenset(
+            row[0] for row in raw_rows(members_on(scope, day, group, cutoff, village_id))
+        ),
+    )
+
+
+def signed_set(end, cutoff):
+    """The ids of the persons (voided ones too, any place) whose agreement was signed by
+    `end` as known at `cutoff` (`agreement_signed`); read once within `shared()`."""
+    return kept(
+        ("signed", end, cutoff),
+        lambda: frozenset(
+            row[0]
+            for row in raw_rows(Person.select(Person.id).where(agreement_signed(end, cutoff)))
+        ),
+    )
 
 
 def in_any_group_on(scope, day, cutoff, village_id=None):
@@ -109,10 +176,10 @@ def population(scope, start, end, cutoff, village_id=None):
     exit of one and an entry of the other, and no entry or exit of the township."""
     out = {"opening": {}, "closing": {}, "entries": {}, "exits": {}}
     for group in GROUPS:
-        out["opening"][group] = _members(
-            scope, start - timedelta(days=1), group, cutoff, village_id
-        ).count()
-        out["closing"][group] = _members(scope, end, group, cutoff, village_id).count()
+        # One row per member (his last event): the set's size is the query's count.
+        opening = member_set(scope, start - timedelta(days=1), group, cutoff, village_id)
+        out["opening"][group] = len(opening)
+        out["closing"][group] = len(member_set(scope, end, group, cutoff, village_id))
         out["entries"][group], out["exits"][group] = {}, {}
     query = (
         GroupEvent.select(

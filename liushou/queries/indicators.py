@@ -18,6 +18,7 @@ from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
 from . import completeness, facts
+from . import summary as summary_queries
 from .records import as_known, bands, monthly_amount, paying_between
 from .visits import coverage_by_village, visits_in_month
 
@@ -206,11 +207,14 @@ def report(scope, start, end, village_id=None):
     )
     benefit_totals = {}
     month = start.replace(day=1)
+    # Read as tuples into plain objects (summary's benefit fields), not models: a township has
+    # tens of thousands of benefits.
+    fields = [getattr(Benefit, f) for f in summary_queries.BENEFIT_FIELDS]
+    fields += [getattr(Person, f) for f in summary_queries.BENEFIT_PERSON_FIELDS]
+    query = known(Benefit.with_voided(*fields).join(Person), Benefit)
     benefits = [
-        as_known(b, cutoff)
-        for b in paying_between(
-            known(Benefit.with_voided(Benefit, Person).join(Person), Benefit), start, end, cutoff
-        )
+        as_known(summary_queries.benefit_row(row), cutoff)
+        for row in paying_between(query, start, end, cutoff).tuples()
     ]
     while month <= end:
         table = bands(month)
@@ -219,18 +223,18 @@ def report(scope, start, end, village_id=None):
             if amount:
                 benefit_totals[b.kind] = benefit_totals.get(b.kind, 0) + amount
         month = month_after(month)
-    # Pairing and agreements at the period's close, as known then.
-    in_groups_then = Person.id.in_(facts.in_any_group_on(scope, end, cutoff, village_id))
+    # Pairing and agreements at the period's close, as known then: the members' ids (read once
+    # per screen, facts.member_set).
+    members = {g: facts.member_set(scope, end, g, cutoff, village_id) for g in GROUPS}
+    in_groups_then = set().union(*members.values())
     pairings = facts.known(Pairing.with_voided(Pairing.person), Pairing, cutoff).where(
         (Pairing.started_on <= end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > end))
     )
-    paired = Person.select().where(in_groups_then & Person.id.in_(pairings)).count()
-    population_now = Person.select().where(in_groups_then).count()
-    children_then = Person.select().where(
-        Person.id.in_(facts.members_on(scope, end, "留守儿童", cutoff, village_id))
-    )
-    children = children_then.count()
-    signed = children_then.where(facts.agreement_signed(end, cutoff)).count()
+    paired = len(in_groups_then & {pid for (pid,) in pairings.tuples()})
+    population_now = len(in_groups_then)
+    children_then = members["留守儿童"]
+    children = len(children_then)
+    signed = len(children_then & facts.signed_set(end, cutoff))
     return {
         "start": start,
         "end": end,

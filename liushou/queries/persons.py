@@ -1,8 +1,13 @@
 """Persons: the list with its filters and search, and what a person's page and archive show."""
 
-from peewee import JOIN
+import json
+from types import SimpleNamespace
 
-from ..models import AuditLog, Grid, Village
+from peewee import JOIN, fn
+from werkzeug.exceptions import NotFound
+
+from ..db import database
+from ..models import AuditLog, Grid, User, Village
 from ..models.care import Emergency, Need, Service
 from ..models.helpers import Helper
 from ..models.households import Household
@@ -83,47 +88,218 @@ def history(person, limit=100):
     )
 
 
+def for_page(scope, person_id):
+    """The person of a person's page (voided too: his page stays, struck through) with his
+    household, village, grid, visit state (`page_state`) and his record's collector and checker
+    (`collector`, `checker`: users with their display name, or None), in one read; NotFound
+    (404) outside the user's area, as `scope.get`."""
+    collector, checker = User.alias(), User.alias()
+    query = (
+        Person.select(
+            Person,
+            Household,
+            Village,
+            Grid,
+            VisitState,
+            collector.display_name,
+            checker.display_name,
+        )
+        .join(Household, JOIN.LEFT_OUTER, on=(Person.household == Household.id))
+        .switch(Person)
+        .join(Village, JOIN.LEFT_OUTER, on=(Person.village == Village.id))
+        .switch(Person)
+        .join(Grid, JOIN.LEFT_OUTER, on=(Person.grid == Grid.id))
+        .switch(Person)
+        .join(VisitState, JOIN.LEFT_OUTER, on=(VisitState.person == Person.id), attr="page_state")
+        .switch(Person)
+        .join(
+            collector, JOIN.LEFT_OUTER, on=(collector.id == Person.collected_by), attr="collector"
+        )
+        .switch(Person)
+        .join(checker, JOIN.LEFT_OUTER, on=(checker.id == Person.checked_by), attr="checker")
+    )
+    if not 0 < person_id < 2**63:
+        raise NotFound()
+    person = scope.filter(query, Person).where(Person.id == person_id).first()
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def page_sections(person, today):
+    """Everything else a person's page lists of his own rows (care, records, more, history),
+    read in one statement (`_bundle`): {"care": ..., "records": ..., "more": ..., "history":
+    [...]}, each as `care`, `records` and `more` give it (lists instead of queries)."""
+    read = _bundle(_page_statement, person.id)
+    for benefit in read["benefits"]:
+        benefit.person = person  # his own: no read per row
+    helpers_by_id = {h.id: h for h in read["paired_helpers"]}
+    for pairing in read["pairings"]:
+        if pairing.helper_id in helpers_by_id:  # read with them, not one per row
+            pairing.helper = helpers_by_id[pairing.helper_id]
+    month = month_start(today)
+    table = bands(month)
+    return {
+        "care": {
+            "pairings": read["pairings"],
+            "state": getattr(person, "page_state", None),
+            "visits": read["visits"],
+            "checkins": read["checkins"],
+            "checkin_count": read["checkin_count"] or 0,
+        },
+        "records": {k: read[k] for k in ("needs", "services", "emergencies")},
+        "more": {
+            "today": today,
+            "benefits": [(b, monthly_amount(b, month, table)) for b in read["benefits"]],
+            "checkups": read["checkups"],
+            "attendance": _attendance(person),
+        },
+        "history": read["history"],
+    }
+
+
+def _page_statement(person_id):
+    """({name: select of one model}, {name: scalar select}) of the person page's sections."""
+    lists = {
+        "pairings": _pairings(person_id),
+        "paired_helpers": Helper.select().where(
+            Helper.id.in_(Pairing.select(Pairing.helper).where(Pairing.person == person_id))
+        ),
+        "visits": _visits(person_id),
+        "checkins": _checkins(person_id),
+        "needs": _needs(person_id),
+        "services": _services(person_id),
+        "emergencies": _emergencies(person_id),
+        "benefits": _benefits(person_id),
+        "checkups": _checkups(person_id),
+        "history": history(SimpleNamespace(id=person_id)),
+    }
+    count = CheckIn.select(fn.COUNT(CheckIn.id)).where(CheckIn.person == person_id)
+    return lists, {"checkin_count": count}
+
+
+# A stand-in id the statement is built with once, replaced by the person's id at each request.
+_ANY_ID = -(2**62) - 7
+_statements = {}
+
+
+def _bundle(build, person_id):
+    """{name: [model instances]} and {name: value} of `build(person_id)`'s selects (each of one
+    model) and scalar selects, in one statement on SQLite: each list a JSON array of its rows,
+    in the select's order, in one result row. The SQL is built once (with a stand-in id) and
+    reused: building it is most of its cost. On PostgreSQL, one query each."""
+    if database.is_postgres:
+        lists, scalars = build(person_id)
+        out = {name: list(query) for name, query in lists.items()}
+        out.update({name: query.scalar() for name, query in scalars.items()})
+        return out
+    if build not in _statements:
+        lists, scalars = build(_ANY_ID)
+        parts, params = [], []
+        for query in lists.values():
+            sql, args = query.sql()
+            columns = ", ".join(f'"{f.column_name}"' for f in query.model._meta.sorted_fields)
+            parts.append(f"(SELECT json_group_array(json_array({columns})) FROM ({sql}))")
+            params += args
+        for query in scalars.values():
+            sql, args = query.sql()
+            parts.append(f"({sql})")
+            params += args
+        models = {name: query.model for name, query in lists.items()}
+        _statements[build] = ("SELECT " + ", ".join(parts), params, models, list(scalars))
+    sql, params, models, scalars = _statements[build]
+    params = [person_id if p == _ANY_ID else p for p in params]
+    row = database.execute_sql(sql, params).fetchone()
+    out = {}
+    for (name, model), text in zip(models.items(), row, strict=False):
+        fields = model._meta.sorted_fields
+        out[name] = []
+        for values in json.loads(text):
+            data = {f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)}
+            instance = model(__no_default__=1, **data)
+            instance._dirty.clear()
+            out[name].append(instance)
+    out.update(zip(scalars, row[len(models) :], strict=True))
+    return out
+
+
 def care(scope, person):
     """Pairings (current first), visit state, the last visits and the helpers one may pair.
     Voided pairings and visits are listed too, struck through, after the others."""
     return {
-        "pairings": Pairing.with_voided()
+        "pairings": _pairings(person),
+        "state": VisitState.get_or_none(VisitState.person == person),
+        "visits": _visits(person),
+        # 一敲门 check-ins, counted apart from visits.
+        "checkins": _checkins(person),
+        "checkin_count": CheckIn.select().where(CheckIn.person == person).count(),
+        "helpers": helpers(scope),
+    }
+
+
+def helpers(scope):
+    """The helpers one may pair a person with."""
+    return visible_helpers(scope, active_only=True).order_by(Helper.name)
+
+
+def _pairings(person):
+    return (
+        Pairing.with_voided()
         .where(Pairing.person == person)
         .order_by(
             Pairing.voided_at.is_null(False),
             Pairing.ended_on.is_null(False),
             Pairing.primary.desc(),
             Pairing.started_on,
-        ),
-        "state": VisitState.get_or_none(VisitState.person == person),
-        "visits": Visit.with_voided()
+        )
+    )
+
+
+def _visits(person):
+    return (
+        Visit.with_voided()
         .join(VisitPerson)
         .where(VisitPerson.person == person)
         .order_by(Visit.visited_on.desc())
-        .limit(10),
-        # 一敲门 check-ins, counted apart from visits.
-        "checkins": CheckIn.with_voided()
-        .where(CheckIn.person == person)
-        .order_by(CheckIn.at.desc())
-        .limit(5),
-        "checkin_count": CheckIn.select().where(CheckIn.person == person).count(),
-        "helpers": visible_helpers(scope, active_only=True).order_by(Helper.name),
-    }
+        .limit(10)
+    )
+
+
+def _checkins(person):
+    return (
+        CheckIn.with_voided().where(CheckIn.person == person).order_by(CheckIn.at.desc()).limit(5)
+    )
 
 
 def records(person):
     """Needs, services and emergencies of a person (the person is already in the user's scope);
     voided ones too, shown struck through."""
     return {
-        "needs": Need.with_voided().where(Need.person == person).order_by(Need.raised_on.desc()),
-        "services": Service.with_voided()
+        "needs": _needs(person),
+        "services": _services(person),
+        "emergencies": _emergencies(person),
+    }
+
+
+def _needs(person):
+    return Need.with_voided().where(Need.person == person).order_by(Need.raised_on.desc())
+
+
+def _services(person):
+    return (
+        Service.with_voided()
         .where(Service.person == person)
         .order_by(Service.served_on.desc())
-        .limit(20),
-        "emergencies": Emergency.with_voided()
+        .limit(20)
+    )
+
+
+def _emergencies(person):
+    return (
+        Emergency.with_voided()
         .where(Emergency.person == person)
-        .order_by(Emergency.discovered_at.desc()),
-    }
+        .order_by(Emergency.discovered_at.desc())
+    )
 
 
 def more(person, today):
@@ -133,24 +309,33 @@ def more(person, today):
     table = bands(month)
     return {
         "today": today,
-        "benefits": [
-            (b, monthly_amount(b, month, table))
-            for b in Benefit.with_voided()
-            .where(Benefit.person == person)
-            .order_by(Benefit.start_on.desc())
-        ],
-        "checkups": CheckUp.with_voided()
+        "benefits": [(b, monthly_amount(b, month, table)) for b in _benefits(person)],
+        "checkups": _checkups(person),
+        "attendance": _attendance(person),
+    }
+
+
+def _benefits(person):
+    return Benefit.with_voided().where(Benefit.person == person).order_by(Benefit.start_on.desc())
+
+
+def _checkups(person):
+    return (
+        CheckUp.with_voided()
         .where(CheckUp.person == person)
         .order_by(CheckUp.checked_on.desc())
-        .limit(10),
-        "attendance": (
-            Attendance.with_voided(Attendance, Activity)
-            .join(Activity)
-            .where(Attendance.person == person)
-            .order_by(Activity.held_on.desc())
-            .limit(20)
-        ),
-    }
+        .limit(10)
+    )
+
+
+def _attendance(person):
+    return (
+        Attendance.with_voided(Attendance, Activity)
+        .join(Activity)
+        .where(Attendance.person == person)
+        .order_by(Activity.held_on.desc())
+        .limit(20)
+    )
 
 
 def by_ids(scope, ids):

@@ -201,7 +201,7 @@ def _last_tiers(p):
         .alias("ranked")
     )
     query = TierEvent.select(ranked.c.person_id, ranked.c.tier).from_(ranked).where(ranked.c.n == 1)
-    return dict(query.tuples())
+    return dict(facts.raw_rows(query))
 
 
 class _Period:
@@ -221,14 +221,25 @@ class _Period:
 
         self._tiers = None
         self._member_sets = None
+        self._placed = None
 
     def member_sets(self):
-        """{group: {person ids}} of the members at the period end (read once per period)."""
+        """{group: {person ids}} of the members at the period end (read once per period, and
+        once per screen within facts.shared())."""
         if self._member_sets is None:
             self._member_sets = {
-                g: {pid for (pid,) in query.tuples()} for g, query in self.members.items()
+                g: facts.member_set(self.scope, self.end, g, self.cutoff) for g in GROUPS
             }
         return self._member_sets
+
+    def placed(self):
+        """[(person id, village id)] of the persons who lived in the listed villages at the
+        period's end (facts.village_on: as they were counted then); read once
+        per period (both _population and tier_of need it)."""
+        if self._placed is None:
+            then = facts.village_on(Person.id, self.end, self.cutoff)
+            self._placed = list(facts.raw_rows(self.persons(Person.select(Person.id, then), then)))
+        return self._placed
 
     def tier_of(self):
         """{person id: (village id, effective visit tier at the period end)} of the persons in
@@ -238,10 +249,8 @@ class _Period:
             members = self.member_sets()
             in_any = set().union(*members.values())
             # In the village he lived in at the period's end, as he was counted then.
-            then = facts.village_on(Person.id, self.end, self.cutoff)
-            query = self.persons(Person.select(Person.id, then), then)
             self._tiers = {}
-            for pid, vid in query.tuples():
+            for pid, vid in self.placed():
                 if pid in in_any:
                     tier = last.get(pid, "general")
                     self._tiers[pid] = (vid, tier if tier in TIERS else "general")
@@ -264,12 +273,11 @@ def _population(p, rows):
     # counts as one SUM(CASE … IN (members)) per column, without evaluating each group's
     # members several times.
     members = p.member_sets()
-    paired = {pid for (pid,) in paired_ids.tuples()}
+    paired = {row[0] for row in facts.raw_rows(paired_ids)}
     # Signed by the period's end as known at its cut-off (the agreement's dated history).
-    signed_by_end = facts.agreement_signed(p.end, p.cutoff)
-    then = facts.village_on(Person.id, p.end, p.cutoff)  # where he was counted at the end
-    query = p.persons(Person.select(Person.id, then, signed_by_end), then)
-    for pid, village_id, signed in query.tuples():
+    signed_by_end = facts.signed_set(p.end, p.cutoff)
+    for pid, village_id in p.placed():  # where he was counted at the end
+        signed = pid in signed_by_end
         groups = [g for g in GROUPS if pid in members[g]]
         if not groups:
             continue
@@ -298,7 +306,7 @@ def _population(p, rows):
         .where((Visit.visited_on <= p.end) & (Visit.visited_on >= min(since.values())))
         .group_by(VisitPerson.person)
     )
-    for person_id, last in seen.tuples():
+    for person_id, last in facts.raw_rows(seen):
         village_tier = tiers.get(person_id)
         if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
             rows[village_tier[0]].tier_within[village_tier[1]] += 1
@@ -314,7 +322,7 @@ def _visits(p, rows):
         .where(in_period)
         .group_by(VisitPerson.person)
     )
-    for person_id, n in query.tuples():
+    for person_id, n in facts.raw_rows(query):
         village_tier = tiers.get(person_id)
         if village_tier is not None:
             rows[village_tier[0]].tier_done[village_tier[1]] += n
@@ -424,7 +432,7 @@ def _emergencies(p, rows):
 
 # What as_known, monthly_amount and the counts read of a benefit and its person: read as
 # tuples into plain objects, not models (a township has tens of thousands of benefits).
-_BENEFIT_FIELDS = (
+BENEFIT_FIELDS = (
     "person_id",
     "kind",
     "amount",
@@ -436,13 +444,13 @@ _BENEFIT_FIELDS = (
     "approved_at",
     "ended_at",
 )
-_PERSON_FIELDS = ("village_id", "birth_date", "voided_at", "exited_on", "exited_at")
+BENEFIT_PERSON_FIELDS = ("village_id", "birth_date", "voided_at", "exited_on", "exited_at")
 
 
-def _benefit_row(row):
-    n = len(_BENEFIT_FIELDS)
-    benefit = SimpleNamespace(**dict(zip(_BENEFIT_FIELDS, row[:n], strict=True)))
-    benefit.person = SimpleNamespace(**dict(zip(_PERSON_FIELDS, row[n:], strict=True)))
+def benefit_row(row):
+    n = len(BENEFIT_FIELDS)
+    benefit = SimpleNamespace(**dict(zip(BENEFIT_FIELDS, row[:n], strict=True)))
+    benefit.person = SimpleNamespace(**dict(zip(BENEFIT_PERSON_FIELDS, row[n:], strict=True)))
     return benefit
 
 
@@ -450,8 +458,8 @@ def _benefits(p, rows):
     """People and amounts by kind paid in the period's months, each month in the village the
     person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
     coverage at its end."""
-    fields = [getattr(Benefit, f) for f in _BENEFIT_FIELDS]
-    fields += [getattr(Person, f) for f in _PERSON_FIELDS]
+    fields = [getattr(Benefit, f) for f in BENEFIT_FIELDS]
+    fields += [getattr(Person, f) for f in BENEFIT_PERSON_FIELDS]
     query = paying_between(
         known(Benefit.with_voided(*fields), Benefit, p.cutoff)
         .join(Person, on=Benefit.person == Person.id)
@@ -463,7 +471,7 @@ def _benefits(p, rows):
     lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
     if lived is not None:
         query = query.where(Benefit.person.in_(lived))
-    benefits = [as_known(_benefit_row(row), p.cutoff) for row in query.tuples()]
+    benefits = [as_known(benefit_row(row), p.cutoff) for row in query.tuples()]
     where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
     month = month_start(p.start)
@@ -540,17 +548,33 @@ def villages(scope, village_id=None):
     return list(query)
 
 
+def _counted(scope, start, end, village_id, parts):
+    """(villages listed, {village id: Figures}, _Period) with `parts` counted into the rows.
+    Within facts.shared() a period is counted once: the open month's trend rates read the
+    rows the summary of the same month counted (and the other way round)."""
+
+    def fresh():
+        listed = villages(scope, village_id)
+        rows = {v.id: Figures((end - start).days + 1, tier_rules(end)) for v in listed}
+        return listed, rows, _Period(scope, start, end, list(rows) or [0]), set()
+
+    key = ("counted", scope, start, end, village_id, cutoff_for(end))
+    listed, rows, p, done = facts.kept(key, fresh)
+    for part in parts:
+        if part not in done:
+            part(p, rows)
+            done.add(part)
+    return listed, rows, p
+
+
 def summary(scope, start, end, village_id=None):
     """{'villages': [(village, Figures)], 'total': Figures or None, 'cutoff', 'final'}.
 
     The total is of the user's area only: None when the area is a single village."""
-    listed = villages(scope, village_id)
+    parts = (_population, _visits, _needs, _emergencies, _benefits, _activities)
+    listed, rows, p = _counted(scope, start, end, village_id, parts)
     rules = tier_rules(end)
     days = (end - start).days + 1
-    rows = {v.id: Figures(days, rules) for v in listed}
-    p = _Period(scope, start, end, list(rows) or [0])
-    for part in (_population, _visits, _needs, _emergencies, _benefits, _activities):
-        part(p, rows)
     total = None
     if len(listed) > 1:
         total = Figures(days, rules)
@@ -617,14 +641,8 @@ def month_rates(scope, month, village_id=None):
 
 
 def _month_rates(scope, month, end, village_id):
-    listed = villages(scope, village_id)
-    rules = tier_rules(end)
-    days = (end - month).days + 1
-    rows = {v.id: Figures(days, rules) for v in listed}
-    p = _Period(scope, month, end, list(rows) or [0])
-    _population(p, rows)
-    _needs(p, rows)
-    total = Figures(days, rules)
+    _, rows, _ = _counted(scope, month, end, village_id, (_population, _needs))
+    total = Figures((end - month).days + 1, tier_rules(end))
     for f in rows.values():
         total.add(f)
     return {

@@ -38,6 +38,30 @@ from .review import ok_message, submitted
 
 bp = Blueprint("persons", __name__)
 
+# URLs that are the same on every request, per script root (the nav's links, the list's row
+# links): url_for costs about as much as a row of the list, and the nav has twenty.
+_fixed_urls = {}
+
+
+@bp.app_template_global()
+def fixed_url(endpoint, **values):
+    """url_for of a URL without per-request parts (the nav's links), built once and kept."""
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = _fixed_urls.get(key)
+    if url is None:
+        url = _fixed_urls[key] = url_for(endpoint, **values)
+    return url
+
+
+@bp.app_template_global()
+def url_prefix(endpoint, name):
+    """The URL of `endpoint` up to its last argument `name` (an id), for a row to append its id
+    to: "/persons/" for persons.detail. Built once by url_for with the id 0."""
+    url = fixed_url(endpoint, **{name: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint} does not end with its {name}")
+    return url[:-1]
+
 
 @bp.route("/persons", endpoint="list")
 def person_list():
@@ -159,7 +183,7 @@ def edit(person_id):
 @bp.route("/persons/<int:person_id>")
 def detail(person_id):
     """Everything about one person, with why he is in each group and his history."""
-    person = g.scope.get(Person, person_id)
+    person = queries.for_page(g.scope, person_id)
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
     return _detail_page(person, disclosure("record"))
@@ -169,7 +193,7 @@ def detail(person_id):
 def reveal_id(person_id):
     """显示完整证件号: the page again with the person's and carer's full ID numbers, for the
     roles that may see them; every use is audited."""
-    person = g.scope.get(Person, person_id)
+    person = queries.for_page(g.scope, person_id)
     if not can_see_full_id(g.user):
         abort(403)
     record(current_actor(), "view", person, label=f"{person.name} 完整证件号")
@@ -179,14 +203,22 @@ def reveal_id(person_id):
 def _detail_page(person, shown):
     live = service.derive(person.__data__)
     today = clock.today()
-    care = {**queries.care(g.scope, person), "tiers": TIERS, "can_tier": g.user.role in TIER_ROLES}
+    # His own rows of every section in one statement (queries.page_sections); the person came
+    # with his household, village, grid, visit state and collector/checker (queries.for_page).
+    sections = queries.page_sections(person, today)
+    care = {
+        **sections["care"],
+        "helpers": queries.helpers(g.scope),
+        "tiers": TIERS,
+        "can_tier": g.user.role in TIER_ROLES,
+    }
     return render_template(
         "persons/detail.html",
         person=person,
-        history=queries.history(person),
+        history=sections["history"],
         care=care,
-        records=queries.records(person),
-        more=queries.more(person, today),
+        records=sections["records"],
+        more=sections["more"],
         labels=FIELD_LABELS,
         shown=shown,
         may_reveal=can_see_full_id(g.user) and not shown.full_id,
@@ -194,7 +226,9 @@ def _detail_page(person, shown):
         exit_reasons=EXIT_REASONS,
         today=today,
         suggestion=suggestion_queries.for_person(person, today),
-        **completeness_queries.for_page(person, today),
+        complete=completeness_queries.missing_of([person], today)[person.id],
+        collector=person.collector.display_name if person.collector else "",
+        checker=person.checker.display_name if person.checker else "",
         may_check=g.user.role in CHECK_ROLES and not person.voided_at,
         pending=review_queries.pending_for_person(g.scope, person),
     )

@@ -12,7 +12,7 @@ from ..auth import current_actor
 from ..models import Village
 from ..models.care import NEED_KINDS
 from ..models.records import SITE_KINDS
-from ..queries import completeness, places
+from ..queries import completeness, facts, places
 from ..queries import review as review_queries
 from ..queries.indicators import persons_by_village_and_group, report
 from ..queries.summary import BENEFIT_KINDS, Figures, area_figures, summary, tier_rules, trend
@@ -153,16 +153,19 @@ def show():
 
 
 def screen_figures(scope, start, end, vid, today):
-    """What /reports shows for a period (kept in figure_cache; needs no request)."""
-    data = report(scope, start, end, vid)
-    return {
-        "r": data,
-        "f": area_figures(scope, data["start"], data["end"], vid),
-        "trend": trend(scope, min(data["end"], today), 12, vid),
-        # Kept as it is now, not as of a date: shown only while the period is open, so a past
-        # period's page prints the same every time.
-        "completeness": completeness.by_village(scope) if end >= today else None,
-    }
+    """What /reports shows for a period (kept in figure_cache; needs no request). The report,
+    the area figures and the open month's trend share one cut-off and one reading of each
+    group's members per day (facts.shared)."""
+    with facts.shared():
+        data = report(scope, start, end, vid)
+        return {
+            "r": data,
+            "f": area_figures(scope, data["start"], data["end"], vid),
+            "trend": trend(scope, min(data["end"], today), 12, vid),
+            # Kept as it is now, not as of a date: shown only while the period is open, so a
+            # past period's page prints the same every time.
+            "completeness": completeness.by_village(scope) if end >= today else None,
+        }
 
 
 def warm(today=None):
