@@ -612,7 +612,7 @@ CREATE INDEX "county_load_township_id" ON "county_load" ("township_id");
 """)
 
 
-@step(28)
+@step(27)
 def township_of_settings_helpers_orgs():
     # On a county's instance a setting may hold one township's own value (township_id; NULL:
     # the instance-wide value), and helpers and organisations of no village belong to a
@@ -626,10 +626,6 @@ ALTER TABLE "organisation" ADD COLUMN "township_id" INTEGER REFERENCES "township
 CREATE INDEX "organisation_township_id" ON "organisation" ("township_id");
 """)
 
-
-# TEMP stand-ins, lead drops on merge
-for _n in (27,):
-    STEPS.setdefault(_n, lambda: None)
 
 LATEST = max(STEPS)
 
