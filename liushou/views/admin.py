@@ -18,6 +18,7 @@ from flask import (
 from .. import clock, settings
 from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
+from ..backup_pg import is_postgres
 from ..models import ROLES
 from ..models.accounts import COUNTY_ROLES
 from ..models.audit import ACTIONS
@@ -337,8 +338,10 @@ def township_form(township_id):
 def settings_page():
     """The township's name, card phone numbers and system settings."""
     _instance_admin()
-    last = last_backup(current_app.config["BACKUP_DIR"])
-    stale = last is None or last < clock.now() - timedelta(days=2)
+    # On PostgreSQL the database server's pg_dump makes the copies: nothing here to watch.
+    on_postgres = is_postgres(current_app.config["DATABASE"])
+    last = None if on_postgres else last_backup(current_app.config["BACKUP_DIR"])
+    stale = not on_postgres and (last is None or last < clock.now() - timedelta(days=2))
     return form_page(
         "admin/settings.html",
         initial=all_current(),
@@ -349,7 +352,12 @@ def settings_page():
             "设置已保存" if changed else "没有改动",
             url_for("admin.settings_page"),
         ),
-        context=dict(definitions=DEFINITIONS, last_backup=last, backup_stale=stale),
+        context=dict(
+            definitions=DEFINITIONS,
+            last_backup=last,
+            backup_stale=stale,
+            on_postgres=on_postgres,
+        ),
     )
 
 
