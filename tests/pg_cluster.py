@@ -9,9 +9,13 @@ import itertools
 import os
 import pwd
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+
+from liushou.db import parse_target
 
 USER = "liushou"
 POSTGRES = os.environ.get("LIUSHOU_TEST_POSTGRES") == "1"
@@ -38,6 +42,24 @@ def app_database(tmp_path, name="test.sqlite3"):
 def empty_database(tmp_path, name="test.sqlite3"):
     """A database with no schema yet: a new file under tmp_path, or an empty PostgreSQL one."""
     return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
+
+
+@contextmanager
+def other_connection(target):
+    """A plain DB-API connection of its own to the test's database (as another process would
+    open it): a SQLite file or a PostgreSQL URL; committed and closed at the end."""
+    kind, name = parse_target(target)
+    if kind == "postgres":
+        import psycopg
+
+        con = psycopg.connect(name)
+    else:
+        con = sqlite3.connect(name, timeout=30)
+    try:
+        yield con
+        con.commit()
+    finally:
+        con.close()
 
 
 def _bindir():

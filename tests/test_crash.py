@@ -11,7 +11,10 @@ import pytest
 
 from tests.crash_harness import run
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL and process groups")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL and process groups"),
+    pytest.mark.sqlite_only(reason="the SQLite file's durability (WAL, synchronous=FULL)"),
+]
 
 
 def test_kill_during_writes_loses_nothing_acknowledged(tmp_path):

@@ -2,7 +2,6 @@
 brought up to date by the writes that change them."""
 
 import re
-import sqlite3
 import threading
 from datetime import date
 
@@ -15,6 +14,7 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.persons import save_person, void_person
+from tests.pg_cluster import other_connection
 
 ALL = Scope(everything=True)
 AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
@@ -141,7 +141,7 @@ def test_a_write_by_another_process_shows_once_the_entry_is_old(
     assert total_on_home(client) == 3
     # Another process (a command-line job) writes: this process's generation does not move,
     # the entry's age limit brings the change in.
-    with sqlite3.connect(database.database) as other:
+    with other_connection(client.application.config["DATABASE"]) as other:
         other.execute("UPDATE person SET voided_at = '2026-01-01 00:00:00' WHERE name = '乙童'")
     monkeypatch.setattr(figure_cache, "MAX_AGE", 0)
     assert total_on_home(client) == 2
@@ -292,7 +292,9 @@ def test_a_move_between_villages_changes_both_villages_generations(homes, places
     # A write that names no row (a bulk update) is township-wide: every village moves.
     before = data_generation([v1]), data_generation([v2])
     with database.atomic():
-        database.execute_sql("UPDATE person SET name = name WHERE id = ?", (kid.id,))
+        database.execute_sql(
+            "UPDATE person SET name = name WHERE id = " + database.param, (kid.id,)
+        )
     assert data_generation([v1]) > before[0] and data_generation([v2]) > before[1]
     # A row saved in V01 leaves V02's generation alone; the township's moves.
     before = data_generation([v2]), data_generation()

@@ -25,6 +25,7 @@ def loose_umask():
     os.umask(old)
 
 
+@pytest.mark.sqlite_only(reason="the SQLite file, its -wal and -shm and its backup copies")
 def test_instance_database_sidecars_secret_and_backups(tmp_path, monkeypatch, loose_umask):
     instance = tmp_path / "instance"
     monkeypatch.setenv("LIUSHOU_INSTANCE", str(instance))

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from peewee import OperationalError, SqliteDatabase
+from peewee import OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from liushou import clock, jobs
 from liushou.db import database
@@ -17,6 +17,10 @@ from liushou.models.helpers import Helper
 from liushou.models.persons import Person
 from liushou.models.visits import Visit
 from tests.conftest import PASSWORD, csrf_token, login, make_app
+from tests.pg_cluster import POSTGRES
+
+# The peewee class whose BEGIN the engine's (liushou.db.Database.begin) wraps.
+ENGINE_BASE = PostgresqlDatabase if POSTGRES else SqliteDatabase
 
 
 @pytest.fixture
@@ -112,14 +116,15 @@ def test_visits_and_logins_do_not_wait_behind_the_daily_recheck(township, monkey
 
 def test_a_timed_out_begin_is_tried_once_more(app, monkeypatch):
     calls = []
+    begin = ENGINE_BASE.begin
 
     def busy_once(self, lock_type=None):
         calls.append(lock_type)
         if len(calls) == 1:
             raise OperationalError("database is locked")
-        self.cursor().execute("BEGIN IMMEDIATE")
+        begin(self, lock_type)
 
-    monkeypatch.setattr(SqliteDatabase, "begin", busy_once)
+    monkeypatch.setattr(ENGINE_BASE, "begin", busy_once)
     with database.atomic():
         Person.select().count()
     assert len(calls) == 2
@@ -132,7 +137,7 @@ def test_a_lock_that_stays_taken_answers_busy_not_an_error(client, users, monkey
         raise OperationalError("database is locked")
 
     token = csrf_token(client, "/")
-    monkeypatch.setattr(SqliteDatabase, "begin", always_busy)
+    monkeypatch.setattr(ENGINE_BASE, "begin", always_busy)
     response = client.post(
         "/logout", data={"csrf_token": token}
     )  # any write: logging out is audited

@@ -12,6 +12,7 @@ from ..queries import helpers as helper_queries
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import ValidationError, diff
 from .audit import record
+from .forms import to_int
 from .passwords import (  # noqa: F401  (re-exported for callers)
     authenticate,
     change_password,
@@ -107,7 +108,7 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
         errors.setdefault("village", "村干部和网格员须选择所属村（社区）")
     grids = list(
         (Grid.select() if scope is None else scope.query(Grid)).where(
-            Grid.id.in_(values.get("grids") or [])
+            Grid.id.in_([to_int(g) for g in values.get("grids") or []])
         )
     )
     if len(grids) < len(set(values.get("grids") or [])):

@@ -28,7 +28,7 @@ def save_helper(actor, scope, values, helper=None):
     """Create or update a helper; `values` has name, kind, unit, position, phone, village,
     user, active, notes and `areas`: a list of "v<id>" (whole village) or "g<id>" (one grid)."""
     errors = {}
-    village = Village.get_or_none(Village.id == (values.get("village") or 0))
+    village = Village.get_or_none(Village.id == to_int(values.get("village")))
     if values.get("village") and village is None:
         errors["village"] = "请选择所属村（社区）"
     if village is None and not (scope.everything or scope.own_township):
@@ -120,7 +120,7 @@ def set_village_posts(actor, scope, village, values):
         if not raw:
             chosen[post] = None
             continue
-        helper = Helper.get_or_none(Helper.id == raw)
+        helper = Helper.get_or_none(Helper.id == to_int(raw))
         if helper is None or (helper.village_id not in (None, village.id)):
             errors[post] = "请选择本村或乡镇的帮扶人"
         else:

@@ -18,6 +18,7 @@ from flask import (
 from .. import clock, settings
 from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
+from ..backup_pg import is_postgres
 from ..models import ROLES
 from ..models.accounts import COUNTY_ROLES
 from ..models.audit import ACTIONS
@@ -351,8 +352,10 @@ def _settings_township():
 def settings_page():
     """The township's name, card phone numbers and system settings."""
     township = _settings_township()
-    last = last_backup(current_app.config["BACKUP_DIR"])
-    stale = last is None or last < clock.now() - timedelta(days=2)
+    # On PostgreSQL the database server's pg_dump makes the copies: nothing here to watch.
+    on_postgres = is_postgres(current_app.config["DATABASE"])
+    last = None if on_postgres else last_backup(current_app.config["BACKUP_DIR"])
+    stale = not on_postgres and (last is None or last < clock.now() - timedelta(days=2))
     of = township if township is not None else settings.INSTANCE
     shown = [d for d in DEFINITIONS if township is None or d.key not in settings.INSTANCE_ONLY]
     here = url_for("admin.settings_page", **({"township": township.id} if township else {}))
@@ -367,6 +370,7 @@ def settings_page():
             definitions=shown,
             last_backup=last,
             backup_stale=stale,
+            on_postgres=on_postgres,
             township=township,
             townships=list(places.townships()) if g.scope.township_ids is None else [],
         ),
