@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--top", default=40, help="--cprofile: how many functions, or a name to match")
     ap.add_argument("--sql", help="label of the page whose SQL statements to print")
     ap.add_argument("--only", help="measure only the pages whose label contains this")
+    ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     args = ap.parse_args()
     os.environ["LIUSHOU_DATABASE"] = str(Path(args.db).resolve())
     os.environ.setdefault("LIUSHOU_INSTANCE", tempfile.mkdtemp(prefix="liushou-prof-"))
@@ -55,7 +56,12 @@ def main():
                 html = c.get("/login").get_data(as_text=True)
                 token = TOKEN.search(html).group(1)
                 r = c.post(
-                    "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}
+                    "/login",
+                    data={
+                        "username": user,
+                        "password": args.password or PASSWORD,
+                        "csrf_token": token,
+                    },
                 )
                 assert r.status_code == 303, (user, r.status_code)
             clients[user] = c
