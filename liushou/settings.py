@@ -12,6 +12,8 @@ from .models.review import KINDS as REVIEW_KINDS
 from .rules import visits as visit_rules
 
 _held = threading.local()
+_reading = threading.local()  # reading_for(): the township a block reads, whoever asks
+_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,65 @@ INSTANCE = 0
 
 def current_township():
     """The township whose values a request reads: its user's (a township user's own, or his
-    village's); None outside a request, for county users and on a township's own instance."""
+    village's), or the one a county user's request is about (`for_township`); None outside a
+    request, for county users and on a township's own instance. Inside `reading_for(...)`,
+    that block's."""
+    override = getattr(_reading, "township", _UNSET)
+    if override is not _UNSET:
+        return override
     try:
         from flask import g
 
         return g.get("township_id")
     except RuntimeError:  # no application context: a job or a command
         return None
+
+
+@contextmanager
+def reading_for(township_id):
+    """Within the block, this thread reads `township_id`'s values (None: the instance-wide
+    ones), request or not: for figures counted for a request in another thread (figure_cache's
+    recount) or kept for whoever asks next."""
+    before = getattr(_reading, "township", _UNSET)
+    _reading.township = township_id
+    try:
+        yield
+    finally:
+        if before is _UNSET:
+            del _reading.township
+        else:
+            _reading.township = before
+
+
+def for_township(township_id):
+    """A county user's request about one township's rows (its report, a print of one of its
+    villages): from here on the request reads that township's values (its name on paper, its
+    thresholds). A township's or village's own user reads his own township's already."""
+    from flask import g
+
+    if township_id is not None and g.get("township_id") is None:
+        g.township_id = township_id
+
+
+def for_village(village):
+    """`for_township` of a village's (a Village or its id) township; a village of none, or a
+    user who reads his own township's values: nothing changes (and nothing is read)."""
+    from flask import g
+
+    if village is None or g.get("township_id") is not None:
+        return
+    town = getattr(village, "township_id", _UNSET)
+    for_township(village_township(village) if town is _UNSET else town)
+
+
+def village_township(village_id):
+    """The township of a village (by id), or None; read once per data generation."""
+    from .models.places import Village
+
+    return memo.get(
+        ("village-township", village_id),
+        lambda: Village.select(Village.township).where(Village.id == village_id).scalar(),
+    )
 
 
 def township_of(user):
@@ -165,12 +219,7 @@ def township_of(user):
         return user.township_id
     if user.village_id is None:
         return None
-    from .models.places import Village
-
-    return memo.get(
-        ("village-township", user.village_id),
-        lambda: Village.select(Village.township).where(Village.id == user.village_id).scalar(),
-    )
+    return village_township(user.village_id)
 
 
 def _township_id(township):
