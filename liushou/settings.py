@@ -237,7 +237,8 @@ def get(key, on=None, township=None):
     township_id = None if key in INSTANCE_ONLY else _township_id(township)
     held_values = getattr(_held, "values", None)
     if held_values is not None and (key, on, township_id) in held_values:
-        return held_values[key, on, township_id]
+        value = held_values[key, on, township_id]
+        return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
     # Read once per data generation (memo): every page reads a few settings.
     value = memo.get(
         ("setting", key, on or clock.today(), township_id),
@@ -254,12 +255,23 @@ def get(key, on=None, township=None):
 @contextmanager
 def held():
     """Within the block, this thread reads each setting once: for long jobs (the demo build,
-    bulk rechecks) that would otherwise query the same values for every person."""
+    bulk rechecks) that would otherwise query the same values for every person, and around a
+    write that settles many rows in one transaction (where the memo is bypassed). Nested: the
+    outermost block holds. A setting written inside the block is read anew (`changed`)."""
+    if getattr(_held, "values", None) is not None:
+        yield
+        return
     _held.values = {}
     try:
         yield
     finally:
         _held.values = None
+
+
+def changed():
+    """A setting was written: a held block reads every value anew."""
+    if getattr(_held, "values", None) is not None:
+        _held.values.clear()
 
 
 _PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)
