@@ -34,6 +34,8 @@ from .models import (
     AuditLog,
     CheckUp,
     CountyLoad,
+    Crosscheck,
+    CrosscheckRow,
     Emergency,
     EmergencyCall,
     FamilyAway,
@@ -500,6 +502,7 @@ def _load(source, path, digest, version, code, name, replace, by, report):
 
     fixes = {Village: fix_village, Grid: fix_grid, User: fix_user}
     fixes.update({Setting: fix_township, Helper: fix_township, Organisation: fix_township})
+    fixes.update({Crosscheck: fix_township, CrosscheckRow: fix_township})
     for model in _load_order():
         table = model._meta.table_name
         loaded = loader.copy_table(model, fixes.get(model))
@@ -520,6 +523,11 @@ def _load(source, path, digest, version, code, name, replace, by, report):
         ids = list(loader.maps[model._meta.table_name].values())
         base = model.update(township=township)
         base.where(model.id.in_(ids or [0]) & model.village.is_null()).execute()
+    # Its cross-checks and their findings, all of them (a township-wide upload is its own).
+    for model in (Crosscheck, CrosscheckRow):
+        ranges = _ranges(loader.maps.get(model._meta.table_name, {}).values())
+        if ranges:  # id ranges: a township's findings may be more than SQLite's parameters
+            model.update(township=township).where(_in_ranges(model.id, ranges)).execute()
 
     row_ids = {t: _ranges(m.values()) for t, m in loader.maps.items() if m}
     # The check: the county now holds, under the new ids, as many rows as the file has.

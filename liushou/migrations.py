@@ -627,6 +627,27 @@ CREATE INDEX "organisation_township_id" ON "organisation" ("township_id");
 """)
 
 
+@step(29)
+def township_of_crosschecks():
+    # On a county's instance a cross-check and each of its findings belong to a township: the
+    # uploader's (his village's, or his own as a township user), a finding the matched person's
+    # village's; NULL on a township's own instance. A township-wide upload (no village) and its
+    # roster lines matched to nobody are then seen by that township's users only.
+    _script("""
+ALTER TABLE "crosscheck" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "crosscheck_township_id" ON "crosscheck" ("township_id");
+ALTER TABLE "crosscheck_row" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "crosscheck_row_township_id" ON "crosscheck_row" ("township_id");
+UPDATE "crosscheck" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck"."village_id"), (SELECT "u"."township_id" FROM "app_user" AS "u" WHERE "u"."id" = "crosscheck"."created_by"), (SELECT "v"."township_id" FROM "app_user" AS "u" JOIN "village" AS "v" ON "v"."id" = "u"."village_id" WHERE "u"."id" = "crosscheck"."created_by"));
+UPDATE "crosscheck_row" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck_row"."village_id"), (SELECT "c"."township_id" FROM "crosscheck" AS "c" WHERE "c"."id" = "crosscheck_row"."crosscheck_id"))
+""")
+
+
+# TEMP stand-ins, lead drops on merge
+for _n in (28,):
+    STEPS.setdefault(_n, lambda: None)
+
+
 LATEST = max(STEPS)
 
 
