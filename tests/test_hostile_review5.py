@@ -1,0 +1,52 @@
+"""Hostile review of a county's instance (issue 18): a township's users reaching another
+township's rows, and `county-load` fed hostile files."""
+
+import hashlib
+import sqlite3
+
+from liushou.backup_files import stored
+from liushou.backup_restore import _bound
+from liushou.db import database
+from liushou.migrations import migrate
+from liushou.models import Township, User
+from tests.test_county_load import _insert, _load, old_file  # noqa: F401 (a fixture)
+from tests.test_townships import _client, county  # noqa: F401 (a fixture)
+
+
+def test_a_county_role_account_in_a_township_file_is_refused(app, runner, old_file):  # noqa: F811
+    """A township's file with a county_admin account must not give anyone the whole county."""
+    con = sqlite3.connect(old_file)
+    with con:
+        _insert(con, "app_user", username="sneaky", display_name="县", role="county_admin")
+    con.close()
+    result = _load(runner, old_file, "T07")
+    assert result.exit_code != 0 and "县级" in result.output, result.output
+    assert not User.select().where(User.username == "sneaky").exists()
+    assert not Township.select().where(Township.code == "T07").exists()
+
+
+def test_files_folder_symlink_is_not_copied_into_the_county_store(app, runner, tmp_path):
+    """--files copies a file only if its content is the sha256 it is named by: a link named as a
+    digest that points at a file of the county's server stays out of the store."""
+    secret = tmp_path / "server_secret.txt"
+    secret.write_text("the county server's private file")
+    digest = hashlib.sha256(b"pretend photo").hexdigest()
+    files = tmp_path / "town_files"
+    (files / digest[:2]).mkdir(parents=True)
+    (files / digest[:2] / digest[2:]).symlink_to(secret)
+    path = tmp_path / "town.sqlite3"
+    with _bound(path):
+        with database.connection_context():
+            migrate()
+    con = sqlite3.connect(path)
+    with con:
+        v = _insert(con, "village", code="Q01", name="甲村", kind="村", sort_order=1, active=1)
+        h = _insert(con, "household", village_id=v, head_name="户主")
+        p = _insert(con, "person", household_id=h, village_id=v, name="人", sex="男")
+        _insert(con, "attachment", owner_kind="person", owner_id=p, sha256=digest)
+        _insert(con, "setting", key="township_name", value='"丁镇"', valid_from="2025-01-01")
+    con.close()
+    result = _load(runner, path, "T08", "--files", str(files))
+    assert result.exit_code == 0, result.output
+    assert digest not in stored(app.config["FILES_DIR"])
+    assert "没有复制" in result.output
