@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import NotFound
 
 from . import memo
-from .models.accounts import COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
+from .models.accounts import COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES, User
 from .models.helpers import Helper
 from .models.households import Household
 from .models.persons import Person
@@ -163,6 +163,16 @@ class Scope:
         if town_name is not None and not self.everything:
             town = self._field(model, town_name)
             cond &= town.is_null() | town.in_(self._townships())
+        creator = getattr(model, "__scope_creator__", None)
+        if creator is not None and not self.everything:
+            # A township-wide row that names no township (a roster comparison) is its
+            # creator's township's: hidden from the users of every other township.
+            others = User.select(User.id).where(
+                User.township.is_null(False) & User.township.not_in(self._townships())
+            )
+            cond &= self._field(model, creator).is_null() | self._field(model, creator).not_in(
+                others
+            )
         return cond
 
     def _townships(self):

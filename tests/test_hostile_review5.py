@@ -2,6 +2,7 @@
 township's rows, and `county-load` fed hostile files."""
 
 import hashlib
+import re
 import sqlite3
 
 from liushou.backup_files import stored
@@ -9,7 +10,9 @@ from liushou.backup_restore import _bound
 from liushou.db import database
 from liushou.migrations import migrate
 from liushou.models import Township, User
+from liushou.models.crosscheck import Crosscheck
 from tests.test_county_load import _insert, _load, old_file  # noqa: F401 (a fixture)
+from tests.test_crosscheck import roster, upload
 from tests.test_townships import _client, county  # noqa: F401 (a fixture)
 
 
@@ -50,3 +53,18 @@ def test_files_folder_symlink_is_not_copied_into_the_county_store(app, runner, t
     assert result.exit_code == 0, result.output
     assert digest not in stored(app.config["FILES_DIR"])
     assert "没有复制" in result.output
+
+
+def test_another_townships_crosscheck_upload_is_not_seen(app, county, places):  # noqa: F811
+    """A township-wide roster comparison of T2 (no village) is T2's: T1's users neither list
+    nor open it."""
+    t2 = _client(app, "t2admin")
+    data = roster(["姓名", "身份证号"], [["乙镇儿童", ""]])
+    response = upload(t2, data, name="乙镇低保名单.xlsx")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    cid = int(re.search(r"/crosscheck/(\d+)", response.location).group(1))
+    assert Crosscheck.get_by_id(cid).village_id is None
+    for name in ("t1admin", "t1cadre"):
+        t1 = _client(app, name)
+        assert "乙镇低保名单" not in t1.get("/crosscheck").get_data(as_text=True), name
+        assert t1.get(f"/crosscheck/{cid}").status_code == 404, name

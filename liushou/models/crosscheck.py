@@ -28,6 +28,8 @@ class Crosscheck(Voidable):
 
     __scope__ = ("village", None)
     __scope_shared__ = True
+    # On a county's instance a township-wide upload is its uploader's township's.
+    __scope_creator__ = "created_by"
 
     kind = CharField(max_length=16)
     filename = CharField(max_length=100, default="")
