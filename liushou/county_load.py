@@ -175,6 +175,7 @@ def prepare(path, folder):
         raise LoadError(f"{path.name} 已损坏，无法打开（{e}），没有载入") from e
     except backups.BackupError as e:
         message = str(e).replace("不能用来恢复", "不能载入").replace("没有恢复", "没有载入")
+        message = message.replace("再恢复", "再载入，没有载入")
         raise LoadError(message) from e
     return copy, version
 

@@ -9,7 +9,7 @@ from liushou.backup_files import stored
 from liushou.backup_restore import _bound
 from liushou.db import database
 from liushou.migrations import migrate
-from liushou.models import Township, User
+from liushou.models import Township, User, Village
 from liushou.models.crosscheck import Crosscheck
 from tests.test_county_load import _insert, _load, old_file  # noqa: F401 (a fixture)
 from tests.test_crosscheck import roster, upload
@@ -68,3 +68,46 @@ def test_another_townships_crosscheck_upload_is_not_seen(app, county, places):  
         t1 = _client(app, name)
         assert "乙镇低保名单" not in t1.get("/crosscheck").get_data(as_text=True), name
         assert t1.get(f"/crosscheck/{cid}").status_code == 404, name
+
+
+def _counts():
+    return [m.select().count() for m in (Township, User, Village)]
+
+
+def test_a_lying_schema_version_is_refused_and_writes_nothing(app, runner, old_file):  # noqa: F811
+    from liushou.migrations import LATEST
+
+    before = _counts()
+    for version in (LATEST, LATEST + 5):
+        con = sqlite3.connect(old_file)
+        con.execute(f"PRAGMA user_version = {version}")
+        con.close()
+        result = _load(runner, old_file, "T06")
+        assert result.exit_code != 0 and "没有载入" in result.output, result.output
+        assert "恢复" not in result.output  # a load, not a restore
+        assert _counts() == before
+
+
+def test_extra_tables_views_and_triggers_of_a_file_stay_out(app, runner, old_file):  # noqa: F811
+    """A file's own table, view and trigger (one that would write elsewhere as rows change) are
+    neither copied nor fired in the county's database."""
+    con = sqlite3.connect(old_file)
+    with con:
+        con.execute('CREATE TABLE "stolen" (x TEXT)')
+        con.execute('CREATE VIEW "peek" AS SELECT * FROM "app_user"')
+        con.execute(
+            'CREATE TRIGGER "spy" AFTER UPDATE ON "person" BEGIN '
+            'INSERT INTO "stolen" VALUES (new."name"); END'
+        )
+    con.close()
+    result = _load(runner, old_file, "T05")
+    assert result.exit_code == 0, result.output
+    names = {
+        r[0]
+        for r in database.execute_sql(
+            "SELECT name FROM sqlite_master"
+            if not database.is_postgres
+            else "SELECT tablename FROM pg_tables UNION SELECT viewname FROM pg_views"
+        ).fetchall()
+    }
+    assert not names & {"stolen", "peek", "spy"}
