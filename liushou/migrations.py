@@ -627,6 +627,21 @@ CREATE INDEX "organisation_township_id" ON "organisation" ("township_id");
 """)
 
 
+@step(28)
+def month_rates_per_place():
+    # Closed months' trend rates kept per place: the instance's (both NULL, as before), each
+    # township's on a county instance (township_id) and each village's (village_id). One row
+    # per month and place: NULLs never compare equal in a unique index, so it is over
+    # COALESCE(…, 0) (ids start at 1). Plain ids, no foreign keys: derived figures, dropped
+    # when a county load replaces the places they were counted for.
+    _script("""
+ALTER TABLE "month_rates" ADD COLUMN "township_id" INTEGER;
+ALTER TABLE "month_rates" ADD COLUMN "village_id" INTEGER;
+DROP INDEX "month_rates_month";
+CREATE UNIQUE INDEX "month_rates_month_place" ON "month_rates" ("month", COALESCE("township_id", 0), COALESCE("village_id", 0));
+""")
+
+
 LATEST = max(STEPS)
 
 
