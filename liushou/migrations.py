@@ -633,13 +633,25 @@ def month_rates_per_place():
     # township's on a county instance (township_id) and each village's (village_id). One row
     # per month and place: NULLs never compare equal in a unique index, so it is over
     # COALESCE(…, 0) (ids start at 1). Plain ids, no foreign keys: derived figures, dropped
-    # when a county load replaces the places they were counted for.
-    _script("""
+    # when a county load replaces the places they were counted for. PostgreSQL: step 24 made
+    # the rates REAL (4 bytes: 2/3 read back as 0.6666667, not the rate counted anew); they
+    # become DOUBLE PRECISION and the rows kept so far are dropped (the job counts them again).
+    _script(
+        """
 ALTER TABLE "month_rates" ADD COLUMN "township_id" INTEGER;
 ALTER TABLE "month_rates" ADD COLUMN "village_id" INTEGER;
 DROP INDEX "month_rates_month";
 CREATE UNIQUE INDEX "month_rates_month_place" ON "month_rates" ("month", COALESCE("township_id", 0), COALESCE("village_id", 0));
-""")
+""",
+        postgres="""
+DELETE FROM "month_rates";
+ALTER TABLE "month_rates" ALTER COLUMN "pairing" TYPE DOUBLE PRECISION, ALTER COLUMN "signing" TYPE DOUBLE PRECISION, ALTER COLUMN "within" TYPE DOUBLE PRECISION, ALTER COLUMN "closed30" TYPE DOUBLE PRECISION;
+ALTER TABLE "month_rates" ADD COLUMN "township_id" INTEGER;
+ALTER TABLE "month_rates" ADD COLUMN "village_id" INTEGER;
+DROP INDEX "month_rates_month";
+CREATE UNIQUE INDEX "month_rates_month_place" ON "month_rates" ("month", COALESCE("township_id", 0), COALESCE("village_id", 0));
+""",
+    )
 
 
 LATEST = max(STEPS)
