@@ -449,6 +449,9 @@ def _load(source, path, digest, version, code, name, replace, by, report):
             raise LoadError("文件中没有乡镇名称（township_name 设置），请用 --name 给出")
         township = Township.create(code=code, name=label[:64])
     report.township = township
+    # The kept trend rates of closed months (derived) no longer hold for the county, the
+    # township or its replaced villages: the next start-of-day job counts them again.
+    MonthRates.delete().execute()
 
     loader = _Loader(source, township, report)
     usernames = _existing_text(User, User.username)
