@@ -103,6 +103,38 @@ def test_a_county_keeps_each_townships_rows_apart(town, places, counted):  # noq
     assert rows_of()[0].pairing not in (first[0].pairing, second[0].pairing)
 
 
+def test_a_townships_rows_are_counted_by_its_own_visit_cycles(town, places, counted):  # noqa: F811
+    """A county's township with its own visit cycles (a per-township setting) keeps the rates its
+    own users' reports count, not the instance's."""
+    from liushou import settings
+    from liushou.services import SYSTEM
+    from liushou.services.settings import update_settings
+    from tests.test_townships import make_county
+
+    towns = make_county(places)
+    t1 = towns["T1"]
+    update_settings(
+        SYSTEM, {"visit_general_days": "1", "visit_key_days": "1"}, date(2001, 1, 1), t1
+    )
+    scope = Scope.for_townships([t1.id])
+    with clock.freeze(NOW):
+        with settings.reading_for(t1.id):
+            live = s.trend(scope, TODAY, 6)
+        with settings.reading_for(None):
+            instance_rules = s.trend(scope, TODAY, 6)
+        keep_closed_months(TODAY, 6)
+        s._closed_months.clear()
+        counted.clear()
+        with settings.reading_for(t1.id):
+            assert s.trend(scope, TODAY, 6) == live
+        assert counted.count(CLOSED[0]) == 0  # read back, not counted
+    kept = rows_of(township_id=t1.id)[0]
+    village = rows_of(village_id=places["V01"].id)[0]
+    feb = dict(live)[CLOSED[0]]
+    assert kept.within == village.within == feb["within"]  # T1 is V01 alone
+    assert live != instance_rules  # the township's cycles change its rates
+
+
 def test_rows_are_written_once_in_short_transactions_from_one_count_a_month(
     town,  # noqa: F811
     places,
@@ -110,7 +142,9 @@ def test_rows_are_written_once_in_short_transactions_from_one_count_a_month(
 ):
     passes, commits = [], []
     real = s.closed_month_rows
-    monkeypatch.setattr(s, "closed_month_rows", lambda m: passes.append(m) or real(m))
+    monkeypatch.setattr(
+        s, "closed_month_rows", lambda m, scope=None: passes.append(m) or real(m, scope)
+    )
     monkeypatch.setattr(service, "ROWS_PER_TRANSACTION", 2)
     monkeypatch.setattr(service, "BATCH_GAP_SECONDS", 0)
     real_insert = MonthRates.insert_many.__func__

@@ -676,11 +676,13 @@ def month_rates(scope, month, village_id=None):
     return dict(rates)
 
 
-def closed_month_rows(month):
-    """[(village, Figures)] of a closed month for every village, counted once (members, tiers,
-    visits within their cycle, needs): what the kept rows of every place are summed from."""
+def closed_month_rows(month, scope=None):
+    """[(village, Figures)] of a closed month for every village (of `scope`), counted once
+    (members, tiers, visits within their cycle, needs): what the kept rows of every place are
+    summed from."""
     end = month_end(month)
-    listed, rows, _ = _counted(Scope(everything=True), month, end, None, (_population, _needs))
+    scope = scope or Scope(everything=True)
+    listed, rows, _ = _counted(scope, month, end, None, (_population, _needs))
     return [(v, rows[v.id]) for v in listed]
 
 

@@ -17,7 +17,7 @@ by their village). Only a person who moved and was visited before the move diffe
 
 import time
 
-from .. import clock
+from .. import clock, settings
 from ..db import BATCH_GAP_SECONDS, database
 from ..models.month_rates import MonthRates
 from ..queries import summary
@@ -60,13 +60,17 @@ def keep_closed_months(today=None, months=12):
             MonthRates.month, MonthRates.township_id, MonthRates.village_id
         ).tuples()
     }
-    places = _places(summary.villages(Scope(everything=True)))
+    villages = summary.villages(Scope(everything=True))
+    places = _places(villages)
+    township_of = {v.id: v.township_id for v in villages}
+    by_township = {}  # township id -> {village id: Figures} of the month being kept
     written = 0
     for month in closed_months(today, months):
         missing = [(place, ids) for place, ids in places if (month, *place) not in kept]
         if not missing:
             continue
-        # One count of the month for every village (one pass over its members).
+        # One count of the month for every village (one pass over its members) under the
+        # instance's settings: the instance's row and the rows of villages of no township.
         rows = {v.id: f for v, f in summary.closed_month_rows(month)}
         # A month with no rate anywhere (before anyone was registered) is not kept: it costs
         # nothing to count, and a database filled later (a demo, a county load) has its rows
@@ -74,12 +78,32 @@ def keep_closed_months(today=None, months=12):
         # would otherwise have the month counted again every day).
         if not any(v is not None for v in summary.rates_of(rows.values(), month).values()):
             continue
-        new = [
-            {"month": month, "township_id": township_id, "village_id": village_id}
-            | summary.rates_of([rows[i] for i in ids if i in rows], month)
-            | {"counted_at": clock.now()}
-            for (township_id, village_id), ids in missing
-        ]
+        new = []
+        for (township_id, village_id), ids in missing:
+            owner = township_of.get(village_id) if village_id else township_id
+            if owner is None:
+                figures = rows
+            else:
+                # A county's township counts by its own settings (its visit cycles), as its
+                # users' and county users' reports of it do (settings.reading_for): one more
+                # pass over that township's members, once per month.
+                if owner not in by_township:
+                    with settings.reading_for(owner):
+                        by_township[owner] = {
+                            v.id: f
+                            for v, f in summary.closed_month_rows(
+                                month, Scope.for_townships([owner])
+                            )
+                        }
+                figures = by_township[owner]
+            with settings.reading_for(owner):
+                rates = summary.rates_of([figures[i] for i in ids if i in figures], month)
+            new.append(
+                {"month": month, "township_id": township_id, "village_id": village_id}
+                | rates
+                | {"counted_at": clock.now()}
+            )
+        by_township.clear()
         written += _write(new)
     return written
 
