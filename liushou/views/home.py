@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, render_template, request, url_for
 
-from .. import clock, figure_cache
+from .. import clock, figure_cache, page_cache
 from ..models.accounts import WORKLIST_ROLES
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
@@ -25,6 +25,10 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 def index():
     """Home: what needs attention first, then the user's area at a glance."""
+    return page_cache.page("home.index", _home_page)
+
+
+def _home_page():
     today = clock.today()
     work = None
     if g.user.role in WORKLIST_ROLES or helper_queries.of_user(g.user):
