@@ -34,7 +34,7 @@ from .db import data_generation, database
 MAX_ENTRIES = 256
 MAX_AGE = 60.0  # seconds
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
-REFRESH = 10.0  # seconds a slow entry is served after a write
+REFRESH = 60.0  # seconds a slow entry is served after a write (issue 17 item 3: a minute)
 
 
 @dataclass(frozen=True)
