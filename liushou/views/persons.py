@@ -187,11 +187,14 @@ def edit(person_id):
 @bp.route("/persons/<int:person_id>")
 def detail(person_id):
     """Everything about one person, with why he is in each group and his history."""
-    person = queries.for_page(g.scope, person_id)
+    person = queries.page_check(g.scope, person_id)  # 404 outside his area
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
-    # Kept after the scope check (for_page: 404 outside his area) and the audit above.
-    return page_cache.page("persons.detail", lambda: _detail_page(person, disclosure("record")))
+    # Kept after the scope check and the audit above, which run on every request.
+    return page_cache.page(
+        "persons.detail",
+        lambda: _detail_page(queries.for_page(g.scope, person_id), disclosure("record")),
+    )
 
 
 @bp.route("/persons/<int:person_id>/full-id", methods=["POST"])
