@@ -4,6 +4,7 @@ import time
 from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from . import settings
 from .db import database
@@ -50,6 +51,10 @@ def login_user(user):
     session["uid"] = user.id
     session["sv"] = user.session_version
     session["seen"] = int(time.time())
+    # The new session's CSRF token, made now (not by the first page drawn): every page after
+    # the login carries the same one, so page_cache can keep them from the first.
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 # The statement reading the signed-in user's row, built once per engine (peewee builds a
