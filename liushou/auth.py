@@ -4,8 +4,10 @@ import time
 from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from . import settings
+from .db import database
 from .models import User
 from .models.accounts import ADMIN_ROLES, HELPER_ROLES
 from .rules import privacy
@@ -49,6 +51,37 @@ def login_user(user):
     session["uid"] = user.id
     session["sv"] = user.session_version
     session["seen"] = int(time.time())
+    # The new session's CSRF token, made now (not by the first page drawn): every page after
+    # the login carries the same one, so page_cache can keep them from the first.
+    g.pop("csrf_token", None)
+    generate_csrf()
+
+
+# The statement reading the signed-in user's row, built once per engine (peewee builds a
+# query's SQL anew on every use: a noticeable part of a cached page's cost).
+_user_sql = {}
+
+
+def _active_user(uid):
+    """The active user `uid` (a User, as User.get_or_none would give), or None: read from the
+    database on every request (a disabled account or ended session counts at once)."""
+    if not isinstance(uid, int) or not 0 < uid < 2**63:
+        return None
+    engine = type(database.obj)
+    built = _user_sql.get(engine)
+    if built is None:
+        sql, params = User.select().where((User.id == 0) & User.active).sql()
+        assert params == [0], params
+        built = _user_sql[engine] = (sql, User._meta.sorted_fields)
+    sql, fields = built
+    row = database.execute_sql(sql, [uid]).fetchone()
+    if row is None:
+        return None
+    user = User(
+        __no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
+    )
+    user._dirty.clear()
+    return user
 
 
 def load_user():
@@ -62,7 +95,7 @@ def load_user():
             session.clear()
             session["expired"] = True
         else:
-            user = User.get_or_none((User.id == uid) & User.active)
+            user = _active_user(uid)
             if user is None or session.get("sv") != user.session_version:
                 session.clear()  # disabled, or its sessions were ended (logout, new password...)
             else:

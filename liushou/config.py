@@ -17,6 +17,10 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "liushou_session",
+    # The cookie is sent again only when the session changed (auth.load_user rewrites its
+    # "seen" time at most every 30 s, which also moves the cookie's expiry on): signing and
+    # sending it on every response cost a noticeable part of a cached page.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; idle expiry already bounds it
     "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
     "COMPRESS_ALGORITHM": "gzip",

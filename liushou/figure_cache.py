@@ -26,13 +26,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g, has_request_context
+
 from . import clock
 from .db import data_generation, database
 
 MAX_ENTRIES = 256
 MAX_AGE = 60.0  # seconds
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
-REFRESH = 10.0  # seconds a slow entry is served after a write
+REFRESH = 60.0  # seconds a slow entry is served after a write (issue 17 item 3: a minute)
 
 
 @dataclass(frozen=True)
@@ -86,21 +88,21 @@ def get(kind, scope, role, day, compute, *args, background=False):
     key = (database.database, kind, scope, role, day, *args)
     entry = _lookup(key)
     if entry is not None:
-        return entry
+        return _served(entry)
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
     last = old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE
     if not gate.acquire(blocking=False):
         if last:
-            return old  # another thread is recounting slow figures: the last count meanwhile
+            return _served(old)  # another thread is recounting slow figures: the last count
         gate.acquire()
     elif last and background:
         thread = threading.Thread(
             target=_recount, args=(key, gate, scope, compute), name="figure-recount", daemon=True
         )
         thread.start()  # it releases the gate
-        return old
+        return _served(old)
     try:
         entry = _lookup(key)  # another thread may have computed it while this one waited
         if entry is not None:
@@ -108,6 +110,14 @@ def get(kind, scope, role, day, compute, *args, background=False):
         return _compute(key, scope, compute)
     finally:
         gate.release()
+
+
+def _served(entry):
+    """`entry`, noting on the request when it was counted before the last write of its villages
+    (a slow entry served meanwhile): a page drawn from it is not kept (page_cache)."""
+    if entry.generation != data_generation(entry.villages) and has_request_context():
+        g.stale_figures = True
+    return entry
 
 
 def _compute(key, scope, compute):

@@ -58,12 +58,26 @@ def test_the_person_list_reads_the_user_and_one_page_and_counts_nothing(cadre):
     assert not [s for s in seen if '"setting"' in s]
 
 
-def test_the_person_page_runs_a_bounded_number_of_statements(cadre):
+def test_the_person_page_runs_a_bounded_number_of_statements(cadre, monkeypatch):
+    from liushou import page_cache
+
     client, person = cadre
+    # Drawn anew (nothing kept): its scope check, then the page's own reads.
+    monkeypatch.setattr(page_cache, "MAX_BYTES", 0)
     status, seen = statements(client, f"/persons/{person}")
     assert status == 200
-    assert len(seen) <= PERSON_PAGE_MAX, seen
+    assert len(seen) <= PERSON_PAGE_MAX + 1, seen
     assert sum('FROM "app_user"' in s and '"t1"."id" = ?' in s for s in seen) <= 2
+
+
+def test_a_kept_page_reads_the_user_and_checks_the_scope_only(cadre):
+    """page_cache: a kept page costs the user's row (and on a person's page the scoped read
+    that decides 404 and the audit), whatever the page reads when drawn."""
+    client, person = cadre
+    for url, most in (("/persons", 1), ("/visits/due", 1), ("/", 1), (f"/persons/{person}", 2)):
+        status, seen = statements(client, url)
+        assert status == 200
+        assert len(seen) <= most, (url, seen)
 
 
 def test_the_worklist_runs_a_bounded_number_of_statements(cadre):

@@ -62,8 +62,10 @@ def overdue_steps(scope, now=None):
 
 
 def open_needs(scope, today, village_id=None, overdue=False):
-    """Open needs of the area, the most urgent first; of one village, or only the overdue."""
-    query = scope.filter(Need.select(Need, Person).join(Person), Need).where(
+    """Open needs of the area, the most urgent first; of one village, or only the overdue.
+    Each need comes with its person's id and name only (`need.person.name`): the whole person
+    rows of every open need, sorted, made the township's list cost about 30 ms."""
+    query = scope.filter(Need.select(Need, Person.id, Person.name).join(Person), Need).where(
         Need.status.not_in(CLOSED_STATUSES)
     )
     if village_id:

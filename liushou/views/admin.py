@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from .. import clock, settings
+from .. import clock, page_cache, settings
 from ..auth import admin_required, current_actor, login_user
 from ..backup import last_backup
 from ..backup_pg import is_postgres
@@ -238,11 +238,14 @@ def places_bulk():
 @bp.route("/places")
 def places_list():
     """Villages/communities and their grids with their codes."""
-    return render_template(
-        "admin/places.html",
-        villages=list(places.villages(g.scope)),
-        grids=places.grids_by_village(g.scope),
-        townships={t.id: t for t in places.townships(g.scope)},
+    return page_cache.page(
+        "admin.places_list",
+        lambda: render_template(
+            "admin/places.html",
+            villages=list(places.villages(g.scope)),
+            grids=places.grids_by_village(g.scope),
+            townships={t.id: t for t in places.townships(g.scope)},
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, g, render_template, request, url_for
 
+from .. import page_cache
 from ..auth import current_actor
 from ..models import Village
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS
@@ -17,6 +18,10 @@ bp = Blueprint("helpers", __name__)
 @bp.route("/helpers", endpoint="list")
 def helper_list():
     """Helpers, filterable by kind and village."""
+    return page_cache.page("helpers.list", _list_page)
+
+
+def _list_page():
     query = queries.listing(
         g.scope, request.args.get("kind"), request.args.get("village", type=int)
     )

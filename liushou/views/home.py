@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, render_template, request, url_for
 
-from .. import clock, figure_cache
+from .. import clock, figure_cache, page_cache
 from ..models.accounts import WORKLIST_ROLES
 from ..queries import accounts as account_queries
 from ..queries import helpers as helper_queries
@@ -25,6 +25,10 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 def index():
     """Home: what needs attention first, then the user's area at a glance."""
+    return page_cache.page("home.index", _home_page)
+
+
+def _home_page():
     today = clock.today()
     work = None
     if g.user.role in WORKLIST_ROLES or helper_queries.of_user(g.user):
@@ -38,14 +42,23 @@ def index():
             "tiers": TIERS,
             "duties": duties(today),
         }
-    answers = g.user.role in ANSWER_ROLES
-    # Keyed by role class: the figures differ between roles only in the suggestions count.
-    role_class = "answers" if answers else "reads"
     scope = g.scope
+    # The same for every role that sees this scope (admin, township staff, leader): one count
+    # shared by all of them; the suggestions count, for the roles that answer them, apart.
     cached = figure_cache.get(
-        "home", scope, role_class, today, lambda: area(scope, today, answers), background=True
+        "home", scope, "any", today, lambda: area(scope, today), background=True
     )
     area_ = cached.value
+    suggestions = None
+    if g.user.role in ANSWER_ROLES:
+        suggestions = figure_cache.get(
+            "home suggestions",
+            scope,
+            "any",
+            today,
+            lambda: len(suggestion_queries.pending(scope, today)),
+            background=True,
+        ).value
     figures = area_["figures"]
     return render_template(
         "home.html",
@@ -59,7 +72,7 @@ def index():
         checkins=area_["checkins"],
         charts=_charts(figures),
         reminders=area_["reminders"],
-        suggestions=area_["suggestions"],
+        suggestions=suggestions,
         counted_at=cached.at,
         first_day=_first_day() if g.user.role == "admin" else None,
         completeness=figures["completeness"],
@@ -81,15 +94,14 @@ def _review(figures):
     }
 
 
-def area(scope, today, answers):
-    """The area's figures on home: the same for every user of this scope and role today, so
-    they are kept in figure_cache between writes. Needs no request (a background recount or
-    the warm-up counts them too)."""
+def area(scope, today):
+    """The area's figures on home: the same for every user of this scope today, whatever his
+    role, so they are kept in figure_cache between writes. Needs no request (a background
+    recount or the warm-up counts them too)."""
     return {
         "figures": home_figures(scope, today),
         "checkins": checkins_this_month(scope, today),
         "reminders": reminders.counts(scope, today),
-        "suggestions": len(suggestion_queries.pending(scope, today)) if answers else None,
     }
 
 
@@ -99,7 +111,15 @@ def warm(today=None):
     the first user of the day does not wait. Reads only. Returns figure_cache.warm's answer."""
     today = today or clock.today()
     scope = Scope(everything=True)
-    return figure_cache.warm("home", scope, "answers", today, lambda: area(scope, today, True))
+    took = figure_cache.warm("home", scope, "any", today, lambda: area(scope, today))
+    figure_cache.warm(
+        "home suggestions",
+        scope,
+        "any",
+        today,
+        lambda: len(suggestion_queries.pending(scope, today)),
+    )
+    return took
 
 
 # Where each step of the first-run checklist is done.

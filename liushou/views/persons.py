@@ -5,7 +5,7 @@ import json
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from htmx_flask import request as hx_request
 
-from .. import clock, figure_cache
+from .. import clock, figure_cache, page_cache
 from ..auth import can_see_full_id, current_actor, disclosure
 from ..models.accounts import CHECK_ROLES, TIER_ROLES
 from ..models.households import Household
@@ -66,6 +66,10 @@ def url_prefix(endpoint, name):
 @bp.route("/persons", endpoint="list")
 def person_list():
     """All persons of the area, filtered and searched; htmx asks for the rows alone."""
+    return page_cache.page("persons.list", _list_page)
+
+
+def _list_page():
     page = _listing_page()
     if hx_request.htmx and request.headers.get("HX-Target") == "rows":
         return render_template("persons/_rows.html", page=page)
@@ -183,10 +187,14 @@ def edit(person_id):
 @bp.route("/persons/<int:person_id>")
 def detail(person_id):
     """Everything about one person, with why he is in each group and his history."""
-    person = queries.for_page(g.scope, person_id)
+    person = queries.page_check(g.scope, person_id)  # 404 outside his area
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
-    return _detail_page(person, disclosure("record"))
+    # Kept after the scope check and the audit above, which run on every request.
+    return page_cache.page(
+        "persons.detail",
+        lambda: _detail_page(queries.for_page(g.scope, person_id), disclosure("record")),
+    )
 
 
 @bp.route("/persons/<int:person_id>/full-id", methods=["POST"])

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from .. import clock, figure_cache, settings
+from .. import clock, figure_cache, page_cache, settings
 from ..auth import current_actor
 from ..models import Village
 from ..models.care import NEED_KINDS
@@ -117,6 +117,10 @@ def _data():
 def show():
     """The report on screen, with links to the PDF and the workbook. Its figures are kept in
     figure_cache until the next write (the printed and downloaded copies are counted anew)."""
+    return page_cache.page("reports.show", _report_page)
+
+
+def _report_page():
     start, end, label, village = _choice()
     vid = village.id if village else None
     today = clock.today()

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from htmx_flask import request as hx_request
 
-from .. import clock, figure_cache
+from .. import clock, figure_cache, page_cache
 from ..auth import current_actor
 from ..models.persons import Person
 from ..models.visits import ASPECTS, VISIT_METHODS, CheckIn, Visit
@@ -82,6 +82,10 @@ def duty_context(today, first_page=True):
 def due():
     """What the user owes today: his role's 一敲门 and 一登门, then the visits due (overdue
     first, most days overdue first, then today, then this week)."""
+    return page_cache.page("visits.due", _due_page)
+
+
+def _due_page():
     today = clock.today()
     number = request.args.get("page", type=int)
     page, counts = worklist(today, number)

@@ -1,0 +1,160 @@
+"""Rendered pages kept in memory between requests, per user and per state of his data.
+
+A view calls `page(parts, render)` AFTER its user, scope and access checks and after any audit
+its read must write (a child's page audits every read, cached or not): the checks and the
+audit run on every request, only the rendering is skipped. The page is kept (gzip-compressed)
+under a key of everything it is drawn from:
+
+- the database, the user (his id and his whole row: a new role, name or area is a new key),
+  his scope, his township, and the session's CSRF token (the page's forms carry it; a new
+  login is a new session and a new token);
+- GET, the full path with its query string and the htmx headers (htmx asks for parts of a
+  page);
+- the data generation of his villages (`db.data_generation`, every village's for a township
+  user or a helper): a committed write of this process in one of them, or a township-wide one
+  (settings among them), is a new key, so the write shows on the next page; a write in
+  another village leaves his pages alone;
+- today's date, the view's own `parts`, and the overdue emergency steps shown on every page.
+
+A page is never kept nor served while a flashed message is pending (it shows once), nor when
+the rendering flashed one, nor inside a transaction, nor for anything but a 200 text body, nor
+when it shows figures counted before the last write (figure_cache serves slow figures for a
+while after a write: such a page is drawn again on each request until they are recounted).
+At most `MAX_AGE` seconds old (writes by another process, e.g. the daily job's child or a
+command, show within a minute, as memo and figure_cache), at most `MAX_BYTES` kept, the least
+recently used dropped first.
+
+Responses keep the app's privacy headers: `Cache-Control: no-store` (web._headers) for every
+logged-in page, plus `Vary: Cookie`. No ETag/304: a no-store page is never revalidated by a
+browser, so it would buy nothing.
+"""
+
+import gzip
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Response, current_app, g, request, session
+from flask.globals import request_ctx
+from flask_wtf.csrf import generate_csrf
+
+from . import clock, figure_cache
+from .db import data_generation, database
+
+MAX_AGE = 60.0  # seconds
+MAX_BYTES = 8 * 1024 * 1024
+OVERHEAD = 512  # bytes counted per entry for its key and bookkeeping
+
+_entries: OrderedDict = OrderedDict()  # key -> (made, gzip body)
+_size = [0]
+_lock = threading.Lock()
+
+
+def page(parts, render):
+    """The page `render()` draws, kept or drawn now. `parts`: what else the page depends on
+    that the key does not already hold (hashable; often the view's name)."""
+    key = _key(parts)
+    if key is None:
+        return render()
+    body = _lookup(key)
+    if body is not None:
+        return _response(body)
+    result = render()
+    if not isinstance(result, str) or _flashed() or g.get("stale_figures"):
+        return result  # figures counted before the last write: drawn again next time
+    body = gzip.compress(
+        result.encode(), compresslevel=current_app.config.get("COMPRESS_LEVEL", 6), mtime=0
+    )
+    _store(key, body)
+    return _response(body)
+
+
+def _key(parts):
+    user = g.get("user")
+    if user is None or request.method != "GET" or database.in_transaction():
+        return None
+    if "_flashes" in session or request_ctx.flashes:
+        return None
+    if "csrf_token" not in session:
+        generate_csrf()  # as the page's forms would: the session's token, made now
+    token = session.get("csrf_token")
+    if token is None:
+        return None
+    from .web import _emergency_alerts  # web imports the views, which import this module
+
+    scope = g.scope
+    headers = request.headers
+    return (
+        database.database,
+        user.id,
+        tuple(user.__data__.items()),
+        token,
+        scope,
+        g.get("township_id"),
+        request.full_path,
+        headers.get("HX-Request"),
+        headers.get("HX-Target"),
+        headers.get("HX-Boosted"),
+        data_generation(figure_cache.villages_of(scope)),
+        clock.today(),
+        tuple(s.id for s in _emergency_alerts()),
+        parts,
+    )
+
+
+def _flashed():
+    """Whether this request flashed a message or showed one (neither may be kept)."""
+    return "_flashes" in session or bool(request_ctx.flashes)
+
+
+def _lookup(key):
+    with _lock:
+        entry = _entries.get(key)
+        if entry is None:
+            return None
+        # Never older than the figures it shows may be (figure_cache.MAX_AGE, also 60 s).
+        if time.monotonic() - entry[0] >= min(MAX_AGE, figure_cache.MAX_AGE):
+            _drop(key)
+            return None
+        _entries.move_to_end(key)
+        return entry[1]
+
+
+def _store(key, body):
+    size = len(body) + OVERHEAD
+    if size > MAX_BYTES // 2:
+        return
+    with _lock:
+        if key in _entries:
+            _drop(key)
+        _entries[key] = (time.monotonic(), body)
+        _size[0] += size
+        while _size[0] > MAX_BYTES:
+            _drop(next(iter(_entries)))
+
+
+def _drop(key):
+    _made, body = _entries.pop(key)
+    _size[0] -= len(body) + OVERHEAD
+
+
+def _response(body):
+    headers = {"Vary": "Cookie"}
+    if request.accept_encodings["gzip"]:
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = gzip.decompress(body)
+    return Response(body, content_type="text/html; charset=utf-8", headers=headers)
+
+
+def clear():
+    """Forget every page (tests, a restored database)."""
+    with _lock:
+        _entries.clear()
+        _size[0] = 0
+
+
+def size():
+    """(pages kept, bytes counted)."""
+    with _lock:
+        return len(_entries), _size[0]

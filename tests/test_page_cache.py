@@ -1,0 +1,250 @@
+"""Rendered pages kept between requests (liushou/page_cache.py): a user sees every write of his
+area on his next page, never another user's page, never a flash twice, and reads that are
+audited stay audited."""
+
+import gzip
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from liushou import clock, figure_cache, page_cache
+from liushou.models import AuditLog
+from liushou.scope import Scope
+from liushou.services import SYSTEM
+from liushou.services.households import save_household
+from liushou.services.person_exits import exit_person
+from liushou.services.persons import save_person, void_person
+from tests.conftest import post
+
+ALL = Scope(everything=True)
+AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
+TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
+DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _never_slow(monkeypatch):
+    """No figure counts as slow (served stale after a write) whatever the machine's load."""
+    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+
+
+@pytest.fixture
+def stored(monkeypatch):
+    """The pages rendered and kept, as (user id, path) in order: a page served from the
+    cache adds nothing."""
+    kept = []
+    store = page_cache._store
+
+    def spy(key, body):
+        kept.append((key[1], key[6]))
+        store(key, body)
+
+    monkeypatch.setattr(page_cache, "_store", spy)
+    return kept
+
+
+def add_child(household, name):
+    return save_person(
+        SYSTEM,
+        ALL,
+        {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男", **AWAY},
+    )
+
+
+@pytest.fixture
+def homes(places, users):
+    """V01 (grid 1): two children; V02: one."""
+    h1 = save_household(
+        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
+    )
+    h2 = save_household(
+        SYSTEM, ALL, {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"}
+    )
+    return {
+        "h1": h1,
+        "h2": h2,
+        "kids": [add_child(h1, "童一"), add_child(h1, "童二")],
+        "other": add_child(h2, "乙童"),
+    }
+
+
+def visited_on_home(client):
+    return int(DONE.search(text(client, "/")).group(1))
+
+
+def text(client, url, **kw):
+    response = client.get(url, **kw)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_a_page_is_rendered_once_then_served_with_the_privacy_headers(homes, login_as, stored):
+    client = login_as("cun1")
+    first = client.get("/persons")
+    second = client.get("/persons")
+    assert second.get_data() == first.get_data()
+    assert [path for _user, path in stored] == ["/persons?"]
+    assert second.headers["Cache-Control"] == "no-store"
+    assert "Cookie" in second.headers["Vary"]
+    zipped = client.get("/persons", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.get_data()) == first.get_data()
+    assert len(stored) == 1
+
+
+def test_a_write_in_his_village_shows_at_once(homes, login_as):
+    client = login_as("cun1")
+    kid = homes["kids"][0]
+    assert "童三" not in text(client, "/persons")
+    assert TOTAL.search(text(client, "/")).group(1) == "2"
+    assert "已退出" not in text(client, f"/persons/{kid.id}")
+    add_child(homes["h1"], "童三")
+    exit_person(SYSTEM, kid, {"exit_reason": "迁出", "exited_on": clock.today().isoformat()})
+    assert "童三" in text(client, "/persons")
+    assert TOTAL.search(text(client, "/")).group(1) == "2"  # one in, one out
+    assert "已退出" in text(client, f"/persons/{kid.id}")
+
+
+def test_a_write_through_the_web_shows_on_the_next_page(homes, login_as):
+    client = login_as("cun1")
+    kid = homes["kids"][0]
+    assert "作业辅导" not in text(client, "/needs")
+    response = post(
+        client,
+        f"/persons/{kid.id}/needs/new",
+        {"kind": "课业辅导", "description": "作业辅导"},
+        token_url=f"/persons/{kid.id}/needs/new",
+    )
+    assert response.status_code == 303
+    assert "作业辅导" in text(client, "/needs")
+
+
+def test_a_write_in_another_village_keeps_his_pages_but_not_the_townships(
+    homes, places, login_as, stored, app
+):
+    from liushou.services.helpers import save_helper
+    from liushou.services.visits import record_visit
+    from tests.conftest import login
+
+    helper = save_helper(
+        SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": places["V02"].id}
+    )
+    village = login_as("cun1")
+    assert visited_on_home(village) == 0
+    township = app.test_client()
+    login(township, "township")
+    assert visited_on_home(township) == 0
+    kept = len(stored)
+    values = {"visited_on": clock.today().isoformat(), "method": "上门", "helpers": [helper.id]}
+    record_visit(SYSTEM, ALL, [homes["other"]], values)  # in V02
+    assert visited_on_home(village) == 0
+    assert len(stored) == kept  # cun1's home (V01) served as it was
+    assert visited_on_home(township) == 1
+    assert len(stored) == kept + 1
+
+
+def test_another_user_never_gets_someone_elses_page(homes, login_as):
+    one = text(login_as("cun1"), "/persons")
+    two = text(login_as("cun2"), "/persons")
+    assert "童一" in one and "乙童" not in one
+    assert "乙童" in two and "童一" not in two
+    grid = text(login_as("grid2"), "/persons")  # V01's other grid: nobody there
+    assert "童一" not in grid
+    assert "cun1" in one and "cun1" not in two  # his name in the header
+
+
+def test_a_flash_is_never_kept_nor_shown_twice(homes, login_as, stored):
+    client = login_as("cun1")
+    text(client, "/persons")
+    with client.session_transaction() as s:
+        s["_flashes"] = [("ok", "消息一次")]
+    assert "消息一次" in text(client, "/persons")
+    assert "消息一次" not in text(client, "/persons")
+    # The page with the flash was not kept; the plain one kept before is served again.
+    assert len(stored) == 1
+
+
+def test_a_new_login_is_a_new_token_and_a_new_page(homes, login_as, client):
+    login_as("cun1")
+    first = text(client, "/persons")
+    with client.session_transaction() as s:
+        token = s["csrf_token"]
+    post(client, "/logout", token_url="/persons")
+    login_as("cun1")
+    second = text(client, "/persons")
+    with client.session_transaction() as s:
+        assert s["csrf_token"] != token
+    assert TOKEN.search(first).group(1) != TOKEN.search(second).group(1)
+    # The page's form carries this session's token: logging out through it works.
+    response = client.post("/logout", data={"csrf_token": TOKEN.search(second).group(1)})
+    assert response.status_code in (302, 303)
+    assert client.get("/persons").status_code == 302
+
+
+def test_a_childs_page_is_audited_on_every_read_cached_or_not(homes, login_as, stored):
+    client = login_as("cun1")
+    kid = homes["kids"][0]
+    views = AuditLog.select().where(
+        (AuditLog.action == "view")
+        & (AuditLog.object_type == "person")
+        & (AuditLog.object_id == kid.id)
+    )
+    text(client, f"/persons/{kid.id}")
+    text(client, f"/persons/{kid.id}")
+    assert len([p for p in stored if p[1].startswith(f"/persons/{kid.id}")]) == 1
+    assert views.count() == 2
+
+
+def test_a_page_outside_his_area_is_404_even_when_kept_for_another(homes, login_as):
+    other = homes["other"]  # V02
+    assert "乙童" in text(login_as("cun2"), f"/persons/{other.id}")
+    assert login_as("cun1").get(f"/persons/{other.id}").status_code == 404
+
+
+def test_a_voided_person_leaves_the_kept_list_at_once(homes, login_as):
+    client = login_as("cun1")
+    assert "童二" in text(client, "/persons")
+    void_person(SYSTEM, homes["kids"][1], "重复登记")
+    assert "童二" not in text(client, "/persons")
+
+
+def test_a_new_day_is_a_new_page(homes, login_as, stored):
+    client = login_as("cun1")
+    day = date(2030, 5, 6)
+    with clock.freeze(day):
+        text(client, "/visits/due")
+        text(client, "/visits/due")
+    with clock.freeze(day + timedelta(days=1)):
+        text(client, "/visits/due")
+    assert len([p for p in stored if p[1].startswith("/visits/due")]) == 2
+
+
+def test_pages_are_at_most_a_minute_old(homes, login_as, stored, monkeypatch):
+    client = login_as("cun1")
+    text(client, "/persons")
+    monkeypatch.setattr(page_cache, "MAX_AGE", 0.0)
+    text(client, "/persons")
+    assert len(stored) == 2
+
+
+def test_memory_is_bounded_the_least_recently_used_dropped_first(homes, login_as, stored):
+    page_cache.clear()
+    client = login_as("cun1")
+    text(client, "/persons?q=0")
+    one = page_cache.size()[1]
+    budget = 3 * one
+    page_cache.MAX_BYTES, kept = budget, page_cache.MAX_BYTES
+    try:
+        for n in range(1, 8):
+            text(client, f"/persons?q={n}")
+        pages, size = page_cache.size()
+        assert size <= budget and pages <= 3
+        text(client, "/persons?q=7")  # the last one is still kept
+        assert len(stored) == 8
+        text(client, "/persons?q=1")  # an early one was dropped
+        assert len(stored) == 9
+    finally:
+        page_cache.MAX_BYTES = kept
+        page_cache.clear()
