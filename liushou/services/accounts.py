@@ -36,8 +36,8 @@ def _linked_helper(values, role, user, scope, errors):
             if scope is not None:
                 helper = helper_queries.get(scope, raw)
             else:
-                helper = Helper.get_or_none(Helper.id == int(raw))
-        except (NotFound, TypeError, ValueError):
+                helper = Helper.get_or_none(Helper.id == to_int(raw))
+        except NotFound:
             helper = None
     if helper is None:
         errors["helper"] = (
@@ -61,10 +61,7 @@ def _township(values, role, scope, errors):
         raw = own[0]
     township = None
     if raw not in (None, ""):
-        try:
-            township = Township.get_or_none(Township.id == int(raw))
-        except (TypeError, ValueError):
-            township = None
+        township = Township.get_or_none(Township.id == to_int(raw))
         if township is None or (scope is not None and own and township.id not in own):
             errors["township"] = "没有这个乡镇（街道），或不在您负责的范围内"
             return None
@@ -98,10 +95,7 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
     village = None
     if values.get("village"):
         villages = Village.select() if scope is None else scope.query(Village)
-        try:
-            village = villages.where(Village.id == int(values["village"])).first()
-        except (TypeError, ValueError):
-            village = None
+        village = villages.where(Village.id == to_int(values["village"])).first()
         if village is None:
             errors["village"] = "没有这个村（社区），或不在您负责的范围内"
     if role in AREA_BOUND_ROLES and village is None:
