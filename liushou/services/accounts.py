@@ -1,6 +1,7 @@
 """Accounts: creating and changing users (role, area, linked helper record). Logging in and
 passwords are in services/passwords.py, accounts from a sheet in services/accounts_bulk.py."""
 
+from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from ..db import database
@@ -150,8 +151,14 @@ def create_user(actor, values, password, scope=None):
 
     An account an admin creates must choose its own password at first login."""
     data, grids, helper = _validate(values, creating=True, password=password, scope=scope)
-    with database.atomic():
-        return _create(actor, data, grids, password, helper)
+    try:
+        with database.atomic():
+            return _create(actor, data, grids, password, helper)
+    except IntegrityError as e:
+        if User.select().where(User.username == data["username"]).exists():
+            # Another admin created the same name between the check and the write.
+            raise ValidationError({"username": "该登录名已被使用"}) from e
+        raise
 
 
 def _link_helper(actor, user, helper, old=None):

@@ -1,6 +1,6 @@
 """Households and family members working away: create, update, mark returned. No deletes."""
 
-from .. import clock
+from .. import clock, settings
 from ..db import database
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
@@ -36,6 +36,7 @@ def place_of(scope, values, errors):
     return village, grid
 
 
+@settings.held()  # a move re-settles every member: each setting is read once for the write
 def save_household(actor, scope, values, household=None, today=None):
     """Create or update a household; moving it moves its members' village and grid too."""
     r = Reader(values)

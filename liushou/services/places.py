@@ -2,7 +2,7 @@
 
 import re
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from ..db import database
 from ..models import Grid, Village
@@ -131,17 +131,29 @@ def save_grid(actor, values, grid=None, scope=None):
 
 
 def _save(actor, model, obj, data):
-    with database.atomic():
-        if obj is None:
-            obj = model.create(**data)
-            record(actor, "create", obj, changes=[(k, None, v) for k, v in data.items()])
-        else:
-            changes = diff(obj, data)
-            if changes:
-                for k, v in data.items():
-                    setattr(obj, k, v)
-                obj.save()
-                record(actor, "update", obj, changes=changes)
+    """Write the row and its audit entry; a code another admin took meanwhile (the unique index
+    keeps the first: the check above saw it free) is the same message as one taken before."""
+    try:
+        # A savepoint inside an outer transaction: the failed insert is undone, not the
+        # transaction (PostgreSQL refuses every later statement of an aborted one).
+        with database.atomic():
+            if obj is None:
+                obj = model.create(**data)
+                record(actor, "create", obj, changes=[(k, None, v) for k, v in data.items()])
+            else:
+                changes = diff(obj, data)
+                if changes:
+                    for k, v in data.items():
+                        setattr(obj, k, v)
+                    obj.save()
+                    record(actor, "update", obj, changes=changes)
+    except IntegrityError as e:
+        taken = model.select().where(model.code == data["code"])
+        if obj is not None:
+            taken = taken.where(model.id != obj.id)
+        if taken.exists():
+            raise ValidationError({"code": "该编码已被使用"}) from e
+        raise
     return obj
 
 
