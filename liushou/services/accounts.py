@@ -1,6 +1,7 @@
 """Accounts: creating and changing users (role, area, linked helper record). Logging in and
 passwords are in services/passwords.py, accounts from a sheet in services/accounts_bulk.py."""
 
+from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from ..db import database
@@ -36,8 +37,8 @@ def _linked_helper(values, role, user, scope, errors):
             if scope is not None:
                 helper = helper_queries.get(scope, raw)
             else:
-                helper = Helper.get_or_none(Helper.id == int(raw))
-        except (NotFound, TypeError, ValueError):
+                helper = Helper.get_or_none(Helper.id == to_int(raw))
+        except NotFound:
             helper = None
     if helper is None:
         errors["helper"] = (
@@ -61,10 +62,7 @@ def _township(values, role, scope, errors):
         raw = own[0]
     township = None
     if raw not in (None, ""):
-        try:
-            township = Township.get_or_none(Township.id == int(raw))
-        except (TypeError, ValueError):
-            township = None
+        township = Township.get_or_none(Township.id == to_int(raw))
         if township is None or (scope is not None and own and township.id not in own):
             errors["township"] = "没有这个乡镇（街道），或不在您负责的范围内"
             return None
@@ -98,10 +96,7 @@ def _validate(values, *, creating, password=None, user=None, scope=None):
     village = None
     if values.get("village"):
         villages = Village.select() if scope is None else scope.query(Village)
-        try:
-            village = villages.where(Village.id == int(values["village"])).first()
-        except (TypeError, ValueError):
-            village = None
+        village = villages.where(Village.id == to_int(values["village"])).first()
         if village is None:
             errors["village"] = "没有这个村（社区），或不在您负责的范围内"
     if role in AREA_BOUND_ROLES and village is None:
@@ -156,8 +151,14 @@ def create_user(actor, values, password, scope=None):
 
     An account an admin creates must choose its own password at first login."""
     data, grids, helper = _validate(values, creating=True, password=password, scope=scope)
-    with database.atomic():
-        return _create(actor, data, grids, password, helper)
+    try:
+        with database.atomic():
+            return _create(actor, data, grids, password, helper)
+    except IntegrityError as e:
+        if User.select().where(User.username == data["username"]).exists():
+            # Another admin created the same name between the check and the write.
+            raise ValidationError({"username": "该登录名已被使用"}) from e
+        raise
 
 
 def _link_helper(actor, user, helper, old=None):

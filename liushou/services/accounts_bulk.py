@@ -3,8 +3,10 @@ created all or nothing with a one-time password each (for printed slips)."""
 
 import re
 
+from peewee import IntegrityError
+
 from ..db import database
-from ..models import ROLES, Grid, Village
+from ..models import ROLES, Grid, User, Village
 from ..models.accounts import HELPER_ROLES
 from ..models.helpers import Helper
 from ..rules.sheet_rows import cell_text, find_header
@@ -125,11 +127,26 @@ def create_accounts(actor, rows, scope=None):
             }
         )
     out = []
-    with database.atomic("IMMEDIATE"):
-        for row in planned:
-            password = one_time_password()
-            data, grids, helper = _validate(
-                row["values"], creating=True, password=password, scope=scope
-            )
-            out.append((_create(actor, data, grids, password, helper), password))
+    try:
+        with database.atomic("IMMEDIATE"):
+            for row in planned:
+                password = one_time_password()
+                try:
+                    data, grids, helper = _validate(
+                        row["values"], creating=True, password=password, scope=scope
+                    )
+                except ValidationError as e:  # changed since the check (another admin)
+                    problems = "，".join(e.errors.values())
+                    raise ValidationError({"rows": f"第 {row['number']} 行：{problems}"}) from e
+                out.append((_create(actor, data, grids, password, helper), password))
+    except IntegrityError as e:
+        # PostgreSQL: another admin created one of these names after the check (SQLite's
+        # IMMEDIATE transaction keeps other writers out); nothing of the sheet was written.
+        taken = User.select(User.username).where(
+            User.username.in_([r["values"].get("username") for r in planned])
+        )
+        names = "、".join(u.username for u in taken[:5])
+        if not names:
+            raise
+        raise ValidationError({"rows": f"登录名 {names} 已被使用，整张表没有创建"}) from e
     return out

@@ -23,7 +23,7 @@ def _ids(raw):
 
 def _village(scope, values, r, check):
     raw = values.get("village")
-    village = Village.get_or_none(Village.id == raw) if str(raw or "").isdigit() else None
+    village = Village.get_or_none(Village.id == to_int(raw)) if str(raw or "").isdigit() else None
     if village is None or not check(village.id):
         r.errors["village"] = "请选择您负责的村（社区）"
         return None

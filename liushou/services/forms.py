@@ -73,9 +73,24 @@ class Reader:
         return value
 
 
+# Whole numbers past this are no row's id nor any count a form holds: PostgreSQL's INTEGER
+# columns (and SQLite past 64 bits) would fail on them instead of finding nothing.
+INT_LIMIT = 2**31 - 1
+
+
 def to_int(value, default=0):
-    """An id or number from a form field; `default` when it is missing or not a whole number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """An id or number from a form field; `default` when it is missing, not a whole number, or
+    past any integer column's range (a search for it would be an engine's error, not a miss)."""
+    if isinstance(value, bool):
         return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if -INT_LIMIT <= number <= INT_LIMIT else default
+
+
+def bad_id(value):
+    """Is this form value something other than nothing or a whole number in range (an id that
+    cannot name any row: the field gets a message, not a silent "none chosen")?"""
+    return value not in (None, "") and to_int(value, None) is None

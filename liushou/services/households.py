@@ -1,6 +1,6 @@
 """Households and family members working away: create, update, mark returned. No deletes."""
 
-from .. import clock
+from .. import clock, settings
 from ..db import database, touching
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
@@ -11,7 +11,7 @@ from ..rules.text import clean
 from . import ValidationError, completeness, diff, group_events
 from .audit import record
 from .categories_follow import away_rows, follow_household
-from .forms import Reader, to_int
+from .forms import Reader, bad_id, to_int
 from .voiding import refuse_if_voided, void
 
 
@@ -19,6 +19,9 @@ def place_of(scope, values, errors):
     """The (village, grid) chosen in a form, checked against the user's area."""
     village = Village.get_or_none(Village.id == (to_int(values.get("village"))))
     grid = Grid.get_or_none(Grid.id == to_int(values.get("grid"))) if values.get("grid") else None
+    if grid is None and bad_id(values.get("grid")):
+        errors["grid"] = "没有这个网格，请重新选择"
+        return None, None
     if village is None:
         errors["village"] = "请选择村（社区）"
         return None, None
@@ -33,6 +36,7 @@ def place_of(scope, values, errors):
     return village, grid
 
 
+@settings.held()  # a move re-settles every member: each setting is read once for the write
 def save_household(actor, scope, values, household=None, today=None):
     """Create or update a household; moving it moves its members' village and grid too."""
     r = Reader(values)

@@ -1,7 +1,7 @@
 """A person leaving and coming back: exit (退出) with a reason and a date, re-entry, and 作废 of
 a registration made by mistake; his household's members follow each at once."""
 
-from .. import clock
+from .. import clock, settings
 from ..db import database
 from . import ValidationError, group_events, review
 from .categories_follow import _settle, follow_household
@@ -10,6 +10,8 @@ from .person_facts import derive, facts_of
 from .voiding import void
 
 
+# Every member of the household is settled again: each setting is read once for the write.
+@settings.held()
 def exit_person(actor, person, values, today=None):
     """Take a person out of the registry (退出) with a reason and a date; nothing is deleted."""
     today = today or clock.today()
@@ -42,6 +44,7 @@ def exit_person(actor, person, values, today=None):
     return person
 
 
+@settings.held()
 def reenter_person(actor, person, today=None):
     """Bring an exited person back into the registry."""
     today = today or clock.today()
@@ -68,6 +71,7 @@ def reenter_person(actor, person, today=None):
     return person
 
 
+@settings.held()
 def void_person(actor, person, reason, today=None):
     """作废 a registration made by mistake (a duplicate, the wrong person): kept with who, when
     and why, in no list, figure or reminder; his household's members follow at once."""

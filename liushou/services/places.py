@@ -2,7 +2,7 @@
 
 import re
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from ..db import database
 from ..models import Grid, Village
@@ -11,6 +11,7 @@ from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, halfwidth
 from . import ValidationError, diff
 from .audit import record
+from .forms import to_int
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -57,10 +58,7 @@ def _village_township(values, village, scope, errors):
         return village.township_id
     township = None
     if raw not in (None, ""):
-        try:
-            township = Township.get_or_none(Township.id == int(raw))
-        except (TypeError, ValueError):
-            township = None
+        township = Township.get_or_none(Township.id == to_int(raw))
     if township is None:
         errors["township"] = "请选择所属乡镇（街道）"
         return None
@@ -115,10 +113,7 @@ def save_grid(actor, values, grid=None, scope=None):
     """Create a grid in a village (of the admin's area, if `scope`) or update one."""
     errors = {}
     villages = Village.select() if scope is None else scope.query(Village)
-    try:
-        village = villages.where(Village.id == int(values.get("village") or 0)).first()
-    except (TypeError, ValueError):
-        village = None
+    village = villages.where(Village.id == to_int(values.get("village"))).first()
     data = {
         "village": village.id if village else None,
         "code": _code(values, errors, Grid, grid),
@@ -136,17 +131,29 @@ def save_grid(actor, values, grid=None, scope=None):
 
 
 def _save(actor, model, obj, data):
-    with database.atomic():
-        if obj is None:
-            obj = model.create(**data)
-            record(actor, "create", obj, changes=[(k, None, v) for k, v in data.items()])
-        else:
-            changes = diff(obj, data)
-            if changes:
-                for k, v in data.items():
-                    setattr(obj, k, v)
-                obj.save()
-                record(actor, "update", obj, changes=changes)
+    """Write the row and its audit entry; a code another admin took meanwhile (the unique index
+    keeps the first: the check above saw it free) is the same message as one taken before."""
+    try:
+        # A savepoint inside an outer transaction: the failed insert is undone, not the
+        # transaction (PostgreSQL refuses every later statement of an aborted one).
+        with database.atomic():
+            if obj is None:
+                obj = model.create(**data)
+                record(actor, "create", obj, changes=[(k, None, v) for k, v in data.items()])
+            else:
+                changes = diff(obj, data)
+                if changes:
+                    for k, v in data.items():
+                        setattr(obj, k, v)
+                    obj.save()
+                    record(actor, "update", obj, changes=changes)
+    except IntegrityError as e:
+        taken = model.select().where(model.code == data["code"])
+        if obj is not None:
+            taken = taken.where(model.id != obj.id)
+        if taken.exists():
+            raise ValidationError({"code": "该编码已被使用"}) from e
+        raise
     return obj
 
 

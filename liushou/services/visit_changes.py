@@ -10,7 +10,7 @@ from ..queries.helpers import visible as visible_helpers
 from ..queries.visits import helpers_of, persons_seen
 from . import ValidationError, diff
 from .audit import record
-from .forms import Reader
+from .forms import Reader, to_int
 from .visits import item_text, read_items, read_visit, refresh_state
 from .voiding import refuse_if_voided, void
 
@@ -96,7 +96,7 @@ def update_pairing(actor, scope, pairing, values, today=None):
         r.errors["started_on"] = "开始日期不能晚于结束日期"
     helper = (
         visible_helpers(scope, active_only=True)
-        .where(Helper.id == (values.get("helper") or 0))
+        .where(Helper.id == to_int(values.get("helper")))
         .first()
     )
     person = pairing.person

@@ -14,7 +14,7 @@ from ..rules import visits as rules
 from ..rules.text import clean
 from . import ValidationError
 from .audit import record
-from .forms import Reader
+from .forms import Reader, bad_id, to_int
 from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     cycles,
     ensure_states,
@@ -146,9 +146,12 @@ def read_visit(scope, persons, values, today):
         r.errors["persons"] = "请选择走访对象"
     elif len({p.household_id for p in persons}) > 1:
         r.errors["persons"] = "一条走访记录只能包含同一户的成员"
-    helper_ids = [int(h) for h in (values.get("helpers") or []) if str(h).isdigit()]
+    asked_helpers = values.get("helpers") or []
+    helper_ids = [to_int(h) for h in asked_helpers if not bad_id(h)]
     helpers = list(visible_helpers(scope).where(Helper.id.in_(helper_ids or [0])))
-    if not helpers:
+    if any(bad_id(h) for h in asked_helpers):
+        r.errors["helpers"] = "只能选择您负责范围内的走访人"
+    elif not helpers:
         r.errors["helpers"] = "请选择走访人"
     elif len(helpers) < len(set(helper_ids)):
         r.errors["helpers"] = "只能选择您负责范围内的走访人"

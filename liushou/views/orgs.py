@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from .. import clock
+from .. import clock, settings
 from ..auth import current_actor, disclosure
 from ..models.orgs import MEMBER_ROLES, ORG_KINDS, Membership, Organisation
 from ..queries import orgs as queries
@@ -158,10 +158,15 @@ def members_print(org_id, ext):
     """The member list with phones, as PDF or (.html) preview; every print is audited."""
     if ext not in ("pdf", "html"):
         abort(404)
+    org = g.scope.get(Organisation, org_id)
+    # A county user's print: the organisation's township's name (its village's, or its own).
+    if org.village_id is not None:
+        settings.for_village(org.village_id)
+    else:
+        settings.for_township(org.township_id)
     refused = print_response.refuse_without_township()
     if refused:
         return refused
-    org = g.scope.get(Organisation, org_id)
     current, _former, hidden = queries.members(g.scope, org)
     response = print_response.respond(
         "org_members.html",

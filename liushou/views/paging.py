@@ -23,8 +23,12 @@ class Page:
         return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
 
 
+# No list is longer: a page past it is empty, and its offset stays inside every engine's range.
+MAX_PAGE = 1_000_000
+
+
 def paginate(query, number, per_page=50):
     """Fetch one page plus one row to know whether another page follows (no COUNT needed)."""
-    number = max(1, number or 1)
+    number = min(max(1, number or 1), MAX_PAGE)
     rows = list(query.limit(per_page + 1).offset((number - 1) * per_page))
     return Page(rows[:per_page], number, per_page, len(rows) > per_page)

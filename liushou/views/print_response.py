@@ -6,7 +6,7 @@ audit row.
 
 from urllib.parse import quote
 
-from flask import Response, current_app, g, render_template
+from flask import Response, abort, current_app, g, render_template
 
 from ..printing import pool, render
 from ..settings import township_name_problem
@@ -20,15 +20,41 @@ PREVIEW_CSP = (
 
 def refuse_without_township():
     """before_request of the printouts: nothing is printed under an empty or placeholder
-    township name (a card saying 示范镇 would go to every household)."""
+    township name (a card saying 示范镇 would go to every household).
+
+    A county user's print names the township of its rows, not the instance (which may have no
+    name of its own): his request is let through here, and `respond` checks the name that goes
+    on paper once the view has read its row (settings.for_township / for_village)."""
     problem = township_name_problem()
-    if problem:
+    if problem and _rows_decide():
+        g.township_name_deferred = True
+    elif problem:
         return render_template("print_refused.html", problem=problem), 409
     return None
 
 
+def _rows_decide():
+    """Does the printed rows' township decide the name (a county user's request)?"""
+    from ..queries.places import has_townships
+
+    return g.get("user") is not None and g.get("township_id") is None and has_townships()
+
+
+def _refuse_unnamed(name):
+    """A print whose name check was left to its rows (`refuse_without_township`): stopped (the
+    409 page) when `name`, the township name on paper, cannot be printed."""
+    if not g.get("township_name_deferred"):
+        return
+    problem = township_name_problem(name)
+    if problem:
+        page = render_template("print_refused.html", problem=problem)
+        abort(Response(page, status=409, mimetype="text/html"))
+
+
 def html(template, **context):
-    """The printout's HTML, its footer naming the signed-in user."""
+    """The printout's HTML, its footer naming the signed-in user; refused (409) when the
+    township name it would carry is empty or a placeholder."""
+    _refuse_unnamed(context.get("township"))
     user = g.get("user")
     return render.html(template, printed_by=user.display_name if user else "系统", **context)
 

@@ -49,6 +49,15 @@ def _fmt(ext):
     return ext == "html"
 
 
+def _for_row(row):
+    """A county user's print of a row of a village or (none) of a township: that township's
+    name and values (settings.for_village / for_township)."""
+    if row.village_id is not None:
+        settings.for_village(row.village_id)
+    else:
+        settings.for_township(row.township_id)
+
+
 def _audit(obj=None, *, label, object_type=None):
     record(current_actor(), "print", obj, object_type=object_type, label=label)
 
@@ -225,6 +234,7 @@ def route_sheet(helper_id, ext):
     """A helper's visit route sheet: due and overdue persons, blank lines, a QR per person."""
     preview = _fmt(ext)
     helper = helper_queries.get(g.scope, helper_id)
+    _for_row(helper)  # a county user's print: the helper's township's name
     today = clock.today()
     states = queries.route_states(g.scope, helper, today)
     response = print_response.respond(
