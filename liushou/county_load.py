@@ -17,7 +17,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peewee import ForeignKeyField, IntegerField, IntegrityError
+from peewee import (
+    CharField,
+    DataError,
+    ForeignKeyField,
+    IntegerField,
+    IntegrityError,
+    OperationalError,
+)
 
 from . import backup as backups
 from . import clock
@@ -25,7 +32,7 @@ from .backup_files import _digest as _file_digest
 from .backup_files import stored
 from .backup_restore import _check_schema as check_schema
 from .backup_restore import _migrate as migrate_copy
-from .db import database
+from .db import database, is_locked
 from .migrations import LATEST
 from .models import (
     ALL_MODELS,
@@ -359,10 +366,23 @@ class _Loader:
             for column, old in row.items():
                 if column == "id" or column not in meta.columns:
                     continue
-                data[meta.columns[column]] = self.value(model, column, old, row)
+                field_ = meta.columns[column]
+                data[field_] = value = self.value(model, column, old, row)
+                _check_length(table, row["id"], field_, value)
             mapping[row["id"]] = model.insert(data).execute()
             count += 1
         return count
+
+
+def _check_length(table, row_id, field_, value):
+    """A text longer than its column allows (SQLite keeps it, PostgreSQL's VARCHAR refuses it)
+    is refused with where it is, on both engines alike."""
+    limit = getattr(field_, "max_length", None) if isinstance(field_, CharField) else None
+    if limit and isinstance(value, str) and len(value) > limit:
+        raise LoadError(
+            f"文件中 {table} 表第 {row_id} 行的 {field_.column_name} 有 {len(value)} 个字符，"
+            f"超过 {limit} 个字符的上限，没有载入；请在乡镇的系统中改短后再导出"
+        )
 
 
 def _rename(existing, old, prefix, limit):
@@ -387,6 +407,10 @@ def load(path, code, name=None, replace=False, by=None, files_from=None, files_t
     with tempfile.TemporaryDirectory(prefix="liushou-load-") as folder:
         copy, version = prepare(path, folder)
         source = sqlite3.connect(copy)
+        # The file is read only from here on, and its own views and triggers may call no
+        # function of ours (a crafted file's schema is not trusted).
+        source.execute("PRAGMA trusted_schema=OFF")
+        source.execute("PRAGMA query_only=ON")
         try:
             file_settings = source.execute(
                 'SELECT "key", "value", "valid_from" FROM "setting" ORDER BY "id"'
@@ -398,6 +422,15 @@ def load(path, code, name=None, replace=False, by=None, files_from=None, files_t
                     _load(source, path, digest, version, code, name, replace, by, report)
             except IntegrityError as e:
                 raise LoadError(f"写入县库时违反了数据约束（{e}），全部撤销，没有载入") from e
+            except DataError as e:
+                raise LoadError(f"文件中有县库不能存的值（{e}），全部撤销，没有载入") from e
+            except OperationalError as e:
+                if not is_locked(e):
+                    raise
+                # Another load (or a long write) holds the county database: one at a time.
+                raise LoadError(
+                    "县库正被另一个载入或写入占用，全部撤销，没有载入；请等它结束后再试"
+                ) from e
         finally:
             source.close()
     if files_from:
