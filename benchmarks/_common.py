@@ -17,6 +17,33 @@ HOST = "127.0.0.1"  # loopback only, never anything else
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def is_postgres(db):
+    """Is `db` (a --db value) a postgresql:// URL rather than a SQLite file?"""
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def resolved(db):
+    """A --db value as the server is given it: a URL as it is, a file as an absolute path."""
+    return str(db) if is_postgres(db) else str(Path(db).resolve())
+
+
+def query(db, sql, params=()):
+    """Rows of one read on `db`, a SQLite file or a PostgreSQL URL, through its own DB-API
+    connection (qmark placeholders: `?`, rewritten for psycopg)."""
+    if is_postgres(db):
+        import psycopg
+
+        with psycopg.connect(str(db)) as con:
+            return con.execute(sql.replace("?", "%s"), params).fetchall()
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
 def env_for(db, work):
     """The environment of a server or `flask` command on database `db`, instance in `work`."""
     return {

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
                                        [--concurrency 16] [--threads 8] [--seconds 60]
                                        [--password PW] [--only "persons,worklist"]
+                                       [--db postgresql://… --prefix t05]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
 on free loopback ports, logs in through the form (keeping the session cookie), then requests each
@@ -26,7 +27,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, ROOT, build_demo, env_for, free_port, login, wait_up  # noqa: E402
+from _common import (  # noqa: E402
+    HOST,
+    ROOT,
+    build_demo,
+    env_for,
+    free_port,
+    login,
+    query,
+    resolved,
+    wait_up,
+)
 
 # (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
@@ -54,16 +65,14 @@ PAGES = [
 
 def first_person(db, username="cun01"):
     """The first active person of `username`'s village: "{person}" in a URL of PAGES."""
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(
-            "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
-            " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
-            " ORDER BY p.id LIMIT 1",
-            (username,),
-        ).fetchone()
-    return row[0] if row else 1
+    rows = query(
+        db,
+        "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
+        " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
+        " ORDER BY p.id LIMIT 1",
+        (username,),
+    )
+    return rows[0][0] if rows else 1
 
 
 def page_size(port, path, cookie):
@@ -160,13 +169,23 @@ def table(results, bare_rps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--persons", type=int, default=2000, help="demo size when building a database")
-    ap.add_argument("--db", help="use this database (a copy is wiser: logins are audited)")
+    ap.add_argument(
+        "--db",
+        help="use this database: a SQLite file (a copy is wiser: logins are audited) or a "
+        "postgresql:// URL (benchmarks/_pg.py starts a cluster)",
+    )
     ap.add_argument("--requests", type=int, default=200, help="at most this many per URL")
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
     ap.add_argument("--seconds", type=float, default=60, help="time budget of the load phase")
     ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     ap.add_argument("--only", help="measure only the pages whose label contains one of these (a,b)")
+    ap.add_argument(
+        "--prefix",
+        default="",
+        help="the demo users' prefix: a township added by `demo --township T05` names them "
+        "t05admin, t05cun01 … (county_scale.py)",
+    )
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
@@ -175,7 +194,7 @@ def main():
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
-    db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
+    db = resolved(args.db) if args.db else work / "bench.sqlite3"
     env = env_for(db, work)
     if not args.db:
         took = build_demo(env, args.persons)
@@ -209,9 +228,10 @@ def main():
         # Every URL, and the bare page twice, gets an equal share of the time budget.
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
-        person = first_person(db)
+        person = first_person(db, args.prefix + "cun01")
         for label, user, path in pages:
             path = path.format(person=person)
+            user = user and args.prefix + user
             if user and user not in cookies:
                 cookies[user] = login(app_port, user, args.password)
             runs.append((label, app_port, cookies.get(user), path))
