@@ -3,8 +3,9 @@
 ID number checked county-wide.
 
     .venv/bin/python benchmarks/_pg.py start /work/pgcounty          # prints the URL
-    .venv/bin/python benchmarks/county_scale.py --db postgresql://liushou@/county?host=/work/pgcounty/socket \\
-        --townships 10 --persons 100000 [--seed 7] [--check-only]
+    URL=$(.venv/bin/python benchmarks/_pg.py url /work/pgcounty)
+    .venv/bin/python benchmarks/county_scale.py --db "$URL" --townships 10 --persons 100000 \\
+        [--seed 7] [--instance FOLDER] [--check-only]
 
 Townships T01, T02 … (users t01admin, t01xiangzhen, t01cun01, t01wangge01 …; the county's
 xian and xianlingdao come with the first), each built with seed + its number; a township
