@@ -44,6 +44,37 @@ def query(db, sql, params=()):
         con.close()
 
 
+def mark_checked_today(db):
+    """Record today's start-of-day category recheck as done on `db`, through the app's own
+    database layer (as the job itself records it), unless it is. For a database built today
+    (the demo derives every category as of today): otherwise a county's server spends its first
+    hour rechecking a million persons beside the benchmark, and every batch it commits moves the
+    data generation, so no page stays cached. Returns True if it wrote the row."""
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from liushou import clock
+    from liushou.db import database
+    from liushou.models import Setting
+
+    database.init(resolved(db))
+    try:
+        with database.connection_context():
+            today = clock.today()
+            if Setting.value_on("categories_checked_on", today) == today.isoformat():
+                return False
+            with database.atomic():
+                Setting.create(
+                    key="categories_checked_on",
+                    value=json.dumps(today.isoformat()),
+                    valid_from=today,
+                    created_by=None,
+                )
+            return True
+    finally:
+        database.init(None)
+
+
 def env_for(db, work):
     """The environment of a server or `flask` command on database `db`, instance in `work`."""
     return {

@@ -30,6 +30,7 @@ from _common import (  # noqa: E402
     build_demo,
     env_for,
     free_port,
+    mark_checked_today,
     resolved,
     wait_up,
 )
@@ -148,6 +149,12 @@ def main():
         default="",
         help="the demo users' prefix (t05: t05cun01 …); several (t01,t02) spread the users",
     )
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today: see "
+        "_common.mark_checked_today)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = resolved(args.db) if args.db else str(work / "load.sqlite3")
@@ -155,6 +162,8 @@ def main():
     env = env_for(db, work)
     if not args.db:
         build_demo(env, args.persons)
+    if args.db and args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done")
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.

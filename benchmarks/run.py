@@ -34,6 +34,7 @@ from _common import (  # noqa: E402
     env_for,
     free_port,
     login,
+    mark_checked_today,
     query,
     resolved,
     wait_up,
@@ -189,6 +190,12 @@ def main():
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today: see "
+        "_common.mark_checked_today)",
+    )
     args = ap.parse_args()
     wanted = args.only.split(",") if args.only else None
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
@@ -199,6 +206,8 @@ def main():
     if not args.db:
         took = build_demo(env, args.persons)
         print(f"demo database with {args.persons} persons built in {took:.1f} s")
+    if args.db and args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done")
     app_port, bare_port = free_port(), free_port()
     app = start(
         [
