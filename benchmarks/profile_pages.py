@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PASSWORD, TOKEN, resolved  # noqa: E402
-from run import PAGES, first_person  # noqa: E402
+from run import PAGES, as_user, first_person  # noqa: E402
 
 EXTRA = [("worklist (admin)", "admin", "/visits/due")]
 
@@ -73,7 +73,7 @@ def main():
     person = first_person(db, args.prefix + "cun01")
     for label, user, url in PAGES + EXTRA:
         url = url.format(person=person)
-        user = user and args.prefix + user
+        user = as_user(label, user, args.prefix)
         if args.cprofile and label != args.cprofile or args.sql and label != args.sql:
             continue
         if args.only and args.only not in label:
