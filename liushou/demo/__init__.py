@@ -22,7 +22,7 @@ from ..services.places import save_grid, save_township, save_village
 from ..services.settings import update_settings
 from . import vocab
 from .area import WHOLE, Area, reading_settings_of
-from .bulk import Rows, foreign_keys_checked_after, indexes_after
+from .bulk import BIG, Rows, foreign_keys_checked_after, indexes_after
 from .care import build_care
 from .dates import ENTERED, entered_on_their_day
 from .orgs import build_orgs
@@ -45,7 +45,11 @@ def build(persons=300, seed=1, password=None, township=None):
     today = clock.today()
     town = vocab.township()
     villages, grids, users = [], [], []
-    with ExitStack() as stack, foreign_keys_checked_after(), database.atomic(), indexes_after():
+    # A township added to a county keeps the big tables' indexes: dropping them would lock the
+    # other townships out of those tables for the whole build (PostgreSQL) and build them again
+    # over every township's rows; its rows go to the indexes' far end (new ids), cheaply.
+    big = BIG if township is None else ()
+    with ExitStack() as stack, foreign_keys_checked_after(), database.atomic(), indexes_after(big):
         area, town_settings = WHOLE, town["settings"]
         if township is not None:
             area, town_settings = _add_township(*township, town)
