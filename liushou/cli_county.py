@@ -84,3 +84,7 @@ def county_load(file, code, name, replace, files_dir):
         click.echo(f"注意：{where} 中 {len(ids)} 个编号在文件中找不到对应记录，已置空")
     if files_dir:
         click.echo(f"附件：复制了 {report.files_copied} 个文件")
+        if report.files_refused:
+            click.echo(
+                f"注意：{len(report.files_refused)} 个附件文件是链接或内容与文件名不符，没有复制"
+            )

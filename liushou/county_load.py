@@ -21,6 +21,7 @@ from peewee import ForeignKeyField, IntegerField, IntegrityError
 
 from . import backup as backups
 from . import clock
+from .backup_files import _digest as _file_digest
 from .backup_files import stored
 from .backup_restore import _check_schema as check_schema
 from .backup_restore import _migrate as migrate_copy
@@ -34,6 +35,8 @@ from .models import (
     AuditLog,
     CheckUp,
     CountyLoad,
+    Crosscheck,
+    CrosscheckRow,
     Emergency,
     EmergencyCall,
     FamilyAway,
@@ -52,6 +55,7 @@ from .models import (
     Village,
     Visit,
 )
+from .models.accounts import COUNTY_ROLES
 from .rules.text import mask_id_number
 from .services import SYSTEM
 from .services.audit import record
@@ -135,6 +139,7 @@ class Report:
     unmapped: dict = field(default_factory=dict)  # "table.column" -> ids cleared
     replaced: object = None  # the earlier load it replaced
     files_copied: int = 0
+    files_refused: list = field(default_factory=list)  # digests named by a link or other bytes
 
 
 def sha256_of(path):
@@ -172,6 +177,7 @@ def prepare(path, folder):
         raise LoadError(f"{path.name} 已损坏，无法打开（{e}），没有载入") from e
     except backups.BackupError as e:
         message = str(e).replace("不能用来恢复", "不能载入").replace("没有恢复", "没有载入")
+        message = message.replace("再恢复", "再载入，没有载入")
         raise LoadError(message) from e
     return copy, version
 
@@ -443,6 +449,9 @@ def _load(source, path, digest, version, code, name, replace, by, report):
             raise LoadError("文件中没有乡镇名称（township_name 设置），请用 --name 给出")
         township = Township.create(code=code, name=label[:64])
     report.township = township
+    # The kept trend rates of closed months (derived) no longer hold for the county, the
+    # township or its replaced villages: the next start-of-day job counts them again.
+    MonthRates.delete().execute()
 
     loader = _Loader(source, township, report)
     usernames = _existing_text(User, User.username)
@@ -487,6 +496,10 @@ def _load(source, path, digest, version, code, name, replace, by, report):
 
     def fix_user(row):
         row["township_id"] = None
+        if row.get("role") in COUNTY_ROLES:  # a township's file gives no one the whole county
+            raise LoadError(
+                f"文件中的账号 {row['username']} 是县级角色，乡镇的数据库不能带入县级账号，没有载入"
+            )
         if row["username"] in usernames:
             new = _rename(usernames, row["username"], f"{code}_", 64)
             if new is None:
@@ -500,6 +513,7 @@ def _load(source, path, digest, version, code, name, replace, by, report):
 
     fixes = {Village: fix_village, Grid: fix_grid, User: fix_user}
     fixes.update({Setting: fix_township, Helper: fix_township, Organisation: fix_township})
+    fixes.update({Crosscheck: fix_township, CrosscheckRow: fix_township})
     for model in _load_order():
         table = model._meta.table_name
         loaded = loader.copy_table(model, fixes.get(model))
@@ -520,6 +534,11 @@ def _load(source, path, digest, version, code, name, replace, by, report):
         ids = list(loader.maps[model._meta.table_name].values())
         base = model.update(township=township)
         base.where(model.id.in_(ids or [0]) & model.village.is_null()).execute()
+    # Its cross-checks and their findings, all of them (a township-wide upload is its own).
+    for model in (Crosscheck, CrosscheckRow):
+        ranges = _ranges(loader.maps.get(model._meta.table_name, {}).values())
+        if ranges:  # id ranges: a township's findings may be more than SQLite's parameters
+            model.update(township=township).where(_in_ranges(model.id, ranges)).execute()
 
     row_ids = {t: _ranges(m.values()) for t, m in loader.maps.items() if m}
     # The check: the county now holds, under the new ids, as many rows as the file has.
@@ -654,6 +673,11 @@ def _copy_files(copy_from, copy_to, report):
     copied = 0
     for digest, src in stored(copy_from).items():
         if digest in wanted and digest not in have:
+            # Only a plain file whose bytes are the digest it is named by: a link (or any
+            # other content) named as a digest could carry a file of this server into the store.
+            if src.is_symlink() or _file_digest(src) != digest:
+                report.files_refused.append(digest)
+                continue
             target = Path(copy_to) / digest[:2] / digest[2:]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)

@@ -4,6 +4,7 @@ pragmas, the base model, connections."""
 import itertools
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,6 +99,7 @@ _current = [0]  # the last generation of any write
 _township = [0]  # the last generation of a township-wide write (or one of unknown village)
 _villages = {}  # village id -> the last generation of a write in it
 _thread = threading.local()  # .villages: what this transaction touched; .declared: see save()
+# .touching: the villages declared by touching() for the writes that name no row
 
 
 def data_generation(village_ids=ALL):
@@ -120,6 +122,41 @@ def _bump(villages=ALL):
         for village_id in villages:
             _villages[village_id] = n
     _current[0] = n  # last: a reader of the total never sees it before the villages' own
+
+
+def _known_villages(village_ids):
+    """A set of village ids, or ALL when any of them is not known (None, not an id)."""
+    if village_ids is ALL:
+        return ALL
+    ids = set(village_ids)
+    if not ids or not all(isinstance(v, int) and not isinstance(v, bool) for v in ids):
+        return ALL
+    return ids
+
+
+@contextmanager
+def touching(village_ids):
+    """Within the block, a write that names no row (a bulk insert_many, UPDATE or DELETE by a
+    condition) counts as a write in these villages only, not township-wide: for a service that
+    knows where its bulk write lands (a person's group events, his household's completeness
+    scores). A model's own save() still names its row's village. Unknown ids (None), or none
+    at all, leave the safe default: every village. Nested blocks: the inner one's villages."""
+    villages = _known_villages(village_ids)
+    outer = getattr(_thread, "touching", ALL)
+    _thread.touching = villages
+    try:
+        yield villages
+    finally:
+        _thread.touching = outer
+
+
+def _declared():
+    """The villages the statement being run writes in: the saved row's (save()), else those
+    of the enclosing touching() block, else ALL."""
+    villages = getattr(_thread, "declared", None)
+    if villages is None:
+        return getattr(_thread, "touching", ALL)
+    return villages
 
 
 def _village_of(instance):
@@ -171,15 +208,25 @@ def _villages_of(instance):
     return villages
 
 
+def row_villages(instance):
+    """{village ids} a write about `instance` (a saved row) lands in, or ALL when that cannot
+    be told: for `touching(row_villages(row))` around a bulk write of rows hanging off it."""
+    try:
+        return _villages_of(instance)
+    except Exception:  # noqa: BLE001 - the bookkeeping never fails a write: all villages
+        return ALL
+
+
 class Database:
     """What both engines share (mixed in before peewee's class): a BEGIN that fails on a lock is
     tried once more; on SQLite transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
     transaction never fails half-way on a lock.
 
     It also keeps `data_generation()`: a write marks the thread's transaction with the villages
-    it touched (a model's `save()` names its row's village; any other write, e.g. a bulk
-    UPDATE, counts as township-wide), and the transaction's end (commit or rollback) moves the
-    generation of those villages on; a write outside a transaction moves it at once."""
+    it touched (a model's `save()` names its row's village; a bulk write inside `touching(ids)`
+    those villages; any other write, e.g. a bulk UPDATE, counts as township-wide), and the
+    transaction's end (commit or rollback) moves the generation of those villages on; a write
+    outside a transaction moves it at once."""
 
     dialect = None
 
@@ -196,7 +243,7 @@ class Database:
         word = sql[:8].lstrip().split(" ", 1)[0].upper()
         if word in _WRITE_WORDS:
             if not any(table in sql[:40] for table in _UNCOUNTED_TABLES):
-                villages = getattr(_thread, "declared", ALL)
+                villages = _declared()
                 if not self.in_transaction():
                     _bump(villages)
                 else:
@@ -345,15 +392,11 @@ class BaseModel(Model):
 
     def save(self, *args, **kwargs):
         """Save, telling the data generation which villages the write touches (_villages_of)."""
-        try:
-            villages = _villages_of(self)
-        except Exception:  # noqa: BLE001 - never fail a write for its bookkeeping: all villages
-            villages = ALL
-        _thread.declared = villages
+        _thread.declared = row_villages(self)
         try:
             return super().save(*args, **kwargs)
         finally:
-            _thread.declared = ALL
+            _thread.declared = None
 
 
 class Voidable(BaseModel):

@@ -57,7 +57,8 @@ def warm_figures():
     """The township's home figures, then its report of the current month, counted once
     (views/home.warm, views/reports.warm) in the server's process, so the figure cache has them
     before the first user asks: reads only, no write lock, except one short transaction keeping
-    the closed months' trend rates (services/month_rates.py). Returns the seconds home and the
+    the closed months' trend rates of every place (services/month_rates.py: the instance,
+    each township, each village). Returns the seconds home and the
     report took (0: fresh)."""
     from .services.month_rates import keep_closed_months
     from .views import home, reports

@@ -627,6 +627,49 @@ CREATE INDEX "organisation_township_id" ON "organisation" ("township_id");
 """)
 
 
+@step(28)
+def month_rates_per_place():
+    # Closed months' trend rates kept per place: the instance's (both NULL, as before), each
+    # township's on a county instance (township_id) and each village's (village_id). One row
+    # per month and place: NULLs never compare equal in a unique index, so it is over
+    # COALESCE(…, 0) (ids start at 1). Plain ids, no foreign keys: derived figures, dropped
+    # when a county load replaces the places they were counted for. PostgreSQL: step 24 made
+    # the rates REAL (4 bytes: 2/3 read back as 0.6666667, not the rate counted anew); they
+    # become DOUBLE PRECISION and the rows kept so far are dropped (the job counts them again).
+    _script(
+        """
+ALTER TABLE "month_rates" ADD COLUMN "township_id" INTEGER;
+ALTER TABLE "month_rates" ADD COLUMN "village_id" INTEGER;
+DROP INDEX "month_rates_month";
+CREATE UNIQUE INDEX "month_rates_month_place" ON "month_rates" ("month", COALESCE("township_id", 0), COALESCE("village_id", 0));
+""",
+        postgres="""
+DELETE FROM "month_rates";
+ALTER TABLE "month_rates" ALTER COLUMN "pairing" TYPE DOUBLE PRECISION, ALTER COLUMN "signing" TYPE DOUBLE PRECISION, ALTER COLUMN "within" TYPE DOUBLE PRECISION, ALTER COLUMN "closed30" TYPE DOUBLE PRECISION;
+ALTER TABLE "month_rates" ADD COLUMN "township_id" INTEGER;
+ALTER TABLE "month_rates" ADD COLUMN "village_id" INTEGER;
+DROP INDEX "month_rates_month";
+CREATE UNIQUE INDEX "month_rates_month_place" ON "month_rates" ("month", COALESCE("township_id", 0), COALESCE("village_id", 0));
+""",
+    )
+
+
+@step(29)
+def township_of_crosschecks():
+    # On a county's instance a cross-check and each of its findings belong to a township: the
+    # uploader's (his village's, or his own as a township user), a finding the matched person's
+    # village's; NULL on a township's own instance. A township-wide upload (no village) and its
+    # roster lines matched to nobody are then seen by that township's users only.
+    _script("""
+ALTER TABLE "crosscheck" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "crosscheck_township_id" ON "crosscheck" ("township_id");
+ALTER TABLE "crosscheck_row" ADD COLUMN "township_id" INTEGER REFERENCES "township" ("id") ON DELETE RESTRICT;
+CREATE INDEX "crosscheck_row_township_id" ON "crosscheck_row" ("township_id");
+UPDATE "crosscheck" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck"."village_id"), (SELECT "u"."township_id" FROM "app_user" AS "u" WHERE "u"."id" = "crosscheck"."created_by"), (SELECT "v"."township_id" FROM "app_user" AS "u" JOIN "village" AS "v" ON "v"."id" = "u"."village_id" WHERE "u"."id" = "crosscheck"."created_by"));
+UPDATE "crosscheck_row" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck_row"."village_id"), (SELECT "c"."township_id" FROM "crosscheck" AS "c" WHERE "c"."id" = "crosscheck_row"."crosscheck_id"))
+""")
+
+
 LATEST = max(STEPS)
 
 

@@ -12,6 +12,8 @@ from .models.review import KINDS as REVIEW_KINDS
 from .rules import visits as visit_rules
 
 _held = threading.local()
+_reading = threading.local()  # reading_for(): the township a block reads, whoever asks
+_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,65 @@ INSTANCE = 0
 
 def current_township():
     """The township whose values a request reads: its user's (a township user's own, or his
-    village's); None outside a request, for county users and on a township's own instance."""
+    village's), or the one a county user's request is about (`for_township`); None outside a
+    request, for county users and on a township's own instance. Inside `reading_for(...)`,
+    that block's."""
+    override = getattr(_reading, "township", _UNSET)
+    if override is not _UNSET:
+        return override
     try:
         from flask import g
 
         return g.get("township_id")
     except RuntimeError:  # no application context: a job or a command
         return None
+
+
+@contextmanager
+def reading_for(township_id):
+    """Within the block, this thread reads `township_id`'s values (None: the instance-wide
+    ones), request or not: for figures counted for a request in another thread (figure_cache's
+    recount) or kept for whoever asks next."""
+    before = getattr(_reading, "township", _UNSET)
+    _reading.township = township_id
+    try:
+        yield
+    finally:
+        if before is _UNSET:
+            del _reading.township
+        else:
+            _reading.township = before
+
+
+def for_township(township_id):
+    """A county user's request about one township's rows (its report, a print of one of its
+    villages): from here on the request reads that township's values (its name on paper, its
+    thresholds). A township's or village's own user reads his own township's already."""
+    from flask import g
+
+    if township_id is not None and g.get("township_id") is None:
+        g.township_id = township_id
+
+
+def for_village(village):
+    """`for_township` of a village's (a Village or its id) township; a village of none, or a
+    user who reads his own township's values: nothing changes (and nothing is read)."""
+    from flask import g
+
+    if village is None or g.get("township_id") is not None:
+        return
+    town = getattr(village, "township_id", _UNSET)
+    for_township(village_township(village) if town is _UNSET else town)
+
+
+def village_township(village_id):
+    """The township of a village (by id), or None; read once per data generation."""
+    from .models.places import Village
+
+    return memo.get(
+        ("village-township", village_id),
+        lambda: Village.select(Village.township).where(Village.id == village_id).scalar(),
+    )
 
 
 def township_of(user):
@@ -165,12 +219,7 @@ def township_of(user):
         return user.township_id
     if user.village_id is None:
         return None
-    from .models.places import Village
-
-    return memo.get(
-        ("village-township", user.village_id),
-        lambda: Village.select(Village.township).where(Village.id == user.village_id).scalar(),
-    )
+    return village_township(user.village_id)
 
 
 def _township_id(township):
@@ -188,7 +237,8 @@ def get(key, on=None, township=None):
     township_id = None if key in INSTANCE_ONLY else _township_id(township)
     held_values = getattr(_held, "values", None)
     if held_values is not None and (key, on, township_id) in held_values:
-        return held_values[key, on, township_id]
+        value = held_values[key, on, township_id]
+        return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
     # Read once per data generation (memo): every page reads a few settings.
     value = memo.get(
         ("setting", key, on or clock.today(), township_id),
@@ -205,12 +255,23 @@ def get(key, on=None, township=None):
 @contextmanager
 def held():
     """Within the block, this thread reads each setting once: for long jobs (the demo build,
-    bulk rechecks) that would otherwise query the same values for every person."""
+    bulk rechecks) that would otherwise query the same values for every person, and around a
+    write that settles many rows in one transaction (where the memo is bypassed). Nested: the
+    outermost block holds. A setting written inside the block is read anew (`changed`)."""
+    if getattr(_held, "values", None) is not None:
+        yield
+        return
     _held.values = {}
     try:
         yield
     finally:
         _held.values = None
+
+
+def changed():
+    """A setting was written: a held block reads every value anew."""
+    if getattr(_held, "values", None) is not None:
+        _held.values.clear()
 
 
 _PLACEHOLDER = re.compile(r"^(示范|某某|某|XX|××|\*\*|＊＊|ＸＸ)?(镇|乡|街道)?$", re.IGNORECASE)

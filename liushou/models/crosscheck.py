@@ -17,17 +17,20 @@ from ..db import Voidable
 from ..rules.crosscheck import CATEGORIES, KINDS
 from .households import Household
 from .persons import Person
-from .places import Grid, Village
+from .places import Grid, Township, Village
 
 ROW_STATUSES = {"open": "待处理", "applied": "已应用", "dismissed": "已忽略"}
 
 
 class Crosscheck(Voidable):
     """One uploaded roster and its comparison. `village`: the uploader's village (a village
-    cadre's upload); None for a township-wide upload, whose rows each village sees its part of."""
+    cadre's upload); None for a township-wide upload, whose rows each village sees its part of.
+    `township`: on a county's instance the uploader's township (a township-wide upload is seen
+    by that township's users only); None on a township's own instance."""
 
     __scope__ = ("village", None)
     __scope_shared__ = True
+    __scope_township__ = "township"
 
     kind = CharField(max_length=16)
     filename = CharField(max_length=100, default="")
@@ -37,6 +40,7 @@ class Crosscheck(Voidable):
     created_by = IntegerField(null=True)
     created_by_name = CharField(max_length=64, default="")
     created_at = DateTimeField(default=clock.now)
+    township = ForeignKeyField(Township, null=True, backref="+", on_delete="RESTRICT")
 
     class Meta:
         table_name = "crosscheck"
@@ -51,9 +55,12 @@ class Crosscheck(Voidable):
 
 class CrosscheckRow(Voidable):
     """One finding. In a village (the matched person's, or for a roster line matched to nobody
-    the uploader's village; None in a township-wide upload: township users only)."""
+    the uploader's village; None in a township-wide upload: township users only). `township`:
+    on a county's instance the village's township, or for a line matched to nobody in a
+    township-wide upload the uploader's (its users only); None on a township's own instance."""
 
     __scope__ = ("village", "grid")
+    __scope_township__ = "township"
 
     crosscheck = ForeignKeyField(Crosscheck, backref="rows", on_delete="RESTRICT")
     village = ForeignKeyField(Village, null=True, on_delete="RESTRICT")
@@ -75,6 +82,7 @@ class CrosscheckRow(Voidable):
     decided_by_name = CharField(max_length=64, default="")
     decided_at = DateTimeField(null=True)
     reason = CharField(max_length=200, default="")
+    township = ForeignKeyField(Township, null=True, backref="+", on_delete="RESTRICT")
 
     class Meta:
         table_name = "crosscheck_row"

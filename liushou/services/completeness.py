@@ -7,7 +7,7 @@ services/households for the household itself).
 """
 
 from .. import clock
-from ..db import database
+from ..db import database, touching
 from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..rules import completeness
@@ -54,7 +54,8 @@ def refresh_household(household_id, today=None):
     for person in Person.select().where(Person.household == household_id):
         score = assess(person, household, rows, today).score
         if person.completeness != score:
-            Person.update(completeness=score).where(Person.id == person.id).execute()
+            with touching([person.village_id]):
+                Person.update(completeness=score).where(Person.id == person.id).execute()
             person.completeness = score
 
 

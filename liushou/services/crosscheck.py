@@ -9,7 +9,9 @@ from ..db import database
 from ..models.crosscheck import Crosscheck, CrosscheckRow
 from ..models.households import Household
 from ..models.persons import Person
+from ..models.places import Village
 from ..rules import crosscheck as rules
+from ..settings import township_of
 from ..xlsx_io import WorkbookError, read_rows
 from . import ValidationError
 from .audit import record
@@ -53,6 +55,7 @@ def create(actor, scope, values, data, filename="", village=None, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     findings = rules.compare(kind, lines, _register(scope), today, school_name)
+    towns = _townships()
     with database.atomic():
         check = Crosscheck.create(
             kind=kind,
@@ -62,9 +65,10 @@ def create(actor, scope, values, data, filename="", village=None, today=None):
             lines=len(lines),
             created_by=actor.user_id,
             created_by_name=_name(actor),
+            township=towns.get(village) if village else _uploader_township(actor, scope),
         )
         for f in findings:
-            _row(check, f, village)
+            _row(check, f, village, towns)
         record(
             actor,
             "create",
@@ -76,6 +80,19 @@ def create(actor, scope, values, data, filename="", village=None, today=None):
             ],
         )
     return check
+
+
+def _townships():
+    """{village id: its township id} (None on a township's own instance)."""
+    return dict(Village.select(Village.id, Village.township).tuples())
+
+
+def _uploader_township(actor, scope):
+    """The township a township-wide upload belongs to: the uploader's (None on a township's
+    own instance, or for a user of every township)."""
+    if scope.own_township is not None:
+        return scope.own_township
+    return township_of(actor.user) if actor.user is not None else None
 
 
 def _name(actor):
@@ -113,7 +130,7 @@ def _register(scope):
     ]
 
 
-def _row(check, f, village):
+def _row(check, f, village, towns):
     line, person = f.line, f.person
     values = f.values
     if f.category in ("c", "x"):
@@ -122,9 +139,11 @@ def _row(check, f, village):
             for k in ("name", "id_number", "school", "grade", "disability_kind", "disability_grade")
             if getattr(line, k)
         }
+    row_village = person.village_id if person else village
     return CrosscheckRow.create(
         crosscheck=check,
-        village=person.village_id if person else village,
+        village=row_village,
+        township=towns.get(row_village) if row_village else check.township_id,
         grid=person.grid_id if person else None,
         category=f.category,
         line_no=line.number if line else None,
@@ -272,6 +291,6 @@ def register(actor, scope, row, values, today=None):
 def void_check(actor, scope, check, reason):
     """作废 a comparison uploaded by mistake (the wrong file): kept, out of the list. A
     township-wide upload is the township's to void."""
-    if check.village_id is None and not scope.everything:
+    if check.village_id is None and not scope.whole_township:
         raise ValidationError({"void_reason": "乡镇上传的名单只能由乡镇作废"})
     return void(actor, check, reason)

@@ -2,6 +2,7 @@
 a person's groups, exit, re-entry, voiding or move (models/group_events.py)."""
 
 from .. import clock
+from ..db import touching
 from ..models.group_events import GroupEvent
 from ..rules.categories import GROUPS
 
@@ -16,7 +17,9 @@ def follow(person, on, reason, recorded_at=None):
     recorded_at = recorded_at or clock.now()
     rows = changes(person, _last_events(person.id), on, reason, recorded_at)
     if rows:
-        GroupEvent.insert_many(rows).execute()
+        # Each row names its village: the write moves those villages' figures only.
+        with touching(row["village"] for row in rows):
+            GroupEvent.insert_many(rows).execute()
     return rows
 
 

@@ -1,7 +1,7 @@
 """Households and family members working away: create, update, mark returned. No deletes."""
 
 from .. import clock
-from ..db import database
+from ..db import database, touching
 from ..models import Grid, Village
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
 from ..models.persons import Person
@@ -60,16 +60,19 @@ def save_household(actor, scope, values, household=None, today=None):
         else:
             changes = diff(household, data)
             if changes:
+                was_in = household.village_id
                 for k, v in data.items():
                     setattr(household, k, v)
                 household.updated_at = clock.now()
                 household.save()
                 record(actor, "update", household, changes=changes)
-                (
-                    Person.update(village=household.village_id, grid=household.grid_id)
-                    .where(Person.household == household)
-                    .execute()
-                )
+                # Its members lived in its old village: the village it leaves and the new one.
+                with touching([was_in, household.village_id]):
+                    (
+                        Person.update(village=household.village_id, grid=household.grid_id)
+                        .where(Person.household == household)
+                        .execute()
+                    )
                 for person in Person.active().where(Person.household == household):
                     group_events.follow(person, today or clock.today(), "moved")
                 completeness.refresh_household(household.id, today)

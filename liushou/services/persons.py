@@ -5,7 +5,7 @@ categories_follow and person_facts; their public names are importable from here 
 
 from peewee import IntegrityError
 
-from .. import clock
+from .. import clock, settings
 from ..db import database
 from ..models.households import Household
 from ..models.persons import (
@@ -137,7 +137,15 @@ def _identity(r, data, today):
 
 def save_person(actor, scope, values, person=None, today=None, category_reason=None):
     """Register a person in a household (values['household']) or update one. `category_reason`:
-    said instead of the rule's reason when his categories change (a confirmed suggestion)."""
+    said instead of the rule's reason when his categories change (a confirmed suggestion).
+
+    Every member of the household is settled again in the transaction, each reading the
+    thresholds: the settings are read once for the whole write (settings.held)."""
+    with settings.held():
+        return _save_person(actor, scope, values, person, today, category_reason)
+
+
+def _save_person(actor, scope, values, person, today, category_reason):
     today = today or clock.today()
     if person is not None:  # the edit form shows ID numbers masked: an unchanged mask keeps them
         kept = {f: keep_masked(values.get(f), getattr(person, f)) for f in ID_FIELDS}

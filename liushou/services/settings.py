@@ -7,7 +7,7 @@ from ..db import database
 from ..models import Setting
 from ..rules.subsidy import parse_bands
 from ..rules.text import clean, normalize_phone, phone_problem
-from ..settings import DEFINITIONS, INSTANCE, INSTANCE_ONLY, get
+from ..settings import DEFINITIONS, INSTANCE, INSTANCE_ONLY, changed, get
 from . import ValidationError
 from .audit import record
 
@@ -72,4 +72,5 @@ def update_settings(actor, form, valid_from=None, township=None):
                 label=f"{d.label}（{township.name}）" if township is not None else d.label,
                 changes=[(d.key, before, value)],
             )
+            changed()  # a held block (settings.held) reads the new value
     return [d.key for d, _ in changes]

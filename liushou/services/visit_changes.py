@@ -2,7 +2,7 @@
 transaction."""
 
 from .. import clock
-from ..db import database
+from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
 from ..models.visits import Pairing, VisitHelper, VisitPerson
@@ -49,18 +49,20 @@ def update_visit(actor, scope, visit, persons, values, today=None):
             setattr(visit, k, v)
         visit.save()
         wanted = {p.id for p in persons}
-        VisitPerson.delete().where(
-            (VisitPerson.visit == visit) & VisitPerson.person.not_in(list(wanted))
-        ).execute()
+        with touching(row_villages(visit)):  # the visit's own links
+            VisitPerson.delete().where(
+                (VisitPerson.visit == visit) & VisitPerson.person.not_in(list(wanted))
+            ).execute()
         for p in persons:
             if p.id not in {b.id for b in before_persons}:
                 VisitPerson.create(visit=visit, person=p, items=items[p.id])
             elif links[p.id].items != items[p.id]:
                 links[p.id].items = items[p.id]
                 links[p.id].save()
-        VisitHelper.delete().where(
-            (VisitHelper.visit == visit) & VisitHelper.helper.not_in([h.id for h in helpers])
-        ).execute()
+        with touching(row_villages(visit)):
+            VisitHelper.delete().where(
+                (VisitHelper.visit == visit) & VisitHelper.helper.not_in([h.id for h in helpers])
+            ).execute()
         for h in helpers:
             if h.id not in {b.id for b in before_helpers}:
                 VisitHelper.create(visit=visit, helper=h)
@@ -127,9 +129,10 @@ def update_pairing(actor, scope, pairing, values, today=None):
         pairing.save()
         others = Pairing.current().where((Pairing.person == person) & (Pairing.id != pairing.id))
         if primary and not was_primary:
-            Pairing.update(primary=False).where(
-                Pairing.id.in_([o.id for o in others] or [0])
-            ).execute()
+            with touching(row_villages(pairing)):  # the person's other pairings
+                Pairing.update(primary=False).where(
+                    Pairing.id.in_([o.id for o in others] or [0])
+                ).execute()
         elif was_primary and not primary:
             _promote(person, exclude=pairing.id)
         record(

@@ -4,7 +4,7 @@ date) is kept in services/visit_tiers.py; its names are importable from here too
 import json
 
 from .. import clock
-from ..db import database
+from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
 from ..models.visits import ASPECTS, VISIT_METHODS, Pairing, Visit, VisitHelper, VisitPerson
@@ -81,7 +81,7 @@ def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked
 
 def set_primary(actor, pairing):
     """Make this pairing the person's one primary pairing."""
-    with database.atomic():
+    with database.atomic(), touching(row_villages(pairing)):
         (
             Pairing.update(primary=False)
             .where((Pairing.person == pairing.person_id) & (Pairing.id != pairing.id))

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import clock
+from .. import clock, settings
 from ..auth import current_actor, disclosure
 from ..models import Village
 from ..queries import allowance as queries
@@ -25,7 +25,9 @@ FILES = ("pdf", "html", "xlsx")
 def _village():
     """The village asked for (404 outside the area), or the user's only village, or None."""
     if request.args.get("village"):
-        return g.scope.get(Village, request.args["village"])
+        village = g.scope.get(Village, request.args["village"])
+        settings.for_village(village)  # a county user's: its township's bands and name
+        return village
     if not g.scope.everything:
         villages = list(places.villages(g.scope))
         return villages[0] if len(villages) == 1 else None

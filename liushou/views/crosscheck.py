@@ -3,6 +3,7 @@ register per village, apply or dismiss each finding, print it."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from .. import settings
 from ..auth import current_actor, disclosure, roles_required
 from ..models.crosscheck import Crosscheck, CrosscheckRow
 from ..queries import crosscheck as queries
@@ -83,6 +84,7 @@ def printout(crosscheck_id, ext):
     check = g.scope.get(Crosscheck, crosscheck_id)
     if ext not in ("pdf", "html"):
         abort(404)
+    settings.for_township(check.township_id)  # an upload of a county's township: its name
     refused = print_response.refuse_without_township()
     if refused:
         return refused

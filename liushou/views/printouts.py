@@ -114,6 +114,7 @@ def archive(person_id, ext):
     """一人一档: everything about one person on paper."""
     preview = _fmt(ext)
     person = g.scope.get(Person, person_id)
+    settings.for_village(person.village_id)  # a county user's print: its township's name
     care = person_queries.care(g.scope, person)
     care["visits"] = queries.archive_visits(person)
     history = list(person_queries.history(person, limit=None))[::-1]  # oldest first on paper
@@ -147,6 +148,7 @@ def ledger(village_id, group, ext):
 
 
 def _ledger(village, group, preview, shown):
+    settings.for_village(village)  # a county user's print: its township's name on the header
     persons, away = queries.ledger(g.scope, village, group)
     return print_response.respond(
         "ledger.html",

@@ -45,6 +45,7 @@ def township_level():
             if township is None:
                 abort(404)
             g.scope, g.township = Scope.for_townships([township.id]), township
+            settings.for_township(township.id)  # its name, 填报单位 and thresholds
     elif raw and request.args.get("township", type=int) not in (g.scope.township_ids or ()):
         abort(404)
     if g.township is None and g.scope.township_ids and len(g.scope.township_ids) == 1:
@@ -102,6 +103,7 @@ def _choice():
     if village is None and not g.scope.whole_township:
         villages = list(places.villages(g.scope))
         village = villages[0] if len(villages) == 1 else None
+    settings.for_village(village)  # a county user's report of a village: its township's values
     return start, end, label, village
 
 
@@ -118,13 +120,18 @@ def show():
     start, end, label, village = _choice()
     vid = village.id if village else None
     today = clock.today()
-    scope = g.scope
+    scope, town = g.scope, settings.current_township()
+
+    def count():  # maybe in figure_cache's recount thread: the request's township said here
+        with settings.reading_for(town):
+            return screen_figures(scope, start, end, vid, today)
+
     figures = figure_cache.get(
         "reports",
         scope,
         "any",
         today,
-        lambda: screen_figures(scope, start, end, vid, today),
+        count,
         start,
         end,
         vid,
