@@ -116,7 +116,8 @@ def wait_up(port, proc, path="/"):
 
 def login(port, username, password=None):
     """A session cookie for `username`, logged in through the real form with its CSRF token."""
-    c = http.client.HTTPConnection(HOST, port, timeout=10)
+    # A county's server counts its figures when it starts (reads only): a login may wait.
+    c = http.client.HTTPConnection(HOST, port, timeout=120)
     c.request("GET", "/login")
     r = c.getresponse()
     html = r.read().decode()
