@@ -17,6 +17,64 @@ HOST = "127.0.0.1"  # loopback only, never anything else
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def is_postgres(db):
+    """Is `db` (a --db value) a postgresql:// URL rather than a SQLite file?"""
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def resolved(db):
+    """A --db value as the server is given it: a URL as it is, a file as an absolute path."""
+    return str(db) if is_postgres(db) else str(Path(db).resolve())
+
+
+def query(db, sql, params=()):
+    """Rows of one read on `db`, a SQLite file or a PostgreSQL URL, through its own DB-API
+    connection (qmark placeholders: `?`, rewritten for psycopg)."""
+    if is_postgres(db):
+        import psycopg
+
+        with psycopg.connect(str(db)) as con:
+            return con.execute(sql.replace("?", "%s"), params).fetchall()
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def mark_checked_today(db):
+    """Record today's start-of-day category recheck as done on `db`, through the app's own
+    database layer (as the job itself records it), unless it is. For a database built today
+    (the demo derives every category as of today): otherwise a county's server spends its first
+    hour rechecking a million persons beside the benchmark, and every batch it commits moves the
+    data generation, so no page stays cached. Returns True if it wrote the row."""
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from liushou import clock
+    from liushou.db import database
+    from liushou.models import Setting
+
+    database.init(resolved(db))
+    try:
+        with database.connection_context():
+            today = clock.today()
+            if Setting.value_on("categories_checked_on", today) == today.isoformat():
+                return False
+            with database.atomic():
+                Setting.create(
+                    key="categories_checked_on",
+                    value=json.dumps(today.isoformat()),
+                    valid_from=today,
+                    created_by=None,
+                )
+            return True
+    finally:
+        database.init(None)
+
+
 def env_for(db, work):
     """The environment of a server or `flask` command on database `db`, instance in `work`."""
     return {
@@ -58,7 +116,8 @@ def wait_up(port, proc, path="/"):
 
 def login(port, username, password=None):
     """A session cookie for `username`, logged in through the real form with its CSRF token."""
-    c = http.client.HTTPConnection(HOST, port, timeout=10)
+    # A county's server counts its figures when it starts (reads only): a login may wait.
+    c = http.client.HTTPConnection(HOST, port, timeout=120)
     c.request("GET", "/login")
     r = c.getresponse()
     html = r.read().decode()

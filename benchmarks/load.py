@@ -3,6 +3,7 @@ prints against the real server on loopback; stops by itself.
 
     .venv/bin/python benchmarks/load.py [--users 50] [--seconds 300] [--persons 3000]
     .venv/bin/python benchmarks/load.py --db /tmp/copy.sqlite3 --password PW   # a copy: it writes
+    .venv/bin/python benchmarks/load.py --db postgresql://… --prefix t01,t02    # a county's
 
 Reports requests, errors (any non-2xx/3xx, any "database is locked"), p50/p95/p99 per action.
 """
@@ -22,7 +23,17 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, PASSWORD, ROOT, build_demo, env_for, free_port, wait_up  # noqa: E402
+from _common import (  # noqa: E402
+    HOST,
+    PASSWORD,
+    ROOT,
+    build_demo,
+    env_for,
+    free_port,
+    mark_checked_today,
+    resolved,
+    wait_up,
+)
 
 USERS = (
     ["admin", "xiangzhen", "lingdao"]
@@ -102,7 +113,7 @@ def user_loop(port, username, deadline, results, rng, password=PASSWORD):
             timed("worklist", "GET", "/visits/due")
         elif roll < 0.80:
             timed("home", "GET", "/")
-        elif roll < 0.92 and username != "lingdao":
+        elif roll < 0.92 and not username.endswith("lingdao"):
             pid = rng.choice(person_ids)
             token, page = client.token(f"/persons/{pid}/visits/new")
             helpers = re.findall(r'name="helpers" value="(\d+)"', page)[:1]
@@ -133,12 +144,26 @@ def main():
     ap.add_argument("--persons", type=int, default=3000)
     ap.add_argument("--db", help="use this database (a copy: logins and visits are written)")
     ap.add_argument("--password", default=PASSWORD, help="the demo users' password")
+    ap.add_argument(
+        "--prefix",
+        default="",
+        help="the demo users' prefix (t05: t05cun01 …); several (t01,t02) spread the users",
+    )
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today: see "
+        "_common.mark_checked_today)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
-    db = args.db or str(work / "load.sqlite3")
+    db = resolved(args.db) if args.db else str(work / "load.sqlite3")
+    users = [p + u for p in args.prefix.split(",") for u in USERS]
     env = env_for(db, work)
     if not args.db:
         build_demo(env, args.persons)
+    if args.db and args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done")
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.
@@ -159,7 +184,7 @@ def main():
                 target=user_loop,
                 args=(
                     port,
-                    USERS[i % len(USERS)],
+                    users[i % len(users)],
                     deadline,
                     results,
                     random.Random(i),

@@ -1,6 +1,7 @@
 """In-process cost of pages: mean ms and SQL statements per request, without a server.
 
     .venv/bin/python benchmarks/profile_pages.py --db /tmp/copy.sqlite3 [--n 20] [--cprofile LABEL]
+    .venv/bin/python benchmarks/profile_pages.py --db postgresql://… --prefix t05
 
 Logs in through the form with Flask's test client (logins are audited: use a copy), requests
 each page of run.PAGES (plus the grid user's) `n` times after one warm-up and prints mean ms
@@ -17,8 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PASSWORD, TOKEN  # noqa: E402
-from run import PAGES, first_person  # noqa: E402
+from _common import PASSWORD, TOKEN, resolved  # noqa: E402
+from run import PAGES, as_user, first_person  # noqa: E402
 
 EXTRA = [("worklist (admin)", "admin", "/visits/due")]
 
@@ -32,14 +33,16 @@ def main():
     ap.add_argument("--sql", help="label of the page whose SQL statements to print")
     ap.add_argument("--only", help="measure only the pages whose label contains this")
     ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
+    ap.add_argument("--prefix", default="", help="the demo users' prefix (t05: t05cun01 …)")
     args = ap.parse_args()
-    os.environ["LIUSHOU_DATABASE"] = str(Path(args.db).resolve())
+    db = resolved(args.db)
+    os.environ["LIUSHOU_DATABASE"] = db
     os.environ.setdefault("LIUSHOU_INSTANCE", tempfile.mkdtemp(prefix="liushou-prof-"))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from liushou import create_app
     from liushou.db import database
 
-    app = create_app({"DATABASE": str(Path(args.db).resolve()), "SECRET_KEY": "profile"})
+    app = create_app({"DATABASE": db, "SECRET_KEY": "profile"})
     statements, shown = [0], []
 
     def hook(event):
@@ -67,9 +70,10 @@ def main():
             clients[user] = c
         return clients[user]
 
-    person = first_person(args.db)
+    person = first_person(db, args.prefix + "cun01")
     for label, user, url in PAGES + EXTRA:
         url = url.format(person=person)
+        user = as_user(label, user, args.prefix)
         if args.cprofile and label != args.cprofile or args.sql and label != args.sql:
             continue
         if args.only and args.only not in label:

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py [--persons 2000] [--db FILE] [--requests 200]
                                        [--concurrency 16] [--threads 8] [--seconds 60]
                                        [--password PW] [--only "persons,worklist"]
+                                       [--db postgresql://… --prefix t05]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
 on free loopback ports, logs in through the form (keeping the session cookie), then requests each
@@ -26,7 +27,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, ROOT, build_demo, env_for, free_port, login, wait_up  # noqa: E402
+from _common import (  # noqa: E402
+    HOST,
+    ROOT,
+    build_demo,
+    env_for,
+    free_port,
+    login,
+    mark_checked_today,
+    query,
+    resolved,
+    wait_up,
+)
 
 # (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
@@ -51,19 +63,28 @@ PAGES = [
     ("persons (grid)", "wangge01", "/persons"),
 ]
 
+# On a county's instance (--prefix) these pages are the county admin's, not a township's.
+COUNTY_ADMIN = "xian"
+COUNTY_PAGES = ("audit log",)
+
+
+def as_user(label, user, prefix):
+    """The user who asks for page `label`: the demo user, or a county township's own."""
+    if not user or not prefix:
+        return user
+    return COUNTY_ADMIN if label in COUNTY_PAGES else prefix + user
+
 
 def first_person(db, username="cun01"):
     """The first active person of `username`'s village: "{person}" in a URL of PAGES."""
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(
-            "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
-            " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
-            " ORDER BY p.id LIMIT 1",
-            (username,),
-        ).fetchone()
-    return row[0] if row else 1
+    rows = query(
+        db,
+        "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
+        " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
+        " ORDER BY p.id LIMIT 1",
+        (username,),
+    )
+    return rows[0][0] if rows else 1
 
 
 def page_size(port, path, cookie):
@@ -160,7 +181,11 @@ def table(results, bare_rps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--persons", type=int, default=2000, help="demo size when building a database")
-    ap.add_argument("--db", help="use this database (a copy is wiser: logins are audited)")
+    ap.add_argument(
+        "--db",
+        help="use this database: a SQLite file (a copy is wiser: logins are audited) or a "
+        "postgresql:// URL (benchmarks/_pg.py starts a cluster)",
+    )
     ap.add_argument("--requests", type=int, default=200, help="at most this many per URL")
     ap.add_argument("--concurrency", type=int, default=16, help="keep-alive client connections")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads of both servers")
@@ -168,18 +193,32 @@ def main():
     ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     ap.add_argument("--only", help="measure only the pages whose label contains one of these (a,b)")
     ap.add_argument(
+        "--prefix",
+        default="",
+        help="the demo users' prefix: a township added by `demo --township T05` names them "
+        "t05admin, t05cun01 … (county_scale.py)",
+    )
+    ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
+    )
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today: see "
+        "_common.mark_checked_today)",
     )
     args = ap.parse_args()
     wanted = args.only.split(",") if args.only else None
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
-    db = Path(args.db).resolve() if args.db else work / "bench.sqlite3"
+    db = resolved(args.db) if args.db else work / "bench.sqlite3"
     env = env_for(db, work)
     if not args.db:
         took = build_demo(env, args.persons)
         print(f"demo database with {args.persons} persons built in {took:.1f} s")
+    if args.db and args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done")
     app_port, bare_port = free_port(), free_port()
     app = start(
         [
@@ -209,9 +248,10 @@ def main():
         # Every URL, and the bare page twice, gets an equal share of the time budget.
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
-        person = first_person(db)
+        person = first_person(db, args.prefix + "cun01")
         for label, user, path in pages:
             path = path.format(person=person)
+            user = as_user(label, user, args.prefix)
             if user and user not in cookies:
                 cookies[user] = login(app_port, user, args.password)
             runs.append((label, app_port, cookies.get(user), path))

@@ -146,10 +146,32 @@ def places():
 @click.option("--seed", default=1, show_default=True, help="随机种子：同一种子生成同样的数据")
 @click.option("--password", default=None, help="演示账号的密码（不填则随机生成并显示）")
 @click.option("--if-empty", is_flag=True, help="数据库已有村（社区）时什么也不做")
-def demo(persons, seed, password, if_empty):
-    """Build a believable demo township."""
+@click.option(
+    "--township",
+    "township_code",
+    help="县级系统：再加一个演示乡镇，以此为乡镇编码（村编码、账号名以它开头）",
+)
+@click.option("--name", "township_name", help="与 --township 同用：乡镇名称")
+def demo(persons, seed, password, if_empty, township_code, township_name):
+    """Build a believable demo township (or, with --township, add one to a county's database)."""
     from .demo import build  # the commands' own modules load when the command runs
 
+    if township_name and not township_code:
+        raise click.ClickException("--name 须与 --township 同用")
+    if township_code:
+        with database.connection_context():
+            migrate()
+            try:
+                result = build(
+                    persons=persons,
+                    seed=seed,
+                    password=password,
+                    township=(township_code, township_name or township_code),
+                )
+            except ValidationError as e:
+                raise click.ClickException("；".join(e.errors.values())) from e
+        _demo_report(result, f"已加入演示乡镇 {township_code}")
+        return
     with database.connection_context():
         migrate()
 
@@ -161,8 +183,12 @@ def demo(persons, seed, password, if_empty):
                 "数据库已有数据；演示数据只能生成到空数据库（可用 LIUSHOU_DATABASE 指定新文件）"
             )
         result = build(persons=persons, seed=seed, password=password)
+    _demo_report(result, "已生成演示乡镇")
+
+
+def _demo_report(result, title):
     click.echo(
-        f"已生成演示乡镇：{result['villages']} 个村（社区），{result['grids']} 个网格，"
+        f"{title}：{result['villages']} 个村（社区），{result['grids']} 个网格，"
         f"{result.get('persons', 0)} 人"
     )
     click.echo("演示账号（登录名 / 角色）：")

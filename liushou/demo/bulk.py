@@ -121,6 +121,9 @@ def indexes_after(tables=BIG):
     """Drop the tables' secondary indexes and build them again at the end: one index built over
     all rows is many times quicker than one kept up row by row (inside the caller's
     transaction, so a failure leaves them as they were)."""
+    if not tables:
+        yield
+        return
     names = ", ".join(database.param for _ in tables)
     if database.is_postgres:  # the primary keys' indexes belong to their constraints: kept
         listed = (

@@ -25,12 +25,13 @@ from ..services import SYSTEM, Actor
 from ..services.helpers import save_helper, set_village_posts
 from ..services.visits import cycles, talk_days, tier_facts, tier_rules
 from . import vocab
+from .area import WHOLE
 
 EVERYWHERE = Scope(everything=True)
 FIRST = ("村干部", "网格员")  # paired first: the cadre, or the grid worker of the person's grid
 
 
-def build_care(rng, villages, grids, people, today, rows):
+def build_care(rng, villages, grids, people, today, rows, area=WHOLE):
     """Helpers for every village (linked to the demo cadre and grid accounts), posts, pairings
     of most persons in a group, and visits over the past year; returns the number of helpers."""
     helpers_by_village = {}
@@ -41,10 +42,10 @@ def build_care(rng, villages, grids, people, today, rows):
         for row in vocab.helpers():
             user = None
             if row["account"] == "village":
-                user = User.get_or_none(User.username == f"cun{v.code[1:]}")
+                user = User.get_or_none(User.username == area.username("cun", v))
             elif row["account"] == "grid":
-                user = User.get_or_none(User.username == f"wangge{v.code[1:]}")
-            area = f"g:{first_grid.id}" if row["account"] == "grid" else f"v:{v.id}"
+                user = User.get_or_none(User.username == area.username("wangge", v))
+            served = f"g:{first_grid.id}" if row["account"] == "grid" else f"v:{v.id}"
             if user:
                 name = user.display_name
             else:
@@ -61,14 +62,15 @@ def build_care(rng, villages, grids, people, today, rows):
                     "phone": people.phone("35"),
                     "village": v.id,
                     "user": user.id if user else None,
-                    "areas": [area],
+                    "areas": [served],
                 },
             )
             made.append((row, helper))
         set_village_posts(SYSTEM, EVERYWHERE, v, {r["kind"]: h.id for r, h in made if r["post"]})
         helpers_by_village[v.id] = made
         grid_of_worker[v.id] = first_grid.id
-    persons = list(Person.active().where(Person.groups != "").order_by(Person.id))
+    active = Person.active().where(Person.groups != "")
+    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
     first_start = {}  # person id -> start of his first pairing
     for person in persons:
         made = helpers_by_village[person.village_id]
@@ -90,7 +92,7 @@ def build_care(rng, villages, grids, people, today, rows):
     last = _visits(rng, persons, helpers_by_village, today, rows)
     _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows)
     rows.flush()
-    _states(rows, last, first_start, today)
+    _states(rows, last, first_start, today, area, villages)
     return sum(len(m) for m in helpers_by_village.values())
 
 
@@ -108,12 +110,12 @@ def _pair(rows, helper, person, started_on, primary):
     )
 
 
-def _states(rows, last, first_start, today):
+def _states(rows, last, first_start, today, area, villages):
     """Every person's visit state, by the rules services.visits.refresh_state applies:
     his tier from his facts, the next visit due from his last one."""
     tr, cyc = tier_rules(today), cycles(today)
-    households = {h.id: h for h in Household.select()}
-    for person in Person.select().order_by(Person.id):
+    households = {h.id: h for h in area.only(Household.select(), Household.village, villages)}
+    for person in area.only(Person.select(), Person.village, villages).order_by(Person.id):
         person.household = households[person.household_id]
         tier, reason = rules.tier_for(tier_facts(person, today), tr)
         visit = last.get(person.id)

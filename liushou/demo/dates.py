@@ -25,10 +25,12 @@ def _moment(column, hour):
     return f"\"{column}\" || ' {hour}'"
 
 
-def entered_on_their_day():
-    """Move each row's created_at back to the day of its fact (never forward)."""
+def entered_on_their_day(floors=None):
+    """Move each row's created_at back to the day of its fact (never forward); with `floors`
+    ({table: id}), only the rows past those ids (a township added to a county's instance)."""
     for table, column, hour in ENTERED:
         moment = _moment(column, hour)
+        newer = f' AND "id" > {int(floors[table])}' if floors else ""
         database.execute_sql(
-            f'UPDATE "{table}" SET "created_at" = {moment} WHERE {moment} < "created_at"'
+            f'UPDATE "{table}" SET "created_at" = {moment} WHERE {moment} < "created_at"{newer}'
         )

@@ -17,9 +17,9 @@ from . import vocab
 EVERYWHERE = Scope(everything=True)
 
 
-def build_orgs(rng, villages, today):
+def build_orgs(rng, villages, today, town=None):
     spec = vocab.orgs()
-    town = vocab.township()["settings"]["township_name"]
+    town = town or vocab.township()["settings"]["township_name"]
     with database.atomic():
         for row in spec["township"]:
             team = [

@@ -27,15 +27,16 @@ from ..services.files import attach
 from ..services.persons import save_person
 from ..services.suggestions import _edit_values as unchanged
 from . import vocab
+from .area import WHOLE
 
 EVERYWHERE = Scope(everything=True)
 
 
-def build_recent(rng, people, today):
+def build_recent(rng, people, today, area=WHOLE):
     """Everything of recent.toml, in the first village (the demo cadre's); before review is
     turned on (the suggestion's record is the township's own edit)."""
     spec = vocab.recent()
-    cadre = User.get(User.username == "cun01")
+    cadre = User.get(User.username == area.username("cun") + "01")
     children = list(
         Person.active()
         .where((Person.village == cadre.village_id) & Person.groups.contains(CHILD))

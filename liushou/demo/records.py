@@ -15,16 +15,19 @@ from ..services import SYSTEM
 from ..services.care import close_emergency, complete_step, open_emergency, save_need, save_service
 from ..services.records import bands, save_activity, save_benefit, save_checkup, save_site
 from . import vocab
+from .area import WHOLE
 
 EVERYWHERE = Scope(everything=True)
 
 
-def build_records(rng, villages, today):
+def build_records(rng, villages, today, area=WHOLE):
     month = today.replace(day=1)
     words = vocab.words()
     needs = vocab.needs()
-    persons = list(Person.active().where(Person.groups != "").order_by(Person.id))
-    dibao = {h.id for h in Household.select(Household.id).where(Household.dibao)}
+    active = Person.active().where(Person.groups != "")
+    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
+    dibao = Household.select(Household.id).where(Household.dibao)
+    dibao = {h.id for h in area.only(dibao, Household.village, villages)}
     with database.atomic():
         for person in persons:
             fitting = [r for r in needs if vocab.serves(r, person.group_list)]

@@ -8,15 +8,23 @@ from ..services import Actor
 from ..services.persons import exit_person, save_person
 from ..services.review import return_item
 from ..services.settings import update_settings
+from .area import WHOLE
 
 
-def build_review(rng, people, today):
+def build_review(rng, people, today, area=WHOLE):
     """Turn review on and make the proposals, as the first village's cadre and grid worker."""
     from ..services import SYSTEM
 
-    update_settings(SYSTEM, {f"review_{kind}": "1" for kind in KINDS}, today)
-    cadre, grid_worker = User.get(User.role == "village"), User.get(User.role == "grid")
-    township = User.get(User.role == "township")
+    update_settings(
+        SYSTEM, {f"review_{kind}": "1" for kind in KINDS}, today, township=area.township
+    )
+    if area.township is None:
+        cadre, grid_worker = User.get(User.role == "village"), User.get(User.role == "grid")
+        township = User.get(User.role == "township")
+    else:
+        cadre = User.get(User.username == area.username("cun") + "01")
+        grid_worker = User.get(User.username == area.username("wangge") + "01")
+        township = User.get(User.username == area.username("xiangzhen"))
     # Households with family members away: their rows decide the child's parents (so he is
     # a left-behind child by rule).
     free = Household.select().where(Household.id.in_(FamilyAway.select(FamilyAway.household)))

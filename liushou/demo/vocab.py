@@ -185,11 +185,11 @@ def _check(file, column, value, valid):
 class People:
     """Made-up names, ID numbers and phones: the same for the same random generator."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, regions=None):
         self.rng = rng
         self.surnames = surnames()
         town = township()
-        self.regions = [town["id_region"], *town["id_regions_more"]]
+        self.regions = regions or [town["id_region"], *town["id_regions_more"]]
         self.given = {
             (sex, gen): given_names(sex, gen)
             for sex in "男女"

@@ -104,21 +104,30 @@ def _dicts(sql):
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def backfill(today=None):
-    """Every person's score, from the columns as schema step 19 has them (raw SQL: later
-    model fields may not exist yet while migrating)."""
+def backfill(today=None, township_id=None):
+    """Every person's score (or only those of township `township_id`: the demo adding one to a
+    county), from the columns as schema step 19 has them (raw SQL: later model fields may not
+    exist yet while migrating)."""
     from ..rules.cells import parse_date
 
     today = today or clock.today()
+    within = ""
+    if township_id is not None:
+        within = (
+            f" WHERE village_id IN (SELECT id FROM village WHERE township_id = {int(township_id)})"
+        )
     households = {
-        h["id"]: h for h in _dicts("SELECT id, address, economic_sources, phone FROM household")
+        h["id"]: h
+        for h in _dicts(f"SELECT id, address, economic_sources, phone FROM household{within}")
     }
     away = {}
     for row in _dicts(f"SELECT {_AWAY_COLUMNS} FROM family_away WHERE voided_at IS NULL"):
+        if row["household_id"] not in households:
+            continue
         for key in ("away_since", "returned_on", "died_on"):
             row[key] = parse_date(str(row[key]))[0] if row[key] else None
         away.setdefault(row["household_id"], []).append(row)
-    for p in _dicts(f"SELECT {_PERSON_COLUMNS} FROM person"):
+    for p in _dicts(f"SELECT {_PERSON_COLUMNS} FROM person{within}"):
         born = parse_date(str(p["birth_date"]))[0] if p["birth_date"] else None
         age = age_on(born, today) if born else None
         rows = away_of(away.get(p["household_id"], []))
