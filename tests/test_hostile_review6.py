@@ -1,0 +1,186 @@
+"""Hostile review of the kept pages (liushou/page_cache.py): what a user relies on seeing on his
+next page after a write, and what one user may do to the cache."""
+
+import re
+
+import pytest
+
+from liushou import figure_cache, page_cache
+from liushou.scope import Scope
+from liushou.services import SYSTEM
+from liushou.services.accounts import create_user, update_user
+from liushou.services.audit import record
+from liushou.services.households import save_household
+from liushou.services.persons import save_person
+from tests.conftest import PASSWORD, login
+
+ALL = Scope(everything=True)
+AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
+ACCOUNTS = re.compile(r"已有 (\d+) 个账号")
+
+
+@pytest.fixture(autouse=True)
+def _never_slow(monkeypatch):
+    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+
+
+@pytest.fixture
+def homes(places, users):
+    h1 = save_household(
+        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
+    )
+    kid = save_person(
+        SYSTEM,
+        ALL,
+        {"household": h1.id, "name": "童一", "birth_date": "2015-01-01", "sex": "男", **AWAY},
+    )
+    return {"h1": h1, "kid": kid}
+
+
+def text(client, url, **kw):
+    response = client.get(url, **kw)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_a_new_account_shows_on_the_admins_first_day_checklist_at_once(homes, login_as, places):
+    client = login_as("admin")
+    before = int(ACCOUNTS.search(text(client, "/")).group(1))
+    create_user(
+        SYSTEM,
+        {
+            "username": "cun9",
+            "display_name": "新村干部",
+            "role": "village",
+            "village": places["V02"].id,
+            "grids": [],
+        },
+        PASSWORD,
+    )
+    assert int(ACCOUNTS.search(text(client, "/")).group(1)) == before + 1
+
+
+def test_printed_cards_tick_the_first_day_checklist_at_once(homes, login_as):
+    client = login_as("admin")
+    done = text(client, "/").count("✓ 已完成")
+    record(SYSTEM, "print", homes["h1"], object_type="household", label="联系卡")
+    assert text(client, "/").count("✓ 已完成") == done + 1
+
+
+def test_a_grid_worker_given_another_grid_sees_its_people_at_once(homes, login_as, places, users):
+    client = login_as("grid2")  # V01-G2: nobody
+    assert "童一" not in text(client, "/persons")
+    user = users["grid2"]
+    update_user(
+        SYSTEM,
+        user,
+        {
+            "display_name": user.display_name,
+            "role": "grid",
+            "village": places["V01"].id,
+            "grids": [places["V01-G1"].id],
+        },
+    )
+    # His sessions end with the change of area: no page of the old area, and his next login
+    # shows the new one.
+    assert "童一" not in client.get("/persons").get_data(as_text=True)
+    assert "童一" in text(login_as("grid2"), "/persons")
+
+
+def test_a_village_cadre_moved_to_another_village_loses_the_old_one_at_once(
+    homes, login_as, places, users
+):
+    client = login_as("cun1")
+    assert "童一" in text(client, "/persons")
+    assert "童一" in text(client, f"/persons/{homes['kid'].id}")
+    user = users["cun1"]
+    update_user(
+        SYSTEM,
+        user,
+        {
+            "display_name": user.display_name,
+            "role": "village",
+            "village": places["V02"].id,
+            "grids": [],
+        },
+    )
+    assert "童一" not in client.get("/persons").get_data(as_text=True)
+    assert client.get(f"/persons/{homes['kid'].id}").status_code != 200
+    client = login_as("cun1")
+    assert "童一" not in text(client, "/persons")
+    assert client.get(f"/persons/{homes['kid'].id}").status_code == 404
+
+
+def test_a_disabled_account_gets_no_kept_page(homes, login_as, users):
+    client = login_as("cun1")
+    text(client, "/persons")
+    user = users["cun1"]
+    update_user(
+        SYSTEM,
+        user,
+        {
+            "display_name": user.display_name,
+            "role": "village",
+            "village": user.village_id,
+            "grids": [],
+        },
+        active=False,
+    )
+    assert client.get("/persons").status_code == 302
+
+
+def test_a_household_moved_shows_in_both_villages_lists(homes, app, login_as, places):
+    one = login_as("cun1")
+    two = app.test_client()
+    login(two, "cun2")
+    assert "童一" in text(one, "/persons")
+    assert "童一" not in text(two, "/persons")
+    h1 = homes["h1"]
+    save_household(
+        SYSTEM,
+        ALL,
+        {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "甲"},
+        h1,
+    )
+    assert "童一" not in text(one, "/persons")
+    assert "童一" in text(two, "/persons")
+
+
+def test_gzip_never_reaches_a_client_that_did_not_ask_for_it(homes, login_as):
+    client = login_as("cun1")
+    zipped = client.get("/persons", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    plain = client.get("/persons", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert "童一" in plain.get_data(as_text=True)
+    assert "Accept-Encoding" in zipped.headers["Vary"] and "Cookie" in zipped.headers["Vary"]
+    assert zipped.headers["Cache-Control"] == "no-store"
+
+
+def test_htmx_rows_and_the_full_page_are_never_swapped(homes, login_as):
+    client = login_as("cun1")
+    full = text(client, "/persons")
+    rows = text(client, "/persons", headers={"HX-Request": "true", "HX-Target": "rows"})
+    assert "<html" in full.lower() and "<html" not in rows.lower()
+    assert text(client, "/persons") == full
+    assert text(client, "/persons", headers={"HX-Request": "true", "HX-Target": "rows"}) == rows
+
+
+def test_a_head_request_is_answered_and_keeps_nothing_wrong(homes, login_as):
+    client = login_as("cun1")
+    head = client.head("/persons")
+    assert head.status_code == 200 and head.get_data() == b""
+    assert "童一" in text(client, "/persons")
+
+
+def test_huge_query_strings_cannot_grow_the_cache_past_its_bound(homes, login_as, monkeypatch):
+    """The bound counts what is kept: the keys (a 100 KB query string each) as well as pages."""
+    page_cache.clear()
+    client = login_as("cun1")
+    junk = "x" * 100_000
+    for n in range(5):
+        text(client, f"/persons?q={n}&pad={junk}")
+    assert page_cache.size() == (0, 0)
+    text(client, "/persons?q=1")
+    pages, counted = page_cache.size()
+    assert pages == 1 and counted > len("/persons?q=1") + page_cache.OVERHEAD
