@@ -184,3 +184,80 @@ def test_huge_query_strings_cannot_grow_the_cache_past_its_bound(homes, login_as
     text(client, "/persons?q=1")
     pages, counted = page_cache.size()
     assert pages == 1 and counted > len("/persons?q=1") + page_cache.OVERHEAD
+
+
+def test_a_helper_whose_pairing_ends_loses_the_persons_page_at_once(homes, app, places):
+    from liushou.services.helpers import save_helper
+    from liushou.services.visits import end_pairing, pair
+
+    teacher = save_helper(
+        SYSTEM, ALL, {"name": "王老师", "kind": "教师", "village": places["V01"].id}
+    )
+    pairing = pair(SYSTEM, ALL, teacher, [homes["kid"]])[0]
+    create_user(SYSTEM, {"username": "wls", "role": "helper", "helper": teacher.id}, PASSWORD)
+    client = app.test_client()
+    login(client, "wls")
+    assert "童一" in text(client, f"/persons/{homes['kid'].id}")
+    assert "童一" in text(client, "/visits/due")
+    end_pairing(SYSTEM, pairing, reason="调走")
+    assert client.get(f"/persons/{homes['kid'].id}").status_code == 404
+    assert "童一" not in client.get("/visits/due").get_data(as_text=True)
+
+
+def test_an_emergency_step_turning_overdue_shows_on_a_kept_page(homes, login_as):
+    from datetime import datetime, timedelta
+
+    from liushou import clock
+    from liushou.services.care import open_emergency
+
+    start = datetime(2030, 5, 6, 8, 0)
+    with clock.freeze(start):
+        open_emergency(
+            SYSTEM,
+            homes["kid"],
+            {"kind": "走失", "discovered_at": "2030-05-06 08:00", "reported_by": "邻居"},
+        )
+    client = login_as("cun1")
+    with clock.freeze(start + timedelta(minutes=1)):  # the police step is due at once
+        assert text(client, "/persons").count("已超过时限") == 1
+        assert text(client, "/persons").count("已超过时限") == 1
+    with clock.freeze(start + timedelta(minutes=20)):  # the township's, after 15 minutes
+        assert text(client, "/persons").count("已超过时限") == 2
+
+
+def test_a_settings_change_shows_on_every_kept_page_of_the_township(homes, login_as):
+    from datetime import date
+
+    from liushou.services.settings import update_settings
+
+    client = login_as("cun1")
+    assert "测试镇" in text(client, "/persons")
+    update_settings(SYSTEM, {"township_name": "改名镇"}, date(2000, 1, 1))
+    page = text(client, "/persons")
+    assert "改名镇" in page and "测试镇" not in page
+
+
+def test_two_threads_asking_for_the_same_page_get_the_same_right_page(homes, app, login_as):
+    import threading
+
+    client = login_as("cun1")
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    text(client, "/visits/due")  # the session's token made
+    page_cache.clear()
+    pages, errors = [], []
+
+    def fetch():
+        try:
+            other = app.test_client()
+            other.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+            pages.append(text(other, "/persons"))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(pages) == 2
+    assert pages[0] == pages[1] and "童一" in pages[0]
