@@ -261,3 +261,18 @@ def test_two_threads_asking_for_the_same_page_get_the_same_right_page(homes, app
         t.join()
     assert not errors and len(pages) == 2
     assert pages[0] == pages[1] and "童一" in pages[0]
+
+
+def test_an_import_confirmed_shows_on_the_kept_list_at_once(homes, login_as, places):
+    from liushou.services import importing
+
+    client = login_as("cun1")
+    assert "导入童" not in text(client, "/persons")
+    rows = [
+        ["姓名", "性别", "身份证号", "类别"],
+        ["导入童", "男", "620102201503070014", "留守儿童"],
+    ]
+    plan = importing.plan(rows, places["V01"], ALL)
+    assert plan.count("error") == 0, [r.errors for r in plan.rows]
+    importing.confirm(SYSTEM, ALL, places["V01"], rows, plan.fingerprint)
+    assert "导入童" in text(client, "/persons")
