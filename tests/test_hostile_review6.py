@@ -276,3 +276,28 @@ def test_an_import_confirmed_shows_on_the_kept_list_at_once(homes, login_as, pla
     assert plan.count("error") == 0, [r.errors for r in plan.rows]
     importing.confirm(SYSTEM, ALL, places["V01"], rows, plan.fingerprint)
     assert "导入童" in text(client, "/persons")
+
+
+def test_county_township_users_and_settings_never_share_a_kept_page(homes, app, places):
+    """A county's instance: T1 holds V01 (童一), T2 holds V02. The same URL for a T1 township
+    user, a T2 admin and a county user; a T1 setting changes T1's pages only in their text."""
+    from datetime import date
+
+    from liushou.services.settings import update_settings
+    from tests.test_townships import make_county
+
+    towns = make_county(places)
+    update_settings(SYSTEM, {"township_name": "甲镇"}, date(2000, 1, 1), township=towns["T1"])
+    update_settings(SYSTEM, {"township_name": "乙镇"}, date(2000, 1, 1), township=towns["T2"])
+    clients = {}
+    for name in ("t1cadre", "t2admin", "countyadmin"):
+        clients[name] = app.test_client()
+        login(clients[name], name)
+    pages = {name: text(c, "/persons") for name, c in clients.items()}
+    assert "童一" in pages["t1cadre"] and "童一" in pages["countyadmin"]
+    assert "童一" not in pages["t2admin"]
+    assert "甲镇" in pages["t1cadre"] and "乙镇" in pages["t2admin"]
+    update_settings(SYSTEM, {"township_name": "甲乡"}, date(2000, 1, 1), township=towns["T1"])
+    assert "甲乡" in text(clients["t1cadre"], "/persons")
+    assert "乙镇" in text(clients["t2admin"], "/persons")
+    assert "童一" not in text(clients["t2admin"], "/persons")
