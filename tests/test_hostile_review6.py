@@ -301,3 +301,15 @@ def test_county_township_users_and_settings_never_share_a_kept_page(homes, app, 
     assert "甲乡" in text(clients["t1cadre"], "/persons")
     assert "乙镇" in text(clients["t2admin"], "/persons")
     assert "童一" not in text(clients["t2admin"], "/persons")
+
+
+def test_a_village_renamed_shows_on_places_and_its_cadres_pages(homes, app, login_as, places):
+    from liushou.services.places import save_village
+
+    admin = login_as("admin")
+    cadre = app.test_client()
+    login(cadre, "cun1")
+    assert "第1村" in text(admin, "/admin/places") and "第1村" in text(cadre, "/persons")
+    v = places["V01"]
+    save_village(SYSTEM, {"code": v.code, "name": "新名村", "sort_order": v.sort_order}, v)
+    assert "新名村" in text(admin, "/admin/places") and "新名村" in text(cadre, "/persons")
