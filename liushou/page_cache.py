@@ -43,9 +43,10 @@ from .db import data_generation, database
 
 MAX_AGE = 60.0  # seconds
 MAX_BYTES = 8 * 1024 * 1024
-OVERHEAD = 512  # bytes counted per entry for its key and bookkeeping
+OVERHEAD = 512  # bytes counted per entry for its key and bookkeeping (its URL counted apart)
+MAX_URL = 2048  # a longer path and query string (no page of ours makes one) is never kept
 
-_entries: OrderedDict = OrderedDict()  # key -> (made, gzip body)
+_entries: OrderedDict = OrderedDict()  # key -> (made, gzip body, bytes counted)
 _size = [0]
 _lock = threading.Lock()
 
@@ -60,8 +61,13 @@ def page(parts, render):
     if body is not None:
         return _response(body)
     result = render()
-    if not isinstance(result, str) or _flashed() or g.get("stale_figures"):
-        return result  # figures counted before the last write: drawn again next time
+    if (
+        not isinstance(result, str)
+        or _flashed()
+        or g.get("stale_figures")  # figures counted before the last write: drawn again
+        or g.get("page_not_kept")
+    ):
+        return result
     body = gzip.compress(
         result.encode(), compresslevel=current_app.config.get("COMPRESS_LEVEL", 6), mtime=0
     )
@@ -69,10 +75,18 @@ def page(parts, render):
     return _response(body)
 
 
+def not_kept():
+    """Keep the page being drawn for nobody: it shows something no data generation follows
+    (accounts, the audit log), e.g. the admin's first-day checklist while it is unfinished."""
+    g.page_not_kept = True
+
+
 def _key(parts):
     user = g.get("user")
     if user is None or request.method != "GET" or database.in_transaction():
         return None
+    if len(request.full_path) > MAX_URL:
+        return None  # a forged URL of 100 KB: its key alone would outweigh the pages
     if "_flashes" in session or request_ctx.flashes:
         return None
     if "csrf_token" not in session:
@@ -121,21 +135,21 @@ def _lookup(key):
 
 
 def _store(key, body):
-    size = len(body) + OVERHEAD
+    size = len(body) + OVERHEAD + len(request.full_path)
     if size > MAX_BYTES // 2:
         return
     with _lock:
         if key in _entries:
             _drop(key)
-        _entries[key] = (time.monotonic(), body)
+        _entries[key] = (time.monotonic(), body, size)
         _size[0] += size
         while _size[0] > MAX_BYTES:
             _drop(next(iter(_entries)))
 
 
 def _drop(key):
-    _made, body = _entries.pop(key)
-    _size[0] -= len(body) + OVERHEAD
+    _made, _body, size = _entries.pop(key)
+    _size[0] -= size
 
 
 def _response(body):

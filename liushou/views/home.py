@@ -140,6 +140,8 @@ def _first_day():
     steps = account_queries.first_day_steps(g.scope)
     if all(done for _key, _label, done, _detail in steps):
         return None
+    # Its accounts and printed cards are rows no data generation follows: drawn anew each time.
+    page_cache.not_kept()
     return [(label, url_for(_STEP_PAGES[key]), done, detail) for key, label, done, detail in steps]
 
 
