@@ -30,6 +30,7 @@ browser, so it would buy nothing.
 """
 
 import gzip
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -81,6 +82,20 @@ def not_kept():
     g.page_not_kept = True
 
 
+# Columns of the user's row that draw nothing on a page: a wrong password typed for him (failed
+# logins, a lock), his last login and his password's hash (never kept in the key).
+_NOT_DRAWN = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
+
+
+def _user_state(user):
+    """A short digest of what of his row a page can draw or depend on (role, name, area, phone,
+    session version …): a change to any of it is a new key."""
+    drawn = sorted(
+        ((k, v) for k, v in user.__data__.items() if k not in _NOT_DRAWN), key=lambda kv: kv[0]
+    )
+    return hashlib.blake2b(repr(drawn).encode(), digest_size=16).digest()
+
+
 def _key(parts):
     user = g.get("user")
     if user is None or request.method != "GET" or database.in_transaction():
@@ -101,7 +116,7 @@ def _key(parts):
     return (
         database.database,
         user.id,
-        tuple(user.__data__.items()),
+        _user_state(user),
         token,
         scope,
         g.get("township_id"),

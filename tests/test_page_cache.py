@@ -9,13 +9,13 @@ from datetime import date, timedelta
 import pytest
 
 from liushou import clock, figure_cache, page_cache
-from liushou.models import AuditLog
+from liushou.models import AuditLog, User
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person
 from liushou.services.persons import save_person, void_person
-from tests.conftest import post
+from tests.conftest import login, post
 
 ALL = Scope(everything=True)
 AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
@@ -153,6 +153,21 @@ def test_another_user_never_gets_someone_elses_page(homes, login_as):
     grid = text(login_as("grid2"), "/persons")  # V01's other grid: nobody there
     assert "童一" not in grid
     assert "cun1" in one and "cun1" not in two  # his name in the header
+
+
+def test_a_wrong_password_typed_for_him_keeps_his_pages_a_new_name_does_not(
+    homes, login_as, stored
+):
+    cadre = login_as("cun1")
+    text(cadre, "/persons")
+    stranger = cadre.application.test_client()
+    assert login(stranger, "cun1", "wrong-one").status_code == 422  # refused
+    assert User.get(User.username == "cun1").failed_logins == 1
+    text(cadre, "/persons")
+    assert [path for _user, path in stored] == ["/persons?"]  # served as kept
+    User.update(display_name="新名字").where(User.username == "cun1").execute()
+    assert "新名字" in text(cadre, "/persons")
+    assert len(stored) == 2
 
 
 def test_a_flash_is_never_kept_nor_shown_twice(homes, login_as, stored):
