@@ -133,17 +133,28 @@ def main():
     ap.add_argument("--persons", type=int, default=3000)
     ap.add_argument("--db", help="use this database (a copy: logins and visits are written)")
     ap.add_argument("--password", default=PASSWORD, help="the demo users' password")
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
+    )
+    ap.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = args.db or str(work / "load.sqlite3")
     env = env_for(db, work)
     if not args.db:
         build_demo(env, args.persons)
+    server = ["app.py"]
+    if args.profile:
+        server = ["benchmarks/serve_profiled.py"]
+        env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--threads", "8"],
+        [sys.executable, *server, "--host", "127.0.0.1", "--port", str(port)]
+        + ["--threads", str(args.threads)],
         cwd=ROOT,
         env=env,
         stdout=log,
