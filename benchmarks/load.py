@@ -155,6 +155,12 @@ def main():
         help="mark today's category recheck done first (a database built today: see "
         "_common.mark_checked_today)",
     )
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
+    )
+    ap.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = resolved(args.db) if args.db else str(work / "load.sqlite3")
@@ -164,11 +170,16 @@ def main():
         build_demo(env, args.persons)
     if args.db and args.checked_today and mark_checked_today(db):
         print("today's category recheck marked done")
+    server = ["app.py"]
+    if args.profile:
+        server = ["benchmarks/serve_profiled.py"]
+        env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--threads", "8"],
+        [sys.executable, *server, "--host", "127.0.0.1", "--port", str(port)]
+        + ["--threads", str(args.threads)],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -2,6 +2,7 @@
 pragmas, the base model, connections."""
 
 import itertools
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -94,34 +95,54 @@ _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DR
 _UNCOUNTED_TABLES = ('"audit_log"', '"app_user"', '"month_rates"')
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
 ALL = None  # "every village": a write whose village is not known
+# The tables a recorded visit writes (and the need it may raise), which no registry list shows:
+# a transaction that writes only these (and uncounted tables) leaves the *registry* generation
+# alone (`data_generation(..., registry=True)`: the person list and search, which read persons,
+# households, villages and grids). Every other generation moves as before.
+_VISIT_TABLES = frozenset(["visit", "visit_person", "visit_helper", "visit_state", "need"])
+_WRITTEN_TABLE = re.compile(
+    r'\s*(?:INSERT(?: OR \w+)? INTO|REPLACE INTO|UPDATE|DELETE FROM)\s+"(\w+)"'
+)
 _generation = itertools.count(1)
 _current = [0]  # the last generation of any write
 _township = [0]  # the last generation of a township-wide write (or one of unknown village)
 _villages = {}  # village id -> the last generation of a write in it
+_registry = ([0], [0], {})  # the same three, moved only by writes outside _VISIT_TABLES
 _thread = threading.local()  # .villages: what this transaction touched; .declared: see save()
 # .touching: the villages declared by touching() for the writes that name no row
 
 
-def data_generation(village_ids=ALL):
+def data_generation(village_ids=ALL, registry=False):
     """A number that grows after every committed write of this process (audit rows and logins
     apart): what was computed under one generation still holds while it is unchanged.
 
     With `village_ids`, the generation of those villages only: it moves with a write in one
     of them or a township-wide write (or a write whose village is unknown), not with a write
-    in another village."""
+    in another village. With `registry`, the same left alone by transactions that wrote
+    visits only (_VISIT_TABLES): for what shows no visit (the person list)."""
+    current, township, villages = _registry if registry else (_current, _township, _villages)
     if village_ids is ALL:
-        return _current[0]
-    return max([_township[0], *(_villages.get(v, 0) for v in village_ids)])
+        return current[0]
+    return max([township[0], *(villages.get(v, 0) for v in village_ids)])
 
 
-def _bump(villages=ALL):
+def _bump(villages=ALL, registry=True):
     n = next(_generation)
-    if villages is ALL:
-        _township[0] = n
-    else:
-        for village_id in villages:
-            _villages[village_id] = n
-    _current[0] = n  # last: a reader of the total never sees it before the villages' own
+    for current, township, by_village in [(_current, _township, _villages)] + (
+        [_registry] if registry else []
+    ):
+        if villages is ALL:
+            township[0] = n
+        else:
+            for village_id in villages:
+                by_village[village_id] = n
+        current[0] = n  # last: a reader of the total never sees it before the villages' own
+
+
+def _registry_write(sql):
+    """Does this write statement change a table other than a visit's (_VISIT_TABLES)?"""
+    match = _WRITTEN_TABLE.match(sql)
+    return match is None or match.group(1) not in _VISIT_TABLES
 
 
 def _known_villages(village_ids):
@@ -244,13 +265,16 @@ class Database:
         if word in _WRITE_WORDS:
             if not any(table in sql[:40] for table in _UNCOUNTED_TABLES):
                 villages = _declared()
+                registry = _registry_write(sql)
                 if not self.in_transaction():
-                    _bump(villages)
+                    _bump(villages, registry)
                 else:
                     touched = getattr(_thread, "villages", set())
                     if touched is not ALL:
                         touched = ALL if villages is ALL else touched | villages
                     _thread.villages = touched
+                    if registry:
+                        _thread.registry = True
         elif word in _END_WORDS:
             self._ended()
         return cursor
@@ -292,8 +316,9 @@ class Database:
     def _ended(self):
         touched = getattr(_thread, "villages", set())
         if touched is ALL or touched:
-            _thread.villages = set()
-            _bump(touched)
+            registry = getattr(_thread, "registry", False)
+            _thread.villages, _thread.registry = set(), False
+            _bump(touched, registry)
 
     def commit(self):
         super().commit()

@@ -45,6 +45,7 @@ class Entry:
     at: datetime  # clock.now() when computed, for "统计于 HH:MM"
     cost: float = 0.0  # seconds it took to compute
     villages: frozenset | None = None  # whose data generation it follows (None: every village)
+    registry: bool = False  # follows the registry generation (visits apart: db.data_generation)
 
 
 def villages_of(scope):
@@ -64,7 +65,7 @@ def _fresh(entry):
     if entry is None:
         return False
     age = time.monotonic() - entry.made
-    if entry.generation == data_generation(entry.villages):
+    if entry.generation == data_generation(entry.villages, entry.registry):
         return age < MAX_AGE
     return entry.cost > SLOW and age < min(REFRESH, MAX_AGE)
 
@@ -78,13 +79,16 @@ def _lookup(key):
         return None
 
 
-def get(kind, scope, role, day, compute, *args, background=False):
+def get(kind, scope, role, day, compute, *args, background=False, registry=False):
     """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
     now and kept.
 
     With `background` (a `compute` that needs no request: it reads no `g`), slow figures that
     are due for a recount are recounted by one background thread while the last count is
-    served (at most `MAX_AGE` old), so no request waits for them."""
+    served (at most `MAX_AGE` old), so no request waits for them.
+
+    With `registry` (figures that show no visit, need or visit state), the entry holds across
+    recorded visits (db.data_generation(..., registry=True))."""
     key = (database.database, kind, scope, role, day, *args)
     entry = _lookup(key)
     if entry is not None:
@@ -99,7 +103,10 @@ def get(kind, scope, role, day, compute, *args, background=False):
         gate.acquire()
     elif last and background:
         thread = threading.Thread(
-            target=_recount, args=(key, gate, scope, compute), name="figure-recount", daemon=True
+            target=_recount,
+            args=(key, gate, scope, compute, registry),
+            name="figure-recount",
+            daemon=True,
         )
         thread.start()  # it releases the gate
         return _served(old)
@@ -107,7 +114,7 @@ def get(kind, scope, role, day, compute, *args, background=False):
         entry = _lookup(key)  # another thread may have computed it while this one waited
         if entry is not None:
             return entry
-        return _compute(key, scope, compute)
+        return _compute(key, scope, compute, registry)
     finally:
         gate.release()
 
@@ -115,21 +122,24 @@ def get(kind, scope, role, day, compute, *args, background=False):
 def _served(entry):
     """`entry`, noting on the request when it was counted before the last write of its villages
     (a slow entry served meanwhile): a page drawn from it is not kept (page_cache)."""
-    if entry.generation != data_generation(entry.villages) and has_request_context():
+    if (
+        entry.generation != data_generation(entry.villages, entry.registry)
+        and has_request_context()
+    ):
         g.stale_figures = True
     return entry
 
 
-def _compute(key, scope, compute):
+def _compute(key, scope, compute, registry=False):
     # The generation is read before computing: a write committed meanwhile makes the entry
     # stale at once rather than hiding behind it.
     villages = villages_of(scope)
-    generation = data_generation(villages)
+    generation = data_generation(villages, registry)
     started = time.monotonic()
     try:
         value = compute()
         made = time.monotonic()
-        entry = Entry(value, generation, made, clock.now(), made - started, villages)
+        entry = Entry(value, generation, made, clock.now(), made - started, villages, registry)
     finally:
         with _lock:
             _computing.pop(key, None)
@@ -141,13 +151,13 @@ def _compute(key, scope, compute):
     return entry
 
 
-def _recount(key, gate, scope, compute):
+def _recount(key, gate, scope, compute, registry=False):
     """A slow entry counted again in a thread of its own (reads only: no write lock)."""
     opened = database.is_closed()
     try:
         if opened:
             database.connect()
-        _compute(key, scope, compute)
+        _compute(key, scope, compute, registry)
     except Exception:  # noqa: BLE001 - the last count stays; the next request tries again
         pass
     finally:

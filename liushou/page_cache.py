@@ -13,7 +13,8 @@ under a key of everything it is drawn from:
 - the data generation of his villages (`db.data_generation`, every village's for a township
   user or a helper): a committed write of this process in one of them, or a township-wide one
   (settings among them), is a new key, so the write shows on the next page; a write in
-  another village leaves his pages alone;
+  another village leaves his pages alone (a page that shows no visit, e.g. the person list,
+  follows the registry generation: a recorded visit leaves it alone too);
 - today's date, the view's own `parts`, and the overdue emergency steps shown on every page.
 
 A page is never kept nor served while a flashed message is pending (it shows once), nor when
@@ -52,10 +53,12 @@ _size = [0]
 _lock = threading.Lock()
 
 
-def page(parts, render):
+def page(parts, render, registry=False):
     """The page `render()` draws, kept or drawn now. `parts`: what else the page depends on
-    that the key does not already hold (hashable; often the view's name)."""
-    key = _key(parts)
+    that the key does not already hold (hashable; often the view's name). `registry`: the page
+    shows no visit, need or visit state, so it holds across recorded visits (the person list:
+    db.data_generation(..., registry=True))."""
+    key = _key(parts, registry)
     if key is None:
         return render()
     body = _lookup(key)
@@ -96,7 +99,7 @@ def _user_state(user):
     return hashlib.blake2b(repr(drawn).encode(), digest_size=16).digest()
 
 
-def _key(parts):
+def _key(parts, registry=False):
     user = g.get("user")
     if user is None or request.method != "GET" or database.in_transaction():
         return None
@@ -124,7 +127,7 @@ def _key(parts):
         headers.get("HX-Request"),
         headers.get("HX-Target"),
         headers.get("HX-Boosted"),
-        data_generation(figure_cache.villages_of(scope)),
+        data_generation(figure_cache.villages_of(scope), registry),
         clock.today(),
         tuple(s.id for s in _emergency_alerts()),
         parts,

@@ -66,7 +66,7 @@ def url_prefix(endpoint, name):
 @bp.route("/persons", endpoint="list")
 def person_list():
     """All persons of the area, filtered and searched; htmx asks for the rows alone."""
-    return page_cache.page("persons.list", _list_page)
+    return page_cache.page("persons.list", _list_page, registry=True)
 
 
 def _list_page():
@@ -85,7 +85,7 @@ def _list_page():
 def _listing_page(per_page=30):
     """The page of the list asked for. A township's whole register is sorted for each page, so
     the rows are kept in figure_cache (per scope, role, day and query string) until the next
-    write."""
+    write (a recorded visit changes none of its rows: the registry generation)."""
     number = max(1, request.args.get("page", type=int) or 1)
     asked = tuple(sorted((k, tuple(v)) for k, v in request.args.lists() if k != "page"))
 
@@ -94,7 +94,7 @@ def _listing_page(per_page=30):
         return page.items, page.has_next
 
     items, has_next = figure_cache.get(
-        "persons", g.scope, "any", clock.today(), compute, asked, number
+        "persons", g.scope, "any", clock.today(), compute, asked, number, registry=True
     ).value
     return Page(list(items), number, per_page, has_next)
 
