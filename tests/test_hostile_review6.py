@@ -67,6 +67,23 @@ def test_printed_cards_tick_the_first_day_checklist_at_once(homes, login_as):
     assert text(client, "/").count("✓ 已完成") == done + 1
 
 
+def test_the_admins_home_with_an_unfinished_checklist_is_kept_until_it_changes(
+    homes, login_as, monkeypatch
+):
+    kept = []
+    store = page_cache._store
+    monkeypatch.setattr(
+        page_cache, "_store", lambda key, body: kept.append(key) or store(key, body)
+    )
+    client = login_as("admin")
+    first = text(client, "/")
+    assert "打印便民服务联系卡" in first and text(client, "/") == first
+    assert len(kept) == 1  # the second was served as kept
+    record(SYSTEM, "print", homes["h1"], object_type="household", label="联系卡")
+    assert text(client, "/").count("✓ 已完成") == first.count("✓ 已完成") + 1
+    assert len(kept) == 2
+
+
 def test_a_grid_worker_given_another_grid_sees_its_people_at_once(homes, login_as, places, users):
     client = login_as("grid2")  # V01-G2: nobody
     assert "童一" not in text(client, "/persons")
