@@ -34,6 +34,7 @@ from .db import data_generation, database
 MAX_ENTRIES = 256
 MAX_AGE = 60.0  # seconds
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
+TIMED = 0.125  # of SLOW (0.25 s) for figures whose page says when they were counted
 REFRESH = 60.0  # seconds a slow entry is served after a write (issue 17 item 3: a minute)
 
 
@@ -46,6 +47,14 @@ class Entry:
     cost: float = 0.0  # seconds it took to compute
     villages: frozenset | None = None  # whose data generation it follows (None: every village)
     registry: bool = False  # follows the registry generation (visits apart: db.data_generation)
+    timed: bool = False  # its page says when it was counted ("统计于"): see TIMED
+
+
+def _slow(entry):
+    """Served for up to REFRESH seconds after a write while it is recounted: figures that took
+    over SLOW seconds, or, on a page that shows when they were counted (home), over
+    SLOW * TIMED (issue 17 item 3: at most a minute stale, said on the page)."""
+    return entry.cost > SLOW * (TIMED if entry.timed else 1)
 
 
 def villages_of(scope):
@@ -67,7 +76,7 @@ def _fresh(entry):
     age = time.monotonic() - entry.made
     if entry.generation == data_generation(entry.villages, entry.registry):
         return age < MAX_AGE
-    return entry.cost > SLOW and age < min(REFRESH, MAX_AGE)
+    return _slow(entry) and age < min(REFRESH, MAX_AGE)
 
 
 def _lookup(key):
@@ -79,7 +88,7 @@ def _lookup(key):
         return None
 
 
-def get(kind, scope, role, day, compute, *args, background=False, registry=False):
+def get(kind, scope, role, day, compute, *args, background=False, registry=False, timed=False):
     """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
     now and kept.
 
@@ -88,7 +97,10 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
     served (at most `MAX_AGE` old), so no request waits for them.
 
     With `registry` (figures that show no visit, need or visit state), the entry holds across
-    recorded visits (db.data_generation(..., registry=True))."""
+    recorded visits (db.data_generation(..., registry=True)).
+
+    With `timed` (the page shows the entry's "统计于" time), figures that take over
+    SLOW * TIMED seconds count as slow."""
     key = (database.database, kind, scope, role, day, *args)
     entry = _lookup(key)
     if entry is not None:
@@ -96,7 +108,7 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
-    last = old is not None and old.cost > SLOW and time.monotonic() - old.made < MAX_AGE
+    last = old is not None and _slow(old) and time.monotonic() - old.made < MAX_AGE
     if not gate.acquire(blocking=False):
         if last:
             return _served(old)  # another thread is recounting slow figures: the last count
@@ -104,7 +116,7 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
     elif last and background:
         thread = threading.Thread(
             target=_recount,
-            args=(key, gate, scope, compute, registry),
+            args=(key, gate, scope, compute, registry, timed),
             name="figure-recount",
             daemon=True,
         )
@@ -114,7 +126,7 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
         entry = _lookup(key)  # another thread may have computed it while this one waited
         if entry is not None:
             return entry
-        return _compute(key, scope, compute, registry)
+        return _compute(key, scope, compute, registry, timed)
     finally:
         gate.release()
 
@@ -130,7 +142,7 @@ def _served(entry):
     return entry
 
 
-def _compute(key, scope, compute, registry=False):
+def _compute(key, scope, compute, registry=False, timed=False):
     # The generation is read before computing: a write committed meanwhile makes the entry
     # stale at once rather than hiding behind it.
     villages = villages_of(scope)
@@ -139,7 +151,9 @@ def _compute(key, scope, compute, registry=False):
     try:
         value = compute()
         made = time.monotonic()
-        entry = Entry(value, generation, made, clock.now(), made - started, villages, registry)
+        entry = Entry(
+            value, generation, made, clock.now(), made - started, villages, registry, timed
+        )
     finally:
         with _lock:
             _computing.pop(key, None)
@@ -151,13 +165,13 @@ def _compute(key, scope, compute, registry=False):
     return entry
 
 
-def _recount(key, gate, scope, compute, registry=False):
+def _recount(key, gate, scope, compute, registry=False, timed=False):
     """A slow entry counted again in a thread of its own (reads only: no write lock)."""
     opened = database.is_closed()
     try:
         if opened:
             database.connect()
-        _compute(key, scope, compute, registry)
+        _compute(key, scope, compute, registry, timed)
     except Exception:  # noqa: BLE001 - the last count stays; the next request tries again
         pass
     finally:
@@ -166,7 +180,7 @@ def _recount(key, gate, scope, compute, registry=False):
         gate.release()
 
 
-def warm(kind, scope, role, day, compute, *args):
+def warm(kind, scope, role, day, compute, *args, timed=False):
     """Count an entry now unless it is already fresh (the start-of-day warm-up): returns the
     seconds it took, 0 when it was fresh, None when another thread was counting it."""
     key = (database.database, kind, scope, role, day, *args)
@@ -177,7 +191,7 @@ def warm(kind, scope, role, day, compute, *args):
     if not gate.acquire(blocking=False):
         return None
     try:
-        return _compute(key, scope, compute).cost
+        return _compute(key, scope, compute, timed=timed).cost
     finally:
         gate.release()
 

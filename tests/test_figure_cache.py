@@ -212,6 +212,23 @@ def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monke
     assert total_on_home(client) == 4
 
 
+def test_home_figures_say_when_they_were_counted_so_they_may_lag_a_minute_lists_do_not(
+    homes, login_as, monkeypatch
+):
+    """Home shows "统计于": its figures count as slow sooner (SLOW * TIMED) and are served up to
+    a minute after a write while recounted; the person list, which shows no such time, never."""
+    monkeypatch.setattr(figure_cache, "SLOW", 2.0)
+    monkeypatch.setattr(figure_cache, "TIMED", -1.0)  # any home count is "slow" here
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    assert "童三" not in client.get("/persons").get_data(as_text=True)
+    add_child(homes["h1"], "童三")
+    page = client.get("/").get_data(as_text=True)
+    assert "<b>3</b>在册人员" in page and "统计于" in page  # the last count, with its time
+    assert "童三" in client.get("/persons").get_data(as_text=True)  # the list at once
+    recounts_done()
+
+
 def test_the_township_figures_are_counted_before_their_first_user(
     homes, login_as, computations, monkeypatch
 ):

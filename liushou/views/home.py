@@ -51,7 +51,7 @@ def _home_page():
     # The same for every role that sees this scope (admin, township staff, leader): one count
     # shared by all of them; the suggestions count, for the roles that answer them, apart.
     cached = figure_cache.get(
-        "home", scope, "any", today, lambda: area(scope, today), background=True
+        "home", scope, "any", today, lambda: area(scope, today), background=True, timed=True
     )
     area_ = cached.value
     suggestions = None
@@ -116,7 +116,7 @@ def warm(today=None):
     the first user of the day does not wait. Reads only. Returns figure_cache.warm's answer."""
     today = today or clock.today()
     scope = Scope(everything=True)
-    took = figure_cache.warm("home", scope, "any", today, lambda: area(scope, today))
+    took = figure_cache.warm("home", scope, "any", today, lambda: area(scope, today), timed=True)
     figure_cache.warm(
         "home suggestions",
         scope,
