@@ -46,9 +46,12 @@ from .db import data_generation, database
 MAX_AGE = 60.0  # seconds
 MAX_BYTES = 8 * 1024 * 1024
 OVERHEAD = 512  # bytes counted per entry for its key and bookkeeping (its URL counted apart)
+USER_SHARE = 8  # one user's pages may take at most MAX_BYTES / USER_SHARE: his own oldest go first
 MAX_URL = 2048  # a longer path and query string (no page of ours makes one) is never kept
 
 _entries: OrderedDict = OrderedDict()  # key -> (made, gzip body, bytes counted)
+_users: dict = {}  # user id -> OrderedDict of his keys, oldest kept first
+_user_size: dict = {}  # user id -> bytes counted for his pages
 _size = [0]
 _lock = threading.Lock()
 
@@ -161,6 +164,13 @@ def _store(key, body):
             _drop(key)
         _entries[key] = (time.monotonic(), body, size)
         _size[0] += size
+        user = key[1]
+        _users.setdefault(user, OrderedDict())[key] = None
+        _user_size[user] = _user_size.get(user, 0) + size
+        # One user's many distinct pages (every ?page=, every ?q=) push out his own first,
+        # not everybody's.
+        while _user_size[user] > MAX_BYTES // USER_SHARE and len(_users[user]) > 1:
+            _drop(next(iter(_users[user])))
         while _size[0] > MAX_BYTES:
             _drop(next(iter(_entries)))
 
@@ -168,6 +178,13 @@ def _store(key, body):
 def _drop(key):
     _made, _body, size = _entries.pop(key)
     _size[0] -= size
+    user = key[1]
+    mine = _users.get(user)
+    if mine is not None:
+        mine.pop(key, None)
+        _user_size[user] -= size
+        if not mine:
+            del _users[user], _user_size[user]
 
 
 def _response(body):
@@ -183,6 +200,8 @@ def clear():
     """Forget every page (tests, a restored database)."""
     with _lock:
         _entries.clear()
+        _users.clear()
+        _user_size.clear()
         _size[0] = 0
 
 

@@ -244,6 +244,27 @@ def test_pages_are_at_most_a_minute_old(homes, login_as, stored, monkeypatch):
     assert len(stored) == 2
 
 
+def test_one_users_many_pages_push_out_his_own_not_everybodys(homes, login_as, stored, monkeypatch):
+    page_cache.clear()
+    cadre = login_as("cun1")
+    other = cadre.application.test_client()
+    assert login(other, "cun2").status_code == 303
+    text(other, "/persons")
+    one = page_cache.size()[1]
+    monkeypatch.setattr(page_cache, "MAX_BYTES", int(4.5 * one))  # about four pages in all
+    monkeypatch.setattr(page_cache, "USER_SHARE", 2, raising=False)  # about two a user
+    try:
+        for n in range(1, 10):
+            text(cadre, f"/persons?q={n}")
+        assert page_cache.size()[0] <= 3  # his newest two, and cun2's
+        text(cadre, "/persons?q=9")  # his newest is still kept
+        assert len(stored) == 10
+        assert "乙童" in text(other, "/persons")  # cun2's page was kept through all that
+        assert len(stored) == 10
+    finally:
+        page_cache.clear()
+
+
 def test_memory_is_bounded_the_least_recently_used_dropped_first(homes, login_as, stored):
     page_cache.clear()
     client = login_as("cun1")
