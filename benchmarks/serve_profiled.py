@@ -113,10 +113,10 @@ def install():
     page_cache._lookup = lookup_noted
     compute = figure_cache._compute
 
-    def compute_timed(key, scope, fn):
+    def compute_timed(key, *args, **kwargs):
         t = time.perf_counter()
         try:
-            return compute(key, scope, fn)
+            return compute(key, *args, **kwargs)
         finally:
             dt = time.perf_counter() - t
             if getattr(_local, "on", False):

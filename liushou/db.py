@@ -126,8 +126,18 @@ def data_generation(village_ids=ALL, registry=False):
     return max([township[0], *(villages.get(v, 0) for v in village_ids)])
 
 
+def last_bump(reset=False):
+    """The generation of this thread's last committed write (0: none since the last reset):
+    figure_cache tells a user's own writes from others' by it."""
+    n = getattr(_thread, "bumped", 0)
+    if reset:
+        _thread.bumped = 0
+    return n
+
+
 def _bump(villages=ALL, registry=True):
     n = next(_generation)
+    _thread.bumped = n
     for current, township, by_village in [(_current, _township, _villages)] + (
         [_registry] if registry else []
     ):

@@ -15,8 +15,18 @@ persons) would be recounted after every write while cadres keep recording visits
 entry is recounted at most every `REFRESH` seconds: after a write it is still served for what
 is left of those seconds, with its time on the page.
 
+Figures that follow every visit in a wide scope (a township user's worklist and home: any
+visit anywhere in the township moves them) may be kept with `others`: after visits recorded
+by OTHER users (transactions that left the registry generation alone, see
+db.data_generation) such an entry is still served up to `MAX_AGE` seconds old, its page
+saying when it was counted ("统计于"); a user whose own committed write (this process, any
+request) came after the entry was counted always gets a fresh count (read-your-writes:
+`_writers`), and any other write (a registration, a setting) shows at once as before.
+
 In-process memory only: the server's threads share it; at most `MAX_ENTRIES` entries, the
-least recently used dropped first. Two threads asking for the same missing entry compute it
+least recently used dropped first, and one user's entries (those his requests counted) at most
+`MAX_ENTRIES / USER_SHARE`: his own least recently used go first, so his many ?q= do not push
+out everybody's figures. Two threads asking for the same missing entry compute it
 once: the second waits for the first.
 """
 
@@ -26,12 +36,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request_finished, request_started, session
 
 from . import clock
-from .db import data_generation, database
+from .db import data_generation, database, last_bump
 
 MAX_ENTRIES = 256
+USER_SHARE = 8  # one user's entries may be at most MAX_ENTRIES / USER_SHARE (page_cache's too)
 MAX_AGE = 60.0  # seconds
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
 TIMED = 0.125  # of SLOW (0.25 s) for figures whose page says when they were counted
@@ -48,6 +59,8 @@ class Entry:
     villages: frozenset | None = None  # whose data generation it follows (None: every village)
     registry: bool = False  # follows the registry generation (visits apart: db.data_generation)
     timed: bool = False  # its page says when it was counted ("统计于"): see TIMED
+    others: bool = False  # served up to MAX_AGE old after other users' visits: see `get`
+    registry_generation: int = 0  # the registry generation when computed (for `others`)
 
 
 def _slow(entry):
@@ -67,28 +80,88 @@ def villages_of(scope):
 
 _entries: OrderedDict = OrderedDict()
 _computing: dict = {}
+_owner: dict = {}  # key -> the id of the user whose request counted it (None: no user)
+_owned: dict = {}  # user id -> OrderedDict of his keys, least recently used first
+_writers: dict = {}  # user id -> the data generation of his last committed write
 _lock = threading.Lock()
+NEVER = float("inf")
 
 
-def _fresh(entry):
+def _user_id():
+    if has_request_context():
+        user = g.get("user")
+        return getattr(user, "id", None)
+    return None
+
+
+def _own_write():
+    """The generation of the requesting user's last committed write: 0 when he wrote nothing
+    since the server started, NEVER outside a user's request (no allowance for others' writes
+    without a user to tell them apart)."""
+    user_id = _user_id()
+    if user_id is None or "_flashes" in session:
+        return NEVER  # nor with a message to show (it follows the user's own action)
+    return _writers.get(user_id, 0)
+
+
+def _request_started(_sender, **_extra):
+    last_bump(reset=True)  # a thread's earlier request (or job) is not this one's
+
+
+def _request_finished(_sender, **_extra):
+    """After a request that committed a write: its user's next pages count afresh."""
+    n = last_bump(reset=True)
+    user_id = _user_id()
+    if n and user_id is not None:
+        with _lock:
+            _writers[user_id] = max(n, _writers.get(user_id, 0))
+
+
+request_started.connect(_request_started)
+request_finished.connect(_request_finished)
+
+
+def _fresh(entry, mine=NEVER):
+    """Whether `entry` may be served to a user whose own last write is generation `mine`."""
     if entry is None:
         return False
     age = time.monotonic() - entry.made
     if entry.generation == data_generation(entry.villages, entry.registry):
         return age < MAX_AGE
+    if (
+        entry.others
+        and entry.generation >= mine
+        and age < MAX_AGE
+        and entry.registry_generation == data_generation(entry.villages, True)
+    ):
+        return True  # moved by others' visits only: at most a minute old, "统计于" shown
     return _slow(entry) and age < min(REFRESH, MAX_AGE)
 
 
-def _lookup(key):
+def _lookup(key, mine=NEVER):
     with _lock:
         entry = _entries.get(key)
-        if _fresh(entry):
+        if _fresh(entry, mine):
             _entries.move_to_end(key)
+            owned = _owned.get(_owner.get(key))
+            if owned is not None and key in owned:
+                owned.move_to_end(key)
             return entry
         return None
 
 
-def get(kind, scope, role, day, compute, *args, background=False, registry=False, timed=False):
+def get(
+    kind,
+    scope,
+    role,
+    day,
+    compute,
+    *args,
+    background=False,
+    registry=False,
+    timed=False,
+    others=False,
+):
     """The Entry of `compute()` for this kind, scope, role, day and args: cached, or computed
     now and kept.
 
@@ -100,9 +173,14 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
     recorded visits (db.data_generation(..., registry=True)).
 
     With `timed` (the page shows the entry's "统计于" time), figures that take over
-    SLOW * TIMED seconds count as slow."""
+    SLOW * TIMED seconds count as slow.
+
+    With `others` (the page shows the entry's "统计于" time), an entry moved on only by other
+    users' visits is served up to MAX_AGE old; one counted before the requesting user's own
+    last write is counted again (read-your-writes)."""
     key = (database.database, kind, scope, role, day, *args)
-    entry = _lookup(key)
+    mine = _own_write()
+    entry = _lookup(key, mine)
     if entry is not None:
         return _served(entry)
     with _lock:
@@ -116,17 +194,17 @@ def get(kind, scope, role, day, compute, *args, background=False, registry=False
     elif last and background:
         thread = threading.Thread(
             target=_recount,
-            args=(key, gate, scope, compute, registry, timed),
+            args=(key, gate, scope, compute, registry, timed, others),
             name="figure-recount",
             daemon=True,
         )
         thread.start()  # it releases the gate
         return _served(old)
     try:
-        entry = _lookup(key)  # another thread may have computed it while this one waited
+        entry = _lookup(key, mine)  # another thread may have computed it while this one waited
         if entry is not None:
-            return entry
-        return _compute(key, scope, compute, registry, timed)
+            return _served(entry)
+        return _compute(key, scope, compute, registry, timed, others, _user_id())
     finally:
         gate.release()
 
@@ -142,36 +220,69 @@ def _served(entry):
     return entry
 
 
-def _compute(key, scope, compute, registry=False, timed=False):
+def _compute(key, scope, compute, registry=False, timed=False, others=False, owner=None):
     # The generation is read before computing: a write committed meanwhile makes the entry
     # stale at once rather than hiding behind it.
     villages = villages_of(scope)
     generation = data_generation(villages, registry)
+    registry_generation = data_generation(villages, True)
     started = time.monotonic()
     try:
         value = compute()
         made = time.monotonic()
         entry = Entry(
-            value, generation, made, clock.now(), made - started, villages, registry, timed
+            value,
+            generation,
+            made,
+            clock.now(),
+            made - started,
+            villages,
+            registry,
+            timed,
+            others,
+            registry_generation,
         )
     finally:
         with _lock:
             _computing.pop(key, None)
     with _lock:
-        _entries[key] = entry
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        _store(key, entry, owner)
     return entry
 
 
-def _recount(key, gate, scope, compute, registry=False, timed=False):
+def _store(key, entry, owner):
+    """Keep `entry` (under _lock). A recount keeps the entry's first owner."""
+    if key in _entries:
+        owner = _owner.get(key, owner)
+        _drop(key)
+    _entries[key] = entry
+    _owner[key] = owner
+    if owner is not None:
+        owned = _owned.setdefault(owner, OrderedDict())
+        owned[key] = None
+        while len(owned) > MAX_ENTRIES // USER_SHARE:
+            _drop(next(iter(owned)))
+    while len(_entries) > MAX_ENTRIES:
+        _drop(next(iter(_entries)))
+
+
+def _drop(key):
+    del _entries[key]
+    owner = _owner.pop(key, None)
+    owned = _owned.get(owner)
+    if owned is not None:
+        owned.pop(key, None)
+        if not owned:
+            del _owned[owner]
+
+
+def _recount(key, gate, scope, compute, registry=False, timed=False, others=False):
     """A slow entry counted again in a thread of its own (reads only: no write lock)."""
     opened = database.is_closed()
     try:
         if opened:
             database.connect()
-        _compute(key, scope, compute, registry, timed)
+        _compute(key, scope, compute, registry, timed, others)
     except Exception:  # noqa: BLE001 - the last count stays; the next request tries again
         pass
     finally:
@@ -200,6 +311,9 @@ def clear():
     """Forget every entry (tests, a restored database)."""
     with _lock:
         _entries.clear()
+        _owner.clear()
+        _owned.clear()
+        _writers.clear()
 
 
 def size():

@@ -141,6 +141,11 @@ def test_a_write_in_another_village_keeps_his_pages_but_not_the_townships(
     record_visit(SYSTEM, ALL, [homes["other"]], values)  # in V02
     assert visited_on_home(village) == 0
     assert len(stored) == kept  # cun1's home (V01) served as it was
+    # The township's figures move with any visit: another user's is shown within a minute
+    # (figure_cache `others`), the page drawn again each time, saying when it was counted.
+    assert visited_on_home(township) == 0
+    assert len(stored) == kept
+    figure_cache.clear()  # as a minute later
     assert visited_on_home(township) == 1
     assert len(stored) == kept + 1
 

@@ -37,7 +37,7 @@ def _home_page():
     today = clock.today()
     work = None
     if g.user.role in WORKLIST_ROLES or helper_queries.of_user(g.user):
-        page, counts = worklist(today, 1, per_page=10)
+        page, counts, _counted_at = worklist(today, 1, per_page=10, others=False)
         page.has_next = False
         work = {
             "page": page,
@@ -51,7 +51,14 @@ def _home_page():
     # The same for every role that sees this scope (admin, township staff, leader): one count
     # shared by all of them; the suggestions count, for the roles that answer them, apart.
     cached = figure_cache.get(
-        "home", scope, "any", today, lambda: area(scope, today), background=True, timed=True
+        "home",
+        scope,
+        "any",
+        today,
+        lambda: area(scope, today),
+        background=True,
+        timed=True,
+        others=figure_cache.villages_of(scope) is None,  # a township's: see figure_cache
     )
     area_ = cached.value
     suggestions = None

@@ -27,10 +27,12 @@ bp = Blueprint("visits", __name__)
 PER_PAGE = 40
 
 
-def worklist(today, page_number=1, per_page=PER_PAGE):
-    """(page of due visit states, counts by bucket) for the logged-in user. Kept in
-    figure_cache until the next write: the same for every user of this scope, helper records
-    and day."""
+def worklist(today, page_number=1, per_page=PER_PAGE, others=True):
+    """(page of due visit states, counts by bucket, when they were counted) for the logged-in
+    user. Kept in figure_cache until the next write: the same for every user of this scope,
+    helper records and day. A township-wide worklist (any visit in the township moves it) is
+    served up to a minute old after other users' visits, never after the user's own write
+    (figure_cache's `others`; with `others` False, never): its page says when it was counted."""
     helper_ids = helper_queries.of_user(g.user)
     number = max(1, page_number or 1)
 
@@ -39,10 +41,19 @@ def worklist(today, page_number=1, per_page=PER_PAGE):
         page = paginate(query, number, per_page)
         return page.items, page.has_next, counts
 
-    items, has_next, counts = figure_cache.get(
-        "worklist", g.scope, "any", today, compute, tuple(helper_ids or ()), number, per_page
-    ).value
-    return Page(list(items), number, per_page, has_next), counts
+    entry = figure_cache.get(
+        "worklist",
+        g.scope,
+        "any",
+        today,
+        compute,
+        tuple(helper_ids or ()),
+        number,
+        per_page,
+        others=others and figure_cache.villages_of(g.scope) is None,
+    )
+    items, has_next, counts = entry.value
+    return Page(list(items), number, per_page, has_next), counts, entry.at
 
 
 def duties(today):
@@ -88,11 +99,12 @@ def due():
 def _due_page():
     today = clock.today()
     number = request.args.get("page", type=int)
-    page, counts = worklist(today, number)
+    page, counts, counted_at = worklist(today, number)
     return render_template(
         "visits/due.html",
         page=page,
         counts=counts,
+        counted_at=counted_at,
         tiers=TIERS,
         **duty_context(today, first_page=(number or 1) <= 1),
     )
