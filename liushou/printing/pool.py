@@ -12,15 +12,21 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 from . import render, worker
 
 WORKERS = 2
 TIMEOUT = 600  # seconds one blocking print may take
+# Prints a request may wait for at once (each holds one of the server's threads while the
+# workers lay it out): beyond them a print is handed to a background job (print_jobs), so the
+# server's threads stay free for pages however many people print.
+WAITING = 3
 
 _executor = None
 _stopped = False
 _lock = threading.Lock()
+_waiting = threading.BoundedSemaphore(WAITING)
 
 
 class Stopped(RuntimeError):
@@ -104,6 +110,18 @@ class Job:
         job.layers = call(worker.pdf, layer_html, self.base) if layer_html else None
         job.chunks = [call(worker.layout, h, self.base) for h in self.batch.htmls]
         return job
+
+
+@contextmanager
+def waiting_slot():
+    """Yields True when this request may wait for its print (fewer than WAITING do), holding
+    the slot for the block; False when it should hand the print to a background job."""
+    admitted = _waiting.acquire(blocking=False)
+    try:
+        yield admitted
+    finally:
+        if admitted:
+            _waiting.release()
 
 
 def joined(htmls, base, timeout=TIMEOUT):

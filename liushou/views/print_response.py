@@ -4,9 +4,10 @@ Rendering itself is liushou.printing (render, pool); the view that asks for a pr
 audit row.
 """
 
+from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, g, render_template
+from flask import Response, abort, current_app, g, redirect, render_template, url_for
 
 from ..printing import pool, render
 from ..settings import township_name_problem
@@ -63,15 +64,31 @@ def base_url():
     return render.base_url(current_app.static_folder)
 
 
-def pdf(htmls):
-    """One PDF from one or more independent HTML chunks (laid out side by side, joined in order,
-    sharing one subset of each font).
+def pdf(htmls, filename):
+    """The answer of one PDF from one or more independent HTML chunks (laid out side by side,
+    joined in order, sharing one subset of each font).
+
+    While the PDF workers are busy with other requests' prints (pool.WAITING of them), the
+    print becomes a background job instead: a 303 to its progress page, which refreshes
+    itself until the PDF can be downloaded; no server thread waits for it.
 
     PDF_IN_PROCESS lays out in the server's own process (debugging, profiling)."""
     base = base_url()
     if current_app.config.get("PDF_IN_PROCESS"):
-        return render.pdf_joined(htmls, base)
-    return pool.joined(htmls, base)
+        return pdf_response(render.pdf_joined(htmls, base), filename)
+    with pool.waiting_slot() as admitted:
+        if admitted:
+            return pdf_response(pool.joined(htmls, base), filename)
+    from .. import print_jobs  # its module imports the pool's workers lazily too
+
+    job_id = print_jobs.start(
+        g.user.id,
+        filename.removesuffix(".pdf"),
+        htmls,
+        base,
+        Path(current_app.instance_path) / "prints",
+    )
+    return redirect(url_for("printouts.job", job_id=job_id), 303)
 
 
 def pdf_response(data, filename):
@@ -93,9 +110,7 @@ def respond(template, filename, *, preview, chunks=None, **context):
     (laid out in parallel) and joined; the preview shows them all in one page.
     """
     if chunks and not preview and len(chunks) > 1:
-        return pdf_response(
-            pdf([html(template, preview=False, **{**context, **c}) for c in chunks]), filename
-        )
+        return pdf([html(template, preview=False, **{**context, **c}) for c in chunks], filename)
     if chunks:
         merged = {}
         for c in chunks:
@@ -105,4 +120,4 @@ def respond(template, filename, *, preview, chunks=None, **context):
     page = html(template, preview=preview, **context)
     if preview:
         return preview_response(page)
-    return pdf_response(pdf([page]), filename)
+    return pdf([page], filename)

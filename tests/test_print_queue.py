@@ -1,0 +1,50 @@
+"""A print never holds the server's threads beyond pool.WAITING requests: once that many wait
+for the PDF workers, the next print becomes a background job with its progress page (no
+JavaScript: it refreshes itself) and the PDF to download, audited as any print."""
+
+import io
+import threading
+import time
+
+from pypdf import PdfReader
+
+from liushou.models import AuditLog
+from liushou.models.persons import Person
+from liushou.printing import pool
+from tests.test_printouts import _client, _pdf, _text
+
+
+def test_a_print_beyond_the_waiting_ones_becomes_a_job_with_a_progress_page(demo_app, monkeypatch):
+    client = _client(demo_app, "cun01")
+    with demo_app.app_context():
+        person = Person.select().where(Person.village == 1).order_by(Person.id).first()
+        audits = AuditLog.select().count()
+    url = f"/persons/{person.id}/archive.pdf"
+    assert person.name in _text(_pdf(client, url))  # a free slot: the PDF itself
+    monkeypatch.setattr(pool, "_waiting", threading.Semaphore(0))  # every slot taken
+    response = client.get(url)
+    assert response.status_code == 303
+    job = response.location
+    assert job.startswith("/print/jobs/")
+    for _ in range(120):
+        page = client.get(job).get_data(as_text=True)
+        if "下载 PDF" in page:
+            break
+        assert 'http-equiv="refresh"' in page and "正在生成" in page
+        time.sleep(0.5)
+    assert f"一人一档-{person.name}" in page
+    reader = PdfReader(io.BytesIO(client.get(job + ".pdf").get_data()))
+    assert person.name in _text(reader)
+    with demo_app.app_context():
+        assert AuditLog.select().count() >= audits + 2  # both prints audited
+    other = _client(demo_app, "cun02")
+    assert other.get(job).status_code == 404 and other.get(job + ".pdf").status_code == 404
+
+
+def test_the_waiting_slots_are_given_back(monkeypatch):
+    monkeypatch.setattr(pool, "_waiting", threading.BoundedSemaphore(1))
+    with pool.waiting_slot() as first:
+        with pool.waiting_slot() as second:
+            assert first and not second
+    with pool.waiting_slot() as again:
+        assert again
