@@ -36,7 +36,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context, request_finished, request_started, session
+from flask import g, has_request_context, request_started, request_tearing_down, session
 
 from . import clock
 from .db import data_generation, database, last_bump
@@ -108,8 +108,9 @@ def _request_started(_sender, **_extra):
     last_bump(reset=True)  # a thread's earlier request (or job) is not this one's
 
 
-def _request_finished(_sender, **_extra):
-    """After a request that committed a write: its user's next pages count afresh."""
+def _request_ended(_sender, **_extra):
+    """After a request that committed a write (its teardown, errors too): its user's next pages
+    count afresh."""
     n = last_bump(reset=True)
     user_id = _user_id()
     if n and user_id is not None:
@@ -118,7 +119,7 @@ def _request_finished(_sender, **_extra):
 
 
 request_started.connect(_request_started)
-request_finished.connect(_request_finished)
+request_tearing_down.connect(_request_ended)
 
 
 def _fresh(entry, mine=NEVER):
