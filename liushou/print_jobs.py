@@ -29,7 +29,12 @@ def start(user_id, label, htmls, base, folder):
     with _LOCK:
         _forget_old()
         _JOBS[job_id] = job
-    work = pool.Job(htmls, base)  # glyph page, layers and chunks queued on the pool
+    pool.job_started()
+    try:
+        work = pool.Job(htmls, base)  # glyph page, layers and chunks queued on the pool
+    except BaseException:
+        pool.job_ended()
+        raise
 
     def collect():
         nonlocal work
@@ -49,6 +54,8 @@ def start(user_id, label, htmls, base, folder):
         except Exception as e:  # the page shows it; nothing else depends on the job
             with _LOCK:
                 job["error"] = f"生成失败：{e}"
+        finally:
+            pool.job_ended()
 
     threading.Thread(target=collect, name=f"print-{job_id}", daemon=True).start()
     return job_id

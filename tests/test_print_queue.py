@@ -3,7 +3,6 @@ for the PDF workers, the next print becomes a background job with its progress p
 JavaScript: it refreshes itself) and the PDF to download, audited as any print."""
 
 import io
-import threading
 import time
 
 from pypdf import PdfReader
@@ -21,7 +20,7 @@ def test_a_print_beyond_the_waiting_ones_becomes_a_job_with_a_progress_page(demo
         audits = AuditLog.select().count()
     url = f"/persons/{person.id}/archive.pdf"
     assert person.name in _text(_pdf(client, url))  # a free slot: the PDF itself
-    monkeypatch.setattr(pool, "_waiting", threading.Semaphore(0))  # every slot taken
+    monkeypatch.setattr(pool, "WAITING", 0)  # the workers have their hands full
     response = client.get(url)
     assert response.status_code == 303
     job = response.location
@@ -41,10 +40,14 @@ def test_a_print_beyond_the_waiting_ones_becomes_a_job_with_a_progress_page(demo
     assert other.get(job).status_code == 404 and other.get(job + ".pdf").status_code == 404
 
 
-def test_the_waiting_slots_are_given_back(monkeypatch):
-    monkeypatch.setattr(pool, "_waiting", threading.BoundedSemaphore(1))
+def test_a_job_in_the_workers_hands_counts_and_slots_are_given_back(monkeypatch):
+    monkeypatch.setattr(pool, "WAITING", 2)
+    monkeypatch.setattr(pool, "_in_flight", [0])
+    pool.job_started()  # a background job's chunks
     with pool.waiting_slot() as first:
         with pool.waiting_slot() as second:
             assert first and not second
-    with pool.waiting_slot() as again:
-        assert again
+    pool.job_ended()
+    with pool.waiting_slot() as one, pool.waiting_slot() as two:
+        assert one and two
+    assert pool._in_flight == [0]

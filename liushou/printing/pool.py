@@ -18,15 +18,17 @@ from . import render, worker
 
 WORKERS = 2
 TIMEOUT = 600  # seconds one blocking print may take
-# Prints a request may wait for at once (each holds one of the server's threads while the
-# workers lay it out): beyond them a print is handed to a background job (print_jobs), so the
-# server's threads stay free for pages however many people print.
+# Prints in the workers' hands at once (requests waiting for their PDF, each holding one of
+# the server's threads, and background jobs) beyond which a request's print is handed to a
+# background job (print_jobs) instead of waiting: the server's threads stay free for pages
+# however many people print, and a print that waits waits behind at most WAITING - 1 others.
 WAITING = 3
 
 _executor = None
 _stopped = False
 _lock = threading.Lock()
-_waiting = threading.BoundedSemaphore(WAITING)
+_in_flight = [0]  # prints in the workers' hands: waited for by a request, or a job's
+_flight_lock = threading.Lock()
 
 
 class Stopped(RuntimeError):
@@ -114,14 +116,30 @@ class Job:
 
 @contextmanager
 def waiting_slot():
-    """Yields True when this request may wait for its print (fewer than WAITING do), holding
-    the slot for the block; False when it should hand the print to a background job."""
-    admitted = _waiting.acquire(blocking=False)
+    """Yields True when this request may wait for its print (fewer than WAITING prints are in
+    the workers' hands), counting it among them for the block; False when it should hand the
+    print to a background job."""
+    with _flight_lock:
+        admitted = _in_flight[0] < WAITING
+        if admitted:
+            _in_flight[0] += 1
     try:
         yield admitted
     finally:
         if admitted:
-            _waiting.release()
+            with _flight_lock:
+                _in_flight[0] -= 1
+
+
+def job_started():
+    """A background print job's chunks go to the workers (print_jobs): counted in flight."""
+    with _flight_lock:
+        _in_flight[0] += 1
+
+
+def job_ended():
+    with _flight_lock:
+        _in_flight[0] -= 1
 
 
 def joined(htmls, base, timeout=TIMEOUT):
