@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from flask import Response, abort, current_app, g, redirect, render_template, url_for
 
+from .. import print_jobs
 from ..printing import pool, render
 from ..settings import township_name_problem
 
@@ -64,28 +65,32 @@ def base_url():
     return render.base_url(current_app.static_folder)
 
 
-def pdf(htmls, filename):
-    """The answer of one PDF from one or more independent HTML chunks (laid out side by side,
-    joined in order, sharing one subset of each font).
-
-    While the PDF workers are busy with other requests' prints (pool.WAITING of them), the
-    print becomes a background job instead: a 303 to its progress page, which refreshes
-    itself until the PDF can be downloaded; no server thread waits for it.
+def pdf(htmls):
+    """One PDF from one or more independent HTML chunks (laid out side by side, joined in order,
+    sharing one subset of each font): its bytes, waited for.
 
     PDF_IN_PROCESS lays out in the server's own process (debugging, profiling)."""
     base = base_url()
     if current_app.config.get("PDF_IN_PROCESS"):
-        return pdf_response(render.pdf_joined(htmls, base), filename)
+        return render.pdf_joined(htmls, base)
+    return pool.joined(htmls, base)
+
+
+def pdf_answer(htmls, filename):
+    """The answer of one PDF (see `pdf`). While the PDF workers have pool.WAITING prints in
+    hand (other requests' and background jobs), the print becomes a background job instead:
+    a 303 to its progress page, which refreshes itself until the PDF can be downloaded; no
+    server thread waits for it."""
+    if current_app.config.get("PDF_IN_PROCESS"):
+        return pdf_response(pdf(htmls), filename)
     with pool.waiting_slot() as admitted:
         if admitted:
-            return pdf_response(pool.joined(htmls, base), filename)
-    from .. import print_jobs  # its module imports the pool's workers lazily too
-
+            return pdf_response(pdf(htmls), filename)
     job_id = print_jobs.start(
         g.user.id,
         filename.removesuffix(".pdf"),
         htmls,
-        base,
+        base_url(),
         Path(current_app.instance_path) / "prints",
     )
     return redirect(url_for("printouts.job", job_id=job_id), 303)
@@ -110,7 +115,9 @@ def respond(template, filename, *, preview, chunks=None, **context):
     (laid out in parallel) and joined; the preview shows them all in one page.
     """
     if chunks and not preview and len(chunks) > 1:
-        return pdf([html(template, preview=False, **{**context, **c}) for c in chunks], filename)
+        return pdf_answer(
+            [html(template, preview=False, **{**context, **c}) for c in chunks], filename
+        )
     if chunks:
         merged = {}
         for c in chunks:
@@ -120,4 +127,4 @@ def respond(template, filename, *, preview, chunks=None, **context):
     page = html(template, preview=preview, **context)
     if preview:
         return preview_response(page)
-    return pdf([page], filename)
+    return pdf_answer([page], filename)
