@@ -11,7 +11,7 @@ from liushou import figure_cache
 from liushou.db import data_generation, database
 from liushou.queries import indicators
 from liushou.services import SYSTEM
-from liushou.services.persons import void_person
+from liushou.services.person_exits import void_person
 from tests._helpers import ALL, add_child
 from tests.pg_cluster import other_connection
 

@@ -11,8 +11,7 @@ import pytest
 from liushou import clock, page_cache
 from liushou.models import AuditLog, User
 from liushou.services import SYSTEM
-from liushou.services.person_exits import exit_person
-from liushou.services.persons import void_person
+from liushou.services.person_exits import exit_person, void_person
 from tests._helpers import ALL, add_child, text
 from tests.conftest import login, post
 
