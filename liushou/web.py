@@ -132,17 +132,19 @@ def init_app(app):
     ):
         app.register_blueprint(module.bp)
 
-    _asset_versions = {}
+    _asset_urls = {}
 
     def asset(filename):
-        """A static URL with a content hash, so it can be cached for a year."""
-        version = _asset_versions.get(filename)
-        if version is None or app.debug:
+        """A static URL with a content hash, so it can be cached for a year (built once per
+        file and script root; read again on every use in debug mode)."""
+        key = (request.script_root, filename)
+        url = _asset_urls.get(key)
+        if url is None or app.debug:
             path = os.path.join(app.static_folder, filename)
             with open(path, "rb") as fh:
                 version = hashlib.sha256(fh.read()).hexdigest()[:10]
-            _asset_versions[filename] = version
-        return url_for("static", filename=filename, v=version)
+            url = _asset_urls[key] = url_for("static", filename=filename, v=version)
+        return url
 
     app.jinja_env.globals.update(
         asset=asset,
