@@ -138,7 +138,7 @@ class SessionCookies(SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        cookie = request.cookies.get(self.get_cookie_name(app))
+        cookie = self._cookie(request, self.get_cookie_name(app))
         if not cookie:
             return self.session_class()
         max_age = app.permanent_session_lifetime.total_seconds()
@@ -154,7 +154,26 @@ class SessionCookies(SecureCookieSessionInterface):
         self._remember(serializer, cookie, signed.timestamp(), data)
         return self.session_class(data)
 
+    @staticmethod
+    def _cookie(request, name):
+        """The session cookie's value, read from the Cookie header without parsing every
+        cookie in it (ours is never quoted; anything unusual goes to werkzeug's parser)."""
+        raw = request.environ.get("HTTP_COOKIE", "")
+        if '"' in raw or "\\" in raw or "%" in raw:
+            return request.cookies.get(name)
+        prefix = name + "="
+        for part in raw.split(";"):
+            part = part.strip()
+            if part.startswith(prefix):
+                return part[len(prefix) :]
+        return None
+
     def save_session(self, app, session, response):
+        if not session.modified and not (session and self.should_set_cookie(app, session)):
+            # Nothing to send (the usual page): only say the page varies with the cookie.
+            if session.accessed and not getattr(response, "finished", False):
+                response.vary.add("Cookie")
+            return
         super().save_session(app, session, response)
         # The cookie just signed comes back with the next request: remember it now.
         if session and self.should_set_cookie(app, session):

@@ -97,30 +97,34 @@ def _user_state(user):
 
 
 def _key(parts, registry=False):
-    user = g.get("user")
-    if user is None or request.method != "GET" or database.in_transaction():
+    # The request's objects once (each use of flask's proxies looks them up again).
+    ctx, req = g._get_current_object(), request._get_current_object()
+    user = ctx.get("user")
+    if user is None or req.method != "GET" or database.in_transaction():
         return None
-    if len(request.full_path) > MAX_URL:
+    path = req.full_path
+    if len(path) > MAX_URL:
         return None  # a forged URL of 100 KB: its key alone would outweigh the pages
-    if "_flashes" in session or request_ctx.flashes:
+    sess = session._get_current_object()
+    if "_flashes" in sess or request_ctx.flashes:
         return None
-    if "csrf_token" not in session:
+    if "csrf_token" not in sess:
         generate_csrf()  # as the page's forms would: the session's token, made now
-    token = session.get("csrf_token")
+    token = sess.get("csrf_token")
     if token is None:
         return None
     from .web import _emergency_alerts  # web imports the views, which import this module
 
-    scope = g.scope
-    headers = request.headers
+    scope = ctx.scope
+    headers = req.headers
     return (
         database.database,
         user.id,
         _user_state(user),
         token,
         scope,
-        g.get("township_id"),
-        request.full_path,
+        ctx.get("township_id"),
+        path,
         headers.get("HX-Request"),
         headers.get("HX-Target"),
         headers.get("HX-Boosted"),
