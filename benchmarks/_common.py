@@ -50,26 +50,18 @@ def mark_checked_today(db):
     (the demo derives every category as of today): otherwise a county's server spends its first
     hour rechecking a million persons beside the benchmark, and every batch it commits moves the
     data generation, so no page stays cached. Returns True if it wrote the row."""
-    import json
-
     sys.path.insert(0, str(ROOT))
     from liushou import clock
     from liushou.db import database
-    from liushou.models import Setting
+    from liushou.services.categories_follow import checked, mark_checked
 
     database.init(resolved(db))
     try:
         with database.connection_context():
             today = clock.today()
-            if Setting.value_on("categories_checked_on", today) == today.isoformat():
+            if checked(today):
                 return False
-            with database.atomic():
-                Setting.create(
-                    key="categories_checked_on",
-                    value=json.dumps(today.isoformat()),
-                    valid_from=today,
-                    created_by=None,
-                )
+            mark_checked(today)
             return True
     finally:
         database.init(None)

@@ -7,20 +7,18 @@ an hour to build), a unix socket only (no TCP), settings for a 2-core machine wi
 
 `start` runs initdb on the first use (Debian's `postgresql` package, /usr/lib/postgresql/N/bin),
 writes the settings below into the cluster's postgresql.conf, starts the server (pg_ctl, log in
-FOLDER/server.log) and creates the database if it is missing. Unlike the tests' throwaway
-cluster (tests/pg_cluster.py), it is durable: fsync and synchronous_commit stay on. Run as
-root, the server runs as the `postgres` system user.
+FOLDER/server.log) and creates the database if it is missing. It is the tests' cluster class
+(tests/pg_cluster.py) in a folder of its own, but durable: fsync and synchronous_commit stay on.
+Run as root, the server runs as the `postgres` system user.
 """
 
 import argparse
-import glob
-import os
-import pwd
-import shutil
-import subprocess
+import sys
 from pathlib import Path
 
-USER = "liushou"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.pg_cluster import Cluster  # noqa: E402
+
 # A server beside the app on a 2-core machine with 24 GB (other processes take their share):
 # a quarter of the memory as PostgreSQL's own cache and most of the rest as the OS's file cache
 # the planner may count on; sorts and hashes of a report in memory; index builds of the demo's
@@ -49,82 +47,33 @@ SETTINGS = {
 }
 
 
-def bindir():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).parent
-    raise SystemExit("PostgreSQL is not installed: apt-get install postgresql")
+class BenchCluster(Cluster):
+    """The tests' cluster class in a folder of its own, kept, with SETTINGS and fsync on."""
 
-
-class BenchCluster:
     def __init__(self, folder):
-        self.root = Path(folder).resolve()
-        self.data = self.root / "data"
-        self.socket = self.root / "socket"
-        self.bin = bindir()
-        self._as = []
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            self._as = ["runuser", "-u", "postgres", "--"]
-
-    def _own(self, *paths):
-        if self._as:
-            account = pwd.getpwnam("postgres")
-            for path in paths:
-                os.chown(path, account.pw_uid, account.pw_gid)
-
-    def _run(self, *args, check=True):
-        return subprocess.run(
-            [*self._as, *map(str, args)], check=check, capture_output=True, text=True
-        )
-
-    def url(self, name="county"):
-        return f"postgresql://{USER}@/{name}?host={self.socket}"
-
-    def running(self):
-        return (
-            self._run(self.bin / "pg_ctl", "-D", self.data, "status", check=False).returncode == 0
-        )
+        super().__init__(folder)
 
     def start(self, name="county"):
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.socket.mkdir(exist_ok=True)
-        os.chmod(self.root, 0o755)
-        self._own(self.root, self.socket)
+        self.prepare()
         if not (self.data / "PG_VERSION").exists():
-            self._run(
-                self.bin / "initdb",
-                "-D",
-                self.data,
-                "-U",
-                USER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-            )
+            self.initdb()
             with open(self.data / "postgresql.conf", "a") as conf:
                 conf.write("\n# benchmarks/_pg.py\n")
                 conf.write(f"unix_socket_directories = '{self.socket}'\n")
                 for key, value in SETTINGS.items():
                     conf.write(f"{key} = {value}\n")
         if not self.running():
-            self._run(
-                self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-w", "start"
-            )
+            self.launch()
         self.create(name)
         return self.url(name)
 
     def create(self, name):
-        import psycopg
-
-        with psycopg.connect(self.url("postgres"), autocommit=True) as con:
-            if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-                con.execute(f'CREATE DATABASE "{name}"')
+        found = self.execute("SELECT 1 FROM pg_database WHERE datname = %s", params=(name,))
+        if not found:
+            self.execute(f'CREATE DATABASE "{name}"')
 
     def stop(self):
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        super().stop("fast")
 
 
 def main():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PASSWORD, TOKEN, resolved  # noqa: E402
-from run import PAGES, as_user, first_person  # noqa: E402
+from run import PAGES, as_user, first_child, first_person  # noqa: E402
 
 EXTRA = [("worklist (admin)", "admin", "/visits/due")]
 
@@ -71,8 +71,9 @@ def main():
         return clients[user]
 
     person = first_person(db, args.prefix + "cun01")
+    child = first_child(db, args.prefix + "cun01")
     for label, user, url in PAGES + EXTRA:
-        url = url.format(person=person)
+        url = url.format(person=person, child=child)
         user = as_user(label, user, args.prefix)
         if args.cprofile and label != args.cprofile or args.sql and label != args.sql:
             continue

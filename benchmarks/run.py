@@ -50,6 +50,7 @@ PAGES = [
     ("persons list", "cun01", "/persons"),
     ("search zs", "admin", "/persons?q=zs"),
     ("person page", "cun01", "/persons/{person}"),
+    ("person page (child)", "cun01", "/persons/{child}"),  # each read writes its audit row
     ("needs", "admin", "/needs"),
     ("report year", "admin", "/reports?period=year"),
     ("audit log", "admin", "/admin/audit"),
@@ -82,6 +83,18 @@ def first_person(db, username="cun01"):
         "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
         " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
         " ORDER BY p.id LIMIT 1",
+        (username,),
+    )
+    return rows[0][0] if rows else 1
+
+
+def first_child(db, username="cun01"):
+    """The first active child of `username`'s village: "{child}" in a URL of PAGES."""
+    rows = query(
+        db,
+        "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
+        " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
+        " AND p.groups LIKE '%儿童%' ORDER BY p.id LIMIT 1",
         (username,),
     )
     return rows[0][0] if rows else 1
@@ -249,8 +262,9 @@ def main():
         runs = [("bare page (before)", bare_port, None, "/")]
         cookies = {}
         person = first_person(db, args.prefix + "cun01")
+        child = first_child(db, args.prefix + "cun01")
         for label, user, path in pages:
-            path = path.format(person=person)
+            path = path.format(person=person, child=child)
             user = as_user(label, user, args.prefix)
             if user and user not in cookies:
                 cookies[user] = login(app_port, user, args.password)

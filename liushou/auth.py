@@ -1,10 +1,15 @@
 """Who is logged in, idle expiry, read-only roles, and the decorators views use."""
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
 
 from . import settings
 from .db import database
@@ -60,6 +65,21 @@ def login_user(user):
 # The statement reading the signed-in user's row, built once per engine (peewee builds a
 # query's SQL anew on every use: a noticeable part of a cached page's cost).
 _user_sql = {}
+# uid -> (the row as read, its fields' Python values, the digest of what a page can draw of it):
+# the row is still read on every request; only turning it into a User again is skipped while
+# it is unchanged.
+_user_rows = {}
+USER_ROWS_MAX = 4096
+# Columns of the user's row that draw nothing on a page: a wrong password typed for him (failed
+# logins, a lock), his last login and his password's hash (never in page_cache's key).
+NOT_DRAWN = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
+
+
+def drawn_state(data):
+    """A short digest of what of a user's row (his fields' values) a page can draw or depend
+    on (role, name, area, phone, session version …): page_cache's key holds it."""
+    drawn = sorted(((k, v) for k, v in data.items() if k not in NOT_DRAWN), key=lambda kv: kv[0])
+    return hashlib.blake2b(repr(drawn).encode(), digest_size=16).digest()
 
 
 def _active_user(uid):
@@ -77,58 +97,155 @@ def _active_user(uid):
     row = database.execute_sql(sql, [uid]).fetchone()
     if row is None:
         return None
-    user = User(
-        __no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
-    )
-    user._dirty.clear()
+    kept = _user_rows.get(uid)
+    if kept is None or kept[0] != row:
+        data = {f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
+        kept = (row, data, drawn_state(data))
+        if len(_user_rows) >= USER_ROWS_MAX:
+            _user_rows.clear()
+        _user_rows[uid] = kept
+    user = User(__no_default__=1)
+    user.__data__ = dict(kept[1])  # his own copy: a view may change its User
+    user._drawn_state = kept[2]
     return user
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, unchanged in what it accepts, cheaper per request: the
+    serializer is built once per secret key (Flask builds it, and derives its HMAC key, on
+    every request), and a cookie already verified is remembered with its payload and signing
+    time, so the same cookie string again is not verified again (its age is still checked
+    against the session's lifetime). Only cookies whose values are plain scalars are
+    remembered (a flashed message's list is changed in place by Flask). A forged or altered
+    cookie is a different string: it is verified as before and refused."""
+
+    REMEMBERED_MAX = 4096
+
+    def __init__(self):
+        self._serializer = (None, None)
+        self._verified = OrderedDict()  # (serializer, cookie) -> (signed at, payload)
+        self._lock = threading.Lock()
+
+    def get_signing_serializer(self, app):
+        keys = (tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
+        made_for, serializer = self._serializer
+        if made_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._serializer = (keys, serializer)
+        return serializer
+
+    def open_session(self, app, request):
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = self._cookie(request, self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        known = self._verified.get((serializer, cookie))
+        if known is not None:
+            age = time.time() - known[0]
+            if 0 <= age <= max_age:
+                return self.session_class(known[1])
+        try:
+            data, signed = serializer.loads(cookie, max_age=int(max_age), return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        self._remember(serializer, cookie, signed.timestamp(), data)
+        return self.session_class(data)
+
+    @staticmethod
+    def _cookie(request, name):
+        """The session cookie's value, read from the Cookie header without parsing every
+        cookie in it (ours is never quoted; anything unusual goes to werkzeug's parser)."""
+        raw = request.environ.get("HTTP_COOKIE", "")
+        if '"' in raw or "\\" in raw or "%" in raw:
+            return request.cookies.get(name)
+        prefix = name + "="
+        for part in raw.split(";"):
+            part = part.strip()
+            if part.startswith(prefix):
+                return part[len(prefix) :]
+        return None
+
+    def save_session(self, app, session, response):
+        if not session.modified and not (session and self.should_set_cookie(app, session)):
+            # Nothing to send (the usual page): only say the page varies with the cookie.
+            if session.accessed and not getattr(response, "finished", False):
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+        # The cookie just signed comes back with the next request: remember it now.
+        if session and self.should_set_cookie(app, session):
+            cookie = response.headers.get("Set-Cookie", "")
+            name = self.get_cookie_name(app) + "="
+            if cookie.startswith(name):
+                value = cookie[len(name) :].split(";", 1)[0]
+                # Signed this second or the one before: counted from the earlier (never longer).
+                self._remember(self._serializer[1], value, int(time.time()) - 1, dict(session))
+
+    def _remember(self, serializer, cookie, signed_at, data):
+        if not isinstance(data, dict) or not all(
+            isinstance(v, (str, int, float, bool, type(None))) for v in data.values()
+        ):
+            return
+        with self._lock:
+            self._verified[(serializer, cookie)] = (signed_at, dict(data))
+            while len(self._verified) > self.REMEMBERED_MAX:
+                self._verified.popitem(last=False)
 
 
 def load_user():
     """before_request: find the user, expire idle sessions, send strangers to /login."""
-    g.user = None
-    uid = session.get("uid")
+    # The request's objects once (each use of flask's proxies looks them up again).
+    ctx, sess = g._get_current_object(), session._get_current_object()
+    req = request._get_current_object()
+    user = None
+    uid = sess.get("uid")
     if uid:
         idle = int(settings.get("session_idle_minutes") or 30) * 60
         now = int(time.time())
-        if now - int(session.get("seen", 0)) > idle:
-            session.clear()
-            session["expired"] = True
+        seen = int(sess.get("seen", 0))
+        if now - seen > idle:
+            sess.clear()
+            sess["expired"] = True
         else:
             user = _active_user(uid)
-            if user is None or session.get("sv") != user.session_version:
-                session.clear()  # disabled, or its sessions were ended (logout, new password...)
-            else:
-                g.user = user
-                if now - int(session.get("seen", 0)) > 30:
-                    session["seen"] = now  # rewrite the cookie at most every 30 s
-    g.scope = Scope.for_user(g.user)
+            if user is None or sess.get("sv") != user.session_version:
+                user = None
+                sess.clear()  # disabled, or its sessions were ended (logout, new password...)
+            elif now - seen > 30:
+                sess["seen"] = now  # rewrite the cookie at most every 30 s
+    ctx.user = user
+    ctx.scope = scope = Scope.for_user(user)
     # The township whose settings (name, card numbers, thresholds) his pages read.
-    g.township_id = settings.township_of(g.user)
-    if g.user is not None and g.user.role in HELPER_ROLES and not g.scope.helper_ids:
+    ctx.township_id = settings.township_of(user)
+    if user is not None and user.role in HELPER_ROLES and not scope.helper_ids:
         # His Helper record was deactivated or unlinked: his access ends with this request.
-        session.clear()
+        sess.clear()
         flash(HELPER_GONE, "error")
-        g.user, g.scope = None, Scope.for_user(None)
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        user = ctx.user = None
+        ctx.scope = Scope.for_user(None)
+    endpoint = req.endpoint
+    if endpoint in PUBLIC_ENDPOINTS or endpoint is None:
         return None
-    if g.user is None:
-        if request.method == "GET":
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if user is None:
+        if req.method == "GET":
+            return redirect(url_for("auth.login", next=req.full_path.rstrip("?")))
         return redirect(url_for("auth.login"))
-    if g.user.must_change_password and request.endpoint not in FIRST_LOGIN_ENDPOINTS:
-        return redirect(url_for("account.password"), 303 if request.method == "POST" else 302)
-    if g.user.role in HELPER_ROLES:
-        if request.endpoint not in HELPER_ENDPOINTS:
+    if user.must_change_password and endpoint not in FIRST_LOGIN_ENDPOINTS:
+        return redirect(url_for("account.password"), 303 if req.method == "POST" else 302)
+    if user.role in HELPER_ROLES:
+        if endpoint not in HELPER_ENDPOINTS:
             abort(404)  # not 403: he must not learn that the page or the record exists
-        if request.endpoint == "home.index":
+        if endpoint == "home.index":
             return redirect(url_for("visits.due"))
         return None
-    if g.user.read_only and request.endpoint not in READ_ONLY_POSTS:
-        if request.method == "POST":
+    if user.read_only and endpoint not in READ_ONLY_POSTS:
+        if req.method == "POST":
             abort(403)
-        rule = request.url_rule
-        if "POST" in rule.methods and request.endpoint not in READ_ONLY_FORM_PAGES:
+        rule = req.url_rule
+        if "POST" in rule.methods and endpoint not in READ_ONLY_FORM_PAGES:
             abort(403)
     return None
 

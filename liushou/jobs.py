@@ -17,8 +17,7 @@ import time
 
 from . import clock, settings
 from .db import database
-from .models import Setting
-from .services.categories_follow import daily_recheck
+from .services.categories_follow import checked, daily_recheck
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # `liushou` importable here
 PARENT = "LIUSHOU_JOB_PARENT"  # the server's pid, given to the job's process
@@ -47,7 +46,7 @@ def done_today(today=None):
     if opened:
         database.connect()
     try:
-        return Setting.value_on("categories_checked_on", today) == today.isoformat()
+        return checked(today)
     finally:
         if opened:
             database.close()

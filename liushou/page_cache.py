@@ -31,7 +31,6 @@ browser, so it would buy nothing.
 """
 
 import gzip
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -41,6 +40,7 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import generate_csrf
 
 from . import clock, figure_cache
+from .auth import drawn_state
 from .db import data_generation, database
 
 MAX_AGE = 60.0  # seconds
@@ -88,45 +88,43 @@ def not_kept():
     g.page_not_kept = True
 
 
-# Columns of the user's row that draw nothing on a page: a wrong password typed for him (failed
-# logins, a lock), his last login and his password's hash (never kept in the key).
-_NOT_DRAWN = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
-
-
 def _user_state(user):
     """A short digest of what of his row a page can draw or depend on (role, name, area, phone,
-    session version …): a change to any of it is a new key."""
-    drawn = sorted(
-        ((k, v) for k, v in user.__data__.items() if k not in _NOT_DRAWN), key=lambda kv: kv[0]
-    )
-    return hashlib.blake2b(repr(drawn).encode(), digest_size=16).digest()
+    session version …): a change to any of it is a new key. auth made it with his row (once
+    per distinct row); a User made elsewhere has it computed now."""
+    state = getattr(user, "_drawn_state", None)
+    return state if state is not None else drawn_state(user.__data__)
 
 
 def _key(parts, registry=False):
-    user = g.get("user")
-    if user is None or request.method != "GET" or database.in_transaction():
+    # The request's objects once (each use of flask's proxies looks them up again).
+    ctx, req = g._get_current_object(), request._get_current_object()
+    user = ctx.get("user")
+    if user is None or req.method != "GET" or database.in_transaction():
         return None
-    if len(request.full_path) > MAX_URL:
+    path = req.full_path
+    if len(path) > MAX_URL:
         return None  # a forged URL of 100 KB: its key alone would outweigh the pages
-    if "_flashes" in session or request_ctx.flashes:
+    sess = session._get_current_object()
+    if "_flashes" in sess or request_ctx.flashes:
         return None
-    if "csrf_token" not in session:
+    if "csrf_token" not in sess:
         generate_csrf()  # as the page's forms would: the session's token, made now
-    token = session.get("csrf_token")
+    token = sess.get("csrf_token")
     if token is None:
         return None
     from .web import _emergency_alerts  # web imports the views, which import this module
 
-    scope = g.scope
-    headers = request.headers
+    scope = ctx.scope
+    headers = req.headers
     return (
         database.database,
         user.id,
         _user_state(user),
         token,
         scope,
-        g.get("township_id"),
-        request.full_path,
+        ctx.get("township_id"),
+        path,
         headers.get("HX-Request"),
         headers.get("HX-Target"),
         headers.get("HX-Boosted"),
@@ -187,13 +185,34 @@ def _drop(key):
             del _users[user], _user_size[user]
 
 
+def _headers(gzipped):
+    """Every header a kept page is sent with, as web._finish and Flask-Compress would set
+    them on a page drawn now (no-store: only logged-in users' pages are kept)."""
+    from .web import CSP, SECURITY_HEADERS  # web imports the views, which import this module
+
+    return [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Vary", "Cookie, Accept-Encoding"),
+        *([("Content-Encoding", "gzip")] if gzipped else []),
+        ("Content-Security-Policy", CSP),
+        *SECURITY_HEADERS,
+        ("Cache-Control", "no-store"),
+    ]
+
+
+_HEADERS = {}  # gzipped or not -> the header list (built on first use)
+
+
 def _response(body):
-    headers = {"Vary": "Cookie"}
-    if request.accept_encodings["gzip"]:
-        headers["Content-Encoding"] = "gzip"
-    else:
+    gzipped = bool(request.accept_encodings["gzip"])
+    headers = _HEADERS.get(gzipped)
+    if headers is None:
+        headers = _HEADERS[gzipped] = _headers(gzipped)
+    if not gzipped:
         body = gzip.decompress(body)
-    return Response(body, content_type="text/html; charset=utf-8", headers=headers)
+    response = Response(body, headers=headers)
+    response.finished = True  # web._finish: headers set, body compressed
+    return response
 
 
 def clear():

@@ -62,6 +62,15 @@ ERRORS = {
 }
 
 
+BODILESS = frozenset(["GET", "HEAD", "OPTIONS"])
+
+# The headers every response carries (web._finish), as page_cache's kept pages carry them too.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
 # Endpoints that take a file upload -> the config key of their body limit.
 UPLOAD_LIMITS = {
     "imports.upload": "UPLOAD_MAX_BYTES",
@@ -73,21 +82,28 @@ UPLOAD_LIMITS = {
 def _limit_request_size():
     """First before_request (ahead of CSRF, which parses the form): the body limit for this
     endpoint, and a declared length over it refused before a byte of the body is read."""
-    key = UPLOAD_LIMITS.get(request.endpoint)
+    req = request._get_current_object()
+    if req.method in BODILESS and "Content-Length" not in req.headers:
+        return  # nothing to read (the usual GET): no limit to look up
+    key = UPLOAD_LIMITS.get(req.endpoint)
     if key:
-        request.max_content_length = int(current_app.config[key])
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
+        req.max_content_length = int(current_app.config[key])
+    limit = req.max_content_length
+    if limit is not None and (req.content_length or 0) > limit:
         abort(413)
 
 
 def init_app(app):
+    app.session_interface = auth.SessionCookies()
     app.before_request(_limit_request_size)
     csrf.init_app(app)
+    # Flask-Compress runs from _finish (after the headers), not as its own hook: a page from
+    # page_cache comes compressed and with every header already, and skips both.
+    app.config["COMPRESS_REGISTER"] = False
     compress.init_app(app)
     htmx.init_app(app)
     app.before_request(auth.load_user)
-    app.after_request(_headers)
+    app.after_request(_finish)
 
     for module in (
         auth_views,
@@ -116,17 +132,19 @@ def init_app(app):
     ):
         app.register_blueprint(module.bp)
 
-    _asset_versions = {}
+    _asset_urls = {}
 
     def asset(filename):
-        """A static URL with a content hash, so it can be cached for a year."""
-        version = _asset_versions.get(filename)
-        if version is None or app.debug:
+        """A static URL with a content hash, so it can be cached for a year (built once per
+        file and script root; read again on every use in debug mode)."""
+        key = (request.script_root, filename)
+        url = _asset_urls.get(key)
+        if url is None or app.debug:
             path = os.path.join(app.static_folder, filename)
             with open(path, "rb") as fh:
                 version = hashlib.sha256(fh.read()).hexdigest()[:10]
-            _asset_versions[filename] = version
-        return url_for("static", filename=filename, v=version)
+            url = _asset_urls[key] = url_for("static", filename=filename, v=version)
+        return url
 
     app.jinja_env.globals.update(
         asset=asset,
@@ -173,18 +191,27 @@ def _error_page(e):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _finish(response):
+    """after_request: the app's headers, then Flask-Compress; a page page_cache answered
+    (`response.finished`) has both already."""
+    if getattr(response, "finished", False):
+        return response
+    return compress.after_request(_headers(response))
+
+
 def _headers(response):
-    # Runs before Flask-Compress (after_request order is reversed). Static files are sent as
-    # file streams, which it will not gzip; our few small assets are read into memory instead.
-    if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
+    # Runs before Flask-Compress. Static files are sent as file streams, which it will not
+    # gzip; our few small assets are read into memory instead.
+    endpoint = request.endpoint
+    if endpoint == "static" and response.status_code == 200 and response.is_streamed:
         response.direct_passthrough = False
         response.set_data(response.get_data())
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    if request.endpoint != "static" and g.get("user") is not None:
-        response.headers["Cache-Control"] = "no-store"
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    for name, value in SECURITY_HEADERS:
+        headers[name] = value
+    if endpoint != "static" and g.get("user") is not None:
+        headers["Cache-Control"] = "no-store"
     return response
 
 

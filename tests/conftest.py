@@ -12,6 +12,7 @@ import pytest
 from liushou import create_app
 from liushou.db import database
 from liushou.services import SYSTEM
+from tests._helpers import ALL, add_child
 from tests.pg_cluster import _TEMPLATE, POSTGRES, Cluster, _pg, app_database, fresh_postgres
 
 __all__ = ["POSTGRES", "app_database"]
@@ -149,6 +150,52 @@ def users(app, places):
             PASSWORD,
         )
     return out
+
+
+@pytest.fixture
+def homes(places, users):
+    """Households 甲 in V01-G1 with two left-behind children (kids: 童一, 童二) and 乙 in
+    V02-G1 with one (other: 乙童)."""
+    from liushou.services.households import save_household
+
+    h1 = save_household(
+        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
+    )
+    h2 = save_household(
+        SYSTEM, ALL, {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"}
+    )
+    return {
+        "h1": h1,
+        "h2": h2,
+        "kids": [add_child(h1, "童一"), add_child(h1, "童二")],
+        "other": add_child(h2, "乙童"),
+    }
+
+
+@pytest.fixture
+def never_slow(monkeypatch):
+    """No kept figure counts as slow (served stale after a write), whatever the machine's load;
+    use it with pytestmark = pytest.mark.usefixtures("never_slow")."""
+    from liushou import figure_cache
+
+    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+
+
+@pytest.fixture
+def stored(monkeypatch):
+    """The pages rendered and kept, as (user id, path) in order: a page served from the
+    cache adds nothing."""
+    from liushou import page_cache
+
+    kept = []
+    store = page_cache._store
+
+    def spy(key, body):
+        kept.append((key[1], key[6]))
+        store(key, body)
+
+    monkeypatch.setattr(page_cache, "_store", spy)
+    return kept
 
 
 def csrf_token(client, url="/login"):

@@ -62,82 +62,99 @@ def other_connection(target):
         con.close()
 
 
-def _bindir():
+def bindir():
+    """The folder of Debian's PostgreSQL programs (the newest version installed)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent
-    raise RuntimeError("LIUSHOU_TEST_POSTGRES=1 needs PostgreSQL: apt-get install postgresql")
+    raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
 
 
 class Cluster:
-    """start() → a running cluster; url(name) → its URL for database `name`; stop()."""
+    """A PostgreSQL cluster in a folder (data/, socket/, server.log), a unix socket only, trust
+    authentication for USER. Without a folder it is the tests' throwaway one: start() → initdb
+    into a temporary folder and a running server without fsync; stop() removes the folder.
+    benchmarks/_pg.py keeps a durable one in a folder it is given."""
 
-    def __init__(self):
-        self.bindir = _bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="liushou-pg-"))
+    def __init__(self, root=None):
+        self.bindir = bindir()
+        self.throwaway = root is None
+        self.root = Path(tempfile.mkdtemp(prefix="liushou-pg-") if root is None else root)
+        self.root = self.root.resolve()
         self.data = self.root / "data"
         self.socket = self.root / "socket"
         self._as = []
         if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            account = pwd.getpwnam("postgres")
             self._as = ["runuser", "-u", "postgres", "--"]
-            os.chmod(self.root, 0o755)
-            self.socket.mkdir()
-            for path in (self.root, self.socket):
-                os.chown(path, account.pw_uid, account.pw_gid)
-        else:
-            self.socket.mkdir()
 
-    def _run(self, *args):
-        subprocess.run(
-            [*self._as, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    def _run(self, *args, check=True):
+        return subprocess.run(
+            [*self._as, *map(str, args)], check=check, capture_output=True, text=True
         )
 
-    def start(self):
+    def _pg_ctl(self, *args, check=True):
+        return self._run(self.bindir / "pg_ctl", "-D", self.data, *args, check=check)
+
+    def prepare(self):
+        """The folder and its socket folder, owned by the server's account."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket.mkdir(exist_ok=True)
+        os.chmod(self.root, 0o755)
+        if self._as:
+            account = pwd.getpwnam("postgres")
+            for path in (self.root, self.socket):
+                os.chown(path, account.pw_uid, account.pw_gid)
+
+    def initdb(self, *extra):
         self._run(
-            str(self.bindir / "initdb"),
+            self.bindir / "initdb",
             "-D",
-            str(self.data),
+            self.data,
             "-U",
             USER,
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C",
-            "--no-sync",
+            *extra,
         )
-        options = (
+
+    def running(self):
+        return self._pg_ctl("status", check=False).returncode == 0
+
+    def launch(self, options=None):
+        """Start the server (waiting until it accepts connections), `options` for postgres."""
+        self._pg_ctl(
+            *(["-o", options] if options else []), "-l", self.root / "server.log", "-w", "start"
+        )
+
+    def start(self):
+        """The tests' cluster: fast and disposable (no fsync), a few connections."""
+        self.prepare()
+        self.initdb("--no-sync")
+        self.launch(
             f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=50 -c shared_buffers=32MB"
-        )
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "start",
         )
         return self
 
     def url(self, name="postgres"):
         return f"postgresql://{USER}@/{name}?host={self.socket}"
 
-    def execute(self, sql, name="postgres"):
-        """Run one statement outside a transaction (CREATE/DROP DATABASE)."""
+    def execute(self, sql, name="postgres", params=None):
+        """Run one statement outside a transaction (CREATE/DROP DATABASE); its rows."""
         import psycopg
 
         with psycopg.connect(self.url(name), autocommit=True) as con:
-            con.execute(sql)
+            cursor = con.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
-    def stop(self):
+    def stop(self, mode="immediate"):
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+            self._pg_ctl("-m", mode, "-w", "stop")
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if self.throwaway:
+                shutil.rmtree(self.root, ignore_errors=True)

@@ -44,7 +44,8 @@ from liushou.rules.idcard import check_digit
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
-from liushou.services.persons import exit_person, save_person, void_person
+from liushou.services.person_exits import exit_person, void_person
+from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, stop_benefit, void_benefit
 
 ALL = Scope(everything=True)

@@ -62,33 +62,38 @@ def other_admin_first(monkeypatch):
     return arm
 
 
-def test_the_same_village_code_at_once(app, places_ready, other_admin_first):
-    other_admin_first(lambda: places.save_village(SYSTEM, {"code": "V09", "name": "先到村"}))
-    before = _creates(Village)
+# What two admins save at once with the same code: (model, code, save(places, name)).
+SAVES = {
+    "village": (
+        Village,
+        "V09",
+        lambda p, name: places.save_village(SYSTEM, {"code": "V09", "name": name}),
+    ),
+    "grid": (
+        Grid,
+        "G9",
+        lambda p, name: places.save_grid(
+            SYSTEM, {"village": p["V01"].id, "code": "G9", "name": name}
+        ),
+    ),
+    "township": (
+        Township,
+        "T9",
+        lambda p, name: places.save_township(SYSTEM, {"code": "T9", "name": name}),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", SAVES)
+def test_the_same_code_at_once(app, places_ready, other_admin_first, kind):
+    model, code, save = SAVES[kind]
+    other_admin_first(lambda: save(places_ready, "先到"))
+    before = _creates(model)
     with pytest.raises(ValidationError) as e:
-        places.save_village(SYSTEM, {"code": "V09", "name": "后到村"})
+        save(places_ready, "后到")
     assert e.value.errors == {"code": "该编码已被使用"}
-    assert [v.name for v in Village.select().where(Village.code == "V09")] == ["先到村"]
-    assert _creates(Village) == before + 1  # the first one's only
-
-
-def test_the_same_grid_code_at_once(app, places_ready, other_admin_first):
-    village = places_ready["V01"].id
-    other_admin_first(
-        lambda: places.save_grid(SYSTEM, {"village": village, "code": "G9", "name": "先到组"})
-    )
-    with pytest.raises(ValidationError) as e:
-        places.save_grid(SYSTEM, {"village": village, "code": "G9", "name": "后到组"})
-    assert e.value.errors == {"code": "该编码已被使用"}
-    assert [g.name for g in Grid.select().where(Grid.code == "G9")] == ["先到组"]
-
-
-def test_the_same_township_code_at_once(app, places_ready, other_admin_first):
-    other_admin_first(lambda: places.save_township(SYSTEM, {"code": "T9", "name": "先到镇"}))
-    with pytest.raises(ValidationError) as e:
-        places.save_township(SYSTEM, {"code": "T9", "name": "后到镇"})
-    assert e.value.errors == {"code": "该编码已被使用"}
-    assert [t.name for t in Township.select().where(Township.code == "T9")] == ["先到镇"]
+    assert [o.name for o in model.select().where(model.code == code)] == ["先到"]
+    assert _creates(model) == before + 1  # the first one's only
 
 
 # On SQLite these writes hold the write lock from their first read (BEGIN IMMEDIATE): no one
@@ -111,18 +116,29 @@ def _account(name, display):
     return {"username": name, "display_name": display, "role": "township"}
 
 
-def test_the_same_username_at_once(app, places_ready, monkeypatch):
-    real, done = accounts._validate, []
+@pytest.fixture
+def other_login_first(monkeypatch):
+    """`other_login_first(username)`: the next account form checked is followed at once by
+    another admin's account of that login name (先到), committed before this one's write."""
 
-    def clash(values, **kwargs):
-        out = real(values, **kwargs)
-        if not done:
-            done.append(True)
-            other = _account("lisi", "先到")
-            _elsewhere(lambda: accounts.create_user(SYSTEM, other, PASSWORD))
-        return out
+    def arm(username):
+        real, done = accounts._validate, []
 
-    monkeypatch.setattr(accounts, "_validate", clash)
+        def clash(values, **kwargs):
+            out = real(values, **kwargs)
+            if not done:
+                done.append(True)
+                other = _account(username, "先到")
+                _elsewhere(lambda: accounts.create_user(SYSTEM, other, PASSWORD))
+            return out
+
+        monkeypatch.setattr(accounts, "_validate", clash)
+
+    return arm
+
+
+def test_the_same_username_at_once(app, places_ready, other_login_first):
+    other_login_first("lisi")
     before = _creates(User)
     with pytest.raises(ValidationError) as e:
         accounts.create_user(SYSTEM, _account("lisi", "后到"), PASSWORD)
@@ -157,20 +173,10 @@ def test_the_same_username_in_a_sheet_at_once(app, places_ready, monkeypatch):
     assert not User.select().where(User.username == "zhaoliu").exists()
 
 
-def test_the_web_form_answers_422_with_the_message(app, places_ready, users, monkeypatch):
+def test_the_web_form_answers_422_with_the_message(app, places_ready, users, other_login_first):
     from tests.conftest import csrf_token, login
 
-    real, done = accounts._validate, []
-
-    def clash(values, **kwargs):
-        out = real(values, **kwargs)
-        if not done:
-            done.append(True)
-            other = _account("zhaosi", "先到")
-            _elsewhere(lambda: accounts.create_user(SYSTEM, other, PASSWORD))
-        return out
-
-    monkeypatch.setattr(accounts, "_validate", clash)
+    other_login_first("zhaosi")
     client = app.test_client()
     assert login(client, "admin").status_code == 303
     data = {**_account("zhaosi", "后到"), "password": "a-new-pw-123"}

@@ -22,7 +22,8 @@ from liushou.services.care import save_need
 from liushou.services.checkins import check_in, void_checkin
 from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
-from liushou.services.persons import exit_person, save_person, void_person
+from liushou.services.person_exits import exit_person, void_person
+from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, save_site, stop_benefit, update_benefit
 from liushou.services.visit_changes import void_visit
 from liushou.services.visits import override_tier, record_visit

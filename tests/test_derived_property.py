@@ -18,17 +18,11 @@ from liushou.rules.idcard import check_digit
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
 from liushou.services import visits as visit_service
+from liushou.services.categories_follow import away_rows, recheck_all
 from liushou.services.households import save_away, save_household
-from liushou.services.persons import (
-    _member,
-    away_rows,
-    derive,
-    exit_person,
-    recheck_all,
-    reenter_person,
-    save_person,
-    thresholds,
-)
+from liushou.services.person_exits import exit_person, reenter_person
+from liushou.services.person_facts import _member, derive, thresholds
+from liushou.services.persons import save_person
 
 ALL = Scope(everything=True)
 BASE = date(2026, 6, 1)

@@ -16,8 +16,9 @@ from liushou.rules.dates import shift_years
 from liushou.rules.idcard import check_digit
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
+from liushou.services.categories_follow import daily_recheck, follow_household
 from liushou.services.households import save_away, save_household
-from liushou.services.persons import daily_recheck, follow_household, save_person
+from liushou.services.persons import save_person
 from tests.conftest import post
 
 ALL = Scope(everything=True)

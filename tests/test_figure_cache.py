@@ -10,51 +10,21 @@ import pytest
 from liushou import figure_cache
 from liushou.db import data_generation, database
 from liushou.queries import indicators
-from liushou.scope import Scope
 from liushou.services import SYSTEM
-from liushou.services.households import save_household
-from liushou.services.persons import save_person, void_person
+from liushou.services.person_exits import void_person
+from tests._helpers import ALL, add_child
 from tests.pg_cluster import other_connection
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
 
-@pytest.fixture(autouse=True)
-def _never_slow(monkeypatch):
-    """How long counting takes decides whether an entry is "slow" (recounted at most every
-    REFRESH s): here no entry is, unless a test says so, whatever the machine's load."""
-    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+# How long counting takes decides whether an entry is "slow" (recounted at most every REFRESH
+# s): here no entry is, unless a test says so.
+pytestmark = pytest.mark.usefixtures("never_slow")
 
 
 def total_on_home(client):
     return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
-
-
-def add_child(household, name):
-    return save_person(
-        SYSTEM,
-        ALL,
-        {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男", **AWAY},
-    )
-
-
-@pytest.fixture
-def homes(places, users):
-    """V01 (grid 1): 2 children; V02: 1 child."""
-    h1 = save_household(
-        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
-    )
-    h2 = save_household(
-        SYSTEM, ALL, {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"}
-    )
-    return {
-        "h1": h1,
-        "h2": h2,
-        "kids": [add_child(h1, "童一"), add_child(h1, "童二")],
-        "other": add_child(h2, "乙童"),
-    }
 
 
 @pytest.fixture

@@ -4,24 +4,14 @@ accounts and places in bulk, the first-run checklist, no printing under an unnam
 import io
 import re
 
-from openpyxl import Workbook
-
 from liushou import settings
 from liushou.models import AuditLog, Grid, User, Village
 from liushou.services import SYSTEM
 from liushou.services.settings import update_settings
+from tests._helpers import xlsx
 from tests.conftest import PASSWORD, csrf_token, login, post
 
 _SLIP_PASSWORD = re.compile(r'<b class="pw">([a-z0-9]+)</b>')
-
-
-def _xlsx(rows):
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _fresh_client(app):
@@ -158,7 +148,7 @@ def test_bulk_accounts_preview_refuse_bad_rows_then_print_slips(app, places, log
 
 def test_bulk_accounts_from_a_workbook(places, login_as):
     admin = login_as("admin")
-    data = _xlsx(
+    data = xlsx(
         [
             ["杨柳镇账号表"],
             ["姓名", "登录名", "角色", "村/网格", "电话"],
@@ -173,7 +163,7 @@ def test_bulk_accounts_from_a_workbook(places, login_as):
 
 def test_places_from_a_workbook_with_a_title_row(app, login_as):
     admin = login_as("admin")
-    data = _xlsx(
+    data = xlsx(
         [
             ["新镇村组一览表"],
             [None, None, None],

@@ -3,14 +3,14 @@ in memory, or whose sheet rows carry far more XML than cells, are refused before
 
 import io
 import random
-import zipfile
 
 import pytest
 
 from liushou import xlsx_io
 from liushou.xlsx_io import WorkbookError, read_rows
+from tests._helpers import CT, MAIN, hand_made
 from tests.conftest import post
-from tests.test_import_limits import CT, DOC, MAIN, RELS, peak_of
+from tests.test_import_limits import peak_of
 
 NAME_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
 SST_TYPE = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CT}.sharedStrings+xml"/>'
@@ -18,38 +18,7 @@ SST_TYPE = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CT}.shared
 
 def workbook_with(sheet=NAME_ROW, parts=None, overrides=""):
     """A minimal .xlsx by hand: `sheet` inside <sheetData> (or a whole sheet part in `parts`)."""
-    files = {
-        "[Content_Types].xml": (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{CT}.worksheet+xml"/>'
-            f"{overrides}</Types>"
-        ),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
-            f'Type="{DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
-            f'Type="{DOC}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
-        ),
-        "xl/worksheets/sheet1.xml": (
-            f'<worksheet xmlns="{MAIN}"><dimension ref="A1:B1"/>'
-            f"<sheetData>{sheet}</sheetData></worksheet>"
-        ),
-        **(parts or {}),
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return out.getvalue()
+    return hand_made(sheet, "A1:B1", parts, overrides)
 
 
 def noise(template, size, seed=1):

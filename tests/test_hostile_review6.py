@@ -5,42 +5,18 @@ import re
 
 import pytest
 
-from liushou import figure_cache, page_cache
-from liushou.scope import Scope
+from liushou import page_cache
 from liushou.services import SYSTEM
 from liushou.services.accounts import create_user, update_user
 from liushou.services.audit import record
 from liushou.services.households import save_household
-from liushou.services.persons import save_person
+from tests._helpers import ALL, text
 from tests.conftest import PASSWORD, login
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 ACCOUNTS = re.compile(r"已有 (\d+) 个账号")
 
 
-@pytest.fixture(autouse=True)
-def _never_slow(monkeypatch):
-    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
-
-
-@pytest.fixture
-def homes(places, users):
-    h1 = save_household(
-        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
-    )
-    kid = save_person(
-        SYSTEM,
-        ALL,
-        {"household": h1.id, "name": "童一", "birth_date": "2015-01-01", "sex": "男", **AWAY},
-    )
-    return {"h1": h1, "kid": kid}
-
-
-def text(client, url, **kw):
-    response = client.get(url, **kw)
-    assert response.status_code == 200, url
-    return response.get_data(as_text=True)
+pytestmark = pytest.mark.usefixtures("never_slow")
 
 
 def test_a_new_account_shows_on_the_admins_first_day_checklist_at_once(homes, login_as, places):
@@ -109,7 +85,7 @@ def test_a_village_cadre_moved_to_another_village_loses_the_old_one_at_once(
 ):
     client = login_as("cun1")
     assert "童一" in text(client, "/persons")
-    assert "童一" in text(client, f"/persons/{homes['kid'].id}")
+    assert "童一" in text(client, f"/persons/{homes['kids'][0].id}")
     user = users["cun1"]
     update_user(
         SYSTEM,
@@ -122,10 +98,10 @@ def test_a_village_cadre_moved_to_another_village_loses_the_old_one_at_once(
         },
     )
     assert "童一" not in client.get("/persons").get_data(as_text=True)
-    assert client.get(f"/persons/{homes['kid'].id}").status_code != 200
+    assert client.get(f"/persons/{homes['kids'][0].id}").status_code != 200
     client = login_as("cun1")
     assert "童一" not in text(client, "/persons")
-    assert client.get(f"/persons/{homes['kid'].id}").status_code == 404
+    assert client.get(f"/persons/{homes['kids'][0].id}").status_code == 404
 
 
 def test_a_disabled_account_gets_no_kept_page(homes, login_as, users):
@@ -210,14 +186,14 @@ def test_a_helper_whose_pairing_ends_loses_the_persons_page_at_once(homes, app, 
     teacher = save_helper(
         SYSTEM, ALL, {"name": "王老师", "kind": "教师", "village": places["V01"].id}
     )
-    pairing = pair(SYSTEM, ALL, teacher, [homes["kid"]])[0]
+    pairing = pair(SYSTEM, ALL, teacher, [homes["kids"][0]])[0]
     create_user(SYSTEM, {"username": "wls", "role": "helper", "helper": teacher.id}, PASSWORD)
     client = app.test_client()
     login(client, "wls")
-    assert "童一" in text(client, f"/persons/{homes['kid'].id}")
+    assert "童一" in text(client, f"/persons/{homes['kids'][0].id}")
     assert "童一" in text(client, "/visits/due")
     end_pairing(SYSTEM, pairing, reason="调走")
-    assert client.get(f"/persons/{homes['kid'].id}").status_code == 404
+    assert client.get(f"/persons/{homes['kids'][0].id}").status_code == 404
     assert "童一" not in client.get("/visits/due").get_data(as_text=True)
 
 
@@ -231,7 +207,7 @@ def test_an_emergency_step_turning_overdue_shows_on_a_kept_page(homes, login_as)
     with clock.freeze(start):
         open_emergency(
             SYSTEM,
-            homes["kid"],
+            homes["kids"][0],
             {"kind": "走失", "discovered_at": "2030-05-06 08:00", "reported_by": "邻居"},
         )
     client = login_as("cun1")

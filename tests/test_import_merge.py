@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from peewee import DatabaseError
 
 from liushou.db import database
@@ -19,6 +18,7 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError, importing
 from liushou.services.households import save_away, save_household
 from liushou.services.persons import save_person
+from tests._helpers import xlsx
 from tests.conftest import login, post
 
 EVERYTHING = Scope(everything=True)
@@ -27,15 +27,6 @@ EVERYTHING = Scope(everything=True)
 def id_number(birth, seq):
     first17 = f"620102{birth:%Y%m%d}{seq:03d}"
     return first17 + check_digit(first17)
-
-
-def xlsx(rows):
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def snapshot(model, skip=()):

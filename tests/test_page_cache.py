@@ -8,76 +8,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from liushou import clock, figure_cache, page_cache
+from liushou import clock, page_cache
 from liushou.models import AuditLog, User
-from liushou.scope import Scope
 from liushou.services import SYSTEM
-from liushou.services.households import save_household
-from liushou.services.person_exits import exit_person
-from liushou.services.persons import save_person, void_person
+from liushou.services.person_exits import exit_person, void_person
+from tests._helpers import ALL, add_child, text
 from tests.conftest import login, post
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def _never_slow(monkeypatch):
-    """No figure counts as slow (served stale after a write) whatever the machine's load."""
-    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
-
-
-@pytest.fixture
-def stored(monkeypatch):
-    """The pages rendered and kept, as (user id, path) in order: a page served from the
-    cache adds nothing."""
-    kept = []
-    store = page_cache._store
-
-    def spy(key, body):
-        kept.append((key[1], key[6]))
-        store(key, body)
-
-    monkeypatch.setattr(page_cache, "_store", spy)
-    return kept
-
-
-def add_child(household, name):
-    return save_person(
-        SYSTEM,
-        ALL,
-        {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男", **AWAY},
-    )
-
-
-@pytest.fixture
-def homes(places, users):
-    """V01 (grid 1): two children; V02: one."""
-    h1 = save_household(
-        SYSTEM, ALL, {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"}
-    )
-    h2 = save_household(
-        SYSTEM, ALL, {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"}
-    )
-    return {
-        "h1": h1,
-        "h2": h2,
-        "kids": [add_child(h1, "童一"), add_child(h1, "童二")],
-        "other": add_child(h2, "乙童"),
-    }
+pytestmark = pytest.mark.usefixtures("never_slow")
 
 
 def visited_on_home(client):
     return int(DONE.search(text(client, "/")).group(1))
-
-
-def text(client, url, **kw):
-    response = client.get(url, **kw)
-    assert response.status_code == 200, url
-    return response.get_data(as_text=True)
 
 
 def test_a_page_is_rendered_once_then_served_with_the_privacy_headers(homes, login_as, stored):

@@ -14,7 +14,8 @@ from liushou.services import SYSTEM
 from liushou.services.care import save_need
 from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
-from liushou.services.persons import exit_person, save_person
+from liushou.services.person_exits import exit_person
+from liushou.services.persons import save_person
 from liushou.services.visits import record_visit
 
 ALL = Scope(everything=True)

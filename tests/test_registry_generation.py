@@ -7,23 +7,16 @@ import re
 
 import pytest
 
-from liushou import clock, db, figure_cache
-from liushou.scope import Scope
+from liushou import clock, db
 from liushou.services import SYSTEM
 from liushou.services.helpers import save_helper
 from liushou.services.visits import record_visit
-from tests import test_page_cache as pages
-from tests.test_page_cache import add_child, text
+from tests._helpers import ALL, add_child, text
 
-homes, stored = pages.homes, pages.stored  # fixtures shared with the page cache's tests
-
-ALL = Scope(everything=True)
 DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
 
 
-@pytest.fixture(autouse=True)
-def _never_slow(monkeypatch):
-    monkeypatch.setattr(figure_cache, "SLOW", float("inf"))
+pytestmark = pytest.mark.usefixtures("never_slow")
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ from liushou.models import AuditLog
 from liushou.models.persons import Person
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
+from liushou.services.categories_follow import recheck
 from liushou.services.households import save_away, save_household
-from liushou.services.persons import (
-    confirm_review,
-    exit_person,
-    recheck,
-    reenter_person,
-    save_person,
-)
+from liushou.services.person_exits import exit_person, reenter_person
+from liushou.services.person_review import confirm_review
+from liushou.services.persons import save_person
 
 ALL = Scope(everything=True)
 CHILD_ID = "620102201503070014"  # born 2015-03-07, male
@@ -211,7 +208,7 @@ def test_woman_and_elder(household):
 
 
 def test_daily_recheck_runs_once_a_day_and_flags_the_birthday(household):
-    from liushou.services.persons import daily_recheck
+    from liushou.services.categories_follow import daily_recheck
 
     person = save_person(SYSTEM, ALL, child_values(household), today=date(2031, 3, 5))
     assert daily_recheck(date(2031, 3, 6)) == 0

@@ -88,7 +88,7 @@ def test_a_voided_persons_attendance_leaves_the_report(login_as, family, places)
 
     from liushou.queries.indicators import report
     from liushou.services.activities import save_activity
-    from liushou.services.persons import void_person
+    from liushou.services.person_exits import void_person
 
     _, child, _ = family
     save_activity(

@@ -18,7 +18,8 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM, Actor, ValidationError
 from liushou.services import review as service
 from liushou.services.households import save_household
-from liushou.services.persons import exit_person, reenter_person, save_person
+from liushou.services.person_exits import exit_person, reenter_person
+from liushou.services.persons import save_person
 from liushou.services.settings import update_settings
 from tests.conftest import post
 

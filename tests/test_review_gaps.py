@@ -16,7 +16,8 @@ from liushou.rules.privacy import MASKED, Disclosure, mask_free_text
 from liushou.services import SYSTEM
 from liushou.services import review as service
 from liushou.services.households import save_household
-from liushou.services.persons import exit_person, save_person
+from liushou.services.person_exits import exit_person
+from liushou.services.persons import save_person
 from tests.conftest import post
 from tests.test_crosscheck import DIBAO_ROWS, check_id, idn, roster, rows_of, upload
 from tests.test_crosscheck import register as roster_register  # noqa: F401
@@ -187,8 +188,8 @@ def test_report_downloads_follow_the_with_pending_switch(users, homes, login_as)
 
 
 def test_a_family_row_changing_categories_waits_for_review(users, homes, login_as):  # noqa: F811
+    from liushou.services.categories_follow import daily_recheck
     from liushou.services.households import save_away, void_away
-    from liushou.services.persons import daily_recheck
 
     home = homes["V01"]
     kid = register(users, "township", home, 1, father_status="", mother_status="")

@@ -15,8 +15,8 @@ from liushou.queries.indicators import persons_by_village_and_group
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError, importing
 from liushou.services import review as service
+from liushou.services.categories_follow import daily_recheck
 from liushou.services.households import save_away
-from liushou.services.persons import daily_recheck
 from tests.conftest import post
 from tests.test_review import ALL, actor, child_id, homes, register, review_on, today  # noqa: F401
 

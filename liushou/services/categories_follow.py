@@ -152,6 +152,20 @@ def recheck(persons, on=None):
 
 
 _RECHECK_LOCK = threading.Lock()
+CHECKED_ON = "categories_checked_on"  # the setting: the last day whose recheck is done
+
+
+def checked(day):
+    """Is `day`'s recheck recorded as done (one indexed read)?"""
+    return Setting.value_on(CHECKED_ON, day) == day.isoformat()
+
+
+def mark_checked(day):
+    """Record `day`'s recheck as done: one dated setting row, in its own transaction."""
+    with database.atomic():
+        Setting.create(
+            key=CHECKED_ON, value=json.dumps(day.isoformat()), valid_from=day, created_by=None
+        )
 
 
 def daily_recheck(today=None):
@@ -160,23 +174,17 @@ def daily_recheck(today=None):
     whose categories changed, or None when already done today (or being done right now by
     another thread: only one does the work)."""
     today = today or clock.today()
-    if Setting.value_on("categories_checked_on", today) == today.isoformat():
+    if checked(today):
         return None
     if not _RECHECK_LOCK.acquire(blocking=False):
         return None
     try:
-        if Setting.value_on("categories_checked_on", today) == today.isoformat():
+        if checked(today):
             return None
         # In short batches, each its own transaction: writers never wait long behind the job.
         changed = recheck_all(today)
         in_batches(Person, stale_states(today), lambda batch: ensure_states(batch, today))
-        with database.atomic():
-            Setting.create(
-                key="categories_checked_on",
-                value=json.dumps(today.isoformat()),
-                valid_from=today,
-                created_by=None,
-            )
+        mark_checked(today)
         return len(changed)
     finally:
         _RECHECK_LOCK.release()

@@ -21,7 +21,8 @@ from .audit import record
 from .households import save_away, save_household
 from .importing_cells import cell_text, form_values, person_overlay
 from .importing_homes import plan_away, plan_household
-from .persons import derive, save_person, validate
+from .person_facts import derive
+from .persons import save_person, validate
 
 # Person fields compared and shown; the derived ones (groups, pinyin) are reported separately.
 SHOWN = (

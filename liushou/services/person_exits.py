@@ -22,26 +22,11 @@ def exit_person(actor, person, values, today=None):
         r.errors["exit_reason"] = "此人已退出"
     if r.errors:
         raise ValidationError(r.errors)
-    changes = [("exited_on", None, str(on)), ("exit_reason", "", reason)]
-    if review.applies(actor, "exit", today):
-        return review.propose(
-            actor,
-            "exit",
-            household=person.household,
-            person=person,
-            values={"exit_reason": reason, "exited_on": str(on)},
-            changes=changes,
-            groups_after="",
-        )
-    with database.atomic():
-        before = facts_of(person.__data__)
-        person.exited_on, person.exit_reason = on, reason
-        person.exited_at = clock.now()  # a past period's report reads the exit as known then
-        person.needs_review, person.review_note = False, ""
-        _settle(actor, person, today, changes, before, flag=False, action="exit")
-        person.save()
-        follow_household(actor, person.household_id, today)
-    return person
+    values = {"exit_reason": reason, "exited_on": on}
+    # exited_at: a past period's report reads the exit as known then.
+    values |= {"exited_at": clock.now(), "needs_review": False, "review_note": ""}
+    proposed = {"exit_reason": reason, "exited_on": str(on)}
+    return _move(actor, person, "exit", values, proposed, "", today)
 
 
 @settings.held()
@@ -50,25 +35,41 @@ def reenter_person(actor, person, today=None):
     today = today or clock.today()
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
-    changes = [("exited_on", str(person.exited_on), None), ("exit_reason", person.exit_reason, "")]
-    if review.applies(actor, "reenter", today):
+    values = {"exited_on": None, "exit_reason": "", "exited_at": None}
+    groups_after = derive({**person.__data__, "exited_on": None}, today)[0]
+    return _move(actor, person, "reenter", values, {}, groups_after, today)
+
+
+def _move(actor, person, action, values, proposed, groups_after, today):
+    """Exit or re-enter: `proposed` for review where the township reviews `action`, else the
+    person's columns set to `values`, his categories settled and his household's members
+    following (their rows decide his facts again, or no more)."""
+    changes = [
+        ("exited_on", _str(person.exited_on), _str(values["exited_on"])),
+        ("exit_reason", person.exit_reason, values["exit_reason"]),
+    ]
+    if review.applies(actor, action, today):
         return review.propose(
             actor,
-            "reenter",
+            action,
             household=person.household,
             person=person,
-            values={},
+            values=proposed,
             changes=changes,
-            groups_after=derive({**person.__data__, "exited_on": None}, today)[0],
+            groups_after=groups_after,
         )
     with database.atomic():
         before = facts_of(person.__data__)
-        person.exited_on, person.exit_reason, person.exited_at = None, "", None
-        _settle(actor, person, today, changes, before, flag=False, action="reenter")
+        for field, value in values.items():
+            setattr(person, field, value)
+        _settle(actor, person, today, changes, before, flag=False, action=action)
         person.save()
-        # Back in the household: its rows decide his facts again.
         follow_household(actor, person.household_id, today)
     return person
+
+
+def _str(day):
+    return None if day is None else str(day)
 
 
 @settings.held()

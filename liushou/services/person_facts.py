@@ -27,18 +27,26 @@ def difficulty_options(on=None):
     )
 
 
+def _away(data):
+    """The values both the category rules and the household rules read: sex, the parents'
+    status and who has been away since when."""
+    return {
+        "sex": data.get("sex") or "",
+        "father_status": data.get("father_status") or "",
+        "mother_status": data.get("mother_status") or "",
+        "husband_away_since": data.get("husband_away_since"),
+        "children_away": bool(data.get("children_away")),
+        "children_away_since": data.get("children_away_since"),
+    }
+
+
 def facts_of(data):
     """Rule facts from a person's values (a dict of column values)."""
     return categories.Facts(
         birth_date=data.get("birth_date"),
-        sex=data.get("sex") or "",
-        father_status=data.get("father_status") or "",
-        mother_status=data.get("mother_status") or "",
-        husband_away_since=data.get("husband_away_since"),
-        children_away=bool(data.get("children_away")),
-        children_away_since=data.get("children_away_since"),
         difficulty_kinds=tuple(k for k in (data.get("difficulty_kinds") or "").split(",") if k),
         exited=data.get("exited_on") is not None,
+        **_away(data),
     )
 
 
@@ -53,14 +61,9 @@ def derive(data, on=None):
 def _member(person_id, data):
     return family.Member(
         id=person_id,
-        sex=data.get("sex") or "",
         birth_date=data["birth_date"],
         relation_to_head=data.get("relation_to_head") or "",
-        father_status=data.get("father_status") or "",
-        mother_status=data.get("mother_status") or "",
-        husband_away_since=data.get("husband_away_since"),
-        children_away=bool(data.get("children_away")),
-        children_away_since=data.get("children_away_since"),
+        **_away(data),
     )
 
 

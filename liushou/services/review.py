@@ -215,7 +215,7 @@ def approve(reviewer, scope, item):
     """审核通过: apply the proposal through its own service, as its author, re-validated against
     today's state, in one transaction with the item's new status. A proposal that no longer
     applies raises its ValidationError and stays pending."""
-    from . import importing_review, persons  # they hook into this module
+    from . import importing_review, person_exits, persons  # they hook into this module
 
     author = Actor(item.author, reviewer.ip, approval=_note(reviewer, item))
     # Applied as the author, so within his area: a household or person moved out of it since
@@ -230,9 +230,9 @@ def approve(reviewer, scope, item):
         elif item.kind == "category_edit":
             persons.save_person(author, scope, _edit_values(item), item.person)
         elif item.kind == "exit":
-            persons.exit_person(author, item.person, item.values)
+            person_exits.exit_person(author, item.person, item.values)
         elif item.kind == "reenter":
-            persons.reenter_person(author, item.person)
+            person_exits.reenter_person(author, item.person)
         _set_status(reviewer, item, APPROVED)
     return item
 

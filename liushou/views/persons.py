@@ -29,6 +29,7 @@ from ..rules.categories import GROUPS, PARENT_STATUSES
 from ..rules.privacy import ID_FIELDS
 from ..rules.text import mask_id_number
 from ..rules.visits import TIERS
+from ..services import person_exits, person_facts, person_review
 from ..services import persons as service
 from ..services.audit import record
 from .forms import form_page, run
@@ -109,7 +110,7 @@ def _choices():
         self_care=SELF_CARE,
         parent_statuses=PARENT_STATUSES,
         disqualifiers=CARER_DISQUALIFIERS,
-        difficulty_kinds=service.difficulty_options(),
+        difficulty_kinds=person_facts.difficulty_options(),
     )
 
 
@@ -209,7 +210,7 @@ def reveal_id(person_id):
 
 
 def _detail_page(person, shown):
-    live = service.derive(person.__data__)
+    live = person_facts.derive(person.__data__)
     today = clock.today()
     # His own rows of every section in one statement (queries.page_sections); the person came
     # with his household, village, grid, visit state and collector/checker (queries.for_page).
@@ -247,7 +248,7 @@ def exit_view(person_id):
     """退出: the person leaves the registry with a reason and a date."""
     person = g.scope.get(Person, person_id)
     run(
-        lambda: service.exit_person(current_actor(), person, request.form.to_dict()),
+        lambda: person_exits.exit_person(current_actor(), person, request.form.to_dict()),
         lambda result: ok_message(result, f"{person.name} 已退出登记"),
     )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
@@ -258,7 +259,7 @@ def void(person_id):
     """作废: a registration made by mistake leaves every list and figure, kept with its reason."""
     person = g.scope.get(Person, person_id)
     run(
-        lambda: service.void_person(current_actor(), person, request.form.get("void_reason")),
+        lambda: person_exits.void_person(current_actor(), person, request.form.get("void_reason")),
         f"{person.name} 的登记已作废",
     )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
@@ -269,7 +270,7 @@ def reenter(person_id):
     """Bring an exited person back."""
     person = g.scope.get(Person, person_id)
     run(
-        lambda: service.reenter_person(current_actor(), person),
+        lambda: person_exits.reenter_person(current_actor(), person),
         lambda result: ok_message(result, f"{person.name} 已重新登记"),
     )
     return redirect(url_for("persons.detail", person_id=person.id), 303)
@@ -280,6 +281,6 @@ def review(person_id):
     """Confirm a flagged person has been looked at."""
     person = g.scope.get(Person, person_id)
     if person.needs_review:
-        service.confirm_review(current_actor(), person)
+        person_review.confirm_review(current_actor(), person)
         flash("已确认核实", "ok")
     return redirect(url_for("persons.detail", person_id=person.id), 303)
