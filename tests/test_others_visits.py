@@ -13,10 +13,10 @@ from liushou.services import SYSTEM
 from liushou.services.helpers import save_helper
 from liushou.services.visits import record_visit
 from tests import test_figure_cache as figures
+from tests._helpers import add_child, text
 from tests.conftest import login, post
-from tests.test_page_cache import text
 
-homes, computations = figures.homes, figures.computations  # fixtures shared with those tests
+computations = figures.computations  # a fixture shared with those tests (homes: conftest)
 
 ALL = Scope(everything=True)
 DUE_TODAY = re.compile(r"</b> · 今天 (\d+) · 本周")
@@ -88,7 +88,7 @@ def test_a_visit_outside_any_request_shows_within_a_minute_a_registration_at_onc
     values = {"visited_on": clock.today().isoformat(), "method": "上门", "helpers": [helper.id]}
     record_visit(SYSTEM, ALL, [homes["kids"][0]], values)
     assert due_today(client) == before  # another's visit: served as counted, at most a minute
-    figures.add_child(homes["h1"], "童三")  # not a visit: every figure follows it at once
+    add_child(homes["h1"], "童三")  # not a visit: every figure follows it at once
     assert due_today(client) == before - 1 + 1
 
 

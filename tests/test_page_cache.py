@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from liushou import clock, page_cache
+from liushou import clock, figure_cache, page_cache
 from liushou.models import AuditLog, User
 from liushou.services import SYSTEM
 from liushou.services.person_exits import exit_person, void_person
