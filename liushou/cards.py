@@ -46,6 +46,16 @@ def batch_township(cards):
     return names.pop() if len(names) == 1 else None
 
 
+def township_sheets(cards, per_sheet=CARDS_PER_SHEET):
+    """[(township name, its sheets)]: a batch spanning townships (a county user's chosen
+    households) laid out township by township, in the order first met, each on sheets of its
+    own, so that every sheet's footer can name the township of all its cards."""
+    groups = {}
+    for c in cards:
+        groups.setdefault(c["township"], []).append(c)
+    return [(name, sheets(group, per_sheet)) for name, group in groups.items()]
+
+
 def sheets(cards, per_sheet=CARDS_PER_SHEET):
     """Split cards into A4 sheets."""
     return [cards[i : i + per_sheet] for i in range(0, len(cards), per_sheet)]

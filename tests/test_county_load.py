@@ -396,3 +396,40 @@ def test_import_proposal_ids_and_attachment_files_are_mapped(app, runner, townsh
     wanted = {h for a in Attachment.with_voided() for h in (a.sha256, a.thumb_sha256) if h}
     assert wanted and wanted <= set(county_files)
     assert f"复制了 {len(wanted)} 个文件" in result.output
+
+
+def test_rows_copied_in_chunks_keep_every_link(app, runner, old_file, monkeypatch):
+    """Chunks of two rows (a load copies up to a thousand per INSERT): every household's
+    persons and every visit's links still name the right rows, beside the county's own."""
+    from liushou import county_load
+
+    monkeypatch.setattr(county_load, "CHUNK", 2)
+    con = sqlite3.connect(old_file)
+    with con:
+        (v,) = con.execute('SELECT "id" FROM "village"').fetchone()
+        for i in range(5):
+            h = _insert(con, "household", village_id=v, head_name=f"户主{i}")
+            for j in range(i % 3 + 1):
+                _insert(
+                    con,
+                    "person",
+                    household_id=h,
+                    village_id=v,
+                    name=f"户主{i}家{j}",
+                    sex="女",
+                    birth_date="1950-01-01",
+                    groups="",
+                    group_reasons="{}",
+                    risk_level="低",
+                    ethnicity="汉族",
+                )
+    con.close()
+    result = _load(runner, old_file, "T02")
+    assert result.exit_code == 0, result.output
+    in_file = _source(
+        old_file,
+        "SELECT p.name, h.head_name FROM person p JOIN household h ON h.id = p.household_id",
+    )
+    loaded = [(p.name, p.household.head_name) for p in Person.select()]
+    assert sorted(loaded) == sorted(tuple(r) for r in in_file) and len(loaded) == 10
+    assert "各表行数一致" in result.output

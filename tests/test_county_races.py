@@ -189,3 +189,34 @@ def test_the_web_form_answers_422_with_the_message(app, places_ready, users, oth
 @pytest.fixture
 def places_ready(places):
     return places
+
+
+@pytest.mark.parametrize("model", ["village", "grid"])
+def test_the_places_sheet_taking_a_code_at_once(app, places_ready, users, monkeypatch, model):
+    """The code the sheet picked for a new village (grid) was taken by another admin before it
+    was written: the sheet's form answers 422 with the message above its rows (it has no code
+    field), and nothing of the sheet is written."""
+    from tests.conftest import login, post
+
+    real = places._free_code
+    taken = {"village": "V01", "grid": "V01-G1"}[model]
+
+    def clash(table, prefix):
+        code = real(table, prefix)
+        return taken if table._meta.table_name == model else code
+
+    monkeypatch.setattr(places, "_free_code", clash)
+    client = app.test_client()
+    assert login(client, "admin").status_code == 303
+    villages, grids, audit = (
+        Village.select().count(),
+        Grid.select().count(),
+        AuditLog.select().count(),
+    )
+    sheet = "村（社区）\t网格\n新来村\t一组\n" if model == "village" else "第1村\t新网格\n"
+    response = post(client, "/admin/places/bulk", {"rows": sheet, "confirm": "1"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert places.CODE_RACE in page and "该编码已被使用" not in page
+    assert (Village.select().count(), Grid.select().count()) == (villages, grids)
+    assert AuditLog.select().count() == audit

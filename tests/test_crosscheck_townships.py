@@ -10,12 +10,21 @@ import pytest
 from liushou.backup_restore import _bound
 from liushou.db import database
 from liushou.migrations import LATEST, migrate
-from liushou.models import AuditLog, Village
+from liushou.models import AuditLog, Household, Person, Village
 from liushou.models.crosscheck import Crosscheck, CrosscheckRow
 from liushou.models.places import Township
 from tests.conftest import post
 from tests.test_county_load import NOW, _insert, _load
-from tests.test_crosscheck import DIBAO_ROWS, check_id, register, roster, rows_of, upload
+from tests.test_crosscheck import (
+    DIBAO_ROWS,
+    check_id,
+    idn,
+    person,
+    register,
+    roster,
+    rows_of,
+    upload,
+)
 from tests.test_migrations import _fresh
 from tests.test_townships import make_county
 
@@ -37,9 +46,11 @@ def test_township_upload_and_its_unmatched_lines_are_the_uploaders_township(logi
     assert (missing.village_id, missing.township_id) == (None, county["T1"].id)
     page = t1.get(f"/crosscheck/{cid}").get_data(as_text=True)
     assert "漏登娃" in page and "错号人" in page
-    # A matched row is the matched person's township.
-    other = rows_of(cid, name="外村人", category="a")[0]
-    assert other.township_id == county["T2"].id
+    # The other township's person is not matched: the line is one the register lacks.
+    other = rows_of(cid, name="外村人")
+    assert [(r.category, r.person_id, r.township_id) for r in other] == [
+        ("c", None, county["T1"].id)
+    ]
 
     t2 = login_as("t2admin")
     assert "低保名单.xlsx" not in t2.get("/crosscheck").get_data(as_text=True)
@@ -53,6 +64,50 @@ def test_township_upload_and_its_unmatched_lines_are_the_uploaders_township(logi
     assert CrosscheckRow.get_by_id(missing.id).status == "open"
     assert Crosscheck.get_by_id(cid).voided_at is None
     assert AuditLog.select().count() == before
+
+
+def test_township_upload_never_matches_another_townships_person(login_as, county, places, register):
+    """A T2 person with the roster line's ID number, and one registered without an ID number
+    under the line's name and birth date: neither is matched by T1's upload, nothing of theirs
+    is written, and T1's findings are not T2's to see."""
+    no_id = person(places, "V02", "无号人", None, birth_date="1970-05-05", sex="男")
+    others = {register["other"].id, no_id.id}
+    before = {p.id: (p.name, p.household.dibao) for p in Person.select() if p.id in others}
+    t1 = login_as("t1cadre")
+    lines = [DIBAO_ROWS[3], ["无号人", idn("19700505", "017"), None]]
+    cid = check_id(upload(t1, roster(HEADER, lines)))
+    rows = [r for r in rows_of(cid) if r.name in ("外村人", "无号人")]
+    assert sorted((r.name, r.category) for r in rows) == [("外村人", "c"), ("无号人", "c")]
+    assert not rows_of(cid, person=register["other"].id) and not rows_of(cid, person=no_id.id)
+    assert {(r.person_id, r.household_id, r.village_id) for r in rows} == {(None, None, None)}
+    assert {r.township_id for r in rows} == {county["T1"].id}
+    after = {p.id: (p.name, Household.get_by_id(p.household_id).dibao) for p in Person.select()}
+    assert {k: after[k] for k in others} == before
+    t2 = login_as("t2admin")
+    assert t2.get(f"/crosscheck/{cid}").status_code == 404
+    for row in rows:
+        assert post(t2, f"/crosscheck/rows/{row.id}/dismiss", {"reason": "x"}).status_code == 404
+
+
+def test_county_wide_upload_gives_each_township_its_own_findings(login_as, county, register):
+    """An upload by a township-level user of no township (one who sees every township; county
+    roles do not compare rosters) matches every township's persons; each finding is its
+    person's township's (seen there, not in the other), the lines matched to nobody stay with
+    the users of every township."""
+    cid = check_id(upload(login_as("township"), roster(HEADER, DIBAO_ROWS)))
+    assert Crosscheck.get_by_id(cid).township_id is None
+    other = rows_of(cid, name="外村人", category="a")[0]
+    assert (other.person_id, other.township_id) == (register["other"].id, county["T2"].id)
+    mine = rows_of(cid, name="张小明", category="a")[0]
+    assert mine.township_id == county["T1"].id
+    missing = rows_of(cid, category="c")[0]
+    assert (missing.village_id, missing.township_id) == (None, None)
+    t2_page = login_as("t2admin").get(f"/crosscheck/{cid}").get_data(as_text=True)
+    assert "外村人" in t2_page and "张小明" not in t2_page and "漏登娃" not in t2_page
+    t1_page = login_as("t1cadre").get(f"/crosscheck/{cid}").get_data(as_text=True)
+    assert "张小明" in t1_page and "外村人" not in t1_page and "漏登娃" not in t1_page
+    county_page = login_as("township").get(f"/crosscheck/{cid}").get_data(as_text=True)
+    assert "漏登娃" in county_page and "外村人" in county_page
 
 
 def test_township_user_answers_and_voids_his_townships_upload(login_as, county):

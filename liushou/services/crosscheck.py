@@ -54,8 +54,9 @@ def create(actor, scope, values, data, filename="", village=None, today=None):
                 r.errors["school_name"] = "名单中没有“学校”列，请填写学校名称"
     if r.errors:
         raise ValidationError(r.errors)
-    findings = rules.compare(kind, lines, _register(scope), today, school_name)
     towns = _townships()
+    township = towns.get(village) if village else _uploader_township(actor, scope)
+    findings = rules.compare(kind, lines, _register(scope, township), today, school_name)
     with database.atomic():
         check = Crosscheck.create(
             kind=kind,
@@ -65,7 +66,7 @@ def create(actor, scope, values, data, filename="", village=None, today=None):
             lines=len(lines),
             created_by=actor.user_id,
             created_by_name=_name(actor),
-            township=towns.get(village) if village else _uploader_township(actor, scope),
+            township=township,
         )
         for f in findings:
             _row(check, f, village, towns)
@@ -99,15 +100,21 @@ def _name(actor):
     return actor.user.display_name if actor.user else actor.username
 
 
-def _register(scope):
-    """Every registered (not voided) person, as the comparison reads him; those of the
-    uploader's area marked in scope."""
+def _register(scope, township=None):
+    """Every registered (not voided) person of the upload's township (of every township when
+    it has none: a township's own instance, or a county-wide upload), as the comparison reads
+    him; those of the uploader's area marked in scope. A person of another township is never
+    matched: his township's users could not see the finding, and the uploader may not see him."""
     query = (
         Person.select(Person, Household)
         .join(Household)
         .where(Person.voided_at.is_null())
         .order_by(Person.village, Person.id)
     )
+    if township is not None:
+        query = query.where(
+            Person.village.in_(Village.select(Village.id).where(Village.township == township))
+        )
     return [
         rules.Registered(
             id=p.id,

@@ -236,6 +236,23 @@ def create_places(actor, rows, scope=None):
             raise ValidationError(
                 {"rows": "县级系统中，新的村（社区）请在“新增村（社区）”页逐个添加并选择乡镇"}
             )
+    try:
+        return _create_planned(actor, planned, scope, township)
+    except ValidationError as e:
+        if "code" not in e.errors:
+            raise
+        # Another admin took the code picked for a new village or grid meanwhile (PostgreSQL:
+        # both read it free). The sheet's form has no code field: say so above the rows.
+        raise ValidationError({"rows": CODE_RACE}) from e
+
+
+CODE_RACE = (
+    "另一位管理员刚刚也新增了村（社区）或网格，自动编号发生冲突，本次没有导入任何内容："
+    "请重新预览后再确认导入"
+)
+
+
+def _create_planned(actor, planned, scope, township):
     made_villages, made_grids = 0, 0
     # IMMEDIATE: the codes are read and written in one go; a deferred transaction that reads
     # first cannot wait for another writer and fails at once with "database is locked".

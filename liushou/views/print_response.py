@@ -42,7 +42,7 @@ def _rows_decide():
     return g.get("user") is not None and g.get("township_id") is None and has_townships()
 
 
-def _refuse_unnamed(name):
+def refuse_unnamed(name):
     """A print whose name check was left to its rows (`refuse_without_township`): stopped (the
     409 page) when `name`, the township name on paper, cannot be printed."""
     if not g.get("township_name_deferred"):
@@ -56,7 +56,7 @@ def _refuse_unnamed(name):
 def html(template, **context):
     """The printout's HTML, its footer naming the signed-in user; refused (409) when the
     township name it would carry is empty or a placeholder."""
-    _refuse_unnamed(context.get("township"))
+    refuse_unnamed(context.get("township"))
     user = g.get("user")
     return render.html(template, printed_by=user.display_name if user else "系统", **context)
 

@@ -23,7 +23,14 @@ from flask import (
 
 from .. import clock, print_jobs, settings
 from ..auth import can_see_full_id, current_actor, disclosure
-from ..cards import SHEETS_PER_CHUNK, batch_township, cards_for, sheets, township_numbers
+from ..cards import (
+    SHEETS_PER_CHUNK,
+    batch_township,
+    cards_for,
+    sheets,
+    township_numbers,
+    township_sheets,
+)
 from ..models import Grid, Village
 from ..models.households import Household
 from ..models.persons import Person
@@ -105,17 +112,42 @@ def cards(ext):
     else:
         abort(404)
     made = cards_for(households)
-    chunks = [{"sheets": chunk} for chunk in _chunks(sheets(made))]
-    response = print_response.respond(
-        "cards.html",
-        f"便民服务联系卡-{label}.pdf",
-        preview=preview,
-        chunks=chunks,
-        numbers=township_numbers(),
-        township=batch_township(made),
-    )
+    parts = township_sheets(made)
+    filename = f"便民服务联系卡-{label}.pdf"
+    if len(parts) > 1:
+        response = _cards_of_townships(parts, filename, preview)
+    else:
+        chunks = [{"sheets": chunk} for chunk in _chunks(sheets(made))]
+        response = print_response.respond(
+            "cards.html",
+            filename,
+            preview=preview,
+            chunks=chunks,
+            numbers=township_numbers(),
+            township=batch_township(made),
+        )
     _audit(object_type="household", label=f"联系卡 {label}")
     return response
+
+
+def _cards_of_townships(parts, filename, preview):
+    """A batch spanning townships (a county user's chosen households): each township's cards on
+    sheets of their own, each document's footer naming its township (every card names its own
+    and prints its own numbers); refused (409) when one of them has no name to print."""
+    for name, _sheets in parts:
+        print_response.refuse_unnamed(name)
+    if preview:
+        every = [sheet for _name, part in parts for sheet in part]
+        names = "、".join(name for name, _sheets in parts)
+        return print_response.respond(
+            "cards.html", filename, preview=True, sheets=every, numbers=[], township=names
+        )
+    htmls = [
+        print_response.html("cards.html", preview=False, sheets=chunk, numbers=[], township=name)
+        for name, part in parts
+        for chunk in _chunks(part)
+    ]
+    return print_response.pdf_response(print_response.pdf(htmls), filename)
 
 
 @bp.route("/persons/<int:person_id>/archive.<ext>")
