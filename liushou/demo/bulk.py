@@ -26,6 +26,8 @@ from ..services import SYSTEM
 BATCH = 50000
 # The tables of millions of rows at county scale, only written (never read) while building.
 BIG = ("visit", "visit_person", "visit_helper", "checkin", "audit_log")
+AUDITED = ("at", "user_id", "username", "ip", "action", "object_type", "object_id")
+AUDITED += ("object_label", "changes")
 # Fields whose Python values sqlite3 stores just as peewee would (str, int, bool, date,
 # datetime, None): handed over as they are.
 PLAIN = (
@@ -47,6 +49,7 @@ class Rows:
         self.pending = {}  # model -> rows, in the order models first appear (parents first)
         self.next_id = {}
         self.shapes = {}  # model -> the field names of its rows given as tuples (`put`)
+        self.shape(AuditLog, *AUDITED)
 
     def add(self, model, **values):
         """Queue one row; returns its id."""
@@ -95,17 +98,17 @@ class Rows:
     def audit(self, action, model, row_id, label, changes, actor=SYSTEM, at=None):
         """An audit row as services.audit.record writes it, by the system (or `actor`, at the
         moment `at` of a row dated in the past)."""
-        self.add(
+        self.put(
             AuditLog,
-            at=at or clock.now(),
-            user_id=actor.user_id,
-            username=actor.username,
-            ip=actor.ip or "",
-            action=action,
-            object_type=model._meta.table_name,
-            object_id=row_id,
-            object_label=(label or "")[:128],
-            changes=json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
+            at or clock.now(),
+            actor.user_id,
+            actor.username,
+            actor.ip or "",
+            action,
+            model._meta.table_name,
+            row_id,
+            (label or "")[:128],
+            json.dumps(changes, ensure_ascii=False, default=str) if changes else "",
         )
 
     def flush(self):

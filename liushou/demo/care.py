@@ -5,11 +5,10 @@ serve his groups (a 儿童主任 with children, a 村医 with elders)."""
 
 import json
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 from .. import clock
 from ..models import User
-from ..models.households import Household
-from ..models.persons import Person
 from ..models.tier_events import TierEvent
 from ..models.visits import (
     ASPECTS,
@@ -25,7 +24,7 @@ from ..scope import Scope
 from ..services import SYSTEM, Actor
 from ..services.helpers import save_helper, set_village_posts
 from ..services.visits import cycles, talk_days, tier_facts, tier_rules
-from . import picks, vocab
+from . import loaded, picks, vocab
 from .area import WHOLE
 
 EVERYWHERE = Scope(everything=True)
@@ -70,8 +69,7 @@ def build_care(rng, villages, grids, people, today, rows, area=WHOLE):
         set_village_posts(SYSTEM, EVERYWHERE, v, {r["kind"]: h.id for r, h in made if r["post"]})
         helpers_by_village[v.id] = made
         grid_of_worker[v.id] = first_grid.id
-    active = Person.active().where(Person.groups != "")
-    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
+    persons = loaded.persons(area, villages, loaded.IN_GROUPS)
     first_start = {}  # person id -> start of his first pairing
     for person in persons:
         made = helpers_by_village[person.village_id]
@@ -115,9 +113,10 @@ def _states(rows, last, first_start, today, area, villages):
     """Every person's visit state, by the rules services.visits.refresh_state applies:
     his tier from his facts, the next visit due from his last one."""
     tr, cyc = tier_rules(today), cycles(today)
-    households = {h.id: h for h in area.only(Household.select(), Household.village, villages)}
-    for person in area.only(Person.select(), Person.village, villages).order_by(Person.id):
-        person.household = households[person.household_id]
+    tekun = loaded.tekun_households(area, villages)
+    households = {True: SimpleNamespace(tekun=True), False: SimpleNamespace(tekun=False)}
+    for person in loaded.persons(area, villages, loaded.FOR_TIER, active_in_groups=False):
+        person.household = households[person.household_id in tekun]
         tier, reason = rules.tier_for(tier_facts(person, today), tr)
         visit = last.get(person.id)
         rows.add(

@@ -17,7 +17,7 @@ from ..services import SYSTEM, ValidationError
 from ..services.care import close_emergency, complete_step, open_emergency
 from ..services.forms import Reader
 from ..services.records import _benefit_data, _checkup_data, bands, save_activity, save_site
-from . import vocab
+from . import loaded, vocab
 from .area import WHOLE
 from .bulk import Rows
 
@@ -31,8 +31,7 @@ def build_records(rng, villages, today, area=WHOLE):
     month = today.replace(day=1)
     words = vocab.words()
     needs = vocab.needs()
-    active = Person.active().where(Person.groups != "")
-    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
+    persons = loaded.persons(area, villages, loaded.IN_GROUPS)
     dibao = Household.select(Household.id).where(Household.dibao)
     dibao = {h.id for h in area.only(dibao, Household.village, villages)}
     rows = Rows()
@@ -222,6 +221,7 @@ def _emergency(persons, words, today):
     )
     if child is None:
         return
+    child = Person.get_by_id(child.id)
     found = datetime.combine(today - timedelta(days=20), datetime.min.time()).replace(hour=18)
     now = clock.now()
     emergency = open_emergency(
