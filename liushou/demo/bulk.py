@@ -6,6 +6,7 @@ database), its values converted by the model's own fields, and rows go to SQLite
 
 import json
 from contextlib import contextmanager
+from operator import itemgetter
 
 from peewee import (
     AutoField,
@@ -130,18 +131,21 @@ class Rows:
         columns = ", ".join(f'"{f.column_name}"' for f in fields)
         marks = ", ".join(database.param for _ in fields)
         sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-        if all(type(f) in PLAIN for f in fields):
-            defaults = [(f.name, _default(f)()) for f in fields]
-            params = [[row.get(name, d) for name, d in defaults] for row in rows]
+        # Each row's values in column order, its missing ones the fields' defaults (taken once
+        # a batch); only fields whose Python values sqlite3 would not store as peewee does
+        # are converted by the field.
+        defaults = {f.name: _default(f)() for f in fields}
+        values = itemgetter(*(f.name for f in fields))
+        convert = [(i, f.db_value) for i, f in enumerate(fields) if type(f) not in PLAIN]
+        if convert:
+            params = []
+            for row in rows:
+                row = list(values({**defaults, **row}))
+                for i, db_value in convert:
+                    row[i] = db_value(row[i])
+                params.append(row)
         else:
-            convert = [(f.name, f.db_value, _default(f)) for f in fields]
-            params = [
-                [
-                    db_value(row[name] if name in row else default())
-                    for name, db_value, default in convert
-                ]
-                for row in rows
-            ]
+            params = [values({**defaults, **row}) for row in rows]
         with database.atomic():
             database.cursor().executemany(sql, params)
 

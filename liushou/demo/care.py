@@ -263,6 +263,10 @@ def _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows):
         for v, made in helpers_by_village.items()
     }
     users = {u.id: u for u in User.select()}
+    rows.shape(CheckIn, "person", "helper", "at", "on", "method", "created_by", "created_at")
+    below, rand = picks.below(rng), rng.random
+    weighted = picks.weighted(rng, methods, weights)
+    first_hour = time(spec["first_hour"])
     for person in persons:
         if "留守老人" not in person.group_list:
             continue
@@ -270,23 +274,15 @@ def _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows):
             continue
         worker = workers[person.village_id]
         actor = Actor(users.get(worker.user_id)) if worker.user_id else SYSTEM
+        registered = person.created_at.date()
         for back in range(spec["days"], 0, -1):
             day = today - timedelta(days=back)
-            if day < person.created_at.date() or rng.random() >= spec["share"]:
+            if day < registered or rand() >= spec["share"]:
                 continue
-            minutes = rng.randint(0, 4 * 60 - 1)
-            at = datetime.combine(day, time(spec["first_hour"])) + timedelta(minutes=minutes)
-            method = rng.choices(methods, weights)[0]
-            row_id = rows.add(
-                CheckIn,
-                person=person.id,
-                helper=worker.id,
-                at=at,
-                on=day,
-                method=method,
-                created_by=actor.user_id,
-                created_at=at,
-            )
+            minutes = below(4 * 60)  # rng.randint(0, 4 * 60 - 1)
+            at = datetime.combine(day, first_hour) + timedelta(minutes=minutes)
+            method = weighted()
+            row_id = rows.put(CheckIn, person.id, worker.id, at, day, method, actor.user_id, at)
             rows.audit(
                 "create",
                 CheckIn,

@@ -6,6 +6,7 @@ carer is an adult (the grandparent, or the parent at home)."""
 
 import json
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 
 from .. import clock
@@ -14,10 +15,14 @@ from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..rules import categories, family
 from ..rules.categories import age_on
-from ..rules.pinyin import keys
+from ..rules.pinyin import keys as pinyin_keys
 from ..services import ValidationError, group_events
 from ..services.persons import _member, _said, facts_of, thresholds, validate
 from . import vocab
+
+# A name's pinyin keys, worked out once per distinct name (a county has far fewer names than
+# persons).
+keys = lru_cache(maxsize=None)(pinyin_keys)
 
 # Left out of a person's "create" audit row, as services.persons.save_person leaves them out.
 UNAUDITED = ("name_initials", "name_pinyin", "group_reasons")
