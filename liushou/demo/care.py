@@ -181,11 +181,12 @@ def _visits(rng, persons, helpers_by_village, today, rows):
             ]
         visitors = visitors_of[key]
         if person.groups not in notes_of:
-            notes_of[person.groups] = [
+            texts = [
                 [r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)]
                 or [""]
                 for aspect in aspects
             ]
+            notes_of[person.groups] = [(t, len(t)) for t in texts]
             items_of[person.groups] = rules.items_for(groups)
         notes, items = notes_of[person.groups], items_of[person.groups]
         at_school = person.school != ""
@@ -202,7 +203,7 @@ def _visits(rng, persons, helpers_by_village, today, rows):
             method = weighted()
             if method == "在校" and not at_school:
                 method = "上门"
-            noted = [v[below(len(v))] for v in notes]
+            noted = [t[below(n)] for t, n in notes]
             if rand() >= 0.25:
                 noted[-1] = ""
             visit = put(Visit, *ids, day, method, *noted, entered(day))
