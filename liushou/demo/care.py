@@ -5,10 +5,10 @@ serve his groups (a 儿童主任 with children, a 村医 with elders)."""
 
 import json
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
+from .. import clock
 from ..models import User
-from ..models.households import Household
-from ..models.persons import Person
 from ..models.tier_events import TierEvent
 from ..models.visits import (
     ASPECTS,
@@ -24,7 +24,7 @@ from ..scope import Scope
 from ..services import SYSTEM, Actor
 from ..services.helpers import save_helper, set_village_posts
 from ..services.visits import cycles, talk_days, tier_facts, tier_rules
-from . import vocab
+from . import loaded, picks, vocab
 from .area import WHOLE
 
 EVERYWHERE = Scope(everything=True)
@@ -69,8 +69,7 @@ def build_care(rng, villages, grids, people, today, rows, area=WHOLE):
         set_village_posts(SYSTEM, EVERYWHERE, v, {r["kind"]: h.id for r, h in made if r["post"]})
         helpers_by_village[v.id] = made
         grid_of_worker[v.id] = first_grid.id
-    active = Person.active().where(Person.groups != "")
-    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
+    persons = loaded.persons(area, villages, loaded.IN_GROUPS)
     first_start = {}  # person id -> start of his first pairing
     for person in persons:
         made = helpers_by_village[person.village_id]
@@ -114,9 +113,10 @@ def _states(rows, last, first_start, today, area, villages):
     """Every person's visit state, by the rules services.visits.refresh_state applies:
     his tier from his facts, the next visit due from his last one."""
     tr, cyc = tier_rules(today), cycles(today)
-    households = {h.id: h for h in area.only(Household.select(), Household.village, villages)}
-    for person in area.only(Person.select(), Person.village, villages).order_by(Person.id):
-        person.household = households[person.household_id]
+    tekun = loaded.tekun_households(area, villages)
+    households = {True: SimpleNamespace(tekun=True), False: SimpleNamespace(tekun=False)}
+    for person in loaded.persons(area, villages, loaded.FOR_TIER, active_in_groups=False):
+        person.household = households[person.household_id in tekun]
         tier, reason = rules.tier_for(tier_facts(person, today), tr)
         visit = last.get(person.id)
         rows.add(
@@ -149,18 +149,31 @@ def _states(rows, last, first_start, today, area, villages):
 
 
 def _visits(rng, persons, helpers_by_village, today, rows):
-    """A year of visits for every person, written in bulk; returns {person id: last visit}."""
+    """A year of visits for every person, written in bulk; returns {person id: last visit}.
+
+    The county demo's 1.6 million visits: each is a tuple, its entry moment (dates.py) set
+    here, and the draws are random's own (same stream as rng.choice/choices/randint: picks)."""
     findings = vocab.findings()
     methods, method_weights = vocab.mix("visit_methods")
+    weighted = picks.weighted(rng, methods, method_weights)
+    below, rand = picks.below(rng), rng.random
     spec = vocab.recent()["items"]
     noted_since = today - timedelta(days=spec["days"])
-    seen, last, visitors_of, notes_of = {}, {}, {}, {}
+    aspects = [name for name, _ in ASPECTS] + ["needs"]
+    rows.shape(
+        Visit, "village", "grid", "household", "visited_on", "method", *aspects, "created_at"
+    )
+    rows.shape(VisitPerson, "visit", "person", "items")
+    rows.shape(VisitHelper, "visit", "helper")
+    put = rows.put
+    entered = _entered_moments(today)
+    seen, last, visitors_of, notes_of, items_of = {}, {}, {}, {}, {}
     for person in persons:
         groups = person.group_list
         key = (person.village_id, person.groups)
         if key not in visitors_of:
             visitors_of[key] = [
-                h
+                h.id
                 for r, h in helpers_by_village[person.village_id]
                 if r["visits"] == "yes"
                 and vocab.serves(r, groups)
@@ -168,14 +181,14 @@ def _visits(rng, persons, helpers_by_village, today, rows):
             ]
         visitors = visitors_of[key]
         if person.groups not in notes_of:
-            notes_of[person.groups] = {
-                aspect: [
-                    r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)
-                ]
+            texts = [
+                [r["text"] for r in findings if r["aspect"] == aspect and vocab.serves(r, groups)]
                 or [""]
-                for aspect in [name for name, _ in ASPECTS] + ["needs"]
-            }
-        notes = notes_of[person.groups]
+                for aspect in aspects
+            ]
+            notes_of[person.groups] = [(t, len(t)) for t in texts]
+            items_of[person.groups] = rules.items_for(groups)
+        notes, items = notes_of[person.groups], items_of[person.groups]
         at_school = person.school != ""
         seen[person.village_id] = seen.get(person.village_id, 0) + 1
         interval = rng.choice((7, 14, 30, 45, 90))
@@ -184,45 +197,60 @@ def _visits(rng, persons, helpers_by_village, today, rows):
         # (the first persons of every village among them, so each cadre's worklist shows some).
         late = seen[person.village_id] <= 3 or rng.random() < 0.15
         stop = today - timedelta(days=rng.randint(interval + 95, interval + 150)) if late else today
+        ids = (person.village_id, person.grid_id, person.household_id)
+        noted = None
         while day <= stop:
-            method = rng.choices(methods, method_weights)[0]
+            method = weighted()
             if method == "在校" and not at_school:
                 method = "上门"
-            noted = {k: rng.choice(v) for k, v in notes.items()}
-            if rng.random() >= 0.25:
-                noted["needs"] = ""
-            visit = rows.add(
-                Visit,
-                village=person.village_id,
-                grid=person.grid_id,
-                household=person.household_id,
-                visited_on=day,
-                method=method,
-                **noted,
-            )
-            items = _items(rng, spec, groups) if day >= noted_since else ""
-            rows.add(VisitPerson, visit=visit, person=person.id, items=items)
-            rows.add(VisitHelper, visit=visit, helper=rng.choice(visitors).id)
+            noted = [t[below(n)] for t, n in notes]
+            if rand() >= 0.25:
+                noted[-1] = ""
+            visit = put(Visit, *ids, day, method, *noted, entered(day))
+            found = _items(rand, below, spec, items) if day >= noted_since else ""
+            put(VisitPerson, visit, person.id, found)
+            put(VisitHelper, visit, visitors[below(len(visitors))])
             last[person.id] = (day, noted)
-            day += timedelta(days=interval + rng.randint(-3, 3))
-    return {pid: Visit(visited_on=day, **noted) for pid, (day, noted) in last.items()}
+            day += timedelta(days=interval - 3 + below(7))  # rng.randint(-3, 3)
+    return {
+        pid: Visit(visited_on=day, **dict(zip(aspects, noted, strict=True)))
+        for pid, (day, noted) in last.items()
+    }
 
 
-def _items(rng, spec, groups):
+def _entered_moments(today):
+    """day -> a visit's created_at, as dates.entered_on_their_day sets it: 18:00 of its day,
+    or the moment it is written when that is earlier."""
+    now = clock.now()
+    moments = {}
+
+    def entered(day):
+        try:
+            return moments[day]
+        except KeyError:
+            moment = datetime.combine(day, time(18))
+            moments[day] = moment if moment < now else now
+            return moments[day]
+
+    return entered
+
+
+def _items(rand, below, spec, items):
     """The visit items of a person seen (JSON [[item, status, note]], as read_items in
     services/visits.py stores them): mostly 正常, now and then 关注 or 有问题 with a note."""
     out = []
-    for item in rules.items_for(groups):
-        roll = rng.random()
-        if roll < spec["problem"]:
+    problem, attention = spec["problem"], spec["problem"] + spec["attention"]
+    for item in items:
+        roll = rand()
+        if roll < problem:
             status = rules.ITEM_PROBLEM
-        elif roll < spec["problem"] + spec["attention"]:
+        elif roll < attention:
             status = "关注"
         else:
             out.append([item, rules.ITEM_STATUSES[0], ""])
             continue
         notes = spec["notes"].get(item) or [""]
-        out.append([item, status, rng.choice(notes)])
+        out.append([item, status, notes[below(len(notes))]])
     return json.dumps(out, ensure_ascii=False) if out else ""
 
 
@@ -236,6 +264,10 @@ def _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows):
         for v, made in helpers_by_village.items()
     }
     users = {u.id: u for u in User.select()}
+    rows.shape(CheckIn, "person", "helper", "at", "on", "method", "created_by", "created_at")
+    below, rand = picks.below(rng), rng.random
+    weighted = picks.weighted(rng, methods, weights)
+    first_hour = time(spec["first_hour"])
     for person in persons:
         if "留守老人" not in person.group_list:
             continue
@@ -243,23 +275,15 @@ def _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows):
             continue
         worker = workers[person.village_id]
         actor = Actor(users.get(worker.user_id)) if worker.user_id else SYSTEM
+        registered = person.created_at.date()
         for back in range(spec["days"], 0, -1):
             day = today - timedelta(days=back)
-            if day < person.created_at.date() or rng.random() >= spec["share"]:
+            if day < registered or rand() >= spec["share"]:
                 continue
-            minutes = rng.randint(0, 4 * 60 - 1)
-            at = datetime.combine(day, time(spec["first_hour"])) + timedelta(minutes=minutes)
-            method = rng.choices(methods, weights)[0]
-            row_id = rows.add(
-                CheckIn,
-                person=person.id,
-                helper=worker.id,
-                at=at,
-                on=day,
-                method=method,
-                created_by=actor.user_id,
-                created_at=at,
-            )
+            minutes = below(4 * 60)  # rng.randint(0, 4 * 60 - 1)
+            at = datetime.combine(day, first_hour) + timedelta(minutes=minutes)
+            method = weighted()
+            row_id = rows.put(CheckIn, person.id, worker.id, at, day, method, actor.user_id, at)
             rows.audit(
                 "create",
                 CheckIn,

@@ -64,7 +64,7 @@ def _candidates(rng, village, row):
     """(field, record) of who joins a village's organisation."""
     if row["members"] == "away":
         found = (
-            FamilyAway.select()
+            FamilyAway.select(FamilyAway.id)
             .join(Household)
             .where((Household.village == village.id) & FamilyAway.returned_on.is_null())
             .order_by(FamilyAway.id)
@@ -73,6 +73,7 @@ def _candidates(rng, village, row):
     else:
         found = (
             Person.active()
+            .select(Person.id)
             .where((Person.village == village.id) & Person.groups.contains(row["members"]))
             .order_by(Person.id)
         )
@@ -107,6 +108,7 @@ def _activity(rng, org, spec, today):
     """An activity the organisation held for the persons of a group of its village."""
     persons = list(
         Person.active()
+        .select(Person.id)
         .where((Person.village == org.village_id) & Person.groups.contains(spec["group"]))
         .order_by(Person.id)
     )

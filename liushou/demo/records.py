@@ -6,93 +6,165 @@ from datetime import datetime, timedelta
 
 from .. import clock
 from ..db import database
+from ..models.care import CLOSED_STATUSES, NEED_KINDS, NEED_STATUSES, Need, Service
 from ..models.households import Household
 from ..models.persons import Person
+from ..models.records import Benefit, CheckUp
 from ..rules.categories import CHILD, ELDER, age_on
 from ..rules.subsidy import band_in_month
 from ..scope import Scope
-from ..services import SYSTEM
-from ..services.care import close_emergency, complete_step, open_emergency, save_need, save_service
-from ..services.records import bands, save_activity, save_benefit, save_checkup, save_site
-from . import vocab
+from ..services import SYSTEM, ValidationError
+from ..services.care import close_emergency, complete_step, open_emergency
+from ..services.forms import Reader
+from ..services.records import _benefit_data, _checkup_data, bands, save_activity, save_site
+from . import loaded, vocab
 from .area import WHOLE
+from .bulk import Rows
 
 EVERYWHERE = Scope(everything=True)
 
 
 def build_records(rng, villages, today, area=WHOLE):
+    """Needs (some served, some solved), benefits and check-ups of the persons in a group,
+    read and checked by the services' own rules and written in bulk; then each village's sites
+    and activities and one closed emergency through the services."""
     month = today.replace(day=1)
     words = vocab.words()
     needs = vocab.needs()
-    active = Person.active().where(Person.groups != "")
-    persons = list(area.only(active, Person.village, villages).order_by(Person.id))
+    persons = loaded.persons(area, villages, loaded.IN_GROUPS)
     dibao = Household.select(Household.id).where(Household.dibao)
     dibao = {h.id for h in area.only(dibao, Household.village, villages)}
+    rows = Rows()
+    month_bands = bands(month)
+    for person in persons:
+        fitting = [r for r in needs if vocab.serves(r, person.group_list)]
+        if fitting and rng.random() < 0.15:
+            _need(rng, rows, person, rng.choice(fitting), words, today)
+        if band_in_month(person.birth_date, month, month_bands):
+            _benefit(rows, person, {"kind": "高龄补贴", "start_on": month.isoformat()})
+        if person.household_id in dibao and rng.random() < 0.7:
+            amount = rng.choice(words["household"]["dibao_amounts"])
+            _benefit(
+                rows,
+                person,
+                {
+                    "kind": "低保",
+                    "amount": str(amount),
+                    "start_on": words["household"]["benefit_since"],
+                },
+            )
+        if ELDER in person.group_list and rng.random() < 0.3:
+            values = {
+                "checked_on": _days_ago(rng, today, 1, 200),
+                "checked_by": words["checkup"]["checked_by"],
+                "bp_high": str(rng.randint(110, 170)),
+                "bp_low": str(rng.randint(65, 100)),
+                "weight": str(rng.randint(45, 75)),
+            }
+            # as services.records.save_checkup: the same reading, its activity none
+            data = {**_checkup_data(values, today), "activity": None}
+            row_id = rows.add(CheckUp, person=person.id, **data)
+            label = f"{person.name} 体检 {data['checked_on']}"
+            rows.audit("create", CheckUp, row_id, label, None)
+    rows.flush()
     with database.atomic():
-        for person in persons:
-            fitting = [r for r in needs if vocab.serves(r, person.group_list)]
-            if fitting and rng.random() < 0.15:
-                _need(rng, person, rng.choice(fitting), words, today)
-            if band_in_month(person.birth_date, month, bands(month)):
-                save_benefit(
-                    SYSTEM, person, {"kind": "高龄补贴", "start_on": month.isoformat()}, today=today
-                )
-            if person.household_id in dibao and rng.random() < 0.7:
-                amount = rng.choice(words["household"]["dibao_amounts"])
-                save_benefit(
-                    SYSTEM,
-                    person,
-                    {
-                        "kind": "低保",
-                        "amount": str(amount),
-                        "start_on": words["household"]["benefit_since"],
-                    },
-                    today=today,
-                )
-            if ELDER in person.group_list and rng.random() < 0.3:
-                save_checkup(
-                    SYSTEM,
-                    person,
-                    {
-                        "checked_on": _days_ago(rng, today, 1, 200),
-                        "checked_by": words["checkup"]["checked_by"],
-                        "bp_high": str(rng.randint(110, 170)),
-                        "bp_low": str(rng.randint(65, 100)),
-                        "weight": str(rng.randint(45, 75)),
-                    },
-                    today=today,
-                )
         for v in villages:
             _activities(rng, v, [p for p in persons if p.village_id == v.id], today)
         _emergency(persons, words["emergency"], today)
 
 
-def _need(rng, person, row, words, today):
-    need = save_need(
-        SYSTEM,
-        person,
-        {
-            "kind": row["kind"],
-            "description": row["description"],
-            "raised_on": _days_ago(rng, today, 5, 120),
-            "due_on": (today + timedelta(days=rng.randint(-20, 40))).isoformat(),
-        },
-        today=today,
-    )
+def _need(rng, rows, person, row, words, today):
+    """A need as services.care.save_need registers it; 60% served (save_service: the need then
+    处理中), half of those then solved (save_need's update: 已解决, closed today)."""
+    values = {
+        "kind": row["kind"],
+        "description": row["description"],
+        "raised_on": _days_ago(rng, today, 5, 120),
+        "due_on": (today + timedelta(days=rng.randint(-20, 40))).isoformat(),
+    }
+    data = _need_data(values, today)
+    served = solved = None
     if rng.random() < 0.6:
-        save_service(
-            SYSTEM,
-            person,
+        served = _service_data(
             {
-                "need": need.id,
-                "kind": need.kind,
+                "kind": data["kind"],
                 "served_on": _days_ago(rng, today, 0, 4),
                 "description": rng.choice(words["service"]["description"]),
             },
-            today=today,
+            today,
         )
-        if rng.random() < 0.5:
-            save_need(SYSTEM, person, {**need.__data__, "status": "已解决"}, need, today=today)
+        solved = rng.random() < 0.5
+    status = "已解决" if solved else "处理中" if served else data["status"]
+    closed_on = today if status in CLOSED_STATUSES else None
+    need_id = rows.add(
+        Need,
+        person=person.id,
+        visit=None,
+        created_by=SYSTEM.user_id,
+        **{**data, "status": status, "closed_on": closed_on},
+    )
+    label = f"{person.name} 需求：{data['kind']}：{data['description'][:20]}"
+    rows.audit("create", Need, need_id, label, [(k, None, v) for k, v in data.items() if v])
+    if served is None:
+        return
+    service_id = rows.add(
+        Service, person=person.id, need=need_id, helper=None, created_by=SYSTEM.user_id, **served
+    )
+    rows.audit(
+        "create",
+        Service,
+        service_id,
+        f"{person.name} 服务：{served['served_on']} {served['kind']}",
+        [(k, None, v) for k, v in served.items() if v],
+    )
+    if solved:  # the update's changes, against the need as it was registered
+        changes = [("status", data["status"], status), ("closed_on", None, str(closed_on))]
+        rows.audit("update", Need, need_id, label, changes)
+
+
+def _need_data(values, today):
+    """A new need's fields, read as services.care.save_need reads them (no helper named)."""
+    r = Reader(values)
+    data = {
+        "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
+        "description": r.text("description", 1000, "请写明需求内容"),
+        "raised_on": r.date("raised_on", not_future=True, today=today) or today,
+        "raised_by": r.text("raised_by", 64) or SYSTEM.username,
+        "unit": r.text("unit", 64),
+        "due_on": r.date("due_on"),
+        "status": r.choice("status", NEED_STATUSES, default="待处理"),
+        "status_reason": r.text("status_reason", 200),
+        "helper": None,
+    }
+    if r.errors:
+        raise ValidationError(r.errors)
+    data["closed_on"] = None
+    return data
+
+
+def _service_data(values, today):
+    """A service's fields, read as services.care.save_service reads them (its need the one
+    just registered, no helper named)."""
+    r = Reader(values)
+    data = {
+        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
+        "served_on": r.date(
+            "served_on", required_msg="请填写服务日期", not_future=True, today=today
+        ),
+        "description": r.text("description", 1000, "请写明服务内容"),
+    }
+    if r.errors:
+        raise ValidationError(r.errors)
+    return data
+
+
+def _benefit(rows, person, values):
+    """A benefit as services.records.save_benefit adds it: the same reading and refusals (a
+    new person has no other 高龄补贴 to pay twice)."""
+    data = _benefit_data(person, values)
+    row_id = rows.add(Benefit, person=person.id, created_by=SYSTEM.user_id, **data)
+    changes = [(k, None, v) for k, v in data.items() if v]
+    rows.audit("create", Benefit, row_id, f"{person.name} {data['kind']}", changes)
 
 
 def _activities(rng, village, locals_, today):
@@ -149,6 +221,7 @@ def _emergency(persons, words, today):
     )
     if child is None:
         return
+    child = Person.get_by_id(child.id)
     found = datetime.combine(today - timedelta(days=20), datetime.min.time()).replace(hour=18)
     now = clock.now()
     emergency = open_emergency(

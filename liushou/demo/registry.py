@@ -6,6 +6,7 @@ carer is an adult (the grandparent, or the parent at home)."""
 
 import json
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 
 from .. import clock
@@ -14,10 +15,14 @@ from ..models.households import FamilyAway, Household
 from ..models.persons import Person
 from ..rules import categories, family
 from ..rules.categories import age_on
-from ..rules.pinyin import keys
+from ..rules.pinyin import keys as pinyin_keys
 from ..services import ValidationError, group_events
-from ..services.persons import _member, _said, derive, facts_of, thresholds, validate
+from ..services.persons import _member, _said, facts_of, thresholds, validate
 from . import vocab
+
+# A name's pinyin keys, worked out once per distinct name (a county has far fewer names than
+# persons).
+keys = lru_cache(maxsize=None)(pinyin_keys)
 
 # Left out of a person's "create" audit row, as services.persons.save_person leaves them out.
 UNAUDITED = ("name_initials", "name_pinyin", "group_reasons")
@@ -30,6 +35,7 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
     grids_of = {v.id: [g for g in grids if g.village_id == v.id] for v in villages}
     taken = set()
     made = 0
+    rules = thresholds(today)  # the settings are held: the same for every person
     while made < persons:
         village = villages[made % len(villages)] if rng.random() < 0.6 else rng.choice(villages)
         grid = rng.choice(grids_of[village.id])
@@ -95,7 +101,7 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
             )
             _add_away(rows, household, _away(rng, people, father, "丈夫", today))
         for values in members[: max(1, persons - made)]:
-            data = _person(values, household, taken, today)
+            data = _person(values, household, taken, today, rules)
             made += 1
             created = [
                 (k, None, v)
@@ -113,7 +119,7 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
                     data["group_reasons"],
                 )
                 data["exited_on"], data["exit_reason"] = date.fromisoformat(on), reason
-                data["groups"], data["group_reasons"] = derive(data, today)
+                data["groups"], data["group_reasons"] = _derive(data, today, rules)
                 if data["groups"] != old_groups:  # in the exit's audit row, as exit_person does
                     why = categories.change_reason(
                         before,
@@ -121,7 +127,7 @@ def build_registry(rng, people, villages, grids, persons, today, rows):
                         json.loads(old_reasons),
                         json.loads(data["group_reasons"]),
                         today,
-                        thresholds(today),
+                        rules,
                     )
                     exited += [
                         ("groups", old_groups, data["groups"]),
@@ -176,7 +182,14 @@ def _group_events(rows, data, registered, groups_before_exit):
         rows.add(GroupEvent, **event)
 
 
-def _person(values, household, taken, today):
+def _derive(data, today, rules):
+    """services.person_facts.derive with the thresholds read once."""
+    result = categories.classify(facts_of(data), today, rules)
+    ordered = [g for g in categories.GROUPS if g in result]
+    return ",".join(ordered), json.dumps({g: result[g] for g in ordered}, ensure_ascii=False)
+
+
+def _person(values, household, taken, today, rules):
     """A person's row, checked by the rules a registration goes through: the same reading and
     validation (ID number, dates, choices), the facts the household's family-away rows decide
     (and their contradictions), pinyin keys and derived categories."""
@@ -185,9 +198,7 @@ def _person(values, household, taken, today):
         errors["id_number"] = "该身份证号已登记"
     if not errors:
         me = _member(-len(household.members) - 1, data)
-        decided = family.facts_for(
-            [me, *household.members], household.away, today, thresholds(today)
-        )[me.id]
+        decided = family.facts_for([me, *household.members], household.away, today, rules)[me.id]
         for key, message in family.conflicts(me, decided, household.away).items():
             errors.setdefault(key, message)
         data.update(decided)
@@ -198,7 +209,7 @@ def _person(values, household, taken, today):
     data["village"], data["grid"] = household.village, household.grid
     data["name_initials"], data["name_pinyin"] = keys(data["name"])
     data["exited_on"] = None
-    data["groups"], data["group_reasons"] = derive(data, today)
+    data["groups"], data["group_reasons"] = _derive(data, today, rules)
     return data
 
 
