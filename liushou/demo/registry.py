@@ -17,7 +17,8 @@ from ..rules import categories, family
 from ..rules.categories import age_on
 from ..rules.pinyin import keys as pinyin_keys
 from ..services import ValidationError, group_events
-from ..services.persons import _member, _said, facts_of, thresholds, validate
+from ..services.person_facts import _member, _said, facts_of, thresholds
+from ..services.persons import validate
 from . import vocab
 
 # A name's pinyin keys, worked out once per distinct name (a county has far fewer names than

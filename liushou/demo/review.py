@@ -5,7 +5,8 @@ from ..models import FamilyAway, Household, Person, User
 from ..models.review import KINDS
 from ..scope import Scope
 from ..services import Actor
-from ..services.persons import exit_person, save_person
+from ..services.person_exits import exit_person
+from ..services.persons import save_person
 from ..services.review import return_item
 from ..services.settings import update_settings
 from .area import WHOLE

@@ -26,18 +26,7 @@ from . import ValidationError, agreement_events, diff, group_events, importing_r
 from .audit import record
 from .categories_follow import _settle, _visit_state, follow_household, household_facts
 from .forms import Reader, to_int
-
-# TEMP: exit_person, _member, _said and thresholds are imported from here only by liushou/demo
-# (wt-demo7's); once it imports them from person_exits and person_facts, drop them here.
-from .person_exits import exit_person  # noqa: F401
-from .person_facts import (  # noqa: F401
-    _member,
-    _said,
-    derive,
-    difficulty_options,
-    facts_of,
-    thresholds,
-)
+from .person_facts import derive, difficulty_options, facts_of
 from .person_review import _proposal
 
 
