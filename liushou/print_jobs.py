@@ -14,11 +14,13 @@ KEEP_SECONDS = 3600
 CHUNK_TIMEOUT = 1800  # seconds one chunk may wait and take in the worker pool
 
 
-def start(user_id, label, htmls, base, folder):
-    """Queue the chunks on the PDF worker pool; returns the job id at once."""
+def start(user_id, label, htmls, base, folder, scope=None):
+    """Queue the chunks on the PDF worker pool; returns the job id at once. `scope`: the
+    user's area when he asked (see `get`)."""
     job_id = secrets.token_hex(8)
     job = {
         "user": user_id,
+        "scope": scope,
         "label": label,
         "total": len(htmls),
         "done": 0,
@@ -71,11 +73,15 @@ def _collect(job, futures):
     return parts
 
 
-def get(job_id, user_id):
-    """A copy of the job if it is this user's, else None."""
+def get(job_id, user_id, scope=None):
+    """A copy of the job if it is this user's and his area (`scope`) is still the one he had
+    when he asked, else None: a user moved to another village, given another role or grid,
+    no longer gets the PDF of persons his area no longer holds."""
     with _LOCK:
         job = _JOBS.get(job_id)
-        return dict(job) if job and job["user"] == user_id else None
+        if not job or job["user"] != user_id or job["scope"] != scope:
+            return None
+        return dict(job)
 
 
 def _forget_old():

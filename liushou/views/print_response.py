@@ -92,6 +92,7 @@ def pdf_answer(htmls, filename):
         htmls,
         base_url(),
         Path(current_app.instance_path) / "prints",
+        g.scope,
     )
     return redirect(url_for("printouts.job", job_id=job_id), 303)
 

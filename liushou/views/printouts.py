@@ -290,6 +290,7 @@ def job_start():
         htmls,
         print_response.base_url(),
         Path(current_app.instance_path) / "prints",
+        g.scope,
     )
     return redirect(url_for("printouts.job", job_id=job_id), 303)
 
@@ -297,13 +298,13 @@ def job_start():
 @bp.route("/print/jobs/<job_id>")
 def job(job_id):
     """The job's progress; the page refreshes itself every two seconds until the PDF is ready."""
-    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    item = print_jobs.get(job_id, g.user.id, g.scope) or abort(404)
     return render_template("print_job.html", job=item, job_id=job_id)
 
 
 @bp.route("/print/jobs/<job_id>.pdf")
 def job_pdf(job_id):
-    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    item = print_jobs.get(job_id, g.user.id, g.scope) or abort(404)
     if not item["path"]:
         abort(404)
     return send_file(item["path"], mimetype="application/pdf", download_name=f"{item['label']}.pdf")
