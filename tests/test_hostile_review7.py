@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from liushou import clock
+from liushou import clock, print_jobs
 from liushou.db import database
 from liushou.models import AuditLog
 from liushou.printing import pool
@@ -515,3 +515,47 @@ def test_an_audited_childs_read_is_committed_before_the_page_leaves(homes, app, 
             assert reader.execute(sql, (child.id,)).fetchone()[0] == n
     finally:
         reader.close()
+
+
+def test_one_user_asking_again_and_again_queues_no_more_than_his_share(
+    homes, app, login_as, monkeypatch
+):
+    owner = login_as("cun1")
+    monkeypatch.setattr(pool, "WAITING", 0)
+    before = AuditLog.select().where(AuditLog.action == "print").count()
+    url = f"/persons/{homes['kids'][0].id}/archive.pdf"
+    # His jobs are held unfinished while he asks (the workers' hands full) until `done`.
+    done = threading.Event()
+
+    class Held(pool.Job):
+        def pdf(self, parts, timeout=pool.TIMEOUT):
+            done.wait(60)
+            return super().pdf(parts, timeout)
+
+    monkeypatch.setattr(pool, "Job", Held)
+    answers = [owner.get(url) for _ in range(print_jobs.PER_USER + 2)]
+    codes = [a.status_code for a in answers]
+    assert codes == [303] * print_jobs.PER_USER + [503] * 2
+    refused = answers[-1].get_data(as_text=True)
+    assert "正在后台生成" in refused and "请等它们完成后再打印" in refused
+    # A card batch asked for as a job is refused the same way, with no audit row of its own.
+    batch = post(owner, "/print/jobs", {"village": homes["h1"].village_id}, token_url="/print")
+    assert batch.status_code == 503 and "正在后台生成" in batch.get_data(as_text=True)
+    made = codes.count(303)
+    assert AuditLog.select().where(AuditLog.action == "print").count() == before + made
+    with print_jobs._LOCK:
+        assert print_jobs._unfinished(owner_id(app, "cun1")) <= print_jobs.PER_USER
+    # Another user is not held back by his queue.
+    other = app.test_client()
+    login(other, "cun2")
+    assert other.get(f"/persons/{homes['other'].id}/archive.pdf").status_code == 303
+    done.set()
+    for a in answers[: print_jobs.PER_USER]:
+        assert "下载 PDF" in wait_done(owner, a.location)
+    assert owner.get(url).status_code == 303  # his jobs done: he may print again
+
+
+def owner_id(app, username):
+    from liushou.models import User
+
+    return User.get(User.username == username).id

@@ -24,6 +24,7 @@ from flask import (
 from .. import clock, print_jobs, settings
 from ..auth import can_see_full_id, current_actor, disclosure
 from ..cards import SHEETS_PER_CHUNK, batch_township, cards_for, sheets, township_numbers
+from ..db import database
 from ..models import Grid, Village
 from ..models.households import Household
 from ..models.persons import Person
@@ -283,15 +284,21 @@ def job_start():
         )
         for chunk in _chunks(sheets(made))
     ]
-    _audit(object_type="household", label=f"联系卡 {label}（后台生成）")
-    job_id = print_jobs.start(
-        g.user.id,
-        f"便民服务联系卡-{label}",
-        htmls,
-        print_response.base_url(),
-        Path(current_app.instance_path) / "prints",
-        g.scope,
-    )
+    try:
+        # The audit row and the job together: a job refused (too many of his unfinished)
+        # leaves no row of a print that was never made.
+        with database.atomic():
+            _audit(object_type="household", label=f"联系卡 {label}（后台生成）")
+            job_id = print_jobs.start(
+                g.user.id,
+                f"便民服务联系卡-{label}",
+                htmls,
+                print_response.base_url(),
+                Path(current_app.instance_path) / "prints",
+                g.scope,
+            )
+    except print_jobs.Busy as e:
+        return print_response.busy_page(str(e))
     return redirect(url_for("printouts.job", job_id=job_id), 303)
 
 
