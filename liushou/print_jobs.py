@@ -12,13 +12,34 @@ _JOBS = {}
 _LOCK = threading.Lock()
 KEEP_SECONDS = 3600
 CHUNK_TIMEOUT = 1800  # seconds one chunk may wait and take in the worker pool
+# Unfinished jobs one user may have at once: each holds its pages in the workers' queue and a
+# thread of the server; one user asking again and again must not queue without end.
+PER_USER = 3
+BUSY = "您已有 {n} 份打印正在后台生成，请等它们完成后再打印。"
 
 
-def start(user_id, label, htmls, base, folder):
-    """Queue the chunks on the PDF worker pool; returns the job id at once."""
+class Busy(Exception):
+    """The user already has PER_USER unfinished jobs: nothing was queued."""
+
+
+def _unfinished(user_id):
+    return sum(1 for j in _JOBS.values() if j["user"] == user_id and not (j["path"] or j["error"]))
+
+
+def check(user_id):
+    """Raise Busy when the user may start no further job now (checked again by `start`)."""
+    with _LOCK:
+        if _unfinished(user_id) >= PER_USER:
+            raise Busy(BUSY.format(n=PER_USER))
+
+
+def start(user_id, label, htmls, base, folder, scope=None):
+    """Queue the chunks on the PDF worker pool; returns the job id at once. `scope`: the
+    user's area when he asked (see `get`)."""
     job_id = secrets.token_hex(8)
     job = {
         "user": user_id,
+        "scope": scope,
         "label": label,
         "total": len(htmls),
         "done": 0,
@@ -28,12 +49,16 @@ def start(user_id, label, htmls, base, folder):
     }
     with _LOCK:
         _forget_old()
+        if _unfinished(user_id) >= PER_USER:
+            raise Busy(BUSY.format(n=PER_USER))
         _JOBS[job_id] = job
     pool.job_started()
     try:
         work = pool.Job(htmls, base)  # glyph page, layers and chunks queued on the pool
     except BaseException:
         pool.job_ended()
+        with _LOCK:
+            job["error"] = "生成失败"  # not left counted among his unfinished jobs
         raise
 
     def collect():
@@ -71,11 +96,15 @@ def _collect(job, futures):
     return parts
 
 
-def get(job_id, user_id):
-    """A copy of the job if it is this user's, else None."""
+def get(job_id, user_id, scope=None):
+    """A copy of the job if it is this user's and his area (`scope`) is still the one he had
+    when he asked, else None: a user moved to another village, given another role or grid,
+    no longer gets the PDF of persons his area no longer holds."""
     with _LOCK:
         job = _JOBS.get(job_id)
-        return dict(job) if job and job["user"] == user_id else None
+        if not job or job["user"] != user_id or job["scope"] != scope:
+            return None
+        return dict(job)
 
 
 def _forget_old():

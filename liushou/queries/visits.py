@@ -153,14 +153,17 @@ def never_visited(scope):
 
 
 def worklist_query(today, horizon_days=7, helper_ids=None):
-    """Visit states due within `horizon_days` (overdue first), of active persons, optionally only
-    of persons currently paired with the given helpers. Callers add the area scope."""
+    """Visit states due within `horizon_days` (overdue first), of active persons (not exited,
+    not voided), optionally only of persons currently paired with the given helpers. Callers
+    add the area scope."""
     query = (
         VisitState.select(VisitState, Person, Household)
         .join(Person)
         .join(Household)
         .where(
-            Person.exited_on.is_null() & (VisitState.due_on <= today + timedelta(days=horizon_days))
+            Person.exited_on.is_null()
+            & Person.voided_at.is_null()  # a join does not leave voided persons out by itself
+            & (VisitState.due_on <= today + timedelta(days=horizon_days))
         )
         .order_by(VisitState.due_on, Person.name_pinyin)
     )

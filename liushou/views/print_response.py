@@ -86,14 +86,25 @@ def pdf_answer(htmls, filename):
     with pool.waiting_slot() as admitted:
         if admitted:
             return pdf_response(pdf(htmls), filename)
-    job_id = print_jobs.start(
-        g.user.id,
-        filename.removesuffix(".pdf"),
-        htmls,
-        base_url(),
-        Path(current_app.instance_path) / "prints",
-    )
+    try:
+        job_id = print_jobs.start(
+            g.user.id,
+            filename.removesuffix(".pdf"),
+            htmls,
+            base_url(),
+            Path(current_app.instance_path) / "prints",
+            g.scope,
+        )
+    except print_jobs.Busy as e:
+        abort(busy_page(str(e)))
     return redirect(url_for("printouts.job", job_id=job_id), 303)
+
+
+def busy_page(message):
+    """The 503 page of a print refused because its user has too many jobs unfinished (nothing
+    was queued nor audited)."""
+    page = render_template("errors/error.html", code=503, title="打印排队中", message=message)
+    return Response(page, status=503, mimetype="text/html")
 
 
 def pdf_response(data, filename):

@@ -31,6 +31,7 @@ from ..cards import (
     township_numbers,
     township_sheets,
 )
+from ..db import database
 from ..models import Grid, Village
 from ..models.households import Household
 from ..models.persons import Person
@@ -315,27 +316,34 @@ def job_start():
         )
         for chunk in _chunks(sheets(made))
     ]
-    _audit(object_type="household", label=f"联系卡 {label}（后台生成）")
-    job_id = print_jobs.start(
-        g.user.id,
-        f"便民服务联系卡-{label}",
-        htmls,
-        print_response.base_url(),
-        Path(current_app.instance_path) / "prints",
-    )
+    try:
+        # The audit row and the job together: a job refused (too many of his unfinished)
+        # leaves no row of a print that was never made.
+        with database.atomic():
+            _audit(object_type="household", label=f"联系卡 {label}（后台生成）")
+            job_id = print_jobs.start(
+                g.user.id,
+                f"便民服务联系卡-{label}",
+                htmls,
+                print_response.base_url(),
+                Path(current_app.instance_path) / "prints",
+                g.scope,
+            )
+    except print_jobs.Busy as e:
+        return print_response.busy_page(str(e))
     return redirect(url_for("printouts.job", job_id=job_id), 303)
 
 
 @bp.route("/print/jobs/<job_id>")
 def job(job_id):
     """The job's progress; the page refreshes itself every two seconds until the PDF is ready."""
-    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    item = print_jobs.get(job_id, g.user.id, g.scope) or abort(404)
     return render_template("print_job.html", job=item, job_id=job_id)
 
 
 @bp.route("/print/jobs/<job_id>.pdf")
 def job_pdf(job_id):
-    item = print_jobs.get(job_id, g.user.id) or abort(404)
+    item = print_jobs.get(job_id, g.user.id, g.scope) or abort(404)
     if not item["path"]:
         abort(404)
     return send_file(item["path"], mimetype="application/pdf", download_name=f"{item['label']}.pdf")
