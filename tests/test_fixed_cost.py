@@ -99,6 +99,7 @@ def test_a_new_name_is_a_new_page_though_the_row_is_built_once(client, users):
     assert "新名字" in client.get("/persons").get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only(reason="SQLite's synchronous setting (PostgreSQL syncs each read)")
 def test_a_childs_page_is_audited_on_every_read_committed_and_synced_again(
     client, kids, monkeypatch
 ):
@@ -135,6 +136,7 @@ def test_a_childs_page_is_audited_on_every_read_committed_and_synced_again(
     assert (row.username, row.object_label, row.changes) == ("cun1", "V01童", "")
 
 
+@pytest.mark.sqlite_only(reason="only SQLite skips a read's fsync")
 def test_only_a_read_outside_a_transaction_skips_its_fsync(app, monkeypatch):
     monkeypatch.setattr(audit, "_synced", [0.0])
     assert audit._relaxed_read("view", None) is False  # the first in READ_SYNC_SECONDS: FULL
