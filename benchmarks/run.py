@@ -94,8 +94,8 @@ def first_child(db, username="cun01"):
         db,
         "SELECT p.id FROM person p JOIN app_user u ON u.village_id = p.village_id"
         " WHERE u.username = ? AND p.voided_at IS NULL AND p.exited_on IS NULL"
-        " AND p.groups LIKE '%儿童%' ORDER BY p.id LIMIT 1",
-        (username,),
+        " AND p.groups LIKE ? ORDER BY p.id LIMIT 1",
+        (username, "%儿童%"),  # a parameter: psycopg reads a literal % as a placeholder
     )
     return rows[0][0] if rows else 1
 
