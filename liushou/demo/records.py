@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from .. import clock
 from ..db import database
-from ..models.care import CLOSED_STATUSES, NEED_KINDS, NEED_STATUSES, Need, Service
+from ..models.care import CLOSED_STATUSES, NEED_KINDS, Need, Service
 from ..models.households import Household
 from ..models.persons import Person
 from ..models.records import Benefit, CheckUp
@@ -14,7 +14,7 @@ from ..rules.categories import CHILD, ELDER, age_on
 from ..rules.subsidy import band_in_month
 from ..scope import Scope
 from ..services import SYSTEM, ValidationError
-from ..services.care import close_emergency, complete_step, open_emergency
+from ..services.care import close_emergency, complete_step, need_fields, open_emergency
 from ..services.forms import Reader
 from ..services.records import _benefit_data, _checkup_data, bands, save_activity, save_site
 from . import loaded, vocab
@@ -123,22 +123,13 @@ def _need(rng, rows, person, row, words, today):
 
 
 def _need_data(values, today):
-    """A new need's fields, read as services.care.save_need reads them (no helper named)."""
+    """A new need's fields, read by services.care.need_fields as save_need reads them (no
+    helper named; the demo's needs are open)."""
     r = Reader(values)
-    data = {
-        "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
-        "description": r.text("description", 1000, "请写明需求内容"),
-        "raised_on": r.date("raised_on", not_future=True, today=today) or today,
-        "raised_by": r.text("raised_by", 64) or SYSTEM.username,
-        "unit": r.text("unit", 64),
-        "due_on": r.date("due_on"),
-        "status": r.choice("status", NEED_STATUSES, default="待处理"),
-        "status_reason": r.text("status_reason", 200),
-        "helper": None,
-    }
+    data = need_fields(r, today, SYSTEM.username)
     if r.errors:
         raise ValidationError(r.errors)
-    data["closed_on"] = None
+    data.update(helper=None, closed_on=None)
     return data
 
 

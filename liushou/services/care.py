@@ -38,26 +38,33 @@ def _helper(r, values, person, scope):
     return helper
 
 
+def need_fields(r, today, raised_by):
+    """A need's own fields read from Reader `r` (its helper apart); errors left in r.errors.
+    The demo reads its needs through this too."""
+    data = {
+        "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
+        "description": r.text("description", 1000, "请写明需求内容"),
+        "raised_on": r.date("raised_on", not_future=True, today=today) or today,
+        "raised_by": r.text("raised_by", 64) or raised_by,
+        "unit": r.text("unit", 64),
+        "due_on": r.date("due_on"),
+        "status": r.choice("status", NEED_STATUSES, default="待处理"),
+        "status_reason": r.text("status_reason", 200),
+    }
+    if data["status"] in ("已转介", "无法解决") and not data["status_reason"]:
+        r.errors["status_reason"] = "请说明转介去向或无法解决的原因"
+    return data
+
+
 def save_need(actor, person, values, need=None, visit=None, today=None, scope=None):
     """Register a need or update it; a closing status needs a reason unless solved."""
     today = today or clock.today()
     if need is not None:
         refuse_if_voided(need)
     r = Reader(values)
-    data = {
-        "kind": r.choice("kind", NEED_KINDS, "请选择需求类别"),
-        "description": r.text("description", 1000, "请写明需求内容"),
-        "raised_on": r.date("raised_on", not_future=True, today=today) or today,
-        "raised_by": r.text("raised_by", 64) or actor.username,
-        "unit": r.text("unit", 64),
-        "due_on": r.date("due_on"),
-        "status": r.choice("status", NEED_STATUSES, default="待处理"),
-        "status_reason": r.text("status_reason", 200),
-    }
+    data = need_fields(r, today, actor.username)
     helper = _helper(r, values, person, scope)
     data["helper"] = helper.id if helper else None
-    if data["status"] in ("已转介", "无法解决") and not data["status_reason"]:
-        r.errors["status_reason"] = "请说明转介去向或无法解决的原因"
     if r.errors:
         raise ValidationError(r.errors)
     data["closed_on"] = (
