@@ -6,6 +6,11 @@
 Logs in through the form with Flask's test client (logins are audited: use a copy), requests
 each page of run.PAGES (plus the grid user's) `n` times after one warm-up and prints mean ms
 and statements. `--cprofile LABEL` prints the top functions of that page instead.
+
+`--wsgi` calls the app's WSGI callable directly instead (an environ built once by werkzeug's
+EnvironBuilder, Accept-Encoding gzip, the session cookie of the form login), `n` calls per
+round, best of `--rounds`, and benchmarks/bare_app.py's page called the same way: µs per
+request without the test client's own cost; with `--cprofile`, the profile of that loop.
 """
 
 import argparse
@@ -34,6 +39,8 @@ def main():
     ap.add_argument("--only", help="measure only the pages whose label contains this")
     ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     ap.add_argument("--prefix", default="", help="the demo users' prefix (t05: t05cun01 …)")
+    ap.add_argument("--wsgi", action="store_true", help="a bare WSGI call loop (see above)")
+    ap.add_argument("--rounds", type=int, default=7, help="--wsgi: best of this many rounds")
     args = ap.parse_args()
     db = resolved(args.db)
     os.environ["LIUSHOU_DATABASE"] = db
@@ -72,6 +79,32 @@ def main():
 
     person = first_person(db, args.prefix + "cun01")
     child = first_child(db, args.prefix + "cun01")
+    if args.wsgi:
+        import bare_app
+
+        wanted = args.only.split(",") if args.only else None
+        if not args.cprofile or args.cprofile == "bare":
+            bare = _caller(bare_app.app, "/", "")
+            if args.cprofile:
+                return _profile(bare, args.n, args.top)
+            print(f"{'bare page':<22}{_best(bare, args.n, args.rounds):8.0f} µs")
+        for label, user, url in PAGES + EXTRA:
+            if args.cprofile and label != args.cprofile:
+                continue
+            if not args.cprofile and wanted and not any(w in label for w in wanted):
+                continue
+            user = as_user(label, user, args.prefix)
+            c = client(user)
+            name = app.config["SESSION_COOKIE_NAME"]
+            cookie = c.get_cookie(name) if user else None
+            cookie = f"{name}={cookie.value}" if cookie else ""
+            call = _caller(app, url.format(person=person, child=child), cookie)
+            if args.cprofile:
+                return _profile(call, args.n, args.top)
+            statements[0] = 0
+            us = _best(call, args.n, args.rounds)
+            print(f"{label:<22}{us:8.0f} µs{statements[0] / (args.n * args.rounds):7.1f} SQL")
+        return
     for label, user, url in PAGES + EXTRA:
         url = url.format(person=person, child=child)
         user = as_user(label, user, args.prefix)
@@ -103,6 +136,52 @@ def main():
             c.get(url)
         ms = (time.perf_counter() - t) * 1000 / args.n
         print(f"{label:<22}{ms:8.1f} ms{statements[0] / args.n:7.1f} SQL  {len(r.data):7d} B")
+
+
+def _caller(wsgi_app, url, cookie):
+    """A function making one GET of `url` through `wsgi_app` (asserting a 200)."""
+    from werkzeug.test import EnvironBuilder
+
+    headers = {"Accept-Encoding": "gzip"}
+    if cookie:
+        headers["Cookie"] = cookie
+    environ = EnvironBuilder(path=url, headers=headers).get_environ()
+    status = []
+
+    def start_response(s, h, exc_info=None):
+        status.append(s)
+
+    def call():
+        del status[:]
+        body = wsgi_app(dict(environ), start_response)
+        for _ in body:
+            pass
+        if hasattr(body, "close"):
+            body.close()
+        assert status[0].startswith("200"), (url, status)
+
+    call()
+    return call
+
+
+def _best(call, n, rounds):
+    """µs per call, best of `rounds` rounds of `n` calls."""
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(n):
+            call()
+        best = min(best, (time.perf_counter() - t) / n)
+    return best * 1e6
+
+
+def _profile(call, n, top):
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        call()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(int(top) if str(top).isdigit() else top)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,24 @@ Durability of audited reads (action "view", outside a transaction, SQLite): the 
 committed before the page is sent, so a crash of the server never loses it; but it is
 committed with `synchronous=NORMAL` (written to the WAL, not yet fsynced), except once every
 `READ_SYNC_SECONDS`, when it is committed with the usual FULL (fsync) and so makes durable
-every audited read before it. A power cut may lose at most the reads audited in the last
-`READ_SYNC_SECONDS` (the next change of any record, which commits with FULL, syncs them
-sooner). An fsync here costs about 4 ms and holds the write lock meanwhile: a child's page on
-every read would otherwise cost an fsync. Every other audit row (a change) is committed with
-its change, FULL, as before.
+every audited read before it. Such a relaxed row is written through a connection of its own
+kept at NORMAL (`_insert_relaxed`, a few kept open for the next reads, like the request
+connections): one statement, where switching the request's connection to NORMAL and back
+took three (each a round trip that lets go of the GIL: under 16 clients a statement costs far
+more than its own time). In WAL mode NORMAL and FULL differ only at commit, per connection: a
+FULL commit on any connection syncs the WAL with every frame before it. A power cut may lose
+at most the reads audited in the last `READ_SYNC_SECONDS` (the next change of any record,
+which commits with FULL, syncs them sooner). An fsync here costs about 4 ms and holds the
+write lock meanwhile: a child's page on every read would otherwise cost an fsync. Every other
+audit row (a change) is committed with its change, FULL, as before.
 """
 
 import json
+import sqlite3
 import threading
 import time
+
+from peewee import __exception_wrapper__
 
 from .. import clock
 from ..db import PRAGMAS, database
@@ -38,6 +46,9 @@ _COLUMNS = (
     "changes",
 )
 _statements = {}  # engine -> (sql, fields)
+_readers = []  # idle (file, sqlite3 connection at synchronous=NORMAL) for relaxed read rows
+_readers_lock = threading.Lock()
+READERS_MAX = 8  # one per server thread is enough
 
 
 def _statement():
@@ -88,15 +99,63 @@ def record(actor, action, obj=None, *, changes=None, object_type=None, label=Non
     }
     sql, fields = _statement()
     params = [f.db_value(values[f.name]) for f in fields]
-    if _relaxed_read(action, changes):
-        database.execute_sql("PRAGMA synchronous = NORMAL")
-        try:
-            cursor = database.execute_sql(sql, params)
-        finally:
-            database.execute_sql(f"PRAGMA synchronous = {int(PRAGMAS['synchronous'])}")
+    if _relaxed_read(action, changes) and _is_file(database.database):
+        row_id = _insert_relaxed(sql, params)
     else:
         cursor = database.execute_sql(sql, params)
-    row_id = cursor.fetchone()[0] if database.is_postgres else cursor.lastrowid
+        row_id = cursor.fetchone()[0] if database.is_postgres else cursor.lastrowid
     row = AuditLog(__no_default__=1, id=row_id, **values)
     row._dirty.clear()
     return row
+
+
+def _is_file(name):
+    """Whether the SQLite database is a plain file another connection can open as well."""
+    return bool(name) and name != ":memory:" and not str(name).startswith("file:")
+
+
+def _insert_relaxed(sql, params):
+    """The row's INSERT, committed at once with synchronous=NORMAL on a reader connection of
+    this file (kept for the next one); its id. A lock held past the busy timeout raises
+    peewee's OperationalError, as the request's own connection would (the 503 page)."""
+    path = database.database
+    conn = None
+    with _readers_lock:
+        while _readers:
+            kept_path, kept = _readers.pop()
+            if kept_path == path:
+                conn = kept
+                break
+            kept.close()
+    with __exception_wrapper__:
+        if conn is None:
+            conn = _open_reader(path)
+        try:
+            row_id = conn.execute(sql, params).lastrowid
+        except BaseException:
+            conn.close()
+            raise
+    with _readers_lock:
+        if len(_readers) < READERS_MAX:
+            _readers.append((path, conn))
+            return row_id
+    conn.close()
+    return row_id
+
+
+def _open_reader(path):
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for name in ("busy_timeout", "foreign_keys"):
+        conn.execute(f"PRAGMA {name} = {int(PRAGMAS[name])}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -256")  # appends rows to one table: a small cache
+    return conn
+
+
+def close_readers():
+    """Close the kept reader connections (tests, a database pointed elsewhere)."""
+    with _readers_lock:
+        kept = _readers[:]
+        del _readers[:]
+    for _path, conn in kept:
+        conn.close()
