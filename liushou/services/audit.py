@@ -8,10 +8,10 @@ committed before the page is sent, so a crash of the server never loses it; but 
 committed with `synchronous=NORMAL` (written to the WAL, not yet fsynced), except once every
 `READ_SYNC_SECONDS`, when it is committed with the usual FULL (fsync) and so makes durable
 every audited read before it. Such a relaxed row is written through a connection of its own
-kept at NORMAL (`_insert_relaxed`, a few kept open for the next reads, like the request
-connections): one statement, where switching the request's connection to NORMAL and back
-took three (each a round trip that lets go of the GIL: under 16 clients a statement costs far
-more than its own time). In WAL mode NORMAL and FULL differ only at commit, per connection: a
+kept at NORMAL (`_insert_relaxed`: one per process, kept open, one thread at a time): one
+statement, where switching the request's connection to NORMAL and back took three (each a
+round trip that lets go of the GIL: under 16 clients a statement costs far more than its own
+time). In WAL mode NORMAL and FULL differ only at commit, per connection: a
 FULL commit on any connection syncs the WAL with every frame before it. A power cut may lose
 at most the reads audited in the last `READ_SYNC_SECONDS` (the next change of any record,
 which commits with FULL, syncs them sooner). An fsync here costs about 4 ms and holds the
@@ -46,9 +46,8 @@ _COLUMNS = (
     "changes",
 )
 _statements = {}  # engine -> (sql, fields)
-_readers = []  # idle (file, sqlite3 connection at synchronous=NORMAL) for relaxed read rows
-_readers_lock = threading.Lock()
-READERS_MAX = 8  # one per server thread is enough
+_reader = {}  # "conn": (file, sqlite3 connection at synchronous=NORMAL) for relaxed read rows
+_reader_lock = threading.Lock()
 
 
 def _statement():
@@ -115,32 +114,24 @@ def _is_file(name):
 
 
 def _insert_relaxed(sql, params):
-    """The row's INSERT, committed at once with synchronous=NORMAL on a reader connection of
-    this file (kept for the next one); its id. A lock held past the busy timeout raises
-    peewee's OperationalError, as the request's own connection would (the 503 page)."""
+    """The row's INSERT, committed at once with synchronous=NORMAL on this process's reader
+    connection of the file (opened once, kept); its id. One thread at a time: a thread waiting
+    here wakes as soon as the one before has committed, where two connections of this process
+    racing for SQLite's write lock would sleep in its busy handler (1 ms, then longer). A lock
+    held past the busy timeout (another writer) raises peewee's OperationalError, as the
+    request's own connection would (the 503 page)."""
     path = database.database
-    conn = None
-    with _readers_lock:
-        while _readers:
-            kept_path, kept = _readers.pop()
-            if kept_path == path:
-                conn = kept
-                break
-            kept.close()
-    with __exception_wrapper__:
-        if conn is None:
-            conn = _open_reader(path)
+    with _reader_lock, __exception_wrapper__:
+        kept = _reader.get("conn")
+        if kept is None or kept[0] != path:
+            if kept is not None:
+                kept[1].close()
+            _reader["conn"] = kept = (path, _open_reader(path))
         try:
-            row_id = conn.execute(sql, params).lastrowid
+            return kept[1].execute(sql, params).lastrowid
         except BaseException:
-            conn.close()
+            _reader.pop("conn")[1].close()
             raise
-    with _readers_lock:
-        if len(_readers) < READERS_MAX:
-            _readers.append((path, conn))
-            return row_id
-    conn.close()
-    return row_id
 
 
 def _open_reader(path):
@@ -152,10 +143,9 @@ def _open_reader(path):
     return conn
 
 
-def close_readers():
-    """Close the kept reader connections (tests, a database pointed elsewhere)."""
-    with _readers_lock:
-        kept = _readers[:]
-        del _readers[:]
-    for _path, conn in kept:
-        conn.close()
+def close_reader():
+    """Close the kept reader connection (tests, a database pointed elsewhere)."""
+    with _reader_lock:
+        kept = _reader.pop("conn", None)
+        if kept is not None:
+            kept[1].close()
