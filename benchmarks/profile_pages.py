@@ -40,7 +40,19 @@ def main():
     ap.add_argument("--password", help="the demo users' password (default: the benchmarks' own)")
     ap.add_argument("--prefix", default="", help="the demo users' prefix (t05: t05cun01 …)")
     ap.add_argument("--wsgi", action="store_true", help="a bare WSGI call loop (see above)")
+    ap.add_argument("--sort", default="tottime", help="--wsgi --cprofile: pstats sort key")
     ap.add_argument("--rounds", type=int, default=7, help="--wsgi: best of this many rounds")
+    ap.add_argument(
+        "--drawn",
+        action="store_true",
+        help="--wsgi: forget every kept page before each call (what a page costs when drawn)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="--wsgi: this many threads calling at once (each its own connection, as waitress's)",
+    )
     args = ap.parse_args()
     db = resolved(args.db)
     os.environ["LIUSHOU_DATABASE"] = db
@@ -86,8 +98,9 @@ def main():
         if not args.cprofile or args.cprofile == "bare":
             bare = _caller(bare_app.app, "/", "")
             if args.cprofile:
-                return _profile(bare, args.n, args.top)
-            print(f"{'bare page':<22}{_best(bare, args.n, args.rounds):8.0f} µs")
+                return _profile(bare, args.n, args.top, args.sort)
+            us = _best(bare, args.n, args.rounds, args.threads)
+            print(f"{'bare page':<22}{us:8.0f} µs")
         for label, user, url in PAGES + EXTRA:
             if args.cprofile and label != args.cprofile:
                 continue
@@ -99,11 +112,16 @@ def main():
             cookie = c.get_cookie(name) if user else None
             cookie = f"{name}={cookie.value}" if cookie else ""
             call = _caller(app, url.format(person=person, child=child), cookie)
+            if args.drawn:
+                from liushou import page_cache
+
+                call = _forgetting(call, page_cache.clear)
             if args.cprofile:
-                return _profile(call, args.n, args.top)
+                return _profile(call, args.n, args.top, args.sort)
             statements[0] = 0
-            us = _best(call, args.n, args.rounds)
-            print(f"{label:<22}{us:8.0f} µs{statements[0] / (args.n * args.rounds):7.1f} SQL")
+            us = _best(call, args.n, args.rounds, args.threads)
+            per = statements[0] / (args.n * args.rounds * args.threads)
+            print(f"{label:<22}{us:8.0f} µs{per:7.1f} SQL")
         return
     for label, user, url in PAGES + EXTRA:
         url = url.format(person=person, child=child)
@@ -146,14 +164,10 @@ def _caller(wsgi_app, url, cookie):
     if cookie:
         headers["Cookie"] = cookie
     environ = EnvironBuilder(path=url, headers=headers).get_environ()
-    status = []
-
-    def start_response(s, h, exc_info=None):
-        status.append(s)
 
     def call():
-        del status[:]
-        body = wsgi_app(dict(environ), start_response)
+        status = []
+        body = wsgi_app(dict(environ), lambda s, h, exc_info=None: status.append(s))
         for _ in body:
             pass
         if hasattr(body, "close"):
@@ -164,24 +178,50 @@ def _caller(wsgi_app, url, cookie):
     return call
 
 
-def _best(call, n, rounds):
-    """µs per call, best of `rounds` rounds of `n` calls."""
+def _forgetting(call, clear):
+    def drawn():
+        clear()
+        call()
+
+    return drawn
+
+
+def _best(call, n, rounds, threads=1):
+    """µs per call (wall time over all calls), best of `rounds` rounds of `n` calls, made by
+    `threads` threads at once (n each)."""
+    import threading
+
+    from liushou.db import database
+
+    def loop():
+        try:
+            for _ in range(n):
+                call()
+        finally:
+            if threads > 1:
+                database.close()
+
     best = float("inf")
     for _ in range(rounds):
+        workers = [threading.Thread(target=loop) for _ in range(threads - 1)]
         t = time.perf_counter()
+        for w in workers:
+            w.start()
         for _ in range(n):
             call()
-        best = min(best, (time.perf_counter() - t) / n)
+        for w in workers:
+            w.join()
+        best = min(best, (time.perf_counter() - t) / (n * threads))
     return best * 1e6
 
 
-def _profile(call, n, top):
+def _profile(call, n, top, sort="tottime"):
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(n):
         call()
     prof.disable()
-    pstats.Stats(prof).sort_stats("tottime").print_stats(int(top) if str(top).isdigit() else top)
+    pstats.Stats(prof).sort_stats(sort).print_stats(int(top) if str(top).isdigit() else top)
 
 
 if __name__ == "__main__":
