@@ -139,6 +139,12 @@ def _open_reader(path):
     for name in ("busy_timeout", "foreign_keys"):
         conn.execute(f"PRAGMA {name} = {int(PRAGMAS[name])}")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # Never checkpoints itself: an automatic checkpoint runs inside the commit that crosses
+    # 1,000 WAL pages (copying pages into the file, with an fsync: up to hundreds of ms on a
+    # 1 GB file), here while holding _reader_lock. The request connections keep SQLite's
+    # automatic checkpoint: the FULL-synced read every READ_SYNC_SECONDS (or any change) runs
+    # it, once for all the rows written since, each page copied once however often rewritten.
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute("PRAGMA cache_size = -256")  # appends rows to one table: a small cache
     return conn
 
