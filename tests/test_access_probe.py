@@ -105,7 +105,7 @@ def _registry(places, users):
     import os
     from pathlib import Path
 
-    from tests.test_import_export import ledger_bytes
+    from tests._helpers import ledger_bytes
 
     store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
     store.mkdir(parents=True, exist_ok=True)
@@ -254,7 +254,7 @@ def _crosschecks(places, users):
     from liushou.scope import Scope
     from liushou.services import Actor
     from liushou.services.crosscheck import create
-    from tests.test_crosscheck import idn, roster
+    from tests.shared.crosscheck import idn, roster
 
     village = Village.get_by_id(places["V01"].id)
     data = roster(
@@ -372,7 +372,7 @@ def test_outsiders_see_and_change_nothing(app, probe, username, hidden):
 @pytest.mark.parametrize("username", ["t2admin", "t2cadre", "t2leader"])
 def test_another_townships_users_see_and_change_nothing(app, probe, places, username):
     """A county's instance: V01 is township T1's; T2's admin, cadre and leader see nothing of it."""
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     make_county(places, extra={username: (username_role(username), "T2")})
     # POSTs naming no object write in his own township (an admin adds a village): only those
@@ -385,7 +385,7 @@ def username_role(username):
 
 
 def test_county_leader_reads_everything_and_changes_nothing(app, probe, places):
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     make_county(places)
     client = app.test_client()
@@ -411,7 +411,7 @@ READ_ONLY_PROBE_POSTS = {"account.password"}
 
 def test_county_admin_reaches_every_page(app, probe, places):
     """The county admin sees every township: no page of the probe refuses him its objects."""
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     make_county(places)
     client = app.test_client()

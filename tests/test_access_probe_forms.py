@@ -614,7 +614,7 @@ def _variants(fields, body, ids):
 def world(app, places, users):
     objects = _area_objects(places, users)
     objects["token"] = ("probe1token", "village")  # a workbook of cun1's (probe0token is grid1's)
-    from tests.test_import_export import ledger_bytes
+    from tests._helpers import ledger_bytes
 
     store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
     (store / f"{users['cun1'].id}-probe1token.xlsx").write_bytes(
@@ -726,7 +726,7 @@ FOREIGN_MARKS = {"cun1": ("外村",), "grid1": ("外村", "外格"), "t1cadre": 
 def _as(username, world, places):
     """The ids and bodies `username` is probed with (t1cadre: a county's instance is made)."""
     if username == "t1cadre":
-        from tests.test_townships import make_county
+        from tests.shared.county import make_county
 
         make_county(places)
         return world["ids"]["cun1"], world["bodies"]["cun1"]

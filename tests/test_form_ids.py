@@ -61,7 +61,7 @@ def test_a_bad_id_in_any_object_field_of_any_form_is_refused(app, world):  # noq
 
 
 def _county(places):
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     return make_county(places)
 

@@ -277,7 +277,7 @@ def test_county_township_users_and_settings_never_share_a_kept_page(homes, app, 
     from datetime import date
 
     from liushou.services.settings import update_settings
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     towns = make_county(places)
     update_settings(SYSTEM, {"township_name": "甲镇"}, date(2000, 1, 1), township=towns["T1"])
