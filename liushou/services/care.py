@@ -8,6 +8,7 @@ from ..models.helpers import Helper
 from ..queries.helpers import visible as visible_helpers
 from . import ValidationError, diff
 from .audit import record
+from .changes import apply_changes
 from .emergencies import (  # noqa: F401  (re-exported for callers)
     CLOCK_FIELDS,
     add_call,
@@ -145,15 +146,9 @@ def update_service(actor, service, values, today=None, scope=None):
     person = service.person
     data, need, helper = _read_service(values, person, today, scope)
     data.update(need=need.id if need else None, helper=helper.id if helper else None)
-    changes = diff(service, data)
-    if not changes:
-        return service
     with database.atomic():
-        for k, v in data.items():
-            setattr(service, k, v)
-        service.save()
-        _need_in_progress(need)
-        record(actor, "update", service, label=f"{person.name} 服务：{service}", changes=changes)
+        if apply_changes(actor, service, data, label=lambda s: f"{person.name} 服务：{s}"):
+            _need_in_progress(need)
     return service
 
 
