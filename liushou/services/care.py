@@ -93,6 +93,18 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
     return need
 
 
+def service_fields(r, today):
+    """A service's own fields read from Reader `r` (its need and helper apart); errors left in
+    r.errors. The demo reads its services through this too."""
+    return {
+        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
+        "served_on": r.date(
+            "served_on", required_msg="请填写服务日期", not_future=True, today=today
+        ),
+        "description": r.text("description", 1000, "请写明服务内容"),
+    }
+
+
 def _read_service(values, person, today, scope):
     """Validate a service form: (data, need, helper); raises ValidationError."""
     r = Reader(values)
@@ -101,13 +113,7 @@ def _read_service(values, person, today, scope):
         need = Need.get_or_none((Need.id == to_int(values.get("need"))) & (Need.person == person))
         if need is None:
             r.errors["need"] = "请选择此人的需求"
-    data = {
-        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
-        "served_on": r.date(
-            "served_on", required_msg="请填写服务日期", not_future=True, today=today
-        ),
-        "description": r.text("description", 1000, "请写明服务内容"),
-    }
+    data = service_fields(r, today)
     helper = _helper(r, values, person, scope)
     if r.errors:
         raise ValidationError(r.errors)
