@@ -228,29 +228,39 @@ def test_replace_reloads_until_someone_enters_data(app, runner, old_file):
     assert Person.get_by_id(person.id).phone == "13900000000"
 
 
-def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path):
-    broken = tmp_path / "broken.sqlite3"
+def _broken(old_file, path):
     data = bytearray(old_file.read_bytes())
     page = 4096
     data[page : page * 3] = b"\xa5" * (page * 2)  # the tables' pages overwritten
-    broken.write_bytes(bytes(data))
-    counts = _table_counts()
-    result = _load(runner, broken, "T03")
-    assert result.exit_code != 0
-    assert "已损坏" in result.output and "broken.sqlite3" in result.output
-    assert _table_counts() == counts
+    path.write_bytes(bytes(data))
 
-    text = tmp_path / "notes.sqlite3"
-    text.write_text("not a database")
-    result = _load(runner, text, "T03")
-    assert result.exit_code != 0 and "不是 SQLite 数据库文件" in result.output
 
-    other = tmp_path / "other.sqlite3"
-    con = sqlite3.connect(other)
+def _not_a_database(old_file, path):
+    path.write_text("not a database")
+
+
+def _another_programs(old_file, path):
+    con = sqlite3.connect(path)
     con.execute("CREATE TABLE t (x)")
     con.close()
-    result = _load(runner, other, "T03")
-    assert result.exit_code != 0 and "不是本系统" in result.output
+
+
+@pytest.mark.parametrize(
+    "make, name, said",
+    [
+        (_broken, "broken.sqlite3", ("已损坏", "broken.sqlite3")),
+        (_not_a_database, "notes.sqlite3", ("不是 SQLite 数据库文件",)),
+        (_another_programs, "other.sqlite3", ("不是本系统",)),
+    ],
+    ids=["corrupt", "not a database", "another program's"],
+)
+def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path, make, name, said):
+    path = tmp_path / name
+    make(old_file, path)
+    counts = _table_counts()
+    result = _load(runner, path, "T03")
+    assert result.exit_code != 0
+    assert all(words in result.output for words in said), result.output
     assert _table_counts() == counts
 
 
