@@ -331,9 +331,9 @@ def test_import_proposal_ids_and_attachment_files_are_mapped(app, runner, townsh
 def test_rows_copied_in_chunks_keep_every_link(app, runner, old_file, monkeypatch):
     """Chunks of two rows (a load copies up to a thousand per INSERT): every household's
     persons and every visit's links still name the right rows, beside the county's own."""
-    from liushou import county_load
+    from liushou import county_copy
 
-    monkeypatch.setattr(county_load, "CHUNK", 2)
+    monkeypatch.setattr(county_copy, "CHUNK", 2)
     con = sqlite3.connect(old_file)
     with con:
         (v,) = con.execute('SELECT "id" FROM "village"').fetchone()
