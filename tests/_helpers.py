@@ -1,4 +1,5 @@
-"""Small helpers several test modules share (fixtures built on them live in conftest.py)."""
+"""Small helpers several test modules share (fixtures built on them live in conftest.py, those
+of one area in tests/shared/)."""
 
 import importlib.util
 import io
