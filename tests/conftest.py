@@ -212,6 +212,13 @@ def login(client, username, password=PASSWORD):
     )
 
 
+def client_as(app, username="admin"):
+    """A test client of `app` logged in as `username`."""
+    client = app.test_client()
+    assert login(client, username).status_code == 303
+    return client
+
+
 def post(client, url, data=None, token_url="/"):
     """POST with a valid CSRF token taken from a page the session can see."""
     data = dict(data or {})

@@ -12,16 +12,23 @@ GET form page must be a known object field or in `PLAIN_FIELDS`. A new route or 
 field fails here until the probe learns it.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from liushou.db import database
 from liushou.models.helpers import VILLAGE_POSTS
 from tests.conftest import csrf_token, login
-from tests.test_access_probe import VILLAGE_MARK, _area_objects, _fingerprint
+from tests.shared.probe import (
+    BAD,
+    VILLAGE_MARK,
+    _area_objects,
+    _clear_flashes,
+    _error_flashed,
+    _post,
+    _state,
+    _urls,
+    cun1_workbook,
+)
 
 # POST endpoints that take no area object, each with its reason.
 SKIP_ENDPOINTS = {
@@ -613,31 +620,7 @@ def _variants(fields, body, ids):
 @pytest.fixture
 def world(app, places, users):
     objects = _area_objects(places, users)
-    objects["token"] = ("probe1token", "village")  # a workbook of cun1's (probe0token is grid1's)
-    from tests.test_import_export import ledger_bytes
-
-    store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
-    (store / f"{users['cun1'].id}-probe1token.xlsx").write_bytes(
-        ledger_bytes(
-            [
-                [
-                    1,
-                    VILLAGE_MARK + "导入",
-                    "男",
-                    None,
-                    "2015-01-01",
-                    "1组",
-                    "留守儿童",
-                    None,
-                    None,
-                    None,
-                    None,
-                ]
-            ]
-        )
-    )
-    from tests.test_access_probe import _urls
-
+    objects["token"] = cun1_workbook(users)
     ids = _own_and_foreign(places, users, objects)
     grid_ids = _other_grid(places, objects, ids)
     return {
@@ -648,22 +631,6 @@ def world(app, places, users):
             "grid1": _valid_bodies(grid_ids, objects),
         },
     }
-
-
-def _state():
-    audit = database.execute_sql("SELECT count(*), max(id) FROM audit_log").fetchone()
-    return _fingerprint(), audit
-
-
-def _error_flashed(client):
-    with client.session_transaction() as session:
-        flashes = session.get("_flashes") or []
-        return any(category == "error" for category, _message in flashes)
-
-
-def _clear_flashes(client):
-    with client.session_transaction() as session:
-        session.pop("_flashes", None)
 
 
 def test_every_post_route_and_field_is_known(app, world):
@@ -726,7 +693,7 @@ FOREIGN_MARKS = {"cun1": ("外村",), "grid1": ("外村", "外格"), "t1cadre": 
 def _as(username, world, places):
     """The ids and bodies `username` is probed with (t1cadre: a county's instance is made)."""
     if username == "t1cadre":
-        from tests.test_townships import make_county
+        from tests.shared.county import make_county
 
         make_county(places)
         return world["ids"]["cun1"], world["bodies"]["cun1"]
@@ -824,7 +791,7 @@ def test_helper_login_every_form_field_is_refused(app, world, places):
     field is refused next to the field, and nothing is written; his own ids are accepted."""
     from liushou.auth import HELPER_ENDPOINTS
     from liushou.models import Person
-    from tests.test_access_probe import HELPER_USER, make_helper_user
+    from tests.shared.probe import HELPER_USER, make_helper_user
 
     _user, helper, person = make_helper_user(places)
     client = app.test_client()
@@ -875,3 +842,28 @@ def test_helper_login_every_form_field_is_refused(app, world, places):
         before = _state()
         response = client.post(url, data={**valid, "csrf_token": token})
         assert response.status_code == 303 and _state() != before, endpoint
+
+
+def test_a_bad_id_in_any_object_field_of_any_form_is_refused(app, world):  # noqa: F811
+    client = app.test_client()
+    assert login(client, "cun1").status_code == 303
+    token = csrf_token(client, "/")
+    ids, bodies = world["ids"]["cun1"], world["bodies"]["cun1"]
+    failures, tried = [], 0
+    for rule, url, _level in world["urls"]:
+        if rule.endpoint not in FORMS or "POST" not in rule.methods:
+            continue
+        body = bodies.get(rule.endpoint, {})
+        for field, kind in FORMS[rule.endpoint].items():
+            for bad in BAD:
+                value = [ids[kind][0], bad] if kind in MANY else bad
+                _clear_flashes(client)
+                before = _state()
+                status, refused = _post(client, url, {**body, field: value, "csrf_token": token})
+                tried += 1
+                if status >= 500:
+                    failures.append((url, field, bad, status, refused))
+                elif bad and (not refused or _state() != before):
+                    failures.append((url, field, bad, status, "accepted or wrote"))
+    assert not failures, "\n".join(map(str, failures))
+    assert tried >= 4 * sum(len(f) for f in FORMS.values())

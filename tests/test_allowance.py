@@ -33,87 +33,25 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-import pytest
 from openpyxl import load_workbook
 
 from liushou import clock
 from liushou.models.audit import AuditLog
 from liushou.queries import allowance
 from liushou.queries.indicators import benefits_in_month, report
-from liushou.rules.idcard import check_digit
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person, void_person
-from liushou.services.persons import save_person
-from liushou.services.records import save_benefit, stop_benefit, void_benefit
+from liushou.services.records import stop_benefit, void_benefit
+from tests.shared import allowance as shared
+from tests.shared.allowance import ID_WU, _benefit, _person
+
+town = shared.town  # the shared fixture
 
 ALL = Scope(everything=True)
 TODAY = date(2026, 4, 10)
-REGISTERED = datetime(2026, 1, 5, 9, 0)
 MARCH = date(2026, 3, 1)
-ID_WU = "620102194106010013"
-ID_WU = ID_WU[:17] + check_digit(ID_WU[:17])
-
-
-def _person(household, name, birth, **extra):
-    values = {"household": household.id, "name": name, "sex": "男", **extra}
-    if "id_number" not in extra:
-        values["birth_date"] = birth
-    return save_person(SYSTEM, ALL, values)
-
-
-def _benefit(person, start="2025-01-01"):
-    return save_benefit(SYSTEM, person, {"kind": "高龄补贴", "start_on": start})
-
-
-@pytest.fixture
-def town(places, users):
-    with clock.freeze(REGISTERED):
-        h1 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "一"},
-        )
-        h2 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V01"].id, "grid": places["V01-G2"].id, "head_name": "二"},
-        )
-        h3 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "三"},
-        )
-        p = {}
-        for name, birth in (("甲", "1946-04-11"), ("乙", "1946-04-10"), ("丁", "1926-04-10")):
-            p[name] = _person(h1, name, birth)
-        p["丙"] = _person(h2, "丙", "1936-04-10")
-        p["戊"] = _person(h1, "戊", None, id_number=ID_WU)
-        for name, birth in (
-            ("己", "1940-02-02"),
-            ("庚", "1930-05-05"),
-            ("辛", "1925-01-01"),
-            ("壬", "1936-03-15"),
-            ("癸", "1944-07-07"),
-            ("作废", "1940-01-01"),
-            ("迁出", "1936-01-01"),
-            ("亡故", "1935-01-01"),
-        ):
-            p[name] = _person(h1, name, birth)
-        p["子"] = _person(h3, "子", "1944-01-15")
-        p["丑"] = _person(h3, "丑", "1944-02-20")
-        b = {
-            n: _benefit(p[n])
-            for n in ("戊", "己", "庚", "辛", "壬", "癸", "作废", "迁出", "亡故", "子")
-        }
-        stop_benefit(SYSTEM, b["己"], {"end_on": "2026-03-20", "notes": "停发"})
-        void_benefit(SYSTEM, b["癸"], "重复登记")
-        void_person(SYSTEM, p["作废"], "重复登记")
-    with clock.freeze(datetime(2026, 3, 25, 9, 0)):
-        exit_person(SYSTEM, p["迁出"], {"exit_reason": "迁出", "exited_on": "2026-03-20"})
-        exit_person(SYSTEM, p["亡故"], {"exit_reason": "死亡", "exited_on": "2026-02-10"})
-    return {"persons": p, "benefits": b, "places": places}
 
 
 def _missing(scope, on=TODAY, village_id=None):

@@ -197,6 +197,24 @@ def test_backfill_gives_the_same_scores(family):
     assert _score(child) == stored
 
 
+def test_backfill_in_chunks_gives_every_person_his_own_score(family, monkeypatch):
+    """Persons of several scores, written two ids per UPDATE: each gets his own score back."""
+    from liushou.services import completeness
+
+    home, _father, child = family
+    born = {"birth_date": "2016-01-01", "sex": "男"}
+    many = [born, born, born, {**born, "school": "二小"}, {"id_number": _id(11, "051")}]
+    for n, extra in enumerate(many):
+        save_person(SYSTEM, ALL, {"household": home.id, "name": f"钱{n}", **extra})
+    stored = {p.id: p.completeness for p in Person.select()}
+    scores = list(stored.values())
+    assert len(set(scores)) > 1 and max(map(scores.count, scores)) >= 3  # 2 UPDATEs for a score
+    monkeypatch.setattr(completeness, "_IDS_PER_UPDATE", 2)
+    Person.update(completeness=None).execute()
+    backfill()
+    assert {p.id: p.completeness for p in Person.select()} == stored
+
+
 def test_village_figure(family, places):
     _home, _father, child = family
     rows, total = queries.by_village(ALL)

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 from liushou.models import Setting
 from liushou.services import SYSTEM
 from liushou.services.settings import update_settings
-from tests.test_townships import _client, county  # noqa: F401 (the fixture)
+from tests.conftest import client_as
+from tests.shared.county import county  # noqa: F401
 
 NAMES = {"T1": ("甲镇人民政府", "0931-1111110"), "T2": ("乙镇人民政府", "0931-2222220")}
 
@@ -32,7 +33,7 @@ def _url(county, ext):  # noqa: F811
 
 def test_each_card_of_a_batch_across_townships_carries_its_own_township(app, county):  # noqa: F811
     _name_townships(county)
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     response = client.get(_url(county, "html"))
     assert response.status_code == 200
     cards = response.get_data(as_text=True).split('<div class="c">')[1:]
@@ -57,7 +58,7 @@ def test_each_card_of_a_batch_across_townships_carries_its_own_township(app, cou
 
 def test_a_batch_with_a_township_of_no_name_is_refused(app, county):  # noqa: F811
     _name_townships(county, which=("T1",))
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     for ext in ("html", "pdf"):
         response = client.get(_url(county, ext))
         assert response.status_code == 409, ext
@@ -66,7 +67,7 @@ def test_a_batch_with_a_township_of_no_name_is_refused(app, county):  # noqa: F8
 
 def test_a_single_townships_batch_is_unchanged(app, county):  # noqa: F811
     _name_townships(county)
-    client = _client(app, "t1admin")
+    client = client_as(app, "t1admin")
     home = county["T1"][0]
     page = client.get(f"/print/cards.html?household={home.id}").get_data(as_text=True)
     assert NAMES["T1"][0] in page and NAMES["T1"][1] in page

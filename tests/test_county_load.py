@@ -9,9 +9,7 @@ import sqlite3
 import pytest
 
 from liushou import create_app, settings
-from liushou.backup_restore import _bound
 from liushou.db import database
-from liushou.migrations import migrate
 from liushou.models import (
     AuditLog,
     CountyLoad,
@@ -29,10 +27,16 @@ from liushou.services import Actor
 from liushou.services.audit import record
 from tests.conftest import PASSWORD
 from tests.pg_cluster import POSTGRES
+from tests.shared import county
+from tests.shared.county import (
+    OLD_VERSION,
+    _insert,
+    _load,
+    _source,
+    _table_counts,
+)
 
-# The old schema version a township might still run (registry, pairing and visits exist).
-OLD_VERSION = 5
-NOW = "2025-03-01 08:00:00"
+old_file = county.old_file  # the shared fixture
 
 
 @pytest.fixture(scope="module")
@@ -58,90 +62,6 @@ def township_file(request, tmp_path_factory):
 
 def _digest(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
-
-def _source(path, sql, *args):
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
-
-
-def _load(runner, path, code, *extra):
-    result = runner.invoke(args=["county-load", str(path), "--township", code, *extra])
-    database.connect(reuse_if_open=True)
-    return result
-
-
-def _table_counts():
-    return {
-        t: database.execute_sql(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-        for t in ("township", "village", "app_user", "person", "audit_log", "county_load")
-    }
-
-
-def _insert(con, table, **values):
-    """A row of an old schema: every NOT NULL column without a value gets a plain one."""
-    for _cid, name, kind, notnull, _default, pk in con.execute(f'PRAGMA table_info("{table}")'):
-        if notnull and not pk and name not in values:
-            kind = kind.upper()
-            values[name] = NOW if "DATE" in kind else 0 if "INT" in kind else ""
-    names = ", ".join(f'"{n}"' for n in values)
-    marks = ", ".join("?" for _ in values)
-    return con.execute(
-        f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(values.values())
-    ).lastrowid
-
-
-@pytest.fixture
-def old_file(tmp_path, app):
-    """A township still on schema version OLD_VERSION, with a few rows; village V01 and user
-    admin as the demo has them (they clash in a county that holds the demo)."""
-    path = tmp_path / "old.sqlite3"
-    with _bound(path):
-        with database.connection_context():
-            migrate(target=OLD_VERSION)
-    con = sqlite3.connect(path)
-    with con:
-        v = _insert(con, "village", code="V01", name="老河村", kind="村", sort_order=1, active=1)
-        g = _insert(con, "grid", village_id=v, code="LH-1", name="一组", active=1)
-        u = _insert(con, "app_user", username="admin", display_name="老管理员", role="admin")
-        h = _insert(con, "household", village_id=v, grid_id=g, head_name="老户主")
-        p = _insert(
-            con,
-            "person",
-            household_id=h,
-            village_id=v,
-            grid_id=g,
-            name="老人甲",
-            sex="男",
-            id_number="620102195001010011",
-            birth_date="1950-01-01",
-            groups="留守老人",
-            group_reasons="{}",
-            risk_level="低",
-            ethnicity="汉族",
-        )
-        visit = _insert(
-            con, "visit", village_id=v, grid_id=g, visited_on="2025-02-01", method="上门"
-        )
-        _insert(con, "visit_person", visit_id=visit, person_id=p)
-        _insert(
-            con,
-            "audit_log",
-            user_id=u,
-            username="admin",
-            action="create",
-            object_type="person",
-            object_id=p,
-            object_label="老人甲",
-            changes=json.dumps([["household", None, h], ["village", None, v]]),
-        )
-        _insert(con, "setting", key="township_name", value='"老河乡"', valid_from="2025-01-01")
-    con.close()
-    assert _source(path, "PRAGMA user_version") == [(OLD_VERSION,)]
-    return path
 
 
 def test_demo_loads_with_every_id_mapped(app, runner, township_file):
@@ -308,29 +228,39 @@ def test_replace_reloads_until_someone_enters_data(app, runner, old_file):
     assert Person.get_by_id(person.id).phone == "13900000000"
 
 
-def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path):
-    broken = tmp_path / "broken.sqlite3"
+def _broken(old_file, path):
     data = bytearray(old_file.read_bytes())
     page = 4096
     data[page : page * 3] = b"\xa5" * (page * 2)  # the tables' pages overwritten
-    broken.write_bytes(bytes(data))
-    counts = _table_counts()
-    result = _load(runner, broken, "T03")
-    assert result.exit_code != 0
-    assert "已损坏" in result.output and "broken.sqlite3" in result.output
-    assert _table_counts() == counts
+    path.write_bytes(bytes(data))
 
-    text = tmp_path / "notes.sqlite3"
-    text.write_text("not a database")
-    result = _load(runner, text, "T03")
-    assert result.exit_code != 0 and "不是 SQLite 数据库文件" in result.output
 
-    other = tmp_path / "other.sqlite3"
-    con = sqlite3.connect(other)
+def _not_a_database(old_file, path):
+    path.write_text("not a database")
+
+
+def _another_programs(old_file, path):
+    con = sqlite3.connect(path)
     con.execute("CREATE TABLE t (x)")
     con.close()
-    result = _load(runner, other, "T03")
-    assert result.exit_code != 0 and "不是本系统" in result.output
+
+
+@pytest.mark.parametrize(
+    "make, name, said",
+    [
+        (_broken, "broken.sqlite3", ("已损坏", "broken.sqlite3")),
+        (_not_a_database, "notes.sqlite3", ("不是 SQLite 数据库文件",)),
+        (_another_programs, "other.sqlite3", ("不是本系统",)),
+    ],
+    ids=["corrupt", "not a database", "another program's"],
+)
+def test_corrupt_or_foreign_file_is_refused(app, runner, old_file, tmp_path, make, name, said):
+    path = tmp_path / name
+    make(old_file, path)
+    counts = _table_counts()
+    result = _load(runner, path, "T03")
+    assert result.exit_code != 0
+    assert all(words in result.output for words in said), result.output
     assert _table_counts() == counts
 
 
@@ -401,9 +331,9 @@ def test_import_proposal_ids_and_attachment_files_are_mapped(app, runner, townsh
 def test_rows_copied_in_chunks_keep_every_link(app, runner, old_file, monkeypatch):
     """Chunks of two rows (a load copies up to a thousand per INSERT): every household's
     persons and every visit's links still name the right rows, beside the county's own."""
-    from liushou import county_load
+    from liushou import county_copy
 
-    monkeypatch.setattr(county_load, "CHUNK", 2)
+    monkeypatch.setattr(county_copy, "CHUNK", 2)
     con = sqlite3.connect(old_file)
     with con:
         (v,) = con.execute('SELECT "id" FROM "village"').fetchone()

@@ -7,7 +7,7 @@ import sqlite3
 from peewee import OperationalError
 
 from liushou import county_load
-from tests.test_county_load import _load, _table_counts, old_file  # noqa: F401 (a fixture)
+from tests.shared.county import _load, _table_counts, old_file  # noqa: F401
 
 
 def test_a_text_longer_than_its_column_is_refused_with_where_it_is(app, runner, old_file):  # noqa: F811

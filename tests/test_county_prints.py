@@ -11,7 +11,8 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.orgs import create_org
 from liushou.services.settings import update_settings
-from tests.test_townships import _client, county  # noqa: F401 (the fixture)
+from tests.conftest import client_as
+from tests.shared.county import county  # noqa: F401
 
 OWN_NAME = "甲镇人民政府"
 
@@ -25,7 +26,7 @@ def _county_of_named_townships(county):  # noqa: F811
 def test_a_county_users_print_of_a_named_townships_rows_prints(app, county, places):  # noqa: F811
     _county_of_named_townships(county)
     _home, kid, _visit = county["T1"]
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     archive = client.get(f"/persons/{kid.id}/archive.html")
     assert archive.status_code == 200 and OWN_NAME in archive.get_data(as_text=True)
     ledger = client.get(f"/villages/{places['V01'].id}/ledger/留守儿童.html")
@@ -37,7 +38,7 @@ def test_a_county_users_print_of_a_named_townships_rows_prints(app, county, plac
 def test_a_county_users_print_of_an_unnamed_townships_rows_is_refused(app, county, places):  # noqa: F811
     _county_of_named_townships(county)
     _home, kid, _visit = county["T2"]
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     for url in (
         f"/persons/{kid.id}/archive.html",
         f"/villages/{places['V02'].id}/ledger/留守儿童.html",
@@ -46,7 +47,7 @@ def test_a_county_users_print_of_an_unnamed_townships_rows_is_refused(app, count
         assert response.status_code == 409, url
         assert "乡镇（街道）名称还没有填写" in response.get_data(as_text=True)
     # A township user of the unnamed township: refused before anything is read, as before.
-    assert _client(app, "t2admin").get(f"/persons/{kid.id}/archive.html").status_code == 409
+    assert client_as(app, "t2admin").get(f"/persons/{kid.id}/archive.html").status_code == 409
 
 
 def test_the_route_sheet_and_the_member_list_carry_their_rows_township(app, county, places):  # noqa: F811
@@ -57,7 +58,7 @@ def test_the_route_sheet_and_the_member_list_carry_their_rows_township(app, coun
         Scope(everything=True),
         {"village": places["V01"].id, "kind": "互助组", "name": "甲互助组"},
     )
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     route = client.get(f"/helpers/{helper.id}/route.html")
     assert route.status_code == 200 and OWN_NAME in route.get_data(as_text=True)
     members = client.get(f"/orgs/{org.id}/members.html")

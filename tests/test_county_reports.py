@@ -13,7 +13,8 @@ from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.settings import update_settings
-from tests.test_townships import _client, county  # noqa: F401 (the fixture)
+from tests.conftest import client_as
+from tests.shared.county import county  # noqa: F401
 
 OWN_NAME = "甲镇人民政府"
 
@@ -36,7 +37,7 @@ def _cells(response):
 def test_county_users_township_summary_reads_its_own_name(app, county):  # noqa: F811
     _own_settings(county)
     t1 = county["towns"]["T1"].id
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     sheet = _cells(client.get(f"/reports/summary.xlsx?township={t1}"))
     assert f"填报单位（盖章）：{OWN_NAME}" in sheet
     printed = client.get(f"/reports/summary.html?township={t1}").get_data(as_text=True)
@@ -54,15 +55,15 @@ def test_county_users_township_summary_reads_its_own_name(app, county):  # noqa:
 def test_township_user_and_county_user_print_the_same_header(app, county, places):  # noqa: F811
     _own_settings(county)
     t1 = county["towns"]["T1"].id
-    own = _cells(_client(app, "t1cadre").get("/reports/summary.xlsx"))
-    chosen = _cells(_client(app, "countyadmin").get(f"/reports/summary.xlsx?township={t1}"))
+    own = _cells(client_as(app, "t1cadre").get("/reports/summary.xlsx"))
+    chosen = _cells(client_as(app, "countyadmin").get(f"/reports/summary.xlsx?township={t1}"))
     assert f"填报单位（盖章）：{OWN_NAME}" in own and f"填报单位（盖章）：{OWN_NAME}" in chosen
 
 
 def test_county_users_prints_of_a_townships_rows_carry_its_name(app, county, places):  # noqa: F811
     _own_settings(county)
     _home, kid, _visit = county["T1"]
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     archive = client.get(f"/persons/{kid.id}/archive.html").get_data(as_text=True)
     assert OWN_NAME in archive and "测试镇" not in archive
     ledger = client.get(f"/villages/{places['V01'].id}/ledger/留守儿童.html")
@@ -93,14 +94,14 @@ def test_county_users_allowance_list_of_a_village_uses_its_townships_bands(
             "sex": "男",
         },
     )
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     village = places["V01"].id
     page = client.get(f"/reports/allowance/missing?village={village}").get_data(as_text=True)
     assert "七十六岁" in page  # T1 pays from 75
     printed = client.get(f"/reports/allowance/missing.html?village={village}")
     assert OWN_NAME in printed.get_data(as_text=True)
     # The township's own user sees the same list.
-    own = _client(app, "t1cadre").get("/reports/allowance/missing").get_data(as_text=True)
+    own = client_as(app, "t1cadre").get("/reports/allowance/missing").get_data(as_text=True)
     assert "七十六岁" in own
 
 

@@ -14,8 +14,11 @@ from liushou.services import SYSTEM
 from liushou.services.helpers import save_helper
 from liushou.services.orgs import create_org
 from liushou.services.settings import update_settings
-from tests.conftest import csrf_token
-from tests.test_townships import _client, county  # noqa: F401 (the fixture)
+from tests.conftest import (
+    client_as,  # noqa: F401
+    csrf_token,
+)
+from tests.shared.county import county  # noqa: F401
 
 
 def _set(values, township=None, on=date(2001, 1, 1)):
@@ -41,7 +44,7 @@ def test_township_value_first_then_the_instance_wide_one(app, county):  # noqa: 
 
 def test_township_admin_edits_his_townships_values_only(app, county):  # noqa: F811
     t1 = county["towns"]["T1"]
-    client = _client(app, "t1admin")
+    client = client_as(app, "t1admin")
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "甲镇" in page and "本系统内网地址" not in page and "数据备份" not in page
     response = client.post(
@@ -62,7 +65,7 @@ def test_township_admin_edits_his_townships_values_only(app, county):  # noqa: F
     assert settings.get("township_name") == "测试镇"
     assert settings.get("base_url") == settings.BY_KEY["base_url"].default
     # Another township's admin still reads the instance-wide values; a bad one is refused.
-    other = _client(app, "t2admin")
+    other = client_as(app, "t2admin")
     assert "甲镇人民政府" not in other.get("/admin/settings").get_data(as_text=True)
     response = other.post(
         "/admin/settings",
@@ -74,7 +77,7 @@ def test_township_admin_edits_his_townships_values_only(app, county):  # noqa: F
 
 def test_county_admin_edits_instance_wide_or_a_chosen_townships(app, county):  # noqa: F811
     t2 = county["towns"]["T2"]
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "乙镇" in page and "数据备份" in page  # the township chooser and the instance's part
     token = csrf_token(client, "/admin/settings")
@@ -98,11 +101,11 @@ def test_card_of_a_townships_household_prints_its_name_and_numbers(app, county):
     _set({"township_name": "甲镇", "police_phone": "0931-7776110"}, t1)
     home1, home2 = county["T1"][0], county["T2"][0]
     for username in ("countyadmin", "t1cadre"):
-        client = _client(app, username)
+        client = client_as(app, username)
         card = client.get(f"/households/{home1.id}/card.html").get_data(as_text=True)
         assert "0931-7776110" in card and "甲镇" in card, username
     # The county admin's card of a T2 household: the instance-wide numbers.
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     card = client.get(f"/households/{home2.id}/card.html").get_data(as_text=True)
     assert "0931-7776110" not in card and "测试镇" in card
 
@@ -110,7 +113,7 @@ def test_card_of_a_townships_household_prints_its_name_and_numbers(app, county):
 def test_township_users_pages_read_his_townships_values(app, county):  # noqa: F811
     t1 = county["towns"]["T1"]
     _set({"township_name": "甲镇"}, t1)
-    slip = _client(app, "t1admin").get("/admin/users/new").get_data(as_text=True)
+    slip = client_as(app, "t1admin").get("/admin/users/new").get_data(as_text=True)
     assert slip  # a page renders under his township's settings
     with app.test_request_context():
         from flask import g
@@ -148,10 +151,10 @@ def test_helpers_and_orgs_of_no_village_belong_to_the_authors_township(
     assert v1.query(Organisation).where(Organisation.id == org.id).exists()
     assert not v2.query(Organisation).where(Organisation.id == org.id).exists()
     # Pages: T2's admin gets 404 for T1's helper and organisation.
-    client = _client(app, "t2admin")
+    client = client_as(app, "t2admin")
     assert client.get(f"/helpers/{helper.id}").status_code == 404
     assert client.get(f"/orgs/{org.id}").status_code == 404
-    assert _client(app, "t1admin").get(f"/helpers/{helper.id}").status_code == 200
+    assert client_as(app, "t1admin").get(f"/helpers/{helper.id}").status_code == 200
 
 
 def test_first_day_checklist_of_a_township_admin_counts_his_township(app, county, places):  # noqa: F811
@@ -171,5 +174,5 @@ def test_first_day_checklist_of_a_township_admin_counts_his_township(app, county
     assert steps["township"] is True
     everything = {k: x for k, _l, _d, x in first_day_steps(Scope(everything=True))}
     assert everything["places"] == "已有 2 个村（社区）、4 个网格"
-    page = _client(app, "t1admin").get("/").get_data(as_text=True)
+    page = client_as(app, "t1admin").get("/").get_data(as_text=True)
     assert "已有 1 个村（社区）、2 个网格" in page

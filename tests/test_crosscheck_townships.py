@@ -13,9 +13,10 @@ from liushou.migrations import LATEST, migrate
 from liushou.models import AuditLog, Household, Person, Village
 from liushou.models.crosscheck import Crosscheck, CrosscheckRow
 from liushou.models.places import Township
+from tests._helpers import _fresh
 from tests.conftest import post
-from tests.test_county_load import NOW, _insert, _load
-from tests.test_crosscheck import (
+from tests.shared.county import NOW, _insert, _load, make_county
+from tests.shared.crosscheck import (  # noqa: F401
     DIBAO_ROWS,
     check_id,
     idn,
@@ -25,8 +26,6 @@ from tests.test_crosscheck import (
     rows_of,
     upload,
 )
-from tests.test_migrations import _fresh
-from tests.test_townships import make_county
 
 __all__ = ["register"]  # the fixture, used by name
 

@@ -14,6 +14,9 @@ from liushou.services import SYSTEM
 from liushou.services.person_exits import void_person
 from tests._helpers import ALL, add_child
 from tests.pg_cluster import other_connection
+from tests.shared import figures
+
+computations = figures.computations  # the shared fixture
 
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
@@ -25,21 +28,6 @@ pytestmark = pytest.mark.usefixtures("never_slow")
 
 def total_on_home(client):
     return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
-
-
-@pytest.fixture
-def computations(monkeypatch):
-    """How many times home's figures were computed."""
-    from liushou.views import home
-
-    calls = []
-
-    def counting(scope, today=None):
-        calls.append(scope)
-        return indicators.home_figures(scope, today)
-
-    monkeypatch.setattr(home, "home_figures", counting)
-    return calls
 
 
 def test_home_figures_are_counted_once_until_a_write(homes, login_as, computations):

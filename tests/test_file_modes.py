@@ -55,7 +55,7 @@ def test_instance_database_sidecars_secret_and_backups(tmp_path, monkeypatch, lo
 
 
 def test_stored_uploads(app, login_as, places, loose_umask):
-    from tests.test_import_export import ledger_bytes
+    from tests._helpers import ledger_bytes
 
     client = login_as("cun1")
     response = post(

@@ -4,64 +4,26 @@ field (or a 404), never a server error, and nothing is written. On PostgreSQL su
 compared with an integer column is a DataError (and past 64 bits an overflow on SQLite) unless
 it is read as a number first.
 
-The forms are the access probe's (tests/test_access_probe_forms.py): every POST endpoint ×
-object field, posted by the village cadre cun1 with his own valid body and one field spoiled;
-the admin's account and place forms and the list filters of every page are tried here too."""
+Every POST endpoint × object field of the access probe's forms, posted by the village cadre cun1
+with his own valid body and one field spoiled, is tried in tests/test_access_probe_forms.py; the
+admin's account and place forms and the list filters of every page are tried here."""
 
 import pytest
 
 from tests.conftest import csrf_token, login
-from tests.test_access_probe_forms import (
-    FORMS,
-    MANY,
-    _clear_flashes,
-    _error_flashed,
-    _state,
-    world,  # noqa: F401 - the probe's objects and bodies
-)
-
-# A word, a fraction, nothing, and a whole number past INTEGER and BIGINT.
-BAD = ("abc", "1.5", "", "99999999999999999999")
+from tests.shared.probe import BAD, _area_objects, _post, _state, _urls, cun1_workbook
 
 
-def _post(client, url, data):
-    """(status, refused) of a POST; a server error is status 500 (the exception caught)."""
-    try:
-        response = client.post(url, data=data)
-    except Exception as e:  # noqa: BLE001 - TESTING propagates the server's exception
-        return 500, repr(e)[:200]
-    status = response.status_code
-    refused = 400 <= status < 500 or (status == 303 and _error_flashed(client))
-    return status, refused
-
-
-def test_a_bad_id_in_any_object_field_of_any_form_is_refused(app, world):  # noqa: F811
-    client = app.test_client()
-    assert login(client, "cun1").status_code == 303
-    token = csrf_token(client, "/")
-    ids, bodies = world["ids"]["cun1"], world["bodies"]["cun1"]
-    failures, tried = [], 0
-    for rule, url, _level in world["urls"]:
-        if rule.endpoint not in FORMS or "POST" not in rule.methods:
-            continue
-        body = bodies.get(rule.endpoint, {})
-        for field, kind in FORMS[rule.endpoint].items():
-            for bad in BAD:
-                value = [ids[kind][0], bad] if kind in MANY else bad
-                _clear_flashes(client)
-                before = _state()
-                status, refused = _post(client, url, {**body, field: value, "csrf_token": token})
-                tried += 1
-                if status >= 500:
-                    failures.append((url, field, bad, status, refused))
-                elif bad and (not refused or _state() != before):
-                    failures.append((url, field, bad, status, "accepted or wrote"))
-    assert not failures, "\n".join(map(str, failures))
-    assert tried >= 4 * sum(len(f) for f in FORMS.values())
+@pytest.fixture
+def urls(app, places, users):
+    """The access probe's URLs, its objects in them, as the form probe fills them in."""
+    objects = _area_objects(places, users)
+    objects["token"] = cun1_workbook(users)
+    return _urls(app, objects)
 
 
 def _county(places):
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     return make_county(places)
 
@@ -120,14 +82,14 @@ FILTERS = ("village", "grid", "helper", "township", "page", "household", "person
 
 
 @pytest.mark.parametrize("username", ["cun1", "countyadmin"])
-def test_a_bad_id_in_a_list_filter_is_never_a_server_error(app, world, places, username):  # noqa: F811
+def test_a_bad_id_in_a_list_filter_is_never_a_server_error(app, urls, places, username):
     if username == "countyadmin":
         _county(places)
     client = app.test_client()
     assert login(client, username).status_code == 303
     failures, tried = [], 0
     before = _state()[0]  # (reads of a person's file add audit rows: nothing else may change)
-    for rule, url, _level in world["urls"]:
+    for rule, url, _level in urls:
         if "GET" not in rule.methods or url.endswith((".pdf", ".xlsx", ".zip", ".csv")):
             continue
         if rule.endpoint.startswith(("static", "files.", "printouts.job")):
@@ -147,8 +109,6 @@ def test_a_bad_id_in_a_list_filter_is_never_a_server_error(app, world, places, u
 
 
 def test_a_bad_id_among_the_review_items_decided_is_refused(app, places, users):
-    from tests.test_access_probe import _area_objects
-
     item = _area_objects(places, users)["item_id"][0]
     client = app.test_client()
     assert login(client, "township").status_code == 303

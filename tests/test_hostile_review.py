@@ -8,9 +8,8 @@ import pytest
 
 from liushou import xlsx_io
 from liushou.xlsx_io import WorkbookError, read_rows
-from tests._helpers import CT, MAIN, hand_made
+from tests._helpers import CT, MAIN, hand_made, peak_of
 from tests.conftest import post
-from tests.test_import_limits import peak_of
 
 NAME_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
 SST_TYPE = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CT}.sharedStrings+xml"/>'

@@ -15,8 +15,8 @@ from liushou.services.care import add_call
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, stop_benefit, update_benefit
-from tests.test_allowance import town  # noqa: F401  (fixture)
-from tests.test_callist import frozen, world  # noqa: F401  (fixtures)
+from tests.shared.allowance import town  # noqa: F401
+from tests.shared.callist import frozen, world  # noqa: F401
 
 ALL = Scope(everything=True)
 MARCH = date(2026, 3, 1)

@@ -9,7 +9,8 @@ from liushou.models.review import APPROVED, PENDING, ReviewItem
 from liushou.services import SYSTEM, ValidationError
 from liushou.services import review as service
 from liushou.services.persons import save_person
-from tests.test_review import ALL, actor, child, homes, register, review_on, today  # noqa: F401
+from tests._helpers import ALL  # noqa: F401
+from tests.shared.review import actor, child, homes, register, review_on, today  # noqa: F401
 
 
 def test_withdraw_racing_an_approval_does_not_mark_an_applied_change_withdrawn(users, homes):  # noqa: F811

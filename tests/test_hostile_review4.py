@@ -7,8 +7,8 @@ from liushou.models.persons import Person
 from liushou.models.review import ReviewItem
 from liushou.services import review as service
 from liushou.services.voiding import void
-from tests.test_review import ALL, actor, child_id, homes, review_on  # noqa: F401
-from tests.test_review_import import HEADER, import_as
+from tests._helpers import ALL  # noqa: F401
+from tests.shared.review import HEADER, actor, child_id, homes, import_as, review_on  # noqa: F401
 
 NO_ADDRESS = [HEADER, ["王建国", child_id(21), "1组", "", "王大", "广东省深圳市", "浙江省杭州市"]]
 
@@ -43,7 +43,7 @@ def test_resubmitting_with_an_item_not_his_returned_one_is_refused(users, places
 
     from liushou.models.review import APPROVED, PENDING
     from tests.conftest import post
-    from tests.test_review_import import SHEET, counts
+    from tests.shared.review import SHEET, counts
 
     review_on("register")
     import_as(users, places, "cun1", SHEET[:2])

@@ -11,9 +11,14 @@ from liushou.db import database
 from liushou.migrations import migrate
 from liushou.models import Township, User, Village
 from liushou.models.crosscheck import Crosscheck
-from tests.test_county_load import _insert, _load, old_file  # noqa: F401 (a fixture)
-from tests.test_crosscheck import roster, upload
-from tests.test_townships import _client, county  # noqa: F401 (a fixture)
+from tests.conftest import client_as
+from tests.shared.county import (  # noqa: F401
+    _insert,
+    _load,
+    county,  # noqa: F401
+    old_file,
+)
+from tests.shared.crosscheck import roster, upload
 
 
 def test_a_county_role_account_in_a_township_file_is_refused(app, runner, old_file):  # noqa: F811
@@ -58,14 +63,14 @@ def test_files_folder_symlink_is_not_copied_into_the_county_store(app, runner, t
 def test_another_townships_crosscheck_upload_is_not_seen(app, county, places):  # noqa: F811
     """A township-wide roster comparison of T2 (no village) is T2's: T1's users neither list
     nor open it."""
-    t2 = _client(app, "t2admin")
+    t2 = client_as(app, "t2admin")
     data = roster(["姓名", "身份证号"], [["乙镇儿童", ""]])
     response = upload(t2, data, name="乙镇低保名单.xlsx")
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     cid = int(re.search(r"/crosscheck/(\d+)", response.location).group(1))
     assert Crosscheck.get_by_id(cid).village_id is None
     for name in ("t1admin", "t1cadre"):
-        t1 = _client(app, name)
+        t1 = client_as(app, name)
         assert "乙镇低保名单" not in t1.get("/crosscheck").get_data(as_text=True), name
         assert t1.get(f"/crosscheck/{cid}").status_code == 404, name
 

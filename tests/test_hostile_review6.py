@@ -19,9 +19,7 @@ ACCOUNTS = re.compile(r"已有 (\d+) 个账号")
 pytestmark = pytest.mark.usefixtures("never_slow")
 
 
-def test_a_new_account_shows_on_the_admins_first_day_checklist_at_once(homes, login_as, places):
-    client = login_as("admin")
-    before = int(ACCOUNTS.search(text(client, "/")).group(1))
+def _new_account(homes, places):
     create_user(
         SYSTEM,
         {
@@ -33,14 +31,32 @@ def test_a_new_account_shows_on_the_admins_first_day_checklist_at_once(homes, lo
         },
         PASSWORD,
     )
-    assert int(ACCOUNTS.search(text(client, "/")).group(1)) == before + 1
 
 
-def test_printed_cards_tick_the_first_day_checklist_at_once(homes, login_as):
-    client = login_as("admin")
-    done = text(client, "/").count("✓ 已完成")
+def _cards_printed(homes, places):
     record(SYSTEM, "print", homes["h1"], object_type="household", label="联系卡")
-    assert text(client, "/").count("✓ 已完成") == done + 1
+
+
+def _accounts(page):
+    return int(ACCOUNTS.search(page).group(1))
+
+
+def _ticked(page):
+    return page.count("✓ 已完成")
+
+
+@pytest.mark.parametrize(
+    "write, counted",
+    [(_new_account, _accounts), (_cards_printed, _ticked)],
+    ids=["a new account", "printed cards"],
+)
+def test_a_write_shows_on_the_admins_first_day_checklist_at_once(
+    homes, login_as, places, write, counted
+):
+    client = login_as("admin")
+    before = counted(text(client, "/"))
+    write(homes, places)
+    assert counted(text(client, "/")) == before + 1
 
 
 def test_the_admins_home_with_an_unfinished_checklist_is_kept_until_it_changes(
@@ -277,7 +293,7 @@ def test_county_township_users_and_settings_never_share_a_kept_page(homes, app, 
     from datetime import date
 
     from liushou.services.settings import update_settings
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     towns = make_county(places)
     update_settings(SYSTEM, {"township_name": "甲镇"}, date(2000, 1, 1), township=towns["T1"])

@@ -7,7 +7,7 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person, reenter_person, void_person
-from tests.test_save_person_statements import MEMBERS, _register, _statements
+from tests.shared.statements import MEMBERS, _register, _statements
 
 EVERYTHING = Scope(everything=True)
 # Each setting the write reads, once (about as many as registering a member reads).

@@ -1,7 +1,6 @@
 """Excel in and out: the sample ledgers of fixtures/ledgers/ (clean, messy, hostile), bad
 files, exports."""
 
-import importlib.util
 import io
 import re
 import zipfile
@@ -9,34 +8,12 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from liushou import fixtures
 from liushou.models import AuditLog
 from liushou.models.households import FamilyAway
 from liushou.models.persons import Person
 from liushou.xlsx_io import WorkbookError, read_rows, safe_cell
+from tests._helpers import _script, ledger
 from tests.conftest import post
-
-
-def ledger(name):
-    """The bytes of a sample ledger in fixtures/ledgers/ (see make_ledgers.py for what is in it)."""
-    return fixtures.path(f"ledgers/{name}.xlsx").read_bytes()
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location(
-        "make_ledgers", fixtures.path("ledgers/make_ledgers.py")
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
-
-
-def ledger_bytes(rows=None):
-    """The messy ledger, or one shaped like it (title rows, merged cells, header on row 3) with
-    other `rows` under the header (tests/test_access_probe.py uploads one)."""
-    if rows is None:
-        return ledger("messy")
-    return _script().fixed(_script().messy(rows))
 
 
 def _upload(client, places, data, name="台账.xlsx"):

@@ -2,31 +2,16 @@
 cheaply, by the reader and through /import."""
 
 import io
-import tracemalloc
 
 import pytest
 
 from liushou import xlsx_io
 from liushou.xlsx_io import WorkbookError, read_rows
-from tests._helpers import hand_made
+from tests._helpers import BOMB, hand_made, peak_of
 from tests.conftest import post
 
 HEADER = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
-BOMB = hand_made(HEADER + '<row r="20019"><c r="A20019"><v>1</v></c></row>', "A1:XFD20019")
 BAD_NUMBER = hand_made('<row r="1"><c r="A1"><v>abc</v></c></row>', "A1:A1")
-
-
-def peak_of(fn):
-    """(result or exception, peak bytes Python allocated while fn ran)."""
-    tracemalloc.start()
-    try:
-        try:
-            result = fn()
-        except Exception as e:  # noqa: BLE001 - returned for the caller to check
-            result = e
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_the_declared_dimension_bomb_is_refused_cheaply():

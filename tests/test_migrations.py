@@ -10,20 +10,8 @@ from liushou import create_app
 from liushou.db import database
 from liushou.migrations import LATEST, STEPS, current_version, migrate
 from liushou.models import ALL_MODELS
-from tests.pg_cluster import POSTGRES, empty_database
-
-
-def _fresh(tmp_path, name="old.sqlite3"):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": empty_database(tmp_path, name),
-            "SECRET_KEY": "t",
-            "MIGRATE_ON_START": False,
-        }
-    )
-    database.connect(reuse_if_open=True)
-    return app
+from tests._helpers import _fresh
+from tests.pg_cluster import POSTGRES
 
 
 def test_steps_are_numbered_without_gaps():

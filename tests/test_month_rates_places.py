@@ -13,7 +13,7 @@ from liushou.queries import summary as s
 from liushou.scope import Scope
 from liushou.services import month_rates as service
 from liushou.services.month_rates import keep_closed_months
-from tests.test_summary import town  # noqa: F401 - the February 2026 township (a fixture)
+from tests.shared.summary import town  # noqa: F401
 
 ALL = Scope(everything=True)
 TODAY = date(2026, 4, 10)
@@ -86,7 +86,7 @@ def test_a_grid_workers_trend_is_counted_as_before(town, places, counted):  # no
 
 
 def test_a_county_keeps_each_townships_rows_apart(town, places, counted):  # noqa: F811
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     towns = make_county(places)
     t1, t2 = Scope.for_townships([towns["T1"].id]), Scope.for_townships([towns["T2"].id])
@@ -109,7 +109,7 @@ def test_a_townships_rows_are_counted_by_its_own_visit_cycles(town, places, coun
     from liushou import settings
     from liushou.services import SYSTEM
     from liushou.services.settings import update_settings
-    from tests.test_townships import make_county
+    from tests.shared.county import make_county
 
     towns = make_county(places)
     t1 = towns["T1"]

@@ -12,11 +12,11 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.helpers import save_helper
 from liushou.services.visits import record_visit
-from tests import test_figure_cache as figures
 from tests._helpers import add_child, text
 from tests.conftest import login, post
+from tests.shared import figures
 
-computations = figures.computations  # a fixture shared with those tests (homes: conftest)
+computations = figures.computations  # the shared fixture
 
 ALL = Scope(everything=True)
 DUE_TODAY = re.compile(r"</b> · 今天 (\d+) · 本周")

@@ -10,11 +10,12 @@ from pypdf import PdfReader
 from liushou.models import AuditLog
 from liushou.models.persons import Person
 from liushou.printing import pool
-from tests.test_printouts import _client, _pdf, _text
+from tests._helpers import _pdf, _text
+from tests.conftest import client_as
 
 
 def test_a_print_beyond_the_waiting_ones_becomes_a_job_with_a_progress_page(demo_app, monkeypatch):
-    client = _client(demo_app, "cun01")
+    client = client_as(demo_app, "cun01")
     with demo_app.app_context():
         person = Person.select().where(Person.village == 1).order_by(Person.id).first()
         audits = AuditLog.select().count()
@@ -36,7 +37,7 @@ def test_a_print_beyond_the_waiting_ones_becomes_a_job_with_a_progress_page(demo
     assert person.name in _text(reader)
     with demo_app.app_context():
         assert AuditLog.select().count() >= audits + 2  # both prints audited
-    other = _client(demo_app, "cun02")
+    other = client_as(demo_app, "cun02")
     assert other.get(job).status_code == 404 and other.get(job + ".pdf").status_code == 404
 
 

@@ -11,31 +11,8 @@ from liushou.models import AuditLog, Village
 from liushou.models.helpers import Helper, VillagePost
 from liushou.models.households import Household
 from liushou.models.persons import Person
-from tests.conftest import PASSWORD, csrf_token
-
-
-def _client(app, username="admin"):
-    client = app.test_client()
-    token = csrf_token(client, "/login")
-    assert (
-        client.post(
-            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-        ).status_code
-        == 303
-    )
-    return client
-
-
-def _pdf(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, url
-    assert response.mimetype == "application/pdf"
-    return PdfReader(io.BytesIO(response.get_data()))
-
-
-def _text(reader):
-    """All text, without the line breaks narrow table cells put inside words."""
-    return "".join("".join(page.extract_text().split()) for page in reader.pages)
+from tests._helpers import _pdf, _text
+from tests.conftest import PASSWORD, client_as, csrf_token
 
 
 def _page_text(page):
@@ -45,7 +22,7 @@ def _page_text(page):
 def test_village_cards_print_names_numbers_and_a_contact_qr(demo_app):
     import zxingcpp
 
-    client = _client(demo_app)
+    client = client_as(demo_app)
     with demo_app.app_context():
         village = Village.get(Village.code == "V01")
         cadre = VillagePost.get(
@@ -76,7 +53,7 @@ def test_village_cards_print_names_numbers_and_a_contact_qr(demo_app):
 
 
 def test_household_card_and_html_preview(demo_app):
-    client = _client(demo_app, "cun01")
+    client = client_as(demo_app, "cun01")
     with demo_app.app_context():
         household = Household.select().where(Household.village == 1).first()
     preview = client.get(f"/households/{household.id}/card.html")
@@ -87,7 +64,7 @@ def test_household_card_and_html_preview(demo_app):
 
 
 def test_archive_has_every_section_and_masks_id_for_grid_worker(demo_app):
-    client = _client(demo_app, "admin")
+    client = client_as(demo_app, "admin")
     with demo_app.app_context():
         person = (
             Person.select()
@@ -116,13 +93,15 @@ def test_archive_has_every_section_and_masks_id_for_grid_worker(demo_app):
         grid = Grid.get(Grid.code == "V01-G1")
         own = Person.select().where((Person.grid == grid) & Person.id_number.is_null(False)).first()
     page = (
-        _client(demo_app, "wangge01").get(f"/persons/{own.id}/archive.html").get_data(as_text=True)
+        client_as(demo_app, "wangge01")
+        .get(f"/persons/{own.id}/archive.html")
+        .get_data(as_text=True)
     )
     assert own.id_number not in page and own.id_number[:6] + "*" * 11 + own.id_number[-1:] in page
 
 
 def test_ledger_repeats_its_header_on_every_page(demo_app):
-    client = _client(demo_app)
+    client = client_as(demo_app)
     with demo_app.app_context():
         village = Village.get(Village.code == "V02")
         persons = Person.active().where(
@@ -164,7 +143,7 @@ def test_ledger_header_on_every_page_of_a_long_ledger(app, places):
             },
         )
     create_user(SYSTEM, {"username": "admin", "role": "admin"}, PASSWORD)
-    reader = _pdf(_client(app), f"/villages/{places['V01'].id}/ledger/留守老人.pdf")
+    reader = _pdf(client_as(app), f"/villages/{places['V01'].id}/ledger/留守老人.pdf")
     assert len(reader.pages) >= 3
     for page in reader.pages:
         text = _page_text(page)
@@ -174,7 +153,7 @@ def test_ledger_header_on_every_page_of_a_long_ledger(app, places):
 def test_route_sheet_has_a_qr_per_person(demo_app):
     import zxingcpp
 
-    client = _client(demo_app, "cun01")
+    client = client_as(demo_app, "cun01")
     with demo_app.app_context():
         helper = (
             Helper.get(Helper.user == 4)
@@ -196,7 +175,7 @@ def test_route_sheet_has_a_qr_per_person(demo_app):
 
 @pytest.mark.parametrize("url", ["/print", "/print/cards.html?village=1"])
 def test_print_pages_for_a_village_cadre(demo_app, url):
-    client = _client(demo_app, "cun01")
+    client = client_as(demo_app, "cun01")
     assert client.get(url).status_code == 200
     assert client.get("/print/cards.html?village=2").status_code == 404
 
@@ -204,7 +183,7 @@ def test_print_pages_for_a_village_cadre(demo_app, url):
 def test_long_card_batch_runs_as_a_job_with_a_progress_page(demo_app):
     import time as _time
 
-    client = _client(demo_app, "cun01")
+    client = client_as(demo_app, "cun01")
     token = csrf_token(client, "/print")
     response = client.post("/print/jobs", data={"csrf_token": token, "village": 1})
     assert response.status_code == 303
@@ -219,5 +198,5 @@ def test_long_card_batch_runs_as_a_job_with_a_progress_page(demo_app):
         _time.sleep(0.5)
     reader = PdfReader(io.BytesIO(client.get(url + ".pdf").get_data()))
     assert "便民服务联系卡" in reader.pages[0].extract_text()
-    other = _client(demo_app, "cun02")
+    other = client_as(demo_app, "cun02")
     assert other.get(url).status_code == 404 and other.get(url + ".pdf").status_code == 404

@@ -2,7 +2,7 @@
 wait for a township user's approval while review is on for that kind."""
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -13,69 +13,19 @@ from liushou.models.review import APPROVED, PENDING, WITHDRAWN, ReviewItem
 from liushou.queries import history
 from liushou.queries import review as queries
 from liushou.queries.indicators import home_figures
-from liushou.rules.idcard import check_digit
 from liushou.scope import Scope
-from liushou.services import SYSTEM, Actor, ValidationError
+from liushou.services import ValidationError
 from liushou.services import review as service
-from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person, reenter_person
 from liushou.services.persons import save_person
-from liushou.services.settings import update_settings
 from tests.conftest import post
+from tests.shared import review
+from tests.shared.review import actor, child, child_id, register, review_on, scope
+
+homes, today = review.homes, review.today  # the shared fixtures
 
 ALL = Scope(everything=True)
 TODAY = date(2026, 6, 10)
-
-
-def child_id(n):
-    """A valid ID number of a boy born 2015-03-07 (a different one for each n)."""
-    first = f"620102201503070{n:02d}"[:17]
-    return first + check_digit(first)
-
-
-@pytest.fixture(autouse=True)
-def today():
-    with clock.freeze(datetime(2026, 6, 10, 10, 0)):
-        yield
-
-
-def review_on(*kinds, since=date(2026, 1, 1)):
-    update_settings(SYSTEM, {f"review_{k}": "1" for k in kinds}, since)
-
-
-def actor(users, name):
-    return Actor(users[name], "127.0.0.1")
-
-
-def scope(users, name):
-    return Scope.for_user(users[name])
-
-
-@pytest.fixture
-def homes(places):
-    def make(village, grid, head):
-        return save_household(
-            SYSTEM,
-            ALL,
-            {"village": places[village].id, "grid": places[grid].id, "head_name": head},
-        )
-
-    return {"V01": make("V01", "V01-G1", "王建国"), "V02": make("V02", "V02-G1", "李大山")}
-
-
-def child(home, n=1, **extra):
-    return {
-        "household": home.id,
-        "name": f"王小{n}",
-        "id_number": child_id(n),
-        "father_status": "外出务工",
-        "mother_status": "外出务工",
-        **extra,
-    }
-
-
-def register(users, who, home, n=1, **extra):
-    return save_person(actor(users, who), scope(users, who), child(home, n, **extra))
 
 
 def test_review_is_off_by_default(users, homes):

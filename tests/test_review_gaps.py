@@ -18,10 +18,11 @@ from liushou.services import review as service
 from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person
 from liushou.services.persons import save_person
+from tests._helpers import ALL  # noqa: F401
 from tests.conftest import post
-from tests.test_crosscheck import DIBAO_ROWS, check_id, idn, roster, rows_of, upload
-from tests.test_crosscheck import register as roster_register  # noqa: F401
-from tests.test_review import ALL, actor, homes, register, review_on, today  # noqa: F401
+from tests.shared.crosscheck import DIBAO_ROWS, check_id, idn, roster, rows_of, upload
+from tests.shared.crosscheck import register as roster_register  # noqa: F401
+from tests.shared.review import actor, homes, register, review_on, today  # noqa: F401
 
 # --- 5: a new proposal closes only its author's returned item -----------------------------
 
@@ -126,7 +127,7 @@ def test_full_record_export_masks_the_supporters_text(users, homes, login_as):  
 
 def test_a_person_without_id_is_matched_by_name_and_birth_date(login_as, places, users):
     from liushou.models import Household
-    from tests.test_crosscheck import person as registered
+    from tests.shared.crosscheck import person as registered
 
     no_id = registered(places, "V01", "孙小花", "", birth_date="2016-05-06", sex="女")
     namesake = registered(places, "V01", "周小草", "", birth_date="2016-01-01", sex="女")

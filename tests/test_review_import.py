@@ -12,35 +12,24 @@ from liushou.models.households import FamilyAway
 from liushou.models.persons import Person
 from liushou.models.review import APPROVED, PENDING, RETURNED, WITHDRAWN, ReviewItem
 from liushou.queries.indicators import persons_by_village_and_group
-from liushou.scope import Scope
-from liushou.services import SYSTEM, ValidationError, importing
+from liushou.services import SYSTEM, ValidationError
 from liushou.services import review as service
 from liushou.services.categories_follow import daily_recheck
 from liushou.services.households import save_away
+from tests._helpers import ALL  # noqa: F401
 from tests.conftest import post
-from tests.test_review import ALL, actor, child_id, homes, register, review_on, today  # noqa: F401
-
-HEADER = ["姓名", "身份证号", "网格", "家庭住址", "父亲姓名", "父亲务工地点", "母亲务工地点"]
-SHEET = [
+from tests.shared.review import (  # noqa: F401
     HEADER,
-    ["赵小一", child_id(11), "1组", "东街8号", "赵大", "广东省深圳市", "浙江省杭州市"],
-    ["赵小二", child_id(12), "1组", "东街8号", "赵大", "广东省深圳市", "浙江省杭州市"],
-]
-
-
-def import_as(users, places, who, rows=SHEET):
-    scope = Scope.for_user(users[who])
-    plan = importing.plan(rows, places["V01"], scope)
-    assert plan.count("new") == len(rows) - 1, [r.errors for r in plan.rows]
-    return importing.confirm(actor(users, who), scope, places["V01"], rows, plan.fingerprint)[1]
-
-
-def counts():
-    return (
-        Household.select().count(),
-        FamilyAway.select().count(),
-        Person.select().count(),
-    )
+    SHEET,
+    actor,
+    child_id,
+    counts,
+    homes,
+    import_as,
+    register,
+    review_on,
+    today,
+)
 
 
 def test_an_import_row_waits_whole_and_approval_writes_it_once(users, places, login_as):

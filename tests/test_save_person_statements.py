@@ -7,34 +7,10 @@ from liushou.db import database
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
-from liushou.services.persons import save_person
 from tests.conftest import POSTGRES
+from tests.shared.statements import MEMBERS, _register, _statements
 
 EVERYTHING = Scope(everything=True)
-MEMBERS = [
-    ("父亲", "1985-03-01", "男", {}),
-    ("母亲", "1987-05-01", "女", {}),
-    ("爷爷", "1950-01-01", "男", {}),
-    ("孙女", "2016-04-01", "女", {"father_status": "外出务工", "mother_status": "外出务工"}),
-]
-
-
-def _register(home, name, birth, sex, extra):
-    return save_person(
-        SYSTEM,
-        EVERYTHING,
-        {"household": home.id, "name": name, "birth_date": birth, "sex": sex, **extra},
-    )
-
-
-def _statements(call):
-    seen = []
-    database.query_hooks.append(lambda event: seen.append(event.sql))
-    try:
-        call()
-    finally:
-        database.query_hooks.pop()
-    return seen
 
 
 # What registering the 4th member of a household runs today (both engines): 173 statements, 120

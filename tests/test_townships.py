@@ -8,105 +8,10 @@ from liushou.models import Person, User, Village
 from liushou.models.places import Township
 from liushou.models.visits import Visit
 from liushou.scope import Scope
-from liushou.services import SYSTEM
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, client_as, csrf_token
+from tests.shared import county
 
-# (role, township code) of the accounts a county's instance adds to the suite's users.
-COUNTY_USERS = {
-    "t1admin": ("admin", "T1"),
-    "t1cadre": ("township", "T1"),
-    "t1leader": ("leader", "T1"),
-    "t2admin": ("admin", "T2"),
-    "countyadmin": ("county_admin", None),
-    "countyleader": ("county_leader", None),
-}
-
-
-def make_county(places, extra=None):
-    """Townships T1 (village V01) and T2 (village V02) and the COUNTY_USERS accounts (and
-    `extra`: {username: (role, township code)})."""
-    from liushou.services.accounts import create_user
-    from liushou.services.places import save_township
-
-    towns = {
-        code: save_township(SYSTEM, {"code": code, "name": name})
-        for code, name in (("T1", "甲镇"), ("T2", "乙镇"))
-    }
-    Village.update(township=towns["T1"].id).where(Village.code == "V01").execute()
-    Village.update(township=towns["T2"].id).where(Village.code == "V02").execute()
-    for name, (role, town) in {**COUNTY_USERS, **(extra or {})}.items():
-        if User.select().where(User.username == name).exists():
-            continue
-        create_user(
-            SYSTEM,
-            {
-                "username": name,
-                "display_name": name,
-                "role": role,
-                "township": towns[town].id if town else None,
-            },
-            PASSWORD,
-        )
-    return towns
-
-
-def _household_with_child(places, village, head, child):
-    from liushou.services.households import save_household
-    from liushou.services.persons import save_person
-
-    everything = Scope(everything=True)
-    home = save_household(
-        SYSTEM,
-        everything,
-        {"village": places[village].id, "grid": places[f"{village}-G1"].id, "head_name": head},
-    )
-    person = save_person(
-        SYSTEM,
-        everything,
-        {
-            "household": home.id,
-            "name": child,
-            "birth_date": "2016-04-01",
-            "sex": "女",
-            "father_status": "外出务工",
-            "mother_status": "外出务工",
-        },
-    )
-    return home, person
-
-
-def _visit(person, helper_village, places, name):
-    from liushou.services.helpers import save_helper
-    from liushou.services.visits import record_visit
-
-    everything = Scope(everything=True)
-    helper = save_helper(
-        SYSTEM, everything, {"name": name, "kind": "村干部", "village": places[helper_village].id}
-    )
-    return record_visit(
-        SYSTEM,
-        everything,
-        [person],
-        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id], "life": "好"},
-    )
-
-
-@pytest.fixture
-def county(app, places, users):
-    towns = make_county(places)
-    home1, kid1 = _household_with_child(places, "V01", "甲户主", "甲镇儿童")
-    home2, kid2 = _household_with_child(places, "V02", "乙户主", "乙镇儿童")
-    return {
-        "towns": towns,
-        "T1": (home1, kid1, _visit(kid1, "V01", places, "甲干部")),
-        "T2": (home2, kid2, _visit(kid2, "V02", places, "乙干部")),
-    }
-
-
-def _client(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 303
-    return client
+county = county.county  # the shared fixture
 
 
 def test_scope_of_a_township_user_is_his_townships_villages(county, places):
@@ -122,7 +27,7 @@ def test_scope_of_a_township_user_is_his_townships_villages(county, places):
 
 @pytest.mark.parametrize("username", ["t1admin", "t1cadre", "t1leader"])
 def test_another_townships_records_answer_404(app, county, places, username):
-    client = _client(app, username)
+    client = client_as(app, username)
     home2, kid2, visit2 = county["T2"]
     home1, kid1, visit1 = county["T1"]
     assert client.get(f"/persons/{kid1.id}").status_code == 200
@@ -139,7 +44,7 @@ def test_another_townships_records_answer_404(app, county, places, username):
 
 
 def test_another_townships_id_in_a_form_is_refused(app, county, places):
-    client = _client(app, "t1cadre")
+    client = client_as(app, "t1cadre")
     token = csrf_token(client, "/")
     home2 = county["T2"][0]
     before = Person.select().count()
@@ -170,7 +75,7 @@ def test_another_townships_id_in_a_form_is_refused(app, county, places):
 
 
 def test_lists_reports_and_exports_show_only_his_township(app, county):
-    client = _client(app, "t1cadre")
+    client = client_as(app, "t1cadre")
     pages = {
         url: client.get(url).get_data(as_text=True)
         for url in (
@@ -202,7 +107,7 @@ def test_lists_reports_and_exports_show_only_his_township(app, county):
 
 
 def test_county_leader_sees_both_townships_and_changes_nothing(app, county, places):
-    client = _client(app, "countyleader")
+    client = client_as(app, "countyleader")
     listing = client.get("/persons").get_data(as_text=True)
     assert "甲镇儿童" in listing and "乙镇儿童" in listing
     kid2 = county["T2"][1]
@@ -228,7 +133,7 @@ def test_county_leader_sees_both_townships_and_changes_nothing(app, county, plac
 
 
 def test_township_admin_manages_only_his_township(app, county, places, users):
-    client = _client(app, "t1admin")
+    client = client_as(app, "t1admin")
     listing = client.get("/admin/users").get_data(as_text=True)
     assert "cun1" in listing and "t1cadre" in listing
     assert "cun2" not in listing and "t2admin" not in listing and "countyleader" not in listing
@@ -291,7 +196,7 @@ def test_township_admin_manages_only_his_township(app, county, places, users):
 
 
 def test_county_admin_manages_townships_and_places_villages_in_them(app, county):
-    client = _client(app, "countyadmin")
+    client = client_as(app, "countyadmin")
     page = client.get("/admin/townships").get_data(as_text=True)
     assert "甲镇" in page and "乙镇" in page
     token = csrf_token(client, "/admin/townships/new")

@@ -18,7 +18,7 @@ from liushou.services.settings import update_settings
 from liushou.services.visit_changes import update_visit
 from liushou.services.visits import cycles, pair, record_visit, tier_rules
 from tests.conftest import post
-from tests.test_visits import world  # noqa: F401 - the shared fixture
+from tests.shared.visits import world  # noqa: F401
 
 ALL = Scope(everything=True)
 

@@ -1,6 +1,6 @@
 """Pairing, visit tiers, visits and the worklist."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -10,93 +10,18 @@ from liushou.models.visits import Pairing, VisitState
 from liushou.queries.visits import coverage_by_village, unpaired_persons
 from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
-from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.visits import end_pairing, override_tier, pair, record_visit, set_primary
 from tests.conftest import post
+from tests.shared import visits
+from tests.shared.visits import (
+    TODAY,
+)
+
+world = visits.world  # the shared fixture
 
 ALL = Scope(everything=True)
-TODAY = date.today()
-
-
-@pytest.fixture
-def world(places, users):
-    """A cadre-helper linked to cun1, two children and an elder in V01-G1."""
-    household = save_household(
-        SYSTEM,
-        ALL,
-        {
-            "village": places["V01"].id,
-            "grid": places["V01-G1"].id,
-            "head_name": "王建国",
-            "address": "一组 12 号",
-            "phone": "13912345678",
-        },
-    )
-    both_away = {
-        "father_status": "外出务工",
-        "mother_status": "外出务工",
-        "carer_name": "王建国",
-        "carer_relation": "祖父",
-    }
-    kid1 = save_person(
-        SYSTEM,
-        ALL,
-        {
-            "household": household.id,
-            "name": "王小明",
-            "birth_date": "2015-03-07",
-            "sex": "男",
-            **both_away,
-        },
-    )
-    kid2 = save_person(
-        SYSTEM,
-        ALL,
-        {
-            "household": household.id,
-            "name": "王小红",
-            "birth_date": "2017-05-01",
-            "sex": "女",
-            **both_away,
-        },
-    )
-    elder = save_person(
-        SYSTEM,
-        ALL,
-        {
-            "household": household.id,
-            "name": "王老汉",
-            "birth_date": (TODAY - timedelta(days=365 * 85)).isoformat(),
-            "sex": "男",
-            "children_away": "1",
-            "living_arrangement": "独居",
-            "children_away_since": "2020-01-01",
-        },
-    )
-    helper = save_helper(
-        SYSTEM,
-        ALL,
-        {
-            "name": "李干部",
-            "kind": "村干部",
-            "village": places["V01"].id,
-            "user": users["cun1"].id,
-            "phone": "13800001111",
-        },
-    )
-    other = save_helper(
-        SYSTEM, ALL, {"name": "赵医生", "kind": "村医", "village": places["V01"].id}
-    )
-    return {
-        "household": household,
-        "kid1": kid1,
-        "kid2": kid2,
-        "elder": elder,
-        "helper": helper,
-        "other": other,
-    }
 
 
 def _visit(persons, helper, day, **extra):

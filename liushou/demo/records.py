@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from .. import clock
 from ..db import database
-from ..models.care import CLOSED_STATUSES, NEED_KINDS, Need, Service
+from ..models.care import CLOSED_STATUSES, Need, Service
 from ..models.households import Household
 from ..models.persons import Person
 from ..models.records import Benefit, CheckUp
@@ -14,7 +14,13 @@ from ..rules.categories import CHILD, ELDER, age_on
 from ..rules.subsidy import band_in_month
 from ..scope import Scope
 from ..services import SYSTEM, ValidationError
-from ..services.care import close_emergency, complete_step, need_fields, open_emergency
+from ..services.care import (
+    close_emergency,
+    complete_step,
+    need_fields,
+    open_emergency,
+    service_fields,
+)
 from ..services.forms import Reader
 from ..services.records import _benefit_data, _checkup_data, bands, save_activity, save_site
 from . import loaded, vocab
@@ -134,16 +140,10 @@ def _need_data(values, today):
 
 
 def _service_data(values, today):
-    """A service's fields, read as services.care.save_service reads them (its need the one
-    just registered, no helper named)."""
+    """A service's fields, read by services.care.service_fields as save_service reads them (its
+    need the one just registered, no helper named)."""
     r = Reader(values)
-    data = {
-        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
-        "served_on": r.date(
-            "served_on", required_msg="请填写服务日期", not_future=True, today=today
-        ),
-        "description": r.text("description", 1000, "请写明服务内容"),
-    }
+    data = service_fields(r, today)
     if r.errors:
         raise ValidationError(r.errors)
     return data

@@ -8,7 +8,7 @@ from ..models.persons import Person
 from ..models.records import ACTIVITY_KINDS, SITE_KINDS, Activity, Attendance, Site
 from . import ValidationError, site_events
 from .audit import record
-from .corrections import apply_changes
+from .changes import apply_changes
 from .forms import Reader, to_int
 from .voiding import refuse_if_voided, void
 

@@ -8,6 +8,7 @@ from ..models.helpers import Helper
 from ..queries.helpers import visible as visible_helpers
 from . import ValidationError, diff
 from .audit import record
+from .changes import apply_changes
 from .emergencies import (  # noqa: F401  (re-exported for callers)
     CLOCK_FIELDS,
     add_call,
@@ -92,6 +93,18 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
     return need
 
 
+def service_fields(r, today):
+    """A service's own fields read from Reader `r` (its need and helper apart); errors left in
+    r.errors. The demo reads its services through this too."""
+    return {
+        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
+        "served_on": r.date(
+            "served_on", required_msg="请填写服务日期", not_future=True, today=today
+        ),
+        "description": r.text("description", 1000, "请写明服务内容"),
+    }
+
+
 def _read_service(values, person, today, scope):
     """Validate a service form: (data, need, helper); raises ValidationError."""
     r = Reader(values)
@@ -100,13 +113,7 @@ def _read_service(values, person, today, scope):
         need = Need.get_or_none((Need.id == to_int(values.get("need"))) & (Need.person == person))
         if need is None:
             r.errors["need"] = "请选择此人的需求"
-    data = {
-        "kind": r.choice("kind", NEED_KINDS, "请选择服务类别"),
-        "served_on": r.date(
-            "served_on", required_msg="请填写服务日期", not_future=True, today=today
-        ),
-        "description": r.text("description", 1000, "请写明服务内容"),
-    }
+    data = service_fields(r, today)
     helper = _helper(r, values, person, scope)
     if r.errors:
         raise ValidationError(r.errors)
@@ -145,15 +152,9 @@ def update_service(actor, service, values, today=None, scope=None):
     person = service.person
     data, need, helper = _read_service(values, person, today, scope)
     data.update(need=need.id if need else None, helper=helper.id if helper else None)
-    changes = diff(service, data)
-    if not changes:
-        return service
     with database.atomic():
-        for k, v in data.items():
-            setattr(service, k, v)
-        service.save()
-        _need_in_progress(need)
-        record(actor, "update", service, label=f"{person.name} 服务：{service}", changes=changes)
+        if apply_changes(actor, service, data, label=lambda s: f"{person.name} 服务：{s}"):
+            _need_in_progress(need)
     return service
 
 

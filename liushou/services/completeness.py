@@ -98,6 +98,9 @@ _AWAY_COLUMNS = (
 )
 
 
+_IDS_PER_UPDATE = 1000
+
+
 def _dicts(sql):
     cursor = database.execute_sql(sql)
     names = [d[0] for d in cursor.description]
@@ -127,12 +130,21 @@ def backfill(today=None, township_id=None):
         for key in ("away_since", "returned_on", "died_on"):
             row[key] = parse_date(str(row[key]))[0] if row[key] else None
         away.setdefault(row["household_id"], []).append(row)
+    by_score = {}  # score -> the ids of the persons who have it
     for p in _dicts(f"SELECT {_PERSON_COLUMNS} FROM person{within}"):
         born = parse_date(str(p["birth_date"]))[0] if p["birth_date"] else None
         age = age_on(born, today) if born else None
         rows = away_of(away.get(p["household_id"], []))
         score = completeness.assess(p, households.get(p["household_id"], {}), rows, age).score
-        mark = database.param
-        database.execute_sql(
-            f"UPDATE person SET completeness = {mark} WHERE id = {mark}", (score, p["id"])
-        )
+        by_score.setdefault(score, []).append(p["id"])
+    # One UPDATE per score and up to _IDS_PER_UPDATE persons (one per person took 3.5 s at
+    # 100,000 persons).
+    mark = database.param
+    for score, ids in by_score.items():
+        for start in range(0, len(ids), _IDS_PER_UPDATE):
+            chunk = ids[start : start + _IDS_PER_UPDATE]
+            database.execute_sql(
+                f"UPDATE person SET completeness = {mark} "
+                f"WHERE id IN ({', '.join([mark] * len(chunk))})",
+                (score, *chunk),
+            )

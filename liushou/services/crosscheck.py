@@ -106,7 +106,22 @@ def _register(scope, township=None):
     him; those of the uploader's area marked in scope. A person of another township is never
     matched: his township's users could not see the finding, and the uploader may not see him."""
     query = (
-        Person.select(Person, Household)
+        Person.select(
+            Person.id,
+            Person.name,
+            Person.id_number,
+            Person.birth_date,
+            Person.household,
+            Person.village,
+            Person.grid,
+            Household.dibao,
+            Household.tekun,
+            Person.disability_kind,
+            Person.disability_grade,
+            Person.school,
+            Person.grade,
+            Person.exited_on,
+        )
         .join(Household)
         .where(Person.voided_at.is_null())
         .order_by(Person.village, Person.id)
@@ -115,25 +130,41 @@ def _register(scope, township=None):
         query = query.where(
             Person.village.in_(Village.select(Village.id).where(Village.township == township))
         )
+    # Tuples of the columns compared: full models took about 6 s at 100,000 persons.
     return [
         rules.Registered(
-            id=p.id,
-            name=p.name,
-            id_number=p.id_number or "",
-            birth_date=p.birth_date,
-            household_id=p.household_id,
-            village_id=p.village_id,
-            grid_id=p.grid_id,
-            dibao=p.household.dibao,
-            tekun=p.household.tekun,
-            disability_kind=p.disability_kind,
-            disability_grade=p.disability_grade,
-            school=p.school,
-            grade=p.grade,
-            in_scope=scope.allows_grid(p.village_id, p.grid_id),
-            exited=p.exited_on is not None,
+            id=pid,
+            name=name,
+            id_number=id_number or "",
+            birth_date=birth_date,
+            household_id=household_id,
+            village_id=village_id,
+            grid_id=grid_id,
+            dibao=dibao,
+            tekun=tekun,
+            disability_kind=disability_kind,
+            disability_grade=disability_grade,
+            school=school,
+            grade=grade,
+            in_scope=scope.allows_grid(village_id, grid_id),
+            exited=exited_on is not None,
         )
-        for p in query
+        for (
+            pid,
+            name,
+            id_number,
+            birth_date,
+            household_id,
+            village_id,
+            grid_id,
+            dibao,
+            tekun,
+            disability_kind,
+            disability_grade,
+            school,
+            grade,
+            exited_on,
+        ) in query.tuples()
     ]
 
 

@@ -11,6 +11,7 @@ from ..rules.text import clean
 from . import ValidationError, completeness, diff, group_events
 from .audit import record
 from .categories_follow import away_rows, follow_household
+from .changes import apply_changes
 from .forms import Reader, bad_id, to_int
 from .voiding import refuse_if_voided, void
 
@@ -118,12 +119,7 @@ def save_away(actor, household, values, away=None, today=None):
                 changes=[(k, None, v) for k, v in data.items() if v],
             )
         else:
-            changes = diff(away, data)
-            if changes:
-                for k, v in data.items():
-                    setattr(away, k, v)
-                away.save()
-                record(actor, "update", away, label=f"{household} 外出：{away}", changes=changes)
+            apply_changes(actor, away, data, label=lambda away: f"{household} 外出：{away}")
         # Leaving and coming home change the members' facts and categories: in this transaction.
         follow_household(actor, household.id, today)
     return away

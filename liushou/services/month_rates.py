@@ -8,7 +8,7 @@ what counting again would give) and never rewritten. A month is counted once for
 (one pass over its members: summary.closed_month_rows); the township's and the instance's rows
 are sums of their villages'. The counting reads only; the rows are written in short
 transactions. Derived figures, not a change of any record: not audited, and writing them moves
-no data generation (db._UNCOUNTED_TABLES).
+no data generation (db_generation._UNCOUNTED_TABLES).
 
 Known difference: a kept village row is that village's row of the whole count, where a person
 counts in the village he lived in at the month's end with every visit he had; a village user's

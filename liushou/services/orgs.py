@@ -9,8 +9,9 @@ from ..models.households import FamilyAway, Household
 from ..models.orgs import MEMBER_ROLES, MEMBER_SOURCES, ORG_KINDS, Membership, Organisation
 from ..models.persons import Person
 from ..models.places import Village
-from . import ValidationError, diff
+from . import ValidationError
 from .audit import record
+from .changes import apply_changes
 from .forms import Reader, to_int
 from .voiding import refuse_if_voided, void
 
@@ -107,14 +108,8 @@ def update_org(actor, scope, org, values):
         r.errors["name"] = "已有同名的组织"
     if r.errors:
         raise ValidationError(r.errors)
-    changes = diff(org, data)
-    if not changes:
-        return org
     with database.atomic():
-        for key, value in data.items():
-            setattr(org, key, value)
-        org.save()
-        record(actor, "update", org, changes=changes)
+        apply_changes(actor, org, data)
     return org
 
 

@@ -9,8 +9,9 @@ from ..models import Grid, Village
 from ..models.places import VILLAGE_KINDS, Township
 from ..rules.sheet_rows import cell_text, find_header
 from ..rules.text import clean, halfwidth
-from . import ValidationError, diff
+from . import ValidationError
 from .audit import record
+from .changes import apply_changes
 from .forms import to_int
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -141,12 +142,7 @@ def _save(actor, model, obj, data):
                 obj = model.create(**data)
                 record(actor, "create", obj, changes=[(k, None, v) for k, v in data.items()])
             else:
-                changes = diff(obj, data)
-                if changes:
-                    for k, v in data.items():
-                        setattr(obj, k, v)
-                    obj.save()
-                    record(actor, "update", obj, changes=changes)
+                apply_changes(actor, obj, data)
     except IntegrityError as e:
         taken = model.select().where(model.code == data["code"])
         if obj is not None:

@@ -13,7 +13,7 @@ from ..rules.subsidy import band_in_month
 from . import ValidationError
 from .activities import save_activity, save_site  # noqa: F401  (re-exported for callers)
 from .audit import record
-from .corrections import apply_changes
+from .changes import apply_changes
 from .forms import Reader
 from .voiding import refuse_if_voided, void
 

@@ -43,7 +43,7 @@ def _done(page, label):
 
 
 def test_first_day_from_an_empty_database_to_a_card_pdf(context_factory, empty_server, tmp_path):
-    from tests.test_import_export import ledger_bytes
+    from tests._helpers import ledger_bytes
 
     server = empty_server
     small = {"java_script_enabled": False, "viewport": {"width": 360, "height": 740}}
