@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 
-from peewee import fn
+from peewee import SQL, fn
 
 from .. import clock
 from ..db import database
@@ -144,20 +144,30 @@ def in_any_group_on(scope, day, cutoff, village_id=None):
 def _members(scope, day, group, cutoff, village_id):
     # A person's events for a group are appended in date order (services/group_events.follow
     # never dates one before the last), so his last event on or before `day` is the one with
-    # the highest id: one grouped pass over the group's events instead of a lookup per row.
-    latest = (
-        GroupEvent.select(fn.MAX(GroupEvent.id))
-        .where(
-            (GroupEvent.group_name == group)
-            & (GroupEvent.on <= day)
-            & (GroupEvent.recorded_at < cutoff)
+    # the highest id.
+    dated = (GroupEvent.group_name == group) & (GroupEvent.on <= day)
+    dated &= GroupEvent.recorded_at < cutoff
+    if scope.everything and not village_id:
+        # The whole instance: one grouped pass over the group's events.
+        latest = GroupEvent.select(fn.MAX(GroupEvent.id)).where(dated).group_by(GroupEvent.person)
+        last = GroupEvent.id.in_(latest)
+    else:
+        # Part of it (a village, a township of a county): the area's own events, each kept if
+        # no later one of the person's for the group (in any village) exists, one probe of
+        # the (person, group, on) index each, so the cost follows the area, not the county.
+        later = GroupEvent.alias()
+        newer = later.select(SQL("1")).where(
+            (later.person == GroupEvent.person)
+            & (later.group_name == group)
+            & (later.on <= day)
+            & (later.recorded_at < cutoff)
+            & (later.id > GroupEvent.id)
         )
-        .group_by(GroupEvent.person)
-    )
+        last = dated & ~fn.EXISTS(newer)
     query = (
         GroupEvent.select()
         .join(Person, on=(GroupEvent.person == Person.id))
-        .where(GroupEvent.id.in_(latest) & (GroupEvent.event == "in") & _not_voided(cutoff))
+        .where(last & (GroupEvent.event == "in") & _not_voided(cutoff))
     )
     query = scope.filter(query, GroupEvent)
     return query.where(GroupEvent.village == village_id) if village_id else query
