@@ -110,8 +110,12 @@ def main():
                 f"{label:<22}{took:9.2f} s{len(timed):6d} SQL"
                 f"  {sum(x[0] for x in timed):8.2f} s in SQL"
             )
-            for seconds, sql, params in sorted(timed, key=lambda x: -x[0])[:8]:
-                print(f"    {seconds:8.2f} s  {sql[:300]}  {str(params)[:200]}")
+            shapes = {}  # the same statement with other values (each month of a trend …)
+            for seconds, sql, _params in timed:
+                n, total = shapes.get(sql, (0, 0))
+                shapes[sql] = (n + 1, total + seconds)
+            for sql, (n, seconds) in sorted(shapes.items(), key=lambda x: -x[1][1])[:10]:
+                print(f"    {seconds:8.2f} s {n:4d}×  {sql[:400]}")
             continue
         r = c.get(url)
         assert r.status_code == 200, (label, r.status_code)

@@ -120,15 +120,34 @@ def member_set(scope, day, group, cutoff, village_id=None):
     )
 
 
-def signed_set(end, cutoff):
+def signed_set(end, cutoff, among=None):
     """The ids of the persons (voided ones too, any place) whose agreement was signed by
-    `end` as known at `cutoff` (`agreement_signed`); read once within `shared()`."""
-    return kept(
-        ("signed", end, cutoff),
-        lambda: frozenset(
-            row[0]
-            for row in raw_rows(Person.select(Person.id).where(agreement_signed(end, cutoff)))
-        ),
+    `end` as known at `cutoff` (`agreement_signed`); read once within `shared()`. `among`: a
+    condition on Person narrowing the persons asked about (an area's: each person's own
+    history read by its index, not every person's of a county)."""
+
+    def read():
+        if among is None:
+            query = Person.select(Person.id).where(agreement_signed(end, cutoff))
+        else:
+            query = Person.select(Person.id).where(among & _signed_each(end, cutoff))
+        return frozenset(row[0] for row in raw_rows(query))
+
+    return read() if among is not None else kept(("signed", end, cutoff), read)
+
+
+def _signed_each(end, cutoff):
+    """`agreement_signed` as a condition read person by person (his last history row)."""
+    last = (
+        AgreementEvent.select(AgreementEvent.signed_on)
+        .where((AgreementEvent.person == Person.id) & (AgreementEvent.recorded_at < cutoff))
+        .order_by(AgreementEvent.id.desc())
+        .limit(1)
+    )
+    any_row = AgreementEvent.select(SQL("1")).where(AgreementEvent.person == Person.id)
+    never = end + timedelta(days=1)  # no row before the cut-off, or a cleared date: not signed
+    return (fn.COALESCE(last, never) <= end) | (
+        ~fn.EXISTS(any_row) & (Person.agreement_signed_on <= end)
     )
 
 

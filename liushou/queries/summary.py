@@ -283,7 +283,7 @@ class _Period:
             GroupEvent.village.in_(self.village_ids) & (GroupEvent.recorded_at < self.cutoff)
         )
         now = Person.select(Person.id).where(Person.village.in_(self.village_ids))
-        return person.in_(now) | person.in_(moved)
+        return person.in_(now | moved)  # one set of ids (a UNION), probed by primary key
 
 
 def _population(p, rows):
@@ -295,9 +295,12 @@ def _population(p, rows):
     # counts as one SUM(CASE … IN (members)) per column, without evaluating each group's
     # members several times.
     members = p.member_sets()
+    candidates = p.candidates(Pairing.person)
+    if candidates is not None:
+        paired_ids = paired_ids.where(candidates)
     paired = {row[0] for row in facts.raw_rows(paired_ids)}
     # Signed by the period's end as known at its cut-off (the agreement's dated history).
-    signed_by_end = facts.signed_set(p.end, p.cutoff)
+    signed_by_end = facts.signed_set(p.end, p.cutoff, p.candidates(Person.id))
     for pid, village_id in p.placed():  # where he was counted at the end
         signed = pid in signed_by_end
         groups = [g for g in GROUPS if pid in members[g]]
