@@ -322,7 +322,11 @@ def agreement_signed(end, cutoff):
     signed = AgreementEvent.select(AgreementEvent.person).where(
         AgreementEvent.id.in_(latest) & (AgreementEvent.signed_on <= end)
     )
-    unrecorded = Person.id.not_in(AgreementEvent.select(AgreementEvent.person))
+    # NOT EXISTS, not NOT IN: an anti-join on PostgreSQL, where NOT IN (subquery) rescans a
+    # county's history for each person once it outgrows work_mem.
+    unrecorded = ~fn.EXISTS(
+        AgreementEvent.select(SQL("1")).where(AgreementEvent.person == Person.id)
+    )
     return Person.id.in_(signed) | (unrecorded & (Person.agreement_signed_on <= end))
 
 
