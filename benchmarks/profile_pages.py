@@ -53,6 +53,12 @@ def main():
         default=1,
         help="--wsgi: this many threads calling at once (each its own connection, as waitress's)",
     )
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="time only each page's first request (a fresh process: no figures kept) and print "
+        "its slowest statements",
+    )
     args = ap.parse_args()
     db = resolved(args.db)
     os.environ["LIUSHOU_DATABASE"] = db
@@ -69,6 +75,21 @@ def main():
         shown.append(event.sql)
 
     database.obj.query_hooks = [hook]
+    timed = []
+    if args.cold:
+        # Each statement's own time (psycopg and sqlite3 run it in execute): the slowest show
+        # what a cold page waits for. Figures counted in figure_cache's recount thread show too.
+        engine = type(database.obj)
+        plain = engine.execute_sql
+
+        def execute_sql(self, sql, params=None):
+            t = time.perf_counter()
+            try:
+                return plain(self, sql, params)
+            finally:
+                timed.append((time.perf_counter() - t, sql, params))
+
+        engine.execute_sql = execute_sql
     clients = {}
 
     def client(user):
@@ -131,6 +152,22 @@ def main():
         if args.only and args.only not in label:
             continue
         c = client(user)
+        if args.cold:
+            del timed[:]
+            t = time.perf_counter()
+            r = c.get(url)
+            took = time.perf_counter() - t
+            print(
+                f"{label:<22}{took:9.2f} s{len(timed):6d} SQL"
+                f"  {sum(x[0] for x in timed):8.2f} s in SQL"
+            )
+            shapes = {}  # the same statement with other values (each month of a trend …)
+            for seconds, sql, _params in timed:
+                n, total = shapes.get(sql, (0, 0))
+                shapes[sql] = (n + 1, total + seconds)
+            for sql, (n, seconds) in sorted(shapes.items(), key=lambda x: -x[1][1])[:10]:
+                print(f"    {seconds:8.2f} s {n:4d}×  {sql[:400]}")
+            continue
         r = c.get(url)
         assert r.status_code == 200, (label, r.status_code)
         if args.cprofile:

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 
-from peewee import fn
+from peewee import SQL, fn
 
 from .. import clock
 from ..db import database
@@ -120,15 +120,34 @@ def member_set(scope, day, group, cutoff, village_id=None):
     )
 
 
-def signed_set(end, cutoff):
+def signed_set(end, cutoff, among=None):
     """The ids of the persons (voided ones too, any place) whose agreement was signed by
-    `end` as known at `cutoff` (`agreement_signed`); read once within `shared()`."""
-    return kept(
-        ("signed", end, cutoff),
-        lambda: frozenset(
-            row[0]
-            for row in raw_rows(Person.select(Person.id).where(agreement_signed(end, cutoff)))
-        ),
+    `end` as known at `cutoff` (`agreement_signed`); read once within `shared()`. `among`: a
+    condition on Person narrowing the persons asked about (an area's: each person's own
+    history read by its index, not every person's of a county)."""
+
+    def read():
+        if among is None:
+            query = Person.select(Person.id).where(agreement_signed(end, cutoff))
+        else:
+            query = Person.select(Person.id).where(among & _signed_each(end, cutoff))
+        return frozenset(row[0] for row in raw_rows(query))
+
+    return read() if among is not None else kept(("signed", end, cutoff), read)
+
+
+def _signed_each(end, cutoff):
+    """`agreement_signed` as a condition read person by person (his last history row)."""
+    last = (
+        AgreementEvent.select(AgreementEvent.signed_on)
+        .where((AgreementEvent.person == Person.id) & (AgreementEvent.recorded_at < cutoff))
+        .order_by(AgreementEvent.id.desc())
+        .limit(1)
+    )
+    any_row = AgreementEvent.select(SQL("1")).where(AgreementEvent.person == Person.id)
+    never = end + timedelta(days=1)  # no row before the cut-off, or a cleared date: not signed
+    return (fn.COALESCE(last, never) <= end) | (
+        ~fn.EXISTS(any_row) & (Person.agreement_signed_on <= end)
     )
 
 
@@ -144,20 +163,30 @@ def in_any_group_on(scope, day, cutoff, village_id=None):
 def _members(scope, day, group, cutoff, village_id):
     # A person's events for a group are appended in date order (services/group_events.follow
     # never dates one before the last), so his last event on or before `day` is the one with
-    # the highest id: one grouped pass over the group's events instead of a lookup per row.
-    latest = (
-        GroupEvent.select(fn.MAX(GroupEvent.id))
-        .where(
-            (GroupEvent.group_name == group)
-            & (GroupEvent.on <= day)
-            & (GroupEvent.recorded_at < cutoff)
+    # the highest id.
+    dated = (GroupEvent.group_name == group) & (GroupEvent.on <= day)
+    dated &= GroupEvent.recorded_at < cutoff
+    if scope.everything and not village_id:
+        # The whole instance: one grouped pass over the group's events.
+        latest = GroupEvent.select(fn.MAX(GroupEvent.id)).where(dated).group_by(GroupEvent.person)
+        last = GroupEvent.id.in_(latest)
+    else:
+        # Part of it (a village, a township of a county): the area's own events, each kept if
+        # no later one of the person's for the group (in any village) exists, one probe of
+        # the (person, group, on) index each, so the cost follows the area, not the county.
+        later = GroupEvent.alias()
+        newer = later.select(SQL("1")).where(
+            (later.person == GroupEvent.person)
+            & (later.group_name == group)
+            & (later.on <= day)
+            & (later.recorded_at < cutoff)
+            & (later.id > GroupEvent.id)
         )
-        .group_by(GroupEvent.person)
-    )
+        last = dated & ~fn.EXISTS(newer)
     query = (
         GroupEvent.select()
         .join(Person, on=(GroupEvent.person == Person.id))
-        .where(GroupEvent.id.in_(latest) & (GroupEvent.event == "in") & _not_voided(cutoff))
+        .where(last & (GroupEvent.event == "in") & _not_voided(cutoff))
     )
     query = scope.filter(query, GroupEvent)
     return query.where(GroupEvent.village == village_id) if village_id else query
@@ -293,7 +322,11 @@ def agreement_signed(end, cutoff):
     signed = AgreementEvent.select(AgreementEvent.person).where(
         AgreementEvent.id.in_(latest) & (AgreementEvent.signed_on <= end)
     )
-    unrecorded = Person.id.not_in(AgreementEvent.select(AgreementEvent.person))
+    # NOT EXISTS, not NOT IN: an anti-join on PostgreSQL, where NOT IN (subquery) rescans a
+    # county's history for each person once it outgrows work_mem.
+    unrecorded = ~fn.EXISTS(
+        AgreementEvent.select(SQL("1")).where(AgreementEvent.person == Person.id)
+    )
     return Person.id.in_(signed) | (unrecorded & (Person.agreement_signed_on <= end))
 
 

@@ -230,11 +230,17 @@ def report(scope, start, end, village_id=None):
     pairings = facts.known(Pairing.with_voided(Pairing.person), Pairing, cutoff).where(
         (Pairing.started_on <= end) & (Pairing.ended_on.is_null() | (Pairing.ended_on > end))
     )
+    # An area's members lived in it by now or by their group history: its pairings and
+    # agreements are read for those persons, not for every person of a county.
+    lived = facts.lived_in(scope, cutoff, [village_id] if village_id else None)
+    if lived is not None:
+        pairings = pairings.where(Pairing.person.in_(lived))
     paired = len(in_groups_then & {pid for (pid,) in pairings.tuples()})
     population_now = len(in_groups_then)
     children_then = members["留守儿童"]
     children = len(children_then)
-    signed = len(children_then & facts.signed_set(end, cutoff))
+    among = None if lived is None else Person.id.in_(lived)
+    signed = len(children_then & facts.signed_set(end, cutoff, among))
     return {
         "start": start,
         "end": end,

@@ -33,12 +33,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from types import SimpleNamespace
 
-from peewee import JOIN, SQL, Case, fn
+from peewee import JOIN, SQL, Case, Field, fn
 
 from .. import settings
 from ..db import database
 from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
+from ..models.group_events import GroupEvent
 from ..models.month_rates import MonthRates
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
@@ -187,6 +188,8 @@ def _last_tiers(p):
     """{person id: tier} of each person's last tier history row dated on or before the
     period's last day and recorded before its cut-off (the same row as `_tier`, for every
     person in one ranked pass)."""
+    dated = (TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff)
+    candidates = p.candidates(TierEvent.person)
     ranked = (
         TierEvent.select(
             TierEvent.person,
@@ -198,7 +201,7 @@ def _last_tiers(p):
             )
             .alias("n"),
         )
-        .where((TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff))
+        .where(dated if candidates is None else dated & candidates)
         .alias("ranked")
     )
     query = TierEvent.select(ranked.c.person_id, ranked.c.tier).from_(ranked).where(ranked.c.n == 1)
@@ -262,7 +265,25 @@ class _Period:
         return self.scope.filter(query, model)
 
     def persons(self, query, village_field=Person.village):
-        return query.where(village_field.in_(self.village_ids))
+        """`query` narrowed to the listed villages by `village_field`: a column, or the
+        village a person (a query joining Person) lived in on a day (facts.village_on)."""
+        query = query.where(village_field.in_(self.village_ids))
+        if isinstance(village_field, Field) or self.scope.everything:
+            return query
+        return query.where(self.candidates(Person.id))
+
+    def candidates(self, person):
+        """A condition on a person id column: he lives in a listed village now or has a group
+        event in one (recorded before the cut-off), as anyone who lived in one on a day of the
+        period must; said first, so the per-person expressions and rankings are evaluated for
+        the area's persons, not for every person of a county. None for the whole instance."""
+        if self.scope.everything:
+            return None
+        moved = GroupEvent.select(GroupEvent.person).where(
+            GroupEvent.village.in_(self.village_ids) & (GroupEvent.recorded_at < self.cutoff)
+        )
+        now = Person.select(Person.id).where(Person.village.in_(self.village_ids))
+        return person.in_(now | moved)  # one set of ids (a UNION), probed by primary key
 
 
 def _population(p, rows):
@@ -274,9 +295,12 @@ def _population(p, rows):
     # counts as one SUM(CASE … IN (members)) per column, without evaluating each group's
     # members several times.
     members = p.member_sets()
+    candidates = p.candidates(Pairing.person)
+    if candidates is not None:
+        paired_ids = paired_ids.where(candidates)
     paired = {row[0] for row in facts.raw_rows(paired_ids)}
     # Signed by the period's end as known at its cut-off (the agreement's dated history).
-    signed_by_end = facts.signed_set(p.end, p.cutoff)
+    signed_by_end = facts.signed_set(p.end, p.cutoff, p.candidates(Person.id))
     for pid, village_id in p.placed():  # where he was counted at the end
         signed = pid in signed_by_end
         groups = [g for g in GROUPS if pid in members[g]]

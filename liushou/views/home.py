@@ -117,12 +117,13 @@ def area(scope, today):
     }
 
 
-def warm(today=None):
-    """Count the township's home figures (as its staff see them) unless they are fresh: the
-    warm-up after the server starts and after the start-of-day job, in that job's thread, so
-    the first user of the day does not wait. Reads only. Returns figure_cache.warm's answer."""
+def warm(today=None, scope=None):
+    """Count the township's home figures (as its staff see them; `scope`: a county township's,
+    as its users' Scope) unless they are fresh: the warm-up after the server starts and after
+    the start-of-day job, in that job's thread, so the first user of the day does not wait.
+    Reads only. Returns figure_cache.warm's answer."""
     today = today or clock.today()
-    scope = Scope(everything=True)
+    scope = scope or Scope(everything=True)
     took = figure_cache.warm("home", scope, "any", today, lambda: area(scope, today), timed=True)
     figure_cache.warm(
         "home suggestions",

@@ -179,12 +179,13 @@ def screen_figures(scope, start, end, vid, today):
         }
 
 
-def warm(today=None):
-    """Count the township's report of the current month unless it is fresh (the warm-up after
-    the start-of-day job, after home's figures). Reads only."""
+def warm(today=None, scope=None):
+    """Count the township's report of the current month (`scope`: a county township's, as its
+    users' Scope) unless it is fresh (the warm-up after the start-of-day job, after home's
+    figures). Reads only."""
     today = today or clock.today()
     start, end, _ = period(MultiDict(), today)
-    scope = Scope(everything=True)
+    scope = scope or Scope(everything=True)
     return figure_cache.warm(
         "reports",
         scope,
