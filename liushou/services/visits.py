@@ -18,6 +18,7 @@ from .forms import Reader, bad_id, to_int
 from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     cycles,
     ensure_states,
+    keep_duty_dates,
     override_tier,
     refresh_state,
     talk_days,
