@@ -314,7 +314,7 @@ def _recount(key, gate, scope, compute, registry=False, timed=False, others=Fals
         gate.release()
 
 
-def warm(kind, scope, role, day, compute, *args, timed=False):
+def warm(kind, scope, role, day, compute, *args, timed=False, registry=False):
     """Count an entry now unless it is already fresh (the start-of-day warm-up): returns the
     seconds it took, 0 when it was fresh, None when another thread was counting it."""
     key = (database.database, kind, scope, role, day, *args)
@@ -325,7 +325,7 @@ def warm(kind, scope, role, day, compute, *args, timed=False):
     if not gate.acquire(blocking=False):
         return None
     try:
-        return _compute(key, scope, compute, timed=timed).cost
+        return _compute(key, scope, compute, registry, timed).cost
     finally:
         gate.release()
 

@@ -31,3 +31,34 @@ def test_quick_entries_are_not_recounted_ahead(homes, login_as, monkeypatch):
     assert total_on_home(client) == 3
     add_child(homes["h1"], "童三")
     assert total_on_home(client) == 4  # counted again at once, as before
+
+
+def test_home_suggestions_hold_across_visits_not_registrations(homes, login_as, monkeypatch):
+    """The suggestions count on home reads persons and dismissals only: a recorded visit leaves
+    it counted, a registration counts it again."""
+    from liushou.services import SYSTEM
+    from liushou.services.helpers import save_helper
+    from liushou.views import home
+    from tests._helpers import ALL
+    from tests.test_figure_cache import a_visit
+
+    calls = []
+    pending = home.suggestion_queries.pending
+    monkeypatch.setattr(
+        home.suggestion_queries, "pending", lambda *a: calls.append(1) or pending(*a)
+    )
+    client = login_as("township")
+    client.get("/")
+    assert len(calls) == 1
+    helper = save_helper(
+        SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": homes["h1"].village_id}
+    )
+    a_visit(homes["kids"][0], helper)  # his first: his visit state and tier history begin
+    client.get("/")
+    calls.clear()
+    a_visit(homes["kids"][0], helper)
+    client.get("/")
+    assert calls == []
+    add_child(homes["h1"], "童三")
+    client.get("/")
+    assert calls == [1]

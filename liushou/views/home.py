@@ -70,6 +70,7 @@ def _home_page():
             today,
             lambda: len(suggestion_queries.pending(scope, today)),
             background=True,
+            registry=True,  # persons and dismissals only: recorded visits leave it alone
         ).value
     figures = area_["figures"]
     return render_template(
@@ -130,6 +131,7 @@ def warm(today=None):
         "any",
         today,
         lambda: len(suggestion_queries.pending(scope, today)),
+        registry=True,
     )
     return took
 
