@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
+from ..db import database
 from ..models.helpers import Helper, HelperArea
 from ..models.households import Household
 from ..models.persons import Person
@@ -133,8 +134,10 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
     population = _population(scope, duty, cyc, helpers, role)
     if population is None:
         return []
-    # Plain rows for the decision; models only for the rows a page shows (SHOWN).
-    rows = list(
+    # Plain rows for the decision, straight from the cursor (no per-value conversion: a
+    # village's thousands of rows are counted after each of its visits); models only for the
+    # rows a page shows (SHOWN).
+    query = (
         population.select(
             Person.id,
             Person.groups,
@@ -147,25 +150,27 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
         .switch(Person)
         .join(VisitState, JOIN.LEFT_OUTER)
         .order_by(Person.name_pinyin)
-        .tuples()
     )
-    last = {pid: _day(on) for pid, _g, state_id, _o, _t, on in rows if state_id and on}
+    rows = database.execute_sql(*query.sql()).fetchall()
     unkept = [pid for pid, _g, state_id, *_ in rows if not state_id]
-    if unkept:  # no visit state yet (none of their writes kept one): counted from their rows
-        last.update(_last_done(duty, unkept))
+    # No visit state yet (none of their writes kept one): counted from their rows.
+    counted = _last_done(duty, unkept) if unkept else {}
     horizon = today + timedelta(days=HORIZON[duty])
     out = []
-    tier_days = {}
-    for pid, groups, state_id, override, tier, _on in rows:
+    cycle = {}  # (groups, tier) -> the duty's cycle in days, or None
+    for pid, groups, state_id, override, tier, on in rows:
         tier = (override or tier) if state_id else "general"
-        if tier not in tier_days:
-            tier_days[tier] = tr.days(tier)
-        days = cyc.for_groups(duty, [g for g in groups.split(",") if g], tier_days[tier])
+        days = cycle.get((groups, tier), 0)
+        if days == 0:
+            days = cycle[groups, tier] = cyc.for_groups(
+                duty, [g for g in groups.split(",") if g], tr.days(tier)
+            )
         if days is None:
             continue
-        due = rules.due_after(last.get(pid), days, today)
+        last = _day(on) if state_id else counted.get(pid)
+        due = rules.due_after(last, days, today)
         if due <= horizon:
-            out.append(Due(pid, duty, days, last.get(pid), due))
+            out.append(Due(pid, duty, days, last, due))
     out.sort(key=lambda d: d.due_on)
     shown = {d.person_id: d for d in out[:SHOWN]}
     for person in (
