@@ -137,35 +137,53 @@ def _day(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def duty_dates(person, last_visit_on):
-    """(last 上门 visit, last visit or check-in) of one person: his last_door_on and
-    last_contact_on, as keep_duty_dates counts them."""
-    door = _day(
+def _last_and_dates(person):
+    """(his last non-voided visit or None, last 上门 visit day, last check-in day), in one
+    statement (then the visit itself, if any): his last_door_on and last_contact_on as
+    keep_duty_dates counts them."""
+    parts = [
+        Visit.select(Visit.id)
+        .join(VisitPerson)
+        .where(VisitPerson.person == person)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+        .limit(1),
         Visit.select(fn.MAX(Visit.visited_on))
         .join(VisitPerson)
-        .where((VisitPerson.person == person) & (Visit.method == "上门"))
-        .scalar()
-    )
-    checked = _day(CheckIn.select(fn.MAX(CheckIn.on)).where(CheckIn.person == person).scalar())
-    contact = max([d for d in (last_visit_on, checked) if d is not None], default=None)
-    return door, contact
+        .where((VisitPerson.person == person) & (Visit.method == "上门")),
+        CheckIn.select(fn.MAX(CheckIn.on)).where(CheckIn.person == person),
+    ]
+    texts, params = [], []
+    for query in parts:
+        sql, args = query.sql()
+        texts.append(f"({sql})")
+        params += args
+    last_id, door, checked = database.execute_sql(f"SELECT {', '.join(texts)}", params).fetchone()
+    last = Visit.get_by_id(last_id) if last_id else None
+    return last, _day(door), _day(checked)
 
 
-def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None, dates=True):
-    """Recompute one person's tier and due date from his facts and his last visit (and, unless
-    `dates` is False, the last day of each duty: a state created here always counts them)."""
+def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None, dates=False):
+    """Recompute one person's tier and due date from his facts and his last visit; with
+    `dates` (the writes of a visit: its recording, correction, voiding) also the last day of
+    each duty. A state created here always counts them; other writes leave them as kept."""
     on = on or clock.today()
     tr = rules_in_force or tier_rules(on)
     cyc = cycles_in_force or cycles(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
-    last = (
-        Visit.select(Visit)
-        .join(VisitPerson)
-        .where(VisitPerson.person == person)
-        .order_by(Visit.visited_on.desc(), Visit.id.desc())
-        .first()
-    )
+    counted = {}
+    if state is None or dates:
+        last, door, checked = _last_and_dates(person)
+        seen = [d for d in (last.visited_on if last else None, checked) if d is not None]
+        counted = {"last_door_on": door, "last_contact_on": max(seen, default=None)}
+    else:
+        last = (
+            Visit.select(Visit)
+            .join(VisitPerson)
+            .where(VisitPerson.person == person)
+            .order_by(Visit.visited_on.desc(), Visit.id.desc())
+            .first()
+        )
     effective = state.override if state and state.override else tier
     due = rules.next_due(
         last.visited_on if last else None,
@@ -183,17 +201,16 @@ def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None, da
         "last_visit_on": last.visited_on if last else None,
         "last_summary": last.summary[:300] if last else "",
     }
-    if state is None or dates:
-        values["last_door_on"], values["last_contact_on"] = duty_dates(
-            person, last.visited_on if last else None
-        )
+    values.update(counted)
     before = state.effective_tier if state else None
     if state is None:
         state = VisitState.create(person=person, **values)
     else:
         for k, v in values.items():
             setattr(state, k, v)
-        state.save()
+        # Only what was counted here: a write without `dates` (the day's recheck) never writes
+        # back duty dates read before a check-in committed beside it (PostgreSQL).
+        state.save(only=[getattr(VisitState, k) for k in values])
     tier_events.follow(person.id, before, state.effective_tier, bool(state.override), on)
     return state
 
@@ -232,4 +249,4 @@ def ensure_states(persons, on=None):
     with database.atomic():
         for person in persons:
             # The duty dates move with visits and check-ins only (kept by their writes).
-            refresh_state(person, on, tr, cyc, dates=False)
+            refresh_state(person, on, tr, cyc)

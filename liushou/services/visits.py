@@ -251,7 +251,7 @@ def record_visit(actor, scope, persons, values, today=None):
             )
             record(actor, "create", need, label=f"{first.name} 走访中提出需求：{needs[:40]}")
         for p in persons:
-            refresh_state(p, today)
+            refresh_state(p, today, dates=True)
     return visit
 
 
