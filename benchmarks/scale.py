@@ -125,6 +125,11 @@ def build(db, persons, visits, seed=1):
                     (village, today - timedelta(days=rng.randint(0, 365)), today),
                 )
                 sql("INSERT INTO visit_person (visit_id, person_id) VALUES (?, ?)", (j, person))
+        # The visits above are written directly: each person's last day of each duty from them.
+        from liushou.services.visit_tiers import keep_duty_dates
+
+        with database.atomic():
+            keep_duty_dates()
         sql("ANALYZE")
         print(f"built {persons} persons, {visits} visits in {time.time() - t:.0f} s")
         database.close()

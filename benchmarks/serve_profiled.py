@@ -52,6 +52,14 @@ def add(action, **values):
             row[k + "_max"] = max(row[k + "_max"], v)
 
 
+def _scope_kind(scope):
+    if getattr(scope, "everything", False) or getattr(scope, "township_ids", None):
+        return "township"
+    if getattr(scope, "helper_ids", None) is not None:
+        return "helper"
+    return "grid" if getattr(scope, "grid_ids", None) else "village"
+
+
 def install():
     import waitress.task
     from waitress.task import ThreadedTaskDispatcher, WSGITask
@@ -122,6 +130,8 @@ def install():
             if getattr(_local, "on", False):
                 _local.fig_n += 1
                 _local.fig_s += dt
+                # Which figures a request counted, and for what scope (township/village/grid).
+                add(f"(figure count {key[1]} {_scope_kind(key[2])})", n=1, s=dt)
             else:
                 add(f"(figure recount {key[1]})", n=1, s=dt)
 

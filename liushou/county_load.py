@@ -48,6 +48,7 @@ from .models.accounts import COUNTY_ROLES
 from .rules.text import mask_id_number
 from .services import SYSTEM
 from .services.audit import record
+from .services.visit_tiers import keep_duty_dates
 
 
 def _rename(existing, old, prefix, limit):
@@ -238,6 +239,14 @@ def _load(source, path, digest, version, code, name, replace, by, report):
         if ranges:  # id ranges: a township's findings may be more than SQLite's parameters
             model.update(township=township).where(in_ranges(model.id, ranges)).execute()
 
+    # The loaded persons' last day of each duty, counted anew from the visits and check-ins
+    # just copied (the file's own kept dates say the same; counted, not trusted).
+    persons = id_ranges(loader.maps.get("person", {}).values())
+    if persons:
+        keep_duty_dates(
+            where="(" + " OR ".join(f"{{col}} BETWEEN {lo} AND {hi}" for lo, hi in persons) + ")",
+            villages=list(loader.maps["village"].values()),
+        )
     row_ids = {t: id_ranges(m.values()) for t, m in loader.maps.items() if m}
     # The check: the county now holds, under the new ids, as many rows as the file has.
     for model in load_order():

@@ -15,6 +15,10 @@ persons) would be recounted after every write while cadres keep recording visits
 entry is recounted at most every `REFRESH` seconds: after a write it is still served for what
 is left of those seconds, with its time on the page.
 
+Slow figures kept with `background` are recounted in a background thread once they are
+`AHEAD` seconds old and asked for, while the last count is served (still under a minute old):
+no request waits for their recount while they are asked for at least every half minute.
+
 Figures that follow every visit in a wide scope (a township user's worklist and home: any
 visit anywhere in the township moves them) may be kept with `others`: after visits recorded
 by OTHER users (transactions that left the registry generation alone, see
@@ -47,6 +51,7 @@ MAX_AGE = 60.0  # seconds
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
 TIMED = 0.125  # of SLOW (0.25 s) for figures whose page says when they were counted
 REFRESH = 60.0  # seconds a slow entry is served after a write (issue 17 item 3: a minute)
+AHEAD = 30.0  # seconds after which a slow entry asked for is recounted in the background
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,8 @@ def get(
     mine = _own_write()
     entry = _lookup(key, mine)
     if entry is not None:
+        if background and _slow(entry) and time.monotonic() - entry.made >= AHEAD:
+            _recount_ahead(key, scope, compute, registry, timed, others)
         return _served(entry)
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
@@ -208,6 +215,21 @@ def get(
         return _compute(key, scope, compute, registry, timed, others, _user_id())
     finally:
         gate.release()
+
+
+def _recount_ahead(key, scope, compute, registry, timed, others):
+    """Start the background recount of a slow entry past AHEAD seconds old (unless one is
+    running), while it is still served: the next requests get the new count before this one
+    is too old to serve (MAX_AGE), so none of them waits for the recount."""
+    with _lock:
+        gate = _computing.setdefault(key, threading.Lock())
+    if gate.acquire(blocking=False):
+        threading.Thread(
+            target=_recount,
+            args=(key, gate, scope, compute, registry, timed, others),
+            name="figure-recount",
+            daemon=True,
+        ).start()  # it releases the gate
 
 
 def _served(entry):
@@ -292,7 +314,7 @@ def _recount(key, gate, scope, compute, registry=False, timed=False, others=Fals
         gate.release()
 
 
-def warm(kind, scope, role, day, compute, *args, timed=False):
+def warm(kind, scope, role, day, compute, *args, timed=False, registry=False):
     """Count an entry now unless it is already fresh (the start-of-day warm-up): returns the
     seconds it took, 0 when it was fresh, None when another thread was counting it."""
     key = (database.database, kind, scope, role, day, *args)
@@ -303,7 +325,7 @@ def warm(kind, scope, role, day, compute, *args, timed=False):
     if not gate.acquire(blocking=False):
         return None
     try:
-        return _compute(key, scope, compute, timed=timed).cost
+        return _compute(key, scope, compute, registry, timed).cost
     finally:
         gate.release()
 

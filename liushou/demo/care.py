@@ -23,7 +23,7 @@ from ..rules import visits as rules
 from ..scope import Scope
 from ..services import SYSTEM, Actor
 from ..services.helpers import save_helper, set_village_posts
-from ..services.visits import cycles, talk_days, tier_facts, tier_rules
+from ..services.visits import cycles, keep_duty_dates, talk_days, tier_facts, tier_rules
 from . import loaded, picks, vocab
 from .area import WHOLE
 
@@ -92,6 +92,12 @@ def build_care(rng, villages, grids, people, today, rows, area=WHOLE):
     _checkins(rng, persons, helpers_by_village, grid_of_worker, today, rows)
     rows.flush()
     _states(rows, last, first_start, today, area, villages)
+    # The last day of each duty, counted set-based from the visits and check-ins just written.
+    ids = ", ".join(str(int(v.id)) for v in villages) or "0"
+    keep_duty_dates(
+        where=f'{{col}} IN (SELECT "id" FROM "person" WHERE "village_id" IN ({ids}))',
+        villages=[v.id for v in villages],
+    )
     return sum(len(m) for m in helpers_by_village.values())
 
 

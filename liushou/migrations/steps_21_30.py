@@ -209,3 +209,17 @@ CREATE INDEX "crosscheck_row_township_id" ON "crosscheck_row" ("township_id");
 UPDATE "crosscheck" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck"."village_id"), (SELECT "u"."township_id" FROM "app_user" AS "u" WHERE "u"."id" = "crosscheck"."created_by"), (SELECT "v"."township_id" FROM "app_user" AS "u" JOIN "village" AS "v" ON "v"."id" = "u"."village_id" WHERE "u"."id" = "crosscheck"."created_by"));
 UPDATE "crosscheck_row" SET "township_id" = COALESCE((SELECT "v"."township_id" FROM "village" AS "v" WHERE "v"."id" = "crosscheck_row"."village_id"), (SELECT "c"."township_id" FROM "crosscheck" AS "c" WHERE "c"."id" = "crosscheck_row"."crosscheck_id"))
 """)
+
+
+@step(30)
+def visit_state_duty_dates():
+    # Each person's last day of each role's duty, kept on the visit state so a cadre's 一登门
+    # list and a grid worker's 一敲门 list read the population alone, never its visits: the last
+    # non-voided 上门 visit, and the last non-voided visit of any method or check-in. Backfilled
+    # set-based from one pass over the visits (grouped per person) and one over the check-ins.
+    _script("""
+ALTER TABLE "visit_state" ADD COLUMN "last_door_on" DATE;
+ALTER TABLE "visit_state" ADD COLUMN "last_contact_on" DATE;
+UPDATE "visit_state" SET "last_door_on" = d."door", "last_contact_on" = d."seen" FROM (SELECT vp."person_id" AS "person_id", MAX(CASE WHEN v."method" = '上门' THEN v."visited_on" END) AS "door", MAX(v."visited_on") AS "seen" FROM "visit_person" vp JOIN "visit" v ON v."id" = vp."visit_id" WHERE v."voided_at" IS NULL GROUP BY vp."person_id") AS d WHERE d."person_id" = "visit_state"."person_id";
+UPDATE "visit_state" SET "last_contact_on" = c."on" FROM (SELECT "person_id", MAX("on") AS "on" FROM "checkin" WHERE "voided_at" IS NULL GROUP BY "person_id") AS c WHERE c."person_id" = "visit_state"."person_id" AND ("visit_state"."last_contact_on" IS NULL OR "visit_state"."last_contact_on" < c."on");
+""")

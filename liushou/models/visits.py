@@ -166,6 +166,11 @@ class VisitState(BaseModel):
     last_summary = TextField(default="")
     due_on = DateField(index=True)
     refreshed_on = DateField(null=True)
+    # The last day of each role's duty (queries/visit_duties.py), kept by every write that
+    # moves them (services/visit_tiers.keep_duty_dates): the last non-voided 上门 visit (一登门),
+    # the last non-voided visit of any method or check-in (一敲门).
+    last_door_on = DateField(null=True)
+    last_contact_on = DateField(null=True)
 
     class Meta:
         table_name = "visit_state"

@@ -1,14 +1,16 @@
 """What each user's role owes today: a village cadre's weekly 一登门, a grid worker's or
 volunteer's daily 一敲门 (the paired helper's 谈心 is the visit-state worklist in queries.visits).
 
-Computed on read from the last door visit, the last visit or check-in, and the cycles in force
-today (dated settings): the persons concerned are one village or a helper's few, so no state is
-kept for them."""
+Computed on read from the last door visit, the last visit or check-in (kept on each person's
+visit state by the writes that move them: VisitState.last_door_on, last_contact_on), and the
+cycles in force today (dated settings): one indexed read of the population, no visit rows (a
+person without a visit state yet, newly registered, has his counted from his visits)."""
 
 from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
+from ..db import database
 from ..models.helpers import Helper, HelperArea
 from ..models.households import Household
 from ..models.persons import Person
@@ -94,6 +96,10 @@ def _last_by_person(query, ids):
     return dict(query.where(VisitPerson.person.in_(ids)).group_by(VisitPerson.person).tuples())
 
 
+# The kept column of each duty's last day.
+_KEPT = {"door": VisitState.last_door_on, "knock": VisitState.last_contact_on}
+
+
 def _last_done(duty, ids):
     """{person id: the last day the duty was done} for the persons `ids` (ids or a subquery):
     a door visit for 一登门; any visit or a check-in for 一敲门 (a check-in never satisfies a door
@@ -119,37 +125,52 @@ def _last_done(duty, ids):
     return last
 
 
+def _day(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def owed(scope, duty, today, cyc, tr, helpers, role=""):
     """[Due] of one duty, due by today + its horizon, most overdue first; [] when none."""
     population = _population(scope, duty, cyc, helpers, role)
     if population is None:
         return []
-    # Plain rows for the decision; models only for the rows a page shows (SHOWN).
-    rows = list(
+    # Plain rows for the decision, straight from the cursor (no per-value conversion: a
+    # village's thousands of rows are counted after each of its visits); models only for the
+    # rows a page shows (SHOWN).
+    query = (
         population.select(
-            Person.id, Person.groups, VisitState.id, VisitState.override, VisitState.tier
+            Person.id,
+            Person.groups,
+            VisitState.id,
+            VisitState.override,
+            VisitState.tier,
+            _KEPT[duty],
         )
         .join(Household)
         .switch(Person)
         .join(VisitState, JOIN.LEFT_OUTER)
         .order_by(Person.name_pinyin)
-        .tuples()
     )
-    # The persons by subquery: thousands of ids as parameters cost more to build than to run.
-    last = _last_done(duty, population.select(Person.id))
+    rows = database.execute_sql(*query.sql()).fetchall()
+    unkept = [pid for pid, _g, state_id, *_ in rows if not state_id]
+    # No visit state yet (none of their writes kept one): counted from their rows.
+    counted = _last_done(duty, unkept) if unkept else {}
     horizon = today + timedelta(days=HORIZON[duty])
     out = []
-    tier_days = {}
-    for pid, groups, state_id, override, tier in rows:
+    cycle = {}  # (groups, tier) -> the duty's cycle in days, or None
+    for pid, groups, state_id, override, tier, on in rows:
         tier = (override or tier) if state_id else "general"
-        if tier not in tier_days:
-            tier_days[tier] = tr.days(tier)
-        days = cyc.for_groups(duty, [g for g in groups.split(",") if g], tier_days[tier])
+        days = cycle.get((groups, tier), 0)
+        if days == 0:
+            days = cycle[groups, tier] = cyc.for_groups(
+                duty, [g for g in groups.split(",") if g], tr.days(tier)
+            )
         if days is None:
             continue
-        due = rules.due_after(last.get(pid), days, today)
+        last = _day(on) if state_id else counted.get(pid)
+        due = rules.due_after(last, days, today)
         if due <= horizon:
-            out.append(Due(pid, duty, days, last.get(pid), due))
+            out.append(Due(pid, duty, days, last, due))
     out.sort(key=lambda d: d.due_on)
     shown = {d.person_id: d for d in out[:SHOWN]}
     for person in (

@@ -10,6 +10,7 @@ from ..models.visits import CheckIn
 from ..rules import visits as rules
 from . import ValidationError
 from .audit import record
+from .visit_tiers import keep_duty_dates
 from .voiding import void
 
 
@@ -60,9 +61,16 @@ def check_in(actor, scope, person_id, method="", helper_ids=None):
                 ("helper", None, helper.name if helper else None),
             ],
         )
+        keep_duty_dates([person.id], [person.village_id])  # his 一敲门 is done today
     return checkin, True
 
 
 def void_checkin(actor, checkin, reason):
     """Void a check-in tapped by mistake: it no longer satisfies the 一敲门 cycle or counts."""
-    return void(actor, checkin, reason)
+    person = checkin.person
+    return void(
+        actor,
+        checkin,
+        reason,
+        after=lambda c: keep_duty_dates([person.id], [person.village_id]),
+    )

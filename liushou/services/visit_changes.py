@@ -68,7 +68,7 @@ def update_visit(actor, scope, visit, persons, values, today=None):
                 VisitHelper.create(visit=visit, helper=h)
         record(actor, "update", visit, label=f"{'、'.join(names)} {visit}", changes=changes)
         for p in {p.id: p for p in before_persons + persons}.values():
-            refresh_state(p, today)
+            refresh_state(p, today, dates=True)
     return visit
 
 
@@ -81,7 +81,7 @@ def void_visit(actor, visit, reason):
             if not need.services.exists():
                 void(actor, need, f"所属走访已作废：{reason}"[:200])
         for p in persons_seen(v):
-            refresh_state(p)
+            refresh_state(p, dates=True)
 
     return void(actor, visit, reason, after=after)
 

@@ -1,9 +1,14 @@
 """Each person's visit state: the tier the rules give him (or a user's override), his visit
 cycle and next due date, recomputed from his facts and his last visit."""
 
+import re
+from datetime import date
+
+from peewee import fn
+
 from .. import clock, settings
-from ..db import database
-from ..models.visits import Pairing, Visit, VisitPerson, VisitState
+from ..db import database, touching
+from ..models.visits import CheckIn, Pairing, Visit, VisitPerson, VisitState
 from ..rules import carers, idcard
 from ..rules import visits as rules
 from ..rules.categories import age_on
@@ -84,20 +89,101 @@ def tier_for(person, on):
     return rules.tier_for(tier_facts(person, on), tier_rules(on))[0]
 
 
-def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None):
-    """Recompute one person's tier and due date from his facts and his last visit."""
+# The last day of each duty (VisitState.last_door_on, last_contact_on) for the persons chosen by
+# {filter} (an SQL condition on a person id column, or "1=1"): cleared, then set from one grouped
+# pass over their non-voided visits and one over their non-voided check-ins. The same SQL as
+# migration step 30's backfill, on both engines.
+_DUTY_DATES = (
+    'UPDATE "visit_state" SET "last_door_on" = NULL, "last_contact_on" = NULL'
+    ' WHERE {filter:visit_state."person_id"}',
+    'UPDATE "visit_state" SET "last_door_on" = d."door", "last_contact_on" = d."seen" FROM'
+    ' (SELECT vp."person_id" AS "person_id",'
+    ' MAX(CASE WHEN v."method" = \'上门\' THEN v."visited_on" END) AS "door",'
+    ' MAX(v."visited_on") AS "seen" FROM "visit_person" vp JOIN "visit" v ON v."id" = vp."visit_id"'
+    ' WHERE v."voided_at" IS NULL AND {filter:vp."person_id"} GROUP BY vp."person_id") AS d'
+    ' WHERE d."person_id" = "visit_state"."person_id"',
+    'UPDATE "visit_state" SET "last_contact_on" = c."on" FROM'
+    ' (SELECT "person_id", MAX("on") AS "on" FROM "checkin"'
+    ' WHERE "voided_at" IS NULL AND {filter:"person_id"} GROUP BY "person_id") AS c'
+    ' WHERE c."person_id" = "visit_state"."person_id"'
+    ' AND ("visit_state"."last_contact_on" IS NULL OR "visit_state"."last_contact_on" < c."on")',
+)
+
+
+def keep_duty_dates(person_ids=None, villages=None, where=None):
+    """Recount, set-based, the last day of each duty for the persons `person_ids` (ids), or
+    those matching `where` (an SQL condition on the column "{col}", e.g. an id range), or
+    everyone (both None); in the caller's transaction. The check-in and its voiding, and every
+    bulk writer of visits (demo, county load), call it; refresh_state counts one person's.
+    `villages`: where the persons live (the figures' generations; None: every village)."""
+    if person_ids is not None and not person_ids:
+        return
+    args = []
+
+    def condition(match):
+        col = match.group(1)
+        if person_ids is not None:
+            args.extend(int(i) for i in person_ids)
+            return f"{col} IN ({', '.join([database.param] * len(person_ids))})"
+        return where.replace("{col}", col) if where is not None else "1=1"
+
+    with database.atomic(), touching(villages):
+        for sql in _DUTY_DATES:
+            args.clear()
+            database.execute_sql(re.sub(r"\{filter:([^}]*)\}", condition, sql), list(args))
+
+
+def _day(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _last_and_dates(person):
+    """(his last non-voided visit or None, last 上门 visit day, last check-in day), in one
+    statement (then the visit itself, if any): his last_door_on and last_contact_on as
+    keep_duty_dates counts them."""
+    parts = [
+        Visit.select(Visit.id)
+        .join(VisitPerson)
+        .where(VisitPerson.person == person)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc())
+        .limit(1),
+        Visit.select(fn.MAX(Visit.visited_on))
+        .join(VisitPerson)
+        .where((VisitPerson.person == person) & (Visit.method == "上门")),
+        CheckIn.select(fn.MAX(CheckIn.on)).where(CheckIn.person == person),
+    ]
+    texts, params = [], []
+    for query in parts:
+        sql, args = query.sql()
+        texts.append(f"({sql})")
+        params += args
+    last_id, door, checked = database.execute_sql(f"SELECT {', '.join(texts)}", params).fetchone()
+    last = Visit.get_by_id(last_id) if last_id else None
+    return last, _day(door), _day(checked)
+
+
+def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None, dates=False):
+    """Recompute one person's tier and due date from his facts and his last visit; with
+    `dates` (the writes of a visit: its recording, correction, voiding) also the last day of
+    each duty. A state created here always counts them; other writes leave them as kept."""
     on = on or clock.today()
     tr = rules_in_force or tier_rules(on)
     cyc = cycles_in_force or cycles(on)
     tier, reason = rules.tier_for(tier_facts(person, on), tr)
     state = VisitState.get_or_none(VisitState.person == person)
-    last = (
-        Visit.select(Visit)
-        .join(VisitPerson)
-        .where(VisitPerson.person == person)
-        .order_by(Visit.visited_on.desc(), Visit.id.desc())
-        .first()
-    )
+    counted = {}
+    if state is None or dates:
+        last, door, checked = _last_and_dates(person)
+        seen = [d for d in (last.visited_on if last else None, checked) if d is not None]
+        counted = {"last_door_on": door, "last_contact_on": max(seen, default=None)}
+    else:
+        last = (
+            Visit.select(Visit)
+            .join(VisitPerson)
+            .where(VisitPerson.person == person)
+            .order_by(Visit.visited_on.desc(), Visit.id.desc())
+            .first()
+        )
     effective = state.override if state and state.override else tier
     due = rules.next_due(
         last.visited_on if last else None,
@@ -115,13 +201,16 @@ def refresh_state(person, on=None, rules_in_force=None, cycles_in_force=None):
         "last_visit_on": last.visited_on if last else None,
         "last_summary": last.summary[:300] if last else "",
     }
+    values.update(counted)
     before = state.effective_tier if state else None
     if state is None:
         state = VisitState.create(person=person, **values)
     else:
         for k, v in values.items():
             setattr(state, k, v)
-        state.save()
+        # Only what was counted here: a write without `dates` (the day's recheck) never writes
+        # back duty dates read before a check-in committed beside it (PostgreSQL).
+        state.save(only=[getattr(VisitState, k) for k in values])
     tier_events.follow(person.id, before, state.effective_tier, bool(state.override), on)
     return state
 
@@ -159,4 +248,5 @@ def ensure_states(persons, on=None):
     tr, cyc = tier_rules(on), cycles(on)
     with database.atomic():
         for person in persons:
+            # The duty dates move with visits and check-ins only (kept by their writes).
             refresh_state(person, on, tr, cyc)

@@ -18,6 +18,7 @@ from .forms import Reader, bad_id, to_int
 from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     cycles,
     ensure_states,
+    keep_duty_dates,
     override_tier,
     refresh_state,
     talk_days,
@@ -250,7 +251,7 @@ def record_visit(actor, scope, persons, values, today=None):
             )
             record(actor, "create", need, label=f"{first.name} 走访中提出需求：{needs[:40]}")
         for p in persons:
-            refresh_state(p, today)
+            refresh_state(p, today, dates=True)
     return visit
 
 

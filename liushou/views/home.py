@@ -70,6 +70,7 @@ def _home_page():
             today,
             lambda: len(suggestion_queries.pending(scope, today)),
             background=True,
+            registry=True,  # persons and dismissals only: recorded visits leave it alone
         ).value
     figures = area_["figures"]
     return render_template(
@@ -131,6 +132,7 @@ def warm(today=None, scope=None):
         "any",
         today,
         lambda: len(suggestion_queries.pending(scope, today)),
+        registry=True,
     )
     return took
 
