@@ -18,8 +18,8 @@ from liushou.services import SYSTEM
 from liushou.services.checkins import check_in, void_checkin
 from liushou.services.visit_changes import update_visit, void_visit
 from liushou.services.visits import cycles, record_visit, tier_rules
-from tests.test_county_load import _insert, _load, old_file  # noqa: F401 - shared fixture
-from tests.test_visits import world  # noqa: F401 - the shared fixture
+from tests.shared.county import _insert, _load, old_file  # noqa: F401 - shared fixture
+from tests.shared.visits import world  # noqa: F401 - the shared fixture
 
 ALL = Scope(everything=True)
 
@@ -138,7 +138,7 @@ def test_demo_and_migration_count_them_set_based(demo_app):
         database.execute_sql('ALTER TABLE "visit_state" DROP COLUMN "last_door_on"')
         database.execute_sql('ALTER TABLE "visit_state" DROP COLUMN "last_contact_on"')
         set_version(29)
-        assert migrate() == [30] and current_version() == 30
+        assert migrate(target=30) == [30] and current_version() == 30
         assert _kept() == kept
 
 

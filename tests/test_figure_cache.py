@@ -2,7 +2,6 @@
 brought up to date by the writes that change them."""
 
 import re
-import threading
 from datetime import date
 
 import pytest
@@ -17,6 +16,11 @@ from tests.pg_cluster import other_connection
 from tests.shared import figures
 
 computations = figures.computations  # the shared fixture
+total_on_home, recounts_done, a_visit = (
+    figures.total_on_home,
+    figures.recounts_done,
+    figures.a_visit,
+)
 
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
@@ -24,10 +28,6 @@ TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 # How long counting takes decides whether an entry is "slow" (recounted at most every REFRESH
 # s): here no entry is, unless a test says so.
 pytestmark = pytest.mark.usefixtures("never_slow")
-
-
-def total_on_home(client):
-    return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
 
 
 def test_home_figures_are_counted_once_until_a_write(homes, login_as, computations):
@@ -148,12 +148,6 @@ def test_the_person_list_shows_a_new_registration_at_once(homes, login_as):
     assert "童三" not in login_as("cun2").get("/persons").get_data(as_text=True)
 
 
-def recounts_done():
-    for thread in threading.enumerate():
-        if thread.name == "figure-recount":
-            thread.join(timeout=60)
-
-
 def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monkeypatch):
     """Figures that took long to count are served a few seconds after a write, with the time
     they were counted on the page; then recounted in the background while the last count is
@@ -218,14 +212,6 @@ def helper(places):
     from liushou.services.helpers import save_helper
 
     return save_helper(SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": places["V01"].id})
-
-
-def a_visit(person, helper):
-    from liushou import clock
-    from liushou.services.visits import record_visit
-
-    values = {"visited_on": clock.today().isoformat(), "method": "上门", "helpers": [helper.id]}
-    return record_visit(SYSTEM, ALL, [person], values)
 
 
 def test_a_visit_in_one_village_leaves_another_villages_figures_alone(

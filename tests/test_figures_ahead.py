@@ -3,7 +3,7 @@ a minute old while the last count is still served, so no request waits for their
 
 from liushou import figure_cache
 from tests._helpers import add_child
-from tests.test_figure_cache import recounts_done, total_on_home
+from tests.shared.figures import recounts_done, total_on_home
 
 
 def test_a_slow_entry_is_recounted_ahead_while_still_served(homes, login_as, monkeypatch):
@@ -40,7 +40,7 @@ def test_home_suggestions_hold_across_visits_not_registrations(homes, login_as, 
     from liushou.services.helpers import save_helper
     from liushou.views import home
     from tests._helpers import ALL
-    from tests.test_figure_cache import a_visit
+    from tests.shared.figures import a_visit
 
     calls = []
     pending = home.suggestion_queries.pending

@@ -8,7 +8,8 @@ import pytest
 
 from liushou import figure_cache, jobs
 from liushou.queries import indicators
-from tests.test_townships import _client, county  # noqa: F401 (the fixture)
+from tests.conftest import client_as
+from tests.shared.county import county  # noqa: F401 (the fixture)
 
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
@@ -51,7 +52,7 @@ def test_a_townships_first_user_is_served_the_warmed_figures(
     from liushou.views import reports
 
     monkeypatch.setattr(reports, "report", lambda *a: pytest.fail("the report was counted again"))
-    client = _client(app, "t1cadre")
+    client = client_as(app, "t1cadre")
     assert _total(client) == 1  # T1's child
     assert client.get("/reports").status_code == 200
     assert len(counted) == 2  # served from figure_cache, not counted for the request
@@ -65,7 +66,7 @@ def test_a_village_user_of_another_township_gets_his_own_village(
 ):
     figure_cache.clear()
     jobs.warm_townships()
-    client = _client(app, "cun2")  # a village user of V02, in T2
+    client = client_as(app, "cun2")  # a village user of V02, in T2
     warmed = _total(client)
     assert counted[-1].village_ids == {places["V02"].id} and counted[-1].township_ids is None
     figure_cache.clear()

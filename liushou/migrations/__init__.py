@@ -14,7 +14,7 @@ base.py; a new step goes at the end of the last era's module.
 """
 
 from ..db import database
-from . import steps_01_10, steps_11_20, steps_21_30  # noqa: F401 - importing registers the steps
+from . import steps_01_10, steps_11_20, steps_21_30, steps_31_40  # noqa: F401 - importing registers the steps
 from .base import PG_BOOLEAN_COLUMNS, STEPS, pg_types, step
 
 __all__ = [

@@ -47,7 +47,7 @@ class AuditLog(BaseModel):
 
     class Meta:
         table_name = "audit_log"
-        indexes = ((("object_type", "object_id"), False),)
+        indexes = ((("object_type", "object_id", "action"), False),)
 
     @property
     def action_label(self):

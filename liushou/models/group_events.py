@@ -43,6 +43,7 @@ class GroupEvent(BaseModel):
         indexes = (
             (("person", "group_name", "on"), False),
             (("group_name", "on"), False),
+            (("village", "group_name", "on"), False),
         )
 
     @property

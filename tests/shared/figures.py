@@ -1,9 +1,16 @@
-"""The figure-cache computations counter
-(tests/test_figure_cache.py, tests/test_others_visits.py)."""
+"""The figure-cache computations counter and helpers
+(tests/test_figure_cache.py, tests/test_others_visits.py, tests/test_figures_ahead.py)."""
+
+import re
+import threading
 
 import pytest
 
 from liushou.queries import indicators
+from liushou.services import SYSTEM
+from tests._helpers import ALL
+
+TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
 
 @pytest.fixture
@@ -19,3 +26,21 @@ def computations(monkeypatch):
 
     monkeypatch.setattr(home, "home_figures", counting)
     return calls
+
+
+def total_on_home(client):
+    return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
+
+
+def recounts_done():
+    for thread in threading.enumerate():
+        if thread.name == "figure-recount":
+            thread.join(timeout=60)
+
+
+def a_visit(person, helper):
+    from liushou import clock
+    from liushou.services.visits import record_visit
+
+    values = {"visited_on": clock.today().isoformat(), "method": "上门", "helpers": [helper.id]}
+    return record_visit(SYSTEM, ALL, [person], values)
