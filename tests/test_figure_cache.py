@@ -236,12 +236,12 @@ def test_a_visit_in_one_village_leaves_another_villages_figures_alone(
 
 
 def test_a_voided_visit_leaves_the_cached_figure_at_once(homes, helper, login_as):
-    from liushou.services.voiding import void
+    from liushou.services.visit_changes import void_visit
 
     visit = a_visit(homes["kids"][0], helper)
     client = login_as("cun1")
     assert visited_on_home(client) == 1
-    void(SYSTEM, visit, "录错了")
+    void_visit(SYSTEM, visit, "录错了")
     assert visited_on_home(client) == 0
     assert visited_on_home(login_as("township")) == 0
 

@@ -12,6 +12,7 @@ from ..models.households import Household
 from ..models.persons import Person
 from ..models.visits import CheckIn, Pairing, Visit, VisitHelper, VisitPerson, VisitState
 from ..rules.dates import month_after
+from ..rules.dates import month_start as month_of
 from ..rules.visits import items_for
 from .facts import known
 from .helpers import for_visit
@@ -60,24 +61,27 @@ def coverage_by_village(scope, on=None):
 
 def visits_in_month(scope, month_start):
     """(done, due) for a month: persons visited in it, and persons whose visit fell due by its
-    end (a person visited in the month counts as due too)."""
+    end (a person visited in the month counts as due too). For the current month "visited in
+    it" is his kept last visit day (VisitState.last_visit_on, recomputed with every visit, its
+    correction and its voiding; no visit is dated after today): the area's own persons, never
+    the whole register's visits of the month (a county's 1,000,000 persons)."""
     next_month = month_after(month_start)
-    visited = (
-        VisitPerson.select(VisitPerson.person)
-        .join(Visit)
-        .where(
-            (Visit.visited_on >= month_start)
-            & (Visit.visited_on < next_month)
-            & Visit.voided_at.is_null()  # a join does not leave voided visits out by itself
+    population = in_groups(scope).join(VisitState, JOIN.LEFT_OUTER)
+    if month_start == month_of(clock.today()):
+        seen = VisitState.last_visit_on >= month_start
+    else:
+        visited = (
+            VisitPerson.select(VisitPerson.person)
+            .join(Visit)
+            .where(
+                (Visit.visited_on >= month_start)
+                & (Visit.visited_on < next_month)
+                & Visit.voided_at.is_null()  # a join does not leave voided visits out by itself
+            )
         )
-    )
-    population = in_groups(scope)
-    done = population.where(Person.id.in_(visited)).count()
-    due = (
-        population.join(VisitState, JOIN.LEFT_OUTER)
-        .where((VisitState.due_on < next_month) | Person.id.in_(visited))
-        .count()
-    )
+        seen = Person.id.in_(visited)
+    done = population.where(seen).count()
+    due = population.where((VisitState.due_on < next_month) | seen).count()
     return done, due
 
 
