@@ -12,7 +12,7 @@ from . import ValidationError, diff
 from .audit import record
 from .forms import Reader, to_int
 from .visits import item_text, read_items, read_visit, refresh_state
-from .voiding import refuse_if_voided, void
+from .voiding import refuse_if_voided, refuse_if_voided_now, void
 
 
 def update_visit(actor, scope, visit, persons, values, today=None):
@@ -45,9 +45,10 @@ def update_visit(actor, scope, visit, persons, values, today=None):
     if not changes:
         return visit
     with database.atomic():
+        refuse_if_voided_now(visit)  # voided by another request since it was read
         for k, v in data.items():
             setattr(visit, k, v)
-        visit.save()
+        visit.save(only=[getattr(type(visit), k) for k in data])
         wanted = {p.id for p in persons}
         with touching(row_villages(visit)):  # the visit's own links
             VisitPerson.delete().where(

@@ -20,6 +20,9 @@ def void(actor, obj, reason, *, after=None):
     if obj.voided_at is not None:
         raise ValidationError({"void_reason": "这条记录已经作废"})
     with database.atomic():
+        # Read again in the transaction: another request may have voided it since it was read.
+        if voided_since(obj):
+            raise ValidationError({"void_reason": "这条记录已经作废"})
         obj.voided_at = clock.now()
         obj.voided_by = actor.user_id
         obj.void_reason = reason
@@ -33,4 +36,25 @@ def void(actor, obj, reason, *, after=None):
 def refuse_if_voided(obj):
     """An edit of a voided record is refused (void it again from a copy instead)."""
     if getattr(obj, "voided_at", None) is not None:
+        raise ValidationError({"_record": "这条记录已作废，不能再修改"})
+
+
+def voided_since(obj):
+    """Whether `obj`, read as not voided, is voided now (or gone), read inside the caller's
+    transaction: on SQLite it holds the write lock from BEGIN, on PostgreSQL the row is locked
+    (FOR UPDATE) until it ends, so a write that checks it never races a void committed by
+    another request meanwhile."""
+    model = type(obj)
+    every = getattr(model, "with_voided", model.select)  # a Person is voided too, not Voidable
+    query = every(model.voided_at).where(model._meta.primary_key == obj._pk)
+    if database.is_postgres:
+        query = query.for_update()
+    row = query.first()
+    return row is None or row.voided_at is not None
+
+
+def refuse_if_voided_now(obj):
+    """refuse_if_voided, read again inside the caller's transaction (voided_since)."""
+    refuse_if_voided(obj)
+    if voided_since(obj):
         raise ValidationError({"_record": "这条记录已作废，不能再修改"})
