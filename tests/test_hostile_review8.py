@@ -384,3 +384,48 @@ def test_a_childs_view_while_another_writer_holds_the_lock_waits_or_says_so(
         holder.close()
         other.close()
         audit.close_reader()
+
+
+# --- corrections through apply_changes --------------------------------------------------------
+
+
+def test_a_correction_racing_a_void_of_a_service_is_refused(homes):
+    """A service record opened for 更正 by one user and voided by another meanwhile: the
+    correction must not change the voided record (its history would show a change after
+    the void, made by someone who never saw it voided)."""
+    from liushou.models.care import Service
+    from liushou.services.care import save_service, update_service, void_service
+
+    kid = homes["kids"][0]
+    values = {"kind": "生活照料", "served_on": clock.today().isoformat(), "description": "送米"}
+    service = save_service(SYSTEM, kid, values)
+    editing = Service.get_by_id(service.id)
+    void_service(SYSTEM, Service.get_by_id(service.id), "录错了")
+    with pytest.raises(ValidationError):
+        update_service(SYSTEM, editing, {**values, "description": "送油"})
+    assert Service.get_by_id(service.id).description == "送米"
+    updates = AuditLog.select().where(
+        (AuditLog.action == "update") & (AuditLog.object_type == "service")
+    )
+    assert updates.count() == 0
+
+
+def test_every_correction_records_who_when_old_and_new(homes, users, login_as):
+    from liushou.models.care import Service
+    from liushou.services.care import save_service
+
+    kid = homes["kids"][0]
+    values = {"kind": "生活照料", "served_on": clock.today().isoformat(), "description": "送米"}
+    service = save_service(SYSTEM, kid, values)
+    cun1 = login_as("cun1")
+    url = f"/services/{service.id}"
+    response = post(cun1, url, {**values, "description": "送油"}, token_url=url)
+    assert response.status_code == 303
+    row = (
+        AuditLog.select()
+        .where((AuditLog.action == "update") & (AuditLog.object_type == "service"))
+        .get()
+    )
+    assert row.user_id == users["cun1"].id and row.username == "cun1" and row.at is not None
+    assert ["description", "送米", "送油"] in [list(c) for c in row.change_list]
+    assert Service.get_by_id(service.id).description == "送油"
