@@ -1,6 +1,8 @@
 """Counting the SQL statements a save runs (tests/test_save_person_statements.py,
 tests/test_household_statements.py)."""
 
+import threading
+
 from liushou.db import database
 from liushou.services import SYSTEM
 from liushou.services.persons import save_person
@@ -24,7 +26,13 @@ def _register(home, name, birth, sex, extra):
 
 def _statements(call):
     seen = []
-    database.query_hooks.append(lambda event: seen.append(event.sql))
+    me = threading.get_ident()  # this thread's statements, not a background recount's
+
+    def hook(event):
+        if threading.get_ident() == me:
+            seen.append(event.sql)
+
+    database.query_hooks.append(hook)
     try:
         call()
     finally:
