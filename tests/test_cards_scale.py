@@ -178,6 +178,17 @@ def test_a_pdf_worker_loads_neither_flask_nor_the_database_layer(app):
         assert not pool.call(worker.imported, name).result(timeout=60), name
 
 
+def test_pdf_workers_yield_the_cpu_to_the_servers_pages(app):
+    """A worker lays out PDFs at a lower CPU priority than the server: under load the pages go
+    first (a print waits, or becomes a background job with its progress page)."""
+    import os
+
+    base = render.base_url(app.static_folder)
+    assert pool.pdf("<p>一</p>", base).startswith(b"%PDF")
+    mine = os.nice(0)
+    assert pool.call(worker.niceness).result(timeout=60) == min(19, mine + worker.PRIORITY)
+
+
 def test_app_py_imported_by_a_spawned_worker_builds_no_app():
     """Under `python app.py`, multiprocessing's spawned workers run app.py as __mp_main__."""
     import subprocess

@@ -48,7 +48,7 @@ def _current():
             _executor = ProcessPoolExecutor(
                 max_workers=WORKERS,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=worker.ignore_interrupts,
+                initializer=worker.start,
             )
         return _executor
 
