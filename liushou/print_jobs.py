@@ -13,8 +13,10 @@ _LOCK = threading.Lock()
 KEEP_SECONDS = 3600
 CHUNK_TIMEOUT = 1800  # seconds one chunk may wait and take in the worker pool
 # Unfinished jobs one user may have at once: each holds its pages in the workers' queue and a
-# thread of the server; one user asking again and again must not queue without end.
-PER_USER = 3
+# thread of the server; one user asking again and again must not queue without end. An office
+# account is often shared by a few people printing at once, and under load (the workers yield
+# the CPU to pages) a job takes a while: room for two each of three people.
+PER_USER = 6
 BUSY = "您已有 {n} 份打印正在后台生成，请等它们完成后再打印。"
 
 
