@@ -7,10 +7,11 @@ import re
 import pytest
 
 from liushou import figure_cache, jobs
-from liushou.queries import indicators
 from tests.conftest import client_as
+from tests.shared import figures
 from tests.shared.county import county  # noqa: F401 (the fixture)
 
+counted = figures.computations  # the shared fixture: the scopes whose home figures were counted
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 
 
@@ -18,21 +19,6 @@ def _total(client):
     page = client.get("/")
     assert page.status_code == 200
     return int(TOTAL.search(page.get_data(as_text=True)).group(1))
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    """The scopes whose home figures were counted."""
-    from liushou.views import home
-
-    calls = []
-
-    def counting(scope, today=None):
-        calls.append(scope)
-        return indicators.home_figures(scope, today)
-
-    monkeypatch.setattr(home, "home_figures", counting)
-    return calls
 
 
 def test_a_townships_first_user_is_served_the_warmed_figures(
