@@ -5,7 +5,8 @@ An entry holds while `db.data_generation()` is the one it was read under (every 
 write of this process moves it on) and for at most `MAX_AGE` seconds (a write by another
 process, e.g. a command line job). Unlike figure_cache there is no waiting and no stale
 serving: a missing or stale entry is simply read again. Bounded: past `MAX_ENTRIES` entries
-the whole memo is dropped (they are cheap to read again).
+the oldest read are dropped first (never the whole memo at once: a request that fills it would
+otherwise drop what it had just read).
 """
 
 import threading
@@ -32,8 +33,9 @@ def get(key, compute):
         return entry[2]
     value = compute()
     with _lock:
-        if len(_entries) >= MAX_ENTRIES:
-            _entries.clear()
+        _entries.pop(key, None)  # kept in the order they were read: the oldest go first
+        while len(_entries) >= MAX_ENTRIES:
+            del _entries[next(iter(_entries))]
         _entries[key] = (generation, now, value)
     return value
 
