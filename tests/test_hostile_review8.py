@@ -322,6 +322,7 @@ def _views(other, person_id):
     return count
 
 
+@pytest.mark.sqlite_only(reason="the SQLite file read from a second connection")
 def test_eight_readers_of_a_child_at_once_each_leave_a_committed_row(homes, app, users):
     kid = homes["kids"][0]
     clients = []
@@ -349,6 +350,7 @@ def test_eight_readers_of_a_child_at_once_each_leave_a_committed_row(homes, app,
         other.close()
 
 
+@pytest.mark.sqlite_only(reason="SQLite's one write lock, held by another process")
 def test_a_childs_view_while_another_writer_holds_the_lock_waits_or_says_so(
     homes, app, login_as, monkeypatch
 ):
