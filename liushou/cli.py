@@ -1,6 +1,7 @@
 """`flask --app app ...` commands: init-db, create-user, add-township, places, demo, doctor,
 import-xlsx (and backup, restore from cli_backup.py)."""
 
+import functools
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import cli_backup, cli_county
-from .db import database
+from .db import database, share_writes
 from .migrations import LATEST, migrate
 from .models import ROLES, Grid, Village
 from .models.accounts import COUNTY_ROLES, HELPER_ROLES
@@ -25,6 +26,27 @@ def init_app(app):
         app.cli.add_command(command)
     cli_backup.init_app(app)
     cli_county.init_app(app)
+    for command in app.cli.commands.values():
+        # (The commands are module-level objects: each app built wraps them once only.)
+        if command.callback is not None and not hasattr(command.callback, "beside_the_server"):
+            command.callback = _beside_the_server(command.callback)
+
+
+def _beside_the_server(callback):
+    """A command writes beside the server: while it runs, each of its committed writes moves
+    the shared counter, so the server's next page shows it (db_generation, "Other
+    processes")."""
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        before = share_writes(True)
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            share_writes(before)
+
+    run.beside_the_server = True
+    return run
 
 
 @click.command("init-db")

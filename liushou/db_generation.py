@@ -2,18 +2,26 @@
 was computed under one generation (a kept page, a figure) is known to still hold. The database
 (db.py) reports each statement it runs and each transaction's end here; a model's save() names
 its row's village, a bulk write inside `touching(ids)` those villages; any other write counts as
-township-wide."""
+township-wide.
+
+Other processes' writes (the daily job's child, command line tools) are invisible to this
+count; they move a shared counter instead (the one-row table `shared_generation`, see
+"Other processes" below), which the server reads at each request's start (`observe`): when it
+moved, the whole generation (every village, the registry too) moves on here, so every keep
+recounts. What is kept may then hold for long (`KEEP_MAX_AGE`, `keep_valid`)."""
 
 import itertools
 import re
 import threading
+import time
 from contextlib import contextmanager
 
 # Statements that change data or schema (their first word), and the tables whose writes change
 # no figure (audited reads, logins, final rates kept): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
 # (month_rates keeps final figures already counted: writing it changes none.)
-_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"', '"month_rates"')
+# (shared_generation is the other processes' counter below: moving it is no write of data.)
+_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"', '"month_rates"', '"shared_generation"')
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
 ALL = None  # "every village": a write whose village is not known
 # The tables a recorded visit writes (and the need it may raise), which no registry list shows:
@@ -56,9 +64,10 @@ def last_bump(reset=False):
     return n
 
 
-def _bump(villages=ALL, registry=True):
+def _bump(villages=ALL, registry=True, own=True):
     n = next(_generation)
-    _thread.bumped = n
+    if own:  # not another process's write seen here (`observe`): no write of this thread
+        _thread.bumped = n
     for current, township, by_village in [(_current, _township, _villages)] + (
         [_registry] if registry else []
     ):
@@ -208,3 +217,90 @@ def saving(instance):
         yield
     finally:
         _thread.declared = None
+
+
+def pending():
+    """Has this thread's open transaction written what moves the generation (so far)?"""
+    touched = getattr(_thread, "villages", set())
+    return touched is ALL or bool(touched)
+
+
+# Other processes. A process that is not the server (the daily job's child, a command line
+# tool: `share_writes`) moves the shared counter, the one row of `shared_generation`, with each
+# of its committed writes that moves its own generation: inside the writing transaction, just
+# before its COMMIT (db.Database.commit), or right after a write outside a transaction (never
+# before the data it follows is committed). The server reads the counter at each request's
+# start (db.sync_shared: one indexed read on the request's connection, about 5 us on SQLite;
+# on PostgreSQL, a round trip, at most every CHECK_EVERY seconds) and hands it to `observe`:
+# a counter moved since the last look moves the whole generation here, every village and the
+# registry, as a township-wide write of its own would (but no user's own write:
+# figure_cache's read-your-writes is left alone). So another process's write shows on the
+# server's next page (PostgreSQL: within CHECK_EVERY seconds).
+#
+# The server's own writes leave the counter alone (its threads' generation is exact, per
+# village, and a hot row would make every writer wait for the one before): only one process
+# serves a database. A change of day moves the whole generation too (`observe`): what is kept
+# holds until the day changes.
+#
+# Writes no process reports (by hand, with sqlite3 or psql; a process that did not call
+# share_writes, e.g. a benchmark's builder) are seen only through KEEP_MAX_AGE: nothing is kept
+# longer than that (15 minutes), whatever the generation.
+KEEP_MAX_AGE = 900.0  # seconds
+CHECK_EVERY = {"sqlite": 0.0, "postgres": 0.5}  # seconds between two reads of the counter
+_sharing = [False]
+_seen = {}  # database name -> the counter's value last read
+_day = [None]  # the day of the last look
+_looked = {}  # database name -> time.monotonic() of the last read
+_seen_lock = threading.Lock()
+
+
+def share_writes(on=True):
+    """From now on (or no longer), this process's committed writes move the shared counter:
+    for a process that writes beside the server (the daily job, a command). Returns what it
+    was before."""
+    before, _sharing[0] = _sharing[0], bool(on)
+    return before
+
+
+def sharing():
+    return _sharing[0]
+
+
+def look_due(dialect, name, now=None):
+    """Is it time to read the shared counter of database `name` again (CHECK_EVERY)?"""
+    every = CHECK_EVERY.get(dialect, 0.0)
+    if every <= 0:
+        return True
+    now = time.monotonic() if now is None else now
+    last = _looked.get(name)
+    if last is not None and now - last < every:
+        return False
+    _looked[name] = now
+    return True
+
+
+def observe(name, value, day):
+    """The shared counter of database `name` reads `value` on `day`: when either moved since
+    the last look, the whole generation moves on (another process wrote, or a new day began).
+    The first look at a database only notes the counter (this process has counted nothing of
+    it that another process could have changed unseen: the server looks before its first page
+    and before its warm-up). Returns whether the generation moved."""
+    with _seen_lock:
+        before = _seen.get(name)
+        moved = (before is not None and before != value) or (_day[0] is not None and _day[0] != day)
+        _seen[name], _day[0] = value, day
+        if moved:
+            _bump(ALL, True, own=False)
+    return moved
+
+
+def keep_valid(made, generation, village_ids=ALL, registry=False):
+    """May a value kept at `made` (time.monotonic()) under `generation` (data_generation of
+    `village_ids`, `registry`) still be used: the generation holds (no write of this process
+    in those villages, no other process's write seen, the same day) and it is younger than
+    KEEP_MAX_AGE (writes no process reported). For the person page's kept check
+    (queries/person_page.page_check) as for memo, page_cache and figure_cache."""
+    return (
+        generation == data_generation(village_ids, registry)
+        and time.monotonic() - made < KEEP_MAX_AGE
+    )

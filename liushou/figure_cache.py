@@ -4,10 +4,14 @@ An entry is keyed by what it was computed for (the database, the kind of figures
 scope, his role and the day, plus the caller's own arguments) and remembers the data generation
 of its scope's villages it was computed under (`db.data_generation(villages)`, moved on by every
 committed write of this process in one of those villages or township-wide; the whole township's
-by every write). It is served while that generation is unchanged and it is at most `MAX_AGE`
-seconds old: a write through this server shows on the next page of its village and of the
-township at once (a visit in village A leaves village B's entries alone), a write by another
-process (a command line job) within a minute. Pages show when their figures were counted
+by every write; every village's by another process's write, e.g. the daily job's child or a
+command, seen at the server's next request, and by a new day: db_generation, "Other
+processes"). It is served while that generation is unchanged and it is at most `MAX_AGE`
+seconds old (15 minutes: writes no process reported, by hand with sqlite3 or psql): a write
+through this server shows on the next page of its village and of the township at once (a
+visit in village A leaves village B's entries alone), a write by another process on the
+server's next page. So the start-of-day warm-up, counted after the day's job, serves the
+township all morning while nobody writes. Pages show when their figures were counted
 ("统计于").
 
 Figures that take long to count (over `SLOW` seconds, e.g. a township's home at 100,000
@@ -15,14 +19,16 @@ persons) would be recounted after every write while cadres keep recording visits
 entry is recounted at most every `REFRESH` seconds: after a write it is still served for what
 is left of those seconds, with its time on the page.
 
-Slow figures kept with `background` are recounted in a background thread once they are
-`AHEAD` seconds old and asked for, while the last count is served (still under a minute old):
-no request waits for their recount while they are asked for at least every half minute.
+Slow figures kept with `background` are recounted in a background thread once they are asked
+for `AHEAD` seconds after they were counted under a generation that has moved since (or
+`AHEAD` seconds before `MAX_AGE`), while the last count is served (at most `STALE_MAX_AGE`
+after a write): no request waits for their recount while they are asked for at least every
+half minute.
 
 Figures that follow every visit in a wide scope (a township user's worklist and home: any
 visit anywhere in the township moves them) may be kept with `others`: after visits recorded
 by OTHER users (transactions that left the registry generation alone, see
-db.data_generation) such an entry is still served up to `MAX_AGE` seconds old, its page
+db.data_generation) such an entry is still served up to `STALE_MAX_AGE` seconds old, its page
 saying when it was counted ("统计于"); a user whose own committed write (this process, any
 request) came after the entry was counted always gets a fresh count (read-your-writes:
 `_writers`), and any other write (a registration, a setting) shows at once as before.
@@ -44,10 +50,12 @@ from flask import g, has_request_context, request_started, request_tearing_down,
 
 from . import clock
 from .db import data_generation, database, last_bump
+from .db_generation import KEEP_MAX_AGE
 
 MAX_ENTRIES = 256
 USER_SHARE = 8  # one user's entries may be at most MAX_ENTRIES / USER_SHARE (page_cache's too)
-MAX_AGE = 60.0  # seconds
+MAX_AGE = KEEP_MAX_AGE  # seconds, while the generation holds (db_generation: 15 minutes)
+STALE_MAX_AGE = 60.0  # seconds an entry is served after its generation moved (others, REFRESH)
 SLOW = 2.0  # seconds of counting that make an entry "slow" (a township at 100,000 persons)
 TIMED = 0.125  # of SLOW (0.25 s) for figures whose page says when they were counted
 REFRESH = 60.0  # seconds a slow entry is served after a write (issue 17 item 3: a minute)
@@ -64,7 +72,7 @@ class Entry:
     villages: frozenset | None = None  # whose data generation it follows (None: every village)
     registry: bool = False  # follows the registry generation (visits apart: db.data_generation)
     timed: bool = False  # its page says when it was counted ("统计于"): see TIMED
-    others: bool = False  # served up to MAX_AGE old after other users' visits: see `get`
+    others: bool = False  # served up to STALE_MAX_AGE old after other users' visits: see `get`
     registry_generation: int = 0  # the registry generation when computed (for `others`)
 
 
@@ -137,11 +145,20 @@ def _fresh(entry, mine=NEVER):
     if (
         entry.others
         and entry.generation >= mine
-        and age < MAX_AGE
+        and age < STALE_MAX_AGE
         and entry.registry_generation == data_generation(entry.villages, True)
     ):
         return True  # moved by others' visits only: at most a minute old, "统计于" shown
-    return _slow(entry) and age < min(REFRESH, MAX_AGE)
+    return _slow(entry) and age < min(REFRESH, STALE_MAX_AGE)
+
+
+def _due_ahead(entry):
+    """Is a slow entry being served due for its background recount: AHEAD seconds after it was
+    counted when a write has moved its generation since, or AHEAD seconds before MAX_AGE?"""
+    age = time.monotonic() - entry.made
+    if entry.generation != data_generation(entry.villages, entry.registry):
+        return age >= AHEAD
+    return age >= MAX_AGE - AHEAD
 
 
 def _lookup(key, mine=NEVER):
@@ -173,7 +190,7 @@ def get(
 
     With `background` (a `compute` that needs no request: it reads no `g`), slow figures that
     are due for a recount are recounted by one background thread while the last count is
-    served (at most `MAX_AGE` old), so no request waits for them.
+    served (at most `STALE_MAX_AGE` old after a write), so no request waits for them.
 
     With `registry` (figures that show no visit, need or visit state), the entry holds across
     recorded visits (db.data_generation(..., registry=True)).
@@ -182,19 +199,19 @@ def get(
     SLOW * TIMED seconds count as slow.
 
     With `others` (the page shows the entry's "统计于" time), an entry moved on only by other
-    users' visits is served up to MAX_AGE old; one counted before the requesting user's own
+    users' visits is served up to STALE_MAX_AGE old; one counted before the requesting user's own
     last write is counted again (read-your-writes)."""
     key = (database.database, kind, scope, role, day, *args)
     mine = _own_write()
     entry = _lookup(key, mine)
     if entry is not None:
-        if background and _slow(entry) and time.monotonic() - entry.made >= AHEAD:
+        if background and _slow(entry) and _due_ahead(entry):
             _recount_ahead(key, scope, compute, registry, timed, others)
         return _served(entry)
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
-    last = old is not None and _slow(old) and time.monotonic() - old.made < MAX_AGE
+    last = old is not None and _slow(old) and time.monotonic() - old.made < STALE_MAX_AGE
     if not gate.acquire(blocking=False):
         if last:
             return _served(old)  # another thread is recounting slow figures: the last count
@@ -218,9 +235,9 @@ def get(
 
 
 def _recount_ahead(key, scope, compute, registry, timed, others):
-    """Start the background recount of a slow entry past AHEAD seconds old (unless one is
+    """Start the background recount of a slow entry due for it (`_due_ahead`; unless one is
     running), while it is still served: the next requests get the new count before this one
-    is too old to serve (MAX_AGE), so none of them waits for the recount."""
+    is too old to serve (STALE_MAX_AGE after a write, MAX_AGE), so none of them waits."""
     with _lock:
         gate = _computing.setdefault(key, threading.Lock())
     if gate.acquire(blocking=False):

@@ -52,6 +52,19 @@ def done_today(today=None):
             database.close()
 
 
+def _see_the_child():
+    """The child's writes moved the shared counter: the whole generation moves on here now,
+    before the warm-up counts (what it counts then holds until the next write)."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        database.sync_shared(force=True)
+    finally:
+        if opened:
+            database.close()
+
+
 def warm_figures():
     """The township's home figures, then its report of the current month, counted once
     (views/home.warm, views/reports.warm) in the server's process, so the figure cache has them
@@ -66,6 +79,7 @@ def warm_figures():
     if opened:
         database.connect()
     try:
+        database.sync_shared(force=True)  # counted under the generation that follows the child
         took = home.warm()
         keep_closed_months()
         took = took, reports.warm()
@@ -154,6 +168,7 @@ def start_daily(database_path, log=print, every=600, delay=0):
                     code = run_in_child(database_path)
                     if code and not _stopped:
                         log(f"daily recheck failed: exit code {code}")
+                    _see_the_child()
             except Exception as e:  # keep serving; the next round tries again
                 log(f"daily recheck failed: {e}")
             try:  # after the day's job (at start-up and on a new day), in this process
@@ -189,8 +204,10 @@ def _end_with_parent():
 def main():
     """`python -m liushou.jobs`: today's job, in its own process (started by start_daily)."""
     from . import create_app
+    from .db import share_writes
 
     _end_with_parent()
+    share_writes()  # beside the server: its writes move the shared counter (db_generation)
 
     app = create_app()
     with app.app_context():

@@ -2,8 +2,10 @@
 in memory between requests while the data is unchanged.
 
 An entry holds while `db.data_generation()` is the one it was read under (every committed
-write of this process moves it on) and for at most `MAX_AGE` seconds (a write by another
-process, e.g. a command line job). Unlike figure_cache there is no waiting and no stale
+write of this process moves it on; so does another process's write, e.g. the daily job's child
+or a command, seen at the server's next request, and a new day: db_generation, "Other
+processes") and for at most `MAX_AGE` seconds (15 minutes: writes no process reported, by hand
+with sqlite3 or psql). Unlike figure_cache there is no waiting and no stale
 serving: a missing or stale entry is simply read again. Bounded: past `MAX_ENTRIES` entries
 the oldest read are dropped first (never the whole memo at once: a request that fills it would
 otherwise drop what it had just read).
@@ -13,8 +15,9 @@ import threading
 import time
 
 from .db import data_generation, database
+from .db_generation import KEEP_MAX_AGE
 
-MAX_AGE = 60.0  # seconds
+MAX_AGE = KEEP_MAX_AGE  # seconds (15 minutes)
 MAX_ENTRIES = 4096
 
 _entries: dict = {}

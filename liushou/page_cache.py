@@ -21,9 +21,11 @@ A page is never kept nor served while a flashed message is pending (it shows onc
 the rendering flashed one, nor inside a transaction, nor for anything but a 200 text body, nor
 when it shows figures counted before the last write (figure_cache serves slow figures for a
 while after a write: such a page is drawn again on each request until they are recounted).
-At most `MAX_AGE` seconds old (writes by another process, e.g. the daily job's child or a
-command, show within a minute, as memo and figure_cache), at most `MAX_BYTES` kept, the least
-recently used dropped first.
+A write by another process (the daily job's child, a command) or a new day moves every
+village's generation at the server's next request (db_generation, "Other processes"), so
+every kept page is drawn again. At most `MAX_AGE` seconds old (15 minutes, as memo and
+figure_cache: writes no process reported, by hand with sqlite3 or psql), at most `MAX_BYTES`
+kept, the least recently used dropped first.
 
 Responses keep the app's privacy headers: `Cache-Control: no-store` (web._headers) for every
 logged-in page, plus `Vary: Cookie`. No ETag/304: a no-store page is never revalidated by a
@@ -42,8 +44,9 @@ from flask_wtf.csrf import generate_csrf
 from . import clock, figure_cache
 from .auth import drawn_state
 from .db import data_generation, database
+from .db_generation import KEEP_MAX_AGE
 
-MAX_AGE = 60.0  # seconds
+MAX_AGE = KEEP_MAX_AGE  # seconds (15 minutes)
 MAX_BYTES = 8 * 1024 * 1024
 OVERHEAD = 512  # bytes counted per entry for its key and bookkeeping (its URL counted apart)
 USER_SHARE = 8  # one user's pages may take at most MAX_BYTES / USER_SHARE: his own oldest go first
@@ -145,7 +148,7 @@ def _lookup(key):
         entry = _entries.get(key)
         if entry is None:
             return None
-        # Never older than the figures it shows may be (figure_cache.MAX_AGE, also 60 s).
+        # Never older than the figures it shows may be (figure_cache.MAX_AGE, also 15 minutes).
         if time.monotonic() - entry[0] >= min(MAX_AGE, figure_cache.MAX_AGE):
             _drop(key)
             return None

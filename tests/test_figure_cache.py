@@ -97,8 +97,8 @@ def test_a_write_by_another_process_shows_once_the_entry_is_old(
 ):
     client = login_as("township")
     assert total_on_home(client) == 3
-    # Another process (a command-line job) writes: this process's generation does not move,
-    # the entry's age limit brings the change in.
+    # A write by hand (sqlite3, no process of ours): this process's generation does not move,
+    # the entry's age limit (15 minutes) brings the change in.
     with other_connection(client.application.config["DATABASE"]) as other:
         other.execute("UPDATE person SET voided_at = '2026-01-01 00:00:00' WHERE name = '乙童'")
     monkeypatch.setattr(figure_cache, "MAX_AGE", 0)
@@ -231,7 +231,7 @@ def test_a_visit_in_one_village_leaves_another_villages_figures_alone(
         [homes["h1"].village_id]
     ]
     assert len(computations) == 1
-    monkeypatch.setattr(figure_cache, "MAX_AGE", 0)  # a minute later
+    monkeypatch.setattr(figure_cache, "STALE_MAX_AGE", 0)  # a minute later
     assert visited_on_home(login_as("township")) == 1
 
 

@@ -69,7 +69,7 @@ def test_a_cadres_own_visit_shows_at_once_anothers_within_a_minute(
     # Another user's visit: the township user may be shown the count of before it, with the
     # time it was counted, for at most a minute.
     assert due_today(mine) == before
-    monkeypatch.setattr(figure_cache, "MAX_AGE", 0)  # a minute later
+    monkeypatch.setattr(figure_cache, "STALE_MAX_AGE", 0)  # a minute later
     assert due_today(mine) == before - 1
     monkeypatch.undo()
     monkeypatch.setattr(figure_cache, "SLOW", float("inf"))

@@ -16,3 +16,20 @@ CREATE INDEX "audit_log_object_type_object_id_action" ON "audit_log" ("object_ty
 DROP INDEX "audit_log_object_type_object_id";
 CREATE INDEX "group_event_village_id_group_name_on" ON "group_event" ("village_id", "group_name", "on");
 """)
+
+
+@step(33)
+def shared_generation():
+    # One row counting the committed writes of processes beside the server (the daily job's
+    # child, command line tools): the server reads it at each request's start and, when it
+    # moved, counts every kept figure and page again (db_generation, "Other processes").
+    _script(
+        """
+CREATE TABLE "shared_generation" ("id" INTEGER NOT NULL PRIMARY KEY, "n" INTEGER NOT NULL);
+INSERT INTO "shared_generation" ("id", "n") VALUES (1, 0)
+""",
+        postgres="""
+CREATE TABLE "shared_generation" ("id" INTEGER NOT NULL PRIMARY KEY, "n" BIGINT NOT NULL);
+INSERT INTO "shared_generation" ("id", "n") VALUES (1, 0)
+""",
+    )
