@@ -29,6 +29,7 @@ from .db_generation import (  # noqa: F401
     data_generation,
     last_bump,
     look_due,
+    new_day,
     observe,
     pending,
     row_villages,
@@ -203,19 +204,23 @@ class Database:
             self.cursor().execute(self._SHARED_MOVE)
 
     def sync_shared(self, force=False):
-        """Read the shared counter and the day (db_generation.observe): when another process
-        wrote, or a new day began, the whole data generation moves on. At most every
-        db_generation.CHECK_EVERY seconds unless `force`; never inside a transaction (its
-        snapshot may be older than the counter). Returns whether the generation moved."""
-        if self.in_transaction() or not (force or look_due(self.dialect, self.database)):
+        """Look at the day and read the shared counter (db_generation.new_day, observe): on a
+        new day, or when another process wrote, the whole data generation moves on. The
+        counter at most every db_generation.CHECK_EVERY seconds unless `force`; never inside a
+        transaction (its snapshot may be older than the counter). Returns whether the
+        generation moved."""
+        if self.in_transaction():
             return False
+        moved = new_day(clock.today())
+        if not (force or look_due(self.dialect, self.database)):
+            return moved
         try:
             cursor = self.cursor()
             cursor.execute(self._SHARED_READ)
             rows = cursor.fetchall()  # to the end: no read snapshot left open
         except Exception:  # noqa: BLE001 - a schema before step 33: the age bound only
-            return False
-        return observe(self.database, rows[0][0] if rows else 0, clock.today())
+            return moved
+        return observe(self.database, rows[0][0] if rows else 0) or moved
 
     def rollback(self):
         super().rollback()

@@ -279,16 +279,29 @@ def look_due(dialect, name, now=None):
     return True
 
 
-def observe(name, value, day):
-    """The shared counter of database `name` reads `value` on `day`: when either moved since
-    the last look, the whole generation moves on (another process wrote, or a new day began).
-    The first look at a database only notes the counter (this process has counted nothing of
-    it that another process could have changed unseen: the server looks before its first page
-    and before its warm-up). Returns whether the generation moved."""
+def observe(name, value):
+    """The shared counter of database `name` reads `value`: when it moved since the last look,
+    the whole generation moves on (another process wrote). The first look at a database only
+    notes the counter (this process has counted nothing of it that another process could have
+    changed unseen: the server looks before its first page and before its warm-up). Returns
+    whether the generation moved."""
     with _seen_lock:
         before = _seen.get(name)
-        moved = (before is not None and before != value) or (_day[0] is not None and _day[0] != day)
-        _seen[name], _day[0] = value, day
+        _seen[name] = value
+        moved = before is not None and before != value
+        if moved:
+            _bump(ALL, True, own=False)
+    return moved
+
+
+def new_day(day):
+    """It is `day` (looked at each request's start): on a new day the whole generation moves
+    on, so what is kept holds until the day changes. Returns whether it moved."""
+    if _day[0] == day:
+        return False
+    with _seen_lock:
+        moved = _day[0] is not None and _day[0] != day
+        _day[0] = day
         if moved:
             _bump(ALL, True, own=False)
     return moved

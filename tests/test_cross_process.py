@@ -1,0 +1,175 @@
+"""Writes by another process (a command, the daily job's child) move the server's whole data
+generation at its next page, so what the server keeps (figures, pages, settings, the person
+page's check) may hold for long while nobody writes (issue 17 item 3, issue 18 item 6): a
+command's import shows on the next page, a warmed home is still served two minutes later."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from liushou import clock, db_generation, figure_cache, jobs, memo
+from liushou.db import data_generation
+from tests._helpers import ledger
+from tests.pg_cluster import other_connection
+from tests.shared.figures import computations, total_on_home  # noqa: F401 - a fixture
+
+ROOT = Path(__file__).resolve().parents[1]
+# The longest wait between the server's looks at the shared counter (PostgreSQL's).
+LOOK = max(db_generation.CHECK_EVERY.values())
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """later(seconds): time.monotonic() answers that much later from now on (no sleeping)."""
+    real = time.monotonic
+    shift = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + shift[0])
+
+    def move(seconds):
+        shift[0] += seconds
+
+    return move
+
+
+def shared_counter(app):
+    with other_connection(app.config["DATABASE"]) as con:
+        return con.execute('SELECT "n" FROM "shared_generation"').fetchone()[0]
+
+
+def flask_command(app, *args):
+    """`flask --app app ARGS` in a process of its own on the test's database."""
+    env = {**os.environ, "LIUSHOU_DATABASE": str(app.config["DATABASE"])}
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_a_commands_import_shows_on_the_servers_next_page(
+    homes,
+    login_as,
+    tmp_path,
+    computations,  # noqa: F811
+    later,
+):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    assert total_on_home(client) == 3 and len(computations) == 1  # kept
+    before = shared_counter(client.application)
+    book = tmp_path / "ledger.xlsx"
+    book.write_bytes(ledger("clean"))
+    out = flask_command(client.application, "import-xlsx", str(book), "--village", "V01")
+    assert "已导入：新增 4" in out
+    assert shared_counter(client.application) > before
+    later(LOOK)  # the server's next look at the counter (at once on SQLite)
+    assert total_on_home(client) == 7
+    assert len(computations) == 2
+
+
+def test_the_daily_jobs_child_moves_every_keep_then_the_warm_up_holds(
+    app,
+    homes,
+    login_as,
+    computations,  # noqa: F811
+    later,
+):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    counted = len(computations)
+    generation = data_generation()
+    assert memo.get(("cross-process probe",), lambda: "before") == "before"
+    assert memo.get(("cross-process probe",), lambda: "again") == "before"  # kept
+    assert jobs.run_in_child(app.config["DATABASE"]) == 0  # writes the day's mark at least
+    assert jobs.done_today()
+    later(LOOK)
+    client.get("/")
+    assert data_generation() > generation
+    assert len(computations) == counted + 1  # counted again after the child's writes
+    assert memo.get(("cross-process probe",), lambda: "after") == "after"
+    # Nothing wrote since: the count holds, minutes later.
+    later(120)
+    assert total_on_home(client) == 3
+    assert len(computations) == counted + 1
+
+
+def test_the_warm_up_after_the_child_is_served_minutes_later(
+    app,
+    homes,
+    login_as,
+    computations,  # noqa: F811
+    later,
+):
+    """start_daily's order: the child's job, then the warm-up in the server; its figures are
+    counted under the generation that already follows the child's writes."""
+    assert jobs.run_in_child(app.config["DATABASE"]) == 0
+    jobs.warm_figures()
+    warmed = len(computations)
+    assert warmed >= 1
+    client = login_as("township")
+    later(150)
+    assert total_on_home(client) == 3
+    later(LOOK)
+    assert total_on_home(client) == 3
+    assert len(computations) == warmed  # served as warmed, two and a half minutes on
+
+
+def test_a_kept_entry_ends_after_the_safety_bound_or_on_a_new_day(
+    homes,
+    login_as,
+    computations,  # noqa: F811
+    later,
+):
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    later(figure_cache.MAX_AGE - 60)
+    assert total_on_home(client) == 3 and len(computations) == 1
+    later(61)  # writes by hand (sqlite3, psql) show within 15 minutes
+    assert total_on_home(client) == 3 and len(computations) == 2
+    generation = data_generation()
+    tomorrow = clock.today().toordinal() + 1
+    with clock.freeze(type(clock.today()).fromordinal(tomorrow)):
+        client.get("/")
+        assert data_generation() > generation  # a new day: every keep counts again
+
+
+def test_the_servers_own_writes_leave_the_shared_counter_alone(homes, login_as):
+    from tests._helpers import add_child
+
+    client = login_as("township")
+    before = shared_counter(client.application)
+    add_child(homes["h1"], "童三")
+    assert total_on_home(client) == 4  # its own write shows at once, per village as before
+    assert shared_counter(client.application) == before
+    assert not db_generation.sharing()
+
+
+def test_a_command_run_in_process_shares_its_writes_only_while_it_runs(runner, places, tmp_path):
+    book = tmp_path / "ledger.xlsx"
+    book.write_bytes(ledger("clean"))
+    before = shared_counter(runner.app)
+    result = runner.invoke(args=["import-xlsx", str(book), "--village", "V01"])
+    assert "已导入：新增 4" in result.output
+    assert shared_counter(runner.app) > before
+    assert not db_generation.sharing()
+
+
+@pytest.mark.sqlite_only(reason="measures SQLite's read of the counter on a kept connection")
+def test_looking_at_the_counter_is_one_read_on_the_requests_connection(homes, login_as):
+    client = login_as("township")
+    client.get("/")
+    generation = data_generation()
+    with other_connection(client.application.config["DATABASE"]) as other:
+        other.execute('UPDATE "shared_generation" SET "n" = "n" + 1')
+    assert db_generation.CHECK_EVERY["sqlite"] == 0
+    client.get("/")  # no waiting: the very next request sees it
+    assert data_generation() > generation
