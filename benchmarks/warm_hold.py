@@ -1,0 +1,112 @@
+"""Issue 17 item 3: the start-of-day warm-up serves the township's report for long, not a minute.
+
+    .venv/bin/python benchmarks/warm_hold.py --db /tmp/copy.sqlite3 --password PW \
+        [--user xiangzhen] [--rerun-job] [--until 180] [--every 15] [--root CHECKOUT]
+
+Starts the real server (`python app.py` of --root, default this checkout) on the database and
+waits for the start-of-day job (in its child process) to be recorded as done. With
+--rerun-job, today's "job done" row is removed first (give it a copy!), so the child really
+rechecks every person and commits its batches beside the server. Then it logs in as --user and
+times GET /reports (the township report of the current month) and GET / every --every seconds
+until --until seconds after the server started. A warm page answers in milliseconds, a
+recounted one in seconds (the township's report at 100,000 persons: about 4 s).
+
+Logins are audited and the job writes: give it a copy of a database.
+"""
+
+import argparse
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import HOST, ROOT, env_for, free_port, login, query, wait_up  # noqa: E402
+
+
+def loadavg():
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def timed_get(port, cookie, path):
+    c = http.client.HTTPConnection(HOST, port, timeout=300)
+    started = time.perf_counter()
+    c.request("GET", path, headers={"Cookie": cookie, "Accept-Encoding": "gzip"})
+    r = c.getresponse()
+    r.read()
+    return r.status, time.perf_counter() - started
+
+
+def job_done(db):
+    rows = query(
+        db,
+        "SELECT value FROM setting WHERE key = 'categories_checked_on' ORDER BY valid_from DESC, "
+        "id DESC LIMIT 1",
+    )
+    return bool(rows) and rows[0][0].strip('"') == time.strftime("%Y-%m-%d")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--user", default="xiangzhen")
+    parser.add_argument("--rerun-job", action="store_true")
+    parser.add_argument("--until", type=float, default=180.0)
+    parser.add_argument("--every", type=float, default=15.0)
+    parser.add_argument("--root", default=str(ROOT))
+    args = parser.parse_args()
+    db = str(Path(args.db).resolve())
+    if args.rerun_job:
+        import sqlite3
+
+        con = sqlite3.connect(db)
+        with con:
+            con.execute(
+                "DELETE FROM setting WHERE key = 'categories_checked_on' AND valid_from = ?",
+                (time.strftime("%Y-%m-%d"),),
+            )
+        con.close()
+    work = tempfile.mkdtemp(prefix="warm-hold-")
+    port = free_port()
+    env = env_for(db, work)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=args.root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    started = time.monotonic()
+    try:
+        wait_up(port, proc, "/login")
+        print(f"up after {time.monotonic() - started:.1f} s, load {loadavg():.1f}", flush=True)
+        while not job_done(db):
+            if proc.poll() is not None:
+                raise SystemExit("server exited")
+            time.sleep(1)
+        print(f"day's job done at {time.monotonic() - started:.1f} s", flush=True)
+        cookie = login(port, args.user, args.password)
+        while True:
+            at = time.monotonic() - started
+            status, report = timed_get(port, cookie, "/reports")
+            _, home = timed_get(port, cookie, "/")
+            print(
+                f"t={at:6.1f} s  /reports {status} {report * 1000:8.1f} ms   "
+                f"/ {home * 1000:7.1f} ms   load {loadavg():.1f}",
+                flush=True,
+            )
+            if at >= args.until:
+                break
+            time.sleep(args.every)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
