@@ -40,6 +40,8 @@ def place_of(scope, values, errors):
 @settings.held()  # a move re-settles every member: each setting is read once for the write
 def save_household(actor, scope, values, household=None, today=None):
     """Create or update a household; moving it moves its members' village and grid too."""
+    if household is not None:
+        refuse_if_voided(household)
     r = Reader(values)
     village, grid = place_of(scope, values, r.errors)
     data = {
@@ -85,7 +87,8 @@ def save_household(actor, scope, values, household=None, today=None):
 
 
 def save_away(actor, household, values, away=None, today=None):
-    """Add or update a family member working away."""
+    """Add or update a family member working away (never on a voided household)."""
+    refuse_if_voided(household)
     if away is not None:
         refuse_if_voided(away)
     r = Reader(values)

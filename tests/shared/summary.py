@@ -13,8 +13,8 @@ from liushou.services.helpers import save_helper
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit
+from liushou.services.visit_changes import void_visit
 from liushou.services.visits import pair, record_visit
-from liushou.services.voiding import void
 from tests._helpers import ALL
 
 
@@ -122,7 +122,7 @@ def town(places, users):
         complete_step(SYSTEM, steps[0], {"done_at": "2026-02-10 08:10", "how": "电话"})
         complete_step(SYSTEM, steps[1], {"done_at": "2026-02-10 08:40", "how": "电话"})
     with clock.freeze(datetime(2026, 2, 15, 9, 0)):
-        void(SYSTEM, wrong, "记错了人")
+        void_visit(SYSTEM, wrong, "记错了人")
     with clock.freeze(datetime(2026, 2, 20, 18, 0)):
         visit_o = _visit([o], "2026-02-20", "上门", helper2)
         for person, need in ((k0, need0), (k1, need1)):
