@@ -6,7 +6,7 @@ from ..db import database
 from ..models.care import CLOSED_STATUSES, NEED_KINDS, NEED_STATUSES, Need, Service
 from ..models.helpers import Helper
 from ..queries.helpers import visible as visible_helpers
-from . import ValidationError, diff
+from . import ValidationError
 from .audit import record
 from .changes import apply_changes
 from .emergencies import (  # noqa: F401  (re-exported for callers)
@@ -91,12 +91,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
                 changes=[(k, None, v) for k, v in data.items() if v],
             )
         else:
-            changes = diff(need, data)
-            for k, v in data.items():
-                setattr(need, k, v)
-            need.save()
-            if changes:
-                record(actor, "update", need, label=f"{person.name} 需求：{need}", changes=changes)
+            apply_changes(actor, need, data, label=lambda n: f"{person.name} 需求：{n}")
     return need
 
 

@@ -8,7 +8,7 @@ from ..models.persons import Person
 from ..rules import idcard
 from ..rules.privacy import keep_masked
 from ..rules.text import clean
-from . import ValidationError, completeness, diff, group_events
+from . import ValidationError, completeness, group_events
 from .audit import record
 from .categories_follow import away_rows, follow_household
 from .changes import apply_changes
@@ -65,14 +65,8 @@ def save_household(actor, scope, values, household=None, today=None):
             household = Household.create(**data)
             record(actor, "create", household, changes=[(k, None, v) for k, v in data.items() if v])
         else:
-            changes = diff(household, data)
-            if changes:
-                was_in = household.village_id
-                for k, v in data.items():
-                    setattr(household, k, v)
-                household.updated_at = clock.now()
-                household.save()
-                record(actor, "update", household, changes=changes)
+            was_in = household.village_id
+            if apply_changes(actor, household, data, quiet={"updated_at": clock.now()}):
                 # Its members lived in its old village: the village it leaves and the new one.
                 with touching([was_in, household.village_id]):
                     (
