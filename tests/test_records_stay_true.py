@@ -331,3 +331,25 @@ def test_corrections_keep_one_audit_row_with_their_extra_entries(homes, places, 
     assert [a for a, _l, _c in rows] == ["create", "update"]
     assert [list(c) for c in rows[-1][2]] == [["address", "", "一组3号"]]
     assert Household.get_by_id(h1.id).updated_at >= stamped
+
+
+def test_a_voided_households_forms_say_why_nothing_is_saved(places, login_as):
+    from tests.conftest import post
+
+    home = household_of(places)
+    void_household(SYSTEM, home, "重复登记")
+    cadre = login_as("cun1")
+    form = {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "戊改"}
+    response = post(cadre, f"/households/{home.id}/edit", form)
+    assert response.status_code == 422
+    assert "这条记录已作废" in response.get_data(as_text=True)
+    response = post(cadre, f"/households/{home.id}/away/new", {"name": "戊父", "relation": "父亲"})
+    assert response.status_code == 422
+    assert "这条记录已作废" in response.get_data(as_text=True)
+    assert Household.get_by_id(home.id).head_name == "戊"
+    assert not FamilyAway.with_voided().where(FamilyAway.household == home.id).exists()
+
+
+def household_of(places):
+    values = {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "戊"}
+    return save_household(SYSTEM, ALL, values)
