@@ -353,3 +353,24 @@ def test_a_voided_households_forms_say_why_nothing_is_saved(places, login_as):
 def household_of(places):
     values = {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "戊"}
     return save_household(SYSTEM, ALL, values)
+
+
+def test_an_account_edit_from_a_stale_copy_never_brings_ended_sessions_back(
+    places, users, login_as
+):
+    """An admin opened the account page before another admin reset the user's sessions (a new
+    role, a lost phone): saving a new phone number from that copy writes the phone only."""
+    from liushou.models import User
+    from liushou.services.accounts import end_sessions, update_user
+
+    stale = User.get_by_id(users["cun1"].id)
+    cadre = login_as("cun1")
+    end_sessions(User.get_by_id(stale.id))
+    ended = User.get_by_id(stale.id).session_version
+    values = {"username": "cun1", "display_name": "cun1", "role": "village"}
+    update_user(SYSTEM, stale, {**values, "village": places["V01"].id, "phone": "13800002222"})
+    user = User.get_by_id(stale.id)
+    assert user.session_version == ended and user.phone == "13800002222"
+    assert cadre.get("/persons").status_code in (302, 303)  # his old session stays ended
+    action, _label, changes = _audit_rows(user)[-1]
+    assert action == "update" and [c[0] for c in changes] == ["phone"]
