@@ -35,7 +35,8 @@ def stored(store):
     return out
 
 
-def _digest(path):
+def sha256_of(path):
+    """The hex sha256 of a file's content, read a block at a time."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -67,7 +68,7 @@ def copy_new(source_store, target_store, check=False):
     for sha, path in stored(source_store).items():
         if sha in have:
             continue
-        if check and _digest(path) != sha:
+        if check and sha256_of(path) != sha:
             continue
         _copy_in(path, Path(target_store) / sha[:2] / sha[2:])
         copied += 1

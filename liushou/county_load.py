@@ -23,11 +23,10 @@ from peewee import (
     OperationalError,
 )
 
-from .backup_files import _digest as _file_digest
-from .backup_files import stored
+from .backup_files import sha256_of, stored
 from .county_copy import Loader, id_ranges, in_ranges, load_order
 from .county_replace import remove_load
-from .county_source import LoadError, Report, prepare, sha256_of
+from .county_source import LoadError, Report, prepare
 from .db import database, is_locked
 from .models import (
     Attachment,
@@ -312,7 +311,7 @@ def _copy_files(copy_from, copy_to, report):
         if digest in wanted and digest not in have:
             # Only a plain file whose bytes are the digest it is named by: a link (or any
             # other content) named as a digest could carry a file of this server into the store.
-            if src.is_symlink() or _file_digest(src) != digest:
+            if src.is_symlink() or sha256_of(src) != digest:
                 report.files_refused.append(digest)
                 continue
             target = Path(copy_to) / digest[:2] / digest[2:]

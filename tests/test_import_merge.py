@@ -321,9 +321,9 @@ def test_two_rows_about_one_person_are_refused_not_applied_over_each_other(child
 
 
 def test_a_voided_registration_is_not_updated_by_an_import(children, places):
-    from liushou.services.voiding import void
+    from liushou.services.person_exits import void_person
 
-    child = void(SYSTEM, children[0], "重复登记")
+    child = void_person(SYSTEM, children[0], "重复登记")
     rows = [["姓名", "身份证号", "联系电话"], [child.name, child.id_number, "13811112222"]]
     plan = importing.plan(rows, places["V01"], EVERYTHING)
     assert plan.rows[0].action == "error"

@@ -14,8 +14,8 @@ from liushou.models.visits import Pairing, VisitState
 from liushou.queries import summary
 from liushou.scope import Scope
 from liushou.services import SYSTEM
+from liushou.services.visit_changes import void_visit
 from liushou.services.visits import end_pairing
-from liushou.services.voiding import void
 from tests.shared import summary as shared
 from tests.shared.summary import _kid
 
@@ -105,7 +105,7 @@ def _flat(data):
 def test_later_changes_leave_february_as_it_was(town, places):
     before = _flat(_rows())
     with clock.freeze(datetime(2026, 3, 2, 9, 0)):
-        void(SYSTEM, town["visit_o"], "补录错误")
+        void_visit(SYSTEM, town["visit_o"], "补录错误")
         _kid(town["h2"], "新童", agreement_signed_on="2026-03-01")
         end_pairing(SYSTEM, Pairing.get(Pairing.person == town["kids"][0]), reason="调整")
     assert _flat(_rows()) == before

@@ -13,6 +13,7 @@ from ..queries import helpers as helper_queries
 from ..rules.text import clean, normalize_phone, password_problem, phone_problem
 from . import ValidationError, diff
 from .audit import record
+from .changes import apply_changes
 from .forms import to_int
 from .passwords import (  # noqa: F401  (re-exported for callers)
     authenticate,
@@ -203,7 +204,7 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
     )
     data.pop("username")
     data["active"] = bool(active)
-    changes = diff(user, data)
+    changes = []  # beside the fields of `data`, on the same audit row after them
     old_grids = sorted(user.grid_ids)
     new_grids = sorted(g.id for g in grids)
     if old_grids != new_grids:
@@ -218,25 +219,31 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
     # A new password, role, area or a disabled account: every open session of the user ends.
     ends_sessions = bool(password) or any(
         field in ("role", "village", "township", "grids", "active", "helper")
-        for field, _old, _new in changes
+        for field, _old, _new in diff(user, data) + changes
     )
     with database.atomic():
-        for k, v in data.items():
-            setattr(user, k, v)
+        # Only what changed is written: a stale copy never writes back another request's
+        # session version, lock or password.
+        apply_changes(actor, user, data, extra=changes)
         if password:
             user.password_hash = hash_password(password)
             user.failed_logins = 0
             user.locked_until = None
             user.must_change_password = _chosen_by_someone_else(actor, user)
-        user.save()
+            user.save(
+                only=[
+                    User.password_hash,
+                    User.failed_logins,
+                    User.locked_until,
+                    User.must_change_password,
+                ]
+            )
         if old_grids != new_grids:
             UserGrid.delete().where(UserGrid.user == user).execute()
             for g in grids:
                 UserGrid.create(user=user, grid=g)
         if ends_sessions:
             end_sessions(user)
-        if changes:
-            record(actor, "update", user, changes=changes)
         if helper is not None:
             _link_helper(actor, user, helper, old_helper)
     return user

@@ -6,7 +6,7 @@ from ..db import database
 from ..models.care import CLOSED_STATUSES, NEED_KINDS, NEED_STATUSES, Need, Service
 from ..models.helpers import Helper
 from ..queries.helpers import visible as visible_helpers
-from . import ValidationError, diff
+from . import ValidationError
 from .audit import record
 from .changes import apply_changes
 from .emergencies import (  # noqa: F401  (re-exported for callers)
@@ -39,6 +39,12 @@ def _helper(r, values, person, scope):
     return helper
 
 
+def _refuse_voided_person(person):
+    """A registration voided by mistake gets no new needs or services."""
+    if person.voided_at is not None:
+        raise ValidationError({"_record": f"{person.name}的登记已作废，不能再登记需求或服务"})
+
+
 def need_fields(r, today, raised_by):
     """A need's own fields read from Reader `r` (its helper apart); errors left in r.errors.
     The demo reads its needs through this too."""
@@ -60,6 +66,7 @@ def need_fields(r, today, raised_by):
 def save_need(actor, person, values, need=None, visit=None, today=None, scope=None):
     """Register a need or update it; a closing status needs a reason unless solved."""
     today = today or clock.today()
+    _refuse_voided_person(person)
     if need is not None:
         refuse_if_voided(need)
     r = Reader(values)
@@ -84,12 +91,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
                 changes=[(k, None, v) for k, v in data.items() if v],
             )
         else:
-            changes = diff(need, data)
-            for k, v in data.items():
-                setattr(need, k, v)
-            need.save()
-            if changes:
-                record(actor, "update", need, label=f"{person.name} 需求：{need}", changes=changes)
+            apply_changes(actor, need, data, label=lambda n: f"{person.name} 需求：{n}")
     return need
 
 
@@ -105,14 +107,21 @@ def service_fields(r, today):
     }
 
 
-def _read_service(values, person, today, scope):
-    """Validate a service form: (data, need, helper); raises ValidationError."""
+def _read_service(values, person, today, scope, current_need=None):
+    """Validate a service form: (data, need, helper); raises ValidationError. The need is one of
+    the person's needs in force (a voided one only as the need the service already answered)."""
     r = Reader(values)
     need = None
     if values.get("need"):
-        need = Need.get_or_none((Need.id == to_int(values.get("need"))) & (Need.person == person))
+        need = (
+            Need.with_voided()
+            .where((Need.id == to_int(values.get("need"))) & (Need.person == person))
+            .first()
+        )
         if need is None:
             r.errors["need"] = "请选择此人的需求"
+        elif need.voided and need.id != current_need:
+            r.errors["need"] = "此需求已作废，请选择其他需求"
     data = service_fields(r, today)
     helper = _helper(r, values, person, scope)
     if r.errors:
@@ -121,7 +130,7 @@ def _read_service(values, person, today, scope):
 
 
 def _need_in_progress(need):
-    if need is not None and need.status == "待处理":
+    if need is not None and not need.voided and need.status == "待处理":
         need.status = "处理中"
         need.save()
 
@@ -129,6 +138,7 @@ def _need_in_progress(need):
 def save_service(actor, person, values, today=None, scope=None):
     """Record a service delivered, against one of the person's needs or on its own."""
     today = today or clock.today()
+    _refuse_voided_person(person)
     data, need, helper = _read_service(values, person, today, scope)
     with database.atomic():
         service = Service.create(
@@ -150,7 +160,7 @@ def update_service(actor, service, values, today=None, scope=None):
     today = today or clock.today()
     refuse_if_voided(service)
     person = service.person
-    data, need, helper = _read_service(values, person, today, scope)
+    data, need, helper = _read_service(values, person, today, scope, service.need_id)
     data.update(need=need.id if need else None, helper=helper.id if helper else None)
     with database.atomic():
         if apply_changes(actor, service, data, label=lambda s: f"{person.name} 服务：{s}"):

@@ -10,6 +10,7 @@ from ..queries.care import call_list
 from ..rules import emergency as rules
 from . import ValidationError, diff
 from .audit import record
+from .changes import apply_changes
 from .forms import Reader
 from .voiding import refuse_if_voided, void
 
@@ -84,12 +85,14 @@ def update_emergency(actor, emergency, values, now=None):
         raise ValidationError(r.errors)
     if not changes:
         return emergency
-    if reason:
-        changes.append(("correction_reason", "", reason))
     with database.atomic():
-        for k, v in data.items():
-            setattr(emergency, k, v)
-        emergency.save()
+        apply_changes(
+            actor,
+            emergency,
+            data,
+            label=lambda e: f"{e.person.name} 突发事件：{e}",
+            extra=[("correction_reason", "", reason)] if reason else [],
+        )
         steps = {s.code: s for s in emergency.steps}
         on = emergency.discovered_at.date()
         for code, label, due in rules.steps_for(
@@ -100,13 +103,6 @@ def update_emergency(actor, emergency, values, now=None):
                 steps[code].save(only=[EmergencyStep.due_at])
             else:
                 EmergencyStep.create(emergency=emergency, code=code, label=label, due_at=due)
-        record(
-            actor,
-            "update",
-            emergency,
-            label=f"{emergency.person.name} 突发事件：{emergency}",
-            changes=changes,
-        )
     return emergency
 
 

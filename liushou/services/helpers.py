@@ -6,8 +6,9 @@ from ..models.accounts import HELPER_ROLES
 from ..models.helpers import HELPER_KINDS, VILLAGE_POSTS, Helper, HelperArea, VillagePost
 from ..queries.helpers import linkable_users
 from ..rules.text import clean, normalize_phone, phone_problem
-from . import ValidationError, diff
+from . import ValidationError
 from .audit import record
+from .changes import apply_changes
 from .forms import to_int
 
 
@@ -72,16 +73,10 @@ def save_helper(actor, scope, values, helper=None):
             record(actor, "create", helper, changes=[(k, None, v) for k, v in data.items() if v])
             old = []
         else:
-            changes = diff(helper, data)
             old = sorted((a.village_id, a.grid_id or 0) for a in helper.areas)
             new = sorted((v, g or 0) for v, g in areas)
-            if old != new:
-                changes.append(("areas", old, new))
-            for k, v in data.items():
-                setattr(helper, k, v)
-            helper.save()
-            if changes:
-                record(actor, "update", helper, changes=changes)
+            areas_moved = [("areas", old, new)] if old != new else []
+            apply_changes(actor, helper, data, extra=areas_moved)
         HelperArea.delete().where(HelperArea.helper == helper).execute()
         for v, g in areas:
             HelperArea.create(helper=helper, village=v, grid=g)

@@ -8,7 +8,7 @@ from ..models.persons import Person
 from ..rules import idcard
 from ..rules.privacy import keep_masked
 from ..rules.text import clean
-from . import ValidationError, completeness, diff, group_events
+from . import ValidationError, completeness, group_events
 from .audit import record
 from .categories_follow import away_rows, follow_household
 from .changes import apply_changes
@@ -40,6 +40,8 @@ def place_of(scope, values, errors):
 @settings.held()  # a move re-settles every member: each setting is read once for the write
 def save_household(actor, scope, values, household=None, today=None):
     """Create or update a household; moving it moves its members' village and grid too."""
+    if household is not None:
+        refuse_if_voided(household)
     r = Reader(values)
     village, grid = place_of(scope, values, r.errors)
     data = {
@@ -63,14 +65,8 @@ def save_household(actor, scope, values, household=None, today=None):
             household = Household.create(**data)
             record(actor, "create", household, changes=[(k, None, v) for k, v in data.items() if v])
         else:
-            changes = diff(household, data)
-            if changes:
-                was_in = household.village_id
-                for k, v in data.items():
-                    setattr(household, k, v)
-                household.updated_at = clock.now()
-                household.save()
-                record(actor, "update", household, changes=changes)
+            was_in = household.village_id
+            if apply_changes(actor, household, data, quiet={"updated_at": clock.now()}):
                 # Its members lived in its old village: the village it leaves and the new one.
                 with touching([was_in, household.village_id]):
                     (
@@ -85,7 +81,8 @@ def save_household(actor, scope, values, household=None, today=None):
 
 
 def save_away(actor, household, values, away=None, today=None):
-    """Add or update a family member working away."""
+    """Add or update a family member working away (never on a voided household)."""
+    refuse_if_voided(household)
     if away is not None:
         refuse_if_voided(away)
     r = Reader(values)

@@ -146,6 +146,8 @@ def _save_person(actor, scope, values, person, today, category_reason):
         )
         if household is None:
             errors["household"] = "请选择所在户"
+        elif household.voided_at is not None:
+            errors["household"] = "此户已作废，请选择其他户"
         elif not scope.allows_grid(household.village_id, household.grid_id):
             errors["household"] = "只能登记到您负责的户"
     if data["id_number"]:

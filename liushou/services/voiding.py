@@ -8,10 +8,27 @@ from .audit import record as audit
 
 REASON_MAX = 200
 
+# Records whose void moves state kept elsewhere (visit states, tiers, duty dates, categories,
+# group histories): only their own service voids them, recomputing that state in the same
+# transaction. Model name → that service.
+VOIDED_BY = {
+    "Visit": "services.visit_changes.void_visit",
+    "Pairing": "services.visit_changes.void_pairing",
+    "CheckIn": "services.checkins.void_checkin",
+    "Person": "services.person_exits.void_person",
+    "FamilyAway": "services.households.void_away",
+}
+
 
 def void(actor, obj, reason, *, after=None):
     """Void `obj` with a reason (required). `after(obj)` runs in the same transaction, for the
-    state derived from it (a person's visit state after a visit is voided, …)."""
+    state derived from it (a person's visit state after a visit is voided, …): a record of
+    VOIDED_BY is refused without it (void it through its service)."""
+    service = VOIDED_BY.get(type(obj).__name__)
+    if service is not None and after is None:
+        raise TypeError(
+            f"voiding a {type(obj).__name__} recomputes state derived from it: use {service}"
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"void_reason": "请填写作废原因"})

@@ -7,31 +7,17 @@ import pytest
 from liushou import clock
 from liushou.rules.idcard import check_digit
 from liushou.services import SYSTEM
-from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person, void_person
-from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, stop_benefit, void_benefit
-from tests._helpers import ALL
+from tests.shared.town import household, person
 
 
 @pytest.fixture
 def town(places, users):
     with clock.freeze(REGISTERED):
-        h1 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "一"},
-        )
-        h2 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V01"].id, "grid": places["V01-G2"].id, "head_name": "二"},
-        )
-        h3 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "三"},
-        )
+        h1 = household(places, "V01-G1", "一")
+        h2 = household(places, "V01-G2", "二")
+        h3 = household(places, "V02-G1", "三")
         p = {}
         for name, birth in (("甲", "1946-04-11"), ("乙", "1946-04-10"), ("丁", "1926-04-10")):
             p[name] = _person(h1, name, birth)
@@ -70,11 +56,11 @@ ID_WU = "620102194106010013"
 ID_WU = ID_WU[:17] + check_digit(ID_WU[:17])
 
 
-def _person(household, name, birth, **extra):
-    values = {"household": household.id, "name": name, "sex": "男", **extra}
+def _person(home, name, birth, **extra):
+    values = {"sex": "男", **extra}
     if "id_number" not in extra:
         values["birth_date"] = birth
-    return save_person(SYSTEM, ALL, values)
+    return person(home, name, **values)
 
 
 def _benefit(person, start="2025-01-01"):

@@ -8,12 +8,12 @@ import pytest
 from liushou import clock
 from liushou.services import SYSTEM
 from liushou.services.care import open_emergency
-from liushou.services.helpers import save_helper, set_village_posts
-from liushou.services.households import save_away, save_household
-from liushou.services.persons import save_person
+from liushou.services.helpers import set_village_posts
+from liushou.services.households import save_away
 from liushou.services.settings import update_settings
 from liushou.services.visits import pair
 from tests._helpers import ALL
+from tests.shared.town import helper, household, person
 
 
 @pytest.fixture
@@ -31,16 +31,7 @@ def world(places, frozen):
     update_settings(
         SYSTEM, {"office_phone": "0931-8123456", "police_phone": "0931-8110110"}, date(2000, 1, 1)
     )
-    home = save_household(
-        SYSTEM,
-        ALL,
-        {
-            "village": places["V01"].id,
-            "grid": places["V01-G1"].id,
-            "head_name": "王建国",
-            "phone": "13900000001",
-        },
-    )
+    home = household(places, "V01-G1", "王建国", phone="13900000001")
     # The uncle first: the parents still come first in the list.
     uncle = save_away(
         SYSTEM,
@@ -74,18 +65,14 @@ def world(places, frozen):
         home,
         {"name": "王三叔", "relation": "其他", "phone": "13700000004", "returned_on": "2026-01-01"},
     )
-    child = save_person(
-        SYSTEM,
-        ALL,
-        {
-            "household": home.id,
-            "name": "王小明",
-            "birth_date": "2015-03-07",
-            "sex": "男",
-            "carer_name": "王奶奶",
-            "carer_relation": "祖母",
-            "carer_phone": "13800000001",
-        },
+    child = person(
+        home,
+        "王小明",
+        birth_date="2015-03-07",
+        sex="男",
+        carer_name="王奶奶",
+        carer_relation="祖母",
+        carer_phone="13800000001",
     )
     teacher = _helper(places, "张老师", "教师", "13600000001")
     volunteer = _helper(places, "赵志愿", "志愿者", "13600000002")
@@ -116,8 +103,4 @@ START = datetime(2026, 11, 22, 8, 0)
 
 
 def _helper(places, name, kind, phone, village="V01"):
-    return save_helper(
-        SYSTEM,
-        ALL,
-        {"name": name, "kind": kind, "phone": phone, "village": places[village].id},
-    )
+    return helper(places, name, kind, village, phone=phone)

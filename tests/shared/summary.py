@@ -9,13 +9,13 @@ from liushou.models.care import EmergencyStep
 from liushou.services import SYSTEM
 from liushou.services.activities import save_activity, save_site, set_site_active
 from liushou.services.care import complete_step, open_emergency, save_need, save_service
-from liushou.services.helpers import save_helper
-from liushou.services.households import save_household
-from liushou.services.persons import save_person
 from liushou.services.records import save_benefit
+from liushou.services.visit_changes import void_visit
 from liushou.services.visits import pair, record_visit
-from liushou.services.voiding import void
 from tests._helpers import ALL
+from tests.shared.town import helper as make_helper
+from tests.shared.town import household
+from tests.shared.town import person as make_person
 
 
 @pytest.fixture
@@ -30,43 +30,23 @@ def town(places, users):
     k2 低保 300/month. Activity in V01 02-06: k0 and k1 invited, k0 came. Sites: V01
     留守儿童之家 in use, V02 幸福院 out of use."""
     with clock.freeze(datetime(2026, 2, 1, 9, 0)):
-        h1 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "甲"},
-        )
-        h2 = save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "乙"},
-        )
+        h1 = household(places, "V01-G1", "甲")
+        h2 = household(places, "V02-G1", "乙")
         signed = {"agreement_signed_on": "2026-01-01"}
         k0, k1 = _kid(h1, "童零", **signed), _kid(h1, "童一", **signed)
         k2 = _kid(h1, "童二")
-        elder = save_person(
-            SYSTEM,
-            ALL,
-            {
-                "household": h1.id,
-                "name": "老人",
-                "sex": "女",
-                "birth_date": "1940-06-01",
-                "children_away": "1",
-                "living_arrangement": "独居",
-            },
+        elder = make_person(
+            h1,
+            "老人",
+            sex="女",
+            birth_date="1940-06-01",
+            children_away="1",
+            living_arrangement="独居",
         )
-        save_person(
-            SYSTEM,
-            ALL,
-            {"household": h1.id, "name": "无类别", "birth_date": "1980-01-01", "sex": "男"},
-        )
+        make_person(h1, "无类别", birth_date="1980-01-01", sex="男")
         o = _kid(h2, "乙童", **signed)
-        helper = save_helper(
-            SYSTEM, ALL, {"name": "干部", "kind": "村干部", "village": places["V01"].id}
-        )
-        helper2 = save_helper(
-            SYSTEM, ALL, {"name": "干部二", "kind": "村干部", "village": places["V02"].id}
-        )
+        helper = make_helper(places, "干部")
+        helper2 = make_helper(places, "干部二", village="V02")
         pair(SYSTEM, ALL, helper, [k0, k1])
         pair(SYSTEM, ALL, helper2, [o])
         save_benefit(SYSTEM, elder, {"kind": "高龄补贴", "start_on": "2025-01-01"})
@@ -122,7 +102,7 @@ def town(places, users):
         complete_step(SYSTEM, steps[0], {"done_at": "2026-02-10 08:10", "how": "电话"})
         complete_step(SYSTEM, steps[1], {"done_at": "2026-02-10 08:40", "how": "电话"})
     with clock.freeze(datetime(2026, 2, 15, 9, 0)):
-        void(SYSTEM, wrong, "记错了人")
+        void_visit(SYSTEM, wrong, "记错了人")
     with clock.freeze(datetime(2026, 2, 20, 18, 0)):
         visit_o = _visit([o], "2026-02-20", "上门", helper2)
         for person, need in ((k0, need0), (k1, need1)):
@@ -133,9 +113,8 @@ def town(places, users):
     return {"kids": [k0, k1, k2], "elder": elder, "o": o, "h2": h2, "visit_o": visit_o}
 
 
-def _kid(household, name, **extra):
-    values = {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男"}
-    return save_person(SYSTEM, ALL, {**values, **AWAY, **CARER, **extra})
+def _kid(home, name, **extra):
+    return make_person(home, name, birth_date="2015-01-01", sex="男", **{**AWAY, **CARER, **extra})
 
 
 def _visit(persons, on, method, helper):

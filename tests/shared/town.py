@@ -1,0 +1,32 @@
+"""The builders the shared test towns are made of: a household in a grid, a helper of a
+village, a person of a household, each written through the services as SYSTEM over the
+whole township."""
+
+from liushou.services import SYSTEM
+from liushou.services.helpers import save_helper
+from liushou.services.households import save_household
+from liushou.services.persons import save_person
+from tests._helpers import ALL
+
+
+def household(places, grid, head, **values):
+    """A household headed by `head` in the grid coded `grid` ("V01-G1") of the `places`
+    fixture, with more form `values` (address, phone…)."""
+    village = places[grid.split("-")[0]]
+    return save_household(
+        SYSTEM,
+        ALL,
+        {"village": village.id, "grid": places[grid].id, "head_name": head, **values},
+    )
+
+
+def helper(places, name, kind="村干部", village="V01", **values):
+    """A helper of the village coded `village`, with more form `values` (phone, user…)."""
+    return save_helper(
+        SYSTEM, ALL, {"name": name, "kind": kind, "village": places[village].id, **values}
+    )
+
+
+def person(home, name, **values):
+    """A person registered in the household `home` with the form `values`."""
+    return save_person(SYSTEM, ALL, {"household": home.id, "name": name, **values})
