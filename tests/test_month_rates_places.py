@@ -9,7 +9,7 @@ import pytest
 from liushou import clock
 from liushou.db import database
 from liushou.models.month_rates import MonthRates
-from liushou.queries import summary as s
+from liushou.queries import summary_months as s
 from liushou.scope import Scope
 from liushou.services import month_rates as service
 from liushou.services.month_rates import keep_closed_months

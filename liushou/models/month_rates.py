@@ -1,4 +1,4 @@
-"""Trend rates of closed months, kept once counted per place (queries/summary.trend)."""
+"""Trend rates of closed months, kept once counted per place (queries/summary_months.trend)."""
 
 from peewee import DateField, DateTimeField, FloatField, IntegerField
 

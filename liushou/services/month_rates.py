@@ -5,9 +5,9 @@ restart reads them instead of counting eleven past months again.
 Written by the start-of-day job only (jobs.warm_figures), never by a page: a month's rows are
 written once, after the month has closed, from dated facts as known at its cut-off (so they are
 what counting again would give) and never rewritten. A month is counted once for every village
-(one pass over its members: summary.closed_month_rows); the township's and the instance's rows
-are sums of their villages'. The counting reads only; the rows are written in short
-transactions. Derived figures, not a change of any record: not audited, and writing them moves
+(one pass over its members: summary_months.closed_month_rows); the township's and the
+instance's rows are sums of their villages'. The counting reads only; the rows are written in
+short transactions. Derived figures, not a change of any record: not audited, and writing them moves
 no data generation (db_generation._UNCOUNTED_TABLES).
 
 Known difference: a kept village row is that village's row of the whole count, where a person
@@ -20,7 +20,7 @@ import time
 from .. import clock, settings
 from ..db import BATCH_GAP_SECONDS, database
 from ..models.month_rates import MonthRates
-from ..queries import summary
+from ..queries import summary, summary_months
 from ..rules.dates import month_before, month_start
 from ..scope import Scope
 
@@ -71,12 +71,12 @@ def keep_closed_months(today=None, months=12):
             continue
         # One count of the month for every village (one pass over its members) under the
         # instance's settings: the instance's row and the rows of villages of no township.
-        rows = {v.id: f for v, f in summary.closed_month_rows(month)}
+        rows = {v.id: f for v, f in summary_months.closed_month_rows(month)}
         # A month with no rate anywhere (before anyone was registered) is not kept: it costs
         # nothing to count, and a database filled later (a demo, a county load) has its rows
         # then. In a month with any, every place's row is kept, rates or none (an empty village
         # would otherwise have the month counted again every day).
-        if not any(v is not None for v in summary.rates_of(rows.values(), month).values()):
+        if not any(v is not None for v in summary_months.rates_of(rows.values(), month).values()):
             continue
         new = []
         for (township_id, village_id), ids in missing:
@@ -91,13 +91,13 @@ def keep_closed_months(today=None, months=12):
                     with settings.reading_for(owner):
                         by_township[owner] = {
                             v.id: f
-                            for v, f in summary.closed_month_rows(
+                            for v, f in summary_months.closed_month_rows(
                                 month, Scope.for_townships([owner])
                             )
                         }
                 figures = by_township[owner]
             with settings.reading_for(owner):
-                rates = summary.rates_of([figures[i] for i in ids if i in figures], month)
+                rates = summary_months.rates_of([figures[i] for i in ids if i in figures], month)
             new.append(
                 {"month": month, "township_id": township_id, "village_id": village_id}
                 | rates
