@@ -55,11 +55,11 @@ def done_today(today=None):
 def warm_figures():
     """The township's home figures, then its report of the current month, counted once
     (views/home.warm, views/reports.warm) in the server's process, so the figure cache has them
-    before the first user asks: reads only, no write lock, except one short transaction keeping
-    the closed months' trend rates of every place (services/month_rates.py: the instance,
-    each township, each village); then a county's townships (`warm_townships`). Returns the
-    seconds home and the report took (0: fresh)."""
-    from .services.month_rates import keep_closed_months
+    before the first user asks: reads only, no write lock, except short transactions keeping
+    the closed periods' figures per village and the closed months' trend rates of every place
+    (services/month_rates.py: the instance, each township, each village); then a county's
+    townships (`warm_townships`). Returns the seconds home and the report took (0: fresh)."""
+    from .services.month_rates import keep_closed_months, keep_closed_periods
     from .views import home, reports
 
     opened = database.is_closed()
@@ -67,6 +67,7 @@ def warm_figures():
         database.connect()
     try:
         took = home.warm()
+        keep_closed_periods()  # first: the closed months' trend rates then read its rows
         keep_closed_months()
         took = took, reports.warm()
         warm_townships()

@@ -43,7 +43,7 @@ from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_end, month_start
 from ..rules.visits import TIERS
-from . import facts
+from . import facts, summary_kept
 from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
 from .summary_period import Figures, _Period, _sum_if, tier_rules
@@ -345,12 +345,17 @@ def villages(scope, village_id=None):
 def _counted(scope, start, end, village_id, parts):
     """(villages listed, {village id: Figures}, _Period) with `parts` counted into the rows.
     Within facts.shared() a period is counted once: the open month's trend rates read the
-    rows the summary of the same month counted (and the other way round)."""
+    rows the summary of the same month counted (and the other way round). A closed period
+    kept for the scope's place (summary_kept) is read, not counted: every part is in it."""
 
     def fresh():
         listed = villages(scope, village_id)
+        period = _Period(scope, start, end, [v.id for v in listed] or [0])
+        kept = summary_kept.kept_rows(scope, start, end, [v.id for v in listed], village_id)
+        if kept is not None:
+            return listed, kept, period, set(PARTS)
         rows = {v.id: Figures((end - start).days + 1, tier_rules(end)) for v in listed}
-        return listed, rows, _Period(scope, start, end, list(rows) or [0]), set()
+        return listed, rows, period, set()
 
     key = ("counted", scope, start, end, village_id, cutoff_for(end))
     listed, rows, p, done = facts.kept(key, fresh)
@@ -361,12 +366,21 @@ def _counted(scope, start, end, village_id, parts):
     return listed, rows, p
 
 
+PARTS = (_population, _visits, _needs, _emergencies, _benefits, _activities)
+
+
+def counted_rows(scope, start, end):
+    """[(village, Figures)] of every village of `scope` for a period, every part counted (or
+    read, when kept): what the start-of-day job keeps for a closed period."""
+    listed, rows, _ = _counted(scope, start, end, None, PARTS)
+    return [(v, rows[v.id]) for v in listed]
+
+
 def summary(scope, start, end, village_id=None):
     """{'villages': [(village, Figures)], 'total': Figures or None, 'cutoff', 'final'}.
 
     The total is of the user's area only: None when the area is a single village."""
-    parts = (_population, _visits, _needs, _emergencies, _benefits, _activities)
-    listed, rows, p = _counted(scope, start, end, village_id, parts)
+    listed, rows, p = _counted(scope, start, end, village_id, PARTS)
     rules = tier_rules(end)
     days = (end - start).days + 1
     total = None

@@ -16,12 +16,14 @@ own count leaves out a visit recorded in the village he lived in before (the sco
 by their village). Only a person who moved and was visited before the move differs."""
 
 import time
+from datetime import date
 
 from .. import clock, settings
 from ..db import BATCH_GAP_SECONDS, database
-from ..models.month_rates import MonthRates
-from ..queries import summary, summary_months
-from ..rules.dates import month_before, month_start
+from ..models.month_rates import MonthRates, PeriodFigures
+from ..queries import facts, summary, summary_kept, summary_months
+from ..queries.summary_period import Figures
+from ..rules.dates import month_before, month_end, month_start
 from ..scope import Scope
 
 ROWS_PER_TRANSACTION = 200
@@ -117,4 +119,75 @@ def _write(rows):
         with database.atomic():
             chunk = rows[at : at + ROWS_PER_TRANSACTION]
             MonthRates.insert_many(chunk).on_conflict_ignore().execute()
+    return len(rows)
+
+
+def closed_periods(today, months=12):
+    """[(start, end)] of the closed periods a report offers that are kept: the closed months
+    among the last `months`, the closed quarters of this year and the last, and last year;
+    newest first within each kind."""
+    out = [(m, month_end(m)) for m in closed_months(today, months)]
+    for year in (today.year, today.year - 1):
+        for q in (4, 3, 2, 1):
+            end = month_end(date(year, 3 * q, 1))
+            if end < today:
+                out.append((date(year, 3 * q - 2, 1), end))
+    out.append((date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)))
+    return out
+
+
+def keep_closed_periods(today=None, months=12, periods=None):
+    """Count and keep the figures of every village for each closed period (`closed_periods`)
+    and place (the instance's count, each township's) that has no rows yet; returns how many
+    rows were written. A period with no fact anywhere (no member, no visit…) is not kept: a
+    database filled later has its rows then."""
+    today = today or clock.today()
+    kept = {
+        (s, e, t)
+        for s, e, t in PeriodFigures.select(
+            PeriodFigures.start, PeriodFigures.end, PeriodFigures.township_id
+        )
+        .distinct()
+        .tuples()
+    }
+    townships = sorted(
+        {v.township_id for v in summary.villages(Scope(everything=True)) if v.township_id}
+    )
+    written = 0
+    for start, end in periods or closed_periods(today, months):
+        for township in [None, *townships]:
+            if (start, end, township) in kept:
+                continue
+            scope = Scope(everything=True) if township is None else Scope.for_townships([township])
+            with settings.reading_for(township), facts.shared():
+                rows = summary.counted_rows(scope, start, end)
+            empty = summary_kept.to_json(Figures(1, None))
+            if all(summary_kept.to_json(f) == empty for _, f in rows):
+                continue
+            now = clock.now()
+            written += _write_figures(
+                [
+                    {
+                        "start": start,
+                        "end": end,
+                        "township_id": township,
+                        "village_id": v.id,
+                        "figures": summary_kept.to_json(f),
+                        "counted_at": now,
+                    }
+                    for v, f in rows
+                ]
+            )
+    return written
+
+
+def _write_figures(rows):
+    """Insert the rows in short transactions (rows another process kept meanwhile are left as
+    they are); returns how many were given."""
+    for at in range(0, len(rows), ROWS_PER_TRANSACTION):
+        if at:
+            time.sleep(BATCH_GAP_SECONDS)
+        with database.atomic():
+            chunk = rows[at : at + ROWS_PER_TRANSACTION]
+            PeriodFigures.insert_many(chunk).on_conflict_ignore().execute()
     return len(rows)
