@@ -26,7 +26,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PASSWORD, TOKEN, resolved  # noqa: E402
 from run import PAGES, as_user, first_child, first_person  # noqa: E402
 
-EXTRA = [("worklist (admin)", "admin", "/visits/due")]
+
+def _closed_periods():
+    """The report of the last closed quarter and of last year (kept once closed:
+    models/month_rates.PeriodFigures), for the township user and the county's admin."""
+    from datetime import date
+
+    today = date.today()
+    q = (today.month - 1) // 3 or 4
+    year = today.year if q < 4 or today.month > 3 else today.year - 1
+    quarter = f"/reports?period=quarter&year={year}&n={q}"
+    last_year = f"/reports?period=year&year={today.year - 1}"
+    return [
+        ("report closed quarter (township)", "xiangzhen", quarter),
+        ("report last year (admin)", "admin", last_year),
+    ]
+
+
+EXTRA = [("worklist (admin)", "admin", "/visits/due"), *_closed_periods()]
 
 
 def main():

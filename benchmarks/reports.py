@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/reports.py --db /tmp/copy-of-100k.sqlite3 [--month 2026-10]
 
-Times the report queries (indicators.report, summary.summary, summary.trend) for the township
+Times the report queries (indicators.report, summary.summary, summary_months.trend) for the township
 and for one village, then the /reports and /reports/summary pages through the test client
 (logged in as the demo's township user and first village cadre). Each figure is the first,
 cold call in this process (no cache of any kind). The database is migrated on opening: use a
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from liushou import clock, create_app  # noqa: E402
 from liushou.db import database  # noqa: E402
 from liushou.models import User, Village  # noqa: E402
-from liushou.queries import indicators, summary  # noqa: E402
+from liushou.queries import indicators, summary, summary_months  # noqa: E402
 from liushou.rules.dates import month_before, month_end, month_start  # noqa: E402
 from liushou.scope import Scope  # noqa: E402
 
@@ -58,7 +58,7 @@ def main():
         for name, scope, vid in scopes:
             timed(f"{name}: report()", lambda s=scope, v=vid: indicators.report(s, start, end, v))
             timed(f"{name}: summary()", lambda s=scope, v=vid: summary.summary(s, start, end, v))
-            timed(f"{name}: trend(12)", lambda s=scope, v=vid: summary.trend(s, end, 12, v))
+            timed(f"{name}: trend(12)", lambda s=scope, v=vid: summary_months.trend(s, end, 12, v))
         if args.pages:
             query = f"period=month&year={start.year}&n={start.month}"
             for role in ("township", "village"):

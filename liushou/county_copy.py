@@ -25,6 +25,7 @@ from .models import (
     FamilyAway,
     Helper,
     MonthRates,
+    PeriodFigures,
     Person,
     ReviewItem,
     Setting,
@@ -68,9 +69,9 @@ def load_order():
     those whose ids they keep in plain columns (users' ids in *_by columns, a check-up's
     activity, an attachment's owner, a call's target); the audit log last (its object ids name
     rows of every table). The file's settings become the township's own (dated rows kept). Not
-    copied: the township itself, the load records, the township-wide trend rates (derived; the
-    county's own job counts its own)."""
-    skip = (Township, CountyLoad, AuditLog, MonthRates)
+    copied: the township itself, the load records, the township-wide trend rates and closed
+    periods' figures (derived; the county's own job counts its own)."""
+    skip = (Township, CountyLoad, AuditLog, MonthRates, PeriodFigures)
     models = [m for m in ALL_MODELS if m not in skip]
     extra = {CheckUp: {Activity}, EmergencyCall: {FamilyAway, Helper}}
     extra[Attachment] = {Person, Visit, Activity, Emergency}

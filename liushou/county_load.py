@@ -37,6 +37,7 @@ from .models import (
     Helper,
     MonthRates,
     Organisation,
+    PeriodFigures,
     Person,
     Setting,
     Township,
@@ -44,6 +45,7 @@ from .models import (
     Village,
 )
 from .models.accounts import COUNTY_ROLES
+from .queries import summary_kept
 from .rules.text import mask_id_number
 from .services import SYSTEM
 from .services.audit import record
@@ -147,9 +149,12 @@ def _load(source, path, digest, version, code, name, replace, by, report):
             raise LoadError("文件中没有乡镇名称（township_name 设置），请用 --name 给出")
         township = Township.create(code=code, name=label[:64])
     report.township = township
-    # The kept trend rates of closed months (derived) no longer hold for the county, the
-    # township or its replaced villages: the next start-of-day job counts them again.
+    # The kept trend rates of closed months and closed periods' figures (derived) no longer
+    # hold for the county, the township or its replaced villages: the next start-of-day job
+    # counts them again.
     MonthRates.delete().execute()
+    PeriodFigures.delete().execute()
+    summary_kept.forget()
 
     loader = Loader(source, township, report)
     usernames = _existing_text(User, User.username)

@@ -19,9 +19,15 @@ from contextlib import contextmanager
 # Statements that change data or schema (their first word), and the tables whose writes change
 # no figure (audited reads, logins, final rates kept): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
-# (month_rates keeps final figures already counted: writing it changes none.)
+# (month_rates and period_figures keep final figures already counted: writing them changes none.)
 # (shared_generation is the other processes' counter below: moving it is no write of data.)
-_UNCOUNTED_TABLES = ('"audit_log"', '"app_user"', '"month_rates"', '"shared_generation"')
+_UNCOUNTED_TABLES = (
+    '"audit_log"',
+    '"app_user"',
+    '"month_rates"',
+    '"period_figures"',
+    '"shared_generation"',
+)
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
 ALL = None  # "every village": a write whose village is not known
 # The tables a recorded visit writes (and the need it may raise), which no registry list shows:

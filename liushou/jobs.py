@@ -39,6 +39,24 @@ def run_daily(today=None):
             database.close()
 
 
+def keep_closed(today=None):
+    """Keep the closed periods' figures per village and the closed months' trend rates of
+    every place that has none yet (services/month_rates.py; short write transactions, the
+    counting reads only); returns the rows written. Run by the day's job after the recheck,
+    in its child process."""
+    from .services.month_rates import keep_closed_months, keep_closed_periods
+
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        # first the periods: the closed months' trend rates then read their rows
+        return keep_closed_periods(today) + keep_closed_months(today)
+    finally:
+        if opened:
+            database.close()
+
+
 def done_today(today=None):
     """Has today's job run (one indexed read)?"""
     today = today or clock.today()
@@ -68,11 +86,12 @@ def _see_the_child():
 def warm_figures():
     """The township's home figures, then its report of the current month, counted once
     (views/home.warm, views/reports.warm) in the server's process, so the figure cache has them
-    before the first user asks: reads only, no write lock, except one short transaction keeping
-    the closed months' trend rates of every place (services/month_rates.py: the instance,
-    each township, each village); then a county's townships (`warm_townships`). Returns the
-    seconds home and the report took (0: fresh)."""
-    from .services.month_rates import keep_closed_months
+    before the first user asks: reads only, no write lock; then a county's townships
+    (`warm_townships`). The closed periods' figures and months' rates it reads are kept by the
+    day's job in its child process (`keep_closed`), not here: counting them the first time
+    after an upgrade is minutes of Python work at 100,000 persons (hours on a county), which
+    would hold the server's interpreter lock against every page. Returns the seconds home and
+    the report took (0: fresh)."""
     from .views import home, reports
 
     opened = database.is_closed()
@@ -81,7 +100,6 @@ def warm_figures():
     try:
         database.sync_shared(force=True)  # counted under the generation that follows the child
         took = home.warm()
-        keep_closed_months()
         took = took, reports.warm()
         warm_townships()
         return took
@@ -212,8 +230,11 @@ def main():
     app = create_app()
     with app.app_context():
         changed = run_daily()
-    if changed is not None:
-        print(f"daily recheck: {changed} persons changed category", flush=True)
+        if changed is not None:
+            print(f"daily recheck: {changed} persons changed category", flush=True)
+        kept = keep_closed()
+    if kept:
+        print(f"closed periods and months kept: {kept} rows", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 from liushou import clock
 from liushou.db import database
 from liushou.models.month_rates import MonthRates
-from liushou.queries import summary as s
+from liushou.queries import summary_months as s
 from liushou.scope import Scope
 from liushou.services import month_rates as service
 from liushou.services.month_rates import keep_closed_months
@@ -167,3 +167,26 @@ def test_rows_are_written_once_in_short_transactions_from_one_count_a_month(
     # A row written meanwhile by another process is left as it is (no error, no duplicate).
     assert service._write([{"month": CLOSED[0], "township_id": None, "village_id": None}]) == 1
     assert len(MonthRates.select()) == 6
+
+
+def test_the_days_job_keeps_closed_months_and_periods_and_the_warm_up_counts_only(
+    app,
+    town,  # noqa: F811
+    places,
+):
+    """The keeping runs in the day's job (its child process: jobs.main → keep_closed), never in
+    the server's warm-up, whose counting would hold the server's interpreter lock."""
+    from liushou import jobs
+    from liushou.models.month_rates import PeriodFigures
+
+    with clock.freeze(NOW):
+        jobs.warm_figures()
+        assert MonthRates.select().count() == 0 and PeriodFigures.select().count() == 0
+        written = jobs.keep_closed(TODAY)
+        months = MonthRates.select().count()
+        periods = {(r.start, r.end) for r in PeriodFigures.select()}
+        assert written == months + PeriodFigures.select().count() and months > 0
+        assert (date(2026, 3, 1), date(2026, 3, 31)) in periods  # March, closed
+        assert (date(2026, 1, 1), date(2026, 3, 31)) in periods  # the first quarter
+        assert all(end < TODAY for _, end in periods)  # April is open: never kept
+        assert jobs.keep_closed(TODAY) == 0  # kept once

@@ -192,7 +192,7 @@ def test_closed_months_rates_are_kept_and_read_back_the_same(town, monkeypatch):
     """The start-of-day job keeps the township's trend rates of closed months (month_rates);
     a trend after a restart reads them and gives the same figures as counting anew."""
     from liushou.models.month_rates import MonthRates
-    from liushou.queries import summary as s
+    from liushou.queries import summary_months as s
     from liushou.services.month_rates import keep_closed_months
 
     today = date(2026, 4, 10)

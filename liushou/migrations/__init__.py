@@ -27,9 +27,6 @@ __all__ = [
     "step",
 ]
 
-# TEMP stand-ins, lead drops on merge
-STEPS.setdefault(32, lambda: None)
-
 LATEST = max(STEPS)
 
 

@@ -18,6 +18,17 @@ CREATE INDEX "group_event_village_id_group_name_on" ON "group_event" ("village_i
 """)
 
 
+@step(32)
+def period_figures():
+    # A closed period's raw counts per village (models/month_rates.PeriodFigures): a report of
+    # a closed month, quarter or year reads them instead of counting its facts again. Filled
+    # by the start-of-day job, empty after the upgrade.
+    _script("""
+CREATE TABLE "period_figures" ("id" INTEGER NOT NULL PRIMARY KEY, "start" DATE NOT NULL, "end" DATE NOT NULL, "township_id" INTEGER, "village_id" INTEGER NOT NULL, "figures" TEXT NOT NULL, "counted_at" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "period_figures_period_place" ON "period_figures" ("start", "end", COALESCE("township_id", 0), "village_id");
+""")
+
+
 @step(33)
 def shared_generation():
     # One row counting the committed writes of processes beside the server (the daily job's

@@ -10,7 +10,7 @@ from .files import Attachment
 from .group_events import GroupEvent
 from .helpers import Helper, HelperArea, VillagePost
 from .households import FamilyAway, Household
-from .month_rates import MonthRates
+from .month_rates import MonthRates, PeriodFigures
 from .orgs import Membership, Organisation
 from .persons import Person
 from .places import Grid, Township, Village
@@ -64,6 +64,7 @@ ALL_MODELS = [
     ReviewItem,
     AgreementEvent,
     MonthRates,
+    PeriodFigures,
     CountyLoad,
 ]
 

@@ -1,6 +1,6 @@
-"""Trend rates of closed months, kept once counted per place (queries/summary.trend)."""
+"""Trend rates of closed months, kept once counted per place (queries/summary_months.trend)."""
 
-from peewee import DateField, DateTimeField, FloatField, IntegerField
+from peewee import DateField, DateTimeField, FloatField, IntegerField, TextField
 
 from .. import clock
 from ..db import BaseModel
@@ -29,3 +29,25 @@ class MonthRates(BaseModel):
         table_name = "month_rates"
 
     RATES = ("pairing", "signing", "within", "closed30")
+
+
+class PeriodFigures(BaseModel):
+    """A village's raw counts (queries/summary_period.Figures, as JSON) for a period that has
+    closed: a month, a quarter or a year, counted once by the start-of-day job
+    (services/month_rates.keep_closed_periods) exactly as the live count gives them (the same
+    code, the same cut-off: the period's next midnight) and never rewritten.
+
+    Counted per place, as a report of the place counts it: `township_id` is the township whose
+    count (its users' scope and settings) the row comes from, None for the whole instance's
+    count (instance settings). One row per (start, end, township_id, village_id): a unique
+    index over start, end, COALESCE(township_id, 0), village_id (migration 32)."""
+
+    start = DateField()
+    end = DateField()
+    township_id = IntegerField(null=True)
+    village_id = IntegerField()
+    figures = TextField()  # JSON: {field: int, {key: int} or [values]}
+    counted_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "period_figures"

@@ -24,266 +24,35 @@ village user's check-ins and emergencies of a person who has moved out are left 
 village's past rows (the scope is read as now; the township's are right); the 高龄补贴 roster and
 missing list list persons by their current village; a benefit set back to 待审核 leaves the
 periods before.
+
+The counting parts live in this module; the period they count over and the figures they count
+into in summary_period.py; the closed months of the trend, kept per place, in summary_months.py.
 """
 
-import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
 from types import SimpleNamespace
 
-from peewee import JOIN, SQL, Case, Field, fn
+from peewee import JOIN, SQL, fn
 
-from .. import settings
-from ..db import database
 from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
-from ..models.group_events import GroupEvent
-from ..models.month_rates import MonthRates
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
-from ..models.tier_events import TierEvent
 from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
-from ..rules.dates import month_after, month_before, month_end, month_start
-from ..rules.visits import TIERS, TierRules
-from ..scope import Scope
-from . import facts
-from .facts import cutoff_for, is_final, known, members_on
+from ..rules.dates import month_after, month_end, month_start
+from ..rules.visits import TIERS
+from . import facts, summary_kept
+from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
+from .summary_period import Figures, _Period, _sum_if, tier_rules
 from .visits import checkins_between
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
 COVERAGE_KINDS = ("低保", "特困供养")
 CLOSE_WITHIN_DAYS = 30
-
-
-def rate(part, whole):
-    """part / whole, or None when there is nothing to divide by."""
-    return part / whole if whole else None
-
-
-class Figures:
-    """The raw counts of one village (or of the area's total); rates are computed from them."""
-
-    def __init__(self, days, rules):
-        self.days, self.rules = days, rules
-        self.members = Counter()  # group -> persons at period end; "all" -> in any group
-        self.paired = Counter()  # same keys: of them, paired at period end
-        self.signed = Counter()  # child group -> agreements signed by period end
-        self.tier_persons = Counter()  # tier -> persons in any group
-        self.tier_within = Counter()  # tier -> of them, visited within their cycle
-        self.tier_done = Counter()  # tier -> person-visits in the period
-        self.visits = self.door = self.knock = 0
-        self.needs_raised, self.needs_closed, self.needs_closed30 = Counter(), Counter(), Counter()
-        self.close_days = defaultdict(list)  # kind -> days from raised to closed
-        self.services = Counter()
-        self.emergencies = self.steps = self.steps_on_time = 0
-        self.first_minutes = []
-        self.benefit_people, self.benefit_amount = Counter(), Counter()
-        self.covered = Counter()  # 低保 / 特困供养 -> persons in a group receiving it at end
-        self.activities, self.attendance = Counter(), Counter()  # kind; group (+ "all")
-        self.sites_active, self.sites_inactive = Counter(), Counter()
-
-    def add(self, other):
-        """Add another village's counts (for the total row)."""
-        for name, value in vars(other).items():
-            if isinstance(value, (Counter, defaultdict)):
-                for key, v in value.items():
-                    getattr(self, name)[key] += v
-            elif isinstance(value, int) and name != "days":
-                setattr(self, name, getattr(self, name) + value)
-            elif isinstance(value, list):
-                getattr(self, name).extend(value)
-
-    def due(self, tier):
-        """Visits due in the period: persons x cycles in the period (rounded half up)."""
-        exact = Decimal(self.tier_persons[tier] * self.days) / self.rules.days(tier)
-        return int(exact.quantize(Decimal(1), ROUND_HALF_UP))
-
-    @property
-    def due_total(self):
-        return sum(self.due(t) for t in TIERS)
-
-    @property
-    def done_total(self):
-        return sum(self.tier_done.values())
-
-    @property
-    def within_total(self):
-        return sum(self.tier_within.values())
-
-    @property
-    def pairing_rate(self):
-        return rate(self.paired["all"], self.members["all"])
-
-    def signing_rate(self, group):
-        return rate(self.signed[group], self.members[group])
-
-    @property
-    def within_rate(self):
-        return rate(self.within_total, self.members["all"])
-
-    @property
-    def closed(self):
-        return sum(self.needs_closed.values())
-
-    @property
-    def closed30(self):
-        return sum(self.needs_closed30.values())
-
-    @property
-    def closed30_rate(self):
-        return rate(self.closed30, self.closed)
-
-    def median_days(self, kind=None):
-        values = self.close_days[kind] if kind else sum(self.close_days.values(), [])
-        return median(values) if values else None
-
-    @property
-    def on_time_rate(self):
-        return rate(self.steps_on_time, self.steps)
-
-    @property
-    def median_first_minutes(self):
-        return median(self.first_minutes) if self.first_minutes else None
-
-    def coverage_rate(self, kind):
-        return rate(self.covered[kind], self.members["all"])
-
-
-def tier_rules(on):
-    """The visit cycles in force on a day (dated settings)."""
-    return TierRules(
-        high_days=int(settings.get("visit_high_days", on)),
-        key_days=int(settings.get("visit_key_days", on)),
-        general_days=int(settings.get("visit_general_days", on)),
-    )
-
-
-def _sum_if(condition):
-    return fn.SUM(Case(None, ((condition, 1),), 0))
-
-
-def _tier(p):
-    """A person's effective visit tier on the period's last day as known at its cut-off: the
-    last tier history row dated on or before it and recorded before the cut-off (general
-    without one)."""
-    last = (
-        TierEvent.select(TierEvent.tier)
-        .where(
-            (TierEvent.person == Person.id)
-            & (TierEvent.on <= p.end)
-            & (TierEvent.recorded_at < p.cutoff)
-        )
-        .order_by(TierEvent.on.desc(), TierEvent.id.desc())
-        .limit(1)
-    )
-    return fn.COALESCE(last, "general")
-
-
-def _last_tiers(p):
-    """{person id: tier} of each person's last tier history row dated on or before the
-    period's last day and recorded before its cut-off (the same row as `_tier`, for every
-    person in one ranked pass)."""
-    dated = (TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff)
-    candidates = p.candidates(TierEvent.person)
-    ranked = (
-        TierEvent.select(
-            TierEvent.person,
-            TierEvent.tier,
-            fn.ROW_NUMBER()
-            .over(
-                partition_by=[TierEvent.person],
-                order_by=[TierEvent.on.desc(), TierEvent.id.desc()],
-            )
-            .alias("n"),
-        )
-        .where(dated if candidates is None else dated & candidates)
-        .alias("ranked")
-    )
-    query = TierEvent.select(ranked.c.person_id, ranked.c.tier).from_(ranked).where(ranked.c.n == 1)
-    return dict(facts.raw_rows(query))
-
-
-class _Period:
-    """What every indicator query needs: the area's villages, the dates and the cut-off."""
-
-    def __init__(self, scope, start, end, village_ids):
-        self.scope, self.start, self.end, self.village_ids = scope, start, end, village_ids
-        self.cutoff = cutoff_for(end)
-        # A person voided after the cut-off stays in the figures he was in when it passed.
-        self.alive = Person.voided_at.is_null() | (Person.voided_at >= self.cutoff)
-        self.after = datetime.combine(end + timedelta(days=1), time.min)
-        self.members = {g: members_on(scope, end, g, self.cutoff) for g in GROUPS}
-        self.in_any = None
-        for query in self.members.values():
-            cond = Person.id.in_(query)
-            self.in_any = cond if self.in_any is None else self.in_any | cond
-
-        self._tiers = None
-        self._member_sets = None
-        self._placed = None
-
-    def member_sets(self):
-        """{group: {person ids}} of the members at the period end (read once per period, and
-        once per screen within facts.shared())."""
-        if self._member_sets is None:
-            self._member_sets = {
-                g: facts.member_set(self.scope, self.end, g, self.cutoff) for g in GROUPS
-            }
-        return self._member_sets
-
-    def placed(self):
-        """[(person id, village id)] of the persons who lived in the listed villages at the
-        period's end (facts.village_on: as they were counted then); read once
-        per period (both _population and tier_of need it)."""
-        if self._placed is None:
-            then = facts.village_on(Person.id, self.end, self.cutoff)
-            self._placed = list(facts.raw_rows(self.persons(Person.select(Person.id, then), then)))
-        return self._placed
-
-    def tier_of(self):
-        """{person id: (village id, effective visit tier at the period end)} of the persons in
-        any group then (in the listed villages); read once per period."""
-        if self._tiers is None:
-            last = _last_tiers(self)
-            members = self.member_sets()
-            in_any = set().union(*members.values())
-            # In the village he lived in at the period's end, as he was counted then.
-            self._tiers = {}
-            for pid, vid in self.placed():
-                if pid in in_any:
-                    tier = last.get(pid, "general")
-                    self._tiers[pid] = (vid, tier if tier in TIERS else "general")
-        return self._tiers
-
-    def known(self, model, *fields):
-        query = known(model.with_voided(*fields), model, self.cutoff)
-        return self.scope.filter(query, model)
-
-    def persons(self, query, village_field=Person.village):
-        """`query` narrowed to the listed villages by `village_field`: a column, or the
-        village a person (a query joining Person) lived in on a day (facts.village_on)."""
-        query = query.where(village_field.in_(self.village_ids))
-        if isinstance(village_field, Field) or self.scope.everything:
-            return query
-        return query.where(self.candidates(Person.id))
-
-    def candidates(self, person):
-        """A condition on a person id column: he lives in a listed village now or has a group
-        event in one (recorded before the cut-off), as anyone who lived in one on a day of the
-        period must; said first, so the per-person expressions and rankings are evaluated for
-        the area's persons, not for every person of a county. None for the whole instance."""
-        if self.scope.everything:
-            return None
-        moved = GroupEvent.select(GroupEvent.person).where(
-            GroupEvent.village.in_(self.village_ids) & (GroupEvent.recorded_at < self.cutoff)
-        )
-        now = Person.select(Person.id).where(Person.village.in_(self.village_ids))
-        return person.in_(now | moved)  # one set of ids (a UNION), probed by primary key
 
 
 def _population(p, rows):
@@ -576,12 +345,17 @@ def villages(scope, village_id=None):
 def _counted(scope, start, end, village_id, parts):
     """(villages listed, {village id: Figures}, _Period) with `parts` counted into the rows.
     Within facts.shared() a period is counted once: the open month's trend rates read the
-    rows the summary of the same month counted (and the other way round)."""
+    rows the summary of the same month counted (and the other way round). A closed period
+    kept for the scope's place (summary_kept) is read, not counted: every part is in it."""
 
     def fresh():
         listed = villages(scope, village_id)
+        period = _Period(scope, start, end, [v.id for v in listed] or [0])
+        kept = summary_kept.kept_rows(scope, start, end, [v.id for v in listed], village_id)
+        if kept is not None:
+            return listed, kept, period, set(PARTS)
         rows = {v.id: Figures((end - start).days + 1, tier_rules(end)) for v in listed}
-        return listed, rows, _Period(scope, start, end, list(rows) or [0]), set()
+        return listed, rows, period, set()
 
     key = ("counted", scope, start, end, village_id, cutoff_for(end))
     listed, rows, p, done = facts.kept(key, fresh)
@@ -592,12 +366,21 @@ def _counted(scope, start, end, village_id, parts):
     return listed, rows, p
 
 
+PARTS = (_population, _visits, _needs, _emergencies, _benefits, _activities)
+
+
+def counted_rows(scope, start, end):
+    """[(village, Figures)] of every village of `scope` for a period, every part counted (or
+    read, when kept): what the start-of-day job keeps for a closed period."""
+    listed, rows, _ = _counted(scope, start, end, None, PARTS)
+    return [(v, rows[v.id]) for v in listed]
+
+
 def summary(scope, start, end, village_id=None):
     """{'villages': [(village, Figures)], 'total': Figures or None, 'cutoff', 'final'}.
 
     The total is of the user's area only: None when the area is a single village."""
-    parts = (_population, _visits, _needs, _emergencies, _benefits, _activities)
-    listed, rows, p = _counted(scope, start, end, village_id, parts)
+    listed, rows, p = _counted(scope, start, end, village_id, PARTS)
     rules = tier_rules(end)
     days = (end - start).days + 1
     total = None
@@ -622,108 +405,3 @@ def area_figures(scope, start, end, village_id=None):
     if data["villages"]:
         return data["villages"][0][1]
     return Figures(data["days"], tier_rules(end))
-
-
-# The rates of closed months (is_final) never change: each is counted once per process,
-# database and place, and kept in the month_rates table by the start-of-day job
-# (services/month_rates.py) for the whole instance, each township of a county and each village
-# (`place_of`). A scope with no row of its own (a grid worker's, a helper's, several villages)
-# counts them as before.
-_closed_months = {}
-_closed_lock = threading.Lock()
-
-
-def trend(scope, today, months=12, village_id=None):
-    """[(month start, {rate name: rate or None})] for the last `months` months, oldest first;
-    each month as known at its own cut-off."""
-    first = month_start(today)
-    for _ in range(months - 1):
-        first = month_before(first)
-    out, month = [], first
-    for _ in range(months):
-        out.append((month, month_rates(scope, month, village_id)))
-        month = month_after(month)
-    return out
-
-
-def place_of(scope, village_id=None):
-    """(township id, village id) of the kept rows a scope's trend reads, None for none: the
-    whole instance (None, None); a township user's, or a county user's chosen township
-    (t, None); a village user's village, or the village chosen in the area (None, v)."""
-    if scope.is_helper or scope.grid_ids is not None:
-        return None
-    if village_id:
-        if scope.everything or village_id in scope.village_ids:
-            return (None, village_id)
-        return None
-    if scope.everything:
-        return (None, None)
-    if scope.township_ids is not None:
-        return (next(iter(scope.township_ids)), None) if len(scope.township_ids) == 1 else None
-    if len(scope.village_ids) == 1:
-        return (None, next(iter(scope.village_ids)))
-    return None
-
-
-def month_rates(scope, month, village_id=None):
-    """{rate name: rate or None} of one month as known at its cut-off: for a closed month and a
-    scope with a place (`place_of`), as kept (memory, then the month_rates table), else counted
-    now."""
-    end = month_end(month)
-    place = place_of(scope, village_id)
-    if place is None or not is_final(end):
-        return _month_rates(scope, month, end, village_id)
-    key = (database.database, month, place)
-    with _closed_lock:
-        rates = _closed_months.get(key)
-    if rates is None:
-        township_id, place_village = place
-        row = MonthRates.get_or_none(
-            (MonthRates.month == month)
-            & (
-                MonthRates.township_id.is_null()
-                if township_id is None
-                else MonthRates.township_id == township_id
-            )
-            & (
-                MonthRates.village_id.is_null()
-                if place_village is None
-                else MonthRates.village_id == place_village
-            )
-        )
-        if row is not None:
-            rates = {name: getattr(row, name) for name in MonthRates.RATES}
-        else:
-            rates = _month_rates(scope, month, end, village_id)
-        with _closed_lock:
-            _closed_months[key] = rates
-    return dict(rates)
-
-
-def closed_month_rows(month, scope=None):
-    """[(village, Figures)] of a closed month for every village (of `scope`), counted once
-    (members, tiers, visits within their cycle, needs): what the kept rows of every place are
-    summed from."""
-    end = month_end(month)
-    scope = scope or Scope(everything=True)
-    listed, rows, _ = _counted(scope, month, end, None, (_population, _needs))
-    return [(v, rows[v.id]) for v in listed]
-
-
-def rates_of(figures, month):
-    """{rate name: rate or None} of the Figures of some villages for a month, summed."""
-    end = month_end(month)
-    total = Figures((end - month).days + 1, tier_rules(end))
-    for f in figures:
-        total.add(f)
-    return {
-        "pairing": total.pairing_rate,
-        "signing": total.signing_rate("留守儿童"),
-        "within": total.within_rate,
-        "closed30": total.closed30_rate,
-    }
-
-
-def _month_rates(scope, month, end, village_id):
-    _, rows, _ = _counted(scope, month, end, village_id, (_population, _needs))
-    return rates_of(rows.values(), month)

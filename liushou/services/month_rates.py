@@ -2,13 +2,13 @@
 each township of a county's instance, each village), so a report's 12-month trend after a
 restart reads them instead of counting eleven past months again.
 
-Written by the start-of-day job only (jobs.warm_figures), never by a page: a month's rows are
-written once, after the month has closed, from dated facts as known at its cut-off (so they are
-what counting again would give) and never rewritten. A month is counted once for every village
-(one pass over its members: summary.closed_month_rows); the township's and the instance's rows
-are sums of their villages'. The counting reads only; the rows are written in short
-transactions. Derived figures, not a change of any record: not audited, and writing them moves
-no data generation (db_generation._UNCOUNTED_TABLES).
+Written by the start-of-day job only (jobs.keep_closed, in the job's child process), never by a
+page: a month's rows are written once, after the month has closed, from dated facts as known at
+its cut-off (so they are what counting again would give) and never rewritten. A month is
+counted once for every village (one pass over its members: summary_months.closed_month_rows);
+the township's and the instance's rows are sums of their villages'. The counting reads only;
+the rows are written in short transactions. Derived figures, not a change of any record: not
+audited, and writing them moves no data generation (db_generation._UNCOUNTED_TABLES).
 
 Known difference: a kept village row is that village's row of the whole count, where a person
 counts in the village he lived in at the month's end with every visit he had; a village user's
@@ -16,12 +16,14 @@ own count leaves out a visit recorded in the village he lived in before (the sco
 by their village). Only a person who moved and was visited before the move differs."""
 
 import time
+from datetime import date
 
 from .. import clock, settings
 from ..db import BATCH_GAP_SECONDS, database
-from ..models.month_rates import MonthRates
-from ..queries import summary
-from ..rules.dates import month_before, month_start
+from ..models.month_rates import MonthRates, PeriodFigures
+from ..queries import facts, summary, summary_kept, summary_months
+from ..queries.summary_period import Figures
+from ..rules.dates import month_before, month_end, month_start
 from ..scope import Scope
 
 ROWS_PER_TRANSACTION = 200
@@ -71,12 +73,12 @@ def keep_closed_months(today=None, months=12):
             continue
         # One count of the month for every village (one pass over its members) under the
         # instance's settings: the instance's row and the rows of villages of no township.
-        rows = {v.id: f for v, f in summary.closed_month_rows(month)}
+        rows = {v.id: f for v, f in summary_months.closed_month_rows(month)}
         # A month with no rate anywhere (before anyone was registered) is not kept: it costs
         # nothing to count, and a database filled later (a demo, a county load) has its rows
         # then. In a month with any, every place's row is kept, rates or none (an empty village
         # would otherwise have the month counted again every day).
-        if not any(v is not None for v in summary.rates_of(rows.values(), month).values()):
+        if not any(v is not None for v in summary_months.rates_of(rows.values(), month).values()):
             continue
         new = []
         for (township_id, village_id), ids in missing:
@@ -91,13 +93,13 @@ def keep_closed_months(today=None, months=12):
                     with settings.reading_for(owner):
                         by_township[owner] = {
                             v.id: f
-                            for v, f in summary.closed_month_rows(
+                            for v, f in summary_months.closed_month_rows(
                                 month, Scope.for_townships([owner])
                             )
                         }
                 figures = by_township[owner]
             with settings.reading_for(owner):
-                rates = summary.rates_of([figures[i] for i in ids if i in figures], month)
+                rates = summary_months.rates_of([figures[i] for i in ids if i in figures], month)
             new.append(
                 {"month": month, "township_id": township_id, "village_id": village_id}
                 | rates
@@ -117,4 +119,75 @@ def _write(rows):
         with database.atomic():
             chunk = rows[at : at + ROWS_PER_TRANSACTION]
             MonthRates.insert_many(chunk).on_conflict_ignore().execute()
+    return len(rows)
+
+
+def closed_periods(today, months=12):
+    """[(start, end)] of the closed periods a report offers that are kept: the closed months
+    among the last `months`, the closed quarters of this year and the last, and last year;
+    newest first within each kind."""
+    out = [(m, month_end(m)) for m in closed_months(today, months)]
+    for year in (today.year, today.year - 1):
+        for q in (4, 3, 2, 1):
+            end = month_end(date(year, 3 * q, 1))
+            if end < today:
+                out.append((date(year, 3 * q - 2, 1), end))
+    out.append((date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)))
+    return out
+
+
+def keep_closed_periods(today=None, months=12, periods=None):
+    """Count and keep the figures of every village for each closed period (`closed_periods`)
+    and place (the instance's count, each township's) that has no rows yet; returns how many
+    rows were written. A period with no fact anywhere (no member, no visit…) is not kept: a
+    database filled later has its rows then."""
+    today = today or clock.today()
+    kept = {
+        (s, e, t)
+        for s, e, t in PeriodFigures.select(
+            PeriodFigures.start, PeriodFigures.end, PeriodFigures.township_id
+        )
+        .distinct()
+        .tuples()
+    }
+    townships = sorted(
+        {v.township_id for v in summary.villages(Scope(everything=True)) if v.township_id}
+    )
+    written = 0
+    for start, end in periods or closed_periods(today, months):
+        for township in [None, *townships]:
+            if (start, end, township) in kept:
+                continue
+            scope = Scope(everything=True) if township is None else Scope.for_townships([township])
+            with settings.reading_for(township), facts.shared():
+                rows = summary.counted_rows(scope, start, end)
+            empty = summary_kept.to_json(Figures(1, None))
+            if all(summary_kept.to_json(f) == empty for _, f in rows):
+                continue
+            now = clock.now()
+            written += _write_figures(
+                [
+                    {
+                        "start": start,
+                        "end": end,
+                        "township_id": township,
+                        "village_id": v.id,
+                        "figures": summary_kept.to_json(f),
+                        "counted_at": now,
+                    }
+                    for v, f in rows
+                ]
+            )
+    return written
+
+
+def _write_figures(rows):
+    """Insert the rows in short transactions (rows another process kept meanwhile are left as
+    they are); returns how many were given."""
+    for at in range(0, len(rows), ROWS_PER_TRANSACTION):
+        if at:
+            time.sleep(BATCH_GAP_SECONDS)
+        with database.atomic():
+            chunk = rows[at : at + ROWS_PER_TRANSACTION]
+            PeriodFigures.insert_many(chunk).on_conflict_ignore().execute()
     return len(rows)

@@ -15,7 +15,8 @@ from ..models.records import SITE_KINDS
 from ..queries import completeness, facts, places
 from ..queries import review as review_queries
 from ..queries.indicators import persons_by_village_and_group, report
-from ..queries.summary import BENEFIT_KINDS, Figures, area_figures, summary, tier_rules, trend
+from ..queries.summary import BENEFIT_KINDS, Figures, area_figures, summary, tier_rules
+from ..queries.summary_months import trend
 from ..queries.summary_sheet import SHEET, bands_of, sheet_rows
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
