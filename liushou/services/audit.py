@@ -3,15 +3,15 @@
 Every row is one prepared INSERT (its statement written once per engine, not built by peewee
 on each call: a child's page writes one on every read, cached page or not).
 
-Audited reads (action "view", no changes, outside a transaction) are committed by group
-commit (`_insert_grouped`): the request queues its row and waits until a commit containing
-it has happened; the first waiter finding no batch under way leads: it takes every row queued
-so far, inserts them in one transaction (executemany) and wakes them all, and the rows queued
-meanwhile go in the next batch, led by one of their own. A failed batch raises its error in
-every request whose row it held (each one's page is the 503 page or an error, never a page
-without its row). So the row is still committed before its page is sent, with the same
-durability as a row committed alone; many rows share one commit (under 16 clients a batch
-holds a handful), where one commit each cost a WAL append of the same pages each time.
+Audited reads on SQLite (action "view", no changes, outside a transaction) are committed by
+group commit (`_insert_grouped`): the request queues its row and waits until a commit
+containing it has happened; the first waiter finding no batch under way leads: it takes every
+row queued so far, inserts them in one transaction (executemany) and wakes them all, and the
+rows queued meanwhile go in the next batch, led by one of their own. A failed batch raises its
+error in every request whose row it held (each one's page is the 503 page or an error, never a
+page without its row). So the row is still committed before its page is sent, with the same
+durability as a row committed alone (below); many rows share one commit (one WAL append of
+the table's and indexes' pages for the batch, where each row alone appended them again).
 
 Durability of audited reads on SQLite: committed with `synchronous=NORMAL` (written to the
 WAL, not yet fsynced), except once every `READ_SYNC_SECONDS`, when the row is committed alone
@@ -22,10 +22,19 @@ FULL differ only at commit, per connection: a FULL commit on any connection sync
 with every frame before it. A power cut may lose at most the reads audited in the last
 `READ_SYNC_SECONDS` (the next change of any record, which commits with FULL, syncs them
 sooner). An fsync here costs about 4 ms and holds the write lock meanwhile: a child's page on
-every read would otherwise cost an fsync. On PostgreSQL a batch is written on its leader's own
-connection (outside a transaction) and committed as every other commit (synchronous_commit
-on: flushed before the pages are sent), one WAL flush for the batch. Every other audit row (a
-change) is committed with its change, as before.
+every read would otherwise cost an fsync.
+
+On PostgreSQL an audited read (but the one every READ_SYNC_SECONDS, committed as usual) is
+committed on the request's own connection with synchronous_commit off (`_insert_unflushed`: one
+round trip), before its page is sent: the server's WAL writer flushes it within 3 ×
+wal_writer_delay (0.6 s by default), and the next ordinary commit flushes it sooner. It is
+committed (seen by every other connection) before the page is sent, but a crash of the database
+server or of the machine may lose at most those last reads (on SQLite only a crash of the
+machine, within READ_SYNC_SECONDS). Measured on 8–16 threads, this cost a third of a flushed
+commit, where grouping the rows (PostgreSQL already shares one WAL flush among concurrent
+commits) cost more than committing each alone (benchmarks/README.md, "group commit").
+
+Every other audit row (a change) is committed with its change, as before.
 """
 
 import json
@@ -73,14 +82,12 @@ def _statement():
     return built
 
 
-def _grouped_read(action, changes):
-    """Whether this row is an audited read to commit by group commit (see the module's doc):
-    outside a transaction; on SQLite not the one committed with FULL every READ_SYNC_SECONDS."""
+def _relaxed_read(action, changes):
+    """Whether this row is an audited read that may skip its flush (see the module's doc):
+    outside a transaction, not the one committed as usual every READ_SYNC_SECONDS."""
     if action != "view" or changes or database.in_transaction():
         return False
-    if database.is_postgres:
-        return True
-    if not _is_file(database.database):
+    if not database.is_postgres and not _is_file(database.database):
         return False
     now = time.monotonic()
     with _sync_lock:
@@ -111,11 +118,13 @@ def record(actor, action, obj=None, *, changes=None, object_type=None, label=Non
     }
     sql, fields = _statement()
     params = [f.db_value(values[f.name]) for f in fields]
-    if _grouped_read(action, changes):
-        row_id = _insert_grouped(sql, params)
-    else:
+    if not _relaxed_read(action, changes):
         cursor = database.execute_sql(sql, params)
         row_id = cursor.fetchone()[0] if database.is_postgres else cursor.lastrowid
+    elif database.is_postgres:
+        row_id = _insert_unflushed(sql, params)
+    else:
+        row_id = _insert_grouped(sql, params)
     row = AuditLog(__no_default__=1, id=row_id, **values)
     row._dirty.clear()
     return row
@@ -178,10 +187,7 @@ def _write_batch(sql, batch):
     rows = [each.params for each in batch]
     try:
         with __exception_wrapper__:
-            if database.is_postgres:
-                ids = _write_postgres(sql, rows)
-            else:
-                ids = _write_sqlite(sql, rows)
+            ids = _write_sqlite(sql, rows)
     except BaseException as e:
         for each in batch:
             each.error = e
@@ -215,22 +221,31 @@ def _write_sqlite(sql, rows):
         raise
 
 
-def _write_postgres(sql, rows):
-    """The rows on the leader's own connection (outside a transaction: autocommit), one
-    transaction when more than one; their ids (the statement returns each row's id)."""
+_unflushed_sql = {}  # the INSERT's SQL -> its statement committed without a WAL flush
+
+
+def _insert_unflushed(sql, params):
+    """PostgreSQL: the row committed on the request's own connection (outside a transaction)
+    with synchronous_commit off, in one round trip: BEGIN, SET LOCAL, the INSERT and COMMIT sent
+    as one query (its values bound by psycopg on this side); its id. A failure rolls back and
+    is raised (a lock timeout: the 503 page)."""
+    from psycopg import ClientCursor  # PostgreSQL only
+
+    text = _unflushed_sql.get(sql)
+    if text is None:
+        text = _unflushed_sql[sql] = f"BEGIN; SET LOCAL synchronous_commit = off; {sql}; COMMIT"
     conn = database.connection()
-    if len(rows) == 1:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, rows[0])
-            return [cursor.fetchone()[0]]
-    ids = []
-    with conn.transaction(), conn.cursor() as cursor:
-        cursor.executemany(sql, rows, returning=True)
-        while True:
-            ids.append(cursor.fetchone()[0])
-            if not cursor.nextset():
-                break
-    return ids
+    with __exception_wrapper__:
+        try:
+            with ClientCursor(conn) as cursor:
+                cursor.execute(text, params)
+                cursor.nextset()  # SET LOCAL
+                cursor.nextset()  # the INSERT ... RETURNING "id"
+                return cursor.fetchone()[0]
+        except BaseException:
+            if conn.info.transaction_status != 0:  # not IDLE: the BEGIN was run
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _open_reader(path):
