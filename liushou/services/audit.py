@@ -136,41 +136,51 @@ def _is_file(name):
 
 
 class _Waiting:
-    """One queued row of a group commit: its parameters, then its id or the batch's error."""
+    """One queued row of a group commit: its parameters, then its id or the batch's error. Its
+    `wake` lock is held until a leader releases it: the row is done, or its thread leads next."""
 
-    __slots__ = ("params", "row_id", "error", "done")
+    __slots__ = ("params", "row_id", "error", "done", "wake")
 
     def __init__(self, params):
         self.params, self.row_id, self.error, self.done = params, None, None, False
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 _queue = []  # rows waiting for the next batch
-_leading = [False]  # a batch is being written (by its leader, outside _group)
-_group = threading.Condition()
+_leading = [False]  # a batch is being written, or its next leader woken
+_group = threading.Condition()  # guards _queue and _leading; close_reader waits on it
 
 
 def _insert_grouped(sql, params):
     """Queue the row, wait until a commit holding it has happened, return its id (or raise
-    the error of the batch that held it). See the module's doc."""
+    the error of the batch that held it). Each waiting thread is woken once: when its row is
+    done, or to lead the next batch. See the module's doc."""
     waiting = _Waiting(params)
     with _group:
         _queue.append(waiting)
-        while not waiting.done:
-            if _leading[0]:
-                _group.wait()
-                continue
-            _leading[0] = True
+        lead = not _leading[0]
+        _leading[0] = True
+    if not lead:
+        waiting.wake.acquire()  # released by the leader of its batch, or to lead
+    if not waiting.done:
+        with _group:
             batch = _queue[:]
             _queue.clear()
-            _group.release()
-            try:
-                _write_batch(sql, batch)
-            finally:
-                _group.acquire()
-                _leading[0] = False
-                for each in batch:
-                    each.done = True
-                _group.notify_all()
+        try:
+            _write_batch(sql, batch)
+        finally:
+            with _group:
+                following = _queue[0] if _queue else None
+                _leading[0] = following is not None
+                if following is None:
+                    _group.notify_all()
+            for each in batch:
+                each.done = True
+                if each is not waiting:
+                    each.wake.release()
+            if following is not None:
+                following.wake.release()  # leads the rows queued meanwhile
     error = waiting.error
     if error is not None:
         # Each request its own exception (one object raised in many threads would share one
