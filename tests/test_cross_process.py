@@ -173,3 +173,23 @@ def test_looking_at_the_counter_is_one_read_on_the_requests_connection(homes, lo
     assert db_generation.CHECK_EVERY["sqlite"] == 0
     client.get("/")  # no waiting: the very next request sees it
     assert data_generation() > generation
+
+
+def test_a_person_moved_by_another_process_leaves_the_kept_page_check_at_once(
+    homes, places, login_as, later
+):
+    """The person page's kept scope check (queries/person_page.page_check) follows the shared
+    counter too: a person another process moved out of the cadre's village is a 404 on the
+    cadre's next request, not for the minutes the check may otherwise be kept."""
+    kid, other = homes["kids"][0], homes["other"]
+    client = login_as("cun1")  # V01's cadre
+    assert client.get(f"/persons/{kid.id}").status_code == 200
+    assert client.get(f"/persons/{kid.id}").status_code == 200  # the check is kept now
+    with other_connection(client.application.config["DATABASE"]) as con:
+        con.execute(
+            f'UPDATE "person" SET "village_id" = {other.village_id}, "grid_id" = '
+            f'{other.grid_id}, "household_id" = {other.household_id} WHERE "id" = {kid.id}'
+        )
+        con.execute('UPDATE "shared_generation" SET "n" = "n" + 1')  # as a command's commit
+    later(LOOK)
+    assert client.get(f"/persons/{kid.id}").status_code == 404

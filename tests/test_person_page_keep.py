@@ -1,5 +1,5 @@
 """A person's page served from memory (page_cache, and its scope check kept by
-queries.persons.page_check): a change of that person shows at once, whoever made it; a user of
+queries.person_page.page_check): a change of that person shows at once, whoever made it; a user of
 another area never gets it; a child's every view is audited even when nothing is read again."""
 
 import sqlite3
@@ -9,7 +9,7 @@ import pytest
 from liushou import clock
 from liushou.db import database
 from liushou.models import AuditLog
-from liushou.queries import persons as person_queries
+from liushou.queries import person_page as person_queries
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.persons import save_person

@@ -1,15 +1,12 @@
 """Persons: the list with its filters and search, and what a person's page and archive show."""
 
 import json
-import threading
-import time
 from types import SimpleNamespace
 
 from peewee import JOIN, fn
 from werkzeug.exceptions import NotFound
 
-from ..db import data_generation, database
-from ..figure_cache import villages_of
+from ..db import database
 from ..models import AuditLog, Grid, User, Village
 from ..models.care import Emergency, Need, Service
 from ..models.helpers import Helper
@@ -129,79 +126,6 @@ def for_page(scope, person_id):
     if person is None:
         raise NotFound()
     return person
-
-
-# page_check's statement per (engine, scope): (sql, params, where the person's id goes). Its
-# SQL depends on the scope's values only (its villages, grids, helper's persons), never on the
-# date; the rows it reads are read anew on every request.
-_page_check_sql = {}
-PAGE_CHECK_MAX = 1024
-_ID_MARK = 7_654_321_987_654_321  # stands for the person's id while the statement is built
-_PAGE_CHECK_FIELDS = (Person.id, Person.name, Person.birth_date, Person.groups)
-# page_check's persons found: (database, scope, person id) -> (registry generation of the scope's
-# villages, time.monotonic() when read, his fields). Bounded: past CHECK_MAX the whole is dropped.
-_checked = {}
-_checked_lock = threading.Lock()
-CHECK_MAX = 8192
-CHECK_MAX_AGE = 60.0  # seconds, as memo.MAX_AGE and page_cache.MAX_AGE
-
-
-def page_check(scope, person_id):
-    """The person of a person's page with his id, name, birth date and groups only (enough for
-    `is_child` and `groups`: whether reading his page is audited; the name labels the audit
-    row), NotFound (404) outside the user's area as `for_page`. Checked on every request,
-    before a kept page is served (page_cache).
-
-    A person found in the scope is kept (`_checked`) under the scope and his id while the
-    registry generation of the scope's villages is unchanged (db.data_generation: a committed
-    write of this process to his row, moving him to another village or grid, voiding him, a
-    pairing of a helper's scope, a setting, all move it on; a recorded visit does not) and for
-    at most CHECK_MAX_AGE seconds (a write by another process, as memo and page_cache). A kept
-    check costs no statement; a person not found is read again on every request (never kept).
-    Otherwise one read by primary key with the scope's condition, its statement built once per
-    scope (building it costs more than the read)."""
-    if not 0 < person_id < 2**63:
-        raise NotFound()
-    kept_key = (database.database, scope, person_id)
-    generation = data_generation(villages_of(scope), registry=True)
-    now = time.monotonic()
-    kept = _checked.get(kept_key)
-    if (
-        kept is not None
-        and kept[0] == generation
-        and now - kept[1] < CHECK_MAX_AGE
-        and not database.in_transaction()
-    ):
-        data = kept[2]
-    else:
-        data = _read_page_check(scope, person_id)
-        if not database.in_transaction():  # a write of its own may not be committed yet
-            with _checked_lock:
-                if len(_checked) >= CHECK_MAX:
-                    _checked.clear()
-                _checked[kept_key] = (generation, now, data)
-    person = Person(__no_default__=1)
-    person.__data__ = dict(data)  # his own copy: a view may change its Person
-    return person
-
-
-def _read_page_check(scope, person_id):
-    """page_check's fields of the person, read now ({name: value}), or NotFound."""
-    key = (type(database.obj), scope)
-    built = _page_check_sql.get(key)
-    if built is None:
-        query = scope.filter(Person.select(*_PAGE_CHECK_FIELDS), Person)
-        sql, params = query.where(Person.id == _ID_MARK).limit(1).sql()
-        assert params.count(_ID_MARK) == 1, params
-        built = (sql, tuple(params), params.index(_ID_MARK))
-        if len(_page_check_sql) >= PAGE_CHECK_MAX:
-            _page_check_sql.clear()
-        _page_check_sql[key] = built
-    sql, params, at = built
-    row = database.execute_sql(sql, (*params[:at], person_id, *params[at + 1 :])).fetchone()
-    if row is None:
-        raise NotFound()
-    return {f.name: f.python_value(v) for f, v in zip(_PAGE_CHECK_FIELDS, row, strict=True)}
 
 
 def page_sections(person, today):

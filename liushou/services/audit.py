@@ -3,20 +3,38 @@
 Every row is one prepared INSERT (its statement written once per engine, not built by peewee
 on each call: a child's page writes one on every read, cached page or not).
 
-Durability of audited reads (action "view", outside a transaction, SQLite): the row is
-committed before the page is sent, so a crash of the server never loses it; but it is
-committed with `synchronous=NORMAL` (written to the WAL, not yet fsynced), except once every
-`READ_SYNC_SECONDS`, when it is committed with the usual FULL (fsync) and so makes durable
-every audited read before it. Such a relaxed row is written through a connection of its own
-kept at NORMAL (`_insert_relaxed`: one per process, kept open, one thread at a time): one
-statement, where switching the request's connection to NORMAL and back took three (each a
-round trip that lets go of the GIL: under 16 clients a statement costs far more than its own
-time). In WAL mode NORMAL and FULL differ only at commit, per connection: a
-FULL commit on any connection syncs the WAL with every frame before it. A power cut may lose
-at most the reads audited in the last `READ_SYNC_SECONDS` (the next change of any record,
-which commits with FULL, syncs them sooner). An fsync here costs about 4 ms and holds the
-write lock meanwhile: a child's page on every read would otherwise cost an fsync. Every other
-audit row (a change) is committed with its change, FULL, as before.
+Audited reads on SQLite (action "view", no changes, outside a transaction) are committed by
+group commit (`_insert_grouped`): the request queues its row and waits until a commit
+containing it has happened; the first waiter finding no batch under way leads: it takes every
+row queued so far, inserts them in one transaction (executemany) and wakes them all, and the
+rows queued meanwhile go in the next batch, led by one of their own. A failed batch raises its
+error in every request whose row it held (each one's page is the 503 page or an error, never a
+page without its row). So the row is still committed before its page is sent, with the same
+durability as a row committed alone (below); many rows share one commit (one WAL append of
+the table's and indexes' pages for the batch, where each row alone appended them again).
+
+Durability of audited reads on SQLite: committed with `synchronous=NORMAL` (written to the
+WAL, not yet fsynced), except once every `READ_SYNC_SECONDS`, when the row is committed alone
+with the usual FULL (fsync) on the request's own connection and so makes durable every
+audited read before it. The batches are written through a connection of their own kept at
+NORMAL (one per process, kept open, used by the batch's leader only). In WAL mode NORMAL and
+FULL differ only at commit, per connection: a FULL commit on any connection syncs the WAL
+with every frame before it. A power cut may lose at most the reads audited in the last
+`READ_SYNC_SECONDS` (the next change of any record, which commits with FULL, syncs them
+sooner). An fsync here costs about 4 ms and holds the write lock meanwhile: a child's page on
+every read would otherwise cost an fsync.
+
+On PostgreSQL an audited read (but the one every READ_SYNC_SECONDS, committed as usual) is
+committed on the request's own connection with synchronous_commit off (`_insert_unflushed`: one
+round trip), before its page is sent: the server's WAL writer flushes it within 3 ×
+wal_writer_delay (0.6 s by default), and the next ordinary commit flushes it sooner. It is
+committed (seen by every other connection) before the page is sent, but a crash of the database
+server or of the machine may lose at most those last reads (on SQLite only a crash of the
+machine, within READ_SYNC_SECONDS). Measured on 8–16 threads, this cost a third of a flushed
+commit, where grouping the rows (PostgreSQL already shares one WAL flush among concurrent
+commits) cost more than committing each alone (benchmarks/README.md, "group commit").
+
+Every other audit row (a change) is committed with its change, as before.
 """
 
 import json
@@ -46,8 +64,7 @@ _COLUMNS = (
     "changes",
 )
 _statements = {}  # engine -> (sql, fields)
-_reader = {}  # "conn": (file, sqlite3 connection at synchronous=NORMAL) for relaxed read rows
-_reader_lock = threading.Lock()
+_reader = {}  # "conn": (file, sqlite3 connection at synchronous=NORMAL) for grouped read rows
 
 
 def _statement():
@@ -66,8 +83,11 @@ def _statement():
 
 
 def _relaxed_read(action, changes):
-    """Whether this row is an audited read that may skip its fsync (see the module's doc)."""
-    if action != "view" or changes or database.is_postgres or database.in_transaction():
+    """Whether this row is an audited read that may skip its flush (see the module's doc):
+    outside a transaction, not the one committed as usual every READ_SYNC_SECONDS."""
+    if action != "view" or changes or database.in_transaction():
+        return False
+    if not database.is_postgres and not _is_file(database.database):
         return False
     now = time.monotonic()
     with _sync_lock:
@@ -98,11 +118,13 @@ def record(actor, action, obj=None, *, changes=None, object_type=None, label=Non
     }
     sql, fields = _statement()
     params = [f.db_value(values[f.name]) for f in fields]
-    if _relaxed_read(action, changes) and _is_file(database.database):
-        row_id = _insert_relaxed(sql, params)
-    else:
+    if not _relaxed_read(action, changes):
         cursor = database.execute_sql(sql, params)
         row_id = cursor.fetchone()[0] if database.is_postgres else cursor.lastrowid
+    elif database.is_postgres:
+        row_id = _insert_unflushed(sql, params)
+    else:
+        row_id = _insert_grouped(sql, params)
     row = AuditLog(__no_default__=1, id=row_id, **values)
     row._dirty.clear()
     return row
@@ -113,24 +135,126 @@ def _is_file(name):
     return bool(name) and name != ":memory:" and not str(name).startswith("file:")
 
 
-def _insert_relaxed(sql, params):
-    """The row's INSERT, committed at once with synchronous=NORMAL on this process's reader
-    connection of the file (opened once, kept); its id. One thread at a time: a thread waiting
-    here wakes as soon as the one before has committed, where two connections of this process
-    racing for SQLite's write lock would sleep in its busy handler (1 ms, then longer). A lock
-    held past the busy timeout (another writer) raises peewee's OperationalError, as the
-    request's own connection would (the 503 page)."""
-    path = database.database
-    with _reader_lock, __exception_wrapper__:
-        kept = _reader.get("conn")
-        if kept is None or kept[0] != path:
-            if kept is not None:
-                kept[1].close()
-            _reader["conn"] = kept = (path, _open_reader(path))
+class _Waiting:
+    """One queued row of a group commit: its parameters, then its id or the batch's error. Its
+    `wake` lock is held until a leader releases it: the row is done, or its thread leads next."""
+
+    __slots__ = ("params", "row_id", "error", "done", "wake")
+
+    def __init__(self, params):
+        self.params, self.row_id, self.error, self.done = params, None, None, False
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
+_queue = []  # rows waiting for the next batch
+_leading = [False]  # a batch is being written, or its next leader woken
+_group = threading.Condition()  # guards _queue and _leading; close_reader waits on it
+
+
+def _insert_grouped(sql, params):
+    """Queue the row, wait until a commit holding it has happened, return its id (or raise
+    the error of the batch that held it). Each waiting thread is woken once: when its row is
+    done, or to lead the next batch. See the module's doc."""
+    waiting = _Waiting(params)
+    with _group:
+        _queue.append(waiting)
+        lead = not _leading[0]
+        _leading[0] = True
+    if not lead:
+        waiting.wake.acquire()  # released by the leader of its batch, or to lead
+    if not waiting.done:
+        with _group:
+            batch = _queue[:]
+            _queue.clear()
         try:
-            return kept[1].execute(sql, params).lastrowid
+            _write_batch(sql, batch)
+        finally:
+            with _group:
+                following = _queue[0] if _queue else None
+                _leading[0] = following is not None
+                if following is None:
+                    _group.notify_all()
+            for each in batch:
+                each.done = True
+                if each is not waiting:
+                    each.wake.release()
+            if following is not None:
+                following.wake.release()  # leads the rows queued meanwhile
+    error = waiting.error
+    if error is not None:
+        # Each request its own exception (one object raised in many threads would share one
+        # traceback), with the database's own error as its cause (db.is_locked reads it).
+        raised = type(error)(*error.args)
+        raised.__cause__ = error.__cause__ or error.__context__
+        raise raised
+    return waiting.row_id
+
+
+def _write_batch(sql, batch):
+    """Insert the batch's rows in one transaction and commit: each row gets its id, or every
+    row the error (nothing of the batch written)."""
+    rows = [each.params for each in batch]
+    try:
+        with __exception_wrapper__:
+            ids = _write_sqlite(sql, rows)
+    except BaseException as e:
+        for each in batch:
+            each.error = e
+        return
+    for each, row_id in zip(batch, ids, strict=True):
+        each.row_id = row_id
+
+
+def _write_sqlite(sql, rows):
+    """The rows on this process's kept connection at synchronous=NORMAL (opened once), one
+    transaction; their ids. A lock held past the busy timeout (another process's writer)
+    raises OperationalError, as the request's own connection would (the 503 page)."""
+    path = database.database
+    kept = _reader.get("conn")
+    if kept is None or kept[0] != path:
+        if kept is not None:
+            kept[1].close()
+        _reader["conn"] = kept = (path, _open_reader(path))
+    conn = kept[1]
+    try:
+        if len(rows) == 1:
+            return [conn.execute(sql, rows[0]).lastrowid]
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, rows)
+        # One writer holds the lock from BEGIN IMMEDIATE: the rows' ids are consecutive.
+        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+        conn.execute("COMMIT")
+        return list(range(last - len(rows) + 1, last + 1))
+    except BaseException:
+        _reader.pop("conn")[1].close()  # rolls back whatever was begun
+        raise
+
+
+_unflushed_sql = {}  # the INSERT's SQL -> its statement committed without a WAL flush
+
+
+def _insert_unflushed(sql, params):
+    """PostgreSQL: the row committed on the request's own connection (outside a transaction)
+    with synchronous_commit off, in one round trip: BEGIN, SET LOCAL, the INSERT and COMMIT sent
+    as one query (its values bound by psycopg on this side); its id. A failure rolls back and
+    is raised (a lock timeout: the 503 page)."""
+    from psycopg import ClientCursor  # PostgreSQL only
+
+    text = _unflushed_sql.get(sql)
+    if text is None:
+        text = _unflushed_sql[sql] = f"BEGIN; SET LOCAL synchronous_commit = off; {sql}; COMMIT"
+    conn = database.connection()
+    with __exception_wrapper__:
+        try:
+            with ClientCursor(conn) as cursor:
+                cursor.execute(text, params)
+                cursor.nextset()  # SET LOCAL
+                cursor.nextset()  # the INSERT ... RETURNING "id"
+                return cursor.fetchone()[0]
         except BaseException:
-            _reader.pop("conn")[1].close()
+            if conn.info.transaction_status != 0:  # not IDLE: the BEGIN was run
+                conn.execute("ROLLBACK")
             raise
 
 
@@ -141,7 +265,7 @@ def _open_reader(path):
     conn.execute("PRAGMA synchronous = NORMAL")
     # Never checkpoints itself: an automatic checkpoint runs inside the commit that crosses
     # 1,000 WAL pages (copying pages into the file, with an fsync: up to hundreds of ms on a
-    # 1 GB file), here while holding _reader_lock. The request connections keep SQLite's
+    # 1 GB file), here inside a batch while its requests wait. The request connections keep SQLite's
     # automatic checkpoint: the FULL-synced read every READ_SYNC_SECONDS (or any change) runs
     # it, once for all the rows written since, each page copied once however often rewritten.
     conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -151,7 +275,9 @@ def _open_reader(path):
 
 def close_reader():
     """Close the kept reader connection (tests, a database pointed elsewhere)."""
-    with _reader_lock:
+    with _group:
+        while _leading[0]:
+            _group.wait()
         kept = _reader.pop("conn", None)
         if kept is not None:
             kept[1].close()

@@ -21,8 +21,8 @@ from ..models.persons import (
     Person,
 )
 from ..queries import completeness as completeness_queries
+from ..queries import person_page, places
 from ..queries import persons as queries
-from ..queries import places
 from ..queries import review as review_queries
 from ..queries import suggestions as suggestion_queries
 from ..rules.categories import GROUPS, PARENT_STATUSES
@@ -188,7 +188,7 @@ def edit(person_id):
 @bp.route("/persons/<int:person_id>")
 def detail(person_id):
     """Everything about one person, with why he is in each group and his history."""
-    person = queries.page_check(g.scope, person_id)  # 404 outside his area
+    person = person_page.page_check(g.scope, person_id)  # 404 outside his area
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
     # Kept after the scope check and the audit above, which run on every request.
