@@ -326,7 +326,7 @@ def worklist_keys(scope, today, helper_ids=None, persons=None):
 def worklist_patched(keys, scope, today, helper_ids, persons):
     """`keys` (worklist_keys) with the rows of the persons `persons` (ids) read again: a visit
     or check-in moved their visit state. A new list; `keys` is left as it was."""
-    fresh = worklist_keys(scope, today, helper_ids, persons)
+    fresh = worklist_keys(scope, today, helper_ids, persons=persons)
     kept = [k for k in keys if k[2] not in persons]
     for k in fresh:
         insort(kept, k)
