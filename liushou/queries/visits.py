@@ -318,7 +318,11 @@ def worklist_keys(scope, today, helper_ids=None, persons=None):
     if persons is not None:
         query = query.where(Person.id.in_(sorted(persons) or [0]))
     rows = database.execute_sql(*query.sql()).fetchall()
-    keys = [(_day(due), pinyin or "", pid) for due, pinyin, pid in rows]
+    days = {}  # one date object per day (a township's list has tens of thousands of rows)
+    keys = [
+        (days.get(due) or days.setdefault(due, _day(due)), pinyin or "", pid)
+        for due, pinyin, pid in rows
+    ]
     keys.sort()
     return keys
 
