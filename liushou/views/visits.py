@@ -29,13 +29,14 @@ PER_PAGE = 40
 
 class _Kept:
     """A kept worklist: its ordered keys (queries.visits.worklist_keys) and the models of the
-    rows pages have shown (read once, shared by the server's threads; a patch starts afresh)."""
+    rows pages have shown (read once, shared by the server's threads; a patch reads its
+    persons' again)."""
 
     __slots__ = ("keys", "models")
     MODELS = 400  # rows' models kept at most
 
-    def __init__(self, keys):
-        self.keys, self.models = keys, {}
+    def __init__(self, keys, models=None):
+        self.keys, self.models = keys, models or {}
 
     def rows(self, ids):
         models = self.models
@@ -63,7 +64,9 @@ def worklist(today, page_number=1, per_page=PER_PAGE, others=True):
         return _Kept(queries.worklist_keys(scope, today, helper_ids))
 
     def patch(kept, persons):
-        return _Kept(queries.worklist_patched(kept.keys, scope, today, helper_ids, persons))
+        keys = queries.worklist_patched(kept.keys, scope, today, helper_ids, persons)
+        # The other rows' models stay: only the patched persons' are read again.
+        return _Kept(keys, {i: m for i, m in kept.models.items() if i not in persons})
 
     wide = others and figure_cache.villages_of(scope) is None
     entry = figure_cache.get(
