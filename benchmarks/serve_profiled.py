@@ -136,6 +136,17 @@ def install():
                 add(f"(figure recount {key[1]})", n=1, s=dt)
 
     figure_cache._compute = compute_timed
+    patched = figure_cache._patched
+
+    def patched_timed(key, *args, **kwargs):
+        t = time.perf_counter()
+        entry = patched(key, *args, **kwargs)
+        # A kept list patched for the persons of the visits since (None: counted again).
+        outcome = "patch" if entry is not None else "patch refused"
+        add(f"(figure {outcome} {key[1]} {_scope_kind(key[2])})", n=1, s=time.perf_counter() - t)
+        return entry
+
+    figure_cache._patched = patched_timed
 
 
 class Measured:

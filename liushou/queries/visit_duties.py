@@ -6,6 +6,7 @@ visit state by the writes that move them: VisitState.last_door_on, last_contact_
 cycles in force today (dated settings): one indexed read of the population, no visit rows (a
 person without a visit state yet, newly registered, has his counted from his visits)."""
 
+from bisect import insort
 from datetime import date, timedelta
 
 from peewee import JOIN, fn
@@ -27,15 +28,16 @@ class Due:
     household) is read when first asked for, so a list of thousands builds no models for the
     rows nobody shows."""
 
-    __slots__ = ("_person", "person_id", "duty", "days", "last_on", "due_on", "checkin")
+    __slots__ = ("_person", "person_id", "duty", "days", "last_on", "due_on", "checkin", "order")
 
-    def __init__(self, person, duty, days, last_on, due_on, checkin=None):
+    def __init__(self, person, duty, days, last_on, due_on, checkin=None, pinyin=""):
         if isinstance(person, int):
             self._person, self.person_id = None, person
         else:
             self._person, self.person_id = person, person.id
         self.duty, self.days, self.last_on, self.due_on = duty, days, last_on, due_on
         self.checkin = checkin  # today's check-in, once tapped
+        self.order = (due_on, pinyin or "", self.person_id)  # the list's order
 
     @property
     def person(self):
@@ -129,11 +131,14 @@ def _day(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def owed(scope, duty, today, cyc, tr, helpers, role=""):
-    """[Due] of one duty, due by today + its horizon, most overdue first; [] when none."""
+def owed(scope, duty, today, cyc, tr, helpers, role="", only=None):
+    """[Due] of one duty, due by today + its horizon, most overdue first (then by name); []
+    when none. Only the persons `only` (ids) when given."""
     population = _population(scope, duty, cyc, helpers, role)
     if population is None:
         return []
+    if only is not None:
+        population = population.where(Person.id.in_(sorted(only) or [0]))
     # Plain rows for the decision, straight from the cursor (no per-value conversion: a
     # village's thousands of rows are counted after each of its visits); models only for the
     # rows a page shows (SHOWN).
@@ -141,6 +146,7 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
         population.select(
             Person.id,
             Person.groups,
+            Person.name_pinyin,
             VisitState.id,
             VisitState.override,
             VisitState.tier,
@@ -149,16 +155,15 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
         .join(Household)
         .switch(Person)
         .join(VisitState, JOIN.LEFT_OUTER)
-        .order_by(Person.name_pinyin)
     )
     rows = database.execute_sql(*query.sql()).fetchall()
-    unkept = [pid for pid, _g, state_id, *_ in rows if not state_id]
+    unkept = [pid for pid, _g, _p, state_id, *_ in rows if not state_id]
     # No visit state yet (none of their writes kept one): counted from their rows.
     counted = _last_done(duty, unkept) if unkept else {}
     horizon = today + timedelta(days=HORIZON[duty])
     out = []
     cycle = {}  # (groups, tier) -> the duty's cycle in days, or None
-    for pid, groups, state_id, override, tier, on in rows:
+    for pid, groups, pinyin, state_id, override, tier, on in rows:
         tier = (override or tier) if state_id else "general"
         days = cycle.get((groups, tier), 0)
         if days == 0:
@@ -170,13 +175,38 @@ def owed(scope, duty, today, cyc, tr, helpers, role=""):
         last = _day(on) if state_id else counted.get(pid)
         due = rules.due_after(last, days, today)
         if due <= horizon:
-            out.append(Due(pid, duty, days, last, due))
-    out.sort(key=lambda d: d.due_on)
-    shown = {d.person_id: d for d in out[:SHOWN]}
+            out.append(Due(pid, duty, days, last, due, pinyin=pinyin))
+    out.sort(key=_order)
+    _load_shown(out)
+    return out
+
+
+def _order(due):
+    return due.order
+
+
+def _load_shown(rows):
+    """Read the persons (with households) of the first SHOWN rows not read yet, at once."""
+    shown = {d.person_id: d for d in rows[:SHOWN] if d._person is None}
+    if not shown:
+        return
     for person in (
-        Person.select(Person, Household).join(Household).where(Person.id.in_(list(shown) or [0]))
+        Person.select(Person, Household).join(Household).where(Person.id.in_(list(shown)))
     ):
         shown[person.id]._person = person
+
+
+def patched(value, persons, scope, today, cyc, tr, helper_ids, role):
+    """`value` (of_user's) with the rows of the persons `persons` (ids) counted again: a visit
+    or check-in moved their duty dates. A new list; `value` is left as it was."""
+    helpers = list(Helper.select().where(Helper.id.in_(list(helper_ids or []) or [0])))
+    out = []
+    for duty, label, rows in value:
+        kept = [d for d in rows if d.person_id not in persons]
+        for d in owed(scope, duty, today, cyc, tr, helpers, role, only=persons):
+            insort(kept, d, key=_order)
+        _load_shown(kept)
+        out.append((duty, label, kept))
     return out
 
 

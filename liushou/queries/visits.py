@@ -1,11 +1,12 @@
 """Pairing coverage, the visit worklist and visit figures, within a user's area."""
 
-from datetime import timedelta
+from bisect import bisect_left, insort
+from datetime import date, timedelta
 
 from peewee import JOIN, fn
 
 from .. import clock
-from ..db import count_if
+from ..db import count_if, database
 from ..models import Village
 from ..models.helpers import Helper
 from ..models.households import Household
@@ -299,3 +300,56 @@ def item_form(members, posted=None, kept=None):
         if rows:
             out.append((m, rows))
     return out
+
+
+def _day(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def worklist_keys(scope, today, helper_ids=None, persons=None):
+    """The worklist (as `worklist`) as its ordered keys [(due_on, name_pinyin, person id)]:
+    plain rows straight from the cursor, sorted here (so a patched list sorts as a counted
+    one). Only the persons `persons` (ids) when given."""
+    query = (
+        scope.filter(worklist_query(today, 7, helper_ids), Person)
+        .select(VisitState.due_on, Person.name_pinyin, Person.id)
+        .order_by()
+    )
+    if persons is not None:
+        query = query.where(Person.id.in_(sorted(persons) or [0]))
+    rows = database.execute_sql(*query.sql()).fetchall()
+    days = {}  # one date object per day (a township's list has tens of thousands of rows)
+    keys = [
+        (days.get(due) or days.setdefault(due, _day(due)), pinyin or "", pid)
+        for due, pinyin, pid in rows
+    ]
+    keys.sort()
+    return keys
+
+
+def worklist_patched(keys, scope, today, helper_ids, persons):
+    """`keys` (worklist_keys) with the rows of the persons `persons` (ids) read again: a visit
+    or check-in moved their visit state. A new list; `keys` is left as it was."""
+    fresh = worklist_keys(scope, today, helper_ids, persons=persons)
+    kept = [k for k in keys if k[2] not in persons]
+    for k in fresh:
+        insort(kept, k)
+    return kept
+
+
+def worklist_counts(keys, today):
+    """{overdue, today, week} of ordered worklist keys."""
+    overdue = bisect_left(keys, (today,))
+    due_today = bisect_left(keys, (today + timedelta(days=1),)) - overdue
+    return {"overdue": overdue, "today": due_today, "week": len(keys) - overdue - due_today}
+
+
+def worklist_states(person_ids):
+    """{person id: VisitState (with its person and household)} for the persons `person_ids`."""
+    query = (
+        VisitState.select(VisitState, Person, Household)
+        .join(Person)
+        .join(Household)
+        .where(Person.id.in_(list(person_ids) or [0]))
+    )
+    return {state.person_id: state for state in query}

@@ -1,7 +1,7 @@
 """Correcting and voiding visits and pairings; the persons' visit states follow in the same
 transaction."""
 
-from .. import clock
+from .. import clock, figure_cache
 from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
@@ -44,7 +44,8 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         changes.append(("helpers", [h.name for h in before_helpers], [h.name for h in helpers]))
     if not changes:
         return visit
-    with database.atomic():
+    moved = {p.id for p in before_persons + persons}
+    with figure_cache.moving(moved), database.atomic():
         refuse_if_voided_now(visit)  # voided by another request since it was read
         for k, v in data.items():
             setattr(visit, k, v)
@@ -84,7 +85,8 @@ def void_visit(actor, visit, reason):
         for p in persons_seen(v):
             refresh_state(p, dates=True)
 
-    return void(actor, visit, reason, after=after)
+    with figure_cache.moving([p.id for p in persons_seen(visit)]):
+        return void(actor, visit, reason, after=after)
 
 
 def update_pairing(actor, scope, pairing, values, today=None):

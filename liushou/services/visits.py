@@ -3,7 +3,7 @@ date) is kept in services/visit_tiers.py; its names are importable from here too
 
 import json
 
-from .. import clock
+from .. import clock, figure_cache
 from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
@@ -209,7 +209,8 @@ def record_visit(actor, scope, persons, values, today=None):
     items = read_items(scope, persons, values)
     visited_on, method, needs = data["visited_on"], data["method"], data["needs"]
     first = persons[0]
-    with database.atomic():
+    # Kept worklists and duty lists patch these persons' rows (figure_cache.moving).
+    with figure_cache.moving([p.id for p in persons]), database.atomic():
         visit = Visit.create(
             village=first.village_id,
             grid=first.grid_id,

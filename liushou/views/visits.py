@@ -21,59 +21,89 @@ from ..services import visit_changes as changes
 from ..services import visits as service
 from .forms import form_page, void_action
 from .labels import FIELD_LABELS
-from .paging import Page, paginate
+from .paging import MAX_PAGE, Page
 
 bp = Blueprint("visits", __name__)
 PER_PAGE = 40
 
 
+class _Kept:
+    """A kept worklist: its ordered keys (queries.visits.worklist_keys) and the models of the
+    rows pages have shown (read once, shared by the server's threads; a patch reads its
+    persons' again)."""
+
+    __slots__ = ("keys", "models")
+    MODELS = 400  # rows' models kept at most
+
+    def __init__(self, keys, models=None):
+        self.keys, self.models = keys, models or {}
+
+    def rows(self, ids):
+        models = self.models
+        missing = [i for i in ids if i not in models]
+        if missing:
+            models = dict(models) if len(models) + len(missing) <= self.MODELS else {}
+            models.update(queries.worklist_states(missing))
+            self.models = models  # another thread's rows may be lost: read again when asked
+        return [models[i] for i in ids if i in models]
+
+
 def worklist(today, page_number=1, per_page=PER_PAGE, others=True):
     """(page of due visit states, counts by bucket, when they were counted) for the logged-in
     user. Kept in figure_cache until the next write: the same for every user of this scope,
-    helper records and day. A township-wide worklist (any visit in the township moves it) is
-    served up to a minute old after other users' visits, never after the user's own write
-    (figure_cache's `others`; with `others` False, never): its page says when it was counted."""
+    helper records and day; the whole ordered list is kept (pages are drawn from it), and a
+    visit or check-in patches the rows of its persons instead of a recount (figure_cache
+    `moving`). A township-wide worklist (any visit in the township moves it) is served up to a
+    minute old after other users' visits, never after the user's own write (figure_cache's
+    `others`; with `others` False, never): its page says when it was counted."""
     helper_ids = helper_queries.of_user(g.user)
-    number = max(1, page_number or 1)
+    number = min(max(1, page_number or 1), MAX_PAGE)
+    scope = g.scope
 
     def compute():
-        query, counts = queries.worklist(g.scope, today, helper_ids)
-        page = paginate(query, number, per_page)
-        return page.items, page.has_next, counts
+        return _Kept(queries.worklist_keys(scope, today, helper_ids))
 
+    def patch(kept, persons):
+        keys = queries.worklist_patched(kept.keys, scope, today, helper_ids, persons)
+        # The other rows' models stay: only the patched persons' are read again.
+        return _Kept(keys, {i: m for i, m in kept.models.items() if i not in persons})
+
+    wide = others and figure_cache.villages_of(scope) is None
     entry = figure_cache.get(
         "worklist",
-        g.scope,
+        scope,
         "any",
         today,
         compute,
         tuple(helper_ids or ()),
-        number,
-        per_page,
-        others=others and figure_cache.villages_of(g.scope) is None,
+        wide,
+        others=wide,
+        patch=patch,
     )
-    items, has_next, counts = entry.value
-    return Page(list(items), number, per_page, has_next), counts, entry.at
+    kept = entry.value
+    start = (number - 1) * per_page
+    ids = [k[2] for k in kept.keys[start : start + per_page]]
+    has_next = len(kept.keys) > start + per_page
+    counts = queries.worklist_counts(kept.keys, today)
+    return Page(kept.rows(ids), number, per_page, has_next), counts, entry.at
 
 
 def duties(today):
     """What the logged-in user's role owes: [(duty, label, [Due])] (一登门, 一敲门). Kept in
-    figure_cache until the next write."""
+    figure_cache until the next write; a visit or check-in patches the rows of its persons."""
     helper_ids = helper_queries.of_user(g.user)
+    scope, role = g.scope, g.user.role
+
+    def compute():
+        cyc, tr = service.cycles(today), service.tier_rules(today)
+        return visit_duties.of_user(scope, today, cyc, tr, helper_ids, role)
+
+    def patch(value, persons):
+        cyc, tr = service.cycles(today), service.tier_rules(today)
+        return visit_duties.patched(value, persons, scope, today, cyc, tr, helper_ids, role)
+
     return figure_cache.get(
-        "duties",
-        g.scope,
-        g.user.role,
-        today,
-        lambda: visit_duties.of_user(
-            g.scope,
-            today,
-            service.cycles(today),
-            service.tier_rules(today),
-            helper_ids,
-            g.user.role,
-        ),
-        tuple(helper_ids or ()),
+        "duties", scope, role, today, compute, tuple(helper_ids or ()), patch=patch
     ).value
 
 
