@@ -60,7 +60,12 @@ def to_json(figures):
 def from_json(text, days, rules):
     """The Figures kept as `text` (to_json), with the period's days and visit cycles."""
     figures = Figures(days, rules)
-    for name, value in json.loads(text).items():
+    data = json.loads(text)
+    if not isinstance(data, dict) or set(data) != set(vars(figures)) - set(_NOT_SERIALISED):
+        # Every figure this version counts, and no other: a row kept by another version
+        # would show a figure it never counted as 0.
+        raise ValueError("a kept row of other figures")
+    for name, value in data.items():
         current = getattr(figures, name)
         if name == "benefit_amount":
             value = {k: Decimal(v) for k, v in value.items()}
@@ -76,7 +81,8 @@ def from_json(text, days, rules):
 
 def kept_rows(scope, start, end, village_ids, village_id=None):
     """{village id: Figures} kept for a closed period for every village listed, or None (an
-    open period, a scope with no rows of its own, a village without its row)."""
+    open period, a scope with no rows of its own, a village without its row, a row that does
+    not read back as this version's figures)."""
     township = place(scope, village_id)
     if township is False or not is_final(end) or not village_ids:
         return None
@@ -101,7 +107,12 @@ def kept_rows(scope, start, end, village_ids, village_id=None):
     if any(v not in texts for v in village_ids):
         return None
     days, rules = (end - start).days + 1, tier_rules(end)
-    return {v: from_json(texts[v], days, rules) for v in village_ids}
+    try:
+        return {v: from_json(texts[v], days, rules) for v in village_ids}
+    except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
+        # A row that does not read back as this version's figures (cut short, written by
+        # another version with other figures): the report is counted live, never a 500.
+        return None
 
 
 def forget():
