@@ -14,6 +14,9 @@ own, later cut-off: a visit of 15 March recorded on 10 April is not in March's f
 first quarter's, but it is in the year's (cut-off 1 January). Months are therefore never summed
 into a quarter or a year: each closed period is kept as counted with its own cut-off, after it,
 so a late fact is in a kept row exactly when it is in the live count, and no row is rewritten.
+A correction of a fact (a visit's date, persons or method) after its period was kept drops the
+period's rows (services/month_rates.reopen_periods): the live count reads the fact as corrected,
+and the period is counted live until the next day's job keeps it again.
 
 The places with rows of their own: the whole instance (township_id None: its count under the
 instance's settings) and each township of a county (its users' scope and settings). Other
