@@ -451,6 +451,26 @@ def test_a_visit_corrected_out_of_a_kept_month_leaves_kept_equal_to_live(
     assert live == kept
 
 
+def test_a_need_corrected_out_of_a_kept_month_leaves_kept_equal_to_live(homes, monkeypatch):
+    """The same for a need whose raised day is corrected after its month was kept."""
+    kid = homes["kids"][0]
+    values = {"kind": "其他", "description": "书包", "raised_on": clock.today().isoformat()}
+    need = save_need(SYSTEM, kid, values)
+    start = month_start(clock.today())
+    end = month_end(start)
+    try:
+        with clock.freeze(end + timedelta(days=10)):
+            assert keep_closed_periods(clock.today(), periods=[(start, end)]) > 0
+            live, kept = _live_and_kept(monkeypatch, start, end)
+            assert live == kept
+            moved = {**values, "raised_on": (end + timedelta(days=2)).isoformat()}
+            save_need(SYSTEM, kid, moved, need=Need.get_by_id(need.id))
+            live, kept = _live_and_kept(monkeypatch, start, end)
+            assert live == kept
+    finally:
+        summary_kept.forget()
+
+
 def test_an_odd_kept_row_never_takes_the_report_down(app, kept_month, monkeypatch, places):
     """A kept row that does not read back (cut short, or written by another version with a
     figure this one does not know): the report is counted live, not a 500."""
