@@ -35,7 +35,9 @@ class PeriodFigures(BaseModel):
     """A village's raw counts (queries/summary_period.Figures, as JSON) for a period that has
     closed: a month, a quarter or a year, counted once by the start-of-day job
     (services/month_rates.keep_closed_periods) exactly as the live count gives them (the same
-    code, the same cut-off: the period's next midnight) and never rewritten.
+    code, the same cut-off: the period's next midnight) and never rewritten; dropped when a
+    correction moves a fact of the period (services/month_rates.reopen_periods), kept again by
+    the next day's job.
 
     Counted per place, as a report of the place counts it: `township_id` is the township whose
     count (its users' scope and settings) the row comes from, None for the whole instance's

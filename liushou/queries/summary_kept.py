@@ -14,6 +14,9 @@ own, later cut-off: a visit of 15 March recorded on 10 April is not in March's f
 first quarter's, but it is in the year's (cut-off 1 January). Months are therefore never summed
 into a quarter or a year: each closed period is kept as counted with its own cut-off, after it,
 so a late fact is in a kept row exactly when it is in the live count, and no row is rewritten.
+A correction of a fact (a visit's date, persons or method) after its period was kept drops the
+period's rows (services/month_rates.reopen_periods): the live count reads the fact as corrected,
+and the period is counted live until the next day's job keeps it again.
 
 The places with rows of their own: the whole instance (township_id None: its count under the
 instance's settings) and each township of a county (its users' scope and settings). Other
@@ -60,7 +63,12 @@ def to_json(figures):
 def from_json(text, days, rules):
     """The Figures kept as `text` (to_json), with the period's days and visit cycles."""
     figures = Figures(days, rules)
-    for name, value in json.loads(text).items():
+    data = json.loads(text)
+    if not isinstance(data, dict) or set(data) != set(vars(figures)) - set(_NOT_SERIALISED):
+        # Every figure this version counts, and no other: a row kept by another version
+        # would show a figure it never counted as 0.
+        raise ValueError("a kept row of other figures")
+    for name, value in data.items():
         current = getattr(figures, name)
         if name == "benefit_amount":
             value = {k: Decimal(v) for k, v in value.items()}
@@ -76,7 +84,8 @@ def from_json(text, days, rules):
 
 def kept_rows(scope, start, end, village_ids, village_id=None):
     """{village id: Figures} kept for a closed period for every village listed, or None (an
-    open period, a scope with no rows of its own, a village without its row)."""
+    open period, a scope with no rows of its own, a village without its row, a row that does
+    not read back as this version's figures)."""
     township = place(scope, village_id)
     if township is False or not is_final(end) or not village_ids:
         return None
@@ -101,7 +110,12 @@ def kept_rows(scope, start, end, village_ids, village_id=None):
     if any(v not in texts for v in village_ids):
         return None
     days, rules = (end - start).days + 1, tier_rules(end)
-    return {v: from_json(texts[v], days, rules) for v in village_ids}
+    try:
+        return {v: from_json(texts[v], days, rules) for v in village_ids}
+    except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
+        # A row that does not read back as this version's figures (cut short, written by
+        # another version with other figures): the report is counted live, never a 500.
+        return None
 
 
 def forget():

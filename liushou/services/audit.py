@@ -7,11 +7,13 @@ Audited reads on SQLite (action "view", no changes, outside a transaction) are c
 group commit (`_insert_grouped`): the request queues its row and waits until a commit
 containing it has happened; the first waiter finding no batch under way leads: it takes every
 row queued so far, inserts them in one transaction (executemany) and wakes them all, and the
-rows queued meanwhile go in the next batch, led by one of their own. A failed batch raises its
-error in every request whose row it held (each one's page is the 503 page or an error, never a
-page without its row). So the row is still committed before its page is sent, with the same
-durability as a row committed alone (below); many rows share one commit (one WAL append of
-the table's and indexes' pages for the batch, where each row alone appended them again).
+rows queued meanwhile go in the next batch, led by one of their own. A batch failed for a lock
+raises its error in every request whose row it held (each one's page is the 503 page or an
+error, never a page without its row); one the database refused for a row (a constraint) is
+written again row by row, so only that row's request fails. So the row is still committed
+before its page is sent, with the same durability as a row committed alone (below); many rows
+share one commit (one WAL append of the table's and indexes' pages for the batch, where each
+row alone appended them again).
 
 Durability of audited reads on SQLite: committed with `synchronous=NORMAL` (written to the
 WAL, not yet fsynced), except once every `READ_SYNC_SECONDS`, when the row is committed alone
@@ -45,7 +47,7 @@ import time
 from peewee import __exception_wrapper__
 
 from .. import clock
-from ..db import PRAGMAS, database
+from ..db import PRAGMAS, database, is_locked
 from ..models import AuditLog
 
 READ_SYNC_SECONDS = 2.0
@@ -193,12 +195,18 @@ def _insert_grouped(sql, params):
 
 def _write_batch(sql, batch):
     """Insert the batch's rows in one transaction and commit: each row gets its id, or every
-    row the error (nothing of the batch written)."""
+    row the error (nothing of the batch written). A batch the database refuses for one of its
+    rows (not a lock: a constraint) is written again row by row, so only the refused row's
+    request gets the error."""
     rows = [each.params for each in batch]
     try:
         with __exception_wrapper__:
             ids = _write_sqlite(sql, rows)
     except BaseException as e:
+        if len(batch) > 1 and isinstance(e, Exception) and not is_locked(e):
+            for each in batch:
+                _write_batch(sql, [each])
+            return
         for each in batch:
             each.error = e
         return

@@ -1,8 +1,39 @@
 """Correcting a stored record: write the fields that changed and audit them old → new."""
 
+from datetime import date, datetime
+
 from . import diff
 from .audit import record
+from .month_rates import reopen_periods
 from .voiding import refuse_if_voided_now
+
+# Dated facts whose corrections move a closed period's figures (queries/summary_period): the
+# kept figures of the periods holding their dates, before and after, are dropped
+# (services/month_rates.reopen_periods). A visit's correction does the same (visit_changes).
+_DATED = {
+    "need": ("raised_on", "closed_on"),
+    "service": ("served_on",),
+    "emergency": ("discovered_at", "closed_at"),
+}
+
+
+def _days(obj, changes):
+    """The days a correction of `obj` moves figures on: its dated fields' old and new values."""
+    fields = _DATED.get(obj._meta.table_name, ())
+    values = [v for k, old, new in changes if k in fields for v in (old, new)]
+    values += [getattr(obj, f, None) for f in fields]
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            try:
+                v = datetime.fromisoformat(v)
+            except ValueError:
+                continue
+        if isinstance(v, datetime):
+            v = v.date()
+        if isinstance(v, date):
+            out.append(v)
+    return out
 
 
 def apply_changes(actor, obj, data, label=None, action="update", extra=(), quiet=None):
@@ -26,4 +57,6 @@ def apply_changes(actor, obj, data, label=None, action="update", extra=(), quiet
         obj.save(only=[getattr(type(obj), k) for k in written])
     label = label(obj) if callable(label) else label
     record(actor, action, obj, label=label, changes=changes)
+    if obj._meta.table_name in _DATED:
+        reopen_periods(_days(obj, changes))
     return changes

@@ -12,7 +12,7 @@ from . import ValidationError, diff
 from .audit import record
 from .changes import apply_changes
 from .forms import Reader
-from .voiding import refuse_if_voided, void
+from .voiding import refuse_if_voided, refuse_voided_person, void
 
 
 def deadlines(on=None):
@@ -41,6 +41,7 @@ def _read_emergency(values, now):
 
 def open_emergency(actor, person, values, now=None):
     """Open an emergency for a child; its reporting steps get their deadlines from discovery."""
+    refuse_voided_person(person)
     now = now or clock.now()
     r, data = _read_emergency(values, now)
     problem = rules.not_a_child(person.birth_date, (data["discovered_at"] or now).date())

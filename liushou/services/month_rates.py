@@ -191,3 +191,21 @@ def _write_figures(rows):
             chunk = rows[at : at + ROWS_PER_TRANSACTION]
             PeriodFigures.insert_many(chunk).on_conflict_ignore().execute()
     return len(rows)
+
+
+def reopen_periods(days):
+    """A fact dated on one of `days` was corrected (its date, its persons, how it was done)
+    after its period may have closed: drop every place's kept figures of the closed periods
+    that hold one of those days, so their reports count live (the live count reads the fact
+    as it is now: what a village user's report of the same village says) until the day's job
+    keeps them again. In the caller's transaction; returns how many rows were dropped."""
+    days = sorted({d for d in days if d is not None})
+    if not days:
+        return 0
+    holds = [(PeriodFigures.start <= d) & (PeriodFigures.end >= d) for d in days]
+    condition = holds[0]
+    for each in holds[1:]:
+        condition |= each
+    dropped = PeriodFigures.delete().where(condition).execute()
+    summary_kept.forget()
+    return dropped

@@ -7,13 +7,14 @@ from . import ValidationError, group_events, review
 from .categories_follow import _settle, follow_household
 from .forms import Reader
 from .person_facts import derive, facts_of
-from .voiding import void
+from .voiding import refuse_voided_person, void
 
 
 # Every member of the household is settled again: each setting is read once for the write.
 @settings.held()
 def exit_person(actor, person, values, today=None):
     """Take a person out of the registry (退出) with a reason and a date; nothing is deleted."""
+    refuse_voided_person(person)
     today = today or clock.today()
     r = Reader(values)
     reason = r.text("exit_reason", 200, "请填写退出原因")

@@ -28,6 +28,7 @@ from .categories_follow import _settle, _visit_state, follow_household, househol
 from .forms import Reader, to_int
 from .person_facts import derive, difficulty_options, facts_of
 from .person_review import _proposal
+from .voiding import refuse_voided_person
 
 
 def validate(values, today=None):
@@ -129,6 +130,8 @@ def save_person(actor, scope, values, person=None, today=None, category_reason=N
 
 def _save_person(actor, scope, values, person, today, category_reason):
     today = today or clock.today()
+    if person is not None:
+        refuse_voided_person(person)
     if person is not None:  # the edit form shows ID numbers masked: an unchanged mask keeps them
         kept = {f: keep_masked(values.get(f), getattr(person, f)) for f in ID_FIELDS}
         values = {**values, **kept}

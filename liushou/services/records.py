@@ -15,7 +15,7 @@ from .activities import save_activity, save_site  # noqa: F401  (re-exported for
 from .audit import record
 from .changes import apply_changes
 from .forms import Reader
-from .voiding import refuse_if_voided, void
+from .voiding import refuse_if_voided, refuse_voided_person, void
 
 
 def _money(r, name, required_msg=None):
@@ -109,6 +109,7 @@ def _refuse_second_allowance(person, data, benefit=None):
 
 def save_benefit(actor, person, values, today=None):
     """Add a benefit; 高龄补贴 needs no amount: it follows the age bands month by month."""
+    refuse_voided_person(person)
     data = _benefit_data(person, values)
     with database.atomic():
         _refuse_second_allowance(person, data)
@@ -222,6 +223,7 @@ def _checkup_data(values, today=None):
 
 
 def save_checkup(actor, person, values, today=None):
+    refuse_voided_person(person)
     data = {**_checkup_data(values, today), "activity": values.get("activity")}
     with database.atomic():
         checkup = CheckUp.create(person=person, **data)

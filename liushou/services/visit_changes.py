@@ -6,11 +6,13 @@ from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
 from ..models.visits import Pairing, VisitHelper, VisitPerson
+from ..queries import summary_kept
 from ..queries.helpers import visible as visible_helpers
 from ..queries.visits import helpers_of, persons_seen
 from . import ValidationError, diff
 from .audit import record
 from .forms import Reader, to_int
+from .month_rates import reopen_periods
 from .visits import item_text, read_items, read_visit, refresh_state
 from .voiding import refuse_if_voided, refuse_if_voided_now, void
 
@@ -45,8 +47,11 @@ def update_visit(actor, scope, visit, persons, values, today=None):
     if not changes:
         return visit
     moved = {p.id for p in before_persons + persons}
+    dated = [visit.visited_on, data.get("visited_on")]  # the periods whose figures it moves
     with figure_cache.moving(moved), database.atomic():
         refuse_if_voided_now(visit)  # voided by another request since it was read
+        # A closed period's kept figures holding it are dropped: its reports count it live.
+        reopen_periods(dated)
         for k, v in data.items():
             setattr(visit, k, v)
         visit.save(only=[getattr(type(visit), k) for k in data])
@@ -71,6 +76,7 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         record(actor, "update", visit, label=f"{'、'.join(names)} {visit}", changes=changes)
         for p in {p.id: p for p in before_persons + persons}.values():
             refresh_state(p, today, dates=True)
+    summary_kept.forget()  # what another thread read of them before the commit
     return visit
 
 

@@ -26,6 +26,7 @@ from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     tier_for,
     tier_rules,
 )
+from .voiding import refuse_voided_person
 
 
 def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked=None):
@@ -42,6 +43,8 @@ def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked
         raise ValidationError({"persons": "只能选择您负责范围内的人员"})
     if not persons:
         raise ValidationError({"persons": "请至少选择一人"})
+    for person in persons:
+        refuse_voided_person(person)
     created = []
     with database.atomic():
         for person in persons:

@@ -20,6 +20,13 @@ VOIDED_BY = {
 }
 
 
+def refuse_voided_person(person):
+    """A registration voided by mistake takes no edit, exit, pairing or new record (a benefit, a
+    check-up, an emergency): it stays as it was voided."""
+    if getattr(person, "voided_at", None) is not None:
+        raise ValidationError({"_record": f"{person.name}的登记已作废，不能再修改或登记"})
+
+
 def void(actor, obj, reason, *, after=None):
     """Void `obj` with a reason (required). `after(obj)` runs in the same transaction, for the
     state derived from it (a person's visit state after a visit is voided, …): a record of

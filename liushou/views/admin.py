@@ -65,6 +65,7 @@ def _user_form():
         "phone": f.get("phone"),
         "helper": f.get("helper"),
         "township": f.get("township"),
+        "active": f.get("active") == "1",
     }
 
 
@@ -109,6 +110,8 @@ def user_edit(user_id):
     }
     linked = accounts.linked_helper(user)
     initial["helper"] = linked.id if linked else ""
+    # In the form's version: a stale form never enables an account another admin disabled.
+    initial["active"] = user.active
     return form_page(
         "admin/user_form.html",
         initial=initial,
@@ -126,7 +129,7 @@ def _update_user(user, values):
         user,
         values,
         request.form.get("password") or None,
-        active=request.form.get("active") == "1",
+        active=bool(values.get("active")),
         scope=g.scope,
     )
     if user.id == g.user.id and user.active:
