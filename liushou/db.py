@@ -1,5 +1,6 @@
 """The database: one deferred handle (SQLite by default, PostgreSQL for a county), its
-pragmas, the base model, connections. Which writes move the data generation: db_generation.py."""
+pragmas, the base model, connections. Which writes move the data generation, and the shared
+counter other processes' writes move (read by `Database.sync_shared`): db_generation.py."""
 
 import threading
 import time
@@ -20,23 +21,20 @@ from peewee import (
     fn,
 )
 
-from . import clock
-
 # ALL, data_generation, last_bump, row_villages and touching: the data generation's API, which
 # many modules use through db.
 from .db_generation import (  # noqa: F401
     ALL,
     data_generation,
     last_bump,
-    look_due,
-    new_day,
-    observe,
+    move_shared,
     pending,
     row_villages,
     saving,
     share_writes,
     sharing,
     statement_run,
+    sync_shared,
     touching,
     transaction_ended,
 )
@@ -132,7 +130,7 @@ class Database:
         if statement_run(sql, self.in_transaction):
             transaction_ended()
         if before is not None and last_bump() != before and not self.in_transaction():
-            self._move_shared()  # a write outside a transaction (or a COMMIT statement)
+            move_shared(self)  # a write outside a transaction (or a COMMIT statement)
         return cursor
 
     # Connections of finished requests, kept open for the next request (a fresh connection
@@ -171,56 +169,15 @@ class Database:
 
     def commit(self):
         if sharing() and pending():
-            self._move_shared()  # in the writing transaction: committed with its data
+            move_shared(self)  # in the writing transaction: committed with its data
         super().commit()
         transaction_ended()
 
-    # The shared counter (db_generation, "Other processes"): moved by a process that writes
-    # beside the server, read by the server. Run on the connection's own cursor: neither is a
-    # write of data (statement_run) nor one of the page's statements.
-    _SHARED_READ = 'SELECT "n" FROM "shared_generation" WHERE "id" = 1'
-    _SHARED_MOVE = 'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = 1'
-    _shared_tables = set()  # the databases known to hold the counter's table (step 33)
-
-    def _has_shared(self):
-        if self.database in self._shared_tables:
-            return True
-        if self.dialect == "postgres":
-            sql = "SELECT to_regclass('shared_generation')"
-        else:
-            sql = (
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'shared_generation'"
-            )
-        cursor = self.cursor()
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        if row is None or row[0] is None:
-            return False  # a schema before step 33 (a migration in progress)
-        self._shared_tables.add(self.database)
-        return True
-
-    def _move_shared(self):
-        if self._has_shared():
-            self.cursor().execute(self._SHARED_MOVE)
-
     def sync_shared(self, force=False):
-        """Look at the day and read the shared counter (db_generation.new_day, observe): on a
-        new day, or when another process wrote, the whole data generation moves on. The
-        counter at most every db_generation.CHECK_EVERY seconds unless `force`; never inside a
-        transaction (its snapshot may be older than the counter). Returns whether the
-        generation moved."""
-        if self.in_transaction():
-            return False
-        moved = new_day(clock.today())
-        if not (force or look_due(self.dialect, self.database)):
-            return moved
-        try:
-            cursor = self.cursor()
-            cursor.execute(self._SHARED_READ)
-            rows = cursor.fetchall()  # to the end: no read snapshot left open
-        except Exception:  # noqa: BLE001 - a schema before step 33: the age bound only
-            return moved
-        return observe(self.database, rows[0][0] if rows else 0) or moved
+        """Look at the day and read the shared counter (db_generation.sync_shared): on a new
+        day, or when another process wrote, the whole data generation moves on. Returns whether
+        it moved."""
+        return sync_shared(self, force)
 
     def rollback(self):
         super().rollback()

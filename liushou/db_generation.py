@@ -16,6 +16,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from . import clock
+
 # Statements that change data or schema (their first word), and the tables whose writes change
 # no figure (audited reads, logins, final rates kept): these leave the data generation alone.
 _WRITE_WORDS = frozenset(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"])
@@ -233,11 +235,12 @@ def pending():
 
 # Other processes. A process that is not the server (the daily job's child, a command line
 # tool: `share_writes`) moves the shared counter, the one row of `shared_generation`, with each
-# of its committed writes that moves its own generation: inside the writing transaction, just
-# before its COMMIT (db.Database.commit), or right after a write outside a transaction (never
-# before the data it follows is committed). The server reads the counter at each request's
-# start (db.sync_shared: one indexed read on the request's connection, about 5 us on SQLite;
-# on PostgreSQL, a round trip, at most every CHECK_EVERY seconds) and hands it to `observe`:
+# of its committed writes that moves its own generation (`move_shared`): inside the writing
+# transaction, just before its COMMIT (db.Database.commit), or right after a write outside a
+# transaction (never before the data it follows is committed). The server reads the counter at
+# each request's start (`sync_shared`: one indexed read on the request's connection, about 5 us
+# on SQLite; on PostgreSQL, a round trip, at most every CHECK_EVERY seconds) and hands it to
+# `observe`:
 # a counter moved since the last look moves the whole generation here, every village and the
 # registry, as a township-wide write of its own would (but no user's own write:
 # figure_cache's read-your-writes is left alone). So another process's write shows on the
@@ -311,6 +314,55 @@ def new_day(day):
         if moved:
             _bump(ALL, True, own=False)
     return moved
+
+
+# The counter's statements, run by the database handle (db.Database) on the connection's own
+# cursor: neither is a write of data (statement_run) nor one of the page's statements.
+_SHARED_READ = 'SELECT "n" FROM "shared_generation" WHERE "id" = 1'
+_SHARED_MOVE = 'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = 1'
+_shared_tables = set()  # the databases known to hold the counter's table (step 33)
+
+
+def _has_shared(db):
+    if db.database in _shared_tables:
+        return True
+    if db.dialect == "postgres":
+        sql = "SELECT to_regclass('shared_generation')"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'shared_generation'"
+    cursor = db.cursor()
+    cursor.execute(sql)
+    row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return False  # a schema before step 33 (a migration in progress)
+    _shared_tables.add(db.database)
+    return True
+
+
+def move_shared(db):
+    """Move the shared counter of database `db` (a process that shares its writes, inside the
+    writing transaction or right after a write outside one: db.Database)."""
+    if _has_shared(db):
+        db.cursor().execute(_SHARED_MOVE)
+
+
+def sync_shared(db, force=False):
+    """Look at the day and read the shared counter of database `db` (`new_day`, `observe`): on
+    a new day, or when another process wrote, the whole data generation moves on. The counter
+    at most every CHECK_EVERY seconds unless `force`; never inside a transaction (its snapshot
+    may be older than the counter). Returns whether the generation moved."""
+    if db.in_transaction():
+        return False
+    moved = new_day(clock.today())
+    if not (force or look_due(db.dialect, db.database)):
+        return moved
+    try:
+        cursor = db.cursor()
+        cursor.execute(_SHARED_READ)
+        rows = cursor.fetchall()  # to the end: no read snapshot left open
+    except Exception:  # noqa: BLE001 - a schema before step 33: the age bound only
+        return moved
+    return observe(db.database, rows[0][0] if rows else 0) or moved
 
 
 def keep_valid(made, generation, village_ids=ALL, registry=False):

@@ -37,20 +37,19 @@ In-process memory only: the server's threads share it; at most `MAX_ENTRIES` ent
 least recently used dropped first, and one user's entries (those his requests counted) at most
 `MAX_ENTRIES / USER_SHARE`: his own least recently used go first, so his many ?q= do not push
 out everybody's figures. Two threads asking for the same missing entry compute it
-once: the second waits for the first.
+once: the second waits for the first. Lists patched after visits (`_patched`): figure_patch.py.
 """
 
 import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request_started, request_tearing_down, session
 
-from . import clock
+from . import clock, figure_patch
 from .db import data_generation, database, last_bump
 from .db_generation import KEEP_MAX_AGE
 
@@ -206,8 +205,8 @@ def get(
     last write is counted again (read-your-writes).
 
     With `patch(value, person_ids)` (a new value, or None: count again), an entry moved on
-    only by visits and check-ins (`moving`) is patched for their persons instead of counted
-    again: see `_patched`."""
+    only by visits and check-ins (figure_patch.moving) is patched for their persons instead of
+    counted again: see `_patched`."""
     key = (database.database, kind, scope, role, day, *args)
     mine = _own_write()
     entry = _lookup(key, mine)
@@ -371,41 +370,11 @@ def size():
         return len(_entries)
 
 
-# Patches (issue 17 item 6): a visit or check-in moves its village's data generation, so a
-# village's worklist and duty lists (and a township's) would be counted again on the next page
-# after every visit. Instead the write tells, after its commit, which persons' visit data alone
-# its transaction changed (`moving`): {generation: person ids}. A kept entry whose generation
-# was moved on by such writes only (every generation since it was counted is one of them) is
-# patched for those persons (`get(..., patch=...)`: the patch reads their rows afresh) and
-# takes the current generation; any other write in between (a registration, a pairing, a
-# setting, another process's) leaves a gap, and the entry is counted again as before. A patched
-# entry keeps its age (`made`): it is still counted again after MAX_AGE.
-_moved: OrderedDict = OrderedDict()  # generation -> frozenset of person ids
-MOVED_MAX = 4096  # writes remembered
-PATCH_SPAN = 512  # at most this many writes patched over; more: counted again
-
-
-@contextmanager
-def moving(person_ids):
-    """Around a write (its own transaction, committed at the end of the block) that changes
-    nothing but the visit data (visits, their persons and helpers, visit states, duty dates,
-    check-ins, a need raised in a visit) of the persons `person_ids`. Inside an outer
-    transaction, or when the block committed more than one transaction, nothing is noted
-    (entries are counted again)."""
-    before = last_bump()
-    yield
-    after = last_bump()
-    if after and after != before and not database.in_transaction():
-        with _lock:
-            _moved[after] = frozenset(int(i) for i in person_ids)
-            while len(_moved) > MOVED_MAX:
-                _moved.popitem(last=False)
-
-
 def _patched(key, patch, mine=NEVER):
     """The kept entry of `key` patched by `patch(value, person ids)` for the persons of the
-    visit writes since it was counted, kept and returned; None when it cannot be (no entry,
-    too old, a write in between that was not a noted visit write, or `patch` gave None)."""
+    visit writes since it was counted (figure_patch.moved_since), kept and returned; None when
+    it cannot be (no entry, too old, a write in between that was not a noted visit write, or
+    `patch` gave None)."""
     with _lock:
         old = _entries.get(key)
     if old is None or time.monotonic() - old.made >= MAX_AGE:
@@ -413,18 +382,10 @@ def _patched(key, patch, mine=NEVER):
     # The registry generation first: it never runs ahead of the full one read after it.
     registry_generation = data_generation(old.villages, True)
     generation = data_generation(old.villages, old.registry)
-    if not isinstance(generation, int) or not isinstance(old.generation, int):
+    persons = figure_patch.moved_since(old.generation, generation)
+    if persons is None:
         return None
-    if not 0 < generation - old.generation <= PATCH_SPAN:
-        return None
-    persons = set()
-    with _lock:
-        for n in range(old.generation + 1, generation + 1):
-            moved = _moved.get(n)
-            if moved is None:
-                return None  # a write that was not a visit's, or one not noted yet
-            persons |= moved
-    value = patch(old.value, frozenset(persons))
+    value = patch(old.value, persons)
     if value is None:
         return None
     entry = dataclasses.replace(
@@ -435,9 +396,3 @@ def _patched(key, patch, mine=NEVER):
             return None  # counted or patched meanwhile by another thread
         _store(key, entry, _owner.get(key))
     return entry if _fresh(entry, mine) else None
-
-
-def forget_moves():
-    """Forget the noted visit writes (tests)."""
-    with _lock:
-        _moved.clear()

@@ -1,8 +1,8 @@
 """Issue 17 item 6: a visit, a check-in, their correction or voiding patches the kept worklists
-and duty lists of the scopes holding the visited persons (figure_cache.moving / patch) instead
-of counting them again; after every such write each kept list equals a fresh count, page by
-page, for village, grid and township users. Any other write (a person leaving the register)
-is counted again."""
+and duty lists of the scopes holding the visited persons (figure_patch.moving, figure_cache's
+patch) instead of counting them again; after every such write each kept list equals a fresh
+count, page by page, for village, grid and township users. Any other write (a person leaving
+the register) is counted again."""
 
 import random
 from datetime import timedelta

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from .. import clock, figure_cache
+from .. import clock, figure_patch
 from ..db import database
 from ..models.helpers import Helper
 from ..models.persons import Person
@@ -25,7 +25,7 @@ def check_in(actor, scope, person_id, method="", helper_ids=None):
     if person.voided_at is not None or person.exited_on is not None:
         raise ValidationError({"person": f"{person.name}已不在册，不能登记一敲门"})
     now = clock.now()
-    with figure_cache.moving([person.id]), database.atomic():
+    with figure_patch.moving([person.id]), database.atomic():
         recent = (
             CheckIn.select()
             .where(
@@ -68,7 +68,7 @@ def check_in(actor, scope, person_id, method="", helper_ids=None):
 def void_checkin(actor, checkin, reason):
     """Void a check-in tapped by mistake: it no longer satisfies the 一敲门 cycle or counts."""
     person = checkin.person
-    with figure_cache.moving([person.id]):
+    with figure_patch.moving([person.id]):
         return void(
             actor,
             checkin,

@@ -1,7 +1,7 @@
 """Correcting and voiding visits and pairings; the persons' visit states follow in the same
 transaction."""
 
-from .. import clock, figure_cache
+from .. import clock, figure_patch
 from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
@@ -48,7 +48,7 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         return visit
     moved = {p.id for p in before_persons + persons}
     dated = [visit.visited_on, data.get("visited_on")]  # the periods whose figures it moves
-    with figure_cache.moving(moved), database.atomic():
+    with figure_patch.moving(moved), database.atomic():
         refuse_if_voided_now(visit)  # voided by another request since it was read
         # A closed period's kept figures holding it are dropped: its reports count it live.
         reopen_periods(dated)
@@ -91,7 +91,7 @@ def void_visit(actor, visit, reason):
         for p in persons_seen(v):
             refresh_state(p, dates=True)
 
-    with figure_cache.moving([p.id for p in persons_seen(visit)]):
+    with figure_patch.moving([p.id for p in persons_seen(visit)]):
         return void(actor, visit, reason, after=after)
 
 

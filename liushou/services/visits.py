@@ -3,7 +3,7 @@ date) is kept in services/visit_tiers.py; its names are importable from here too
 
 import json
 
-from .. import clock, figure_cache
+from .. import clock, figure_patch
 from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
@@ -212,8 +212,8 @@ def record_visit(actor, scope, persons, values, today=None):
     items = read_items(scope, persons, values)
     visited_on, method, needs = data["visited_on"], data["method"], data["needs"]
     first = persons[0]
-    # Kept worklists and duty lists patch these persons' rows (figure_cache.moving).
-    with figure_cache.moving([p.id for p in persons]), database.atomic():
+    # Kept worklists and duty lists patch these persons' rows (figure_patch.moving).
+    with figure_patch.moving([p.id for p in persons]), database.atomic():
         visit = Visit.create(
             village=first.village_id,
             grid=first.grid_id,
