@@ -15,7 +15,11 @@ from liushou import clock, db_generation, figure_cache, jobs, memo
 from liushou.db import data_generation
 from tests._helpers import ledger
 from tests.pg_cluster import other_connection
-from tests.shared.figures import computations, total_on_home  # noqa: F401 - a fixture
+from tests.shared.figures import (  # noqa: F401 - fixtures
+    computations,
+    total_on_home,
+    township_home,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # The longest wait between the server's looks at the shared counter (PostgreSQL's).
@@ -56,14 +60,12 @@ def flask_command(app, *args):
 
 
 def test_a_commands_import_shows_on_the_servers_next_page(
-    homes,
-    login_as,
+    township_home,  # noqa: F811
     tmp_path,
     computations,  # noqa: F811
     later,
 ):
-    client = login_as("township")
-    assert total_on_home(client) == 3
+    client = township_home
     assert total_on_home(client) == 3 and len(computations) == 1  # kept
     before = shared_counter(client.application)
     book = tmp_path / "ledger.xlsx"
@@ -78,13 +80,11 @@ def test_a_commands_import_shows_on_the_servers_next_page(
 
 def test_the_daily_jobs_child_moves_every_keep_then_the_warm_up_holds(
     app,
-    homes,
-    login_as,
+    township_home,  # noqa: F811
     computations,  # noqa: F811
     later,
 ):
-    client = login_as("township")
-    assert total_on_home(client) == 3
+    client = township_home
     counted = len(computations)
     generation = data_generation()
     assert memo.get(("cross-process probe",), lambda: "before") == "before"
@@ -124,13 +124,11 @@ def test_the_warm_up_after_the_child_is_served_minutes_later(
 
 
 def test_a_kept_entry_ends_after_the_safety_bound_or_on_a_new_day(
-    homes,
-    login_as,
+    township_home,  # noqa: F811
     computations,  # noqa: F811
     later,
 ):
-    client = login_as("township")
-    assert total_on_home(client) == 3
+    client = township_home
     later(figure_cache.MAX_AGE - 60)
     assert total_on_home(client) == 3 and len(computations) == 1
     later(61)  # writes by hand (sqlite3, psql) show within 15 minutes

@@ -19,13 +19,10 @@ from liushou.models.households import Household
 from liushou.models.month_rates import PeriodFigures
 from liushou.models.visits import CheckIn, Pairing, Visit
 from liushou.queries import summary, summary_kept
-from liushou.rules.dates import month_end, month_start
 from liushou.services import SYSTEM, ValidationError, audit
 from liushou.services.care import open_emergency, save_need, void_need
 from liushou.services.checkins import check_in
-from liushou.services.helpers import save_helper
 from liushou.services.households import save_household, void_household
-from liushou.services.month_rates import keep_closed_periods
 from liushou.services.person_exits import void_person
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, save_checkup
@@ -33,6 +30,8 @@ from liushou.services.visit_changes import update_visit
 from liushou.services.visits import record_visit
 from tests._helpers import ALL, add_child, text
 from tests.conftest import client_as, csrf_token, post
+from tests.shared.kept import flat, live_and_kept, this_month_kept
+from tests.shared.town import helper as make_helper
 
 pytestmark = pytest.mark.usefixtures("never_slow")
 
@@ -43,26 +42,8 @@ _PERSON_LINK = re.compile(r'href="/persons/(\d+)"')
 def cadres(places, users):
     """A helper of each village, linked to that village's user."""
     return {
-        "V01": save_helper(
-            SYSTEM,
-            ALL,
-            {
-                "name": "一村干部",
-                "kind": "村干部",
-                "village": places["V01"].id,
-                "user": users["cun1"].id,
-            },
-        ),
-        "V02": save_helper(
-            SYSTEM,
-            ALL,
-            {
-                "name": "二村干部",
-                "kind": "村干部",
-                "village": places["V02"].id,
-                "user": users["cun2"].id,
-            },
-        ),
+        "V01": make_helper(places, "一村干部", village="V01", user=users["cun1"].id),
+        "V02": make_helper(places, "二村干部", village="V02", user=users["cun2"].id),
     }
 
 
@@ -407,31 +388,8 @@ def kept_month(homes, cadres):
     after its end: (start, end, the visit)."""
     kid = homes["kids"][0]
     visit = record_visit(SYSTEM, ALL, [kid], visit_form([kid], cadres["V01"]))
-    start = month_start(clock.today())
-    end = month_end(start)
-    with clock.freeze(end + timedelta(days=10)):
-        assert keep_closed_periods(clock.today(), periods=[(start, end)]) > 0
-        summary_kept.forget()
+    with this_month_kept() as (start, end):
         yield start, end, visit
-    summary_kept.forget()
-
-
-def _flat(data):
-    out = []
-    for f in [f for _, f in data["villages"]] + [data["total"]]:
-        if f is not None:
-            out.append({k: dict(v) if isinstance(v, dict) else v for k, v in vars(f).items()})
-    return out
-
-
-def _live_and_kept(monkeypatch, start, end):
-    summary_kept.forget()
-    kept = _flat(summary.summary(ALL, start, end, None))
-    real = summary_kept.kept_rows
-    monkeypatch.setattr(summary_kept, "kept_rows", lambda *a: None)
-    live = _flat(summary.summary(ALL, start, end, None))
-    monkeypatch.setattr(summary_kept, "kept_rows", real)
-    return live, kept
 
 
 def test_a_visit_corrected_out_of_a_kept_month_leaves_kept_equal_to_live(
@@ -441,13 +399,13 @@ def test_a_visit_corrected_out_of_a_kept_month_leaves_kept_equal_to_live(
     was kept: the township's report of that month (kept rows) must say what the live count
     (a village user's report of the same village) says."""
     start, end, visit = kept_month
-    live, kept = _live_and_kept(monkeypatch, start, end)
+    live, kept = live_and_kept(monkeypatch, start, end)
     assert live == kept
     kid = homes["kids"][0]
     update_visit(
         SYSTEM, ALL, visit, [kid], visit_form([kid], cadres["V01"], day=end + timedelta(days=2))
     )
-    live, kept = _live_and_kept(monkeypatch, start, end)
+    live, kept = live_and_kept(monkeypatch, start, end)
     assert live == kept
 
 
@@ -456,26 +414,20 @@ def test_a_need_corrected_out_of_a_kept_month_leaves_kept_equal_to_live(homes, m
     kid = homes["kids"][0]
     values = {"kind": "其他", "description": "书包", "raised_on": clock.today().isoformat()}
     need = save_need(SYSTEM, kid, values)
-    start = month_start(clock.today())
-    end = month_end(start)
-    try:
-        with clock.freeze(end + timedelta(days=10)):
-            assert keep_closed_periods(clock.today(), periods=[(start, end)]) > 0
-            live, kept = _live_and_kept(monkeypatch, start, end)
-            assert live == kept
-            moved = {**values, "raised_on": (end + timedelta(days=2)).isoformat()}
-            save_need(SYSTEM, kid, moved, need=Need.get_by_id(need.id))
-            live, kept = _live_and_kept(monkeypatch, start, end)
-            assert live == kept
-    finally:
-        summary_kept.forget()
+    with this_month_kept() as (start, end):
+        live, kept = live_and_kept(monkeypatch, start, end)
+        assert live == kept
+        moved = {**values, "raised_on": (end + timedelta(days=2)).isoformat()}
+        save_need(SYSTEM, kid, moved, need=Need.get_by_id(need.id))
+        live, kept = live_and_kept(monkeypatch, start, end)
+        assert live == kept
 
 
 def test_an_odd_kept_row_never_takes_the_report_down(app, kept_month, monkeypatch, places):
     """A kept row that does not read back (cut short, or written by another version with a
     figure this one does not know): the report is counted live, not a 500."""
     start, end, _visit = kept_month
-    live, _kept = _live_and_kept(monkeypatch, start, end)
+    live, _kept = live_and_kept(monkeypatch, start, end)
     url = f"/reports?period=month&year={start.year}&n={start.month}"
     c = client_as(app, "township")
     for odd in ('{"visits": 1', '{"no_such_figure": 3}', "[]"):
@@ -486,7 +438,7 @@ def test_an_odd_kept_row_never_takes_the_report_down(app, kept_month, monkeypatc
         figure_cache.clear()
         page_cache.clear()
         assert c.get(url).status_code == 200, odd
-        assert _flat(summary.summary(ALL, start, end, None)) == live, odd
+        assert flat(summary.summary(ALL, start, end, None)) == live, odd
 
 
 def test_a_village_user_never_reads_another_places_kept_rows(app, kept_month, places):

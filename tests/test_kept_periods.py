@@ -17,15 +17,7 @@ from liushou.services import SYSTEM
 from liushou.services.month_rates import keep_closed_periods
 from liushou.services.places import save_township
 from liushou.services.visits import record_visit
-
-
-def _flat(data):
-    """Every figure of a summary as plain values, to compare two readings."""
-    out = []
-    for f in [f for _, f in data["villages"]] + [data["total"]]:
-        if f is not None:
-            out.append({k: dict(v) if isinstance(v, dict) else v for k, v in vars(f).items()})
-    return out
+from tests.shared.kept import flat
 
 
 @pytest.fixture
@@ -67,7 +59,7 @@ def test_kept_closed_periods_equal_the_live_count(county, monkeypatch):
         for start, end in periods:
             for scope, vid, town in readings:
                 with settings.reading_for(town):
-                    out.append(_flat(summary.summary(scope, start, end, vid)))
+                    out.append(flat(summary.summary(scope, start, end, vid)))
         return out
 
     read = []

@@ -17,6 +17,7 @@ from liushou.services import SYSTEM
 from liushou.services.visit_changes import void_visit
 from liushou.services.visits import end_pairing
 from tests.shared import summary as shared
+from tests.shared.kept import flat
 from tests.shared.summary import _kid
 
 town = shared.town  # the shared fixture
@@ -94,21 +95,13 @@ def test_benefits_activities_and_sites(town):
     assert dict(v2.sites_inactive) == {"幸福院": 1} and not v2.sites_active
 
 
-def _flat(data):
-    """Every figure of a summary as plain values, to compare two readings."""
-    out = []
-    for f in [f for _, f in data["villages"]] + [data["total"]]:
-        out.append({k: dict(v) if isinstance(v, dict) else v for k, v in vars(f).items()})
-    return out
-
-
 def test_later_changes_leave_february_as_it_was(town, places):
-    before = _flat(_rows())
+    before = flat(_rows())
     with clock.freeze(datetime(2026, 3, 2, 9, 0)):
         void_visit(SYSTEM, town["visit_o"], "补录错误")
         _kid(town["h2"], "新童", agreement_signed_on="2026-03-01")
         end_pairing(SYSTEM, Pairing.get(Pairing.person == town["kids"][0]), reason="调整")
-    assert _flat(_rows()) == before
+    assert flat(_rows()) == before
 
 
 def test_village_user_gets_only_his_row(town, places):

@@ -1,5 +1,5 @@
-"""The figure-cache computations counter and helpers
-(tests/test_figure_cache.py, tests/test_others_visits.py, tests/test_figures_ahead.py)."""
+"""The figure-cache computations counter and helpers (tests/test_figure_cache.py,
+tests/test_others_visits.py, tests/test_figures_ahead.py, tests/test_cross_process.py)."""
 
 import re
 import threading
@@ -30,6 +30,15 @@ def computations(monkeypatch):
 
 def total_on_home(client):
     return int(TOTAL.search(client.get("/").get_data(as_text=True)).group(1))
+
+
+@pytest.fixture
+def township_home(homes, login_as, computations):
+    """The township user's client, his home's figures counted once (3 persons, the `homes`)."""
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    assert len(computations) == 1
+    return client
 
 
 def recounts_done():
