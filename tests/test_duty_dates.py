@@ -19,7 +19,7 @@ from liushou.services.checkins import check_in, void_checkin
 from liushou.services.visit_changes import update_visit, void_visit
 from liushou.services.visits import cycles, record_visit, tier_rules
 from tests.shared.county import _insert, _load, old_file  # noqa: F401 - shared fixture
-from tests.shared.visits import world  # noqa: F401 - the shared fixture
+from tests.shared.visits import random_write, visit_form, world  # noqa: F401 - a fixture
 
 ALL = Scope(everything=True)
 
@@ -41,15 +41,6 @@ def _recount():
     return {pid: (door.get(pid), knock.get(pid)) for pid in ids}
 
 
-def _form(persons, helper, day, method):
-    return {
-        "visited_on": day.isoformat(),
-        "method": method,
-        "helpers": [helper.id],
-        "persons": [str(p.id) for p in persons],
-    }
-
-
 def _owed(duty, role):
     today = clock.today()
     rows = visit_duties.owed(ALL, duty, today, cycles(today), tier_rules(today), [], role)
@@ -60,21 +51,21 @@ def test_every_write_moves_the_duty_lists(world):  # noqa: F811
     kid1, kid2, elder, helper = world["kid1"], world["kid2"], world["elder"], world["helper"]
     today = clock.today()
     for p in (kid1, kid2, elder):  # states as the day's job makes them
-        record_visit(SYSTEM, ALL, [p], _form([p], helper, today - timedelta(days=40), "电话"))
+        record_visit(SYSTEM, ALL, [p], visit_form([p], helper, today - timedelta(days=40), "电话"))
     assert _owed("door", "village") == {kid1.id, kid2.id, elder.id}
     # A door visit takes the person off the cadre's list at once; a phone call does not.
-    visit = record_visit(SYSTEM, ALL, [kid1], _form([kid1], helper, today, "上门"))
-    record_visit(SYSTEM, ALL, [kid2], _form([kid2], helper, today, "电话"))
+    visit = record_visit(SYSTEM, ALL, [kid1], visit_form([kid1], helper, today, "上门"))
+    record_visit(SYSTEM, ALL, [kid2], visit_form([kid2], helper, today, "电话"))
     assert _owed("door", "village") == {kid2.id, elder.id}
     assert _kept() == _recount()
     # A correction of the method puts him back; of the persons seen moves the visit to kid2.
-    update_visit(SYSTEM, ALL, visit, [kid1], _form([kid1], helper, today, "电话"))
+    update_visit(SYSTEM, ALL, visit, [kid1], visit_form([kid1], helper, today, "电话"))
     assert _owed("door", "village") == {kid1.id, kid2.id, elder.id}
-    update_visit(SYSTEM, ALL, visit, [kid2], _form([kid2], helper, today, "上门"))
+    update_visit(SYSTEM, ALL, visit, [kid2], visit_form([kid2], helper, today, "上门"))
     assert _owed("door", "village") == {kid1.id, elder.id}
     # A correction of the date to a month ago: owed again.
     update_visit(
-        SYSTEM, ALL, visit, [kid2], _form([kid2], helper, today - timedelta(days=30), "上门")
+        SYSTEM, ALL, visit, [kid2], visit_form([kid2], helper, today - timedelta(days=30), "上门")
     )
     assert _owed("door", "village") == {kid1.id, kid2.id, elder.id}
     assert _kept() == _recount()
@@ -94,7 +85,7 @@ def test_every_write_moves_the_duty_lists(world):  # noqa: F811
 
 def test_a_person_without_a_visit_state_is_counted_from_his_rows(world):  # noqa: F811
     kid1, helper = world["kid1"], world["helper"]
-    record_visit(SYSTEM, ALL, [kid1], _form([kid1], helper, clock.today(), "上门"))
+    record_visit(SYSTEM, ALL, [kid1], visit_form([kid1], helper, clock.today(), "上门"))
     VisitState.delete().where(VisitState.person == kid1).execute()
     assert kid1.id not in _owed("door", "village")
 
@@ -114,17 +105,8 @@ def test_random_writes_keep_the_dates_equal_to_a_recount(world, monkeypatch):  #
         day = today - timedelta(days=rng.randint(1, 20))
         method = rng.choice(["上门", "电话", "视频"])
         seen = rng.sample(persons, rng.randint(1, 3))
-        if action == "visit" or (action in ("correct", "void") and not visits):
-            visits.append(record_visit(SYSTEM, ALL, seen, _form(seen, helper, day, method)).id)
-        elif action == "correct":
-            visit = Visit.get_by_id(rng.choice(visits))
-            update_visit(SYSTEM, ALL, visit, seen, _form(seen, helper, day, method))
-        elif action == "void":
-            void_visit(SYSTEM, Visit.get_by_id(visits.pop(rng.randrange(len(visits)))), "错")
-        elif action == "checkin" or not checkins:
-            checkins.append(check_in(SYSTEM, ALL, rng.choice(persons).id)[0].id)
-        else:
-            void_checkin(SYSTEM, CheckIn.get_by_id(checkins.pop()), "错")
+        args = (rng, action, ALL, seen, helper, day, method, visits, checkins)
+        random_write(*args, tapped=persons)
         assert _kept() == _recount(), f"step {step}: {action}"
 
 

@@ -13,18 +13,16 @@ from flask import g
 
 from liushou import clock, figure_cache, settings
 from liushou.models import Person, User
-from liushou.models.visits import CheckIn, Visit
 from liushou.queries import helpers as helper_queries
 from liushou.queries import visit_duties
 from liushou.queries import visits as queries
 from liushou.queries.helpers import visible as visible_helpers
 from liushou.scope import Scope
 from liushou.services import SYSTEM
-from liushou.services.checkins import check_in, void_checkin
 from liushou.services.person_exits import exit_person
-from liushou.services.visit_changes import update_visit, void_visit
 from liushou.services.visits import cycles, record_visit, tier_rules
 from liushou.views import visits as views
+from tests.shared.visits import random_write, visit_form
 
 PER_PAGE = 7  # small pages: a move across a page boundary shows
 # The counts themselves, for the fresh counts the kept lists are compared with (not spied on).
@@ -117,35 +115,14 @@ def _check(app, users, step, writer=None):
         assert kept == fresh, f"{step}: {user.username}"
 
 
-def _form(persons, helper, day, method):
-    return {
-        "visited_on": day.isoformat(),
-        "method": method,
-        "helpers": [helper.id],
-        "persons": [str(p.id) for p in persons],
-    }
+def _household_sample(rng):
+    """A correction's persons: some of the visit's household."""
 
-
-def _write(rng, action, scope, seen, helper, day, method, visits, checkins):
-    """One random write: a visit, a correction, a voided visit, a check-in or its voiding."""
-    if action == "visit" or (action in ("correct", "void") and not visits):
-        form = _form(seen, helper, day, method)
-        visits.append(record_visit(SYSTEM, scope, seen, form))
-    elif action == "correct":
-        visit = Visit.get_by_id(rng.choice(visits).id)
+    def again(visit):
         others = list(Person.select().where(Person.household == visit.household_id))
-        again = rng.sample(others, rng.randint(1, len(others)))
-        form = _form(again, helper, day, method)
-        update_visit(SYSTEM, Scope(everything=True), visit, again, form)
-    elif action == "void":
-        visit = Visit.get_by_id(visits.pop(rng.randrange(len(visits))).id)
-        void_visit(SYSTEM, visit, "录错了")
-    elif action == "checkin" or not checkins:
-        checkin, created = check_in(SYSTEM, scope, rng.choice(seen).id)
-        if created:  # (a second tap within minutes records nothing)
-            checkins.append(checkin.id)
-    else:
-        void_checkin(SYSTEM, CheckIn.get_by_id(checkins.pop()), "点错了")
+        return rng.sample(others, rng.randint(1, len(others)))
+
+    return again
 
 
 def test_random_visits_patch_the_kept_lists_as_a_recount(demo_app, counted):
@@ -174,7 +151,8 @@ def test_random_visits_patch_the_kept_lists_as_a_recount(demo_app, counted):
             action = rng.choice(["visit", "visit", "correct", "void", "checkin", "uncheck"])
 
             # In the user's request: his next pages follow his own writes.
-            work = partial(_write, rng, action, scope, seen, helper, day, method, visits, checkins)
+            args = (rng, action, scope, seen, helper, day, method, visits, checkins)
+            work = partial(random_write, *args, again=_household_sample(rng))
             _as(demo_app, user, work)
             _check(demo_app, users, f"step {step}: {action} by {user.username}", user)
         # The lists followed the writes by patches, not counts. (A write of any other kind in
@@ -207,7 +185,8 @@ def test_a_write_not_noted_leaves_a_gap_and_is_counted_again(demo_app, counted):
         person = scope.filter(Person.active(), Person).order_by(Person.id).first()
         helper = visible_helpers(scope).first()
         with database.atomic():
-            record_visit(SYSTEM, scope, [person], _form([person], helper, clock.today(), "上门"))
+            form = visit_form([person], helper, clock.today(), "上门")
+            record_visit(SYSTEM, scope, [person], form)
         _check(demo_app, [user], "outer")
         assert counted["worklist"] > before["worklist"]
         assert counted["duties"] > before["duties"]

@@ -1,9 +1,16 @@
-"""The visits world (tests/test_visits.py, tests/test_visit_cycles.py)."""
+"""The visits world (tests/test_visits.py, tests/test_visit_cycles.py); a visit's form and one
+random visit write (tests/test_duty_dates.py, tests/test_patched_lists.py)."""
 
 from datetime import date, timedelta
 
 import pytest
 
+from liushou.models.visits import CheckIn, Visit
+from liushou.services import SYSTEM
+from liushou.services.checkins import check_in, void_checkin
+from liushou.services.visit_changes import update_visit, void_visit
+from liushou.services.visits import record_visit
+from tests._helpers import ALL
 from tests.shared.town import helper, household, person
 
 
@@ -41,3 +48,37 @@ def world(places, users):
 
 
 TODAY = date.today()
+
+
+def visit_form(persons, helper, day, method):
+    """The visit form's values: `persons` seen on `day` by `helper`, by `method` (上门, 电话…)."""
+    return {
+        "visited_on": day.isoformat(),
+        "method": method,
+        "helpers": [helper.id],
+        "persons": [str(p.id) for p in persons],
+    }
+
+
+def random_write(
+    rng, action, scope, seen, helper, day, method, visits, checkins, again=None, tapped=None
+):
+    """One write of a random run, as `scope`'s user: "visit" of `seen` (also for "correct" or
+    "void" while no visit is left), "correct" a kept visit (now of `again(visit)`'s persons,
+    or of `seen`), "void" a kept visit, "checkin" one of `tapped` (or of `seen`; also for
+    "uncheck" while none is left) or "uncheck" the last. `visits` and `checkins` hold the ids
+    written and not voided yet."""
+    if action == "visit" or (action in ("correct", "void") and not visits):
+        visits.append(record_visit(SYSTEM, scope, seen, visit_form(seen, helper, day, method)).id)
+    elif action == "correct":
+        visit = Visit.get_by_id(rng.choice(visits))
+        persons = seen if again is None else again(visit)
+        update_visit(SYSTEM, ALL, visit, persons, visit_form(persons, helper, day, method))
+    elif action == "void":
+        void_visit(SYSTEM, Visit.get_by_id(visits.pop(rng.randrange(len(visits)))), "录错了")
+    elif action == "checkin" or not checkins:
+        checkin, created = check_in(SYSTEM, scope, rng.choice(tapped or seen).id)
+        if created:  # (a second tap within minutes records nothing)
+            checkins.append(checkin.id)
+    else:
+        void_checkin(SYSTEM, CheckIn.get_by_id(checkins.pop()), "点错了")
