@@ -25,6 +25,16 @@ def rate(part, whole):
     return part / whole if whole else None
 
 
+def _total(counter):
+    """A property of Figures: the sum of its Counter named `counter` over every key."""
+    return property(lambda self: sum(getattr(self, counter).values()))
+
+
+def _rate(part, whole):
+    """A property of Figures: the rate of its counts named `part` and `whole`."""
+    return property(lambda self: rate(getattr(self, part), getattr(self, whole)))
+
+
 class Figures:
     """The raw counts of one village (or of the area's total); rates are computed from them."""
 
@@ -67,13 +77,12 @@ class Figures:
     def due_total(self):
         return sum(self.due(t) for t in TIERS)
 
-    @property
-    def done_total(self):
-        return sum(self.tier_done.values())
-
-    @property
-    def within_total(self):
-        return sum(self.tier_within.values())
+    done_total = _total("tier_done")
+    within_total = _total("tier_within")
+    closed = _total("needs_closed")
+    closed30 = _total("needs_closed30")
+    closed30_rate = _rate("closed30", "closed")
+    on_time_rate = _rate("steps_on_time", "steps")
 
     @property
     def pairing_rate(self):
@@ -86,25 +95,9 @@ class Figures:
     def within_rate(self):
         return rate(self.within_total, self.members["all"])
 
-    @property
-    def closed(self):
-        return sum(self.needs_closed.values())
-
-    @property
-    def closed30(self):
-        return sum(self.needs_closed30.values())
-
-    @property
-    def closed30_rate(self):
-        return rate(self.closed30, self.closed)
-
     def median_days(self, kind=None):
         values = self.close_days[kind] if kind else sum(self.close_days.values(), [])
         return median(values) if values else None
-
-    @property
-    def on_time_rate(self):
-        return rate(self.steps_on_time, self.steps)
 
     @property
     def median_first_minutes(self):
