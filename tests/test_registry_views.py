@@ -8,6 +8,7 @@ from liushou.models.persons import Person
 from tests.conftest import post
 
 CHILD_ID = "620102201503070014"
+BOTH_AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 
 
 @pytest.fixture
@@ -29,6 +30,14 @@ def _household(client, places, **extra):
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     return Household.get(Household.head_name == "王建国")
+
+
+def _child(client, places, **values):
+    """王小明 (CHILD_ID) registered through the pages in a new household: (household, person)."""
+    household = _household(client, places)
+    form = {"household": household.id, "name": "王小明", "id_number": CHILD_ID, **values}
+    post(client, "/persons/new", form)
+    return household, Person.get(Person.name == "王小明")
 
 
 def test_register_household_and_left_behind_child(cadre, places):
@@ -94,19 +103,7 @@ def test_pinyin_search_finds_surname_readings(cadre, places):
 
 
 def test_edit_shows_in_history_and_flags_review(cadre, places):
-    household = _household(cadre, places)
-    post(
-        cadre,
-        "/persons/new",
-        {
-            "household": household.id,
-            "name": "王小明",
-            "id_number": CHILD_ID,
-            "father_status": "外出务工",
-            "mother_status": "外出务工",
-        },
-    )
-    person = Person.get(Person.name == "王小明")
+    _, person = _child(cadre, places, **BOTH_AWAY)
     response = post(
         cadre,
         f"/persons/{person.id}/edit",
@@ -127,11 +124,7 @@ def test_edit_shows_in_history_and_flags_review(cadre, places):
 
 
 def test_child_page_read_is_audited(cadre, places):
-    household = _household(cadre, places)
-    post(
-        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
-    )
-    person = Person.get(Person.name == "王小明")
+    _, person = _child(cadre, places)
     cadre.get(f"/persons/{person.id}")
     assert (
         AuditLog.select()
@@ -142,19 +135,7 @@ def test_child_page_read_is_audited(cadre, places):
 
 
 def test_exit_and_reenter_through_pages(cadre, places):
-    household = _household(cadre, places)
-    post(
-        cadre,
-        "/persons/new",
-        {
-            "household": household.id,
-            "name": "王小明",
-            "id_number": CHILD_ID,
-            "father_status": "外出务工",
-            "mother_status": "外出务工",
-        },
-    )
-    person = Person.get(Person.name == "王小明")
+    _, person = _child(cadre, places, **BOTH_AWAY)
     post(cadre, f"/persons/{person.id}/exit", {"exit_reason": "迁出", "exited_on": "2026-01-01"})
     assert "已退出登记" in cadre.get(f"/persons/{person.id}").get_data(as_text=True)
     assert "王小明" not in cadre.get("/persons").get_data(as_text=True)
@@ -165,11 +146,7 @@ def test_exit_and_reenter_through_pages(cadre, places):
 
 
 def test_other_village_gets_404_for_get_and_post(cadre, login_as, places):
-    household = _household(cadre, places)
-    post(
-        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
-    )
-    person = Person.get(Person.name == "王小明")
+    household, person = _child(cadre, places)
     other = login_as("cun2")
     assert other.get(f"/persons/{person.id}").status_code == 404
     assert other.get(f"/households/{household.id}").status_code == 404
@@ -185,11 +162,7 @@ def test_other_village_gets_404_for_get_and_post(cadre, login_as, places):
 
 
 def test_person_page_masks_the_id_for_every_role(cadre, login_as, places):
-    household = _household(cadre, places)
-    post(
-        cadre, "/persons/new", {"household": household.id, "name": "王小明", "id_number": CHILD_ID}
-    )
-    person = Person.get(Person.name == "王小明")
+    _, person = _child(cadre, places)
     page = cadre.get(f"/persons/{person.id}").get_data(as_text=True)
     assert CHILD_ID not in page and "620102***********4" in page  # full: 显示完整证件号, audited
     grid1 = login_as("grid1")
