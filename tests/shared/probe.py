@@ -101,25 +101,7 @@ def _registry(places, users):
     # A workbook uploaded by the grid worker of V01-G1, naming a person of his grid.
     store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
     store.mkdir(parents=True, exist_ok=True)
-    (store / f"{users['grid1'].id}-probe0token.xlsx").write_bytes(
-        ledger_bytes(
-            [
-                [
-                    1,
-                    GRID_MARK + "导入",
-                    "男",
-                    None,
-                    "2015-01-01",
-                    "1组",
-                    "留守儿童",
-                    None,
-                    None,
-                    None,
-                    None,
-                ]
-            ]
-        )
-    )
+    (store / f"{users['grid1'].id}-probe0token.xlsx").write_bytes(_workbook(GRID_MARK))
     from liushou.services.care import open_emergency, save_need
 
     emergency = open_emergency(
@@ -417,26 +399,14 @@ def _post(client, url, data):
     return status, refused
 
 
+def _workbook(mark):
+    """A ledger workbook of one left-behind child, named by `mark`."""
+    row = [1, mark + "导入", "男", None, "2015-01-01", "1组", "留守儿童", None, None, None, None]
+    return ledger_bytes([row])
+
+
 def cun1_workbook(users):
     """The URL parameter `token` of an uploaded workbook of cun1's (probe0token is grid1's)."""
     store = Path(os.environ["LIUSHOU_INSTANCE"]) / "imports"
-    (store / f"{users['cun1'].id}-probe1token.xlsx").write_bytes(
-        ledger_bytes(
-            [
-                [
-                    1,
-                    VILLAGE_MARK + "导入",
-                    "男",
-                    None,
-                    "2015-01-01",
-                    "1组",
-                    "留守儿童",
-                    None,
-                    None,
-                    None,
-                    None,
-                ]
-            ]
-        )
-    )
+    (store / f"{users['cun1'].id}-probe1token.xlsx").write_bytes(_workbook(VILLAGE_MARK))
     return ("probe1token", "village")
