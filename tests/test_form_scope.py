@@ -6,11 +6,9 @@ import pytest
 from liushou.models import Activity, Helper, Need, Service, Visit
 from liushou.scope import Scope
 from liushou.services import SYSTEM
-from liushou.services.helpers import save_helper
-from liushou.services.households import save_household
-from liushou.services.persons import save_person
 from liushou.services.records import save_site
 from tests.conftest import post
+from tests.shared.town import helper, household, person
 
 ALL = Scope(everything=True)
 
@@ -20,30 +18,16 @@ def two_villages(places, users):
     """A child, a helper and a site in each of V01 and V02."""
     out = {}
     for code in ("V01", "V02"):
-        home = save_household(
-            SYSTEM,
-            ALL,
-            {
-                "village": places[code].id,
-                "grid": places[f"{code}-G1"].id,
-                "head_name": f"{code}户主",
-            },
+        home = household(places, f"{code}-G1", f"{code}户主")
+        out[f"{code}-kid"] = person(
+            home,
+            f"{code}儿童",
+            birth_date="2016-04-01",
+            sex="女",
+            father_status="外出务工",
+            mother_status="外出务工",
         )
-        out[f"{code}-kid"] = save_person(
-            SYSTEM,
-            ALL,
-            {
-                "household": home.id,
-                "name": f"{code}儿童",
-                "birth_date": "2016-04-01",
-                "sex": "女",
-                "father_status": "外出务工",
-                "mother_status": "外出务工",
-            },
-        )
-        out[f"{code}-helper"] = save_helper(
-            SYSTEM, ALL, {"name": f"{code}帮扶人", "kind": "村干部", "village": places[code].id}
-        )
+        out[f"{code}-helper"] = helper(places, f"{code}帮扶人", village=code)
         out[f"{code}-site"] = save_site(
             SYSTEM,
             ALL,

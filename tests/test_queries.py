@@ -13,10 +13,11 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.care import save_need
 from liushou.services.helpers import save_helper
-from liushou.services.households import save_household
 from liushou.services.person_exits import exit_person
-from liushou.services.persons import save_person
 from liushou.services.visits import record_visit
+from tests.shared.town import helper as make_helper
+from tests.shared.town import household as make_household
+from tests.shared.town import person as make_person
 
 ALL = Scope(everything=True)
 BOTH_AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
@@ -28,33 +29,18 @@ def world(places):
     the township; an open overdue need in V01."""
     out = {}
     for code in ("V01", "V02"):
-        home = save_household(
-            SYSTEM,
-            ALL,
-            {
-                "village": places[code].id,
-                "grid": places[f"{code}-G1"].id,
-                "head_name": f"{code}户主",
-                "address": f"{code} 一组",
-            },
-        )
+        home = make_household(places, f"{code}-G1", f"{code}户主", address=f"{code} 一组")
         out[f"{code}-home"] = home
-        out[f"{code}-kid"] = save_person(
-            SYSTEM,
-            ALL,
-            {
-                "household": home.id,
-                "name": "张小明" if code == "V01" else "李小红",
-                "birth_date": "2016-04-01",
-                "sex": "男",
-                "carer_name": f"{code}户主",
-                "carer_relation": "祖父",
-                **BOTH_AWAY,
-            },
+        out[f"{code}-kid"] = make_person(
+            home,
+            "张小明" if code == "V01" else "李小红",
+            birth_date="2016-04-01",
+            sex="男",
+            carer_name=f"{code}户主",
+            carer_relation="祖父",
+            **BOTH_AWAY,
         )
-        out[f"{code}-helper"] = save_helper(
-            SYSTEM, ALL, {"name": f"{code}干部", "kind": "村干部", "village": places[code].id}
-        )
+        out[f"{code}-helper"] = make_helper(places, f"{code}干部", village=code)
     out["town-helper"] = save_helper(SYSTEM, ALL, {"name": "乡镇社工", "kind": "社工"})
     out["need"] = save_need(
         SYSTEM,
