@@ -25,8 +25,9 @@ village's past rows (the scope is read as now; the township's are right); the �
 missing list list persons by their current village; a benefit set back to 待审核 leaves the
 periods before.
 
-The counting parts live in this module; the period they count over and the figures they count
-into in summary_period.py; the closed months of the trend, kept per place, in summary_months.py.
+The counting parts live in this module (the visits in summary_visits.py); the period they count
+over and the figures they count into in summary_period.py; the closed months of the trend, kept
+per place, in summary_months.py.
 """
 
 from collections import defaultdict
