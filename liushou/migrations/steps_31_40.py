@@ -44,3 +44,21 @@ CREATE TABLE "shared_generation" ("id" INTEGER NOT NULL PRIMARY KEY, "n" BIGINT 
 INSERT INTO "shared_generation" ("id", "n") VALUES (1, 0)
 """,
     )
+
+
+@step(34)
+def visit_count_indexes():
+    # The year's report counts an area's visits from the visit index alone (no join to
+    # Person, queries/summary_visits.py) and takes out those of persons voided before its
+    # cut-off: those persons are found by their own index. On PostgreSQL the visit index also
+    # holds the id (SQLite's holds the rowid anyway), so a period's visit ids, their bounds
+    # and their links to persons are read without the table.
+    _script(
+        """
+CREATE INDEX "person_voided_at" ON "person" ("voided_at")
+""",
+        postgres="""
+CREATE INDEX "person_voided_at" ON "person" ("voided_at");
+CREATE INDEX "visit_village_id_visited_on_voided_at_created_at_id" ON "visit" ("village_id", "visited_on", "voided_at", "created_at", "id")
+""",
+    )

@@ -102,7 +102,7 @@ class Person(BaseModel):
     exited_at = DateTimeField(null=True)  # when the exit was recorded (exited_on may be earlier)
     exit_reason = CharField(max_length=200, default="")
     # Voided (作废): registered by mistake; kept, but in no list or figure.
-    voided_at = DateTimeField(null=True)
+    voided_at = DateTimeField(null=True, index=True)  # migration 34
     voided_by = IntegerField(null=True)
     void_reason = CharField(max_length=200, default="")
     created_at = DateTimeField(default=clock.now)

@@ -17,7 +17,7 @@ from ..models.records import Activity, Attendance, Benefit
 from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_before, month_end, month_start
-from . import completeness, facts
+from . import completeness, facts, summary_visits
 from . import summary as summary_queries
 from .records import as_known, bands, monthly_amount, paying_between
 from .visits import coverage_by_village, visits_in_month
@@ -152,12 +152,17 @@ def report(scope, start, end, village_id=None):
     for reasons in people["exits"].values():
         for reason, n in reasons.items():
             exits[reason] = exits.get(reason, 0) + n
-    visits = (
-        known(Visit.with_voided().join(VisitPerson).join(Person), Visit, Visit.visited_on)
-        .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
-        .select(fn.COUNT(fn.DISTINCT(Visit.id)))
-        .scalar()
-    )
+    if village_id:
+        # One village: a visit counts there if one of its persons lived there on its day.
+        visits = (
+            known(Visit.with_voided().join(VisitPerson).join(Person), Visit, Visit.visited_on)
+            .where((Visit.visited_on >= start) & (Visit.visited_on <= end))
+            .select(fn.COUNT(fn.DISTINCT(Visit.id)))
+            .scalar()
+        )
+    else:
+        # The area's: by the visit's own village, from the visit index (no join to Person).
+        visits = summary_visits.area_visits(scope, start, end, cutoff)
     needs = dict(
         known(Need.with_voided(Need.kind, fn.COUNT(Need.id)).join(Person), Need, Need.raised_on)
         .where((Need.raised_on >= start) & (Need.raised_on <= end))

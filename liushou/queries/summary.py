@@ -25,8 +25,9 @@ village's past rows (the scope is read as now; the township's are right); the �
 missing list list persons by their current village; a benefit set back to 待审核 leaves the
 periods before.
 
-The counting parts live in this module; the period they count over and the figures they count
-into in summary_period.py; the closed months of the trend, kept per place, in summary_months.py.
+The counting parts live in this module (the visits in summary_visits.py); the period they count
+over and the figures they count into in summary_period.py; the closed months of the trend, kept
+per place, in summary_months.py.
 """
 
 from collections import defaultdict
@@ -39,7 +40,7 @@ from ..models import Village
 from ..models.care import CLOSED_STATUSES, Emergency, EmergencyStep, Need, Service
 from ..models.persons import Person
 from ..models.records import Activity, Attendance, Benefit, Site
-from ..models.visits import CheckIn, Pairing, Visit, VisitPerson
+from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_end, month_start
 from ..rules.visits import TIERS
@@ -47,7 +48,7 @@ from . import facts, summary_kept
 from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
 from .summary_period import Figures, _Period, _sum_if, tier_rules
-from .visits import checkins_between
+from .summary_visits import count_visits, linked
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
@@ -94,51 +95,12 @@ def _population(p, rows):
     # Visited within his tier's cycle: his last visit in the longest cycle's window (one
     # query) falls on or after his own cycle's first day.
     since = {tier: p.end - timedelta(days=rules.days(tier) - 1) for tier in TIERS}
-    seen = (
-        p.known(Visit, VisitPerson.person, fn.MAX(Visit.visited_on))
-        .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-        .where((Visit.visited_on <= p.end) & (Visit.visited_on >= min(since.values())))
-        .group_by(VisitPerson.person)
-    )
+    seen = linked(p, min(since.values()), VisitPerson.person, fn.MAX(Visit.visited_on))
+    seen = seen.group_by(VisitPerson.person)
     for person_id, last in facts.raw_rows(seen):
         village_tier = tiers.get(person_id)
         if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
             rows[village_tier[0]].tier_within[village_tier[1]] += 1
-
-
-def _visits(p, rows):
-    """Person-visits in the period by tier; visits, at the door (一登门); check-ins (一敲门)."""
-    in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
-    tiers = p.tier_of()
-    query = (
-        p.known(Visit, VisitPerson.person, fn.COUNT(VisitPerson.id))
-        .join(VisitPerson, on=VisitPerson.visit == Visit.id)
-        .where(in_period)
-        .group_by(VisitPerson.person)
-    )
-    for person_id, n in facts.raw_rows(query):
-        village_tier = tiers.get(person_id)
-        if village_tier is not None:
-            rows[village_tier[0]].tier_done[village_tier[1]] += n
-    query = p.persons(
-        p.known(Visit, Visit.village, fn.COUNT(Visit.id), _sum_if(Visit.method == "上门")).where(
-            in_period
-        ),
-        Visit.village,
-    ).group_by(Visit.village)
-    for village_id, n, door in query.tuples():
-        rows[village_id].visits, rows[village_id].door = n, door or 0
-    # In the village the person lived in on the check-in's day (his current one without a
-    # group history).
-    then = facts.village_on(Person.id, CheckIn.on, p.cutoff)
-    query = p.persons(
-        checkins_between(p.scope, p.start, p.end, p.cutoff)
-        .select(then, fn.COUNT(CheckIn.id))
-        .where(p.alive),
-        then,
-    ).group_by(SQL("1"))  # by position (PostgreSQL)
-    for village_id, n in query.tuples():
-        rows[village_id].knock = n
 
 
 def _needs(p, rows):
@@ -366,7 +328,7 @@ def _counted(scope, start, end, village_id, parts):
     return listed, rows, p
 
 
-PARTS = (_population, _visits, _needs, _emergencies, _benefits, _activities)
+PARTS = (_population, count_visits, _needs, _emergencies, _benefits, _activities)
 
 
 def counted_rows(scope, start, end):

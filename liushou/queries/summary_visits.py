@@ -1,0 +1,93 @@
+"""The visits of a period, counted for a summary (queries/summary.py) and for the report
+(queries/indicators.report) over the visit index, without reading the visit table or every
+person of a county.
+
+Two facts of the schema make this exact:
+- a visit is scoped by its own village and grid (Scope.condition(Visit)): whatever the scope, it
+  decides which visits are the area's without its persons; only a one-village report of a
+  township user places a visit by where its persons lived on the day (facts.village_on), and
+  that one still joins them;
+- every visit has at least one person: recording one asks for them (services/visits.read_visit:
+  请选择走访对象), a correction keeps the ones chosen (services/visit_changes), and a link goes
+  only with its visit. So the visits with a person known at the cut-off (not voided before it)
+  are all the area's visits less those whose every person was voided before it, and voided
+  persons are few and found by their own index (person.voided_at, migration 34).
+"""
+
+from peewee import SQL, fn
+
+from ..models.persons import Person
+from ..models.visits import CheckIn, Visit, VisitPerson
+from . import facts
+from .facts import known
+from .summary_period import _sum_if
+from .visits import checkins_between
+
+
+def _alive(cutoff):
+    return Person.voided_at.is_null() | (Person.voided_at >= cutoff)
+
+
+def area_visits(scope, start, end, cutoff):
+    """Visits in `scope` dated start..end as known at `cutoff` with at least one person not
+    voided before it: the same number as COUNT(DISTINCT visit) over their persons."""
+    dated = (Visit.visited_on >= start) & (Visit.visited_on <= end)
+    visits = known(scope.filter(Visit.with_voided(fn.COUNT(SQL("*"))), Visit), Visit, cutoff)
+    visits = visits.where(dated)
+    total = visits.scalar() or 0
+    gone = Person.select(Person.id).where(Person.voided_at < cutoff)
+    touched = VisitPerson.select(VisitPerson.visit).where(VisitPerson.person.in_(gone))
+    someone = (
+        VisitPerson.select(SQL("1"))
+        .join(Person, on=VisitPerson.person == Person.id)
+        .where((VisitPerson.visit == Visit.id) & _alive(cutoff))
+    )
+    lost = visits.where(Visit.id.in_(touched) & ~fn.EXISTS(someone)).scalar() or 0
+    return total - lost
+
+
+def linked(p, first, *fields):
+    """`fields` of the area's visits dated `first`..the period's end as known at its cut-off,
+    joined to their links to persons. For an area (not the whole instance) the links are read
+    between the lowest and the highest id of those visits (one pass over the visit index
+    first): the same rows, but PostgreSQL reads the link index's range for them instead of
+    every link of a county."""
+    dated = (Visit.visited_on >= first) & (Visit.visited_on <= p.end)
+    query = p.known(Visit, *fields).join(VisitPerson, on=VisitPerson.visit == Visit.id).where(dated)
+    if p.scope.everything:
+        return query
+    # id + 0: read from the visit index, not by walking the primary key (PostgreSQL's
+    # MIN/MAX shortcut reads the table row of every id until one is the area's).
+    bounds = p.known(Visit, fn.MIN(Visit.id + 0), fn.MAX(Visit.id + 0)).where(dated)
+    low, high = next(iter(facts.raw_rows(bounds)))
+    return query.where(VisitPerson.visit.between(low or 0, high or 0))
+
+
+def count_visits(p, rows):
+    """Person-visits in the period by tier (each person by his tier and village at its end);
+    visits, at the door (一登门); check-ins (一敲门)."""
+    tiers = p.tier_of()
+    # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
+    query = linked(p, p.start, VisitPerson.person, fn.COUNT(SQL("*"))).group_by(VisitPerson.person)
+    for person_id, n in facts.raw_rows(query):
+        village_tier = tiers.get(person_id)
+        if village_tier is not None:
+            rows[village_tier[0]].tier_done[village_tier[1]] += n
+    in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
+    door = _sum_if(Visit.method == "上门")
+    query = p.persons(
+        p.known(Visit, Visit.village, fn.COUNT(Visit.id), door).where(in_period), Visit.village
+    ).group_by(Visit.village)
+    for village_id, n, at_door in query.tuples():
+        rows[village_id].visits, rows[village_id].door = n, at_door or 0
+    # In the village the person lived in on the check-in's day (his current one without a
+    # group history).
+    then = facts.village_on(Person.id, CheckIn.on, p.cutoff)
+    query = p.persons(
+        checkins_between(p.scope, p.start, p.end, p.cutoff)
+        .select(then, fn.COUNT(CheckIn.id))
+        .where(p.alive),
+        then,
+    ).group_by(SQL("1"))  # by position (PostgreSQL)
+    for village_id, n in query.tuples():
+        rows[village_id].knock = n
