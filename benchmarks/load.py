@@ -30,10 +30,12 @@ from _common import (  # noqa: E402
     build_demo,
     env_for,
     free_port,
+    login,
     mark_checked_today,
     resolved,
     wait_up,
 )
+from _warm import wait_warmed  # noqa: E402
 
 USERS = (
     ["admin", "xiangzhen", "lingdao"]
@@ -195,6 +197,17 @@ def main():
         help="serve through benchmarks/serve_profiled.py and write its report to FILE",
     )
     ap.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
+    ap.add_argument(
+        "--warm-up-timeout",
+        type=float,
+        default=1800,
+        help="wait at most this many seconds for the server's start-of-day warm-up",
+    )
+    ap.add_argument(
+        "--during-warm-up",
+        action="store_true",
+        help="start the users at once, while the server's warm-up may still be counting",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
     db = resolved(args.db) if args.db else str(work / "load.sqlite3")
@@ -222,6 +235,9 @@ def main():
     )
     try:
         wait_up(port, proc, "/login")
+        if not args.during_warm_up:  # pages timed beside the warm-up measure the warm-up
+            admin = args.prefix.split(",")[0] + "admin"
+            wait_warmed(port, login(port, admin, args.password), args.warm_up_timeout)
         deadline = time.time() + args.seconds
         results = []
         threads = [

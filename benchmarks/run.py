@@ -4,9 +4,12 @@
                                        [--concurrency 16] [--threads 8] [--seconds 60]
                                        [--password PW] [--only "persons,worklist"]
                                        [--db postgresql://… --prefix t05]
+                                       [--warm-up-timeout 1800] [--during-warm-up]
 
 Builds a demo database (unless --db is given), starts `python app.py` and benchmarks/bare_app.py
-on free loopback ports, logs in through the form (keeping the session cookie), then requests each
+on free loopback ports, logs in through the form (keeping the session cookie), waits until the
+server's start-of-day round (the day's job and its figure warm-up, read as the admin on
+/admin/warm-up: benchmarks/_warm.py) is over unless --during-warm-up, then requests each
 URL of PAGES with `concurrency` keep-alive clients. The bare page is measured before and after the
 app's pages and the ratio is taken to the mean of both, so drift in the machine shows. Loopback
 only; at most `requests` per URL and `seconds` for the whole load phase; stops by itself.
@@ -39,6 +42,7 @@ from _common import (  # noqa: E402
     resolved,
     wait_up,
 )
+from _warm import wait_warmed  # noqa: E402
 
 # (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
@@ -98,6 +102,32 @@ def first_child(db, username="cun01"):
         (username, "%儿童%"),  # a parameter: psycopg reads a literal % as a placeholder
     )
     return rows[0][0] if rows else 1
+
+
+def add_warm_up_args(ap):
+    ap.add_argument(
+        "--warm-up-timeout",
+        type=float,
+        default=1800,
+        help="wait at most this many seconds for the server's start-of-day warm-up",
+    )
+    ap.add_argument(
+        "--during-warm-up",
+        action="store_true",
+        help="measure at once, while the server's start-of-day warm-up may still be counting",
+    )
+
+
+def wait_for_warm_up(args, port, cookies):
+    """Before the bare/page phases: the server's start-of-day round over (its admin's view).
+    Returns {"state", "waited"} for the JSON."""
+    if args.during_warm_up:
+        return {"state": "not waited for", "waited": 0}
+    admin = as_user("home (admin)", "admin", args.prefix)
+    if admin not in cookies:
+        cookies[admin] = login(port, admin, args.password)
+    state, waited = wait_warmed(port, cookies[admin], args.warm_up_timeout)
+    return {"state": state, "waited": round(waited, 1)}
 
 
 def page_size(port, path, cookie):
@@ -220,6 +250,7 @@ def main():
         help="mark today's category recheck done first (a database built today: see "
         "_common.mark_checked_today)",
     )
+    add_warm_up_args(ap)
     args = ap.parse_args()
     wanted = args.only.split(",") if args.only else None
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
@@ -258,9 +289,10 @@ def main():
     try:
         wait_up(app_port, app, "/login")
         wait_up(bare_port, bare)
+        cookies = {}
+        warm_up = wait_for_warm_up(args, app_port, cookies)
         # Every URL, and the bare page twice, gets an equal share of the time budget.
         runs = [("bare page (before)", bare_port, None, "/")]
-        cookies = {}
         person = first_person(db, args.prefix + "cun01")
         child = first_child(db, args.prefix + "cun01")
         for label, user, path in pages:
@@ -295,7 +327,10 @@ def main():
         out.mkdir(exist_ok=True)
         path = out / f"pages-{time.strftime('%Y%m%d-%H%M%S')}.json"
         path.write_text(
-            json.dumps({"args": vars(args), "bare_rps": bare_rps, "results": results}, indent=2)
+            json.dumps(
+                {"args": vars(args), "warm_up": warm_up, "bare_rps": bare_rps, "results": results},
+                indent=2,
+            )
         )
         print(f"\nwritten {path.relative_to(ROOT)}")
     finally:

@@ -135,6 +135,35 @@ _child = None
 _child_lock = threading.Lock()
 _stopped = False
 
+# The start-of-day round (the day's job, then the warm-up) of this process, for admins
+# (views/home.warm_up) and the benchmarks, which wait for it before they measure.
+_round = {"state": "none", "started": None, "finished": None, "seconds": None, "error": ""}
+_round_lock = threading.Lock()
+
+
+def warm_up_status():
+    """A copy of this process's start-of-day round: `state` is "none" (no round in this
+    process: tests, commands, `flask run`), "waiting" (the server starts it after DELAY),
+    "running" (the day's job or the warm-up), "done" or "failed" (`error`); `started` and
+    `finished` are clock.now() values, `seconds` the round's wall time."""
+    with _round_lock:
+        return dict(_round)
+
+
+def _round_state(state, error=""):
+    with _round_lock:
+        if state == "running":
+            _round.update(started=clock.now(), finished=None, seconds=None)
+            _round["_t"] = time.monotonic()
+        elif state in ("done", "failed"):
+            t = _round.pop("_t", None)
+            _round.update(
+                finished=clock.now(),
+                seconds=round(time.monotonic() - t, 1) if t is not None else None,
+            )
+        _round.update(state=state, error=error)
+        return _round["seconds"]
+
 
 def run_in_child(database_path):
     """Run today's job in a child process (same interpreter, same instance settings, database
@@ -167,11 +196,16 @@ def stop():
             child.kill()
 
 
-def start_daily(database_path, log=print, every=600, delay=0):
+def _say(text):
+    print(text, flush=True)  # the server's log, read as it happens (benchmarks, systemd)
+
+
+def start_daily(database_path, log=_say, every=600, delay=0):
     """A daemon thread that, after `delay` seconds, runs the daily job in a child process when
     it has not run today, then checks again every `every` seconds; after it (at start-up and on
     a new day) the township's home figures and current report are counted once in this
-    process (warm_figures)."""
+    process (warm_figures). The round's state is `warm_up_status()`'s, and its end a line
+    in the log ("start-of-day warm-up done in N s")."""
 
     def loop():
         try:  # Linux: this thread's counting yields the cores to the requests (nice 10)
@@ -181,25 +215,42 @@ def start_daily(database_path, log=print, every=600, delay=0):
         time.sleep(delay)
         warmed = None
         while not _stopped:
-            try:
-                if not done_today():
-                    code = run_in_child(database_path)
-                    if code and not _stopped:
-                        log(f"daily recheck failed: exit code {code}")
-                    _see_the_child()
-            except Exception as e:  # keep serving; the next round tries again
-                log(f"daily recheck failed: {e}")
-            try:  # after the day's job (at start-up and on a new day), in this process
-                if warmed != clock.today() and not _stopped:
-                    warm_figures()
-                    warmed = clock.today()
-            except Exception as e:  # a user's request counts them instead
-                log(f"home figures warm-up failed: {e}")
+            warmed = day_round(database_path, warmed, log)
             time.sleep(every)
 
+    _round_state("waiting")
     thread = threading.Thread(target=loop, name="daily-recheck", daemon=True)
     thread.start()
     return thread
+
+
+def day_round(database_path, warmed=None, log=_say):
+    """One round of start_daily's thread: the day's job in a child process unless it ran
+    today, then, unless this process warmed today already (`warmed`, the day it did), the
+    warm-up (warm_figures). Returns the day warmed. At start-up and on a new day the round
+    is "running" until its end, then "done" (a line in the log) or "failed"."""
+    today = clock.today()
+    if warmed != today:
+        _round_state("running")
+    try:
+        if not done_today():
+            code = run_in_child(database_path)
+            if code and not _stopped:
+                log(f"daily recheck failed: exit code {code}")
+            _see_the_child()
+    except Exception as e:  # keep serving; the next round tries again
+        log(f"daily recheck failed: {e}")
+    if warmed == today or _stopped:
+        return warmed
+    try:  # after the day's job (at start-up and on a new day), in this process
+        warm_figures()
+    except Exception as e:  # a user's request counts them instead
+        _round_state("failed", str(e)[:200])
+        log(f"home figures warm-up failed: {e}")
+        return warmed
+    seconds = _round_state("done")
+    log(f"start-of-day warm-up done in {seconds} s")
+    return today
 
 
 def _end_with_parent():

@@ -474,3 +474,11 @@ def test_review_pages_within_budget(demo_app, username):
     assert "含待审核：各村各类人数" in client.get("/?pending=1").get_data(as_text=True)
     over = {url: size for url, size in sizes.items() if size > PAGE_BUDGET}
     assert not over, f"over {PAGE_BUDGET} bytes gzip: {over}"
+
+
+def test_warm_up_page_within_budget(demo_app):
+    client = demo_app.test_client()
+    _log_in(client, "admin")
+    size, html = _get_gzip(client, "/admin/warm-up")
+    _check_page("/admin/warm-up", html)
+    assert size <= PAGE_BUDGET, size
