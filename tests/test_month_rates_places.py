@@ -10,6 +10,7 @@ from liushou import clock
 from liushou.db import database
 from liushou.models.month_rates import MonthRates
 from liushou.queries import summary_months as s
+from liushou.rules.dates import month_end
 from liushou.scope import Scope
 from liushou.services import month_rates as service
 from liushou.services.month_rates import keep_closed_months
@@ -146,7 +147,6 @@ def test_rows_are_written_once_in_short_transactions_from_one_count_a_month(
         s, "closed_month_rows", lambda m, scope=None: passes.append(m) or real(m, scope)
     )
     monkeypatch.setattr(service, "ROWS_PER_TRANSACTION", 2)
-    monkeypatch.setattr(service, "BATCH_GAP_SECONDS", 0)
     real_insert = MonthRates.insert_many.__func__
 
     def insert_many(cls, rows):
@@ -165,7 +165,9 @@ def test_rows_are_written_once_in_short_transactions_from_one_count_a_month(
     assert commits == [2, 1, 2, 1]  # each month's three places, two rows a transaction
     assert len(MonthRates.select()) == 6
     # A row written meanwhile by another process is left as it is (no error, no duplicate).
-    assert service._write([{"month": CLOSED[0], "township_id": None, "village_id": None}]) == 1
+    row = {"month": CLOSED[0], "township_id": None, "village_id": None}
+    marker = service._mark(CLOSED[0], month_end(CLOSED[0]), service.MONTHS_MARKER)
+    assert service._write([row], CLOSED[0], marker) == 1
     assert len(MonthRates.select()) == 6
 
 

@@ -14,9 +14,12 @@ own, later cut-off: a visit of 15 March recorded on 10 April is not in March's f
 first quarter's, but it is in the year's (cut-off 1 January). Months are therefore never summed
 into a quarter or a year: each closed period is kept as counted with its own cut-off, after it,
 so a late fact is in a kept row exactly when it is in the live count, and no row is rewritten.
-A correction of a fact (a visit's date, persons or method) after its period was kept drops the
+A correction of a fact (a visit's date, persons or method; a need, service or emergency; a
+benefit's range or amount; an activity or its attendance; a pairing's dates; a person's re-entry
+or move when his past facts are placed by where he lives now) after its period was kept drops the
 period's rows (services/month_rates.reopen_periods): the live count reads the fact as corrected,
-and the period is counted live until the next day's job keeps it again.
+and the period is counted live until the next day's job keeps it again. What this process
+remembers of the rows holds while the data generation does (the correction's write moves it).
 
 The places with rows of their own: the whole instance (township_id None: its count under the
 instance's settings) and each township of a county (its users' scope and settings). Other
@@ -29,11 +32,12 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from ..db import database
+from ..db_generation import data_generation
 from ..models.month_rates import PeriodFigures
 from .facts import is_final
 from .summary_period import Figures, tier_rules
 
-_kept = {}  # (database, start, end, township id) -> {village id: figures as JSON values}
+_kept = {}  # (database, start, end, township id) -> (data generation, {village id: JSON text})
 _kept_lock = threading.Lock()
 _NOT_SERIALISED = ("days", "rules")
 
@@ -90,8 +94,12 @@ def kept_rows(scope, start, end, village_ids, village_id=None):
     if township is False or not is_final(end) or not village_ids:
         return None
     key = (database.database, start, end, township)
+    # Remembered while the data generation holds (read before the rows: a correction's commit
+    # after it moves it), so a correction's reopen shows at once in every thread.
+    generation = data_generation()
     with _kept_lock:
-        texts = _kept.get(key)
+        held = _kept.get(key)
+    texts = held[1] if held is not None and held[0] == generation else None
     if texts is None:
         query = PeriodFigures.select(PeriodFigures.village_id, PeriodFigures.figures).where(
             (PeriodFigures.start == start)
@@ -106,7 +114,7 @@ def kept_rows(scope, start, end, village_ids, village_id=None):
         if not texts:
             return None  # not kept yet: nothing remembered, the job may keep it later
         with _kept_lock:
-            _kept[key] = texts
+            _kept[key] = (generation, texts)
     if any(v not in texts for v in village_ids):
         return None
     days, rules = (end - start).days + 1, tier_rules(end)

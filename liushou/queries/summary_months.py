@@ -1,12 +1,15 @@
-"""The closed months of a report's trend: their rates never change (is_final), so each is
-counted once per process, database and place, and kept in the month_rates table by the
-start-of-day job (services/month_rates.py) for the whole instance, each township of a county
-and each village (`place_of`). A scope with no row of its own (a grid worker's, a helper's,
-several villages) counts them as before."""
+"""The closed months of a report's trend: their rates change only by a correction of one of
+their facts (services/month_rates.reopen_periods drops the month's kept rows), so each is read
+or counted once per process, database, place and data generation (a correction's write moves
+it, another process's too: the trend shows it at once), and kept in the month_rates table by
+the start-of-day job (services/month_rates.py) for the whole instance, each township of a
+county and each village (`place_of`). A scope with no row of its own (a grid worker's, a
+helper's, several villages) counts them as before."""
 
 import threading
 
 from ..db import database
+from ..db_generation import data_generation
 from ..models.month_rates import MonthRates
 from ..rules.dates import month_after, month_before, month_end, month_start
 from ..scope import Scope
@@ -59,8 +62,10 @@ def month_rates(scope, month, village_id=None):
     if place is None or not is_final(end):
         return _month_rates(scope, month, end, village_id)
     key = (database.database, month, place)
+    generation = data_generation()  # before reading: a write committed meanwhile moves it
     with _closed_lock:
-        rates = _closed_months.get(key)
+        held = _closed_months.get(key)
+    rates = held[1] if held is not None and held[0] == generation else None
     if rates is None:
         township_id, place_village = place
         row = MonthRates.get_or_none(
@@ -81,8 +86,14 @@ def month_rates(scope, month, village_id=None):
         else:
             rates = _month_rates(scope, month, end, village_id)
         with _closed_lock:
-            _closed_months[key] = rates
+            _closed_months[key] = (generation, rates)
     return dict(rates)
+
+
+def forget():
+    """Drop what this process remembers of closed months (a correction reopened some)."""
+    with _closed_lock:
+        _closed_months.clear()
 
 
 def closed_month_rows(month, scope=None):

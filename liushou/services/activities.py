@@ -10,7 +10,8 @@ from . import ValidationError, site_events
 from .audit import record
 from .changes import apply_changes
 from .forms import Reader, to_int
-from .voiding import refuse_if_voided, void
+from .month_rates import reopen_periods
+from .voiding import refuse_if_voided, refuse_if_voided_now, void
 
 REMOVED = "从活动名单中移除"
 
@@ -68,7 +69,9 @@ def update_site(actor, scope, site, values):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
-        apply_changes(actor, site, data)
+        if apply_changes(actor, site, data):
+            # Its kind as counted at the end of every closed period since it was added.
+            reopen_periods(ranges=[(site.created_at.date(), None)])
     return site
 
 
@@ -202,6 +205,7 @@ def _set_row(actor, row, voided, attended):
         row.save()
         action = "void" if voided else "update"
         record(actor, action, row, label=f"{row.person.name} 活动名单", changes=changes)
+    return bool(changes)
 
 
 def update_activity(actor, scope, activity, values, today=None):
@@ -232,13 +236,17 @@ def update_activity(actor, scope, activity, values, today=None):
         raise ValidationError(r.errors)
     before = _counts(rows.values())
     chosen = {p.id: p for p in persons}
+    held_before = activity.held_on
     with database.atomic():
+        refuse_if_voided_now(activity)  # voided by another request since it was read
+        touched = False
         for pid in mine - set(chosen):
-            _set_row(actor, rows[pid], True, rows[pid].attended)
+            touched |= _set_row(actor, rows[pid], True, rows[pid].attended)
         for pid, person in chosen.items():
             if pid in rows:
-                _set_row(actor, rows[pid], False, pid in attended)
+                touched |= _set_row(actor, rows[pid], False, pid in attended)
             else:
+                touched = True
                 rows[pid] = Attendance.create(
                     activity=activity, person=person, attended=pid in attended
                 )
@@ -269,6 +277,10 @@ def update_activity(actor, scope, activity, values, today=None):
             changes.append(("attendance", "{1}/{0}".format(*before), "{1}/{0}".format(*after)))
         if changes:
             record(actor, "update", activity, changes=changes)
+        if touched or any(k in ("kind", "held_on") for k, _old, _new in changes):
+            # Its kind, day or attendance as counted in the closed periods holding its old and
+            # new day: their kept figures are dropped.
+            reopen_periods([held_before, activity.held_on])
     return activity
 
 

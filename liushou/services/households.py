@@ -1,10 +1,18 @@
 """Households and family members working away: create, update, mark returned. No deletes."""
 
+from datetime import date, datetime
+
+from peewee import SQL, fn
+
 from .. import clock, settings
 from ..db import database, touching
 from ..models import Grid, Village
+from ..models.care import Emergency, Need, Service
+from ..models.group_events import GroupEvent
 from ..models.households import AWAY_RELATIONS, FamilyAway, Household
 from ..models.persons import Person
+from ..models.records import Benefit
+from ..models.visits import CheckIn
 from ..rules import idcard
 from ..rules.privacy import keep_masked
 from ..rules.text import clean
@@ -13,6 +21,7 @@ from .audit import record
 from .categories_follow import away_rows, follow_household
 from .changes import apply_changes
 from .forms import Reader, bad_id, to_int
+from .month_rates import reopen_periods
 from .voiding import refuse_if_voided, void
 
 
@@ -66,6 +75,8 @@ def save_household(actor, scope, values, household=None, today=None):
             record(actor, "create", household, changes=[(k, None, v) for k, v in data.items() if v])
         else:
             was_in = household.village_id
+            if data["village"] != was_in:
+                _reopen_placed_by_now(household)
             if apply_changes(actor, household, data, quiet={"updated_at": clock.now()}):
                 # Its members lived in its old village: the village it leaves and the new one.
                 with touching([was_in, household.village_id]):
@@ -78,6 +89,38 @@ def save_household(actor, scope, values, household=None, today=None):
                     group_events.follow(person, today or clock.today(), "moved")
                 completeness.refresh_household(household.id, today)
     return household
+
+
+def _reopen_placed_by_now(household):
+    """A member with no group history is placed by where he lives now (facts.Whereabouts,
+    village_on): his needs, services, benefits, check-ins and emergencies of closed periods
+    move village with the household, so the kept figures since the first of them are dropped."""
+    members = Person.select(Person.id).where(
+        (Person.household == household)
+        & ~fn.EXISTS(GroupEvent.select(SQL("1")).where(GroupEvent.person == Person.id))
+    )
+    ids = [pid for (pid,) in members.tuples()]
+    if not ids:
+        return
+    firsts = [
+        Need.with_voided(fn.MIN(Need.raised_on)).where(Need.person.in_(ids)).scalar(),
+        Service.with_voided(fn.MIN(Service.served_on)).where(Service.person.in_(ids)).scalar(),
+        Benefit.with_voided(fn.MIN(Benefit.start_on)).where(Benefit.person.in_(ids)).scalar(),
+        CheckIn.with_voided(fn.MIN(CheckIn.on)).where(CheckIn.person.in_(ids)).scalar(),
+        Emergency.with_voided(fn.MIN(Emergency.discovered_at))
+        .where(Emergency.person.in_(ids))
+        .scalar(),
+    ]
+    days = []
+    for value in firsts:
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            days.append(value)
+    if days:
+        reopen_periods(ranges=[(min(days), None)])
 
 
 def save_away(actor, household, values, away=None, today=None):

@@ -6,6 +6,7 @@ from ..db import database
 from . import ValidationError, group_events, review
 from .categories_follow import _settle, follow_household
 from .forms import Reader
+from .month_rates import reopen_periods
 from .person_facts import derive, facts_of
 from .voiding import refuse_voided_person, void
 
@@ -60,6 +61,9 @@ def _move(actor, person, action, values, proposed, groups_after, today):
             groups_after=groups_after,
         )
     with database.atomic():
+        if action == "reenter":
+            # Back from his exit: the closed periods since it counted his benefits as ended.
+            reopen_periods(ranges=[(person.exited_on, None)])
         before = facts_of(person.__data__)
         for field, value in values.items():
             setattr(person, field, value)

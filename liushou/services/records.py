@@ -15,6 +15,7 @@ from .activities import save_activity, save_site  # noqa: F401  (re-exported for
 from .audit import record
 from .changes import apply_changes
 from .forms import Reader
+from .month_rates import reopen_periods
 from .voiding import refuse_if_voided, refuse_voided_person, void
 
 
@@ -132,8 +133,18 @@ def update_benefit(actor, benefit, values):
     with database.atomic():
         _refuse_second_allowance(benefit.person, data, benefit)
         was = (benefit.status, benefit.end_on)
+        span = (benefit.start_on, benefit.end_on)
         if apply_changes(actor, benefit, data, label=f"{benefit.person.name} {benefit.kind}"):
             _dated(benefit, *was)
+            # A closed period the old or the new range overlaps counted it as it was: its
+            # kept figures are dropped (an end moved reads as not known then: up to today).
+            ended = benefit.end_on == span[1]
+            reopen_periods(
+                ranges=[
+                    (span[0], span[1] if ended else None),
+                    (benefit.start_on, benefit.end_on if ended else None),
+                ]
+            )
     return benefit
 
 

@@ -1,6 +1,8 @@
 """Correcting and voiding visits and pairings; the persons' visit states follow in the same
 transaction."""
 
+from datetime import timedelta
+
 from .. import clock, figure_patch
 from ..db import database, row_villages, touching
 from ..models.care import Need
@@ -132,6 +134,9 @@ def update_pairing(actor, scope, pairing, values, today=None):
         for k, b, a in changes
     ]
     with database.atomic():
+        refuse_if_voided_now(pairing)
+        if pairing.started_on != started_on:  # paired or not at the end of the periods between
+            reopen_periods(ranges=[(pairing.started_on, started_on - timedelta(days=1))])
         was_primary = pairing.primary
         for k, v in data.items():
             setattr(pairing, k, v)

@@ -15,6 +15,7 @@ from ..rules.text import clean
 from . import ValidationError
 from .audit import record
 from .forms import Reader, bad_id, to_int
+from .month_rates import reopen_periods
 from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     cycles,
     ensure_states,
@@ -110,6 +111,8 @@ def end_pairing(actor, pairing, ended_on=None, reason=""):
     if ended_on > clock.today():
         raise ValidationError({"ended_on": "结束日期不能晚于今天"})
     with database.atomic():
+        # Ended on a past day: the closed periods ending since no longer count it.
+        reopen_periods(ranges=[(ended_on, None)])
         pairing.ended_on = ended_on
         pairing.end_reason = clean(reason, 200)
         was_primary, pairing.primary = pairing.primary, False
