@@ -11,7 +11,7 @@ from .audit import record
 from .changes import apply_changes
 from .forms import Reader, to_int
 from .month_rates import reopen_periods
-from .voiding import refuse_if_voided, refuse_if_voided_now, void
+from .voiding import refuse_if_voided, refuse_if_voided_now, refuse_voided_persons_now, void
 
 REMOVED = "从活动名单中移除"
 
@@ -164,6 +164,7 @@ def save_activity(actor, scope, values, today=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
+        refuse_voided_persons_now(persons, "persons")  # a voided registration joins nothing
         activity = Activity.create(
             village=village,
             site=site,
@@ -239,6 +240,8 @@ def update_activity(actor, scope, activity, values, today=None):
     held_before = activity.held_on
     with database.atomic():
         refuse_if_voided_now(activity)  # voided by another request since it was read
+        # A person put on the list must not be voided (those it had keep their rows).
+        refuse_voided_persons_now([p for pid, p in chosen.items() if pid not in rows], "persons")
         touched = False
         for pid in mine - set(chosen):
             touched |= _set_row(actor, rows[pid], True, rows[pid].attended)
@@ -252,31 +255,24 @@ def update_activity(actor, scope, activity, values, today=None):
                 )
                 record(actor, "create", rows[pid], label=f"{person.name} 活动名单")
         after = _counts(rows.values())
-        changes = [
-            (k, getattr(activity, k), v) for k, v in data.items() if getattr(activity, k) != v
-        ]
-        for k, _old, v in changes:
-            setattr(activity, k, v)
+        # The site and organisation audited by name (not id), then the list's counts, on the
+        # same row after the fields; written along with any change.
+        extra, links = [], {}
         if activity.site_id != (site.id if site else None):
-            changes.append(
-                ("site", str(activity.site) if activity.site_id else "", str(site or ""))
-            )
-            activity.site = site
+            extra.append(("site", str(activity.site) if activity.site_id else "", str(site or "")))
+            links["site"] = site.id if site else None
         if activity.organisation_id != (organisation.id if organisation else None):
-            changes.append(
+            extra.append(
                 (
                     "organisation",
                     activity.organisation.name if activity.organisation_id else "",
                     organisation.name if organisation else "",
                 )
             )
-            activity.organisation = organisation
-        if changes:
-            activity.save()
+            links["organisation"] = organisation.id if organisation else None
         if before != after:
-            changes.append(("attendance", "{1}/{0}".format(*before), "{1}/{0}".format(*after)))
-        if changes:
-            record(actor, "update", activity, changes=changes)
+            extra.append(("attendance", "{1}/{0}".format(*before), "{1}/{0}".format(*after)))
+        changes = apply_changes(actor, activity, data, extra=extra, quiet=links)
         if touched or any(k in ("kind", "held_on") for k, _old, _new in changes):
             # Its kind, day or attendance as counted in the closed periods holding its old and
             # new day: their kept figures are dropped.

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from werkzeug.exceptions import NotFound
+
 from .. import clock, figure_patch
 from ..db import database
 from ..models.helpers import Helper
@@ -11,7 +13,7 @@ from ..rules import visits as rules
 from . import ValidationError
 from .audit import record
 from .visit_tiers import keep_duty_dates
-from .voiding import void
+from .voiding import void, voided_since
 
 
 def check_in(actor, scope, person_id, method="", helper_ids=None):
@@ -19,13 +21,17 @@ def check_in(actor, scope, person_id, method="", helper_ids=None):
     otherwise) by `how` (上门 by default). Returns (check-in, created): a second tap within a few
     minutes returns the first one instead of recording another."""
     person = scope.get(Person, person_id)
+    if person.voided_at is not None:
+        raise NotFound()  # a voided registration takes no check-in (its page is struck through)
     method = method or rules.CHECKIN_METHODS[0]
     if method not in rules.CHECKIN_METHODS:
         raise ValidationError({"method": "请选择上门、电话或视频"})
-    if person.voided_at is not None or person.exited_on is not None:
+    if person.exited_on is not None:
         raise ValidationError({"person": f"{person.name}已不在册，不能登记一敲门"})
     now = clock.now()
     with figure_patch.moving([person.id]), database.atomic():
+        if voided_since(person):  # voided by another request since it was read
+            raise NotFound()
         recent = (
             CheckIn.select()
             .where(

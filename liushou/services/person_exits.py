@@ -8,7 +8,7 @@ from .categories_follow import _settle, follow_household
 from .forms import Reader
 from .month_rates import reopen_periods
 from .person_facts import derive, facts_of
-from .voiding import refuse_voided_person, void
+from .voiding import refuse_voided_person, refuse_voided_persons_now, void
 
 
 # Every member of the household is settled again: each setting is read once for the write.
@@ -34,6 +34,7 @@ def exit_person(actor, person, values, today=None):
 @settings.held()
 def reenter_person(actor, person, today=None):
     """Bring an exited person back into the registry."""
+    refuse_voided_person(person)
     today = today or clock.today()
     if not person.exited:
         raise ValidationError({"exit_reason": "此人未退出"})
@@ -61,6 +62,7 @@ def _move(actor, person, action, values, proposed, groups_after, today):
             groups_after=groups_after,
         )
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")  # voided since it was read
         if action == "reenter":
             # Back from his exit: the closed periods since it counted his benefits as ended.
             reopen_periods(ranges=[(person.exited_on, None)])

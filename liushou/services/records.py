@@ -6,7 +6,14 @@ from decimal import Decimal, InvalidOperation
 
 from .. import clock
 from ..db import database
-from ..models.records import BENEFIT_KINDS, BENEFIT_STATUSES, PERIODS, Benefit, CheckUp
+from ..models.records import (
+    BENEFIT_KINDS,
+    BENEFIT_STATUSES,
+    PERIODS,
+    Activity,
+    Benefit,
+    CheckUp,
+)
 from ..queries.records import bands, monthly_amount  # noqa: F401  (re-exported for callers)
 from ..rules.dates import month_start
 from ..rules.subsidy import band_in_month
@@ -14,9 +21,15 @@ from . import ValidationError
 from .activities import save_activity, save_site  # noqa: F401  (re-exported for callers)
 from .audit import record
 from .changes import apply_changes
-from .forms import Reader
+from .forms import Reader, to_int
 from .month_rates import reopen_periods
-from .voiding import refuse_if_voided, refuse_voided_person, void
+from .voiding import (
+    refuse_if_voided,
+    refuse_voided_person,
+    refuse_voided_persons_now,
+    void,
+    voided_since,
+)
 
 
 def _money(r, name, required_msg=None):
@@ -233,10 +246,23 @@ def _checkup_data(values, today=None):
     return data
 
 
+def _activity(raw):
+    """The activity a check-up is recorded for (a 义诊, resolved in the user's scope by the
+    caller), read again in the caller's transaction: a voided one takes no new check-up."""
+    if raw in (None, ""):
+        return None
+    activity = Activity.with_voided().where(Activity.id == to_int(raw)).first()
+    if activity is None or activity.voided_at is not None or voided_since(activity):
+        raise ValidationError({"_record": "此活动已作废，不能再登记体检"})  # shown atop the form
+    return activity.id
+
+
 def save_checkup(actor, person, values, today=None):
     refuse_voided_person(person)
-    data = {**_checkup_data(values, today), "activity": values.get("activity")}
+    data = _checkup_data(values, today)
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")
+        data["activity"] = _activity(values.get("activity"))
         checkup = CheckUp.create(person=person, **data)
         record(actor, "create", checkup, label=f"{person.name} 体检 {data['checked_on']}")
     return checkup

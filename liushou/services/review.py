@@ -13,6 +13,7 @@ from ..scope import Scope
 from . import Actor, ValidationError, _plain
 from .audit import record
 from .forms import to_int
+from .voiding import voided_since
 
 # Who decides: township staff and the admin (a leader reads only).
 REVIEWER_ROLES = ("admin", "township")
@@ -223,6 +224,7 @@ def approve(reviewer, scope, item):
     scope = Scope.for_user(item.author)
     with database.atomic():
         _may_decide(reviewer, _reread(item))
+        _refuse_voided_target(item)
         if item.kind == "register" and importing_review.part_of(item) is not None:
             item.person = importing_review.approve(author, scope, item)
         elif item.kind == "register":
@@ -235,6 +237,14 @@ def approve(reviewer, scope, item):
             person_exits.reenter_person(author, item.person)
         _set_status(reviewer, item, APPROVED)
     return item
+
+
+def _refuse_voided_target(item):
+    """In the approval's transaction: a proposal about a person or household voided since (read
+    again now) no longer applies; it stays pending with the message."""
+    for obj, name in ((item.person, "登记"), (item.household, "户")):
+        if obj is not None and (obj.voided_at is not None or voided_since(obj)):
+            raise ValidationError({"review": f"此{name}已作废，这项修改不能再审核通过"})
 
 
 def _edit_values(item):

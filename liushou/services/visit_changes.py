@@ -12,11 +12,11 @@ from ..queries import summary_kept
 from ..queries.helpers import visible as visible_helpers
 from ..queries.visits import helpers_of, persons_seen
 from . import ValidationError, diff
-from .audit import record
+from .changes import apply_changes
 from .forms import Reader, to_int
 from .month_rates import reopen_periods
 from .visits import item_text, read_items, read_visit, refresh_state
-from .voiding import refuse_if_voided, refuse_if_voided_now, void
+from .voiding import refuse_if_voided, refuse_if_voided_now, refuse_voided_persons_now, void
 
 
 def update_visit(actor, scope, visit, persons, values, today=None):
@@ -36,7 +36,8 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         values,
         kept={pid: [row[0] for row in link.item_rows] for pid, link in links.items()},
     )
-    changes = diff(visit, data)
+    fields = diff(visit, data)  # the visit's own fields (apply_changes audits them first)
+    changes = []
     for p in persons:
         before = links[p.id].items if p.id in links else ""
         if p.id in links and item_text(before) != item_text(items[p.id]):
@@ -46,17 +47,17 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         changes.append(("persons", [p.name for p in before_persons], names))
     if {h.id for h in before_helpers} != {h.id for h in helpers}:
         changes.append(("helpers", [h.name for h in before_helpers], [h.name for h in helpers]))
-    if not changes:
+    if not fields and not changes:
         return visit
     moved = {p.id for p in before_persons + persons}
     dated = [visit.visited_on, data.get("visited_on")]  # the periods whose figures it moves
     with figure_patch.moving(moved), database.atomic():
         refuse_if_voided_now(visit)  # voided by another request since it was read
+        # A person added to it must not be voided (those it had keep their link).
+        known = {b.id for b in before_persons}
+        refuse_voided_persons_now([p for p in persons if p.id not in known], "persons")
         # A closed period's kept figures holding it are dropped: its reports count it live.
         reopen_periods(dated)
-        for k, v in data.items():
-            setattr(visit, k, v)
-        visit.save(only=[getattr(type(visit), k) for k in data])
         wanted = {p.id for p in persons}
         with touching(row_villages(visit)):  # the visit's own links
             VisitPerson.delete().where(
@@ -75,7 +76,8 @@ def update_visit(actor, scope, visit, persons, values, today=None):
         for h in helpers:
             if h.id not in {b.id for b in before_helpers}:
                 VisitHelper.create(visit=visit, helper=h)
-        record(actor, "update", visit, label=f"{'、'.join(names)} {visit}", changes=changes)
+        label = lambda v: f"{'、'.join(names)} {v}"  # noqa: E731  (as it reads once corrected)
+        apply_changes(actor, visit, data, label=label, extra=changes)
         for p in {p.id: p for p in before_persons + persons}.values():
             refresh_state(p, today, dates=True)
     summary_kept.forget()  # what another thread read of them before the commit
@@ -128,7 +130,8 @@ def update_pairing(actor, scope, pairing, values, today=None):
     changes = diff(pairing, data)
     if not changes:
         return pairing
-    # The history names helpers, not their ids.
+    # The history names helpers, not their ids: the changes are worked out here, in the form's
+    # order, and the fields written with them.
     changes = [
         ("helper", pairing.helper.name, helper.name) if k == "helper" else (k, b, a)
         for k, b, a in changes
@@ -138,9 +141,8 @@ def update_pairing(actor, scope, pairing, values, today=None):
         if pairing.started_on != started_on:  # paired or not at the end of the periods between
             reopen_periods(ranges=[(pairing.started_on, started_on - timedelta(days=1))])
         was_primary = pairing.primary
-        for k, v in data.items():
-            setattr(pairing, k, v)
-        pairing.save()
+        label = f"{helper.name} 结对 {person.name}"
+        apply_changes(actor, pairing, {}, label=label, extra=changes, quiet=data)
         others = Pairing.current().where((Pairing.person == person) & (Pairing.id != pairing.id))
         if primary and not was_primary:
             with touching(row_villages(pairing)):  # the person's other pairings
@@ -149,13 +151,6 @@ def update_pairing(actor, scope, pairing, values, today=None):
                 ).execute()
         elif was_primary and not primary:
             _promote(person, exclude=pairing.id)
-        record(
-            actor,
-            "update",
-            pairing,
-            label=f"{helper.name} 结对 {person.name}",
-            changes=changes,
-        )
         refresh_state(person, today)
     return pairing
 

@@ -27,7 +27,7 @@ from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     tier_for,
     tier_rules,
 )
-from .voiding import refuse_voided_person
+from .voiding import refuse_voided_person, refuse_voided_persons_now
 
 
 def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked=None):
@@ -217,6 +217,7 @@ def record_visit(actor, scope, persons, values, today=None):
     first = persons[0]
     # Kept worklists and duty lists patch these persons' rows (figure_patch.moving).
     with figure_patch.moving([p.id for p in persons]), database.atomic():
+        refuse_voided_persons_now(persons, "persons")  # a voided registration takes no visit
         visit = Visit.create(
             village=first.village_id,
             grid=first.grid_id,

@@ -27,6 +27,14 @@ def refuse_voided_person(person):
         raise ValidationError({"_record": f"{person.name}的登记已作废，不能再修改或登记"})
 
 
+def refuse_voided_persons_now(persons, field):
+    """In the caller's transaction: a person voided (by another request since he was read, or
+    before) takes no new record; the Chinese message goes next to `field`."""
+    for person in persons:
+        if getattr(person, "voided_at", None) is not None or voided_since(person):
+            raise ValidationError({field: f"{person.name}的登记已作废，不能再登记"})
+
+
 def void(actor, obj, reason, *, after=None):
     """Void `obj` with a reason (required). `after(obj)` runs in the same transaction, for the
     state derived from it (a person's visit state after a visit is voided, …): a record of
