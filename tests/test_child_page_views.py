@@ -12,7 +12,6 @@ from liushou.queries import person_page
 from liushou.services import SYSTEM, audit
 from liushou.services.persons import save_person
 from tests._helpers import ALL, text
-from tests.test_person_page_keep import _values, views_of
 
 pytestmark = pytest.mark.usefixtures("never_slow")
 
@@ -29,6 +28,26 @@ def checks(monkeypatch):
 
     monkeypatch.setattr(person_page, "_read_page_check", spy)
     return read
+
+
+def views_of(person):
+    return (
+        AuditLog.select()
+        .where((AuditLog.action == "view") & (AuditLog.object_id == person.id))
+        .count()
+    )
+
+
+def _values(person):
+    """A person's form values as saved (enough for save_person to keep the rest)."""
+    return {
+        "household": person.household_id,
+        "name": person.name,
+        "birth_date": person.birth_date.isoformat(),
+        "sex": person.sex,
+        "father_status": person.father_status,
+        "mother_status": person.mother_status,
+    }
 
 
 def _generations(village_ids):
