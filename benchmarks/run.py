@@ -194,6 +194,17 @@ def stats(latencies, errors, elapsed):
     return out
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the process `pid` has used so far (Linux's /proc), or None."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(cmd, env=None):
     return subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -203,7 +214,7 @@ def start(cmd, env=None):
 def table(results, bare_rps):
     lines = [
         f"{'page':<20}{'KB gz':>7}{'KB':>6}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'p99 ms':>9}{'n':>6}{'err':>5}{'x bare':>8}"
+        f"{'p99 ms':>9}{'n':>6}{'err':>5}{'x bare':>8}{'cpu ms':>8}"
     ]
     for label, s in results.items():
         size = f"{s['gzip_bytes'] / 1024:7.1f}{s['bytes'] / 1024:6.1f}"
@@ -217,6 +228,7 @@ def table(results, bare_rps):
         lines.append(
             f"{label:<20}{size}{s['rps']:8.0f}{s['p50']:9.1f}{s['p95']:9.1f}"
             f"{s['p99']:9.1f}{s['requests']:6d}{s['errors']:5d}{ratio:8.2f}"
+            + (f"{s['cpu_ms']:8.2f}" if s.get("cpu_ms") is not None else "")
         )
     return "\n".join(lines)
 
@@ -251,6 +263,11 @@ def main():
         "_common.mark_checked_today)",
     )
     add_warm_up_args(ap)
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
+    )
     args = ap.parse_args()
     wanted = args.only.split(",") if args.only else None
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
@@ -263,11 +280,15 @@ def main():
         print(f"demo database with {args.persons} persons built in {took:.1f} s")
     if args.db and args.checked_today and mark_checked_today(db):
         print("today's category recheck marked done")
+    server = "app.py"
+    if args.profile:
+        server = "benchmarks/serve_profiled.py"
+        env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
     app_port, bare_port = free_port(), free_port()
     app = start(
         [
             sys.executable,
-            "app.py",
+            server,
             "--host",
             HOST,
             "--port",
@@ -293,6 +314,7 @@ def main():
         warm_up = wait_for_warm_up(args, app_port, cookies)
         # Every URL, and the bare page twice, gets an equal share of the time budget.
         runs = [("bare page (before)", bare_port, None, "/")]
+        pids = {app_port: app.pid, bare_port: bare.pid}
         person = first_person(db, args.prefix + "cun01")
         child = first_child(db, args.prefix + "cun01")
         for label, user, path in pages:
@@ -311,7 +333,12 @@ def main():
             print(f"{label}: first request {time.perf_counter() - t:.2f} s", flush=True)
             if status != 200:
                 print(f"warning: {label} {path} answers HTTP {status}", file=sys.stderr)
+            cpu = cpu_seconds(pids[port])
             s = stats(*hammer(port, path, cookie, args.requests, args.concurrency, share))
+            if cpu is not None and s["requests"]:
+                # The server's own CPU per request (its threads and SQLite's, the GIL's
+                # handoffs included): what the page costs the machine, apart from the clients.
+                s["cpu_ms"] = (cpu_seconds(pids[port]) - cpu) * 1000 / s["requests"]
             results[label] = {"url": path, "bytes": raw, "gzip_bytes": sent, **s}
         bare_rps = statistics.mean(
             results[k].get("rps", 0) for k in ("bare page (before)", "bare page (after)")

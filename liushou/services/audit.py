@@ -6,7 +6,8 @@ on each call: a child's page writes one on every read, cached page or not).
 Audited reads on SQLite (action "view", no changes, outside a transaction) are committed by
 group commit (`_insert_grouped`): the request queues its row and waits until a commit
 containing it has happened; the first waiter finding no batch under way leads: it takes every
-row queued so far, inserts them in one transaction (executemany) and wakes them all, and the
+row queued so far, inserts them as one INSERT statement of all of them (one
+transaction, one call into SQLite; at most BATCH_MAX rows) and wakes them all, and the
 rows queued meanwhile go in the next batch, led by one of their own. A batch failed for a lock
 raises its error in every request whose row it held (each one's page is the 503 page or an
 error, never a page without its row); one the database refused for a row (a constraint) is
@@ -149,9 +150,12 @@ class _Waiting:
         self.wake.acquire()
 
 
+BATCH_MAX = 256  # rows in one batch's INSERT (9 parameters each: SQLite allows 32,766)
 _queue = []  # rows waiting for the next batch
 _leading = [False]  # a batch is being written, or its next leader woken
-_group = threading.Condition()  # guards _queue and _leading; close_reader waits on it
+_group = threading.Condition(
+    threading.Lock()
+)  # guards _queue and _leading; close_reader waits on it
 
 
 def _insert_grouped(sql, params):
@@ -167,8 +171,8 @@ def _insert_grouped(sql, params):
         waiting.wake.acquire()  # released by the leader of its batch, or to lead
     if not waiting.done:
         with _group:
-            batch = _queue[:]
-            _queue.clear()
+            batch = _queue[:BATCH_MAX]
+            del _queue[:BATCH_MAX]
         try:
             _write_batch(sql, batch)
         finally:
@@ -215,9 +219,12 @@ def _write_batch(sql, batch):
 
 
 def _write_sqlite(sql, rows):
-    """The rows on this process's kept connection at synchronous=NORMAL (opened once), one
-    transaction; their ids. A lock held past the busy timeout (another process's writer)
-    raises OperationalError, as the request's own connection would (the 503 page)."""
+    """The rows on this process's kept connection at synchronous=NORMAL (opened once), as one
+    INSERT statement of all of them committed by itself (one statement is one transaction:
+    all rows or none); their ids. One call into SQLite per batch: each call lets go of the GIL
+    and takes it back, which under many threads costs more than the call itself. A lock held
+    past the busy timeout (another process's writer) raises OperationalError, as the
+    request's own connection would (the 503 page)."""
     path = database.database
     kept = _reader.get("conn")
     if kept is None or kept[0] != path:
@@ -228,15 +235,25 @@ def _write_sqlite(sql, rows):
     try:
         if len(rows) == 1:
             return [conn.execute(sql, rows[0]).lastrowid]
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(sql, rows)
-        # One writer holds the lock from BEGIN IMMEDIATE: the rows' ids are consecutive.
-        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-        conn.execute("COMMIT")
+        last = conn.execute(_many_rows(sql, len(rows)), [v for row in rows for v in row]).lastrowid
+        # One statement under the write lock, rowids each the largest + 1: consecutive, the
+        # statement's last row's the connection's last insert rowid.
         return list(range(last - len(rows) + 1, last + 1))
     except BaseException:
         _reader.pop("conn")[1].close()  # rolls back whatever was begun
         raise
+
+
+_many_sql = {}  # (the one-row INSERT, rows) -> the INSERT of that many rows
+
+
+def _many_rows(sql, n):
+    """The INSERT `sql` of one row ("... VALUES (?, ?, …)") as one of `n` rows."""
+    many = _many_sql.get((sql, n))
+    if many is None:
+        head, values = sql.rsplit(" VALUES ", 1)
+        many = _many_sql[(sql, n)] = f"{head} VALUES {', '.join([values] * n)}"
+    return many
 
 
 _unflushed_sql = {}  # the INSERT's SQL -> its statement committed without a WAL flush
@@ -267,7 +284,10 @@ def _insert_unflushed(sql, params):
 
 
 def _open_reader(path):
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # A batch of n rows is its own statement: each size kept prepared.
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=BATCH_MAX + 16
+    )
     for name in ("busy_timeout", "foreign_keys"):
         conn.execute(f"PRAGMA {name} = {int(PRAGMAS[name])}")
     conn.execute("PRAGMA synchronous = NORMAL")
