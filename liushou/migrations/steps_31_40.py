@@ -52,13 +52,14 @@ def visit_count_indexes():
     # Person, queries/summary_visits.py) and takes out those of persons voided before its
     # cut-off: those persons are found by their own index. On PostgreSQL the visit index also
     # holds the id (SQLite's holds the rowid anyway), so a period's visit ids, their bounds
-    # and their links to persons are read without the table.
+    # and their links to persons are read without the table. IF NOT EXISTS on PostgreSQL: a
+    # county's operator may build these CONCURRENTLY by hand before upgrading (minutes on 1M).
     _script(
         """
 CREATE INDEX "person_voided_at" ON "person" ("voided_at")
 """,
         postgres="""
-CREATE INDEX "person_voided_at" ON "person" ("voided_at");
-CREATE INDEX "visit_village_id_visited_on_voided_at_created_at_id" ON "visit" ("village_id", "visited_on", "voided_at", "created_at", "id")
+CREATE INDEX IF NOT EXISTS "person_voided_at" ON "person" ("voided_at");
+CREATE INDEX IF NOT EXISTS "visit_village_id_visited_on_voided_at_created_at_id" ON "visit" ("village_id", "visited_on", "voided_at", "created_at", "id")
 """,
     )
