@@ -145,8 +145,10 @@ class Database:
                         break
                     path, conn = _idle.pop()
                 if path == self.database:
+                    _reuse.kept = True  # set up already: no _initialize_connection again
                     return conn
                 conn.close()
+        _reuse.kept = False
         return super()._connect()
 
     def _close(self, conn):
@@ -199,6 +201,10 @@ class PostgresEngine(Database, PostgresqlDatabase):
         super().begin(None if lock_type in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE") else lock_type)
 
     def _initialize_connection(self, conn):
+        # peewee runs this under the handle's lock at every connect: a kept connection has its
+        # setting already, and a round trip here would hold every other request's connect.
+        if getattr(_reuse, "kept", False):
+            return
         super()._initialize_connection(conn)
         with conn.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {int(PG_LOCK_TIMEOUT_MS)}")
