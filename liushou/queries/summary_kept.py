@@ -14,7 +14,8 @@ own, later cut-off: a visit of 15 March recorded on 10 April is not in March's f
 first quarter's, but it is in the year's (cut-off 1 January). Months are therefore never summed
 into a quarter or a year: each closed period is kept as counted with its own cut-off, after it,
 so a late fact is in a kept row exactly when it is in the live count, and no row is rewritten.
-A correction of a fact (a visit's date, persons or method; a need, service or emergency; a
+A correction of a fact (a visit's date, persons or method; a need, service or emergency; an
+emergency's reporting step recorded as done, whose time may lie before the cut-off; a
 benefit's range or amount; an activity or its attendance; a pairing's dates; a person's re-entry
 or move when his past facts are placed by where he lives now) after its period was kept drops the
 period's rows (services/month_rates.reopen_periods): the live count reads the fact as corrected,

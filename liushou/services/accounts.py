@@ -1,6 +1,9 @@
 """Accounts: creating and changing users (role, area, linked helper record). Logging in and
 passwords are in services/passwords.py, accounts from a sheet in services/accounts_bulk.py."""
 
+import itertools
+import threading
+
 from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
@@ -24,6 +27,25 @@ from .passwords import (  # noqa: F401  (re-exported for callers)
     reset_password,
     unlock,
 )
+
+# Writes to accounts move no data generation (every login writes one). What a kept page draws
+# of accounts other than its reader's own (a child's 采集人 and 核实人 by name; the admin's first-
+# day checklist kept as finished, which counts accounts by role and area: one made an admin or
+# moved to another township leaves it) holds while this number does: it moves after every
+# account this process changes (update_user; accounts are created, never deleted).
+_changes = itertools.count(1)
+_changed = [0]
+_changed_lock = threading.Lock()
+
+
+def accounts_changed():
+    """A number that moves after every change of an account committed by this process."""
+    return _changed[0]
+
+
+def _account_changed():
+    with _changed_lock:
+        _changed[0] = next(_changes)
 
 
 def _linked_helper(values, role, user, scope, errors):
@@ -246,6 +268,7 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
             end_sessions(user)
         if helper is not None:
             _link_helper(actor, user, helper, old_helper)
+    _account_changed()  # after the commit: a page drawn before it is not kept under the new one
     return user
 
 

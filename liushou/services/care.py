@@ -22,7 +22,7 @@ from .emergencies import (  # noqa: F401  (re-exported for callers)
     void_emergency,
 )
 from .forms import Reader, to_int
-from .voiding import refuse_if_voided, void
+from .voiding import refuse_if_voided, refuse_voided_persons_now, void
 
 
 def _helper(r, values, person, scope):
@@ -81,6 +81,7 @@ def save_need(actor, person, values, need=None, visit=None, today=None, scope=No
         else None
     )
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")  # voided since it was read
         if need is None:
             need = Need.create(person=person, visit=visit, created_by=actor.user_id, **data)
             record(
@@ -141,6 +142,7 @@ def save_service(actor, person, values, today=None, scope=None):
     _refuse_voided_person(person)
     data, need, helper = _read_service(values, person, today, scope)
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")  # voided since it was read
         service = Service.create(
             person=person, need=need, helper=helper, created_by=actor.user_id, **data
         )

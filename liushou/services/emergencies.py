@@ -12,7 +12,8 @@ from . import ValidationError, diff
 from .audit import record
 from .changes import apply_changes
 from .forms import Reader
-from .voiding import refuse_if_voided, refuse_voided_person, void
+from .month_rates import reopen_periods
+from .voiding import refuse_if_voided, refuse_voided_person, refuse_voided_persons_now, void
 
 
 def deadlines(on=None):
@@ -51,6 +52,7 @@ def open_emergency(actor, person, values, now=None):
         raise ValidationError(r.errors)
     kind, discovered = data["kind"], data["discovered_at"]
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")  # voided since it was read
         emergency = Emergency.create(person=person, created_by=actor.user_id, **data)
         for code, label, due in rules.steps_for(kind, discovered, deadlines()):
             EmergencyStep.create(emergency=emergency, code=code, label=label, due_at=due)
@@ -150,6 +152,10 @@ def complete_step(actor, step, values, now=None):
     if r.errors:
         raise ValidationError(r.errors)
     with database.atomic():
+        # Its time may be given after the period of the emergency closed (the step was done
+        # then, recorded late): the kept figures of the closed periods holding its discovery
+        # counted it as not done; they are dropped and the period counted live.
+        reopen_periods([step.emergency.discovered_at.date()])
         step.done_at, step.done_by, step.how, step.note = done_at, done_by, how, note
         step.save()
         record(

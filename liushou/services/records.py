@@ -126,6 +126,7 @@ def save_benefit(actor, person, values, today=None):
     refuse_voided_person(person)
     data = _benefit_data(person, values)
     with database.atomic():
+        refuse_voided_persons_now([person], "_record")  # voided since it was read
         _refuse_second_allowance(person, data)
         benefit = Benefit.create(person=person, created_by=actor.user_id, **data)
         record(

@@ -48,6 +48,7 @@ def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked
         refuse_voided_person(person)
     created = []
     with database.atomic():
+        refuse_voided_persons_now(persons, "persons")  # voided since they were read
         for person in persons:
             exists = (
                 Pairing.current()

@@ -17,6 +17,7 @@ from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
 from ..rules.visits import TIERS, bucket
 from ..scope import Scope
+from ..services.accounts import accounts_changed
 from ..services.review import REVIEWER_ROLES
 from .suggestions import ANSWER_ROLES
 from .visits import duties, worklist
@@ -33,8 +34,9 @@ def index():
     return page_cache.page(parts, _home_page)
 
 
-# A checklist found finished: (database, township) -> the data generation of the township's
-# villages it was found finished under. Bounded: one entry per township of the instance.
+# A checklist found finished: (database, township) -> what it was found finished under (the
+# data generation of the township's villages, services.accounts.accounts_changed()). Bounded:
+# one entry per township of the instance.
 _finished = {}
 
 
@@ -44,10 +46,12 @@ def _first_day_key():
     unfinished, their reads (one statement) are part of the key. Once a drawing found it
     finished, nothing: every other step follows the data generation (already in the key: a
     new village without its posts shows the checklist again on the next request), and these
-    two only grow (accounts are disabled, never deleted; audit rows are appended), so a
-    finished checklist stays finished under the same generation."""
-    if _finished.get(_checklist_of(g.scope)) == _generation(g.scope):
-        return "finished"
+    two only grow (accounts are disabled, never deleted; audit rows are appended) but by a
+    change of an account (made an admin, moved to another township: accounts_changed), so a
+    finished checklist stays finished under the same generation and accounts."""
+    generation = _generation(g.scope)
+    if _finished.get(_checklist_of(g.scope)) == generation:
+        return "finished", generation[1]  # not a page kept before an account's change
     return account_queries.first_day_unfollowed(g.scope)
 
 
@@ -56,7 +60,7 @@ def _checklist_of(scope):
 
 
 def _generation(scope):
-    return data_generation(figure_cache.villages_of(scope))
+    return data_generation(figure_cache.villages_of(scope)), accounts_changed()
 
 
 @bp.route("/admin/warm-up")

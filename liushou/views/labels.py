@@ -14,6 +14,7 @@ FIELD_LABELS = {
     "next_on": "下次走访",
     "persons": "走访对象",
     "helpers": "走访人",
+    "answers": "各成员的走访情况",
     "helper": "帮扶人",
     "started_on": "结对开始日期",
     "ended_on": "结对结束日期",

@@ -31,6 +31,7 @@ from ..rules.text import mask_id_number
 from ..rules.visits import TIERS
 from ..services import person_exits, person_facts, person_review
 from ..services import persons as service
+from ..services.accounts import accounts_changed
 from ..services.audit import record
 from .forms import form_page, run
 from .labels import FIELD_LABELS
@@ -191,9 +192,10 @@ def detail(person_id):
     person = person_page.page_check(g.scope, person_id)  # 404 outside his area
     if person.is_child or "儿童" in person.groups:
         record(current_actor(), "view", person)  # reads of a child's file are audited
-    # Kept after the scope check and the audit above, which run on every request.
+    # Kept after the scope check and the audit above, which run on every request. It names
+    # his 采集人 and 核实人 (accounts, whose changes move no data generation).
     return page_cache.page(
-        "persons.detail",
+        ("persons.detail", accounts_changed()),
         lambda: _detail_page(queries.for_page(g.scope, person_id), disclosure("record")),
     )
 

@@ -301,6 +301,7 @@ def edit(visit_id):
     visit = g.scope.get(Visit, visit_id)
     seen, done_by = queries.persons_seen(visit), queries.helpers_of(visit)
     members, helpers = queries.edit_choices(visit, helper_queries.of_user(g.user))
+    seen_items = queries.items_seen(visit)
     initial = {name: getattr(visit, name) for name, _ in ASPECTS}
     initial.update(
         visited_on=visit.visited_on.isoformat(),
@@ -309,29 +310,32 @@ def edit(visit_id):
         next_on=visit.next_on.isoformat() if visit.next_on else "",
         persons=[str(p.id) for p in seen],
         helpers=[str(h.id) for h in done_by],
+        answers=_answers((p.name, rows) for p, rows in seen_items),
     )
     posted = request.method == "POST"
     chosen_ids = request.form.getlist("persons") if posted else initial["persons"]
     chosen = [m for m in members if str(m.id) in chosen_ids]
+    kept = {p.id: rows for p, rows in seen_items}
+    posted = _posted_items() if posted else None
+    names = {str(m.id): m.name for m in members}
 
     def read():
+        by_person = {}
+        for (pid, item), (status, note) in (posted or {}).items():
+            by_person.setdefault(names.get(pid, pid), []).append((item, status, note))
         return {
             **request.form.to_dict(),
             **_items_read(),
             "helpers": request.form.getlist("helpers"),
             "persons": chosen_ids,
+            "answers": _answers(by_person.items()),
         }
 
-    kept = {p.id: rows for p, rows in queries.items_seen(visit)}
-    posted = _posted_items() if posted else None
-    return form_page(
-        "visits/new.html",
-        initial=initial,
-        read=read,
-        record=visit,
-        save=lambda values: changes.update_visit(current_actor(), g.scope, visit, chosen, values),
-        done=lambda _: ("已更正走访记录", url_for("visits.detail", visit_id=visit.id)),
-        context=dict(
+    def context(values):
+        # The answers as stored when the form comes back with them as they were (another
+        # user's, taken where this one left them: a conflict), else as posted.
+        mine = posted if values.get("answers") != initial["answers"] else None
+        return dict(
             visit=visit,
             person=seen[0],
             members=members,
@@ -339,11 +343,32 @@ def edit(visit_id):
             chosen=chosen_ids,
             methods=VISIT_METHODS,
             aspects=ASPECTS,
-            items=queries.item_form(members, posted, kept),
+            items=queries.item_form(members, mine, kept),
             statuses=ITEM_STATUSES,
             today=clock.today(),
-        ),
+        )
+
+    return form_page(
+        "visits/new.html",
+        initial=initial,
+        read=read,
+        record=visit,
+        save=lambda values: changes.update_visit(current_actor(), g.scope, visit, chosen, values),
+        done=lambda _: ("已更正走访记录", url_for("visits.detail", visit_id=visit.id)),
+        context=context,
     )
+
+
+def _answers(rows_by_person):
+    """The answered items of a visit form, one text each ("童一 学习：关注 成绩下降"), as a field of
+    the correction form's version: another user's change to an answer is a conflict (409)
+    like a change to any other field, never undone by a form opened before it."""
+    return [
+        f"{name} {item}：{status} {note}".strip()
+        for name, rows in rows_by_person
+        for item, status, note in rows
+        if status or note
+    ]
 
 
 @bp.route("/visits/<int:visit_id>/void", methods=["POST"])
