@@ -1,0 +1,32 @@
+"""The small gaps left by the last reviews: a voided person's new-visit page, a birth-date
+correction against the kept periods, the warm-up page on a county, the first-day checklist's
+accounts, two saves of one form version at once, account changes seen by another process."""
+
+
+import pytest
+
+from liushou import clock
+from liushou.models.visits import Visit
+from tests.conftest import client_as, post
+
+pytestmark = pytest.mark.usefixtures("never_slow")
+
+
+# --- a voided person's new-visit page ---------------------------------------------------------
+
+
+def test_the_new_visit_page_of_a_voided_person_is_not_found(app, homes):
+    """A cadre keeps a printed QR code of a child whose registration was voided (a duplicate):
+    its new-visit page answers 404 like any other page of an id that is not his, and a posted
+    visit writes nothing."""
+    kid = homes["kids"][0]
+    township = client_as(app, "township")
+    voided = post(township, f"/persons/{kid.id}/void", {"void_reason": "重复登记"})
+    assert voided.status_code in (302, 303)
+    cadre = client_as(app, "cun1")
+    url = f"/persons/{kid.id}/visits/new"
+    assert cadre.get(url).status_code == 404
+    today = clock.today().isoformat()
+    posted = post(cadre, url, {"visited_on": today, "method": "上门", "persons": str(kid.id)})
+    assert posted.status_code == 404
+    assert Visit.select().count() == 0
