@@ -2,7 +2,6 @@
 correction against the kept periods, the warm-up page on a county, the first-day checklist's
 accounts, two saves of one form version at once, account changes seen by another process."""
 
-
 import pytest
 
 from liushou import clock
@@ -30,3 +29,43 @@ def test_the_new_visit_page_of_a_voided_person_is_not_found(app, homes):
     posted = post(cadre, url, {"visited_on": today, "method": "上门", "persons": str(kid.id)})
     assert posted.status_code == 404
     assert Visit.select().count() == 0
+
+
+# --- the first-day checklist's accounts --------------------------------------------------------
+
+
+def test_the_checklist_counts_no_disabled_account(app, users):
+    """The accounts step counts the accounts that can work: an admin disables every cadre's and
+    grid worker's account (they left): the step is undone and says nothing of them."""
+    from liushou.queries.accounts import first_day_steps
+    from liushou.services import SYSTEM
+    from liushou.services.accounts import update_user
+
+    def accounts_step():
+        return next(s for s in first_day_steps() if s[0] == "accounts")
+
+    assert accounts_step()[2] is True
+    for name in ("township", "leader", "cun1", "cun2"):
+        user = users[name]
+        values = {
+            "display_name": user.display_name,
+            "role": user.role,
+            "village": user.village_id,
+            "grids": [],
+        }
+        update_user(SYSTEM, user, values, active=False)
+    assert accounts_step()[2] is True
+    assert accounts_step()[3] == "已有 2 个账号"  # the two grid workers
+    for name in ("grid1", "grid2"):
+        user = users[name]
+        values = {
+            "display_name": user.display_name,
+            "role": user.role,
+            "village": user.village_id,
+            "grids": user.grid_ids,
+        }
+        update_user(SYSTEM, user, values, active=False)
+    key, _label, done, detail = accounts_step()
+    assert (done, detail) == (False, "")
+    home = client_as(app, "admin")
+    assert "为乡镇干部、村干部和网格员建账号" in home.get("/").get_data(as_text=True)
