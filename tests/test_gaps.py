@@ -7,6 +7,7 @@ import pytest
 from liushou import clock
 from liushou.models.visits import Visit
 from tests.conftest import client_as, post
+from tests.shared.county import county  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("never_slow")
 
@@ -69,3 +70,17 @@ def test_the_checklist_counts_no_disabled_account(app, users):
     assert (done, detail) == (False, "")
     home = client_as(app, "admin")
     assert "为乡镇干部、村干部和网格员建账号" in home.get("/").get_data(as_text=True)
+
+
+# --- the warm-up page on a county's instance ---------------------------------------------------
+
+
+def test_on_a_county_only_the_county_admin_reads_the_warm_up_page(app, county):  # noqa: F811
+    """The start-of-day round and its error text are the whole server's: a township's admin of
+    a county's instance is refused (403, as for the instance's settings), the county admin
+    reads it."""
+    assert client_as(app, "t1admin").get("/admin/warm-up").status_code == 403
+    page = client_as(app, "countyadmin").get("/admin/warm-up")
+    assert page.status_code == 200 and 'id="warm-up" data-state="none"' in page.get_data(
+        as_text=True
+    )
