@@ -2,9 +2,12 @@
 correction against the kept periods, the warm-up page on a county, the first-day checklist's
 accounts, two saves of one form version at once, account changes seen by another process."""
 
+from datetime import date
+
 import pytest
 
 from liushou import clock
+from liushou.models import Person
 from liushou.models.visits import Visit
 from tests.conftest import client_as, post
 from tests.shared.county import county  # noqa: F401 - a fixture
@@ -84,3 +87,32 @@ def test_on_a_county_only_the_county_admin_reads_the_warm_up_page(app, county): 
     assert page.status_code == 200 and 'id="warm-up" data-state="none"' in page.get_data(
         as_text=True
     )
+
+
+# --- a birth-date correction against the kept periods -----------------------------------------
+
+
+def test_a_birth_date_correction_leaves_kept_equal_to_live(app, places, users, monkeypatch):
+    """An elder's 高龄补贴 pays by his age band (80-89: 25 a month, 90-99: 120). The month is
+    closed and kept; then the township corrects his birth date (he is 95, not 85) on his edit
+    page: the month's report read from its kept rows must say what the live count says."""
+    from tests.formdata import editor, replace
+    from tests.shared.allowance import _benefit, _person
+    from tests.shared.kept import live_and_kept, this_month_kept
+    from tests.shared.town import household
+
+    today = clock.today()
+    home = household(places, "V01-G1", "一")
+    elder = _person(home, "老甲", f"{today.year - 85}-01-01")
+    _benefit(elder, f"{today.year - 1}-01-01")
+    with this_month_kept() as (start, end):
+        live, kept = live_and_kept(monkeypatch, start, end)
+        assert live == kept
+        client, form = editor(app, f"/persons/{elder.id}/edit")
+        saved = client.post(
+            f"/persons/{elder.id}/edit", data=replace(form, birth_date=f"{today.year - 95}-01-01")
+        )
+        assert saved.status_code == 303, saved.get_data(as_text=True)
+        assert Person.get_by_id(elder.id).birth_date == date(today.year - 95, 1, 1)
+        live, kept = live_and_kept(monkeypatch, start, end)
+        assert live == kept
