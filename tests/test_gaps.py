@@ -116,3 +116,53 @@ def test_a_birth_date_correction_leaves_kept_equal_to_live(app, places, users, m
         assert Person.get_by_id(elder.id).birth_date == date(today.year - 95, 1, 1)
         live, kept = live_and_kept(monkeypatch, start, end)
         assert live == kept
+
+
+# --- an account changed by another process ----------------------------------------------------
+
+_RENAME = """
+import sys
+from liushou.db import database
+from liushou.models import User
+from liushou.services import SYSTEM
+from liushou.services.accounts import update_user
+from liushou import create_app
+
+create_app({"TESTING": True, "DATABASE": sys.argv[1], "SECRET_KEY": "test"})
+database.connect(reuse_if_open=True)
+user = User.get(User.username == sys.argv[2])
+values = {"display_name": sys.argv[3], "role": user.role, "village": user.village_id, "grids": []}
+update_user(SYSTEM, user, values)
+database.close()
+"""
+
+
+def test_a_rename_by_another_process_shows_on_a_childs_kept_page(app, homes, users, monkeypatch):
+    """A child's page names who registered him and is kept between writes. A second server
+    process on the same database (its own memory) renames that account: this server's next
+    view of the page names him as he is now called."""
+    import os
+    import subprocess
+    import sys
+
+    from liushou import db_generation
+    from tests._helpers import text
+
+    # The shared counters read at every page, as SQLite does (PostgreSQL: every half second).
+    monkeypatch.setitem(db_generation.CHECK_EVERY, "postgres", 0.0)
+    kid = homes["kids"][0]
+    Person.update(collected_by=users["cun1"].id).where(Person.id == kid.id).execute()
+    township = client_as(app, "township")
+    assert "采集人：cun1" in text(township, f"/persons/{kid.id}")
+    assert "采集人：cun1" in text(township, f"/persons/{kid.id}")  # kept
+    done = subprocess.run(
+        [sys.executable, "-c", _RENAME, str(app.config["DATABASE"]), "cun1", "张采集"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    page = text(township, f"/persons/{kid.id}")
+    assert "采集人：张采集" in page and "采集人：cun1" not in page
