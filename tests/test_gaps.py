@@ -166,3 +166,80 @@ def test_a_rename_by_another_process_shows_on_a_childs_kept_page(app, homes, use
     assert done.returncode == 0, done.stderr
     page = text(township, f"/persons/{kid.id}")
     assert "采集人：张采集" in page and "采集人：cun1" not in page
+
+
+# --- two saves of one form version at the same instant ----------------------------------------
+
+from tests.test_lost_updates import FORMS, _text, _url, world  # noqa: E402, F401 - a fixture
+
+
+def _at_once(monkeypatch, saves):
+    """Run `saves` (functions returning a response) in threads of their own that all pass the
+    form's version check before any of them saves (a barrier just before the save's
+    transaction); returns their responses in order."""
+    import threading
+
+    from liushou.views import forms
+
+    barrier = threading.Barrier(len(saves), timeout=120)
+    real = forms._checked
+
+    def checked(*args):
+        barrier.wait()  # every request has compared its version with what it read
+        return real(*args)
+
+    monkeypatch.setattr(forms, "_checked", checked)
+    out = [None] * len(saves)
+
+    def run(i):
+        out[i] = saves[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+@pytest.mark.parametrize(
+    "url, model, key, field", [f[:4] for f in FORMS], ids=[f[2] for f in FORMS]
+)
+def test_two_saves_of_one_version_at_once_one_passes(
+    app,
+    world,  # noqa: F811
+    monkeypatch,
+    url,
+    model,
+    key,
+    field,
+):
+    """Two people opened the same edit form and press 保存 at the same instant, each with his own
+    value of one field: one save passes, the other answers the conflict page (409) with both
+    values, and his value is not written."""
+    from tests.formdata import two_editors
+
+    obj = world[key]
+    url = _url(url, obj)
+    name, value = field
+    values = (value, value + "乙")
+    (first, form_first), (second, form_second) = two_editors(app, url)
+    responses = _at_once(
+        monkeypatch,
+        [
+            lambda: first.post(url, data=replace_field(form_first, name, values[0])),
+            lambda: second.post(url, data=replace_field(form_second, name, values[1])),
+        ],
+    )
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [303, 409], [r.get_data(as_text=True)[:1500] for r in responses]
+    won = statuses.index(303)
+    lost = responses[1 - won].get_data(as_text=True)
+    assert "别人已修改了这条记录" in lost and values[won] in lost and values[1 - won] in lost
+    assert _text(getattr(model.get_by_id(obj.id), name)) == values[won]
+
+
+def replace_field(form, name, value):
+    from tests.formdata import replace
+
+    return replace(form, **{name: value})

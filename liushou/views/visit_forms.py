@@ -102,16 +102,7 @@ def edit(visit_id):
     seen, done_by = queries.persons_seen(visit), queries.helpers_of(visit)
     members, helpers = queries.edit_choices(visit, helper_queries.of_user(g.user))
     seen_items = queries.items_seen(visit)
-    initial = {name: getattr(visit, name) for name, _ in ASPECTS}
-    initial.update(
-        visited_on=visit.visited_on.isoformat(),
-        method=visit.method,
-        needs=visit.needs,
-        next_on=visit.next_on.isoformat() if visit.next_on else "",
-        persons=[str(p.id) for p in seen],
-        helpers=[str(h.id) for h in done_by],
-        answers=_answers((p.name, rows) for p, rows in seen_items),
-    )
+    initial = _shown(visit, seen, done_by, seen_items)
     posted = request.method == "POST"
     chosen_ids = request.form.getlist("persons") if posted else initial["persons"]
     chosen = [m for m in members if str(m.id) in chosen_ids]
@@ -153,10 +144,34 @@ def edit(visit_id):
         initial=initial,
         read=read,
         record=visit,
+        # Its version covers its persons, helpers and answers (other tables than its row).
+        current=lambda: _stored(visit_id),
         save=lambda values: changes.update_visit(current_actor(), g.scope, visit, chosen, values),
         done=lambda _: ("已更正走访记录", url_for("visits.detail", visit_id=visit.id)),
         context=context,
     )
+
+
+def _shown(visit, seen, done_by, seen_items):
+    """The correction form's values of a visit as stored (its version is of these)."""
+    initial = {name: getattr(visit, name) for name, _ in ASPECTS}
+    initial.update(
+        visited_on=visit.visited_on.isoformat(),
+        method=visit.method,
+        needs=visit.needs,
+        next_on=visit.next_on.isoformat() if visit.next_on else "",
+        persons=[str(p.id) for p in seen],
+        helpers=[str(h.id) for h in done_by],
+        answers=_answers((p.name, rows) for p, rows in seen_items),
+    )
+    return initial
+
+
+def _stored(visit_id):
+    """The correction form's values of a visit as stored now (read again)."""
+    visit = g.scope.get(Visit, visit_id)
+    seen, done_by = queries.persons_seen(visit), queries.helpers_of(visit)
+    return _shown(visit, seen, done_by, queries.items_seen(visit))
 
 
 def _answers(rows_by_person):
