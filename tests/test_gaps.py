@@ -243,3 +243,36 @@ def replace_field(form, name, value):
     from tests.formdata import replace
 
     return replace(form, **{name: value})
+
+
+def test_two_corrections_of_a_visits_answers_at_once_one_passes(app, world, monkeypatch):  # noqa: F811
+    """The version of a visit's correction covers its per-member answers (another table than
+    the visit's row): two people correct the answer on 学习 at the same instant, one as 关注,
+    the other as 有问题: one save passes, the other answers 409, and only the first's answer is
+    stored."""
+    from liushou.models.visits import VisitPerson
+    from tests.formdata import two_editors
+
+    visit = world["visit"]
+    url = f"/visits/{visit.id}/edit"
+
+    def answered(form, status):
+        statuses = form.getlist("item_status")
+        statuses[form.getlist("item_key").index("学习")] = status
+        return replace_field(form, "item_status", statuses)
+
+    (first, form_first), (second, form_second) = two_editors(app, url)
+    chosen = ("关注", "有问题")
+    responses = _at_once(
+        monkeypatch,
+        [
+            lambda: first.post(url, data=answered(form_first, chosen[0])),
+            lambda: second.post(url, data=answered(form_second, chosen[1])),
+        ],
+    )
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [303, 409], [r.get_data(as_text=True)[:1500] for r in responses]
+    won = statuses.index(303)
+    assert "各成员的走访情况" in responses[1 - won].get_data(as_text=True)
+    items = VisitPerson.get(VisitPerson.visit == visit.id).items
+    assert chosen[won] in items and chosen[1 - won] not in items
