@@ -3,7 +3,9 @@ before the first user asks: liushou/jobs.py) before measuring: pages timed while
 beside them measure the warm-up, not the page.
 
 The round's state is read as an admin reads it, on /admin/warm-up (`data-state`: "waiting",
-"running", "done", "failed", or "none" for a server that runs no round).
+"running", "done", "failed", or "none" for a server that runs no round): the township's admin,
+or on a county's instance (the users' --prefix) the county admin, the only one who reads it
+there (`warm_up_login`).
 """
 
 import http.client
@@ -11,10 +13,18 @@ import re
 import sys
 import time
 
-from _common import HOST
+from _common import HOST, login
 
 STATE = re.compile(r'id="warm-up" data-state="(\w+)"')
 OVER = ("done", "failed", "none")
+COUNTY_ADMIN = "xian"  # the county's own admin (liushou/demo COUNTY_USERS)
+
+
+def warm_up_login(port, prefix, password=None):
+    """A session cookie of the user who reads /admin/warm-up: the admin of a single township's
+    demo (no `prefix`), the county admin on a county's instance (its townships' users are
+    prefixed: t05admin...)."""
+    return login(port, COUNTY_ADMIN if prefix else "admin", password)
 
 
 def warm_up_state(port, cookie):
@@ -27,7 +37,7 @@ def warm_up_state(port, cookie):
     finally:
         c.close()
     if r.status != 200:
-        raise SystemExit(f"/admin/warm-up answers HTTP {r.status}: log in as an admin")
+        raise SystemExit(f"/admin/warm-up answers HTTP {r.status}: log in as the instance admin")
     found = STATE.search(html)
     return found.group(1) if found else "unknown"
 

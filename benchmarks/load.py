@@ -30,12 +30,11 @@ from _common import (  # noqa: E402
     build_demo,
     env_for,
     free_port,
-    login,
     mark_checked_today,
     resolved,
     wait_up,
 )
-from _warm import wait_warmed  # noqa: E402
+from _warm import wait_warmed, warm_up_login  # noqa: E402
 
 USERS = (
     ["admin", "xiangzhen", "lingdao"]
@@ -236,8 +235,8 @@ def main():
     try:
         wait_up(port, proc, "/login")
         if not args.during_warm_up:  # pages timed beside the warm-up measure the warm-up
-            admin = args.prefix.split(",")[0] + "admin"
-            wait_warmed(port, login(port, admin, args.password), args.warm_up_timeout)
+            cookie = warm_up_login(port, args.prefix.split(",")[0], args.password)
+            wait_warmed(port, cookie, args.warm_up_timeout)
         deadline = time.time() + args.seconds
         results = []
         threads = [

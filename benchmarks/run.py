@@ -42,7 +42,7 @@ from _common import (  # noqa: E402
     resolved,
     wait_up,
 )
-from _warm import wait_warmed  # noqa: E402
+from _warm import wait_warmed, warm_up_login  # noqa: E402
 
 # (label, demo user or None, URL). Later issues add their pages here.
 PAGES = [
@@ -123,9 +123,9 @@ def wait_for_warm_up(args, port, cookies):
     Returns {"state", "waited"} for the JSON."""
     if args.during_warm_up:
         return {"state": "not waited for", "waited": 0}
-    admin = as_user("home (admin)", "admin", args.prefix)
+    admin = COUNTY_ADMIN if args.prefix else "admin"  # who reads /admin/warm-up there
     if admin not in cookies:
-        cookies[admin] = login(port, admin, args.password)
+        cookies[admin] = warm_up_login(port, args.prefix, args.password)
     state, waited = wait_warmed(port, cookies[admin], args.warm_up_timeout)
     return {"state": state, "waited": round(waited, 1)}
 

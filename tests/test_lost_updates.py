@@ -225,3 +225,111 @@ def test_pairing_edit_refuses_a_save_over_anothers_change(app, world):
     assert str(Pairing.get_by_id(pairing.id).started_on) == "2026-01-05"
     assert second.post(url, data=read_form(page)).status_code == 303
     assert str(Pairing.get_by_id(pairing.id).started_on) == "2026-02-05"
+
+
+# --- two saves of one form version at the same instant ----------------------------------------
+
+
+def _at_once(monkeypatch, saves):
+    """Run `saves` (functions returning a response) in threads of their own that all pass the
+    form's version check before any of them saves (a barrier just before the save's
+    transaction); returns their responses in order."""
+    import threading
+
+    from liushou.views import forms
+
+    barrier = threading.Barrier(len(saves), timeout=120)
+    real = forms._checked
+
+    def checked(*args):
+        barrier.wait()  # every request has compared its version with what it read
+        return real(*args)
+
+    monkeypatch.setattr(forms, "_checked", checked)
+    out = [None] * len(saves)
+
+    def run(i):
+        out[i] = saves[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+@pytest.mark.parametrize(
+    "url, model, key, field", [f[:4] for f in FORMS], ids=[f[2] for f in FORMS]
+)
+def test_two_saves_of_one_version_at_once_one_passes(
+    app,
+    world,
+    monkeypatch,
+    url,
+    model,
+    key,
+    field,
+):
+    """Two people opened the same edit form and press 保存 at the same instant, each with his own
+    value of one field: one save passes, the other answers the conflict page (409) with both
+    values, and his value is not written."""
+    from tests.formdata import two_editors
+
+    obj = world[key]
+    url = _url(url, obj)
+    name, value = field
+    values = (value, value + "乙")
+    (first, form_first), (second, form_second) = two_editors(app, url)
+    responses = _at_once(
+        monkeypatch,
+        [
+            lambda: first.post(url, data=replace_field(form_first, name, values[0])),
+            lambda: second.post(url, data=replace_field(form_second, name, values[1])),
+        ],
+    )
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [303, 409], [r.get_data(as_text=True)[:1500] for r in responses]
+    won = statuses.index(303)
+    lost = responses[1 - won].get_data(as_text=True)
+    assert "别人已修改了这条记录" in lost and values[won] in lost and values[1 - won] in lost
+    assert _text(getattr(model.get_by_id(obj.id), name)) == values[won]
+
+
+def replace_field(form, name, value):
+    from tests.formdata import replace
+
+    return replace(form, **{name: value})
+
+
+def test_two_corrections_of_a_visits_answers_at_once_one_passes(app, world, monkeypatch):
+    """The version of a visit's correction covers its per-member answers (another table than
+    the visit's row): two people correct the answer on 学习 at the same instant, one as 关注,
+    the other as 有问题: one save passes, the other answers 409, and only the first's answer is
+    stored."""
+    from liushou.models.visits import VisitPerson
+    from tests.formdata import two_editors
+
+    visit = world["visit"]
+    url = f"/visits/{visit.id}/edit"
+
+    def answered(form, status):
+        statuses = form.getlist("item_status")
+        statuses[form.getlist("item_key").index("学习")] = status
+        return replace_field(form, "item_status", statuses)
+
+    (first, form_first), (second, form_second) = two_editors(app, url)
+    chosen = ("关注", "有问题")
+    responses = _at_once(
+        monkeypatch,
+        [
+            lambda: first.post(url, data=answered(form_first, chosen[0])),
+            lambda: second.post(url, data=answered(form_second, chosen[1])),
+        ],
+    )
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [303, 409], [r.get_data(as_text=True)[:1500] for r in responses]
+    won = statuses.index(303)
+    assert "各成员的走访情况" in responses[1 - won].get_data(as_text=True)
+    items = VisitPerson.get(VisitPerson.visit == visit.id).items
+    assert chosen[won] in items and chosen[1 - won] not in items

@@ -60,7 +60,7 @@ _UNFOLLOWED = {}  # (engine, township, village ids) -> the statement's (sql, par
 
 
 def first_day_unfollowed(scope=None):
-    """(accounts other than admins, whether a household's card was printed) of the checklist:
+    """(active accounts other than admins, whether a household's card was printed) of the checklist:
     the two of its inputs no data generation follows (accounts and the audit log), read in one
     statement, so a kept home page can carry them in its key. A township admin's (a county's
     instance) counts his township's accounts and theirs of its villages (`scope.village_ids`)."""
@@ -81,7 +81,7 @@ def _unfollowed_query(scope, town):
     printed = AuditLog.select(AuditLog.id).where(
         (AuditLog.action == "print") & (AuditLog.object_type.concat("") == "household")
     )
-    others = User.role != "admin"
+    others = (User.role != "admin") & User.active  # a disabled account works for nobody
     if town is not None:
         mine = (User.township == town) | User.village.in_(list(scope.village_ids) or [0])
         others &= mine

@@ -3,11 +3,13 @@ passwords are in services/passwords.py, accounts from a sheet in services/accoun
 
 import itertools
 import threading
+import time
 
 from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from ..db import database
+from ..db_generation import CHECK_EVERY
 from ..models import ROLES, Grid, User, UserGrid, Village
 from ..models.accounts import AREA_BOUND_ROLES, COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from ..models.helpers import Helper
@@ -30,17 +32,56 @@ from .passwords import (  # noqa: F401  (re-exported for callers)
 
 # Writes to accounts move no data generation (every login writes one). What a kept page draws
 # of accounts other than its reader's own (a child's 采集人 and 核实人 by name; the admin's first-
-# day checklist kept as finished, which counts accounts by role and area: one made an admin or
-# moved to another township leaves it) holds while this number does: it moves after every
-# account this process changes (update_user; accounts are created, never deleted).
+# day checklist kept as finished, which counts active accounts by role and area: one made an
+# admin, moved to another township or disabled leaves it) holds while accounts_changed() does:
+# it moves after every account changed (update_user; accounts are created, never deleted), by
+# this process at once, by another process (a second server on the same database) once this
+# one reads the shared counter again: row ACCOUNTS_ROW of the shared_generation table (row 1 is
+# the data generation's, db_generation), moved in the change's own transaction and read like
+# the data generation's (at most every CHECK_EVERY seconds, never inside a transaction, on the
+# connection's own cursor: not one of the page's statements).
 _changes = itertools.count(1)
 _changed = [0]
 _changed_lock = threading.Lock()
+ACCOUNTS_ROW = 2
+_MOVE = (
+    f'INSERT INTO "shared_generation" ("id", "n") VALUES ({ACCOUNTS_ROW}, 0)'
+    ' ON CONFLICT ("id") DO NOTHING',
+    f'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = {ACCOUNTS_ROW}',
+)
+_READ = f'SELECT "n" FROM "shared_generation" WHERE "id" = {ACCOUNTS_ROW}'
+_shared = {}  # database name -> (time.monotonic() of the last read, the counter read)
 
 
 def accounts_changed():
-    """A number that moves after every change of an account committed by this process."""
-    return _changed[0]
+    """A value that moves after every change of an account committed by this process, or by
+    another process on the same database (seen within CHECK_EVERY seconds)."""
+    return _changed[0], _shared_changes()
+
+
+def _shared_changes():
+    name = database.database
+    seen = _shared.get(name)
+    now = time.monotonic()
+    due = seen is None or now - seen[0] >= CHECK_EVERY.get(database.dialect, 0.0)
+    if not due or database.in_transaction():
+        return seen[1] if seen is not None else 0
+    try:
+        cursor = database.cursor()
+        cursor.execute(_READ)
+        rows = cursor.fetchall()  # to the end: no read snapshot left open
+    except Exception:  # noqa: BLE001 - a schema before step 33 (shared_generation): this process's
+        return seen[1] if seen is not None else 0
+    value = rows[0][0] if rows else 0
+    _shared[name] = (now, value)
+    return value
+
+
+def _move_shared_changes():
+    """In the account change's transaction: move the accounts' shared counter."""
+    cursor = database.cursor()
+    for sql in _MOVE:
+        cursor.execute(sql)
 
 
 def _account_changed():
@@ -268,6 +309,7 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
             end_sessions(user)
         if helper is not None:
             _link_helper(actor, user, helper, old_helper)
+        _move_shared_changes()
     _account_changed()  # after the commit: a page drawn before it is not kept under the new one
     return user
 

@@ -9,6 +9,7 @@ from ..models.records import ACTIVITY_KINDS, SITE_KINDS, Activity, Attendance, S
 from . import ValidationError, site_events
 from .audit import record
 from .changes import apply_changes
+from .form_versions import hold
 from .forms import Reader, to_int
 from .month_rates import reopen_periods
 from .voiding import refuse_if_voided, refuse_if_voided_now, refuse_voided_persons_now, void
@@ -240,6 +241,7 @@ def update_activity(actor, scope, activity, values, today=None):
     held_before = activity.held_on
     with database.atomic():
         refuse_if_voided_now(activity)  # voided by another request since it was read
+        hold(activity)  # its form's version checked again, before any write here
         # A person put on the list must not be voided (those it had keep their rows).
         refuse_voided_persons_now([p for pid, p in chosen.items() if pid not in rows], "persons")
         touched = False

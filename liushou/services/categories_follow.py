@@ -14,6 +14,7 @@ from ..queries.visits import stale_states
 from ..rules import categories, family
 from . import SYSTEM, _plain, completeness, group_events
 from .audit import record
+from .month_rates import reopen_for_birth_date
 from .person_facts import _member, _said, derive, facts_of, thresholds
 from .person_review import _held
 from .visits import ensure_states, refresh_state
@@ -113,6 +114,8 @@ def _settle(actor, person, on, changes, before, flag=True, action="update", why=
         record(actor, action, person, changes=changes)
     if changes or reasons != old_reasons:
         person.save()
+    if any(field == "birth_date" for field, _old, _new in changes):
+        reopen_for_birth_date(person)  # his allowance's amounts in closed periods moved
     _visit_state(person)
     return groups != old_groups
 

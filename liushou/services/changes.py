@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from . import diff
 from .audit import record
+from .form_versions import hold
 from .month_rates import reopen_periods
 from .voiding import refuse_if_voided_now
 
@@ -48,6 +49,7 @@ def apply_changes(actor, obj, data, label=None, action="update", extra=(), quiet
     changes = diff(obj, data) + list(extra)
     if not changes:
         return changes
+    hold(obj)  # a form's version checked again in this transaction (services/form_versions)
     if "voided_at" in obj._meta.fields and obj._pk is not None:
         refuse_if_voided_now(obj)  # voided by another request since the caller read it
     written = {k: data[k] for k, _old, _new in changes if k in data} | (quiet or {})

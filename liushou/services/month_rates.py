@@ -272,6 +272,22 @@ def _unmark(start, end, kind, token):
     return row is not None and row.figures == token
 
 
+def reopen_for_birth_date(person):
+    """A person's birth date was corrected: his 高龄补贴 pays by his age band in each month
+    (queries/records.monthly_amount), so the closed periods over any of his allowances (voided
+    ones too: a report reads a benefit as known at its cut-off; to today: an end learnt late is
+    read as not known then) count again. His categories and tiers follow from today (dated
+    events): no closed period moves by them. In the caller's transaction."""
+    from ..models.records import Benefit
+
+    starts = (
+        Benefit.with_voided(Benefit.start_on)
+        .where((Benefit.person == person.id) & (Benefit.kind == "高龄补贴"))
+        .tuples()
+    )
+    return reopen_periods(ranges=[(start, None) for (start,) in starts])
+
+
 def reopen_periods(days=(), ranges=()):
     """A fact dated on one of `days`, or holding the days of one of `ranges` ((first, last),
     last None: up to today), was corrected (its date, its persons, how it was done, its amount…)

@@ -25,6 +25,7 @@ from ..rules.privacy import ID_FIELDS, keep_masked
 from . import ValidationError, agreement_events, diff, group_events, importing_review, review
 from .audit import record
 from .categories_follow import _settle, _visit_state, follow_household, household_facts
+from .form_versions import hold
 from .forms import Reader, to_int
 from .person_facts import derive, difficulty_options, facts_of
 from .person_review import _proposal
@@ -203,6 +204,7 @@ def _save_person(actor, scope, values, person, today, category_reason):
                 )
                 _visit_state(person)
             else:
+                hold(person)  # the edit form's version checked again (services/form_versions)
                 moved_from = person.household_id
                 before = facts_of(person.__data__)
                 signed_before = person.agreement_signed_on

@@ -13,6 +13,7 @@ from ..queries.helpers import visible as visible_helpers
 from ..queries.visits import helpers_of, persons_seen
 from . import ValidationError, diff
 from .changes import apply_changes
+from .form_versions import hold
 from .forms import Reader, to_int
 from .month_rates import reopen_periods
 from .visits import item_text, read_items, read_visit, refresh_state
@@ -53,6 +54,7 @@ def update_visit(actor, scope, visit, persons, values, today=None):
     dated = [visit.visited_on, data.get("visited_on")]  # the periods whose figures it moves
     with figure_patch.moving(moved), database.atomic():
         refuse_if_voided_now(visit)  # voided by another request since it was read
+        hold(visit)  # its form's version (answers too) checked again, before any write here
         # A person added to it must not be voided (those it had keep their link).
         known = {b.id for b in before_persons}
         refuse_voided_persons_now([p for p in persons if p.id not in known], "persons")

@@ -3,10 +3,13 @@ date) is kept in services/visit_tiers.py; its names are importable from here too
 
 import json
 
+from werkzeug.exceptions import NotFound
+
 from .. import clock, figure_patch
 from ..db import database, row_villages, touching
 from ..models.care import Need
 from ..models.helpers import Helper
+from ..models.persons import Person
 from ..models.visits import ASPECTS, VISIT_METHODS, Pairing, Visit, VisitHelper, VisitPerson
 from ..queries.helpers import visible as visible_helpers
 from ..queries.persons import household_members
@@ -28,6 +31,15 @@ from .visit_tiers import (  # noqa: F401  (re-exported for callers)
     tier_rules,
 )
 from .voiding import refuse_voided_person, refuse_voided_persons_now
+
+
+def person_to_visit(scope, person_id):
+    """The person a new visit's page (its URL) names, in the user's area: 404 for one outside it
+    or voided (a voided registration takes no visit, like a check-in)."""
+    person = scope.get(Person, person_id)
+    if person.voided_at is not None:
+        raise NotFound()
+    return person
 
 
 def pair(actor, scope, helper, persons, *, primary=False, started_on=None, asked=None):

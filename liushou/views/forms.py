@@ -14,7 +14,10 @@ from decimal import Decimal
 from flask import flash, g, redirect, render_template, request
 
 from ..db import retry_write
-from ..services import ValidationError
+from ..rules.privacy import ID_FIELDS
+from ..rules.text import mask_id_number
+from ..services import ValidationError, form_versions
+from ..services.form_versions import Conflict
 from .labels import FIELD_LABELS
 
 VERSION_FIELD = "_version"
@@ -92,7 +95,7 @@ def _merge(version, current, values):
     return rows, merged
 
 
-def form_page(template, *, initial, save, done, read=None, context=None, record=None):
+def form_page(template, *, initial, save, done, read=None, context=None, record=None, current=None):
     """Handle a create or edit page.
 
     initial: the form's values on GET (a dict).
@@ -105,31 +108,71 @@ def form_page(template, *, initial, save, done, read=None, context=None, record=
         carries a version of what it showed; saving over fields someone else changed since is
         refused (409) with theirs and yours side by side; the form comes back with the user's
         own changes on top of theirs and the new version, so saving again reapplies them.
+        The version is compared before the save and once more inside its writing transaction
+        (services/form_versions: two saves of one version at the same instant, one passes).
+    current(): `initial` as stored now, read in that transaction, for a form whose version
+        covers more than the record's row (a visit's persons and answers); by default the
+        fields of the row changed since this request read it replace those of `initial`.
     """
     errors, values, conflict = {}, initial, []
+    shown = initial  # what the form's version is of, when the page is drawn
     if request.method == "POST":
         values = read() if read else request.form.to_dict()
         version = request.form.get(VERSION_FIELD)
-        if record is not None and version is not None:
+        checked = record is not None and version is not None
+        if checked:
             # A form page always carries its version; a bare POST (a script) is not checked.
             conflict, values = _merge(version, initial, values)
-        if conflict:
-            errors = {VERSION_FIELD: "保存前，别人已修改了这条记录。请核对下面的差异后再保存。"}
-        else:
+        if not conflict:
             try:
-                result = retry_write(lambda: save(values))
+                if checked:
+                    check = _in_transaction(version, values, initial, record, current)
+                    result = retry_write(lambda: _checked(record, check, save, values))
+                else:
+                    result = retry_write(lambda: save(values))
             except ValidationError as e:
                 errors = e.errors
+            except Conflict as e:
+                conflict, values, shown = e.rows, e.merged, e.now
             else:
                 message, url = done(result)
                 flash(message, "ok")
                 return redirect(url, 303)
+        if conflict:
+            errors = {VERSION_FIELD: "保存前，别人已修改了这条记录。请核对下面的差异后再保存。"}
     if record is not None:
-        g.form_version = fingerprint(initial)
+        g.form_version = fingerprint(shown)
     extra = context(values) if callable(context) else (context or {})
     status = 409 if conflict else (422 if errors else 200)
     page = render_template(template, form=values, errors=errors, conflict=conflict, **extra)
     return page, status
+
+
+def _checked(record, check, save, values):
+    with form_versions.checking(record, check):
+        return save(values)
+
+
+def _in_transaction(version, values, initial, record, current):
+    """The comparison of a posted form's version made again in the save's transaction, with
+    `fresh` (the record read again, locked): Conflict when someone else changed what it
+    showed since this request read it."""
+    read = dict(record.__data__)
+
+    def check(fresh):
+        if current is not None:
+            now = current()
+        else:
+            now = dict(initial)
+            for key in initial:
+                if key in fresh.__data__ and fresh.__data__[key] != read.get(key):
+                    value = fresh.__data__[key]
+                    now[key] = mask_id_number(value) if key in ID_FIELDS else value
+        rows, merged = _merge(version, now, values)
+        if rows:
+            raise Conflict(rows, merged, now)
+
+    return check
 
 
 def run(action, ok_message):

@@ -19,6 +19,7 @@ from ..rules.visits import TIERS, bucket
 from ..scope import Scope
 from ..services.accounts import accounts_changed
 from ..services.review import REVIEWER_ROLES
+from .admin import _instance_admin
 from .suggestions import ANSWER_ROLES
 from .visits import duties, worklist
 
@@ -68,7 +69,10 @@ def _generation(scope):
 def warm_up():
     """The server's start-of-day round (the day's job, then the figures counted before the
     first user asks): whether it is done, for an admin wondering why the first pages are slow
-    and for the benchmarks, which measure only after it (never kept: it changes by itself)."""
+    and for the benchmarks, which measure only after it (never kept: it changes by itself).
+    The server's state, not a township's: on a county's instance only the county admin reads
+    it (403 for a township's admin, as for the instance's other pages: views/admin.py)."""
+    _instance_admin()
     return render_template("admin/warm_up.html", status=jobs.warm_up_status())
 
 
