@@ -13,6 +13,7 @@ from itsdangerous import BadSignature
 
 from . import settings
 from .db import database
+from .db_generation import accounts_generation
 from .models import User
 from .models.accounts import ADMIN_ROLES, HELPER_ROLES
 from .rules import privacy
@@ -65,11 +66,15 @@ def login_user(user):
 # The statement reading the signed-in user's row, built once per engine (peewee builds a
 # query's SQL anew on every use: a noticeable part of a cached page's cost).
 _user_sql = {}
-# uid -> (the row as read, its fields' Python values, the digest of what a page can draw of it):
-# the row is still read on every request; only turning it into a User again is skipped while
-# it is unchanged.
+# (database, uid) -> (accounts generation, time read, the row as read, its fields' Python
+# values, the digest of what a page can draw of it): the row is read again once any account
+# was written (db_generation.accounts_generation: by this server at once, by another process
+# within its look at the shared counter) or after USER_ROW_SECONDS (a change by hand in the
+# database); until then a request reads no row (on PostgreSQL it was the one round trip of a
+# kept page, and requests queued behind it).
 _user_rows = {}
 USER_ROWS_MAX = 4096
+USER_ROW_SECONDS = 5.0
 # Columns of the user's row that draw nothing on a page: a wrong password typed for him (failed
 # logins, a lock), his last login and his password's hash (never in page_cache's key).
 NOT_DRAWN = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
@@ -83,31 +88,46 @@ def drawn_state(data):
 
 
 def _active_user(uid):
-    """The active user `uid` (a User, as User.get_or_none would give), or None: read from the
-    database on every request (a disabled account or ended session counts at once)."""
+    """The active user `uid` (a User, as User.get_or_none would give), or None: his row as
+    stored now (a disabled account or ended session counts at once), read from the database
+    unless no account was written since it was last read (`_user_rows`)."""
     if not isinstance(uid, int) or not 0 < uid < 2**63:
         return None
-    engine = type(database.obj)
-    built = _user_sql.get(engine)
-    if built is None:
-        sql, params = User.select().where((User.id == 0) & User.active).sql()
-        assert params == [0], params
-        built = _user_sql[engine] = (sql, User._meta.sorted_fields)
-    sql, fields = built
-    row = database.execute_sql(sql, [uid]).fetchone()
-    if row is None:
-        return None
-    kept = _user_rows.get(uid)
-    if kept is None or kept[0] != row:
-        data = {f.name: f.python_value(v) for f, v in zip(fields, row, strict=True)}
-        kept = (row, data, drawn_state(data))
+    generation = accounts_generation()  # before the read: a write during it is a new value
+    key = (database.database, uid)
+    kept = _user_rows.get(key)
+    now = time.monotonic()
+    if kept is None or kept[0] != generation or not 0 <= now - kept[1] < USER_ROW_SECONDS:
+        row = _read_user(uid)
+        if row is None:
+            _user_rows.pop(key, None)
+            return None
+        if kept is None or kept[2] != row:
+            data = {
+                f.name: f.python_value(v)
+                for f, v in zip(User._meta.sorted_fields, row, strict=True)
+            }
+            kept = (generation, now, row, data, drawn_state(data))
+        else:
+            kept = (generation, now, *kept[2:])
         if len(_user_rows) >= USER_ROWS_MAX:
             _user_rows.clear()
-        _user_rows[uid] = kept
+        _user_rows[key] = kept
     user = User(__no_default__=1)
-    user.__data__ = dict(kept[1])  # his own copy: a view may change its User
-    user._drawn_state = kept[2]
+    user.__data__ = dict(kept[3])  # his own copy: a view may change its User
+    user._drawn_state = kept[4]
     return user
+
+
+def _read_user(uid):
+    """The row of active user `uid` (a tuple in User's field order), or None."""
+    engine = type(database.obj)
+    sql = _user_sql.get(engine)
+    if sql is None:
+        sql, params = User.select().where((User.id == 0) & User.active).sql()
+        assert params == [0], params
+        _user_sql[engine] = sql
+    return database.execute_sql(sql, [uid]).fetchone()
 
 
 class SessionCookies(SecureCookieSessionInterface):

@@ -1,8 +1,8 @@
 """The database: one deferred handle (SQLite by default, PostgreSQL for a county), its
-pragmas, the base model, connections. Which writes move the data generation, and the shared
-counter other processes' writes move (read by `Database.sync_shared`): db_generation.py."""
+pragmas, the base model. Which writes move the data generation, and the shared counter other
+processes' writes move (read by `Database.sync_shared`): db_generation.py. The connections a
+request takes and gives back (kept connections): db_connections.py."""
 
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +20,8 @@ from peewee import (
     SqliteDatabase,
     fn,
 )
+
+from .db_connections import KeptConnections, install, reused
 
 # ALL, data_generation, last_bump, row_villages and touching: the data generation's API, which
 # many modules use through db.
@@ -55,12 +57,6 @@ BATCH_SECONDS = 0.1
 BATCH_GAP_SECONDS = 0.12
 
 
-# At most this many idle connections are kept (one per server thread is enough).
-IDLE_MAX = 8
-_idle = []
-_idle_lock = threading.Lock()
-_reuse = threading.local()
-
 # PostgreSQL: a lock wait gives up after this long (as SQLite's busy timeout), and these SQLSTATEs
 # mean "another writer was in the way" (serialization failure, deadlock, lock not available).
 PG_LOCK_TIMEOUT_MS = 10000
@@ -75,14 +71,6 @@ def is_locked(error):
     if getattr(cause, "sqlstate", None) in _PG_BUSY_STATES:
         return True
     return "locked" in str(error)
-
-
-def _open_transaction(conn):
-    """Is a transaction left open on this connection (sqlite3 or psycopg)?"""
-    info = getattr(conn, "info", None)
-    if info is not None and hasattr(info, "transaction_status"):
-        return info.transaction_status != 0  # psycopg: anything but IDLE
-    return conn.in_transaction
 
 
 # A transaction PostgreSQL rolled back for a conflict (serialization failure, deadlock): the
@@ -103,7 +91,7 @@ def retry_write(work):
     return work()
 
 
-class Database:
+class Database(KeptConnections):
     """What both engines share (mixed in before peewee's class): a BEGIN that fails on a lock is
     tried once more; on SQLite transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
     transaction never fails half-way on a lock.
@@ -112,7 +100,8 @@ class Database:
     it touched (a model's `save()` names its row's village; a bulk write inside `touching(ids)`
     those villages; any other write, e.g. a bulk UPDATE, counts as township-wide), and the
     transaction's end (commit or rollback) moves the generation of those villages on; a write
-    outside a transaction moves it at once."""
+    outside a transaction moves it at once. Kept connections (`_connect`, `_close`,
+    `close_idle`): db_connections.py."""
 
     dialect = None
 
@@ -132,42 +121,6 @@ class Database:
         if before is not None and last_bump() != before and not self.in_transaction():
             move_shared(self)  # a write outside a transaction (or a COMMIT statement)
         return cursor
-
-    # Connections of finished requests, kept open for the next request (a fresh connection
-    # costs its pragmas and reading the schema again: about 3 ms, more than most pages).
-    # Only web requests reuse them (`reusing()`); commands, jobs and backups open and close
-    # their own. Each is tagged with its file: a handle pointed elsewhere never reuses it.
-    def _connect(self):
-        if getattr(_reuse, "on", False):
-            while True:
-                with _idle_lock:
-                    if not _idle:
-                        break
-                    path, conn = _idle.pop()
-                if path == self.database:
-                    _reuse.kept = True  # set up already: no _initialize_connection again
-                    return conn
-                conn.close()
-        _reuse.kept = False
-        return super()._connect()
-
-    def _close(self, conn):
-        if getattr(_reuse, "on", False):
-            if _open_transaction(conn):
-                conn.rollback()
-            with _idle_lock:
-                if len(_idle) < IDLE_MAX:
-                    _idle.append((self.database, conn))
-                    return
-        conn.close()
-
-    def close_idle(self):
-        """Close the kept connections (the handle is pointed at another file, or tests)."""
-        with _idle_lock:
-            kept = _idle[:]
-            del _idle[:]
-        for _path, conn in kept:
-            conn.close()
 
     def commit(self):
         if sharing() and pending():
@@ -203,7 +156,7 @@ class PostgresEngine(Database, PostgresqlDatabase):
     def _initialize_connection(self, conn):
         # peewee runs this under the handle's lock at every connect: a kept connection has its
         # setting already, and a round trip here would hold every other request's connect.
-        if getattr(_reuse, "kept", False):
+        if reused():
             return
         super()._initialize_connection(conn)
         with conn.cursor() as cursor:
@@ -382,24 +335,11 @@ def bind(target):
 
 def init_app(app):
     """Bind the database; each request takes a connection (a kept one if any) and gives it
-    back at its end."""
+    back at its end (db_connections.install)."""
     target = app.config["DATABASE"]
     kind, path = parse_target(target)
     if kind == "sqlite" and path != ":memory:" and not path.startswith("file:"):
         private_dir(Path(path).parent)
         create_private(path)  # 600: SQLite gives its -wal and -shm the same mode
     bind(target)
-
-    @app.before_request
-    def _connect():
-        _reuse.on = True  # this request's connection comes from, and goes back to, the idle ones
-        database.connect(reuse_if_open=True)
-        database.sync_shared()  # another process's write, a new day: every keep recounts
-
-    @app.teardown_request
-    def _close(exc):
-        try:
-            if not database.is_closed():
-                database.close()
-        finally:
-            _reuse.on = False
+    install(app, database)

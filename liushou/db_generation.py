@@ -41,6 +41,13 @@ _WRITTEN_TABLE = re.compile(
     r'\s*(?:INSERT(?: OR \w+)? INTO|REPLACE INTO|UPDATE|DELETE FROM)\s+"(\w+)"'
 )
 _generation = itertools.count(1)
+# The accounts generation: moves with every committed write to app_user (which the data
+# generation leaves alone: logins), so the signed-in user's row read at each request can be
+# kept while it holds (auth._active_user). Other processes' account writes reach it through
+# the shared counter (they count app_user writes as data writes: `statement_run`).
+_ACCOUNTS_TABLE = '"app_user"'
+_accounts = [0]
+_accounts_count = itertools.count(1)
 _current = [0]  # the last generation of any write
 _township = [0]  # the last generation of a township-wide write (or one of unknown village)
 _villages = {}  # village id -> the last generation of a write in it
@@ -61,6 +68,17 @@ def data_generation(village_ids=ALL, registry=False):
     if village_ids is ALL:
         return current[0]
     return max([township[0], *(villages.get(v, 0) for v in village_ids)])
+
+
+def accounts_generation():
+    """A value that changes after every committed write to app_user by this process and with
+    the whole data generation (another process's write, accounts included; a new day): a user
+    row read under one value is still the stored row while it is unchanged."""
+    return (_accounts[0], _current[0])
+
+
+def _bump_accounts():
+    _accounts[0] = next(_accounts_count)
 
 
 def last_bump(reset=False):
@@ -192,7 +210,14 @@ def statement_run(sql, in_transaction):
     `in_transaction()` tells whether a transaction is open."""
     word = sql[:8].lstrip().split(" ", 1)[0].upper()
     if word in _WRITE_WORDS:
-        if not any(table in sql[:40] for table in _UNCOUNTED_TABLES):
+        head = sql[:40]
+        accounts = _ACCOUNTS_TABLE in head
+        if accounts:
+            if in_transaction():
+                _thread.accounts = True
+            else:
+                _bump_accounts()
+        if (accounts and _sharing[0]) or not any(table in head for table in _UNCOUNTED_TABLES):
             villages = _declared()
             registry = _registry_write(sql)
             if not in_transaction():
@@ -210,6 +235,9 @@ def statement_run(sql, in_transaction):
 
 def transaction_ended():
     """A transaction committed or rolled back: the generation of the villages it wrote in moves."""
+    if getattr(_thread, "accounts", False):
+        _thread.accounts = False
+        _bump_accounts()
     touched = getattr(_thread, "villages", set())
     if touched is ALL or touched:
         registry = getattr(_thread, "registry", False)

@@ -5,8 +5,8 @@ round trip there held every other request's connect."""
 import peewee
 import pytest
 
-from liushou import db
 from liushou.db import PG_LOCK_TIMEOUT_MS, database
+from liushou.db_connections import reusing
 
 pytestmark = pytest.mark.postgres_only(reason="the lock timeout is a PostgreSQL setting")
 
@@ -23,8 +23,7 @@ def test_a_kept_connection_is_not_set_up_again_and_keeps_its_lock_timeout(app, m
     if not database.is_closed():
         database.close()
     database.close_idle()
-    db._reuse.on = True
-    try:
+    with reusing():
         database.connect()
         first = database.connection()
         database.close()  # back to the kept ones
@@ -32,8 +31,6 @@ def test_a_kept_connection_is_not_set_up_again_and_keeps_its_lock_timeout(app, m
         assert database.connection() is first
         (timeout,) = database.execute_sql("SHOW lock_timeout").fetchone()
         database.close()
-    finally:
-        db._reuse.on = False
     assert setups == [first]  # set up once, when it was opened
     assert timeout == f"{PG_LOCK_TIMEOUT_MS // 1000}s"
 
