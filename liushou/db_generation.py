@@ -346,7 +346,10 @@ def new_day(day):
 
 # The counter's statements, run by the database handle (db.Database) on the connection's own
 # cursor: neither is a write of data (statement_run) nor one of the page's statements.
-_SHARED_READ = 'SELECT "n" FROM "shared_generation" WHERE "id" = 1'
+# Row 2 is the accounts' counter (services.accounts: moved by an account change, read here in
+# the same statement so that following it costs no statement of its own: `shared_accounts`).
+_SHARED_READ = 'SELECT "id", "n" FROM "shared_generation" WHERE "id" IN (1, 2)'
+_accounts_seen = {}  # database name -> the accounts' counter (row 2) last read
 _SHARED_MOVE = 'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = 1'
 _shared_tables = set()  # the databases known to hold the counter's table (step 33)
 
@@ -390,7 +393,16 @@ def sync_shared(db, force=False):
         rows = cursor.fetchall()  # to the end: no read snapshot left open
     except Exception:  # noqa: BLE001 - a schema before step 33: the age bound only
         return moved
-    return observe(db.database, rows[0][0] if rows else 0) or moved
+    counters = dict(rows)
+    _accounts_seen[db.database] = counters.get(2, 0)
+    return observe(db.database, counters.get(1, 0)) or moved
+
+
+def shared_accounts(name):
+    """The accounts' shared counter (row 2 of shared_generation) of database `name` as last read
+    by `sync_shared` (at each request's start; on PostgreSQL at most every CHECK_EVERY seconds):
+    another process's account change moves it (services.accounts)."""
+    return _accounts_seen.get(name, 0)
 
 
 def keep_valid(made, generation, village_ids=ALL, registry=False):

@@ -3,13 +3,12 @@ passwords are in services/passwords.py, accounts from a sheet in services/accoun
 
 import itertools
 import threading
-import time
 
 from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from ..db import database
-from ..db_generation import CHECK_EVERY
+from ..db_generation import shared_accounts
 from ..models import ROLES, Grid, User, UserGrid, Village
 from ..models.accounts import AREA_BOUND_ROLES, COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from ..models.helpers import Helper
@@ -36,10 +35,10 @@ from .passwords import (  # noqa: F401  (re-exported for callers)
 # admin, moved to another township or disabled leaves it) holds while accounts_changed() does:
 # it moves after every account changed (update_user; accounts are created, never deleted), by
 # this process at once, by another process (a second server on the same database) once this
-# one reads the shared counter again: row ACCOUNTS_ROW of the shared_generation table (row 1 is
-# the data generation's, db_generation), moved in the change's own transaction and read like
-# the data generation's (at most every CHECK_EVERY seconds, never inside a transaction, on the
-# connection's own cursor: not one of the page's statements).
+# one reads the shared counters again: row ACCOUNTS_ROW of the shared_generation table (row 1 is
+# the data generation's), moved in the change's own transaction and read with the data
+# generation's row in one statement at each request's start (db_generation.sync_shared,
+# shared_accounts: on PostgreSQL at most every CHECK_EVERY seconds).
 _changes = itertools.count(1)
 _changed = [0]
 _changed_lock = threading.Lock()
@@ -49,32 +48,13 @@ _MOVE = (
     ' ON CONFLICT ("id") DO NOTHING',
     f'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = {ACCOUNTS_ROW}',
 )
-_READ = f'SELECT "n" FROM "shared_generation" WHERE "id" = {ACCOUNTS_ROW}'
-_shared = {}  # database name -> (time.monotonic() of the last read, the counter read)
 
 
 def accounts_changed():
     """A value that moves after every change of an account committed by this process, or by
-    another process on the same database (seen within CHECK_EVERY seconds)."""
-    return _changed[0], _shared_changes()
-
-
-def _shared_changes():
-    name = database.database
-    seen = _shared.get(name)
-    now = time.monotonic()
-    due = seen is None or now - seen[0] >= CHECK_EVERY.get(database.dialect, 0.0)
-    if not due or database.in_transaction():
-        return seen[1] if seen is not None else 0
-    try:
-        cursor = database.cursor()
-        cursor.execute(_READ)
-        rows = cursor.fetchall()  # to the end: no read snapshot left open
-    except Exception:  # noqa: BLE001 - a schema before step 33 (shared_generation): this process's
-        return seen[1] if seen is not None else 0
-    value = rows[0][0] if rows else 0
-    _shared[name] = (now, value)
-    return value
+    another process on the same database (seen from the next request's look at the shared
+    counters)."""
+    return _changed[0], shared_accounts(database.database)
 
 
 def _move_shared_changes():
