@@ -221,3 +221,28 @@ def test_a_held_lock_fails_each_read_alone_and_the_next_ones_are_written(
     for first in results:
         assert isinstance(first, OperationalError) and is_locked(first)
     assert _committed_views() == sorted([*before, *[("cun1", kid.id)] * threads])
+
+
+def test_a_relaxed_read_relaxes_no_other_commit_of_its_connection(homes, users, grouped):
+    """The audited read's commit skips its flush alone: the connection's own setting for every
+    later commit (SQLite: synchronous FULL; PostgreSQL: synchronous_commit as the session has
+    it) is the same after the read, and the row is committed (seen by another connection)."""
+    kid = homes["kids"][0]
+    before = len(_committed_views())
+
+    def setting():
+        if database.is_postgres:
+            return database.execute_sql("SELECT current_setting('synchronous_commit')").fetchone()
+        return database.execute_sql("PRAGMA synchronous").fetchone()
+
+    def work(_):
+        if database.is_postgres:
+            database.execute_sql("SET synchronous_commit = on")  # the session's, not the server's
+        first = setting()
+        audit.record(Actor(user=users["cun1"]), "view", kid)
+        assert not database.in_transaction()
+        return first, setting()
+
+    [(first, after)] = _in_threads(1, work)
+    assert first == after == (("on",) if database.is_postgres else (2,))
+    assert len(_committed_views()) == before + 1

@@ -28,9 +28,10 @@ sooner). An fsync here costs about 4 ms and holds the write lock meanwhile: a ch
 every read would otherwise cost an fsync.
 
 On PostgreSQL an audited read (but the one every READ_SYNC_SECONDS, committed as usual) is
-committed on the request's own connection with synchronous_commit off (`_insert_unflushed`: one
-round trip), before its page is sent: the server's WAL writer flushes it within 3 ×
-wal_writer_delay (0.6 s by default), and the next ordinary commit flushes it sooner. It is
+committed on the request's own connection with synchronous_commit off (`_insert_unflushed`:
+one statement, its own transaction, one round trip), before its page is sent: the server's WAL
+writer flushes it within 3 × wal_writer_delay (0.6 s by default), and the next ordinary commit
+flushes it sooner. It is
 committed (seen by every other connection) before the page is sent, but a crash of the database
 server or of the machine may lose at most those last reads (on SQLite only a crash of the
 machine, within READ_SYNC_SECONDS). Measured on 8–16 threads, this cost a third of a flushed
@@ -256,31 +257,23 @@ def _many_rows(sql, n):
     return many
 
 
-_unflushed_sql = {}  # the INSERT's SQL -> its statement committed without a WAL flush
+_unflushed_sql = {}  # the INSERT's SQL -> the same INSERT committing without a WAL flush
 
 
 def _insert_unflushed(sql, params):
-    """PostgreSQL: the row committed on the request's own connection (outside a transaction)
-    with synchronous_commit off, in one round trip: BEGIN, SET LOCAL, the INSERT and COMMIT sent
-    as one query (its values bound by psycopg on this side); its id. A failure rolls back and
-    is raised (a lock timeout: the 503 page)."""
-    from psycopg import ClientCursor  # PostgreSQL only
+    """PostgreSQL: the row committed on the request's own connection (outside a transaction:
+    autocommit) by one statement, its own transaction, with synchronous_commit off; its id.
 
+    The INSERT's RETURNING also calls `set_config('synchronous_commit', 'off', true)`: a setting
+    local to the statement's implicit transaction, in force when that transaction commits (at the
+    statement's end) and gone after it, so no other commit of the connection is relaxed. One
+    statement with bound parameters (psycopg prepares it on the server after a few uses), one
+    round trip; no BEGIN/SET/COMMIT sent as text. A failure (a lock timeout: the 503 page)
+    leaves nothing written: the statement is the transaction."""
     text = _unflushed_sql.get(sql)
     if text is None:
-        text = _unflushed_sql[sql] = f"BEGIN; SET LOCAL synchronous_commit = off; {sql}; COMMIT"
-    conn = database.connection()
-    with __exception_wrapper__:
-        try:
-            with ClientCursor(conn) as cursor:
-                cursor.execute(text, params)
-                cursor.nextset()  # SET LOCAL
-                cursor.nextset()  # the INSERT ... RETURNING "id"
-                return cursor.fetchone()[0]
-        except BaseException:
-            if conn.info.transaction_status != 0:  # not IDLE: the BEGIN was run
-                conn.execute("ROLLBACK")
-            raise
+        text = _unflushed_sql[sql] = f"{sql}, set_config('synchronous_commit', 'off', true)"
+    return database.execute_sql(text, params).fetchone()[0]
 
 
 def _open_reader(path):
