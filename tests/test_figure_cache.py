@@ -47,18 +47,13 @@ def test_a_write_changes_the_next_home_page_at_once(homes, login_as):
 
 
 def test_a_write_through_the_web_changes_the_next_home_page(homes, login_as):
-    from tests.conftest import post
+    from tests.conftest import post_need
 
     client = login_as("township")
     before = client.get("/").get_data(as_text=True)
     assert "<b>0</b>未办结需求" in before
     kid = homes["kids"][0]
-    response = post(
-        client,
-        f"/persons/{kid.id}/needs/new",
-        {"kind": "课业辅导", "description": "作业辅导"},
-        token_url=f"/persons/{kid.id}/needs/new",
-    )
+    response = post_need(client, kid)
     assert response.status_code == 303
     assert "<b>1</b>未办结需求" in client.get("/").get_data(as_text=True)
 
