@@ -8,6 +8,8 @@ from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from tests._helpers import ALL, AWAY
 
+CHILD_ID = "620102201503070014"  # born 2015-03-07, male
+
 
 def household(places, grid, head, **values):
     """A household headed by `head` in the grid coded `grid` ("V01-G1") of the `places`
@@ -46,3 +48,16 @@ def move(places, home, grid):
         {"village": village.id, "grid": places[grid].id, "head_name": home.head_name},
         home,
     )
+
+
+def wang_xiaoming(home, **values):
+    """The form values of 王小明 (ID CHILD_ID) of the household `home`: both parents working
+    away, in the care of 王建国; more form `values` added or replacing."""
+    return {
+        "household": home.id,
+        "name": "王小明",
+        "id_number": CHILD_ID,
+        **AWAY,
+        "carer_name": "王建国",
+        **values,
+    }
