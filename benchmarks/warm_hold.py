@@ -20,6 +20,7 @@ Logins are audited and the job writes: give it a copy of a database.
 import argparse
 import http.client
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,7 @@ def main():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)  # the instance: its first nightly backup too
 
 
 if __name__ == "__main__":
