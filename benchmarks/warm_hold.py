@@ -37,12 +37,18 @@ def loadavg():
 
 
 def timed_get(port, cookie, path):
+    """(status, seconds) of one GET with the session `cookie` (a dict: {"cookie": value}),
+    kept as the server renews it (the idle limit counts from the last renewal: a cookie never
+    renewed is logged out after 30 minutes, however often it is used)."""
     c = http.client.HTTPConnection(HOST, port, timeout=300)
     started = time.perf_counter()
-    c.request("GET", path, headers={"Cookie": cookie, "Accept-Encoding": "gzip"})
+    c.request("GET", path, headers={"Cookie": cookie["cookie"], "Accept-Encoding": "gzip"})
     r = c.getresponse()
     r.read()
-    return r.status, time.perf_counter() - started
+    took = time.perf_counter() - started
+    if r.getheader("Set-Cookie"):
+        cookie["cookie"] = r.getheader("Set-Cookie").split(";")[0]
+    return r.status, took
 
 
 def sample(port, cookie, started, mark=""):
@@ -104,7 +110,7 @@ def main():
     try:
         wait_up(port, proc, "/login")
         print(f"up after {time.monotonic() - started:.1f} s, load {loadavg():.1f}", flush=True)
-        cookie = login(port, args.user, args.password) if args.during_job else None
+        cookie = {"cookie": login(port, args.user, args.password)} if args.during_job else None
         sampled = time.monotonic()
         while not job_done(db):
             if proc.poll() is not None:
@@ -114,7 +120,7 @@ def main():
                 sampled = time.monotonic()
             time.sleep(1)
         print(f"day's job done at {time.monotonic() - started:.1f} s", flush=True)
-        cookie = cookie or login(port, args.user, args.password)
+        cookie = cookie or {"cookie": login(port, args.user, args.password)}
         while True:
             at = sample(port, cookie, started)
             if at >= args.until:
