@@ -1,5 +1,6 @@
 """What the benchmarks share: the demo password, loopback ports, building a demo database,
-waiting for a server, and logging in through the real form."""
+the options and setup of a measured server (run.py, load.py), waiting for a server, and logging
+in through the real form."""
 
 import http.client
 import os
@@ -83,6 +84,50 @@ def build_demo(env, persons, seed=None):
     started = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def add_server_args(ap, during_warm_up_help):
+    """The options of a measured server run.py and load.py share: --checked-today, --profile,
+    --warm-up-timeout and --during-warm-up (`during_warm_up_help` says what starts at once)."""
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today: see "
+        "_common.mark_checked_today)",
+    )
+    ap.add_argument(
+        "--warm-up-timeout",
+        type=float,
+        default=1800,
+        help="wait at most this many seconds for the server's start-of-day warm-up",
+    )
+    ap.add_argument("--during-warm-up", action="store_true", help=during_warm_up_help)
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
+    )
+
+
+def prepare_database(args, work, name, persons):
+    """(database, environment, seconds the demo took to build or None) of a measured server:
+    --db as the server is given it (today's recheck marked done first with --checked-today),
+    or a demo of `persons` built as `name` in the folder `work`."""
+    db = resolved(args.db) if args.db else str(Path(work) / name)
+    env = env_for(db, work)
+    took = None if args.db else build_demo(env, persons)
+    if args.db and args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done")
+    return db, env, took
+
+
+def server_script(args, env):
+    """The server to start: app.py, or with --profile benchmarks/serve_profiled.py writing its
+    report where `env` (changed here) tells it."""
+    if not args.profile:
+        return "app.py"
+    env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
+    return "benchmarks/serve_profiled.py"
 
 
 def free_port():

@@ -27,11 +27,10 @@ from _common import (  # noqa: E402
     HOST,
     PASSWORD,
     ROOT,
-    build_demo,
-    env_for,
+    add_server_args,
     free_port,
-    mark_checked_today,
-    resolved,
+    prepare_database,
+    server_script,
     wait_up,
 )
 from _warm import wait_warmed, warm_up_login  # noqa: E402
@@ -184,42 +183,13 @@ def main():
         default="",
         help="the demo users' prefix (t05: t05cun01 …); several (t01,t02) spread the users",
     )
-    ap.add_argument(
-        "--checked-today",
-        action="store_true",
-        help="mark today's category recheck done first (a database built today: see "
-        "_common.mark_checked_today)",
-    )
-    ap.add_argument(
-        "--profile",
-        metavar="FILE",
-        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
-    )
     ap.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
-    ap.add_argument(
-        "--warm-up-timeout",
-        type=float,
-        default=1800,
-        help="wait at most this many seconds for the server's start-of-day warm-up",
-    )
-    ap.add_argument(
-        "--during-warm-up",
-        action="store_true",
-        help="start the users at once, while the server's warm-up may still be counting",
-    )
+    add_server_args(ap, "start the users at once, while the server's warm-up may still be counting")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="liushou-load-"))
-    db = resolved(args.db) if args.db else str(work / "load.sqlite3")
+    db, env, _ = prepare_database(args, work, "load.sqlite3", args.persons)
     users = [p + u for p in args.prefix.split(",") for u in USERS]
-    env = env_for(db, work)
-    if not args.db:
-        build_demo(env, args.persons)
-    if args.db and args.checked_today and mark_checked_today(db):
-        print("today's category recheck marked done")
-    server = ["app.py"]
-    if args.profile:
-        server = ["benchmarks/serve_profiled.py"]
-        env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
+    server = [server_script(args, env)]
     port = free_port()
     log = open(work / "server.log", "w+")
     # Its own process group, so the PDF worker processes stop with it.

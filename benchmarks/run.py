@@ -33,13 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     HOST,
     ROOT,
-    build_demo,
-    env_for,
+    add_server_args,
     free_port,
     login,
-    mark_checked_today,
+    prepare_database,
     query,
-    resolved,
+    server_script,
     wait_up,
 )
 from _warm import wait_warmed, warm_up_login  # noqa: E402
@@ -102,20 +101,6 @@ def first_child(db, username="cun01"):
         (username, "%儿童%"),  # a parameter: psycopg reads a literal % as a placeholder
     )
     return rows[0][0] if rows else 1
-
-
-def add_warm_up_args(ap):
-    ap.add_argument(
-        "--warm-up-timeout",
-        type=float,
-        default=1800,
-        help="wait at most this many seconds for the server's start-of-day warm-up",
-    )
-    ap.add_argument(
-        "--during-warm-up",
-        action="store_true",
-        help="measure at once, while the server's start-of-day warm-up may still be counting",
-    )
 
 
 def wait_for_warm_up(args, port, cookies):
@@ -256,34 +241,18 @@ def main():
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (database, instance)"
     )
-    ap.add_argument(
-        "--checked-today",
-        action="store_true",
-        help="mark today's category recheck done first (a database built today: see "
-        "_common.mark_checked_today)",
-    )
-    add_warm_up_args(ap)
-    ap.add_argument(
-        "--profile",
-        metavar="FILE",
-        help="serve through benchmarks/serve_profiled.py and write its report to FILE",
+    add_server_args(
+        ap, "measure at once, while the server's start-of-day warm-up may still be counting"
     )
     args = ap.parse_args()
     wanted = args.only.split(",") if args.only else None
     pages = [p for p in PAGES if not wanted or any(w in p[0] for w in wanted)]
 
     work = Path(tempfile.mkdtemp(prefix="liushou-bench-"))
-    db = resolved(args.db) if args.db else work / "bench.sqlite3"
-    env = env_for(db, work)
-    if not args.db:
-        took = build_demo(env, args.persons)
+    db, env, took = prepare_database(args, work, "bench.sqlite3", args.persons)
+    if took is not None:
         print(f"demo database with {args.persons} persons built in {took:.1f} s")
-    if args.db and args.checked_today and mark_checked_today(db):
-        print("today's category recheck marked done")
-    server = "app.py"
-    if args.profile:
-        server = "benchmarks/serve_profiled.py"
-        env["LIUSHOU_PROFILE"] = str(Path(args.profile).resolve())
+    server = server_script(args, env)
     app_port, bare_port = free_port(), free_port()
     app = start(
         [

@@ -5,11 +5,13 @@ import importlib.util
 import io
 import tracemalloc
 import zipfile
+from contextlib import contextmanager
+from datetime import datetime
 
 from openpyxl import Workbook
 from pypdf import PdfReader
 
-from liushou import create_app, fixtures
+from liushou import clock, create_app, fixtures
 from liushou.db import database
 from liushou.scope import Scope
 from liushou.services import SYSTEM
@@ -32,6 +34,13 @@ def add_child(household, name):
         ALL,
         {"household": household.id, "name": name, "birth_date": "2015-01-01", "sex": "男", **AWAY},
     )
+
+
+@contextmanager
+def at(y, m, d, hh=9, mm=0):
+    """Within the block the clock reads that day and time (09:00 unless told)."""
+    with clock.freeze(datetime(y, m, d, hh, mm)):
+        yield
 
 
 def text(client, url, **kw):

@@ -226,6 +226,12 @@ def post(client, url, data=None, token_url="/"):
     return client.post(url, data=data)
 
 
+def post_need(client, person, description="作业辅导"):
+    """A 课业辅导 need of `person` registered through the web form (the response)."""
+    url = f"/persons/{person.id}/needs/new"
+    return post(client, url, {"kind": "课业辅导", "description": description}, token_url=url)
+
+
 @pytest.fixture
 def login_as(client, users):
     """login_as('cun1') logs the test client in as that user and returns the client."""

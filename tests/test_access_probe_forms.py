@@ -367,18 +367,7 @@ def _own_and_foreign(places, users, objects):
             "attended": [kid.id],
         },
     )
-    from liushou.services.care import open_emergency
-    from liushou.services.visits import record_visit
-
-    visit = record_visit(
-        SYSTEM,
-        everything,
-        [kid],
-        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id]},
-    )
-    emergency = open_emergency(
-        SYSTEM, kid, {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "外村"}
-    )
+    visit, emergency = _visit_and_emergency(everything, kid, helper, "外村")
     own_person = Person.get_by_id(objects["person_id"][0])
     # Fresh helpers of V01 (the probe's own helper is already paired with its person).
     own_helper = save_helper(
@@ -423,6 +412,25 @@ def _user(username):
     from liushou.models import User
 
     return User.get(User.username == username)
+
+
+def _visit_and_emergency(everything, kid, helper, reporter):
+    """A door visit of `kid` by `helper` on 5 Jan 2026, and `kid` reported lost that morning by
+    `reporter`: (visit, emergency)."""
+    from liushou.services import SYSTEM
+    from liushou.services.care import open_emergency
+    from liushou.services.visits import record_visit
+
+    visit = record_visit(
+        SYSTEM,
+        everything,
+        [kid],
+        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id]},
+    )
+    emergency = open_emergency(
+        SYSTEM, kid, {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": reporter}
+    )
+    return visit, emergency
 
 
 def _proposal(user, home, name):
@@ -476,19 +484,9 @@ def _other_grid(places, objects, ids):
     need = save_need(SYSTEM, kid, {"kind": "课业辅导", "description": "外格需求"})
     away = save_away(SYSTEM, home, {"name": "外格务工人员", "relation": "父亲"})
     from liushou.models.helpers import Helper
-    from liushou.services.care import open_emergency
-    from liushou.services.visits import record_visit
 
     helper = Helper.get(Helper.name == VILLAGE_MARK + "干部")
-    visit = record_visit(
-        SYSTEM,
-        everything,
-        [kid],
-        {"visited_on": "2026-01-05", "method": "上门", "helpers": [helper.id]},
-    )
-    emergency = open_emergency(
-        SYSTEM, kid, {"kind": "走失", "discovered_at": "2026-01-05 08:00", "reported_by": "外格"}
-    )
+    visit, emergency = _visit_and_emergency(everything, kid, helper, "外格")
     own_person = Person.get_by_id(objects["person_id"][0]).id
     own_household = Household.get_by_id(objects["household_id"][0]).id
     foreign_item = _proposal(_user("grid2"), home, "外格待审")

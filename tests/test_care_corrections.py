@@ -75,6 +75,18 @@ def _changes(obj, action="update"):
     return [tuple(c) for row in rows for c in row.change_list]
 
 
+def _illness_found_three_hours_ago(kid):
+    """An illness of `kid` found three hours ago (to the minute), reported by the village
+    doctor: (the emergency, when it was found)."""
+    found = (clock.now() - timedelta(hours=3)).replace(second=0)
+    emergency = open_emergency(
+        SYSTEM,
+        kid,
+        {"kind": "疾病", "discovered_at": f"{found:%Y-%m-%d %H:%M}", "reported_by": "村医"},
+    )
+    return emergency, found
+
+
 def _state(person):
     return VisitState.get(VisitState.person == person)
 
@@ -238,12 +250,7 @@ def test_need_void_and_service_correction_and_void(world, login_as):
 
 def test_emergency_correction_needs_a_reason_and_moves_the_deadlines(world, login_as):
     kid = world["kid"]
-    found = (clock.now() - timedelta(hours=3)).replace(second=0)
-    emergency = open_emergency(
-        SYSTEM,
-        kid,
-        {"kind": "疾病", "discovered_at": f"{found:%Y-%m-%d %H:%M}", "reported_by": "村医"},
-    )
+    emergency, found = _illness_found_three_hours_ago(kid)
     assert len(list(care_queries.overdue_steps(ALL))) == 3
     earlier = found - timedelta(minutes=30)
     values = {
@@ -282,12 +289,7 @@ def test_emergency_correction_needs_a_reason_and_moves_the_deadlines(world, logi
 
 def test_step_time_is_corrected_only_with_a_reason_and_the_first_time_stays(world, login_as):
     kid = world["kid"]
-    found = (clock.now() - timedelta(hours=3)).replace(second=0)
-    emergency = open_emergency(
-        SYSTEM,
-        kid,
-        {"kind": "疾病", "discovered_at": f"{found:%Y-%m-%d %H:%M}", "reported_by": "村医"},
-    )
+    emergency, found = _illness_found_three_hours_ago(kid)
     step = EmergencyStep.get(
         (EmergencyStep.emergency == emergency) & (EmergencyStep.code == "township")
     )

@@ -8,46 +8,12 @@ import pytest
 from liushou import figure_cache
 from liushou.db import data_generation
 from liushou.models import AuditLog
-from liushou.queries import person_page
 from liushou.services import SYSTEM, audit
 from liushou.services.persons import save_person
 from tests._helpers import ALL, text
+from tests.shared.person_page import page_checks, values, views_of  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("never_slow")
-
-
-@pytest.fixture
-def checks(monkeypatch):
-    """The person ids the page's scope check read from the database (a kept check: none)."""
-    read = []
-    real = person_page._read_page_check
-
-    def spy(scope, person_id):
-        read.append(person_id)
-        return real(scope, person_id)
-
-    monkeypatch.setattr(person_page, "_read_page_check", spy)
-    return read
-
-
-def views_of(person):
-    return (
-        AuditLog.select()
-        .where((AuditLog.action == "view") & (AuditLog.object_id == person.id))
-        .count()
-    )
-
-
-def _values(person):
-    """A person's form values as saved (enough for save_person to keep the rest)."""
-    return {
-        "household": person.household_id,
-        "name": person.name,
-        "birth_date": person.birth_date.isoformat(),
-        "sex": person.sex,
-        "father_status": person.father_status,
-        "mother_status": person.mother_status,
-    }
 
 
 def _generations(village_ids):
@@ -95,7 +61,7 @@ def test_a_carer_change_shows_on_the_next_view_and_both_views_are_audited(
     save_person(
         SYSTEM,
         ALL,
-        {**_values(kid), "carer_name": "祖母甲", "carer_relation": "祖母"},
+        {**values(kid), "carer_name": "祖母甲", "carer_relation": "祖母"},
         person=kid,
     )
     page = text(client, f"/persons/{kid.id}")

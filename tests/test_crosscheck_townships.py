@@ -7,7 +7,6 @@ import sqlite3
 
 import pytest
 
-from liushou.backup_restore import _bound
 from liushou.db import database
 from liushou.migrations import LATEST, migrate
 from liushou.models import AuditLog, Household, Person, Village
@@ -15,7 +14,7 @@ from liushou.models.crosscheck import Crosscheck, CrosscheckRow
 from liushou.models.places import Township
 from tests._helpers import _fresh
 from tests.conftest import post
-from tests.shared.county import NOW, _insert, _load, make_county
+from tests.shared.county import NOW, _insert, _load, make_county, migrated_file
 from tests.shared.crosscheck import (  # noqa: F401
     DIBAO_ROWS,
     check_id,
@@ -195,9 +194,7 @@ def test_migration_fills_in_the_township_from_uploader_and_village(tmp_path):
 
 def test_county_load_makes_the_files_cross_checks_the_townships(app, runner, tmp_path):
     path = tmp_path / "town.sqlite3"
-    with _bound(path):
-        with database.connection_context():
-            migrate()
+    migrated_file(path)
     con = sqlite3.connect(path)
     with con:
         v = _insert(con, "village", code="LH", name="老河村", kind="村", sort_order=1, active=1)

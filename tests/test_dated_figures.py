@@ -2,44 +2,27 @@
 needs, services and benefits count in the village he lived in on their dates; a site's 在用
 comes from its dated open/close history; an agreement counts from when it was known signed."""
 
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
-from liushou import clock
 from liushou.models import AgreementEvent, Person, SiteEvent
 from liushou.queries.summary import summary
 from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.activities import save_site, set_site_active
 from liushou.services.care import save_need, save_service
-from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from liushou.services.records import save_benefit
+from tests._helpers import ALL, at
+from tests.shared.town import child, household, move
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 
 
-@contextmanager
-def at(y, m, d, hh=9):
-    with clock.freeze(datetime(y, m, d, hh)):
-        yield
-
-
 def rows(start, end, scope=ALL):
     return {v.code: f for v, f in summary(scope, start, end)["villages"]}
-
-
-def household(places, village, grid, head):
-    return save_household(
-        SYSTEM,
-        ALL,
-        {"village": places[village].id, "grid": places[f"{village}-{grid}"].id, "head_name": head},
-    )
 
 
 def edit(person, **changes):
@@ -54,12 +37,8 @@ def moved(places):
     """Child 甲 in V01 from 9 Sep: a need and a service in October, 200 yuan 低保 from Sep;
     his household moves to V02 on 3 Nov; a service on 10 Nov."""
     with at(2026, 9, 9):
-        h = household(places, "V01", "G1", "甲家")
-        jia = save_person(
-            SYSTEM,
-            ALL,
-            {"household": h.id, "name": "甲", "birth_date": "2016-05-01", "sex": "男"} | AWAY,
-        )
+        h = household(places, "V01-G1", "甲家")
+        jia = child(h, "甲")
         save_benefit(SYSTEM, jia, {"kind": "低保", "amount": "200", "start_on": "2026-09-01"})
     with at(2026, 10, 6):
         save_need(
@@ -69,12 +48,7 @@ def moved(places):
             SYSTEM, jia, {"kind": "课业辅导", "served_on": "2026-10-06", "description": "d"}
         )
     with at(2026, 11, 3):
-        save_household(
-            SYSTEM,
-            ALL,
-            {"village": places["V02"].id, "grid": places["V02-G1"].id, "head_name": "甲家"},
-            h,
-        )
+        move(places, h, "V02-G1")
     with at(2026, 11, 10):
         save_service(
             SYSTEM, jia, {"kind": "心理抚慰", "served_on": "2026-11-10", "description": "d"}
@@ -135,19 +109,9 @@ def test_a_site_reopened_reads_as_stopped_through_its_stopped_months(places, log
 
 def test_an_agreement_counts_from_when_it_was_known_signed(places):
     with at(2026, 9, 9):
-        h = household(places, "V01", "G1", "乙家")
-        yi = save_person(
-            SYSTEM,
-            ALL,
-            {"household": h.id, "name": "乙", "birth_date": "2016-05-01", "sex": "男"} | AWAY,
-        )
-        bing = save_person(
-            SYSTEM,
-            ALL,
-            {"household": h.id, "name": "丙", "birth_date": "2017-05-01", "sex": "女"}
-            | AWAY
-            | {"agreement_signed_on": "2026-09-01"},
-        )
+        h = household(places, "V01-G1", "乙家")
+        yi = child(h, "乙")
+        bing = child(h, "丙", "2017-05-01", "女", agreement_signed_on="2026-09-01")
     # 乙's agreement entered on 3 Nov, back-dated to 5 Oct: October had it unsigned.
     with at(2026, 11, 3):
         edit(yi, agreement_signed_on="2026-10-05")
@@ -171,12 +135,8 @@ def test_a_record_without_agreement_history_reads_its_stored_date(places):
     """A record written by a bulk path (the demo) has no history row: its stored date counts,
     and its first change keeps the old date for the months before."""
     with at(2026, 9, 9):
-        h = household(places, "V01", "G1", "丁家")
-        ding = save_person(
-            SYSTEM,
-            ALL,
-            {"household": h.id, "name": "丁", "birth_date": "2016-05-01", "sex": "男"} | AWAY,
-        )
+        h = household(places, "V01-G1", "丁家")
+        ding = child(h, "丁")
         Person.update(agreement_signed_on=date(2026, 9, 5)).where(Person.id == ding.id).execute()
     with at(2026, 11, 3):
         assert rows(*OCT)["V01"].signed["留守儿童"] == 1

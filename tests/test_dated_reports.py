@@ -4,7 +4,6 @@ entries and exits from the dated group history."""
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
@@ -27,16 +26,9 @@ from liushou.services.persons import save_person
 from liushou.services.records import save_benefit, save_site, stop_benefit, update_benefit
 from liushou.services.visit_changes import void_visit
 from liushou.services.visits import override_tier, record_visit
+from tests._helpers import ALL, AWAY, at
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
-
-
-@contextmanager
-def at(y, m, d, hh=9, mm=0):
-    with clock.freeze(datetime(y, m, d, hh, mm)):
-        yield
 
 
 def child(household, name, born="2016-05-01", **extra):

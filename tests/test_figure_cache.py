@@ -47,18 +47,13 @@ def test_a_write_changes_the_next_home_page_at_once(homes, login_as):
 
 
 def test_a_write_through_the_web_changes_the_next_home_page(homes, login_as):
-    from tests.conftest import post
+    from tests.conftest import post_need
 
     client = login_as("township")
     before = client.get("/").get_data(as_text=True)
     assert "<b>0</b>未办结需求" in before
     kid = homes["kids"][0]
-    response = post(
-        client,
-        f"/persons/{kid.id}/needs/new",
-        {"kind": "课业辅导", "description": "作业辅导"},
-        token_url=f"/persons/{kid.id}/needs/new",
-    )
+    response = post_need(client, kid)
     assert response.status_code == 303
     assert "<b>1</b>未办结需求" in client.get("/").get_data(as_text=True)
 
@@ -152,12 +147,7 @@ def test_slow_figures_are_recounted_at_most_every_refresh(homes, login_as, monke
     """Figures that took long to count are served a few seconds after a write, with the time
     they were counted on the page; then recounted in the background while the last count is
     still served, so no request waits for them."""
-    monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
-    client = login_as("township")
-    assert total_on_home(client) == 3
-    add_child(homes["h1"], "童三")
-    page = client.get("/").get_data(as_text=True)
-    assert "<b>3</b>在册人员" in page and "统计于" in page
+    client = figures.slow_count_served_after_a_child(homes, login_as, monkeypatch)
     monkeypatch.setattr(figure_cache, "REFRESH", 0.0)
     assert total_on_home(client) == 3  # served while a background thread recounts
     recounts_done()

@@ -3,17 +3,12 @@ a minute old while the last count is still served, so no request waits for their
 
 from liushou import figure_cache
 from tests._helpers import add_child
-from tests.shared.figures import recounts_done, total_on_home
+from tests.shared.figures import recounts_done, slow_count_served_after_a_child, total_on_home
 
 
 def test_a_slow_entry_is_recounted_ahead_while_still_served(homes, login_as, monkeypatch):
-    monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
-    client = login_as("township")
-    assert total_on_home(client) == 3
-    add_child(homes["h1"], "童三")
     # Younger than AHEAD: served as counted (with its time), no recount started.
-    page = client.get("/").get_data(as_text=True)
-    assert "<b>3</b>在册人员" in page and "统计于" in page
+    client = slow_count_served_after_a_child(homes, login_as, monkeypatch)
     recounts_done()
     assert total_on_home(client) == 3
     # Past AHEAD (still under a minute old): served once more while a thread recounts it.

@@ -10,6 +10,7 @@ from liushou import xlsx_io
 from liushou.xlsx_io import WorkbookError, read_rows
 from tests._helpers import CT, MAIN, hand_made, peak_of
 from tests.conftest import post
+from tests.shared.town import wang_xiaoming
 
 NAME_ROW = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
 SST_TYPE = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CT}.sharedStrings+xml"/>'
@@ -147,14 +148,7 @@ def test_two_registrations_of_one_id_number_at_once_give_one_person_and_a_messag
         everything,
         {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "王建国"},
     )
-    values = {
-        "household": household.id,
-        "name": "王小明",
-        "id_number": "620102201503070014",
-        "father_status": "外出务工",
-        "mother_status": "外出务工",
-        "carer_name": "王建国",
-    }
+    values = wang_xiaoming(household)
     real = person_service.household_facts
     raced = []
 

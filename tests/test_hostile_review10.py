@@ -2,8 +2,7 @@
 a child's kept page, the closed periods' kept figures after a late fact, and stale correction
 forms. Each test plays a user (or two) through the real app."""
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -12,53 +11,18 @@ from liushou.models import Person
 from liushou.models.care import Emergency, EmergencyStep, Need, Service
 from liushou.models.records import Benefit
 from liushou.models.visits import Pairing, Visit, VisitPerson
-from liushou.scope import Scope
 from liushou.services import SYSTEM, ValidationError
-from liushou.services.audit import record
 from liushou.services.care import open_emergency, save_need, save_service
-from liushou.services.helpers import save_helper, set_village_posts
 from liushou.services.records import save_benefit
-from liushou.services.settings import update_settings
 from liushou.services.visits import pair, record_visit
 from tests._helpers import ALL, text
 from tests.conftest import client_as, post
 from tests.formdata import editor, read_form, replace
+from tests.shared.first_day import checklist, finish_checklist
 from tests.shared.kept import live_and_kept, this_month_kept
 from tests.shared.town import helper as make_helper
 
 pytestmark = pytest.mark.usefixtures("never_slow")
-
-
-def _checklist(page):
-    """{label start: done} of the first-day checklist on home ({}: not shown)."""
-    return {
-        label[:4]: bool(done)
-        for done, label in re.findall(r'<li( class="done")?><a href="[^"]+">([^<]+)</a>', page)
-    }
-
-
-def _finish_checklist(places, homes):
-    """Every step of the first-day checklist done (the users fixture made the accounts)."""
-    update_settings(
-        SYSTEM,
-        {
-            "township_name": "柳河镇",
-            "township_address": "柳河路 1 号",
-            "office_phone": "0931-5551234",
-            "base_url": "http://10.0.0.5:8080",
-        },
-        date(2000, 1, 1),
-    )
-    everything = Scope(everything=True)
-    helper = save_helper(SYSTEM, everything, {"name": "王包片", "kind": "包片干部"})
-    for code in ("V01", "V02"):
-        set_village_posts(
-            SYSTEM,
-            everything,
-            places[code],
-            {post: helper.id for post in ("包片干部", "村医", "民警", "法律顾问")},
-        )
-    record(SYSTEM, "print", homes["h1"], object_type="household", label="联系卡")
 
 
 def _make_admin(app, user):
@@ -81,16 +45,16 @@ def test_the_checklist_comes_back_when_the_last_non_admin_account_becomes_an_adm
     admin turns every other account into an admin's (a role change moves no data generation):
     no account of cadres or grid workers is left, so the step 建账号 is undone and the
     checklist must show again on the admin's home, not the kept finished page."""
-    _finish_checklist(places, homes)
+    finish_checklist(places, homes)
     home = client_as(app, "admin")
     # The grid workers first: their grids go with their role (a counted write).
     for name in ("grid1", "grid2"):
         _make_admin(app, users[name])
-    assert _checklist(text(home, "/")) == {}
-    assert _checklist(text(home, "/")) == {}  # served as finished (kept)
+    assert checklist(text(home, "/")) == {}
+    assert checklist(text(home, "/")) == {}  # served as finished (kept)
     for name in ("township", "leader", "cun1", "cun2"):
         _make_admin(app, users[name])
-    steps = _checklist(text(home, "/"))
+    steps = checklist(text(home, "/"))
     assert [k for k, done in steps.items() if not done] == ["为乡镇干"]
 
 
@@ -224,29 +188,39 @@ def _answers(visit, person):
     return {row[0]: row[1] for row in link.item_rows}
 
 
+def _opened_twice(app, person, cadre, **values):
+    """A door visit of `person` by `cadre` today (more form `values`: item answers), and its
+    correction form opened by two sessions of cun1: (visit, url, (client, form) twice)."""
+    visit = record_visit(
+        SYSTEM,
+        ALL,
+        [person],
+        {
+            "visited_on": clock.today().isoformat(),
+            "method": "上门",
+            "helpers": [str(cadre.id)],
+            "persons": [str(person.id)],
+            **values,
+        },
+    )
+    url = f"/visits/{visit.id}/edit"
+    return visit, url, editor(app, url, "cun1"), editor(app, url, "cun1")
+
+
 def test_a_stale_visit_form_does_not_undo_anothers_item_answers(app, homes, cadre):
     """Two cadres open the correction form of the same visit. The first sets the child's 学习
     to 有问题 and saves. The second, on the form as he saw it, changes only the method: his
     save must be refused as a conflict (409, nothing written), not put 学习 back as it was."""
     kid = homes["kids"][0]
-    visit = record_visit(
-        SYSTEM,
-        ALL,
-        [kid],
-        {
-            "visited_on": clock.today().isoformat(),
-            "method": "上门",
-            "helpers": [str(cadre.id)],
-            "persons": [str(kid.id)],
-            "item_for": [str(kid.id)],
-            "item_key": ["学习"],
-            "item_status": ["正常"],
-            "item_note": [""],
-        },
+    visit, url, (first, form_first), (second, form_second) = _opened_twice(
+        app,
+        kid,
+        cadre,
+        item_for=[str(kid.id)],
+        item_key=["学习"],
+        item_status=["正常"],
+        item_note=[""],
     )
-    url = f"/visits/{visit.id}/edit"
-    first, form_first = editor(app, url, "cun1")
-    second, form_second = editor(app, url, "cun1")
     saved = first.post(
         url, data=replace(form_first, item_status=_items(form_first, kid, "学习", "有问题"))
     )
@@ -266,20 +240,7 @@ def test_a_stale_visit_form_does_not_undo_anothers_item_answers(app, homes, cadr
 def test_the_visit_correction_conflict_page_names_the_answers(app, homes, cadre):
     """Both change the same answer: the conflict table shows theirs and his, by name."""
     kid = homes["kids"][0]
-    visit = record_visit(
-        SYSTEM,
-        ALL,
-        [kid],
-        {
-            "visited_on": clock.today().isoformat(),
-            "method": "上门",
-            "helpers": [str(cadre.id)],
-            "persons": [str(kid.id)],
-        },
-    )
-    url = f"/visits/{visit.id}/edit"
-    first, form_first = editor(app, url, "cun1")
-    second, form_second = editor(app, url, "cun1")
+    visit, url, (first, form_first), (second, form_second) = _opened_twice(app, kid, cadre)
     answered = replace(form_first, item_status=_items(form_first, kid, "安全", "关注"))
     assert first.post(url, data=answered).status_code == 303
     stale = second.post(

@@ -6,9 +6,7 @@ import re
 import sqlite3
 
 from liushou.backup_files import stored
-from liushou.backup_restore import _bound
 from liushou.db import database
-from liushou.migrations import migrate
 from liushou.models import Township, User, Village
 from liushou.models.crosscheck import Crosscheck
 from tests.conftest import client_as
@@ -16,6 +14,7 @@ from tests.shared.county import (  # noqa: F401
     _insert,
     _load,
     county,  # noqa: F401
+    migrated_file,
     old_file,
 )
 from tests.shared.crosscheck import roster, upload
@@ -43,9 +42,7 @@ def test_files_folder_symlink_is_not_copied_into_the_county_store(app, runner, t
     (files / digest[:2]).mkdir(parents=True)
     (files / digest[:2] / digest[2:]).symlink_to(secret)
     path = tmp_path / "town.sqlite3"
-    with _bound(path):
-        with database.connection_context():
-            migrate()
+    migrated_file(path)
     con = sqlite3.connect(path)
     with con:
         v = _insert(con, "village", code="Q01", name="甲村", kind="村", sort_order=1, active=1)

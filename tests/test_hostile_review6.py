@@ -76,20 +76,18 @@ def test_the_admins_home_with_an_unfinished_checklist_is_kept_until_it_changes(
     assert len(kept) == 2
 
 
+def _set_area(user, role, village_id, grids=(), **kw):
+    """The account `user` given `role` over the village `village_id` (and `grids`), his name
+    kept, through the account service (`active=False`: disabled too)."""
+    values = {"display_name": user.display_name, "role": role, "village": village_id}
+    update_user(SYSTEM, user, {**values, "grids": list(grids)}, **kw)
+
+
 def test_a_grid_worker_given_another_grid_sees_its_people_at_once(homes, login_as, places, users):
     client = login_as("grid2")  # V01-G2: nobody
     assert "童一" not in text(client, "/persons")
     user = users["grid2"]
-    update_user(
-        SYSTEM,
-        user,
-        {
-            "display_name": user.display_name,
-            "role": "grid",
-            "village": places["V01"].id,
-            "grids": [places["V01-G1"].id],
-        },
-    )
+    _set_area(user, "grid", places["V01"].id, [places["V01-G1"].id])
     # His sessions end with the change of area: no page of the old area, and his next login
     # shows the new one.
     assert "童一" not in client.get("/persons").get_data(as_text=True)
@@ -103,16 +101,7 @@ def test_a_village_cadre_moved_to_another_village_loses_the_old_one_at_once(
     assert "童一" in text(client, "/persons")
     assert "童一" in text(client, f"/persons/{homes['kids'][0].id}")
     user = users["cun1"]
-    update_user(
-        SYSTEM,
-        user,
-        {
-            "display_name": user.display_name,
-            "role": "village",
-            "village": places["V02"].id,
-            "grids": [],
-        },
-    )
+    _set_area(user, "village", places["V02"].id)
     assert "童一" not in client.get("/persons").get_data(as_text=True)
     assert client.get(f"/persons/{homes['kids'][0].id}").status_code != 200
     client = login_as("cun1")
@@ -124,17 +113,7 @@ def test_a_disabled_account_gets_no_kept_page(homes, login_as, users):
     client = login_as("cun1")
     text(client, "/persons")
     user = users["cun1"]
-    update_user(
-        SYSTEM,
-        user,
-        {
-            "display_name": user.display_name,
-            "role": "village",
-            "village": user.village_id,
-            "grids": [],
-        },
-        active=False,
-    )
+    _set_area(user, "village", user.village_id, active=False)
     assert client.get("/persons").status_code == 302
 
 

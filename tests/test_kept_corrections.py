@@ -25,25 +25,9 @@ from liushou.services.records import save_benefit, update_benefit
 from liushou.services.visit_changes import update_pairing
 from liushou.services.visits import end_pairing, pair
 from tests._helpers import ALL
+from tests.shared.kept import live_and_kept
 
 pytestmark = pytest.mark.usefixtures("never_slow")
-
-
-def _flat(data):
-    out = []
-    for f in [f for _, f in data["villages"]] + [data["total"]]:
-        if f is not None:
-            out.append({k: dict(v) if isinstance(v, dict) else v for k, v in vars(f).items()})
-    return out
-
-
-def _live_and_kept(monkeypatch, start, end):
-    kept = _flat(summary.summary(ALL, start, end, None))
-    real = summary_kept.kept_rows
-    monkeypatch.setattr(summary_kept, "kept_rows", lambda *a: None)
-    live = _flat(summary.summary(ALL, start, end, None))
-    monkeypatch.setattr(summary_kept, "kept_rows", real)
-    return live, kept
 
 
 def _place_rows(start, end):
@@ -72,16 +56,16 @@ def _kept_then_corrected(monkeypatch, period, correct):
     start, end = period
     with clock.freeze(end + timedelta(days=10)):
         assert keep_closed_periods(clock.today(), periods=[period]) > 0
-        live, kept = _live_and_kept(monkeypatch, start, end)
+        live, kept = live_and_kept(monkeypatch, start, end, forget=False)
         assert live == kept
         correct()
-        after_live, after_kept = _live_and_kept(monkeypatch, start, end)
+        after_live, after_kept = live_and_kept(monkeypatch, start, end, forget=False)
         assert after_live != live  # the correction moved a figure of the closed period
         assert after_kept == after_live
         assert _place_rows(start, end) == 0  # dropped: counted live until the next job
         # The next day's job keeps it again, as corrected.
         assert keep_closed_periods(clock.today(), periods=[period]) > 0
-        assert _live_and_kept(monkeypatch, start, end) == (after_live, after_live)
+        assert live_and_kept(monkeypatch, start, end, forget=False) == (after_live, after_live)
 
 
 def test_a_benefit_range_or_amount_corrected_drops_the_kept_periods(homes, period, monkeypatch):
@@ -99,7 +83,7 @@ def test_a_benefit_range_or_amount_corrected_drops_the_kept_periods(homes, perio
         moved = {**values, "amount": "450", "start_on": (end + timedelta(days=1)).isoformat()}
         update_benefit(SYSTEM, benefit, moved)
         assert _place_rows(start, end) == 0
-        live, kept = _live_and_kept(monkeypatch, start, end)
+        live, kept = live_and_kept(monkeypatch, start, end, forget=False)
         assert live == kept
 
 
@@ -241,7 +225,7 @@ def test_the_job_keeps_no_rows_counted_before_a_correction(pairing, period, monk
         assert _place_rows(start, end) == 0
         monkeypatch.setattr(summary, "counted_rows", real)
         assert keep_closed_periods(clock.today(), periods=[period]) > 0  # counted again
-        live, kept = _live_and_kept(monkeypatch, start, end)
+        live, kept = live_and_kept(monkeypatch, start, end, forget=False)
         assert live == kept
 
 

@@ -20,6 +20,7 @@ from liushou.services.households import save_away, save_household
 from liushou.services.persons import save_person
 from liushou.services.visits import record_visit
 from tests.formdata import editor, read_form, replace, two_editors
+from tests.shared.town import wang_xiaoming
 
 
 @pytest.fixture
@@ -33,18 +34,7 @@ def world(app, places, users):
         scope,
         {"village": scope_v1.id, "grid": places["V01-G1"].id, "head_name": "王建国"},
     )
-    person = save_person(
-        SYSTEM,
-        scope,
-        {
-            "household": household.id,
-            "name": "王小明",
-            "id_number": "620102201503070014",
-            "father_status": "外出务工",
-            "mother_status": "外出务工",
-            "carer_name": "王建国",
-        },
-    )
+    person = save_person(SYSTEM, scope, wang_xiaoming(household))
     away = save_away(SYSTEM, household, {"name": "王大山", "relation": "父亲", "city": "广州"})
     helper = save_helper(
         SYSTEM, scope, {"name": "李老师", "kind": "教师", "areas": [f"v:{scope_v1.id}"]}

@@ -13,7 +13,7 @@ from liushou.models import AuditLog, User
 from liushou.services import SYSTEM
 from liushou.services.person_exits import exit_person, void_person
 from tests._helpers import ALL, add_child, text
-from tests.conftest import login, post
+from tests.conftest import login, post, post_need
 
 TOTAL = re.compile(r"<b>(\d+)</b>在册人员")
 DONE = re.compile(r"<b>(\d+)/\d+</b>本月已访/应访")
@@ -58,12 +58,7 @@ def test_a_write_through_the_web_shows_on_the_next_page(homes, login_as):
     client = login_as("cun1")
     kid = homes["kids"][0]
     assert "作业辅导" not in text(client, "/needs")
-    response = post(
-        client,
-        f"/persons/{kid.id}/needs/new",
-        {"kind": "课业辅导", "description": "作业辅导"},
-        token_url=f"/persons/{kid.id}/needs/new",
-    )
+    response = post_need(client, kid)
     assert response.status_code == 303
     assert "作业辅导" in text(client, "/needs")
 

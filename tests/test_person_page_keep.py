@@ -8,41 +8,14 @@ import pytest
 
 from liushou import clock
 from liushou.db import database
-from liushou.models import AuditLog
-from liushou.queries import person_page as person_queries
 from liushou.services import SYSTEM
 from liushou.services.households import save_household
 from liushou.services.persons import save_person
 from tests._helpers import ALL, text
 from tests.conftest import post
+from tests.shared.person_page import page_checks, values, views_of  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("never_slow")
-
-
-@pytest.fixture
-def checks(monkeypatch):
-    """The person ids page_check read from the database (a kept check adds nothing)."""
-    read = []
-    real = person_queries._read_page_check
-
-    def spy(scope, person_id):
-        read.append(person_id)
-        return real(scope, person_id)
-
-    monkeypatch.setattr(person_queries, "_read_page_check", spy)
-    return read
-
-
-def views_of(person):
-    return (
-        AuditLog.select()
-        .where(
-            (AuditLog.action == "view")
-            & (AuditLog.object_type == "person")
-            & (AuditLog.object_id == person.id)
-        )
-        .count()
-    )
 
 
 def test_the_page_and_its_check_are_kept_until_another_user_changes_him(
@@ -54,7 +27,7 @@ def test_the_page_and_its_check_are_kept_until_another_user_changes_him(
     assert text(client, f"/persons/{kid.id}") == first
     assert len(stored) == 1 and checks == [kid.id]  # drawn once, checked against the db once
     # Another user (here the system, as the township's staff would) renames him.
-    save_person(SYSTEM, ALL, {**_values(kid), "name": "童一改"}, person=kid)
+    save_person(SYSTEM, ALL, {**values(kid), "name": "童一改"}, person=kid)
     page = text(client, f"/persons/{kid.id}")
     assert "童一改" in page and page != first
     assert checks == [kid.id, kid.id]
@@ -105,7 +78,7 @@ def test_a_childs_every_view_is_audited_and_committed_when_nothing_is_read_again
     client = login_as("cun1")
     for n in range(1, 5):
         assert client.get(f"/persons/{kid.id}").status_code == 200
-        assert views_of(kid) == n
+        assert views_of(kid, "person") == n
     assert len(stored) == 1 and checks == [kid.id]  # page and check kept: audited all the same
     if database.is_postgres:
         return
@@ -118,15 +91,3 @@ def test_a_childs_every_view_is_audited_and_committed_when_nothing_is_read_again
         other.close()
     assert count == 4
     assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # changes stay FULL
-
-
-def _values(person):
-    """A person's form values as saved (enough for save_person to keep the rest)."""
-    return {
-        "household": person.household_id,
-        "name": person.name,
-        "birth_date": person.birth_date.isoformat(),
-        "sex": person.sex,
-        "father_status": person.father_status,
-        "mother_status": person.mother_status,
-    }

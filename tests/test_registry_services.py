@@ -13,6 +13,7 @@ from liushou.services.households import save_away, save_household
 from liushou.services.person_exits import exit_person, reenter_person
 from liushou.services.person_review import confirm_review
 from liushou.services.persons import save_person
+from tests.shared.town import wang_xiaoming
 
 ALL = Scope(everything=True)
 CHILD_ID = "620102201503070014"  # born 2015-03-07, male
@@ -34,16 +35,7 @@ def household(places):
 
 
 def child_values(household, **extra):
-    return {
-        "household": household.id,
-        "name": "王小明",
-        "id_number": CHILD_ID,
-        "father_status": "外出务工",
-        "mother_status": "外出务工",
-        "carer_name": "王建国",
-        "carer_relation": "祖父",
-        **extra,
-    }
+    return wang_xiaoming(household, carer_relation="祖父", **extra)
 
 
 def test_child_with_both_parents_away_is_a_left_behind_child(household):

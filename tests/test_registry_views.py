@@ -6,6 +6,7 @@ from liushou.models import AuditLog
 from liushou.models.households import Household
 from liushou.models.persons import Person
 from tests.conftest import post
+from tests.shared.town import wang_xiaoming
 
 CHILD_ID = "620102201503070014"
 BOTH_AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
@@ -42,18 +43,7 @@ def _child(client, places, **values):
 
 def test_register_household_and_left_behind_child(cadre, places):
     household = _household(cadre, places)
-    response = post(
-        cadre,
-        "/persons/new",
-        {
-            "household": household.id,
-            "name": "王小明",
-            "id_number": CHILD_ID,
-            "father_status": "外出务工",
-            "mother_status": "外出务工",
-            "carer_name": "王建国",
-        },
-    )
+    response = post(cadre, "/persons/new", wang_xiaoming(household))
     assert response.status_code == 303
     person = Person.get(Person.name == "王小明")
     page = cadre.get(f"/persons/{person.id}").get_data(as_text=True)

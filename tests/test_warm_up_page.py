@@ -4,20 +4,16 @@ vanishes, a new account or a printed card shows on the next request, and once fi
 gone until a change in the register leaves a step undone again."""
 
 import re
-from datetime import date
 
 import pytest
 
 from liushou import jobs
-from liushou.scope import Scope
 from liushou.services import SYSTEM
 from liushou.services.accounts import create_user
-from liushou.services.audit import record
-from liushou.services.helpers import save_helper, set_village_posts
 from liushou.services.places import save_village
-from liushou.services.settings import update_settings
 from tests._helpers import text
 from tests.conftest import PASSWORD, login
+from tests.shared.first_day import checklist, finish_all_but_cards, print_card
 
 pytestmark = pytest.mark.usefixtures("never_slow")
 
@@ -77,52 +73,22 @@ def test_a_helpers_own_login_does_not_learn_the_page_exists(app, places):
     assert client.get("/admin/warm-up").status_code == 404
 
 
-def _checklist(page):
-    """{label start: done} of the first-day checklist on home ({}: not shown)."""
-    return {
-        label[:4]: bool(done)
-        for done, label in re.findall(r'<li( class="done")?><a href="[^"]+">([^<]+)</a>', page)
-    }
-
-
-def _finish_all_but_cards(places, homes):
-    update_settings(
-        SYSTEM,
-        {
-            "township_name": "柳河镇",
-            "township_address": "柳河路 1 号",
-            "office_phone": "0931-5551234",
-            "base_url": "http://10.0.0.5:8080",
-        },
-        date(2000, 1, 1),
-    )
-    everything = Scope(everything=True)
-    helper = save_helper(SYSTEM, everything, {"name": "王包片", "kind": "包片干部"})
-    for code in ("V01", "V02"):
-        set_village_posts(
-            SYSTEM,
-            everything,
-            places[code],
-            {post: helper.id for post in ("包片干部", "村医", "民警", "法律顾问")},
-        )
-
-
 def test_a_finished_checklist_goes_and_comes_back_only_with_an_undone_step(homes, places, login_as):
-    _finish_all_but_cards(places, homes)
+    finish_all_but_cards(places)
     client = login_as("admin")
-    steps = _checklist(text(client, "/"))
+    steps = checklist(text(client, "/"))
     assert [k for k, done in steps.items() if not done] == ["打印便民"]
-    record(SYSTEM, "print", homes["h1"], object_type="household", label="联系卡")
-    assert _checklist(text(client, "/")) == {}  # the last step done: gone on the next request
-    assert _checklist(text(client, "/")) == {}  # and served as finished
+    print_card(homes["h1"])
+    assert checklist(text(client, "/")) == {}  # the last step done: gone on the next request
+    assert checklist(text(client, "/")) == {}  # and served as finished
     create_user(
         SYSTEM, {"username": "cun9", "role": "village", "village": places["V02"].id}, PASSWORD
     )
-    assert _checklist(text(client, "/")) == {}  # more accounts undo nothing
+    assert checklist(text(client, "/")) == {}  # more accounts undo nothing
     # A new village without its card's posts nor its ledger: two steps to do again, at once.
     save_village(SYSTEM, {"code": "V03", "name": "第3村", "sort_order": 3})
     page = text(client, "/")
-    assert [k for k, done in _checklist(page).items() if not done] == ["填写各村", "导入各村"]
+    assert [k for k, done in checklist(page).items() if not done] == ["填写各村", "导入各村"]
     assert "尚缺：第3村" in page
 
 

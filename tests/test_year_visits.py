@@ -2,37 +2,26 @@
 the same as counting each visit through its persons, after a person moves to another township
 mid-year, with a person voided before or after the cut-off and a voided visit."""
 
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from peewee import fn
 
-from liushou import clock
 from liushou.models import Person
 from liushou.models.visits import Visit, VisitPerson
 from liushou.queries import facts, indicators
 from liushou.queries.summary import summary
 from liushou.scope import Scope
 from liushou.services import SYSTEM
-from liushou.services.helpers import save_helper
-from liushou.services.households import save_household
 from liushou.services.person_exits import void_person
-from liushou.services.persons import save_person
 from liushou.services.visit_changes import void_visit
 from liushou.services.visits import record_visit
+from tests._helpers import ALL, at
 from tests.shared.county import make_county
+from tests.shared.town import child, helper, household, move, person
 
-ALL = Scope(everything=True)
-AWAY = {"father_status": "外出务工", "mother_status": "外出务工"}
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 Q2 = (date(2026, 4, 1), date(2026, 6, 30))
-
-
-@contextmanager
-def at(y, m, d, hh=9):
-    with clock.freeze(datetime(y, m, d, hh)):
-        yield
 
 
 def _visit(persons, day, helper):
@@ -51,27 +40,19 @@ def year(app, places, users):
     乙 15 Jul, 乙 20 Jul (voided on 21 Jul). 丙 is voided on 1 Jul."""
     towns = make_county(places)
     with at(2026, 3, 5):
-        v01 = {"village": places["V01"].id, "grid": places["V01-G1"].id}
-        h1 = save_household(SYSTEM, ALL, {**v01, "head_name": "甲家"})
-        h2 = save_household(SYSTEM, ALL, {**v01, "head_name": "乙家"})
-        kid = {"birth_date": "2016-05-01", "sex": "男"} | AWAY
-        jia = save_person(SYSTEM, ALL, {"household": h1.id, "name": "甲"} | kid)
-        yi = save_person(SYSTEM, ALL, {"household": h2.id, "name": "乙"} | kid)
-        bing = save_person(
-            SYSTEM, ALL, {"household": h2.id, "name": "丙", "sex": "女", "birth_date": "1990-02-01"}
-        )
-        cadre1 = save_helper(SYSTEM, ALL, {"name": "一干部", "kind": "村干部", **v01})
-        cadre2 = save_helper(
-            SYSTEM, ALL, {"name": "二干部", "kind": "村干部", "village": places["V02"].id}
-        )
+        h1 = household(places, "V01-G1", "甲家")
+        h2 = household(places, "V01-G1", "乙家")
+        jia, yi = child(h1, "甲"), child(h2, "乙")
+        bing = person(h2, "丙", sex="女", birth_date="1990-02-01")
+        cadre1 = helper(places, "一干部", grid=places["V01-G1"].id)
+        cadre2 = helper(places, "二干部", village="V02")
     with at(2026, 3, 10):
         _visit([jia], "2026-03-10", cadre1)
     with at(2026, 4, 2):
         _visit([bing], "2026-04-01", cadre1)
         _visit([yi, bing], "2026-04-02", cadre1)
     with at(2026, 5, 3):
-        v02 = {"village": places["V02"].id, "grid": places["V02-G1"].id}
-        save_household(SYSTEM, ALL, {**v02, "head_name": "甲家"}, h1)
+        move(places, h1, "V02-G1")
     with at(2026, 6, 10):
         _visit([Person.get_by_id(jia.id)], "2026-06-10", cadre2)
     with at(2026, 7, 1):

@@ -90,6 +90,15 @@ def _table_counts():
     }
 
 
+def migrated_file(path, target=None):
+    """A SQLite file at `path` migrated (to the step `target`, else to the latest), as a
+    township's file is before the county loads it."""
+    with _bound(path):
+        with database.connection_context():
+            migrate(target=target)
+    return path
+
+
 def _insert(con, table, **values):
     """A row of an old schema: every NOT NULL column without a value gets a plain one."""
     for _cid, name, kind, notnull, _default, pk in con.execute(f'PRAGMA table_info("{table}")'):
@@ -108,9 +117,7 @@ def old_file(tmp_path, app):
     """A township still on schema version OLD_VERSION, with a few rows; village V01 and user
     admin as the demo has them (they clash in a county that holds the demo)."""
     path = tmp_path / "old.sqlite3"
-    with _bound(path):
-        with database.connection_context():
-            migrate(target=OLD_VERSION)
+    migrated_file(path, OLD_VERSION)
     con = sqlite3.connect(path)
     with con:
         v = _insert(con, "village", code="V01", name="老河村", kind="村", sort_order=1, active=1)

@@ -41,6 +41,21 @@ def township_home(homes, login_as, computations):
     return client
 
 
+def slow_count_served_after_a_child(homes, login_as, monkeypatch):
+    """Every entry counted as slow: the township's home counted (3 persons), then 童三 added;
+    the next home is the last count served with its time. Returns the township's client."""
+    from liushou import figure_cache
+    from tests._helpers import add_child
+
+    monkeypatch.setattr(figure_cache, "SLOW", -1.0)  # every entry counts as slow here
+    client = login_as("township")
+    assert total_on_home(client) == 3
+    add_child(homes["h1"], "童三")
+    page = client.get("/").get_data(as_text=True)
+    assert "<b>3</b>在册人员" in page and "统计于" in page
+    return client
+
+
 def recounts_done():
     for thread in threading.enumerate():
         if thread.name == "figure-recount":

@@ -1,5 +1,5 @@
 """Closed periods' kept figures against the live count (tests/test_kept_periods.py,
-tests/test_hostile_review9.py, tests/test_summary.py)."""
+tests/test_kept_corrections.py, tests/test_hostile_review9.py, tests/test_summary.py)."""
 
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,9 +20,11 @@ def flat(data):
     return out
 
 
-def live_and_kept(monkeypatch, start, end):
-    """The whole township's summary of start…end counted live and read from its kept rows."""
-    summary_kept.forget()
+def live_and_kept(monkeypatch, start, end, forget=True):
+    """The whole township's summary of start…end counted live and read from its kept rows
+    (read again from the database; with forget=False, as this process keeps them in memory)."""
+    if forget:
+        summary_kept.forget()
     kept = flat(summary.summary(ALL, start, end, None))
     real = summary_kept.kept_rows
     monkeypatch.setattr(summary_kept, "kept_rows", lambda *a: None)
