@@ -260,12 +260,14 @@ def _recount_ahead(key, scope, compute, registry, timed, others):
 
 def _served(entry):
     """`entry`, noting on the request when it was counted before the last write of its villages
-    (a slow entry served meanwhile): a page drawn from it is not kept (page_cache)."""
-    if (
-        entry.generation != data_generation(entry.villages, entry.registry)
-        and has_request_context()
-    ):
-        g.stale_figures = True
+    (a slow entry served meanwhile): a page drawn from it is not kept (page_cache); and when the
+    oldest figures the page shows were counted (`g.figures_made`: a kept page ages from then)."""
+    if has_request_context():
+        if entry.generation != data_generation(entry.villages, entry.registry):
+            g.stale_figures = True
+        made = g.get("figures_made")
+        if made is None or entry.made < made:
+            g.figures_made = entry.made
     return entry
 
 

@@ -78,11 +78,24 @@ def page(parts, render, registry=False):
         or g.get("page_not_kept")
     ):
         return result
+    # A page ages from the oldest figures it shows (figure_cache notes when they were counted).
+    now = time.monotonic()
+    made = min(now, g.get("figures_made", now))
+    if now - made >= _max_age():
+        return result  # figures due for their recount ahead: drawn again until it is done
     body = gzip.compress(
         result.encode(), compresslevel=current_app.config.get("COMPRESS_LEVEL", 6), mtime=0
     )
-    _store(key, body)
+    _store(key, body, made)
     return _response(body)
+
+
+def _max_age():
+    """How long a page is kept: at most MAX_AGE, and no longer than its figures may be served
+    without their recount ahead starting (figure_cache.MAX_AGE - AHEAD: slow figures are
+    recounted in the background only when a page asks for them, so a kept page of them must be
+    drawn again by then, or at the age bound a request would wait for their whole count)."""
+    return max(0.0, min(MAX_AGE, figure_cache.MAX_AGE - figure_cache.AHEAD))
 
 
 def not_kept():
@@ -148,22 +161,22 @@ def _lookup(key):
         entry = _entries.get(key)
         if entry is None:
             return None
-        # Never older than the figures it shows may be (figure_cache.MAX_AGE, also 15 minutes).
-        if time.monotonic() - entry[0] >= min(MAX_AGE, figure_cache.MAX_AGE):
+        # Never older than the figures it shows may be (`_max_age`; aged from their count).
+        if time.monotonic() - entry[0] >= _max_age():
             _drop(key)
             return None
         _entries.move_to_end(key)
         return entry[1]
 
 
-def _store(key, body):
+def _store(key, body, made):
     size = len(body) + OVERHEAD + len(request.full_path)
     if size > MAX_BYTES // 2:
         return
     with _lock:
         if key in _entries:
             _drop(key)
-        _entries[key] = (time.monotonic(), body, size)
+        _entries[key] = (made, body, size)
         _size[0] += size
         user = key[1]
         _users.setdefault(user, OrderedDict())[key] = None

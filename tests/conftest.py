@@ -5,6 +5,7 @@ a migrated template in a throwaway cluster (tests/pg_cluster.py) and dropped aft
 
 import re
 import shutil
+import time
 from datetime import date
 
 import pytest
@@ -190,9 +191,9 @@ def stored(monkeypatch):
     kept = []
     store = page_cache._store
 
-    def spy(key, body):
+    def spy(key, body, made):
         kept.append((key[1], key[6]))
-        store(key, body)
+        store(key, body, made)
 
     monkeypatch.setattr(page_cache, "_store", spy)
     return kept
@@ -294,3 +295,16 @@ def demo_app(demo_copy, tmp_path, monkeypatch):
     yield app
     if not database.is_closed():
         database.close()
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """later(seconds): time.monotonic() answers that much later from now on (no sleeping)."""
+    real = time.monotonic
+    shift = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + shift[0])
+
+    def move(seconds):
+        shift[0] += seconds
+
+    return move

@@ -6,7 +6,6 @@ command's import shows on the next page, a warmed home is still served two minut
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,6 @@ from tests.shared.figures import (  # noqa: F401 - fixtures
 ROOT = Path(__file__).resolve().parents[1]
 # The longest wait between the server's looks at the shared counter (PostgreSQL's).
 LOOK = max(db_generation.CHECK_EVERY.values())
-
-
-@pytest.fixture
-def later(monkeypatch):
-    """later(seconds): time.monotonic() answers that much later from now on (no sleeping)."""
-    real = time.monotonic
-    shift = [0.0]
-    monkeypatch.setattr(time, "monotonic", lambda: real() + shift[0])
-
-    def move(seconds):
-        shift[0] += seconds
-
-    return move
 
 
 def shared_counter(app):

@@ -60,13 +60,9 @@ def test_a_write_shows_on_the_admins_first_day_checklist_at_once(
 
 
 def test_the_admins_home_with_an_unfinished_checklist_is_kept_until_it_changes(
-    homes, login_as, monkeypatch
+    homes, login_as, stored
 ):
-    kept = []
-    store = page_cache._store
-    monkeypatch.setattr(
-        page_cache, "_store", lambda key, body: kept.append(key) or store(key, body)
-    )
+    kept = stored
     client = login_as("admin")
     first = text(client, "/")
     assert "打印便民服务联系卡" in first and text(client, "/") == first

@@ -4,8 +4,6 @@ requests queued behind it): an account written by this server shows on the next 
 written by another process at the server's next look at the shared counter, one changed by
 hand in the database within auth.USER_ROW_SECONDS."""
 
-import time
-
 import pytest
 
 from liushou import auth, db_generation
@@ -14,19 +12,6 @@ from liushou.models import User
 from tests.pg_cluster import other_connection
 
 LOOK = max(db_generation.CHECK_EVERY.values())
-
-
-@pytest.fixture
-def later(monkeypatch):
-    """later(seconds): time.monotonic() answers that much later from now on (no sleeping)."""
-    real = time.monotonic
-    shift = [0.0]
-    monkeypatch.setattr(time, "monotonic", lambda: real() + shift[0])
-
-    def move(seconds):
-        shift[0] += seconds
-
-    return move
 
 
 @pytest.fixture
