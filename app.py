@@ -54,7 +54,8 @@ class Quiet:
     def __init__(self, app, trim):
         self.app, self.trim = app, trim
         self.lock = threading.Lock()
-        self.active = self.served = self.trimmed = 0
+        self.active = self.served = 0
+        self.trimmed = None
         self.last = time.monotonic()
 
     def __call__(self, environ, start_response):
@@ -68,16 +69,18 @@ class Quiet:
                 self.served += 1
                 self.last = time.monotonic()
 
-    def trim_when_idle(self):
+    def trim_when_idle(self, rounds=None):
+        """Every TRIM_EVERY seconds: trim when requests were served since the last trim, or the
+        start-of-day round ended since (`rounds()`: its end; the warm-up's counting frees tens
+        of MB with no request after it), and none is in flight."""
         while True:
             time.sleep(TRIM_EVERY)
             with self.lock:
                 idle = self.active == 0 and time.monotonic() - self.last >= TRIM_EVERY / 2
-                due = idle and self.served != self.trimmed
-                served = self.served
-            if due:
+                work = (self.served, rounds() if rounds is not None else None)
+            if idle and work != self.trimmed:
                 self.trim(0)
-                self.trimmed = served
+                self.trimmed = work
 
 
 def background(target, name):
@@ -115,7 +118,10 @@ def main():
     wsgi = app
     if trim is not None:
         wsgi = Quiet(app, trim)
-        background(wsgi.trim_when_idle, "malloc-trim")
+        background(
+            lambda: wsgi.trim_when_idle(lambda: jobs.warm_up_status()["finished"]),
+            "malloc-trim",
+        )
     server = create_server(
         wsgi, host=args.host, port=args.port, threads=args.threads, ident="liushou"
     )
