@@ -13,7 +13,7 @@ from itsdangerous import BadSignature
 
 from . import settings
 from .db import database
-from .db_generation import accounts_generation
+from .db_generation import accounts_generation, shared_accounts
 from .models import User
 from .models.accounts import ADMIN_ROLES, HELPER_ROLES
 from .rules import privacy
@@ -69,9 +69,9 @@ _user_sql = {}
 # (database, uid) -> (accounts generation, time read, the row as read, its fields' Python
 # values, the digest of what a page can draw of it): the row is read again once any account
 # was written (db_generation.accounts_generation: by this server at once, by another process
-# within its look at the shared counter) or after USER_ROW_SECONDS (a change by hand in the
-# database); until then a request reads no row (on PostgreSQL it was the one round trip of a
-# kept page, and requests queued behind it).
+# within its look at the shared counters, row 2 included: shared_accounts) or after
+# USER_ROW_SECONDS (a change by hand in the database); until then a request reads no row (on
+# PostgreSQL it was the one round trip of a kept page, and requests queued behind it).
 _user_rows = {}
 USER_ROWS_MAX = 4096
 USER_ROW_SECONDS = 5.0
@@ -93,8 +93,11 @@ def _active_user(uid):
     unless no account was written since it was last read (`_user_rows`)."""
     if not isinstance(uid, int) or not 0 < uid < 2**63:
         return None
-    generation = accounts_generation()  # before the read: a write during it is a new value
-    key = (database.database, uid)
+    # Before the read: a write during it is a new value. The accounts' shared counter too: an
+    # account change by a process whose writes are not shared (a second server) moves only it.
+    name = database.database
+    generation = (accounts_generation(), shared_accounts(name))
+    key = (name, uid)
     kept = _user_rows.get(key)
     now = time.monotonic()
     if kept is None or kept[0] != generation or not 0 <= now - kept[1] < USER_ROW_SECONDS:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import NotFound
 
 from . import memo
+from .db import database
+from .db_generation import shared_accounts
 from .models.accounts import COUNTY_ROLES, HELPER_ROLES, TOWNSHIP_LEVEL_ROLES
 from .models.helpers import Helper
 from .models.households import Household
@@ -62,8 +64,11 @@ class Scope:
             return cls(village_ids=frozenset([user.village_id] if user.village_id else []))
         if user.role == "grid" or user.role in HELPER_ROLES:
             # Read once per data generation (memo): his grids, helpers and pairings are rows
-            # whose writes move it on; his role and village come from his row, read anew.
-            key = ("scope", user.id, user.role, user.village_id)
+            # whose writes move it on; his role and village come from his row, read anew. His
+            # grids and Helper link change with his account: another process's account change
+            # moves the accounts' shared counter (even one whose writes move no generation).
+            accounts = shared_accounts(database.database)
+            key = ("scope", user.id, user.role, user.village_id, accounts)
             return memo.get(key, lambda: cls._read_for(user))
         return cls(village_ids=frozenset())
 

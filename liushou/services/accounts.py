@@ -24,6 +24,7 @@ from .passwords import (  # noqa: F401  (re-exported for callers)
     change_password,
     end_sessions,
     hash_password,
+    move_shared_accounts,
     one_time_password,
     reset_password,
     unlock,
@@ -35,19 +36,13 @@ from .passwords import (  # noqa: F401  (re-exported for callers)
 # admin, moved to another township or disabled leaves it) holds while accounts_changed() does:
 # it moves after every account changed (update_user; accounts are created, never deleted), by
 # this process at once, by another process (a second server on the same database) once this
-# one reads the shared counters again: row ACCOUNTS_ROW of the shared_generation table (row 1 is
-# the data generation's), moved in the change's own transaction and read with the data
-# generation's row in one statement at each request's start (db_generation.sync_shared,
-# shared_accounts: on PostgreSQL at most every CHECK_EVERY seconds).
+# one reads the shared counters again: row 2 of the shared_generation table (row 1 is the data
+# generation's; services/passwords.move_shared_accounts), moved in the change's own transaction
+# and read with the data generation's row in one statement at each request's start
+# (db_generation.sync_shared, shared_accounts: on PostgreSQL at most every CHECK_EVERY seconds).
 _changes = itertools.count(1)
 _changed = [0]
 _changed_lock = threading.Lock()
-ACCOUNTS_ROW = 2
-_MOVE = (
-    f'INSERT INTO "shared_generation" ("id", "n") VALUES ({ACCOUNTS_ROW}, 0)'
-    ' ON CONFLICT ("id") DO NOTHING',
-    f'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = {ACCOUNTS_ROW}',
-)
 
 
 def accounts_changed():
@@ -55,13 +50,6 @@ def accounts_changed():
     another process on the same database (seen from the next request's look at the shared
     counters)."""
     return _changed[0], shared_accounts(database.database)
-
-
-def _move_shared_changes():
-    """In the account change's transaction: move the accounts' shared counter."""
-    cursor = database.cursor()
-    for sql in _MOVE:
-        cursor.execute(sql)
 
 
 def _account_changed():
@@ -289,7 +277,7 @@ def update_user(actor, user, values, password=None, active=True, scope=None):
             end_sessions(user)
         if helper is not None:
             _link_helper(actor, user, helper, old_helper)
-        _move_shared_changes()
+        move_shared_accounts()
     _account_changed()  # after the commit: a page drawn before it is not kept under the new one
     return user
 

@@ -40,10 +40,32 @@ def one_time_password():
             return text
 
 
+# Row 2 of the shared_generation table (row 1 is the data generation's): the accounts' counter,
+# moved in an account change's own transaction; another process's change is seen through it
+# (db_generation.shared_accounts: by services.accounts.accounts_changed and the kept user row,
+# auth._active_user), whether or not that process shares its writes as a command does.
+ACCOUNTS_ROW = 2
+_MOVE = (
+    f'INSERT INTO "shared_generation" ("id", "n") VALUES ({ACCOUNTS_ROW}, 0)'
+    ' ON CONFLICT ("id") DO NOTHING',
+    f'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = {ACCOUNTS_ROW}',
+)
+
+
+def move_shared_accounts():
+    """In the account change's transaction: move the accounts' shared counter."""
+    cursor = database.cursor()
+    for sql in _MOVE:
+        cursor.execute(sql)
+
+
 def end_sessions(user):
-    """End every session of `user`: the version each session cookie carries no longer matches.
+    """End every session of `user`: the version each session cookie carries no longer matches
+    (on another server process on the same database too: the accounts' shared counter moves).
     (Call login_user again to give the current browser a fresh session.)"""
-    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    with database.atomic():
+        User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+        move_shared_accounts()
     user.session_version = User.get_by_id(user.id).session_version
 
 

@@ -99,7 +99,23 @@ def user_new():
 def user_edit(user_id):
     """Change an account's role, area, password or active flag."""
     user = account_queries.user(user_id, g.scope) or abort(404)
-    initial = {
+    return form_page(
+        "admin/user_form.html",
+        initial=_user_initial(user),
+        read=_user_form,
+        save=lambda values: _update_user(user, values),
+        record=user,
+        # Its version covers his grids and helper (other tables than his row).
+        current=lambda: _user_initial(account_queries.user(user_id, g.scope) or abort(404)),
+        done=lambda _: (f"已保存账号 {user.username}", url_for("admin.users")),
+        context=lambda values: _user_choices(user),
+    )
+
+
+def _user_initial(user):
+    """The account form's values of `user` as stored."""
+    linked = accounts.linked_helper(user)
+    return {
         "username": user.username,
         "display_name": user.display_name,
         "role": user.role,
@@ -107,20 +123,10 @@ def user_edit(user_id):
         "grids": user.grid_ids,
         "phone": user.phone,
         "township": user.township_id,
+        "helper": linked.id if linked else "",
+        # In the form's version: a stale form never enables an account another admin disabled.
+        "active": user.active,
     }
-    linked = accounts.linked_helper(user)
-    initial["helper"] = linked.id if linked else ""
-    # In the form's version: a stale form never enables an account another admin disabled.
-    initial["active"] = user.active
-    return form_page(
-        "admin/user_form.html",
-        initial=initial,
-        read=_user_form,
-        save=lambda values: _update_user(user, values),
-        record=user,
-        done=lambda _: (f"已保存账号 {user.username}", url_for("admin.users")),
-        context=lambda values: _user_choices(user),
-    )
 
 
 def _update_user(user, values):

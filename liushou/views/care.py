@@ -136,6 +136,8 @@ def emergency_edit(emergency_id):
         "care/emergency_new.html",
         initial=_emergency_form(item),
         record=item,
+        # As the form shows them (its times as typed, not as stored), read again in the save.
+        current=lambda: _emergency_form(g.scope.get(Emergency, emergency_id)),
         save=lambda values: service.update_emergency(current_actor(), item, values),
         done=lambda _: ("已更正突发事件", url_for("care.emergency", emergency_id=item.id)),
         context=dict(

@@ -38,12 +38,7 @@ def form(helper_id):
     helper = (
         queries.get(g.scope, helper_id, for_write=request.method == "POST") if helper_id else None
     )
-    initial = {"active": True}
-    if helper:
-        initial = {
-            **helper.__data__,
-            "areas": [f"g:{a.grid_id}" if a.grid_id else f"v:{a.village_id}" for a in helper.areas],
-        }
+    initial = _helper_initial(helper) if helper else {"active": True}
 
     def read():
         return {
@@ -58,6 +53,8 @@ def form(helper_id):
         read=read,
         save=lambda values: save_helper(current_actor(), g.scope, values, helper),
         record=helper,
+        # Its version covers his areas (other rows than his own).
+        current=lambda: _helper_initial(queries.get(g.scope, helper_id)),
         done=lambda saved: (
             f"已保存帮扶人 {saved.name}",
             url_for("helpers.detail", helper_id=saved.id),
@@ -70,6 +67,14 @@ def form(helper_id):
             users=queries.linkable_users(g.scope),
         ),
     )
+
+
+def _helper_initial(helper):
+    """The helper form's values of `helper` as stored: his row and his areas."""
+    return {
+        **helper.__data__,
+        "areas": [f"g:{a.grid_id}" if a.grid_id else f"v:{a.village_id}" for a in helper.areas],
+    }
 
 
 @bp.route("/helpers/<int:helper_id>")

@@ -161,13 +161,7 @@ def new():
 def edit(person_id):
     """Change a person's record; every change is kept in the history."""
     person = g.scope.get(Person, person_id)
-    initial = {
-        **person.__data__,
-        "difficulty_kinds": person.difficulty_kinds.split(","),
-        "carer_disqualifiers": person.carer_disqualifiers.split(","),
-        # Shown masked to everyone; saved unchanged, the mask keeps the stored number.
-        **{f: mask_id_number(getattr(person, f)) for f in ID_FIELDS},
-    }
+    initial = _edit_form(person)
     if request.method == "GET" and request.args.get("review"):  # fixing a returned edit
         initial = {
             **initial,
@@ -180,10 +174,23 @@ def edit(person_id):
         save=lambda values: service.save_person(current_actor(), g.scope, values, person),
         done=submitted(lambda _: ("已保存", url_for("persons.detail", person_id=person.id))),
         record=person,
+        # As the form shows them (lists, masked numbers), read again in the save.
+        current=lambda: _edit_form(g.scope.get(Person, person_id)),
         context=lambda values: dict(
             person=person, household=person.household, households=[], **_choices()
         ),
     )
+
+
+def _edit_form(person):
+    """The edit form's values of `person` as stored."""
+    return {
+        **person.__data__,
+        "difficulty_kinds": person.difficulty_kinds.split(","),
+        "carer_disqualifiers": person.carer_disqualifiers.split(","),
+        # Shown masked to everyone; saved unchanged, the mask keeps the stored number.
+        **{f: mask_id_number(getattr(person, f)) for f in ID_FIELDS},
+    }
 
 
 @bp.route("/persons/<int:person_id>")

@@ -234,6 +234,12 @@ def activity_new():
     )
 
 
+def _activity_stored(activity_id):
+    """An activity's correction form's values as stored now (read again)."""
+    item = g.scope.get(Activity, activity_id)
+    return queries.activity_form(item, queries.attendance(g.scope, item))
+
+
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 def activity_edit(activity_id):
     """Correct an activity and its list of who was invited and who came."""
@@ -244,6 +250,8 @@ def activity_edit(activity_id):
         read=lambda: _activity_lists(request.form.to_dict()),
         initial=queries.activity_form(item, rows),
         record=item,
+        # Its version covers who was invited and who came (Attendance rows).
+        current=lambda: _activity_stored(activity_id),
         save=lambda values: activity_service.update_activity(
             current_actor(), g.scope, item, values
         ),
