@@ -23,6 +23,7 @@ from liushou.scope import Scope
 from liushou.services import SYSTEM
 from tests.conftest import PASSWORD, client_as, login, post
 from tests.formdata import editor, read_form, replace, two_editors
+from tests.shared.at_once import saves_at_once
 
 pytestmark = pytest.mark.usefixtures("never_slow")
 
@@ -268,33 +269,6 @@ def test_a_user_row_of_one_database_never_serves_another(app, tmp_path, homes, u
 # --- two saves of one form version at once: versions covering other tables' rows ---------------
 
 
-def _at_once(monkeypatch, saves):
-    """Run `saves` in threads that all pass the form's version check before any of them saves
-    (a barrier just before the save's transaction); their responses in order."""
-    from liushou.views import forms
-
-    barrier = threading.Barrier(len(saves), timeout=60)
-    real = forms._checked
-
-    def checked(*args):
-        barrier.wait()
-        return real(*args)
-
-    monkeypatch.setattr(forms, "_checked", checked)
-    out = [None] * len(saves)
-
-    def run(i):
-        out[i] = saves[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    monkeypatch.setattr(forms, "_checked", real)  # the next saves one at a time
-    return out
-
-
 def _one_passes(responses):
     statuses = [r.status_code for r in responses]
     assert sorted(statuses) == [303, 409], [r.get_data(as_text=True)[:1500] for r in responses]
@@ -328,7 +302,7 @@ def test_two_corrections_of_an_activity_s_list_at_once_one_passes(app, homes, mo
     came = replace(form_first, attended=[str(one.id), str(two.id)])
     off = replace(form_second, persons=[str(one.id)], attended=[str(one.id)])
     won = _one_passes(
-        _at_once(
+        saves_at_once(
             monkeypatch,
             [lambda: first.post(url, data=came), lambda: second.post(url, data=off)],
         )
@@ -353,7 +327,7 @@ def test_two_saves_of_an_account_s_grids_at_once_one_passes(app, places, users, 
     chosen = ([g2], [g1, g2])
     (first, form_first), (second, form_second) = two_editors(app, url)
     won = _one_passes(
-        _at_once(
+        saves_at_once(
             monkeypatch,
             [
                 lambda: first.post(url, data=replace(form_first, grids=list(map(str, chosen[0])))),
@@ -380,7 +354,7 @@ def test_two_saves_of_a_helper_s_areas_at_once_one_passes(app, places, users, mo
     chosen = ([f"v:{v1}", f"v:{v2}"], [f"g:{places['V01-G1'].id}"])
     (first, form_first), (second, form_second) = two_editors(app, url)
     won = _one_passes(
-        _at_once(
+        saves_at_once(
             monkeypatch,
             [
                 lambda: first.post(url, data=replace(form_first, areas=chosen[0])),
@@ -410,7 +384,7 @@ def test_two_corrections_of_an_emergency_s_time_at_once_then_saved_again(app, ho
     (first, form_first), (second, form_second) = two_editors(app, url)
     why = "核实后更正"
     clients = (first, second)
-    responses = _at_once(
+    responses = saves_at_once(
         monkeypatch,
         [
             lambda: first.post(
@@ -446,7 +420,7 @@ def test_two_saves_of_a_person_s_ticked_list_at_once_then_saved_again(app, homes
     assert all(sorted(c) != c for c in chosen)
     (first, form_first), (second, form_second) = two_editors(app, url)
     clients = (first, second)
-    responses = _at_once(
+    responses = saves_at_once(
         monkeypatch,
         [
             lambda: first.post(url, data=replace(form_first, carer_disqualifiers=chosen[0])),

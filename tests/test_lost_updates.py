@@ -20,6 +20,7 @@ from liushou.services.households import save_away, save_household
 from liushou.services.persons import save_person
 from liushou.services.visits import record_visit
 from tests.formdata import editor, read_form, replace, two_editors
+from tests.shared.at_once import saves_at_once
 from tests.shared.town import wang_xiaoming
 
 
@@ -220,35 +221,6 @@ def test_pairing_edit_refuses_a_save_over_anothers_change(app, world):
 # --- two saves of one form version at the same instant ----------------------------------------
 
 
-def _at_once(monkeypatch, saves):
-    """Run `saves` (functions returning a response) in threads of their own that all pass the
-    form's version check before any of them saves (a barrier just before the save's
-    transaction); returns their responses in order."""
-    import threading
-
-    from liushou.views import forms
-
-    barrier = threading.Barrier(len(saves), timeout=120)
-    real = forms._checked
-
-    def checked(*args):
-        barrier.wait()  # every request has compared its version with what it read
-        return real(*args)
-
-    monkeypatch.setattr(forms, "_checked", checked)
-    out = [None] * len(saves)
-
-    def run(i):
-        out[i] = saves[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(saves))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
-
-
 @pytest.mark.parametrize(
     "url, model, key, field", [f[:4] for f in FORMS], ids=[f[2] for f in FORMS]
 )
@@ -271,7 +243,7 @@ def test_two_saves_of_one_version_at_once_one_passes(
     name, value = field
     values = (value, value + "乙")
     (first, form_first), (second, form_second) = two_editors(app, url)
-    responses = _at_once(
+    responses = saves_at_once(
         monkeypatch,
         [
             lambda: first.post(url, data=replace_field(form_first, name, values[0])),
@@ -310,7 +282,7 @@ def test_two_corrections_of_a_visits_answers_at_once_one_passes(app, world, monk
 
     (first, form_first), (second, form_second) = two_editors(app, url)
     chosen = ("关注", "有问题")
-    responses = _at_once(
+    responses = saves_at_once(
         monkeypatch,
         [
             lambda: first.post(url, data=answered(form_first, chosen[0])),
