@@ -44,6 +44,11 @@ def empty_database(tmp_path, name="test.sqlite3"):
     return fresh_postgres(template=None) if POSTGRES else str(tmp_path / name)
 
 
+# Row 1 of shared_generation: the data counter a command moves (row 2: accounts).
+READ_COUNTER = 'SELECT "n" FROM "shared_generation" WHERE "id" = 1'
+MOVE_COUNTER = 'UPDATE "shared_generation" SET "n" = "n" + 1 WHERE "id" = 1'
+
+
 @contextmanager
 def other_connection(target):
     """A plain DB-API connection of its own to the test's database (as another process would

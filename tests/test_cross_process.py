@@ -13,7 +13,7 @@ import pytest
 from liushou import clock, db_generation, figure_cache, jobs, memo
 from liushou.db import data_generation
 from tests._helpers import ledger
-from tests.pg_cluster import other_connection
+from tests.pg_cluster import MOVE_COUNTER, READ_COUNTER, other_connection
 from tests.shared.figures import (  # noqa: F401 - fixtures
     computations,
     total_on_home,
@@ -27,7 +27,7 @@ LOOK = max(db_generation.CHECK_EVERY.values())
 
 def shared_counter(app):
     with other_connection(app.config["DATABASE"]) as con:
-        return con.execute('SELECT "n" FROM "shared_generation"').fetchone()[0]
+        return con.execute(READ_COUNTER).fetchone()[0]
 
 
 def flask_command(app, *args):
@@ -153,7 +153,7 @@ def test_looking_at_the_counter_is_one_read_on_the_requests_connection(homes, lo
     client.get("/")
     generation = data_generation()
     with other_connection(client.application.config["DATABASE"]) as other:
-        other.execute('UPDATE "shared_generation" SET "n" = "n" + 1')
+        other.execute(MOVE_COUNTER)
     assert db_generation.CHECK_EVERY["sqlite"] == 0
     client.get("/")  # no waiting: the very next request sees it
     assert data_generation() > generation
@@ -174,6 +174,6 @@ def test_a_person_moved_by_another_process_leaves_the_kept_page_check_at_once(
             f'UPDATE "person" SET "village_id" = {other.village_id}, "grid_id" = '
             f'{other.grid_id}, "household_id" = {other.household_id} WHERE "id" = {kid.id}'
         )
-        con.execute('UPDATE "shared_generation" SET "n" = "n" + 1')  # as a command's commit
+        con.execute(MOVE_COUNTER)  # as a command's commit
     later(LOOK)
     assert client.get(f"/persons/{kid.id}").status_code == 404

@@ -9,7 +9,7 @@ import pytest
 from liushou import auth, db_generation
 from liushou.db import database, share_writes
 from liushou.models import User
-from tests.pg_cluster import other_connection
+from tests.pg_cluster import MOVE_COUNTER, READ_COUNTER, other_connection
 
 LOOK = max(db_generation.CHECK_EVERY.values())
 
@@ -55,7 +55,7 @@ def test_another_process_disabling_the_account_ends_the_session(login_as, users,
     assert client.get("/persons").status_code == 200
     with other_connection(client.application.config["DATABASE"]) as other:
         other.execute(f'UPDATE "app_user" SET "active" = false WHERE "id" = {users["cun1"].id}')
-        other.execute('UPDATE "shared_generation" SET "n" = "n" + 1')  # as a command does
+        other.execute(MOVE_COUNTER)  # as a command does
     later(LOOK)  # the server's next look at the counter (at once on SQLite)
     response = client.get("/persons")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -74,7 +74,7 @@ def test_an_account_disabled_by_hand_ends_the_session_within_the_bound(login_as,
 def test_a_command_s_account_write_moves_the_shared_counter(app, users):
     def counter():
         with other_connection(app.config["DATABASE"]) as other:
-            return other.execute('SELECT "n" FROM "shared_generation"').fetchone()[0]
+            return other.execute(READ_COUNTER).fetchone()[0]
 
     before = counter()
     was = share_writes(True)
@@ -88,7 +88,7 @@ def test_a_command_s_account_write_moves_the_shared_counter(app, users):
 
 def test_the_server_s_own_logins_leave_the_shared_counter_alone(app, users, login_as):
     with other_connection(app.config["DATABASE"]) as other:
-        before = other.execute('SELECT "n" FROM "shared_generation"').fetchone()[0]
+        before = other.execute(READ_COUNTER).fetchone()[0]
     login_as("cun1")  # writes his last login
     with other_connection(app.config["DATABASE"]) as other:
-        assert other.execute('SELECT "n" FROM "shared_generation"').fetchone()[0] == before
+        assert other.execute(READ_COUNTER).fetchone()[0] == before
