@@ -12,7 +12,6 @@ pool starts on the first print (liushou/printing/pool.py).
 
 import argparse
 import ctypes
-import os
 import signal
 import threading
 import time
@@ -84,29 +83,6 @@ class Quiet:
                 self.trimmed = work
 
 
-def count_home_early(database):
-    """Count the township's home figures (views/home.warm) right after the server listens, in a
-    thread of its own at a lower priority: the first township user of a cold start then waits
-    at most for the rest of this count (figure_cache makes his request wait for it rather than
-    count again) instead of counting them himself after his login (issue 17 item 7: seconds at
-    100,000 persons). Reads only; the start-of-day round (DAILY_JOB_DELAY later) finds them
-    fresh, or counts them again after the day's job moved the data on. Returns the seconds it
-    took (0: fresh, None: another thread was counting them, or it failed)."""
-    from liushou.views import home
-
-    try:  # Linux: the requests of the first seconds go first (nice 10, this thread only)
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
-    try:
-        with database.connection_context():
-            database.sync_shared(force=True)  # the first look: counted under what it saw
-            return home.warm()
-    except Exception as e:  # noqa: BLE001 - the first user's request counts them instead
-        print(f"home figures early count failed: {e}", flush=True)
-        return None
-
-
 def background(target, name):
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
@@ -117,7 +93,7 @@ def main():
     trim = lean_malloc()
     from waitress import create_server
 
-    from liushou import db, jobs
+    from liushou import jobs
     from liushou.backup import start_nightly
     from liushou.backup_pg import is_postgres
     from liushou.printing import pool
@@ -150,7 +126,6 @@ def main():
         wsgi, host=args.host, port=args.port, threads=args.threads, ident="liushou"
     )
     print(f"liushou serving on http://{args.host}:{args.port}/", flush=True)
-    background(lambda: count_home_early(db.database), "home-early-count")
 
     def checks():
         from liushou.printing import doctor
