@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/cold.py --db /tmp/copy.sqlite3 --password PW [--runs 3]
 
 Each run starts the real server (`python app.py`, its own process group) on the database and
-times, from the moment the process is started:
+times, from the moment the process is started (and the server's CPU seconds by then, all its
+threads: the work each first page waited for, less dependent on the machine's load):
 - the first 200 of the login page (polled every 20 ms);
 - the first 200 of a logged-in home page: the login form posted as soon as the login page
   answers, then GET / (one per user in --users, one after the other; each user's own time).
@@ -67,6 +68,16 @@ def tree(pid):
         except OSError:
             pass
     return out
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a live process (all its threads) so far: the work a first
+    page waited for, whatever the machine's load (its wall time grows with the load)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory(pid):
@@ -163,15 +174,18 @@ def one_run(args, env, work):
     )
     try:
         t_login = first_login_page(port, proc, started)
-        print(f"  first 200 of /login: {t_login:.2f} s  [load {loadavg():.2f}]")
+        print(
+            f"  first 200 of /login: {t_login:.2f} s, server CPU {cpu_seconds(proc.pid):.2f} s"
+            f"  [load {loadavg():.2f}]"
+        )
         clients = {}
         for username in args.users:
             client = log_in(port, username, args.password)
             status, _ = client.get("/")
             t_home = time.perf_counter() - started
             print(
-                f"  first 200 of home as {username}: {t_home:.2f} s (HTTP {status})"
-                f"  [load {loadavg():.2f}]"
+                f"  first 200 of home as {username}: {t_home:.2f} s (HTTP {status}), server "
+                f"CPU {cpu_seconds(proc.pid):.2f} s  [load {loadavg():.2f}]"
             )
             clients[username] = client
         state, _waited = wait_warmed(port, warm_up_login(port, "", args.password))
