@@ -13,7 +13,7 @@ from ..queries import helpers as helper_queries
 from ..queries import reminders
 from ..queries import review as review_queries
 from ..queries import suggestions as suggestion_queries
-from ..queries.indicators import home_figures
+from ..queries.indicators import home_figures, home_visits
 from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
@@ -155,12 +155,19 @@ def _review(figures):
 def area(scope, today):
     """The area's figures on home: the same for every user of this scope today, whatever his
     role, so they are kept in figure_cache between writes. Needs no request (a background
-    recount or the warm-up counts them too). The check-ins and the reminders are counted in a
-    second thread beside the rest (`beside`): a township's first count at 100,000 persons is
-    mostly the database's work, which runs on both cores that way (issue 17 item 7)."""
-    side = beside(lambda: (checkins_this_month(scope, today), reminders.counts(scope, today)))
-    figures = home_figures(scope, today)
-    checkins, reminder_counts = side()
+    recount or the warm-up counts them too). The visits, the check-ins and the reminders are
+    counted in a second thread beside the rest (`beside`): a township's first count at 100,000
+    persons is mostly the database's work, which runs on both cores that way (issue 17 item
+    7)."""
+    side = beside(
+        lambda: (
+            home_visits(scope, today),
+            checkins_this_month(scope, today),
+            reminders.counts(scope, today),
+        )
+    )
+    figures = home_figures(scope, today, visits=lambda: side()[0])
+    _visits, checkins, reminder_counts = side()
     return {"figures": figures, "checkins": checkins, "reminders": reminder_counts}
 
 
