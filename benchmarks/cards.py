@@ -5,8 +5,9 @@ PDF bytes, embedded fonts.
 
 Builds a demo database (or uses --db), takes the first N households that get a card and
 prints their cards the way the print job of /print/jobs does (same card data, template,
-chunks, worker pool and join), in this process standing in for the server: it loads the
-app, never WeasyPrint. Each run is timed from the households to the PDF on disk (card data,
+chunks, worker pool and join), in this process standing in for the server (glibc's malloc
+tuned as app.py tunes it): it loads the app, never WeasyPrint. Each run is timed from the
+households to the PDF on disk (card data,
 QR codes, HTML, the glyph page, the layer document (each village's part of a card, laid
 out once) and the chunks in the two workers, join). The first run starts the worker pool (a
 server's first print after a start); later runs find it warm. Peak RSS is each process's
@@ -84,6 +85,12 @@ def main():
     ap.add_argument("--db")
     ap.add_argument("--mode", choices=("job", "single"), default="job")
     args = ap.parse_args()
+    # As the server (`python app.py`) tunes glibc's malloc before any thread starts: this
+    # process stands in for it.
+    sys.path.insert(0, str(ROOT))
+    import app as server
+
+    server.lean_malloc()
     work = Path(tempfile.mkdtemp(prefix="liushou-cards-"))
     os.environ["LIUSHOU_INSTANCE"] = str(work / "instance")
     db = args.db or build_demo(args, work)
