@@ -37,6 +37,15 @@ def peak_mb(pid):
     return 0.0
 
 
+def rss_mb(pid):
+    """VmRSS (resident set now) of a live process, in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid):
     """User + system CPU time a live process has used so far."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -139,7 +148,8 @@ def main():
             f"run {run + 1} ({'pool cold' if run == 0 else 'pool warm'}): {wall:.2f} s, "
             f"{pages} pages, PDF {len(data) / 1e6:.2f} MB, {files} font files "
             f"({', '.join(names)}), load {os.getloadavg()[0]:.1f}; CPU s: server "
-            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}"
+            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}; server RSS "
+            f"{rss_mb(os.getpid()):.0f} MB (peak so far {peak_mb(os.getpid()):.0f})"
         )
     workers = [peak_mb(pid) for pid in workers_of(pool)]
     others = [peak_mb(pid) for pid in children() if pid not in workers_of(pool)]

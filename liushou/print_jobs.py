@@ -83,6 +83,8 @@ def start(user_id, label, htmls, base, folder, scope=None):
                 job["error"] = f"生成失败：{e}"
         finally:
             pool.job_ended()
+            del work
+            worker.trim_heap()  # the chunks and their join, freed: back to the system now
 
     threading.Thread(target=collect, name=f"print-{job_id}", daemon=True).start()
     release_reads()
