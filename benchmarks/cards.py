@@ -5,8 +5,9 @@ PDF bytes, embedded fonts.
 
 Builds a demo database (or uses --db), takes the first N households that get a card and
 prints their cards the way the print job of /print/jobs does (same card data, template,
-chunks, worker pool and join), in this process standing in for the server: it loads the
-app, never WeasyPrint. Each run is timed from the households to the PDF on disk (card data,
+chunks, worker pool and join), in this process standing in for the server (glibc's malloc
+tuned as app.py tunes it): it loads the app, never WeasyPrint. Each run is timed from the
+households to the PDF on disk (card data,
 QR codes, HTML, the glyph page, the layer document (each village's part of a card, laid
 out once) and the chunks in the two workers, join). The first run starts the worker pool (a
 server's first print after a start); later runs find it warm. Peak RSS is each process's
@@ -32,6 +33,15 @@ def peak_mb(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid):
+    """VmRSS (resident set now) of a live process, in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -84,6 +94,12 @@ def main():
     ap.add_argument("--db")
     ap.add_argument("--mode", choices=("job", "single"), default="job")
     args = ap.parse_args()
+    # As the server (`python app.py`) tunes glibc's malloc before any thread starts: this
+    # process stands in for it.
+    sys.path.insert(0, str(ROOT))
+    import app as server
+
+    server.lean_malloc()
     work = Path(tempfile.mkdtemp(prefix="liushou-cards-"))
     os.environ["LIUSHOU_INSTANCE"] = str(work / "instance")
     db = args.db or build_demo(args, work)
@@ -132,7 +148,8 @@ def main():
             f"run {run + 1} ({'pool cold' if run == 0 else 'pool warm'}): {wall:.2f} s, "
             f"{pages} pages, PDF {len(data) / 1e6:.2f} MB, {files} font files "
             f"({', '.join(names)}), load {os.getloadavg()[0]:.1f}; CPU s: server "
-            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}"
+            f"{server_cpu:.2f}, workers {' + '.join(f'{c:.2f}' for c in cpu)}; server RSS "
+            f"{rss_mb(os.getpid()):.0f} MB (peak so far {peak_mb(os.getpid()):.0f})"
         )
     workers = [peak_mb(pid) for pid in workers_of(pool)]
     others = [peak_mb(pid) for pid in children() if pid not in workers_of(pool)]

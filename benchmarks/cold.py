@@ -3,14 +3,22 @@
     .venv/bin/python benchmarks/cold.py --db /tmp/copy.sqlite3 --password PW [--runs 3]
 
 Each run starts the real server (`python app.py`, its own process group) on the database and
-times, from the moment the process is started:
+times, from the moment the process is started (and the server's CPU seconds by then, all its
+threads: the work each first page waited for, less dependent on the machine's load):
 - the first 200 of the login page (polled every 20 ms);
 - the first 200 of a logged-in home page: the login form posted as soon as the login page
   answers, then GET / (one per user in --users, one after the other; each user's own time).
 Then the memory of the server and of every process below it (VmRSS from /proc/PID/status):
-after start (idle `--idle` seconds after the first pages) and after a few pages (each user's
-person list, a search, a person page and the worklist, then idle again). VmHWM (peak) too.
-The load average (/proc/loadavg, 1 minute) is printed beside every figure.
+idle after start (once the server's start-of-day round, the day's job and the warm-up of the
+figures, has ended as /admin/warm-up shows it to the admin: benchmarks/_warm.py, then `--idle`
+seconds; the warm-up's counting and the day's job's process are not idle memory) and after a
+few pages (each user's person list, a search, a person page and the worklist, then idle
+again). VmHWM (peak) too. The load average (/proc/loadavg, 1 minute) is printed beside every
+figure.
+
+`--checked-today` first marks today's category recheck done on the copy (a database built
+today: _common.mark_checked_today); otherwise the day's job runs in a child process beside
+every run.
 
 Logins are audited and the start-of-day job may write: give it a copy of a database.
 The server's page cache of the database file is the machine's: a run right after another finds
@@ -31,7 +39,16 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, PASSWORD, ROOT, TOKEN, env_for, free_port  # noqa: E402
+from _common import (  # noqa: E402
+    HOST,
+    PASSWORD,
+    ROOT,
+    TOKEN,
+    env_for,
+    free_port,
+    mark_checked_today,
+)
+from _warm import wait_warmed, warm_up_login  # noqa: E402
 
 
 def loadavg():
@@ -51,6 +68,16 @@ def tree(pid):
         except OSError:
             pass
     return out
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a live process (all its threads) so far: the work a first
+    page waited for, whatever the machine's load (its wall time grows with the load)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory(pid):
@@ -147,19 +174,29 @@ def one_run(args, env, work):
     )
     try:
         t_login = first_login_page(port, proc, started)
-        print(f"  first 200 of /login: {t_login:.2f} s  [load {loadavg():.2f}]")
+        print(
+            f"  first 200 of /login: {t_login:.2f} s, server CPU {cpu_seconds(proc.pid):.2f} s"
+            f"  [load {loadavg():.2f}]"
+        )
         clients = {}
         for username in args.users:
             client = log_in(port, username, args.password)
             status, _ = client.get("/")
             t_home = time.perf_counter() - started
             print(
-                f"  first 200 of home as {username}: {t_home:.2f} s (HTTP {status})"
-                f"  [load {loadavg():.2f}]"
+                f"  first 200 of home as {username}: {t_home:.2f} s (HTTP {status}), server "
+                f"CPU {cpu_seconds(proc.pid):.2f} s  [load {loadavg():.2f}]"
             )
             clients[username] = client
+        state, _waited = wait_warmed(port, warm_up_login(port, "", args.password))
+        print(
+            f"  start-of-day round {state} {time.perf_counter() - started:.1f} s after the "
+            f"start  [load {loadavg():.2f}]"
+        )
         time.sleep(args.idle)
-        after_start = show_memory(f"idle {args.idle:.0f} s after start", proc.pid)
+        after_start = show_memory(
+            f"idle {args.idle:.0f} s after the start-of-day warm-up ended", proc.pid
+        )
         for username, client in clients.items():
             _, html = client.get("/persons")
             ids = re.findall(r'href="/persons/(\d+)"', html)
@@ -192,6 +229,11 @@ def main():
     ap.add_argument("--users", nargs="+", default=["cun01", "xiangzhen"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--idle", type=float, default=5.0, help="seconds idle before reading RSS")
+    ap.add_argument(
+        "--checked-today",
+        action="store_true",
+        help="mark today's category recheck done first (a database built today)",
+    )
     args = ap.parse_args()
     db = Path(args.db).resolve()
     work = Path(tempfile.mkdtemp(prefix="liushou-cold-"))
@@ -199,6 +241,8 @@ def main():
     env["LIUSHOU_INSTANCE"] = str(
         Path(args.instance).resolve() if args.instance else db.parent / "instance"
     )
+    if args.checked_today and mark_checked_today(db):
+        print("today's category recheck marked done on the copy")
     for run in range(1, args.runs + 1):
         print(f"run {run} [load {loadavg():.2f}]")
         one_run(args, env, work)

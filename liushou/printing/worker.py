@@ -137,7 +137,7 @@ def layout(html_text, base, fonts=True):
         _deferring.no_fonts = False
     del document
     gc.collect()  # the laid-out boxes hold cycles: free them before the next chunk
-    _trim()
+    trim_heap()
     return data, places
 
 
@@ -154,7 +154,7 @@ def _malloc_trim():
         return None
 
 
-def _trim():
+def trim_heap():
     """Give freed heap back to the system (glibc keeps it otherwise), so that a worker's
     next chunk starts from the same footprint as its first."""
     trim = _malloc_trim()

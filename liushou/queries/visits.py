@@ -280,7 +280,14 @@ def checkins_this_month(scope, today):
     """Check-ins made so far this month in the user's area (for the home page)."""
     # Everything recorded so far, this very second included (clock.now() is to the second).
     now = clock.now() + timedelta(seconds=1)
-    return checkins_between(scope, today.replace(day=1), today, now).count()
+    start = today.replace(day=1)
+    if scope.condition(CheckIn) is None:
+        # The whole instance (a township's own staff): no village to filter by, so no join to
+        # Person (every check-in's person exists: a foreign key); at 100,000 persons the join
+        # was half of this count's time (issue 17 item 7).
+        query = CheckIn.with_voided().where((CheckIn.on >= start) & (CheckIn.on <= today))
+        return known(query, CheckIn, now).count()
+    return checkins_between(scope, start, today, now).count()
 
 
 def items_seen(visit):

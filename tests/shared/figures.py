@@ -20,9 +20,9 @@ def computations(monkeypatch):
 
     calls = []
 
-    def counting(scope, today=None):
+    def counting(scope, today=None, **counted_beside):
         calls.append(scope)
-        return indicators.home_figures(scope, today)
+        return indicators.home_figures(scope, today, **counted_beside)
 
     monkeypatch.setattr(home, "home_figures", counting)
     return calls
