@@ -1,7 +1,6 @@
-"""Home's area figures: the check-ins and the reminders are counted in a second thread beside the
-rest (views/home.beside), on its own connection. They count what the user's own area holds and
-read the settings of the user's township, as when they were counted in the request's thread;
-the whole instance's check-ins are counted without the join to Person, and count the same."""
+"""Home's area figures: the check-ins and the reminders count what the user's own area holds
+and read the settings of the user's township; the whole instance's check-ins are counted without
+the join to Person, and count the same."""
 
 import re
 from datetime import date, datetime
@@ -40,7 +39,7 @@ def test_county_township_home_counts_its_own_checkins_with_its_own_ages(app, cou
         t1_page = _home(app, "t1cadre")
         t2_page = _home(app, "t2admin")
         county_page = _home(app, "countyadmin")
-    assert "60天内满15周岁的留守儿童" in t1_page  # T1's own age, read in the second thread
+    assert "60天内满15周岁的留守儿童" in t1_page  # T1's own age
     assert "60天内满16周岁的留守儿童" in t2_page  # the built-in one
     assert _checkins(t1_page) == 1 and _checkins(t2_page) == 1
     assert _checkins(county_page) == 2

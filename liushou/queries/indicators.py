@@ -102,26 +102,19 @@ def visits_per_month(scope, months=12, today=None):
     return out
 
 
-def home_visits(scope, today):
-    """Home's visit figures: (visits done and due this month, visits per month of the last
-    twelve). Counted apart (`home_figures`' `visits`): mostly the database's work."""
-    return visits_in_month(scope, month_start(today)), visits_per_month(scope, 12, today)
-
-
-def home_figures(scope, today=None, visits=None):
-    """Everything the home page shows, computed once per request. `visits`: a function giving
-    `home_visits(scope, today)` counted elsewhere meanwhile (home counts them in a second
-    thread: views/home.area); by default they are counted here."""
+def home_figures(scope, today=None):
+    """Everything the home page shows, computed once per request."""
     today = today or clock.today()
     month = month_start(today)
     rows, total = coverage_by_village(scope)
     active = scope.filter(Person.active(), Person)
+    done, due = visits_in_month(scope, month)
     signed, children = agreement_rate(scope)
     open_needs, overdue_needs = needs_open(scope, today)
-    groups = {group: active.where(Person.groups.contains(group)).count() for group in GROUPS}
-    figures = {
+    return {
         "coverage": total,
         "coverage_rows": rows,
+        "visits": (done, due),
         "agreements": (signed, children),
         "needs": (open_needs, overdue_needs),
         "emergencies": emergencies_open(scope),
@@ -129,14 +122,12 @@ def home_figures(scope, today=None, visits=None):
         "by_village": persons_by_village_and_group(scope),
         "villages": list(scope.filter(Village.ordered(), Village).where(Village.active)),
         "grids": scope.query(Grid).where(Grid.active).count(),
-        "groups": groups,
+        "groups": {group: active.where(Person.groups.contains(group)).count() for group in GROUPS},
         "total": active.count(),
         "review": active.where(Person.needs_review).count(),
+        "per_month": visits_per_month(scope, 12, today),
         "completeness": completeness.by_village(scope),
     }
-    (done, due), per_month = visits() if visits is not None else home_visits(scope, today)
-    figures["visits"], figures["per_month"] = (done, due), per_month
-    return figures
 
 
 def report(scope, start, end, village_id=None):

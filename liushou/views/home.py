@@ -1,10 +1,8 @@
 """The user's home page."""
 
-import threading
-
 from flask import Blueprint, g, render_template, request, url_for
 
-from .. import clock, figure_cache, jobs, page_cache, settings
+from .. import clock, figure_cache, jobs, page_cache
 from ..auth import admin_required
 from ..db import data_generation, database
 from ..models.accounts import WORKLIST_ROLES
@@ -13,7 +11,7 @@ from ..queries import helpers as helper_queries
 from ..queries import reminders
 from ..queries import review as review_queries
 from ..queries import suggestions as suggestion_queries
-from ..queries.indicators import home_figures, home_visits
+from ..queries.indicators import home_figures
 from ..queries.visits import checkins_this_month
 from ..rules.categories import GROUPS
 from ..rules.completeness import THRESHOLD as COMPLETE_THRESHOLD
@@ -155,50 +153,12 @@ def _review(figures):
 def area(scope, today):
     """The area's figures on home: the same for every user of this scope today, whatever his
     role, so they are kept in figure_cache between writes. Needs no request (a background
-    recount or the warm-up counts them too). The visits, the check-ins and the reminders are
-    counted in a second thread beside the rest (`beside`): a township's first count at 100,000
-    persons is mostly the database's work, which runs on both cores that way (issue 17 item
-    7)."""
-    side = beside(
-        lambda: (
-            home_visits(scope, today),
-            checkins_this_month(scope, today),
-            reminders.counts(scope, today),
-        )
-    )
-    figures = home_figures(scope, today, visits=lambda: side()[0])
-    _visits, checkins, reminder_counts = side()
-    return {"figures": figures, "checkins": checkins, "reminders": reminder_counts}
-
-
-def beside(compute):
-    """Start `compute()` (reads only, no request needed) in a thread of its own, on its own
-    connection and with the settings of the caller's township; returns a function that waits
-    for it and gives its value (or raises its error). Inside a transaction (its writes are not
-    yet seen by another connection) it is computed here and now instead."""
-    if database.in_transaction():
-        value = compute()
-        return lambda: value
-    township = settings.current_township()
-    out = {}
-
-    def run():
-        try:
-            with settings.reading_for(township), database.connection_context():
-                out["value"] = compute()
-        except BaseException as e:  # noqa: BLE001 - raised again in the caller's thread
-            out["error"] = e
-
-    thread = threading.Thread(target=run, name="home-count", daemon=True)
-    thread.start()
-
-    def result():
-        thread.join()
-        if "error" in out:
-            raise out["error"]
-        return out["value"]
-
-    return result
+    recount or the warm-up counts them too)."""
+    return {
+        "figures": home_figures(scope, today),
+        "checkins": checkins_this_month(scope, today),
+        "reminders": reminders.counts(scope, today),
+    }
 
 
 def warm(today=None, scope=None):

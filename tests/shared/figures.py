@@ -20,9 +20,9 @@ def computations(monkeypatch):
 
     calls = []
 
-    def counting(scope, today=None, **counted_beside):
+    def counting(scope, today=None):
         calls.append(scope)
-        return indicators.home_figures(scope, today, **counted_beside)
+        return indicators.home_figures(scope, today)
 
     monkeypatch.setattr(home, "home_figures", counting)
     return calls
