@@ -12,7 +12,12 @@ QR codes, HTML, the glyph page, the layer document (each village's part of a car
 out once) and the chunks in the two workers, join). The first run starts the worker pool (a
 server's first print after a start); later runs find it warm. Peak RSS is each process's
 VmHWM from /proc (the server process's peak covers all runs; a worker's is read before the
-pool stops). `--mode single` lays everything out in this process instead, for comparison.
+pool stops). Beside the peaks, a thread samples every 20 ms the memory of all the processes
+at that moment (this one and every process below it): the largest sum of their VmRSS and of
+their Pss (proportional set size: a page shared by several processes, e.g. the libraries the
+workers map, counted once in all) is "together at once", what the machine really held; the
+sum of each process's own peak adds peaks that may fall at different moments.
+`--mode single` lays everything out in this process instead, for comparison.
 """
 
 import argparse
@@ -21,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -131,6 +137,7 @@ def main():
         single(app, ids)
         return
     walls = []
+    together = Together()
     for run in range(args.runs):
         before = {pid: cpu_seconds(pid) for pid in workers_of(pool)}
         server_before = cpu_seconds(os.getpid())
@@ -154,16 +161,74 @@ def main():
     workers = [peak_mb(pid) for pid in workers_of(pool)]
     others = [peak_mb(pid) for pid in children() if pid not in workers_of(pool)]
     server = peak_mb(os.getpid())
+    together.stop()
     pool.stop()
     print(
         f"peak RSS: server {server:.0f} MB, workers {' + '.join(f'{w:.0f}' for w in workers)} MB, "
         f"other child processes (multiprocessing's resource tracker) "
         f"{' + '.join(f'{o:.0f}' for o in others) or 'none'} MB, "
-        f"all processes {server + sum(workers) + sum(others):.0f} MB"
+        f"all processes {server + sum(workers) + sum(others):.0f} MB (sum of peaks); "
+        f"together at once: RSS {together.rss:.0f} MB, Pss {together.pss:.0f} MB"
     )
     if len(walls) > 1:
         warm = walls[1:]
         print(f"warm runs: {min(warm):.2f}–{max(warm):.2f} s")
+
+
+def _field_kb(path, name):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Together:
+    """Samples every 20 ms the summed VmRSS and Pss of this process and all below it; keeps the
+    largest sums seen (MB). Its own CPU (about 1 % of a core) counts in the server's seconds."""
+
+    def __init__(self):
+        self.rss = self.pss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        n, pids = 0, []
+        while not self._stop.is_set():
+            if n % 25 == 0:  # the process tree every half second: walking /proc costs CPU
+                pids = [os.getpid(), *descendants()]
+            n += 1
+            rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids) / 1024
+            pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids) / 1024
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+            self._stop.wait(0.02)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def descendants():
+    """Process ids below this process (children, their children ...)."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    out, todo = [], [os.getpid()]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out.extend(kids)
+        todo.extend(kids)
+    return out
 
 
 def children():

@@ -76,22 +76,19 @@ def township_numbers(township=None):
     ]
 
 
-def _township_of(household):
-    """The township whose name and numbers a household's card prints: its village's (a county's
-    instance), else the requesting user's."""
-    return household.village.township_id
-
-
 def cards_for(households):
-    """Card data for households, with two queries: posts per village, helpers per household."""
+    """Card data for households, with three queries: villages, posts per village, helpers per
+    household. A card prints its village's township's name and numbers (a county's instance),
+    else the requesting user's (settings: township None)."""
     households = list(households)
+    villages = queries.card_villages({h.village_id for h in households})
     posts = queries.card_posts({h.village_id for h in households})
     paired = queries.card_helpers([h.id for h in households])
     towns = {}  # township id -> (name, numbers): read once per township of the batch
     layers = {}  # the village's part of a card, drawn once per batch (templates/print/cards.html)
     out = []
     for h in households:
-        town = _township_of(h)
+        village_name, town = villages[h.village_id]
         if town not in towns:
             towns[town] = (settings.get("township_name", township=town), township_numbers(town))
         org, numbers = towns[town]
@@ -110,7 +107,7 @@ def cards_for(households):
             {
                 "layer": layer,
                 "head": h.head_name,
-                "address": f"{h.village.name}{h.address}",
+                "address": f"{village_name}{h.address}",
                 "cadre_name": cadre.name if cadre else "",
                 "cadre_position": cadre.position if cadre else "",
                 "cadre_phone": cadre.phone if cadre else "",
