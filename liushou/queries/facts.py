@@ -69,12 +69,13 @@ def kept(key, compute):
 def cutoff_for(end):
     """The knowledge cut-off for a period ending on `end` (a date): the next midnight, or, if
     that is still in the future, the end of the current second (clock.now() is to the second:
-    a row written this second is known). Within `shared()`, the one of its first reading: the
-    counts of one screen agree with each other."""
+    a row written this second is known). Within `shared()`, the one of its first reading, and
+    one "now" for every open period: the counts of one screen agree with each other (an open
+    year's current month is the trend's: queries/summary_open.py)."""
 
     def compute():
         close = datetime.combine(end + timedelta(days=1), time.min)
-        now = clock.now() + timedelta(seconds=1)
+        now = kept(("now",), lambda: clock.now() + timedelta(seconds=1))
         return close if close <= now else now
 
     return kept(("cutoff", end), compute)

@@ -44,11 +44,11 @@ from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_end, month_start
 from ..rules.visits import TIERS
-from . import facts, summary_kept
+from . import facts, summary_kept, summary_open
 from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
 from .summary_period import Figures, _Period, _sum_if, tier_rules
-from .summary_visits import count_visits, linked
+from .summary_visits import count_visit_flows, count_visits, linked
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
@@ -312,11 +312,14 @@ def _counted(scope, start, end, village_id, parts):
 
     def fresh():
         listed = villages(scope, village_id)
-        period = _Period(scope, start, end, [v.id for v in listed] or [0])
-        kept = summary_kept.kept_rows(scope, start, end, [v.id for v in listed], village_id)
+        ids = [v.id for v in listed]
+        period = _Period(scope, start, end, ids or [0])
+        kept = summary_kept.kept_rows(scope, start, end, ids, village_id)
         if kept is not None:
             return listed, kept, period, set(PARTS)
         rows = {v.id: Figures((end - start).days + 1, tier_rules(end)) for v in listed}
+        if _flows_from_months(scope, start, end, village_id, ids, rows, period.cutoff):
+            return listed, rows, period, set(FLOW_PARTS)
         return listed, rows, period, set()
 
     key = ("counted", scope, start, end, village_id, cutoff_for(end))
@@ -328,7 +331,51 @@ def _counted(scope, start, end, village_id, parts):
     return listed, rows, p
 
 
-PARTS = (_population, count_visits, _needs, _emergencies, _benefits, _activities)
+PARTS = (_population, count_visits, count_visit_flows, _needs, _emergencies, _benefits, _activities)
+# What an open period starting with closed months reads from their kept rows (summary_open).
+FLOW_PARTS = (count_visit_flows, _needs)
+
+
+def _live_flows(scope, first, last, ids, cutoff):
+    """{village id: Figures} of the summed figures (FLOW_PARTS) of first..last counted live with
+    another period's cut-off."""
+    p = _Period(scope, first, last, ids, cutoff)
+    rows = {v: Figures((last - first).days + 1, tier_rules(last)) for v in ids}
+    for part in FLOW_PARTS:
+        part(p, rows)
+    return rows
+
+
+def _flows_from_months(scope, start, end, village_id, ids, rows, cutoff):
+    """An open period starting with closed months (the current year or quarter) of a place
+    with kept rows (summary_kept.place): add its summed figures (summary_open.FLOWS) into
+    `rows` from the closed months' kept rows (counted live with `cutoff` for a month with a
+    fact learnt late, or no row), the open month's count (the one the trend reads) and the
+    days after it. False (nothing added) for any other period."""
+    if summary_kept.place(scope, village_id) is False or not ids or is_final(end):
+        return False
+    months = summary_open.closed_months(start, end)
+    if not months:
+        return False
+    late = summary_open.late_months(months, cutoff)
+    parts = []
+    for month in months:
+        last = month_end(month)
+        kept = None if month in late else summary_kept.kept_rows(scope, month, last, ids, None)
+        parts.append(kept if kept is not None else _live_flows(scope, month, last, ids, cutoff))
+    first = month_after(months[-1])
+    if first <= end:
+        last = min(month_end(first), end)
+        if cutoff_for(last) == cutoff:  # the open month, counted once per screen (facts.shared)
+            parts.append(_counted(scope, first, last, None, FLOW_PARTS)[1])
+        else:
+            parts.append(_live_flows(scope, first, last, ids, cutoff))
+        if last < end:  # the days after the open month (dated ahead: activities, needs due)
+            parts.append(_live_flows(scope, last + timedelta(days=1), end, ids, cutoff))
+    for counted in parts:
+        for v in ids:
+            summary_open.add_flows(rows[v], counted[v])
+    return True
 
 
 def counted_rows(scope, start, end):

@@ -147,9 +147,10 @@ def _last_tiers(p):
 class _Period:
     """What every indicator query needs: the area's villages, the dates and the cut-off."""
 
-    def __init__(self, scope, start, end, village_ids):
+    def __init__(self, scope, start, end, village_ids, cutoff=None):
         self.scope, self.start, self.end, self.village_ids = scope, start, end, village_ids
-        self.cutoff = cutoff_for(end)
+        # Another period's cut-off: a closed month of an open period counted with the period's.
+        self.cutoff = cutoff or cutoff_for(end)
         # A person voided after the cut-off stays in the figures he was in when it passed.
         self.alive = Person.voided_at.is_null() | (Person.voided_at >= self.cutoff)
         self.after = datetime.combine(end + timedelta(days=1), time.min)

@@ -64,8 +64,7 @@ def linked(p, first, *fields):
 
 
 def count_visits(p, rows):
-    """Person-visits in the period by tier (each person by his tier and village at its end);
-    visits, at the door (一登门); check-ins (一敲门)."""
+    """Person-visits in the period by tier (each person by his tier and village at its end)."""
     tiers = p.tier_of()
     # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
     query = linked(p, p.start, VisitPerson.person, fn.COUNT(SQL("*"))).group_by(VisitPerson.person)
@@ -73,6 +72,11 @@ def count_visits(p, rows):
         village_tier = tiers.get(person_id)
         if village_tier is not None:
             rows[village_tier[0]].tier_done[village_tier[1]] += n
+
+
+def count_visit_flows(p, rows):
+    """Visits, at the door (一登门); check-ins (一敲门): each in the month of its own day (an
+    open period's closed months read them kept: summary_open)."""
     in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
     door = _sum_if(Visit.method == "上门")
     query = p.persons(
