@@ -101,9 +101,15 @@ def _learnt_late(month):
         _late(Service.with_voided(), Service, Service.served_on, month, last, cutoff),
         _late(Need.with_voided(), Need, Need.raised_on, month, last, cutoff),
         _late(Need.with_voided(), Need, Need.closed_on, month, last, cutoff),
-        CheckIn.with_voided()
-        .join(Person, on=CheckIn.person == Person.id)
-        .where(in_month(CheckIn.on) & (Person.voided_at >= cutoff)),
+        # (from the few voided persons: person.voided_at is indexed)
+        Person.select().where(
+            (Person.voided_at >= cutoff)
+            & fn.EXISTS(
+                CheckIn.with_voided(SQL("1")).where(
+                    (CheckIn.person == Person.id) & in_month(CheckIn.on)
+                )
+            )
+        ),
     ]
     if any(_one(q) for q in facts):
         return True
@@ -139,13 +145,8 @@ def _learnt_late(month):
         (late.recorded_at >= cutoff)
         & (
             ((late.on <= last) & (fn.EXISTS(checkin) | fn.EXISTS(service) | fn.EXISTS(need)))
-            | (
-                elsewhere
-                & (
-                    (~known_by(month) & fn.EXISTS(service))
-                    | fn.EXISTS(need.where(~known_by(Need.raised_on)))
-                )
-            )
+            | (~known_by(month) & fn.EXISTS(service) & elsewhere)
+            | (fn.EXISTS(need.where(~known_by(Need.raised_on))) & elsewhere)
         )
     )
     return _one(moved)
