@@ -31,7 +31,7 @@ per place, in summary_months.py.
 """
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from peewee import JOIN, SQL, fn
@@ -210,6 +210,29 @@ def benefit_row(row):
     return benefit
 
 
+def paid(benefits, start, end):
+    """(benefit, month's first day, amount) for each month from `start`'s to `end`'s a benefit
+    pays in (records.monthly_amount, 高龄补贴 by each month's bands), without asking about the
+    months it cannot pay in: before its start month, from its end date on, none at all when
+    voided, pending or without a start date (monthly_amount says 0 for those)."""
+    months, month = [], month_start(start)
+    while month <= end:
+        months.append((month, bands(month), month_end(month)))
+        month = month_after(month)
+    for b in benefits:
+        first, stop = b.start_on, b.end_on
+        if b.voided_at is not None or b.status == "待审核" or not isinstance(first, date):
+            continue
+        for month, table, last in months:
+            if first > last:
+                continue
+            if isinstance(stop, date) and stop <= month:
+                break
+            amount = monthly_amount(b, month, table)
+            if amount:
+                yield b, month, amount
+
+
 def _benefits(p, rows):
     """People and amounts by kind paid in the period's months, each month in the village the
     person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
@@ -230,17 +253,12 @@ def _benefits(p, rows):
     benefits = [as_known(benefit_row(row), p.cutoff) for row in query.tuples()]
     where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
-    month = month_start(p.start)
-    while month <= p.end:
-        table = bands(month)
+    for b, month, amount in paid(benefits, p.start, p.end):
         day = min(month_end(month), p.end)
-        for b in benefits:
-            village_id = where.village_in(p.scope, rows, b.person_id, day)
-            amount = monthly_amount(b, month, table) if village_id is not None else 0
-            if amount:
-                rows[village_id].benefit_amount[b.kind] += amount
-                people[village_id, b.kind].add(b.person_id)
-        month = month_after(month)
+        village_id = where.village_in(p.scope, rows, b.person_id, day)
+        if village_id is not None:
+            rows[village_id].benefit_amount[b.kind] += amount
+            people[village_id, b.kind].add(b.person_id)
     for (village_id, kind), ids in people.items():
         rows[village_id].benefit_people[kind] = len(ids)
     for kind in COVERAGE_KINDS:
