@@ -110,9 +110,30 @@ def raw_rows(query):
     return database.execute(query)
 
 
+def state_day(day, cutoff):
+    """The day whose group and tier history, as known at `cutoff`, says what `day`'s says:
+    `day`, or today when `day` is later and no group or tier event is dated after today (an open
+    period's end: the open year's states are its current month's, read once per screen)."""
+    today = clock.today()
+    if day <= today:
+        return day
+
+    def ahead():
+        from ..models.tier_events import TierEvent
+
+        for model in (GroupEvent, TierEvent):
+            dated = (model.on > today) & (model.recorded_at < cutoff)
+            if model.select(SQL("1")).where(dated).limit(1).exists():
+                return True
+        return False
+
+    return day if kept(("ahead", today, cutoff), ahead) else today
+
+
 def member_set(scope, day, group, cutoff, village_id=None):
     """The ids of `members_on(...)` as a frozenset: read once per (scope, day, group, cut-off,
-    village) within `shared()`."""
+    village) within `shared()` (a day after today as today's when the same: `state_day`)."""
+    day = state_day(day, cutoff)
     return kept(
         ("members", scope, day, group, cutoff, village_id),
         lambda: frozenset(

@@ -48,7 +48,7 @@ from . import facts, summary_kept, summary_open
 from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
 from .summary_period import Figures, _Period, _sum_if, tier_rules
-from .summary_visits import count_visit_flows, count_visits, linked
+from .summary_visits import by_person, count_visit_flows, count_visits, linked
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
@@ -95,9 +95,13 @@ def _population(p, rows):
     # Visited within his tier's cycle: his last visit in the longest cycle's window (one
     # query) falls on or after his own cycle's first day.
     since = {tier: p.end - timedelta(days=rules.days(tier) - 1) for tier in TIERS}
-    seen = linked(p, min(since.values()), VisitPerson.person, fn.MAX(Visit.visited_on))
-    seen = seen.group_by(VisitPerson.person)
-    for person_id, last in facts.raw_rows(seen):
+    first = min(since.values())
+    if first >= p.start:  # within the period: its visits per person have the last day too
+        seen = [(person_id, last) for person_id, _, last in by_person(p)]
+    else:
+        seen = linked(p, first, VisitPerson.person, fn.MAX(Visit.visited_on))
+        seen = facts.raw_rows(seen.group_by(VisitPerson.person))
+    for person_id, last in seen:
         village_tier = tiers.get(person_id)
         if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
             rows[village_tier[0]].tier_within[village_tier[1]] += 1

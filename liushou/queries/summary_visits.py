@@ -63,12 +63,23 @@ def linked(p, first, *fields):
     return query.where(VisitPerson.visit.between(low or 0, high or 0))
 
 
+def by_person(p):
+    """[(person id, visits, last visit's day)] of the persons visited in the period (read once
+    per period: the person-visits by tier and, when the longest visit cycle lies within the
+    period, whether each was visited within his cycle)."""
+    if p._by_person is None:
+        # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
+        query = linked(
+            p, p.start, VisitPerson.person, fn.COUNT(SQL("*")), fn.MAX(Visit.visited_on)
+        ).group_by(VisitPerson.person)
+        p._by_person = list(facts.raw_rows(query))
+    return p._by_person
+
+
 def count_visits(p, rows):
     """Person-visits in the period by tier (each person by his tier and village at its end)."""
     tiers = p.tier_of()
-    # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
-    query = linked(p, p.start, VisitPerson.person, fn.COUNT(SQL("*"))).group_by(VisitPerson.person)
-    for person_id, n in facts.raw_rows(query):
+    for person_id, n, _ in by_person(p):
         village_tier = tiers.get(person_id)
         if village_tier is not None:
             rows[village_tier[0]].tier_done[village_tier[1]] += n
