@@ -69,12 +69,13 @@ def kept(key, compute):
 def cutoff_for(end):
     """The knowledge cut-off for a period ending on `end` (a date): the next midnight, or, if
     that is still in the future, the end of the current second (clock.now() is to the second:
-    a row written this second is known). Within `shared()`, the one of its first reading: the
-    counts of one screen agree with each other."""
+    a row written this second is known). Within `shared()`, the one of its first reading, and
+    one "now" for every open period: the counts of one screen agree with each other (an open
+    year's current month is the trend's: queries/summary_open.py)."""
 
     def compute():
         close = datetime.combine(end + timedelta(days=1), time.min)
-        now = clock.now() + timedelta(seconds=1)
+        now = kept(("now",), lambda: clock.now() + timedelta(seconds=1))
         return close if close <= now else now
 
     return kept(("cutoff", end), compute)
@@ -109,9 +110,30 @@ def raw_rows(query):
     return database.execute(query)
 
 
+def state_day(day, cutoff):
+    """The day whose group and tier history, as known at `cutoff`, says what `day`'s says:
+    `day`, or today when `day` is later and no group or tier event is dated after today (an open
+    period's end: the open year's states are its current month's, read once per screen)."""
+    today = clock.today()
+    if day <= today:
+        return day
+
+    def ahead():
+        from ..models.tier_events import TierEvent
+
+        for model in (GroupEvent, TierEvent):
+            dated = (model.on > today) & (model.recorded_at < cutoff)
+            if model.select(SQL("1")).where(dated).limit(1).exists():
+                return True
+        return False
+
+    return day if kept(("ahead", today, cutoff), ahead) else today
+
+
 def member_set(scope, day, group, cutoff, village_id=None):
     """The ids of `members_on(...)` as a frozenset: read once per (scope, day, group, cut-off,
-    village) within `shared()`."""
+    village) within `shared()` (a day after today as today's when the same: `state_day`)."""
+    day = state_day(day, cutoff)
     return kept(
         ("members", scope, day, group, cutoff, village_id),
         lambda: frozenset(
@@ -296,6 +318,13 @@ class Whereabouts:
         at = bisect_right([e[0] for e in events], day)
         _, village, grid = events[max(at - 1, 0)]
         return village, grid
+
+    def village_on(self, person_id, day):
+        """His village on `day` as `village_on` reads it: that of his last event dated on or
+        before it, else the one he lives in now."""
+        events = self._events.get(person_id)
+        at = bisect_right([e[0] for e in events], day) if events else 0
+        return events[at - 1][1] if at else self._now.get(person_id, (None, None))[0]
 
     def village_in(self, scope, village_ids, person_id, day):
         """The person's village on `day` if it is one of `village_ids` and inside the user's

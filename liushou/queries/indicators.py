@@ -221,13 +221,12 @@ def report(scope, start, end, village_id=None):
         as_known(summary_queries.benefit_row(row), cutoff)
         for row in paying_between(query, start, end, cutoff).tuples()
     ]
-    while month <= end:
-        table = bands(month)
-        for b in benefits:
-            amount = monthly_amount(b, month, table)
-            if amount:
-                benefit_totals[b.kind] = benefit_totals.get(b.kind, 0) + amount
-        month = month_after(month)
+    first = {}  # kind -> (month, place in the list) of its first payment: the kinds' order
+    for at, (b, paid_in, amount) in enumerate(summary_queries.paid(benefits, month, end)):
+        benefit_totals[b.kind] = benefit_totals.get(b.kind, 0) + amount
+        first[b.kind] = min(first.get(b.kind, (paid_in, at)), (paid_in, at))
+    # In the order the kinds are first paid month by month, as the page has always listed them.
+    benefit_totals = {k: benefit_totals[k] for k in sorted(benefit_totals, key=first.get)}
     # Pairing and agreements at the period's close, as known then: the members' ids (read once
     # per screen, facts.member_set).
     members = {g: facts.member_set(scope, end, g, cutoff, village_id) for g in GROUPS}

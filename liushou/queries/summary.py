@@ -31,7 +31,7 @@ per place, in summary_months.py.
 """
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from peewee import JOIN, SQL, fn
@@ -44,11 +44,11 @@ from ..models.visits import Pairing, Visit, VisitPerson
 from ..rules.categories import GROUPS
 from ..rules.dates import month_after, month_end, month_start
 from ..rules.visits import TIERS
-from . import facts, summary_kept
+from . import facts, summary_kept, summary_open
 from .facts import cutoff_for, is_final, known
 from .records import as_known, bands, monthly_amount, paying_between
 from .summary_period import Figures, _Period, _sum_if, tier_rules
-from .summary_visits import count_visits, linked
+from .summary_visits import by_person, count_visit_flows, count_visits, linked
 
 CHILD_GROUPS = ("留守儿童", "困境儿童")
 BENEFIT_KINDS = ("低保", "特困供养", "临时救助", "医疗救助", "助学金", "高龄补贴")
@@ -95,9 +95,13 @@ def _population(p, rows):
     # Visited within his tier's cycle: his last visit in the longest cycle's window (one
     # query) falls on or after his own cycle's first day.
     since = {tier: p.end - timedelta(days=rules.days(tier) - 1) for tier in TIERS}
-    seen = linked(p, min(since.values()), VisitPerson.person, fn.MAX(Visit.visited_on))
-    seen = seen.group_by(VisitPerson.person)
-    for person_id, last in facts.raw_rows(seen):
+    first = min(since.values())
+    if first >= p.start:  # within the period: its visits per person have the last day too
+        seen = [(person_id, last) for person_id, _, last in by_person(p)]
+    else:
+        seen = linked(p, first, VisitPerson.person, fn.MAX(Visit.visited_on))
+        seen = facts.raw_rows(seen.group_by(VisitPerson.person))
+    for person_id, last in seen:
         village_tier = tiers.get(person_id)
         if village_tier is not None and str(last) >= since[village_tier[1]].isoformat():
             rows[village_tier[0]].tier_within[village_tier[1]] += 1
@@ -210,6 +214,29 @@ def benefit_row(row):
     return benefit
 
 
+def paid(benefits, start, end):
+    """(benefit, month's first day, amount) for each month from `start`'s to `end`'s a benefit
+    pays in (records.monthly_amount, 高龄补贴 by each month's bands), without asking about the
+    months it cannot pay in: before its start month, from its end date on, none at all when
+    voided, pending or without a start date (monthly_amount says 0 for those)."""
+    months, month = [], month_start(start)
+    while month <= end:
+        months.append((month, bands(month), month_end(month)))
+        month = month_after(month)
+    for b in benefits:
+        first, stop = b.start_on, b.end_on
+        if b.voided_at is not None or b.status == "待审核" or not isinstance(first, date):
+            continue
+        for month, table, last in months:
+            if first > last:
+                continue
+            if isinstance(stop, date) and stop <= month:
+                break
+            amount = monthly_amount(b, month, table)
+            if amount:
+                yield b, month, amount
+
+
 def _benefits(p, rows):
     """People and amounts by kind paid in the period's months, each month in the village the
     person lived in at its end (or the period's, if sooner; facts.Whereabouts); 低保/特困
@@ -230,17 +257,12 @@ def _benefits(p, rows):
     benefits = [as_known(benefit_row(row), p.cutoff) for row in query.tuples()]
     where = facts.Whereabouts({b.person_id for b in benefits}, p.cutoff)
     people = defaultdict(set)
-    month = month_start(p.start)
-    while month <= p.end:
-        table = bands(month)
+    for b, month, amount in paid(benefits, p.start, p.end):
         day = min(month_end(month), p.end)
-        for b in benefits:
-            village_id = where.village_in(p.scope, rows, b.person_id, day)
-            amount = monthly_amount(b, month, table) if village_id is not None else 0
-            if amount:
-                rows[village_id].benefit_amount[b.kind] += amount
-                people[village_id, b.kind].add(b.person_id)
-        month = month_after(month)
+        village_id = where.village_in(p.scope, rows, b.person_id, day)
+        if village_id is not None:
+            rows[village_id].benefit_amount[b.kind] += amount
+            people[village_id, b.kind].add(b.person_id)
     for (village_id, kind), ids in people.items():
         rows[village_id].benefit_people[kind] = len(ids)
     for kind in COVERAGE_KINDS:
@@ -312,11 +334,14 @@ def _counted(scope, start, end, village_id, parts):
 
     def fresh():
         listed = villages(scope, village_id)
-        period = _Period(scope, start, end, [v.id for v in listed] or [0])
-        kept = summary_kept.kept_rows(scope, start, end, [v.id for v in listed], village_id)
+        ids = [v.id for v in listed]
+        period = _Period(scope, start, end, ids or [0])
+        kept = summary_kept.kept_rows(scope, start, end, ids, village_id)
         if kept is not None:
             return listed, kept, period, set(PARTS)
         rows = {v.id: Figures((end - start).days + 1, tier_rules(end)) for v in listed}
+        if _flows_from_months(scope, start, end, village_id, ids, rows, period.cutoff):
+            return listed, rows, period, set(FLOW_PARTS)
         return listed, rows, period, set()
 
     key = ("counted", scope, start, end, village_id, cutoff_for(end))
@@ -328,7 +353,51 @@ def _counted(scope, start, end, village_id, parts):
     return listed, rows, p
 
 
-PARTS = (_population, count_visits, _needs, _emergencies, _benefits, _activities)
+PARTS = (_population, count_visits, count_visit_flows, _needs, _emergencies, _benefits, _activities)
+# What an open period starting with closed months reads from their kept rows (summary_open).
+FLOW_PARTS = (count_visit_flows, _needs)
+
+
+def _live_flows(scope, first, last, ids, cutoff):
+    """{village id: Figures} of the summed figures (FLOW_PARTS) of first..last counted live with
+    another period's cut-off."""
+    p = _Period(scope, first, last, ids, cutoff)
+    rows = {v: Figures((last - first).days + 1, tier_rules(last)) for v in ids}
+    for part in FLOW_PARTS:
+        part(p, rows)
+    return rows
+
+
+def _flows_from_months(scope, start, end, village_id, ids, rows, cutoff):
+    """An open period starting with closed months (the current year or quarter) of a place
+    with kept rows (summary_kept.place): add its summed figures (summary_open.FLOWS) into
+    `rows` from the closed months' kept rows (counted live with `cutoff` for a month with a
+    fact learnt late, or no row), the open month's count (the one the trend reads) and the
+    days after it. False (nothing added) for any other period."""
+    if summary_kept.place(scope, village_id) is False or not ids or is_final(end):
+        return False
+    months = summary_open.closed_months(start, end)
+    if not months:
+        return False
+    late = summary_open.late_months(months, cutoff)
+    parts = []
+    for month in months:
+        last = month_end(month)
+        kept = None if month in late else summary_kept.kept_rows(scope, month, last, ids, None)
+        parts.append(kept if kept is not None else _live_flows(scope, month, last, ids, cutoff))
+    first = month_after(months[-1])
+    if first <= end:
+        last = min(month_end(first), end)
+        if cutoff_for(last) == cutoff:  # the open month, counted once per screen (facts.shared)
+            parts.append(_counted(scope, first, last, None, FLOW_PARTS)[1])
+        else:
+            parts.append(_live_flows(scope, first, last, ids, cutoff))
+        if last < end:  # the days after the open month (dated ahead: activities, needs due)
+            parts.append(_live_flows(scope, last + timedelta(days=1), end, ids, cutoff))
+    for counted in parts:
+        for v in ids:
+            summary_open.add_flows(rows[v], counted[v])
+    return True
 
 
 def counted_rows(scope, start, end):

@@ -124,7 +124,7 @@ def _last_tiers(p):
     """{person id: tier} of each person's last tier history row dated on or before the
     period's last day and recorded before its cut-off (the same row as `_tier`, for every
     person in one ranked pass)."""
-    dated = (TierEvent.on <= p.end) & (TierEvent.recorded_at < p.cutoff)
+    dated = (TierEvent.on <= p.day()) & (TierEvent.recorded_at < p.cutoff)
     candidates = p.candidates(TierEvent.person)
     ranked = (
         TierEvent.select(
@@ -147,9 +147,10 @@ def _last_tiers(p):
 class _Period:
     """What every indicator query needs: the area's villages, the dates and the cut-off."""
 
-    def __init__(self, scope, start, end, village_ids):
+    def __init__(self, scope, start, end, village_ids, cutoff=None):
         self.scope, self.start, self.end, self.village_ids = scope, start, end, village_ids
-        self.cutoff = cutoff_for(end)
+        # Another period's cut-off: a closed month of an open period counted with the period's.
+        self.cutoff = cutoff or cutoff_for(end)
         # A person voided after the cut-off stays in the figures he was in when it passed.
         self.alive = Person.voided_at.is_null() | (Person.voided_at >= self.cutoff)
         self.after = datetime.combine(end + timedelta(days=1), time.min)
@@ -162,6 +163,17 @@ class _Period:
         self._tiers = None
         self._member_sets = None
         self._placed = None
+        self._by_person = None  # summary_visits.by_person
+
+    def day(self):
+        """The day the states at the period's end are read for (facts.state_day)."""
+        return facts.state_day(self.end, self.cutoff)
+
+    def _shared(self, name, compute):
+        """`compute()` once per screen (facts.shared) for every period of the same area,
+        cut-off and state day (the open year's and its current month's)."""
+        key = (name, self.scope, tuple(self.village_ids), self.day(), self.cutoff)
+        return facts.kept(key, compute)
 
     def member_sets(self):
         """{group: {person ids}} of the members at the period end (read once per period, and
@@ -177,24 +189,32 @@ class _Period:
         period's end (facts.village_on: as they were counted then); read once
         per period (both _population and tier_of need it)."""
         if self._placed is None:
-            then = facts.village_on(Person.id, self.end, self.cutoff)
-            self._placed = list(facts.raw_rows(self.persons(Person.select(Person.id, then), then)))
+
+            def compute():
+                then = facts.village_on(Person.id, self.day(), self.cutoff)
+                return list(facts.raw_rows(self.persons(Person.select(Person.id, then), then)))
+
+            self._placed = self._shared("placed", compute)
         return self._placed
 
     def tier_of(self):
         """{person id: (village id, effective visit tier at the period end)} of the persons in
         any group then (in the listed villages); read once per period."""
         if self._tiers is None:
-            last = _last_tiers(self)
-            members = self.member_sets()
-            in_any = set().union(*members.values())
-            # In the village he lived in at the period's end, as he was counted then.
-            self._tiers = {}
-            for pid, vid in self.placed():
-                if pid in in_any:
-                    tier = last.get(pid, "general")
-                    self._tiers[pid] = (vid, tier if tier in TIERS else "general")
+            self._tiers = self._shared("tier_of", self._tier_of)
         return self._tiers
+
+    def _tier_of(self):
+        last = _last_tiers(self)
+        members = self.member_sets()
+        in_any = set().union(*members.values())
+        # In the village he lived in at the period's end, as he was counted then.
+        tiers = {}
+        for pid, vid in self.placed():
+            if pid in in_any:
+                tier = last.get(pid, "general")
+                tiers[pid] = (vid, tier if tier in TIERS else "general")
+        return tiers
 
     def known(self, model, *fields):
         query = known(model.with_voided(*fields), model, self.cutoff)

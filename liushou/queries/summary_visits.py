@@ -63,16 +63,31 @@ def linked(p, first, *fields):
     return query.where(VisitPerson.visit.between(low or 0, high or 0))
 
 
+def by_person(p):
+    """[(person id, visits, last visit's day)] of the persons visited in the period (read once
+    per period: the person-visits by tier and, when the longest visit cycle lies within the
+    period, whether each was visited within his cycle)."""
+    if p._by_person is None:
+        # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
+        query = linked(
+            p, p.start, VisitPerson.person, fn.COUNT(SQL("*")), fn.MAX(Visit.visited_on)
+        ).group_by(VisitPerson.person)
+        p._by_person = list(facts.raw_rows(query))
+    return p._by_person
+
+
 def count_visits(p, rows):
-    """Person-visits in the period by tier (each person by his tier and village at its end);
-    visits, at the door (一登门); check-ins (一敲门)."""
+    """Person-visits in the period by tier (each person by his tier and village at its end)."""
     tiers = p.tier_of()
-    # COUNT(*): the links' (visit, person) index holds all it reads (PostgreSQL).
-    query = linked(p, p.start, VisitPerson.person, fn.COUNT(SQL("*"))).group_by(VisitPerson.person)
-    for person_id, n in facts.raw_rows(query):
+    for person_id, n, _ in by_person(p):
         village_tier = tiers.get(person_id)
         if village_tier is not None:
             rows[village_tier[0]].tier_done[village_tier[1]] += n
+
+
+def count_visit_flows(p, rows):
+    """Visits, at the door (一登门); check-ins (一敲门): each in the month of its own day (an
+    open period's closed months read them kept: summary_open)."""
     in_period = (Visit.visited_on >= p.start) & (Visit.visited_on <= p.end)
     door = _sum_if(Visit.method == "上门")
     query = p.persons(
@@ -80,14 +95,19 @@ def count_visits(p, rows):
     ).group_by(Visit.village)
     for village_id, n, at_door in query.tuples():
         rows[village_id].visits, rows[village_id].door = n, at_door or 0
-    # In the village the person lived in on the check-in's day (his current one without a
-    # group history).
-    then = facts.village_on(Person.id, CheckIn.on, p.cutoff)
-    query = p.persons(
-        checkins_between(p.scope, p.start, p.end, p.cutoff)
-        .select(then, fn.COUNT(CheckIn.id))
-        .where(p.alive),
-        then,
-    ).group_by(SQL("1"))  # by position (PostgreSQL)
-    for village_id, n in query.tuples():
-        rows[village_id].knock = n
+    # In the village the person lived in on the check-in's day (facts.village_on: his current
+    # one without a group history), placed here per person and day from his events read once
+    # (not one look-up of his events per check-in).
+    query = checkins_between(p.scope, p.start, p.end, p.cutoff).select(
+        CheckIn.person, CheckIn.on, fn.COUNT(CheckIn.id)
+    )
+    query = query.where(p.alive)
+    if not p.scope.everything:
+        query = query.where(p.candidates(Person.id))
+    counted = query.group_by(CheckIn.person, CheckIn.on).tuples()
+    counted = list(counted)
+    where = facts.Whereabouts({row[0] for row in counted}, p.cutoff)
+    for person_id, day, n in counted:
+        village_id = where.village_on(person_id, day)
+        if village_id in rows:
+            rows[village_id].knock += n
