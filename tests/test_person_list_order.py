@@ -81,16 +81,6 @@ def test_a_township_users_pages_keep_to_his_villages(register):
     assert got == expected
 
 
-def test_township_list_over_http_shows_page_two_in_order(register, client, login_as):
-    login_as("township")
-    expected = _expected(ALL, MultiDict())
-    names = {p.id: p for p in Person.select()}
-    body = client.get("/persons?page=1").get_data(as_text=True)
-    assert f"/persons/{expected[0]}" in body
-    assert f"/persons/{expected[-1]}" in body or len(expected) > 30
-    assert names[expected[0]].name in body
-
-
 @pytest.mark.sqlite_only("the plan's wording is SQLite's")
 def test_township_first_page_reads_villages_by_the_list_index(register):
     rows = queries.listing(ALL, MultiDict())
