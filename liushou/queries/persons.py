@@ -65,21 +65,26 @@ def listing_rows(scope, args, offset, limit):
     hundred index rows instead of sorting its whole register."""
     query = listing(scope, args)
     villages = _merge_villages(scope, args, offset + limit)
-    if villages is None:
-        return list(query.limit(limit).offset(offset))
+    if villages is not None:
+        query = query.where(Person.id.in_(_first_of_each(scope, args, villages, offset + limit)))
+    return list(query.limit(limit).offset(offset))
+
+
+def _first_of_each(scope, args, villages, rows):
+    """The ids of the first `rows` active persons of each village in `villages` (one UNION
+    ALL of one index read per village), in no order."""
     parts, params = [], []
     for n, village in enumerate(villages):
         sql, args_ = (
             _filtered(scope, args)
             .where(Person.village == village)
             .order_by(Person.needs_review.desc(), Person.name_pinyin, Person.id)
-            .limit(offset + limit)
+            .limit(rows)
             .sql()
         )
         parts.append(f'SELECT "id" FROM ({sql}) AS "v{n}"')
         params += args_
-    chosen = SQL("(" + " UNION ALL ".join(parts) + ")", params)
-    return list(query.where(Person.id.in_(chosen)).limit(limit).offset(offset))
+    return SQL("(" + " UNION ALL ".join(parts) + ")", params)
 
 
 def _merge_villages(scope, args, rows):
