@@ -3,7 +3,7 @@
 import json
 from types import SimpleNamespace
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 from werkzeug.exceptions import NotFound
 
 from ..db import database
@@ -30,7 +30,7 @@ def listing(scope, args):
         .join(Village)
         .switch(Person)
         .join(Grid, JOIN.LEFT_OUTER)
-        .order_by(Person.needs_review.desc(), Village.sort_order, Person.name_pinyin)
+        .order_by(Person.needs_review.desc(), Village.sort_order, Person.name_pinyin, Person.id)
     )
     query = scope.filter(query, Person)
     status = args.get("status", "active")
@@ -50,6 +50,71 @@ def listing(scope, args):
     if args.get("review") == "1":
         query = query.where(Person.needs_review)
     return Person.search(query, args.get("q"))
+
+
+# The most rows the per-village read of `listing_rows` takes from each village (page x per page);
+# a deeper page is read by the plain sort.
+MERGE_ROWS = 301
+
+
+def listing_rows(scope, args, offset, limit):
+    """The rows `offset` to `offset + limit` of `listing(scope, args)`, in its order. Without a
+    search, the active persons of several villages are read as the first `offset + limit` of
+    each village (by the partial index person_list_order, migration 35: needs_review, name
+    pinyin, id) and only those are sorted together: a township's first page reads a few
+    hundred index rows instead of sorting its whole register."""
+    query = listing(scope, args)
+    villages = _merge_villages(scope, args, offset + limit)
+    if villages is not None:
+        query = query.where(Person.id.in_(_first_of_each(scope, args, villages, offset + limit)))
+    return list(query.limit(limit).offset(offset))
+
+
+def _first_of_each(scope, args, villages, rows):
+    """The ids of the first `rows` active persons of each village in `villages` (one UNION
+    ALL of one index read per village), in no order."""
+    parts, params = [], []
+    for n, village in enumerate(villages):
+        sql, args_ = (
+            _filtered(scope, args)
+            .where(Person.village == village)
+            .order_by(Person.needs_review.desc(), Person.name_pinyin, Person.id)
+            .limit(rows)
+            .sql()
+        )
+        parts.append(f'SELECT "id" FROM ({sql}) AS "v{n}"')
+        params += args_
+    return SQL("(" + " UNION ALL ".join(parts) + ")", params)
+
+
+def _merge_villages(scope, args, rows):
+    """The villages `listing_rows` reads one by one, or None when the plain sort serves: a
+    search, another status than active, a helper's own login, a deep page, one village."""
+    if args.get("q", "").strip() or args.get("status", "active") != "active":
+        return None
+    if scope.is_helper or rows > MERGE_ROWS:
+        return None
+    if args.get("village", type=int):
+        return None
+    if scope.everything:
+        villages = [v.id for v in Village.select(Village.id).order_by(Village.id)]
+    else:
+        villages = sorted(scope.village_ids)
+    return villages if len(villages) > 1 else None
+
+
+def _filtered(scope, args):
+    """The ids of the active persons of `listing`'s filters (no search), without its joins."""
+    query = scope.filter(Person.select(Person.id), Person).where(
+        Person.voided_at.is_null() & Person.exited_on.is_null()
+    )
+    if args.get("grid", type=int):
+        query = query.where(Person.grid == args.get("grid", type=int))
+    if args.get("group") in GROUPS:
+        query = query.where(Person.groups.contains(args["group"]))
+    if args.get("review") == "1":
+        query = query.where(Person.needs_review)
+    return query
 
 
 def in_area(scope):

@@ -35,7 +35,7 @@ from ..services.accounts import accounts_changed
 from ..services.audit import record
 from .forms import form_page, run
 from .labels import FIELD_LABELS
-from .paging import Page, paginate
+from .paging import MAX_PAGE, Page
 from .review import ok_message, submitted
 
 bp = Blueprint("persons", __name__)
@@ -88,12 +88,12 @@ def _listing_page(per_page=30):
     """The page of the list asked for. A township's whole register is sorted for each page, so
     the rows are kept in figure_cache (per scope, role, day and query string) until the next
     write (a recorded visit changes none of its rows: the registry generation)."""
-    number = max(1, request.args.get("page", type=int) or 1)
+    number = min(max(1, request.args.get("page", type=int) or 1), MAX_PAGE)
     asked = tuple(sorted((k, tuple(v)) for k, v in request.args.lists() if k != "page"))
 
     def compute():
-        page = paginate(queries.listing(g.scope, request.args), number, per_page)
-        return page.items, page.has_next
+        rows = queries.listing_rows(g.scope, request.args, (number - 1) * per_page, per_page + 1)
+        return rows[:per_page], len(rows) > per_page
 
     items, has_next = figure_cache.get(
         "persons", g.scope, "any", clock.today(), compute, asked, number, registry=True
