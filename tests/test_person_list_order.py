@@ -107,3 +107,15 @@ def test_a_database_at_34_migrates_to_35_with_the_list_index(tmp_path):
     assert current_version() == LATEST
     index = {i.name: i for i in database.get_indexes("person")}["person_list_order"]
     assert index.columns[0] == "village_id"
+
+
+def test_a_list_of_more_villages_than_merged_is_the_one_sort(register, monkeypatch):
+    """A county's whole list (more villages than MERGE_VILLAGES) is sorted in one statement:
+    the same pages, without a subquery per village."""
+    monkeypatch.setattr(queries, "MERGE_VILLAGES", 2)
+    assert queries._merge_villages(ALL, MultiDict(), 31) is None
+    expected = _expected(ALL, MultiDict())
+    got = []
+    for page in range(len(expected) // 5 + 2):
+        got += [p.id for p in queries.listing_rows(ALL, MultiDict(), page * 5, 5)]
+    assert got == expected

@@ -55,6 +55,9 @@ def listing(scope, args):
 # The most rows the per-village read of `listing_rows` takes from each village (page x per page);
 # a deeper page is read by the plain sort.
 MERGE_ROWS = 301
+# The most villages read one by one: a township's (30 in the demo); a county's whole list (300
+# villages) would build and plan as many subqueries for each page and is read by the plain sort.
+MERGE_VILLAGES = 60
 
 
 def listing_rows(scope, args, offset, limit):
@@ -89,7 +92,8 @@ def _first_of_each(scope, args, villages, rows):
 
 def _merge_villages(scope, args, rows):
     """The villages `listing_rows` reads one by one, or None when the plain sort serves: a
-    search, another status than active, a helper's own login, a deep page, one village."""
+    search, another status than active, a helper's own login, a deep page, one village, more
+    villages than MERGE_VILLAGES (a county's)."""
     if args.get("q", "").strip() or args.get("status", "active") != "active":
         return None
     if scope.is_helper or rows > MERGE_ROWS:
@@ -100,7 +104,7 @@ def _merge_villages(scope, args, rows):
         villages = [v.id for v in Village.select(Village.id).order_by(Village.id)]
     else:
         villages = sorted(scope.village_ids)
-    return villages if len(villages) > 1 else None
+    return villages if 1 < len(villages) <= MERGE_VILLAGES else None
 
 
 def _filtered(scope, args):
