@@ -28,6 +28,12 @@ _UNCOUNTED_TABLES = (
     '"period_figures"',
     '"shared_generation"',
 )
+# Writes of a column no page or figure reads: a visit state's refreshed_on, the day's job's mark
+# of the states it brought up to the day (queries.visits.stale_states). Only a statement that
+# sets that column alone (services.visit_tiers.refresh_state), on either engine's placeholder.
+_UNCOUNTED_STATEMENTS = tuple(
+    f'UPDATE "visit_state" SET "refreshed_on" = {mark} WHERE' for mark in ("?", "%s")
+)
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
 ALL = None  # "every village": a write whose village is not known
 # The tables a recorded visit writes (and the need it may raise), which no registry list shows:
@@ -215,6 +221,8 @@ def statement_run(sql, in_transaction):
                 _thread.accounts = True
             else:
                 _bump_accounts()
+        if sql.startswith(_UNCOUNTED_STATEMENTS):
+            return False
         if (accounts and _sharing[0]) or not any(table in head for table in _UNCOUNTED_TABLES):
             villages = _declared()
             registry = _registry_write(sql)
