@@ -56,6 +56,9 @@ _current = [0]  # the last generation of any write
 _township = [0]  # the last generation of a township-wide write (or one of unknown village)
 _villages = {}  # village id -> the last generation of a write in it
 _registry = ([0], [0], {})  # the same three, moved only by writes outside _VISIT_TABLES
+# The same two (township-wide, per village) moved only by this process's own writes, not by
+# another process's seen through the shared counter (`observe`) nor a new day: `own_generation`.
+_own = ([0], {})
 _thread = threading.local()  # .villages: what this transaction touched; .declared: see save()
 # .touching: the villages declared by touching() for the writes that name no row
 
@@ -71,6 +74,16 @@ def data_generation(village_ids=ALL, registry=False):
     current, township, villages = _registry if registry else (_current, _township, _villages)
     if village_ids is ALL:
         return current[0]
+    return max([township[0], *(villages.get(v, 0) for v in village_ids)])
+
+
+def own_generation(village_ids=ALL):
+    """The generation of this process's last own committed write in those villages (or
+    township-wide; any village's with ALL): a kept value counted under a generation at least
+    this one was moved since only by other processes' writes (or a new day)."""
+    township, villages = _own
+    if village_ids is ALL:
+        return max([township[0], *villages.values()])
     return max([township[0], *(villages.get(v, 0) for v in village_ids)])
 
 
@@ -98,6 +111,11 @@ def _bump(villages=ALL, registry=True, own=True):
     n = next(_generation)
     if own:  # not another process's write seen here (`observe`): no write of this thread
         _thread.bumped = n
+        if villages is ALL:
+            _own[0][0] = n
+        else:
+            for village_id in villages:
+                _own[1][village_id] = n
     for current, township, by_village in [(_current, _township, _villages)] + (
         [_registry] if registry else []
     ):
