@@ -28,6 +28,12 @@ _UNCOUNTED_TABLES = (
     '"period_figures"',
     '"shared_generation"',
 )
+# Writes of a column no page or figure reads: a visit state's refreshed_on, the day's job's mark
+# of the states it brought up to the day (queries.visits.stale_states). Only a statement that
+# sets that column alone (services.visit_tiers.refresh_state), on either engine's placeholder.
+_UNCOUNTED_STATEMENTS = tuple(
+    f'UPDATE "visit_state" SET "refreshed_on" = {mark} WHERE' for mark in ("?", "%s")
+)
 _END_WORDS = frozenset(["COMMIT", "END", "ROLLBACK"])
 ALL = None  # "every village": a write whose village is not known
 # The tables a recorded visit writes (and the need it may raise), which no registry list shows:
@@ -50,6 +56,9 @@ _current = [0]  # the last generation of any write
 _township = [0]  # the last generation of a township-wide write (or one of unknown village)
 _villages = {}  # village id -> the last generation of a write in it
 _registry = ([0], [0], {})  # the same three, moved only by writes outside _VISIT_TABLES
+# The same two (township-wide, per village) moved only by this process's own writes, not by
+# another process's seen through the shared counter (`observe`) nor a new day: `own_generation`.
+_own = ([0], {})
 _thread = threading.local()  # .villages: what this transaction touched; .declared: see save()
 # .touching: the villages declared by touching() for the writes that name no row
 
@@ -65,6 +74,16 @@ def data_generation(village_ids=ALL, registry=False):
     current, township, villages = _registry if registry else (_current, _township, _villages)
     if village_ids is ALL:
         return current[0]
+    return max([township[0], *(villages.get(v, 0) for v in village_ids)])
+
+
+def own_generation(village_ids=ALL):
+    """The generation of this process's last own committed write in those villages (or
+    township-wide; any village's with ALL): a kept value counted under a generation at least
+    this one was moved since only by other processes' writes (or a new day)."""
+    township, villages = _own
+    if village_ids is ALL:
+        return max([township[0], *villages.values()])
     return max([township[0], *(villages.get(v, 0) for v in village_ids)])
 
 
@@ -92,6 +111,11 @@ def _bump(villages=ALL, registry=True, own=True):
     n = next(_generation)
     if own:  # not another process's write seen here (`observe`): no write of this thread
         _thread.bumped = n
+        if villages is ALL:
+            _own[0][0] = n
+        else:
+            for village_id in villages:
+                _own[1][village_id] = n
     for current, township, by_village in [(_current, _township, _villages)] + (
         [_registry] if registry else []
     ):
@@ -215,6 +239,8 @@ def statement_run(sql, in_transaction):
                 _thread.accounts = True
             else:
                 _bump_accounts()
+        if sql.startswith(_UNCOUNTED_STATEMENTS):
+            return False
         if (accounts and _sharing[0]) or not any(table in head for table in _UNCOUNTED_TABLES):
             villages = _declared()
             registry = _registry_write(sql)

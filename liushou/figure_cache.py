@@ -23,7 +23,10 @@ Slow figures kept with `background` are recounted in a background thread once th
 for `AHEAD` seconds after they were counted under a generation that has moved since (or
 `AHEAD` seconds before `MAX_AGE`), while the last count is served (at most `STALE_MAX_AGE`
 after a write): no request waits for their recount while they are asked for at least every
-half minute.
+half minute. When only other processes wrote since their count (the day's job commits batch
+after batch beside the server), their last count is served to users whose own writes it holds
+while one background thread counts them again, whatever its age (up to MAX_AGE): no township
+user waits for the recount while the job runs (`_others_moved`).
 
 Figures that follow every visit in a wide scope (a township user's worklist and home: any
 visit anywhere in the township moves them) may be kept with `others`: after visits recorded
@@ -51,7 +54,7 @@ from flask import g, has_request_context, request_started, request_tearing_down,
 
 from . import clock, figure_patch
 from .db import data_generation, database, last_bump
-from .db_generation import KEEP_MAX_AGE
+from .db_generation import KEEP_MAX_AGE, own_generation
 
 MAX_ENTRIES = 256
 USER_SHARE = 8  # one user's entries may be at most MAX_ENTRIES / USER_SHARE (page_cache's too)
@@ -218,6 +221,7 @@ def get(
         gate = _computing.setdefault(key, threading.Lock())
         old = _entries.get(key)
     last = old is not None and _slow(old) and time.monotonic() - old.made < STALE_MAX_AGE
+    last = last or (background and _others_moved(old, mine))
     if not gate.acquire(blocking=False):
         if last:
             return _served(old)  # another thread is recounting slow figures: the last count
@@ -241,6 +245,21 @@ def get(
         return _compute(key, scope, compute, registry, timed, others, _user_id())
     finally:
         gate.release()
+
+
+def _others_moved(old, mine):
+    """May the last count `old` of slow figures kept with `background` be served while one
+    background thread counts them again, however long ago it was counted (up to MAX_AGE):
+    since then only other processes wrote (the day's job's batches, a command: db_shared),
+    no write of this server in its villages, and the requesting user's own last write is in
+    it (read-your-writes). The page says when they were counted ("统计于"); each request that
+    finds them moved starts their recount (unless one runs), so while the job writes they are
+    about a minute plus one count old when asked for at least every half minute."""
+    if old is None or not _slow(old) or mine is NEVER or old.generation < mine:
+        return False
+    if time.monotonic() - old.made >= MAX_AGE:
+        return False
+    return own_generation(old.villages) <= old.generation
 
 
 def _recount_ahead(key, scope, compute, registry, timed, others):
