@@ -43,13 +43,18 @@ def listing(scope, args):
         query = query.where(Person.exited_on.is_null(False))
     if args.get("village", type=int):
         query = query.where(Person.village == args.get("village", type=int))
+    return Person.search(_narrowed(query, args), args.get("q"))
+
+
+def _narrowed(query, args):
+    """`query` narrowed by the list's grid, group and review filters."""
     if args.get("grid", type=int):
         query = query.where(Person.grid == args.get("grid", type=int))
     if args.get("group") in GROUPS:
         query = query.where(Person.groups.contains(args["group"]))
     if args.get("review") == "1":
         query = query.where(Person.needs_review)
-    return Person.search(query, args.get("q"))
+    return query
 
 
 # The most rows the per-village read of `listing_rows` takes from each village (page x per page);
@@ -112,13 +117,7 @@ def _filtered(scope, args):
     query = scope.filter(Person.select(Person.id), Person).where(
         Person.voided_at.is_null() & Person.exited_on.is_null()
     )
-    if args.get("grid", type=int):
-        query = query.where(Person.grid == args.get("grid", type=int))
-    if args.get("group") in GROUPS:
-        query = query.where(Person.groups.contains(args["group"]))
-    if args.get("review") == "1":
-        query = query.where(Person.needs_review)
-    return query
+    return _narrowed(query, args)
 
 
 def in_area(scope):
