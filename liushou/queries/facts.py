@@ -319,12 +319,12 @@ class Whereabouts:
         _, village, grid = events[max(at - 1, 0)]
         return village, grid
 
-    def village_on(self, person_id, day):
-        """His village on `day` as `village_on` reads it: that of his last event dated on or
-        before it, else the one he lives in now."""
+    def on(self, person_id, day):
+        """(village id, grid id) of the person on `day` as `village_on` reads his village: those
+        of his last event dated on or before it, else where he lives now."""
         events = self._events.get(person_id)
         at = bisect_right([e[0] for e in events], day) if events else 0
-        return events[at - 1][1] if at else self._now.get(person_id, (None, None))[0]
+        return events[at - 1][1:] if at else self._now.get(person_id, (None, None))
 
     def village_in(self, scope, village_ids, person_id, day):
         """The person's village on `day` if it is one of `village_ids` and inside the user's

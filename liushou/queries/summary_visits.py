@@ -21,7 +21,6 @@ from ..models.visits import CheckIn, Visit, VisitPerson
 from . import facts
 from .facts import known
 from .summary_period import _sum_if
-from .visits import checkins_between
 
 
 def _alive(cutoff):
@@ -97,17 +96,29 @@ def count_visit_flows(p, rows):
         rows[village_id].visits, rows[village_id].door = n, at_door or 0
     # In the village the person lived in on the check-in's day (facts.village_on: his current
     # one without a group history), placed here per person and day from his events read once
-    # (not one look-up of his events per check-in).
-    query = checkins_between(p.scope, p.start, p.end, p.cutoff).select(
-        CheckIn.person, CheckIn.on, fn.COUNT(CheckIn.id)
-    )
-    query = query.where(p.alive)
-    if not p.scope.everything:
-        query = query.where(p.candidates(Person.id))
-    counted = query.group_by(CheckIn.person, CheckIn.on).tuples()
-    counted = list(counted)
+    # (not one look-up of his events per check-in). The candidates are those who live in the
+    # listed villages now or lived in one by their group history (facts.lived_in), not the
+    # area's persons of today: a child who moved to another village or township since keeps his
+    # check-ins in the village he lived in on their day in every report of it (as his needs and
+    # services do), and a grid worker's are those made while he lived in the worker's grids.
+    query = known(
+        CheckIn.with_voided(CheckIn.person, CheckIn.on, fn.COUNT(CheckIn.id)).join(Person),
+        CheckIn,
+        p.cutoff,
+    ).where((CheckIn.on >= p.start) & (CheckIn.on <= p.end) & p.alive)
+    lived = facts.lived_in(p.scope, p.cutoff, p.village_ids)
+    if lived is not None:
+        query = query.where(CheckIn.person.in_(lived))
+    counted = list(query.group_by(CheckIn.person, CheckIn.on).tuples())
     where = facts.Whereabouts({row[0] for row in counted}, p.cutoff)
     for person_id, day, n in counted:
-        village_id = where.village_on(person_id, day)
-        if village_id in rows:
+        village_id, grid_id = where.on(person_id, day)
+        if village_id in rows and _in_area(p.scope, person_id, village_id, grid_id):
             rows[village_id].knock += n
+
+
+def _in_area(scope, person_id, village_id, grid_id):
+    """Whether a person who lived in this village and grid is inside the user's area then."""
+    if scope.is_helper:
+        return person_id in scope.person_ids
+    return scope.allows_grid(village_id, grid_id)

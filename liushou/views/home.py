@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, render_template, request, url_for
 
-from .. import clock, figure_cache, jobs, page_cache
+from .. import clock, figure_cache, jobs, page_cache, settings
 from ..auth import admin_required
 from ..db import data_generation, database
 from ..models.accounts import WORKLIST_ROLES
@@ -90,7 +90,17 @@ def _home_page():
             "tiers": TIERS,
             "duties": duties(today),
         }
-    scope = g.scope
+    scope, town = g.scope, settings.current_township()
+
+    def for_town(compute):
+        # Maybe in figure_cache's recount thread (no request there): the request's township
+        # said here, so a county township's figures read its own settings (ages, bands).
+        def counted():
+            with settings.reading_for(town):
+                return compute()
+
+        return counted
+
     # The same for every role that sees this scope (admin, township staff, leader): one count
     # shared by all of them; the suggestions count, for the roles that answer them, apart.
     cached = figure_cache.get(
@@ -98,7 +108,7 @@ def _home_page():
         scope,
         "any",
         today,
-        lambda: area(scope, today),
+        for_town(lambda: area(scope, today)),
         background=True,
         timed=True,
         others=figure_cache.villages_of(scope) is None,  # a township's: see figure_cache
@@ -111,7 +121,7 @@ def _home_page():
             scope,
             "any",
             today,
-            lambda: len(suggestion_queries.pending(scope, today)),
+            for_town(lambda: len(suggestion_queries.pending(scope, today))),
             background=True,
             registry=True,  # persons and dismissals only: recorded visits leave it alone
         ).value
