@@ -150,3 +150,31 @@ def test_county_townships_open_year_reads_its_own_kept_months(app, places, users
         # Visits stay where they were made; check-ins follow where the child lived on their
         # day (his group history: T2's village in February and March).
         assert totals == {t1: (2, 0), t2: (2, 2), None: (4, 2)}
+
+
+def test_a_village_report_keeps_the_checkins_of_a_child_who_moved_away(app, places, users):
+    with clock.freeze(datetime(2026, 1, 2, 9, 0)):
+        home2, kid2 = _household_with_child(places, "V02", "乙户主", "乙儿童")
+    with clock.freeze(datetime(2026, 2, 10, 9, 0)):
+        check_in(SYSTEM, EVERYTHING, kid2.id)
+    february = (date(2026, 2, 1), date(2026, 2, 28))
+    with clock.freeze(datetime(2026, 3, 10, 9, 0)):
+        # His household moves from V02 to V01 (its grid 1) after February closed.
+        save_household(
+            SYSTEM,
+            EVERYTHING,
+            {"village": places["V01"].id, "grid": places["V01-G1"].id, "head_name": "乙户主"},
+            household=home2,
+        )
+        knocks = {}
+        for name in ("cun2", "cun1", "grid1", "township"):
+            with facts.shared():
+                data = summary.summary(Scope.for_user(users[name]), *february)
+            knocks[name] = {v.code: f.knock for v, f in data["villages"]}
+    # Checked in while he lived in V02: V02's own report says so, as the township's does.
+    assert knocks == {
+        "cun2": {"V02": 1},
+        "cun1": {"V01": 0},
+        "grid1": {"V01": 0},
+        "township": {"V01": 0, "V02": 1},
+    }
