@@ -12,7 +12,7 @@ QR codes, HTML, the glyph page, the layer document (each village's part of a car
 out once) and the chunks in the two workers, join). The first run starts the worker pool (a
 server's first print after a start); later runs find it warm. Peak RSS is each process's
 VmHWM from /proc (the server process's peak covers all runs; a worker's is read before the
-pool stops). Beside the peaks, a thread samples every 50 ms the memory of all the processes
+pool stops). Beside the peaks, a thread samples every 200 ms the memory of all the processes
 at that moment (this one and every process below it): the largest sum of their VmRSS and of
 their Pss (proportional set size: a page shared by several processes, e.g. the libraries the
 workers map, counted once in all) is "together at once", what the machine really held; the
@@ -188,7 +188,7 @@ def _field_kb(path, name):
 
 
 class Together:
-    """Samples every 50 ms the summed VmRSS and Pss of this process and all below it; keeps the
+    """Samples every 200 ms the summed VmRSS and Pss of this process and all below it; keeps the
     largest sums seen (MB). Its own CPU (reading smaps_rollup walks each process's pages)
     counts in the server's seconds: `cpu` says how much, to take off."""
 
@@ -201,14 +201,14 @@ class Together:
     def _run(self):
         n, pids = 0, []
         while not self._stop.is_set():
-            if n % 10 == 0:  # the process tree every half second: walking /proc costs CPU
+            if n % 5 == 0:  # the process tree every second: walking /proc costs CPU
                 pids = [os.getpid(), *descendants()]
             n += 1
             rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids) / 1024
             pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids) / 1024
             self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
             self.cpu = time.thread_time()
-            self._stop.wait(0.05)
+            self._stop.wait(0.2)
 
     def stop(self):
         self._stop.set()
